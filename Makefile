@@ -1,0 +1,127 @@
+# cdp: a customer data platform as Unix filters.
+#
+#   make            build the programs into build/bin
+#   make check      install missing Debian packages (as root), build, run every test
+#   make demo       the same set-up, then run examples/nightly.sh and show what came out
+#   make bench      measure throughput against Miller and jq (SCALE=100k|1M|10M)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+#   SANITIZE=1      build with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SANITIZE  ?=
+
+ifeq ($(SANITIZE),1)
+BUILD     ?= build-san
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT       := -O1
+else
+BUILD     ?= build
+SANFLAGS  :=
+OPT       := -O2
+endif
+
+CC        ?= cc
+CXX       ?= c++
+PKGS      := libzstd zlib simdjson libutf8proc libpcre2-8 protobuf libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN      := -Wall -Wextra -Werror
+CPPFLAGS  += -Ilib -DCDP_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+CFLAGS    ?= $(OPT) -g
+CXXFLAGS  ?= $(OPT) -g
+ALL_CFLAGS   = -std=gnu11 $(WARN) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_CXXFLAGS = -std=gnu++17 $(WARN) $(SANFLAGS) $(CXXFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDLIBS    += -lcsv -ljq -lphonenumber $(PKG_LIBS) -lm -lpthread
+
+LIB_C     := $(wildcard lib/*.c)
+LIB_CC    := $(wildcard lib/*.cc)
+LIB_OBJ   := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CC:%.cc=$(BUILD)/%.o)
+PROGS     := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+BINS      := $(PROGS:%=$(BUILD)/bin/%)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(wildcard tests/tools/*.c tests/tools/*.cc)
+TOOL_BINS := $(patsubst tests/tools/%,$(BUILD)/tests/tools/%,$(basename $(TOOL_SRC)))
+
+.PHONY: all deps deps-check deps-bench check unit bats demo bench install clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+
+deps:
+	@.ci/deps build
+deps-check:
+	@.ci/deps check
+deps-bench:
+	@.ci/deps bench
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/lib/%.o: lib/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/tests/%.o: tests/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
+
+$(BUILD)/libcdp.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Programs and tests link with the C++ driver: parts of libcdp are C++ shims.
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libcdp.a
+	@mkdir -p $(@D)
+	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libcdp.a
+	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libcdp.a
+	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The whole suite: C unit tests for lib/, then the Bats tests of the programs.
+check: deps-check
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit bats
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do $$t; done
+
+bats: $(BINS) $(TOOL_BINS)
+	CDP_BUILD=$(abspath $(BUILD)) bats tests
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	PATH="$(abspath $(BUILD))/bin:$$PATH" CDP_SHARE="$(CURDIR)/share/cdp" examples/nightly.sh examples demo-out
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
+	PATH="$(abspath $(BUILD))/bin:$$PATH" bench/run $(if $(SCALE),--scale $(SCALE))
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	for m in man/*.[157]; do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 644 completions/bash/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
+	install -m 644 completions/zsh/* $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/
+	install -m 644 completions/fish/* $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
+	cd share && find cdp -type f | while read f; do \
+	    install -D -m 644 "$$f" "$(DESTDIR)$(PREFIX)/share/$$f"; done
+
+clean:
+	rm -rf build build-san demo-out bench/data bench/results.json
+
+-include $(LIB_OBJ:.o=.d) $(BINS:$(BUILD)/bin/%=$(BUILD)/cmd/%.d)

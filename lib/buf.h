@@ -1,0 +1,41 @@
+/* buf.h: a growable byte buffer (the strbuf of this project).
+ *
+ * A cdp_buf owns its bytes; data is always NUL-terminated so it can be handed
+ * to C string functions, but it may also hold NUL bytes. Allocation failure
+ * aborts the program: there is no sensible recovery from it in a filter. */
+#ifndef CDP_BUF_H
+#define CDP_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct cdp_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+#define CDP_BUF_INIT { NULL, 0, 0 }
+
+/* Makes room for at least extra more bytes (plus the terminating NUL). */
+void cdp_buf_grow(struct cdp_buf *b, size_t extra);
+void cdp_buf_add(struct cdp_buf *b, const void *p, size_t n);
+void cdp_buf_addc(struct cdp_buf *b, char c);
+void cdp_buf_adds(struct cdp_buf *b, const char *s);
+void cdp_buf_printf(struct cdp_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cdp_buf_vprintf(struct cdp_buf *b, const char *fmt, va_list ap);
+/* Empties the buffer but keeps its memory. */
+void cdp_buf_reset(struct cdp_buf *b);
+void cdp_buf_release(struct cdp_buf *b);
+/* Hands the NUL-terminated bytes to the caller (who frees them) and empties b. */
+char *cdp_buf_detach(struct cdp_buf *b, size_t *len);
+
+/* Checked allocation: abort with a message when memory runs out. */
+void *cdp_xmalloc(size_t n);
+void *cdp_xcalloc(size_t n, size_t size);
+void *cdp_xrealloc(void *p, size_t n);
+char *cdp_xstrdup(const char *s);
+char *cdp_xstrndup(const char *s, size_t n);
+
+#endif

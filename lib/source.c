@@ -1,0 +1,320 @@
+#include "source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "buf.h"
+
+#define RAW_CHUNK (256 * 1024)
+
+struct cdp_source {
+    char *name;
+    int fd;
+    bool own_fd;
+    enum cdp_compression compression;
+    uint64_t raw_bytes;
+    bool raw_eof;
+
+    /* Bytes as read from the file. */
+    char *raw;
+    size_t raw_pos, raw_len;
+
+    ZSTD_DCtx *zstd;
+    size_t zstd_last; /* last ZSTD_decompressStream hint: 0 = frame complete */
+    z_stream gz;
+    bool gz_live, gz_member_done;
+
+    /* Decompressed bytes waiting for transcoding (when iconv is used). */
+    iconv_t cd;
+    char *plain;
+    size_t plain_pos, plain_len;
+
+    bool at_start; /* nothing returned yet: a BOM may still be dropped */
+    char bom_hold[3];
+    size_t bom_held;
+};
+
+static int fill_raw(struct cdp_source *s, struct cdp_error *err)
+{
+    if (s->raw_pos < s->raw_len || s->raw_eof)
+        return 0;
+    for (;;) {
+        ssize_t n = read(s->fd, s->raw, RAW_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return cdp_errorf_errno(err, errno, "%s: read error", s->name);
+        s->raw_pos = 0;
+        s->raw_len = (size_t)n;
+        s->raw_bytes += (uint64_t)n;
+        if (n == 0)
+            s->raw_eof = true;
+        return 0;
+    }
+}
+
+static enum cdp_compression sniff(const unsigned char *p, size_t n)
+{
+    if (n >= 4 && p[0] == 0x28 && p[1] == 0xB5 && p[2] == 0x2F && p[3] == 0xFD)
+        return CDP_COMPRESS_ZSTD;
+    /* A zstd skippable frame: magic 0x184D2A50..5F, little-endian. */
+    if (n >= 4 && (p[0] & 0xF0) == 0x50 && p[1] == 0x2A && p[2] == 0x4D && p[3] == 0x18)
+        return CDP_COMPRESS_ZSTD;
+    if (n >= 2 && p[0] == 0x1F && p[1] == 0x8B)
+        return CDP_COMPRESS_GZIP;
+    return CDP_COMPRESS_NONE;
+}
+
+/* Reads enough to see the magic number; short files are fine. */
+static int read_head(struct cdp_source *s, struct cdp_error *err)
+{
+    while (s->raw_len < 4 && !s->raw_eof) {
+        ssize_t n = read(s->fd, s->raw + s->raw_len, RAW_CHUNK - s->raw_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return cdp_errorf_errno(err, errno, "%s: read error", s->name);
+        if (n == 0)
+            s->raw_eof = true;
+        s->raw_len += (size_t)n;
+        s->raw_bytes += (uint64_t)n;
+    }
+    return 0;
+}
+
+struct cdp_source *cdp_source_open(const char *path, const char *encoding,
+                                   struct cdp_error *err)
+{
+    struct cdp_source *s = cdp_xcalloc(1, sizeof *s);
+    s->cd = (iconv_t)-1;
+    s->at_start = true;
+    if (strcmp(path, "-") == 0) {
+        s->name = cdp_xstrdup("(stdin)");
+        s->fd = STDIN_FILENO;
+    } else {
+        s->name = cdp_xstrdup(path);
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            cdp_errorf_errno(err, errno, "cannot open '%s'", path);
+            goto fail;
+        }
+        s->own_fd = true;
+    }
+    s->raw = cdp_xmalloc(RAW_CHUNK);
+    if (read_head(s, err) < 0)
+        goto fail;
+    s->compression = sniff((const unsigned char *)s->raw, s->raw_len);
+    if (s->compression == CDP_COMPRESS_ZSTD) {
+        s->zstd = ZSTD_createDCtx();
+        if (!s->zstd) {
+            cdp_errorf(err, "%s: cannot create zstd context", s->name);
+            goto fail;
+        }
+    } else if (s->compression == CDP_COMPRESS_GZIP) {
+        /* 15 + 32: a zlib or gzip header, detected automatically. */
+        if (inflateInit2(&s->gz, 15 + 32) != Z_OK) {
+            cdp_errorf(err, "%s: cannot initialise zlib", s->name);
+            goto fail;
+        }
+        s->gz_live = true;
+    }
+    if (encoding && strcasecmp(encoding, "utf-8") != 0 && strcasecmp(encoding, "utf8") != 0) {
+        s->cd = iconv_open("UTF-8", encoding);
+        if (s->cd == (iconv_t)-1) {
+            cdp_errorf(err, "unknown encoding '%s' (see 'iconv -l')", encoding);
+            goto fail;
+        }
+        s->plain = cdp_xmalloc(RAW_CHUNK);
+    }
+    return s;
+fail:
+    cdp_source_close(s);
+    return NULL;
+}
+
+/* Decompressed bytes, before any transcoding. */
+static ssize_t read_plain(struct cdp_source *s, char *buf, size_t n, struct cdp_error *err)
+{
+    if (s->compression == CDP_COMPRESS_NONE) {
+        if (fill_raw(s, err) < 0)
+            return -1;
+        size_t k = s->raw_len - s->raw_pos;
+        if (k > n)
+            k = n;
+        memcpy(buf, s->raw + s->raw_pos, k);
+        s->raw_pos += k;
+        return (ssize_t)k;
+    }
+    for (;;) {
+        if (fill_raw(s, err) < 0)
+            return -1;
+        bool eof = s->raw_pos == s->raw_len && s->raw_eof;
+        size_t got;
+        if (s->compression == CDP_COMPRESS_ZSTD) {
+            if (eof && s->zstd_last == 0)
+                return 0; /* the last frame was complete and flushed */
+            ZSTD_inBuffer in = { s->raw, s->raw_len, s->raw_pos };
+            ZSTD_outBuffer out = { buf, n, 0 };
+            size_t r = ZSTD_decompressStream(s->zstd, &out, &in);
+            s->raw_pos = in.pos;
+            if (ZSTD_isError(r))
+                return cdp_errorf(err, "%s: corrupt zstd stream: %s", s->name,
+                                  ZSTD_getErrorName(r));
+            s->zstd_last = r;
+            got = out.pos;
+            if (got == 0 && eof) {
+                if (s->zstd_last != 0)
+                    return cdp_errorf(err, "%s: truncated zstd stream", s->name);
+                return 0;
+            }
+        } else {
+            if (s->gz_member_done) {
+                if (eof)
+                    return 0;
+                /* Another member follows (concatenated gzip files). */
+                if (inflateReset(&s->gz) != Z_OK)
+                    return cdp_errorf(err, "%s: corrupt gzip stream", s->name);
+                s->gz_member_done = false;
+            }
+            s->gz.next_in = (Bytef *)s->raw + s->raw_pos;
+            s->gz.avail_in = (uInt)(s->raw_len - s->raw_pos);
+            s->gz.next_out = (Bytef *)buf;
+            s->gz.avail_out = (uInt)n;
+            int r = inflate(&s->gz, Z_NO_FLUSH);
+            s->raw_pos = s->raw_len - s->gz.avail_in;
+            if (r == Z_STREAM_END)
+                s->gz_member_done = true;
+            else if (r != Z_OK && r != Z_BUF_ERROR)
+                return cdp_errorf(err, "%s: corrupt gzip stream: %s", s->name,
+                                  s->gz.msg ? s->gz.msg : "inflate failed");
+            got = n - s->gz.avail_out;
+            if (got == 0 && eof && !s->gz_member_done)
+                return cdp_errorf(err, "%s: truncated gzip stream", s->name);
+        }
+        if (got > 0)
+            return (ssize_t)got;
+    }
+}
+
+/* Converts buffered plain bytes to UTF-8; invalid input becomes 0xFF. */
+static ssize_t read_transcoded(struct cdp_source *s, char *buf, size_t n, struct cdp_error *err)
+{
+    for (;;) {
+        if (s->plain_pos == s->plain_len || s->plain_len - s->plain_pos < 8) {
+            /* Keep an incomplete multibyte tail, append more input. */
+            memmove(s->plain, s->plain + s->plain_pos, s->plain_len - s->plain_pos);
+            s->plain_len -= s->plain_pos;
+            s->plain_pos = 0;
+            ssize_t k = read_plain(s, s->plain + s->plain_len, RAW_CHUNK - s->plain_len, err);
+            if (k < 0)
+                return -1;
+            s->plain_len += (size_t)k;
+            if (k == 0 && s->plain_len == 0)
+                return 0;
+            if (k == 0) {
+                /* End of input inside a multibyte sequence. */
+                buf[0] = (char)0xFF;
+                s->plain_pos = s->plain_len = 0;
+                return 1;
+            }
+        }
+        char *in = s->plain + s->plain_pos, *out = buf;
+        size_t inleft = s->plain_len - s->plain_pos, outleft = n;
+        size_t r = iconv(s->cd, &in, &inleft, &out, &outleft);
+        int e = errno;
+        s->plain_pos = (size_t)(in - s->plain);
+        size_t got = n - outleft;
+        if (r == (size_t)-1 && e == EILSEQ) {
+            if (got == 0) {
+                buf[0] = (char)0xFF;
+                s->plain_pos++;
+                return 1;
+            }
+            return (ssize_t)got;
+        }
+        if (got > 0)
+            return (ssize_t)got;
+        if (r == (size_t)-1 && e == E2BIG)
+            return cdp_errorf(err, "%s: internal error: transcoding buffer too small", s->name);
+        /* EINVAL: incomplete sequence at the end of the buffer: read more. */
+        if (r == (size_t)-1 && e == EINVAL && s->plain_len - s->plain_pos >= 8)
+            return cdp_errorf(err, "%s: transcoding failed", s->name);
+    }
+}
+
+static ssize_t read_decoded(struct cdp_source *s, char *buf, size_t n, struct cdp_error *err)
+{
+    if (s->cd != (iconv_t)-1)
+        return read_transcoded(s, buf, n, err);
+    return read_plain(s, buf, n, err);
+}
+
+ssize_t cdp_source_read(struct cdp_source *s, char *buf, size_t n, struct cdp_error *err)
+{
+    if (n == 0)
+        return 0;
+    if (s->at_start) {
+        /* Collect three bytes to see whether they are a byte-order mark. */
+        while (s->bom_held < 3) {
+            ssize_t k = read_decoded(s, s->bom_hold + s->bom_held, 3 - s->bom_held, err);
+            if (k < 0)
+                return -1;
+            if (k == 0)
+                break;
+            s->bom_held += (size_t)k;
+        }
+        s->at_start = false;
+        if (s->bom_held == 3 && memcmp(s->bom_hold, "\xEF\xBB\xBF", 3) == 0)
+            s->bom_held = 0;
+    }
+    if (s->bom_held > 0) {
+        /* The bytes looked at for a BOM come first. */
+        size_t k = s->bom_held < n ? s->bom_held : n;
+        memcpy(buf, s->bom_hold, k);
+        memmove(s->bom_hold, s->bom_hold + k, s->bom_held - k);
+        s->bom_held -= k;
+        return (ssize_t)k;
+    }
+    return read_decoded(s, buf, n, err);
+}
+
+const char *cdp_source_name(const struct cdp_source *s)
+{
+    return s->name;
+}
+
+enum cdp_compression cdp_source_compression(const struct cdp_source *s)
+{
+    return s->compression;
+}
+
+uint64_t cdp_source_raw_bytes(const struct cdp_source *s)
+{
+    return s->raw_bytes;
+}
+
+void cdp_source_close(struct cdp_source *s)
+{
+    if (!s)
+        return;
+    if (s->own_fd && s->fd >= 0)
+        close(s->fd);
+    if (s->zstd)
+        ZSTD_freeDCtx(s->zstd);
+    if (s->gz_live)
+        inflateEnd(&s->gz);
+    if (s->cd != (iconv_t)-1)
+        iconv_close(s->cd);
+    free(s->plain);
+    free(s->raw);
+    free(s->name);
+    free(s);
+}
