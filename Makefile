@@ -47,6 +47,7 @@ TOOL_SRC  := $(wildcard tests/tools/*.c tests/tools/*.cc)
 TOOL_BINS := $(patsubst tests/tools/%,$(BUILD)/tests/tools/%,$(basename $(TOOL_SRC)))
 
 .PHONY: all deps deps-check deps-bench check unit bats demo bench install clean
+MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
 .SECONDARY:
 

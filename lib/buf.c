@@ -47,7 +47,7 @@ char *cdp_xstrndup(const char *s, size_t n)
     return p;
 }
 
-void cdp_buf_grow(struct cdp_buf *b, size_t extra)
+void cdp_buf_grow_slow(struct cdp_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
@@ -57,22 +57,6 @@ void cdp_buf_grow(struct cdp_buf *b, size_t extra)
         cap *= 2;
     b->data = cdp_xrealloc(b->data, cap);
     b->cap = cap;
-}
-
-void cdp_buf_add(struct cdp_buf *b, const void *p, size_t n)
-{
-    cdp_buf_grow(b, n);
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void cdp_buf_addc(struct cdp_buf *b, char c)
-{
-    cdp_buf_grow(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
 }
 
 void cdp_buf_adds(struct cdp_buf *b, const char *s)
@@ -127,4 +111,29 @@ char *cdp_buf_detach(struct cdp_buf *b, size_t *len)
     b->data = NULL;
     b->len = b->cap = 0;
     return p;
+}
+
+void cdp_buf_add_u64(struct cdp_buf *b, unsigned long long v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    cdp_buf_grow(b, (size_t)n);
+    while (n)
+        b->data[b->len++] = tmp[--n];
+    b->data[b->len] = '\0';
+}
+
+void cdp_buf_add_digits(struct cdp_buf *b, unsigned v, int width)
+{
+    cdp_buf_grow(b, (size_t)width);
+    for (int i = width - 1; i >= 0; i--) {
+        b->data[b->len + (size_t)i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    b->len += (size_t)width;
+    b->data[b->len] = '\0';
 }

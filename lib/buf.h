@@ -17,14 +17,41 @@ struct cdp_buf {
 
 #define CDP_BUF_INIT { NULL, 0, 0 }
 
+void cdp_buf_grow_slow(struct cdp_buf *b, size_t extra);
+
 /* Makes room for at least extra more bytes (plus the terminating NUL). */
-void cdp_buf_grow(struct cdp_buf *b, size_t extra);
-void cdp_buf_add(struct cdp_buf *b, const void *p, size_t n);
-void cdp_buf_addc(struct cdp_buf *b, char c);
+static inline void cdp_buf_grow(struct cdp_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 > b->cap)
+        cdp_buf_grow_slow(b, extra);
+}
+
+/* The appends are inline: they sit on every per-record path. */
+static inline void cdp_buf_add(struct cdp_buf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        cdp_buf_grow_slow(b, n);
+    if (n)
+        __builtin_memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static inline void cdp_buf_addc(struct cdp_buf *b, char c)
+{
+    if (b->len + 2 > b->cap)
+        cdp_buf_grow_slow(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 void cdp_buf_adds(struct cdp_buf *b, const char *s);
 void cdp_buf_printf(struct cdp_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cdp_buf_vprintf(struct cdp_buf *b, const char *fmt, va_list ap);
+/* Appends a number in decimal (printf is slow on a per-record path). */
+void cdp_buf_add_u64(struct cdp_buf *b, unsigned long long v);
+/* Appends v as exactly width digits with leading zeros (v must fit). */
+void cdp_buf_add_digits(struct cdp_buf *b, unsigned v, int width);
 /* Empties the buffer but keeps its memory. */
 void cdp_buf_reset(struct cdp_buf *b);
 void cdp_buf_release(struct cdp_buf *b);

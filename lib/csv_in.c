@@ -66,11 +66,6 @@ static int space_not_tab(unsigned char c)
     return c == ' ';
 }
 
-static int space_or_tab(unsigned char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 static void on_field(void *s, size_t len, void *data)
 {
     struct cdp_csv_reader *r = data;
@@ -101,7 +96,10 @@ static void parser_start(struct cdp_csv_reader *r, bool strict)
         csv_free(&r->parser);
     csv_init(&r->parser, strict ? CSV_STRICT | CSV_STRICT_FINI : CSV_STRICT_FINI);
     csv_set_delim(&r->parser, r->delim);
-    csv_set_space_func(&r->parser, r->delim == '\t' ? space_not_tab : space_or_tab);
+    /* libcsv's own test (space or tab, never the delimiter) is inlined; a
+     * function is called per byte, so it is set only where needed. */
+    if (r->delim == '\t')
+        csv_set_space_func(&r->parser, space_not_tab);
     r->parser_live = true;
     r->nfields = 0;
     cdp_buf_reset(&r->fields);

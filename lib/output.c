@@ -193,6 +193,18 @@ int cdp_output_flush_some(struct cdp_output *o)
     return r;
 }
 
+int cdp_output_write(struct cdp_output *o, const void *p, size_t n)
+{
+    if (o->buf.len + n >= FLUSH_AT && o->buf.len > 0) {
+        emit(o, o->buf.data, o->buf.len, false);
+        cdp_buf_reset(&o->buf);
+    }
+    if (n >= FLUSH_AT)
+        return emit(o, p, n, false);
+    cdp_buf_add(&o->buf, p, n);
+    return o->write_errno ? -1 : 0;
+}
+
 const char *cdp_output_name(const struct cdp_output *o)
 {
     return o->name ? o->name : "standard output";

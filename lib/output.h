@@ -36,6 +36,10 @@ struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_opt
 /* The buffer to append output to; cdp_output_flush_some moves it out. */
 struct cdp_buf *cdp_output_buffer(struct cdp_output *o);
 
+/* Appends n bytes and writes out when the buffer has grown large. Returns
+ * -1 once a write has failed. */
+int cdp_output_write(struct cdp_output *o, const void *p, size_t n);
+
 /* Writes the buffer out when it has grown large (call after each record).
  * Returns -1 once a write has failed (the error is kept for commit). */
 int cdp_output_flush_some(struct cdp_output *o);

@@ -5,39 +5,18 @@
 
 #include "buf.h"
 
-#define BLOCK_SIZE 16384
-
-struct cdp_arena_block {
-    struct cdp_arena_block *next;
-    size_t used, size;
-    char data[];
-};
-
 void cdp_record_clear(struct cdp_record *r)
 {
     r->n = 0;
-    /* Keep the first block (the common case needs only one); free the rest. */
-    struct cdp_arena_block *b = r->arena;
-    if (!b)
-        return;
-    struct cdp_arena_block *rest = b->next;
-    b->next = NULL;
-    b->used = 0;
-    while (rest) {
-        struct cdp_arena_block *next = rest->next;
-        free(rest);
-        rest = next;
-    }
+    cdp_arena_reset(&r->arena);
 }
 
 void cdp_record_release(struct cdp_record *r)
 {
-    cdp_record_clear(r);
-    free(r->arena);
+    cdp_arena_release(&r->arena);
     free(r->f);
-    r->arena = NULL;
     r->f = NULL;
-    r->cap = 0;
+    r->n = r->cap = 0;
 }
 
 void cdp_record_append(struct cdp_record *r, const char *key, size_t klen, const char *val,
@@ -81,36 +60,10 @@ void cdp_record_set(struct cdp_record *r, const char *key, size_t klen, const ch
 
 char *cdp_record_alloc(struct cdp_record *r, size_t n)
 {
-    /* The first block is reused across records; overflow blocks are put
-     * right after it, so the newest has room if any has. */
-    struct cdp_arena_block *b = r->arena;
-    if (b && b->size - b->used < n && b->next)
-        b = b->next;
-    if (!b || b->size - b->used < n) {
-        b = r->arena;
-        size_t size = n > BLOCK_SIZE ? n : BLOCK_SIZE;
-        struct cdp_arena_block *nb = cdp_xmalloc(sizeof *nb + size);
-        nb->size = size;
-        nb->used = 0;
-        if (!b) {
-            nb->next = NULL;
-            r->arena = nb;
-        } else {
-            /* New blocks go second, so the first (reused) block stays first. */
-            nb->next = b->next;
-            b->next = nb;
-        }
-        b = nb;
-    }
-    char *p = b->data + b->used;
-    b->used += n;
-    return p;
+    return cdp_arena_alloc(&r->arena, n);
 }
 
 char *cdp_record_strdup(struct cdp_record *r, const char *s, size_t n)
 {
-    char *p = cdp_record_alloc(r, n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
+    return cdp_arena_strdup(&r->arena, s, n);
 }

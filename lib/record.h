@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arena.h"
+
 enum cdp_type {
     CDP_NULL,
     CDP_FALSE,
@@ -37,15 +39,13 @@ struct cdp_field {
     enum cdp_type type;
 };
 
-struct cdp_arena_block;
-
 struct cdp_record {
     struct cdp_field *f;
     size_t n, cap;
-    struct cdp_arena_block *arena;
+    struct cdp_arena arena;
 };
 
-#define CDP_RECORD_INIT { NULL, 0, 0, NULL }
+#define CDP_RECORD_INIT { NULL, 0, 0, CDP_ARENA_INIT }
 
 /* Forgets all fields and arena strings, keeping memory for reuse. */
 void cdp_record_clear(struct cdp_record *r);

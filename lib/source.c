@@ -38,8 +38,8 @@ struct cdp_source {
     size_t plain_pos, plain_len;
 
     bool at_start; /* nothing returned yet: a BOM may still be dropped */
-    char bom_hold[3];
-    size_t bom_held;
+    char head[64]; /* the first decoded bytes, looked at for a BOM */
+    size_t head_pos, head_len;
 };
 
 static int fill_raw(struct cdp_source *s, struct cdp_error *err)
@@ -262,25 +262,26 @@ ssize_t cdp_source_read(struct cdp_source *s, char *buf, size_t n, struct cdp_er
     if (n == 0)
         return 0;
     if (s->at_start) {
-        /* Collect three bytes to see whether they are a byte-order mark. */
-        while (s->bom_held < 3) {
-            ssize_t k = read_decoded(s, s->bom_hold + s->bom_held, 3 - s->bom_held, err);
+        /* Collect the first bytes to see whether they are a byte-order mark
+         * (and so that transcoding always has room for a whole character). */
+        s->at_start = false;
+        while (s->head_len < 3) {
+            ssize_t k = read_decoded(s, s->head + s->head_len, sizeof s->head - s->head_len, err);
             if (k < 0)
                 return -1;
             if (k == 0)
                 break;
-            s->bom_held += (size_t)k;
+            s->head_len += (size_t)k;
         }
-        s->at_start = false;
-        if (s->bom_held == 3 && memcmp(s->bom_hold, "\xEF\xBB\xBF", 3) == 0)
-            s->bom_held = 0;
+        if (s->head_len >= 3 && memcmp(s->head, "\xEF\xBB\xBF", 3) == 0)
+            s->head_pos = 3;
     }
-    if (s->bom_held > 0) {
-        /* The bytes looked at for a BOM come first. */
-        size_t k = s->bom_held < n ? s->bom_held : n;
-        memcpy(buf, s->bom_hold, k);
-        memmove(s->bom_hold, s->bom_hold + k, s->bom_held - k);
-        s->bom_held -= k;
+    if (s->head_pos < s->head_len) {
+        size_t k = s->head_len - s->head_pos;
+        if (k > n)
+            k = n;
+        memcpy(buf, s->head + s->head_pos, k);
+        s->head_pos += k;
         return (ssize_t)k;
     }
     return read_decoded(s, buf, n, err);
@@ -317,4 +318,13 @@ void cdp_source_close(struct cdp_source *s)
     free(s->raw);
     free(s->name);
     free(s);
+}
+
+bool cdp_encoding_known(const char *encoding)
+{
+    iconv_t cd = iconv_open("UTF-8", encoding);
+    if (cd == (iconv_t)-1)
+        return false;
+    iconv_close(cd);
+    return true;
 }

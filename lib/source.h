@@ -14,6 +14,7 @@
 #ifndef CDP_SOURCE_H
 #define CDP_SOURCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -37,6 +38,9 @@ const char *cdp_source_name(const struct cdp_source *s);
 enum cdp_compression cdp_source_compression(const struct cdp_source *s);
 /* Bytes read from the file itself (before decompression), for progress. */
 uint64_t cdp_source_raw_bytes(const struct cdp_source *s);
+
+/* Whether iconv can convert from this encoding to UTF-8. */
+bool cdp_encoding_known(const char *encoding);
 
 /* Closes the file (not stdin) and frees s. Accepts NULL. */
 void cdp_source_close(struct cdp_source *s);
