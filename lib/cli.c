@@ -129,4 +129,8 @@ void cdp_io_apply_report(const struct cdp_io_prefs *p, struct cdp_report *r)
     r->quiet = p->quiet;
     if (p->progress)
         r->progress = true;
+    /* Tests set the interval to 0 to see progress lines on a small input. */
+    const char *interval = getenv("CDP_PROGRESS_INTERVAL");
+    if (interval)
+        r->progress_interval = atof(interval);
 }

@@ -231,11 +231,16 @@ static void no_field(void *s, size_t len, void *data)
 
 /* The strict parser failed on the current line. Parse the record's text
  * again leniently (a quote inside an unquoted field is then kept as text)
- * and accept it only if exactly one record ends exactly at the end of the
- * current line: otherwise the quote really is malformed ("abc"d) and
- * lenient parsing would swallow the lines after it. */
+ * and accept it only if the record is that one line and exactly one record
+ * ends at its end: otherwise the quote really is malformed ("abc"d), and a
+ * lenient parse over several lines would glue rows together (one
+ * customer's card on another's row). */
 static bool retry_lenient(struct cdp_csv_reader *r, bool at_eof)
 {
+    if (r->nrlines != 1) {
+        parser_start(r, true);
+        return false;
+    }
     parser_start(r, false);
     const char *p = r->raw.data + r->rec_start;
     size_t n = r->raw.len - r->rec_start;
@@ -425,6 +430,31 @@ void cdp_csv_reader_free(struct cdp_csv_reader *r)
     free(r);
 }
 
+/* A stray quote can pair with a quote rows later and swallow the rows in
+ * between into one field while the field count still matches. A line
+ * inside a quoted field that holds as many delimiters as a whole row is
+ * taken as such a swallowed row: real multi-line values (addresses,
+ * comments) do not look like that. */
+static bool swallowed_rows(const struct cdp_csv_reader *r)
+{
+    if (r->ncols < 3)
+        return false;
+    for (size_t i = 0; i < r->nfields; i++) {
+        const char *p = r->fields.data + r->fstart[i], *end = p + r->flen[i];
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        while (nl) {
+            size_t delims = 0;
+            const char *q = nl + 1;
+            while (q < end && *q != '\n')
+                delims += *q++ == r->delim;
+            if (delims + 1 >= r->ncols)
+                return true;
+            nl = q < end ? q : NULL;
+        }
+    }
+    return false;
+}
+
 enum cdp_read cdp_csv_next(struct cdp_csv_reader *r, struct cdp_record *rec,
                            struct cdp_row *row, struct cdp_error *err)
 {
@@ -449,6 +479,11 @@ enum cdp_read cdp_csv_next(struct cdp_csv_reader *r, struct cdp_record *rec,
         snprintf(row->reason, sizeof row->reason, "row has %zu fields, header has %zu",
                  r->nfields, r->ncols);
         row->code = "field_count";
+        return CDP_READ_BAD;
+    }
+    if (r->nrlines > 1 && swallowed_rows(r)) {
+        give_up_record(r, row, "unclosed_quote",
+                       "quoted field holds what looks like whole rows (unbalanced quote?)");
         return CDP_READ_BAD;
     }
     const char *data = r->fields.data ? r->fields.data : "";

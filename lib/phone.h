@@ -56,6 +56,11 @@ int cdp_phone_normalize_reference(struct cdp_phone_normalizer *pn, const char *t
                                   size_t len, char out[CDP_PHONE_E164_MAX],
                                   enum cdp_phone_type *type);
 
+/* How many calls were answered by the fast path, by libphonenumber, and
+ * from the cache (for tests and benchmarks). Any pointer may be NULL. */
+void cdp_phone_normalizer_stats(const struct cdp_phone_normalizer *pn, size_t *fast, size_t *slow,
+                                size_t *cached);
+
 /* A stable lower-case name for a type ("mobile", "fixed_line", ...). */
 const char *cdp_phone_type_name(enum cdp_phone_type type);
 

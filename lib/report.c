@@ -22,6 +22,7 @@ void cdp_report_init(struct cdp_report *r, const char *prog)
     memset(r, 0, sizeof *r);
     r->prog = prog;
     r->max_messages = 20;
+    r->progress_interval = 0.5;
     r->progress = isatty(STDERR_FILENO);
     r->started = r->last_shown = now();
 }
@@ -128,7 +129,7 @@ void cdp_report_tick(struct cdp_report *r, uint64_t rows, uint64_t bytes)
     if (!r->progress || (rows & 4095) != 0)
         return;
     double t = now();
-    if (t - r->last_shown < 0.5)
+    if (t - r->last_shown < r->progress_interval)
         return;
     r->last_shown = t;
     double secs = t - r->started;

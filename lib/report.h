@@ -32,6 +32,7 @@ struct cdp_report {
     const char *prog;
     bool quiet;    /* no summary */
     bool progress; /* show progress */
+    double progress_interval; /* seconds between progress lines */
     unsigned max_messages;
     unsigned shown, hidden;
     struct cdp_counts counts;  /* the summary's numbers */

@@ -1,7 +1,8 @@
 /* read-records: prints what the record reader (lib/reader.h) returns, for
  * the tests of the I/O layer: each record as a JSON object on a line, each
- * bad row as "BAD line N: reason [raw]".
- *   read-records [-i csv|ndjson] [-d DELIM] [-e ENCODING] FILE... */
+ * bad row as "BAD line N row M CODE: reason RAW"; with -j only the records,
+ * as plain NDJSON.
+ *   read-records [-j] [-i csv|ndjson] [-d DELIM] [-e ENCODING] FILE... */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,9 +13,10 @@
 int main(int argc, char **argv)
 {
     struct cdp_reader_options opt = { CDP_FORMAT_AUTO, NULL, 0 };
-    int c;
-    while ((c = getopt(argc, argv, "i:d:e:")) != -1) {
+    int c, plain = 0;
+    while ((c = getopt(argc, argv, "ji:d:e:")) != -1) {
         switch (c) {
+        case 'j': plain = 1; break;
         case 'i': opt.format = cdp_format_parse(optarg); break;
         case 'd': opt.delimiter = optarg[0] == '\\' && optarg[1] == 't' ? '\t' : optarg[0]; break;
         case 'e': opt.encoding = optarg; break;
@@ -41,6 +43,13 @@ int main(int argc, char **argv)
                 break;
             }
             cdp_buf_reset(&out);
+            if (plain) {
+                if (k == CDP_READ_ROW) {
+                    cdp_json_add_record(&out, &rec);
+                    puts(out.data);
+                }
+                continue;
+            }
             if (k == CDP_READ_BAD) {
                 cdp_buf_printf(&out, "BAD line %llu row %llu %s: %s ", (unsigned long long)row.line,
                                (unsigned long long)row.number, row.code, row.reason);

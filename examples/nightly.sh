@@ -1,0 +1,151 @@
+#!/bin/sh
+# nightly.sh: the nightly run of "Уютный дом" (a furniture retailer) on the
+# example exports in this folder, as a cron job would run it on the day's files.
+#
+#   examples/nightly.sh [EXAMPLES_DIR [OUT_DIR]]
+#
+# EXAMPLES_DIR holds the exports (default: the folder this script is in):
+#   crm.csv                 1C CRM customers: Windows-1251, ';', CRLF
+#   shop-customers.jsonl    online shop accounts, one JSON object a line
+#   pos-receipts.csv        till receipt lines, Excel "CSV UTF-8" (with BOM)
+#   web-events.ndjson.zst   site and app events, zstd-compressed JSON lines
+# OUT_DIR receives everything the run makes (default: ./nightly-out):
+#   SOURCE.ndjson.zst             canonical records of one source
+#   rejects-SOURCE.ndjson         rows that could not be used, with line and reason
+#   stats-ingest-SOURCE.json      counts per reason and field
+#   ingest-SOURCE.log             what cdp-ingest said (invalid values, summary)
+#
+# The programs (cdp-ingest, later cdp-dedupe...) are taken from PATH; the map
+# files from $CDP_SHARE/maps (default: ../share/cdp next to this script).
+# CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
+# day the example exports were made). Needs jq and zstd.
+#
+# The pipeline runs as far as it exists today: cdp-ingest. The places where
+# the later steps go are marked "LATER:" below.
+
+set -eu
+
+prog=nightly.sh
+script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+
+usage() {
+    echo "Usage: $prog [EXAMPLES_DIR [OUT_DIR]]"
+}
+case ${1-} in
+-h | --help)
+    usage
+    exit 0
+    ;;
+-*)
+    usage >&2
+    exit 2
+    ;;
+esac
+if [ $# -gt 2 ]; then
+    usage >&2
+    exit 2
+fi
+
+in_dir=${1:-$script_dir}
+out_dir=${2:-./nightly-out}
+share=${CDP_SHARE:-$script_dir/../share/cdp}
+maps=$share/maps
+as_of=${CDP_AS_OF:-2026-11-20}
+
+die() {
+    echo "$prog: $*" >&2
+    exit 1
+}
+
+for tool in cdp-ingest jq zstd; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
+done
+[ -d "$in_dir" ] || die "no such folder: $in_dir"
+[ -d "$maps" ] || die "no map files in $maps (set CDP_SHARE)"
+mkdir -p "$out_dir"
+
+# ingest SOURCE FILE MAP [OPTION]...: one export to OUT_DIR/SOURCE.ndjson.zst.
+ingest() {
+    src=$1 file=$in_dir/$2 map=$maps/$3
+    shift 3
+    [ -f "$file" ] || die "$src: no export $file"
+    [ -f "$map" ] || die "$src: no map file $map"
+    echo "== ingest $src: $file"
+    # Messages (invalid values, rejected rows, the summary) are kept in a log
+    # and shown in the report below; on failure they are shown at once.
+    if ! cdp-ingest --source "$src" --map "$map" "$@" --as-of "$as_of" \
+        --rejects "$out_dir/rejects-$src.ndjson" \
+        --stats "$out_dir/stats-ingest-$src.json" \
+        --output "$out_dir/$src.ndjson.zst" \
+        "$file" 2>"$out_dir/ingest-$src.log"; then
+        cat "$out_dir/ingest-$src.log" >&2
+        die "cdp-ingest failed on $file"
+    fi
+}
+
+# 1. Collection: every source to canonical records.
+# The 1C CRM: Windows-1251, times in Moscow time without an offset.
+ingest crm crm.csv crm-1c.map --encoding cp1251 --tz +03:00 --delimiter ';'
+# The online shop's accounts: UTF-8 JSON, times with their offset.
+ingest shop shop-customers.jsonl shop.map
+# The tills: Excel CSV with a BOM, receipt times in Moscow time.
+ingest pos pos-receipts.csv pos.map --tz +03:00 --delimiter ';'
+# Site and app events: compressed JSON lines, times in UTC.
+ingest web web-events.ndjson.zst web.map
+
+sources="crm shop pos web"
+
+# LATER: cdp-dedupe (identity resolution). One stable person id for the
+# records of all sources: match on e-mail, phone, card, shop id and anon_id,
+# but never on a cashier's placeholder phone (+7 999 999-99-99) or on a
+# family's shared e-mail alone. Roughly:
+#   cdp-dedupe "$out_dir/crm.ndjson.zst" "$out_dir/shop.ndjson.zst" \
+#       "$out_dir/pos.ndjson.zst" "$out_dir/web.ndjson.zst" \
+#       --stats "$out_dir/stats-dedupe.json" -o "$out_dir/identified.ndjson.zst"
+
+# LATER: cdp-merge (golden profiles). One profile per person, the newest
+# consent per channel, and traits from events: last purchase, room being
+# furnished, open (abandoned) carts as of $as_of. Roughly:
+#   cdp-merge --as-of "$as_of" "$out_dir/identified.ndjson.zst" \
+#       -o "$out_dir/profiles.ndjson.zst"
+
+# LATER: cdp-segment (audiences, entered / exited since the last run), e.g.
+# abandoned cart, birthday in the next 7 days, kitchen done -> living room:
+#   cdp-segment --rules "$share/segments" --previous "$out_dir/segments.prev.ndjson.zst" \
+#       "$out_dir/profiles.ndjson.zst" -o "$out_dir/segments.ndjson.zst"
+
+# LATER: cdp-export (files for the mailing service, SMS gateway, ad
+# platforms), honouring consent per channel:
+#   cdp-export --format ... "$out_dir/segments.ndjson.zst" -o "$out_dir/export/"
+
+# 2. What came out.
+echo
+echo "== results in $out_dir (as of $as_of)"
+for src in $sources; do
+    out=$out_dir/$src.ndjson.zst
+    echo
+    echo "---- $src"
+    # cdp-ingest's own words: invalid values it kept aside, rejected rows, and
+    # its summary line (the last line).
+    sed 's/^/  /' "$out_dir/ingest-$src.log"
+    records=$(zstd -dc "$out" | wc -l | tr -d ' ')
+    echo "  records: $records in $out"
+    jq -r '.counts | "  totals: read \(.read) = written \(.written) + rejected \(.rejected)" +
+        (if .read == .written + .rejected then " (ok)" else " (MISMATCH)" end)' \
+        "$out_dir/stats-ingest-$src.json"
+    invalid=$(zstd -dc "$out" | jq -r 'select(._invalid) | ._rid as $rid |
+        ._invalid | to_entries[] | "    record \($rid): \(.key) \(.value | tojson)"')
+    if [ -n "$invalid" ]; then
+        echo "  invalid values (left out of the records, kept under _invalid):"
+        echo "$invalid"
+    fi
+    rejects=$out_dir/rejects-$src.ndjson
+    if [ -s "$rejects" ]; then
+        echo "  rejected rows ($rejects):"
+        jq -r '"    line \(.line): \(.code): \(.reason)\n      \(.raw)"' "$rejects"
+    else
+        echo "  rejected rows: none"
+    fi
+    echo "  first two records:"
+    zstd -dc "$out" | head -n 2 | jq . | sed 's/^/    /'
+done
