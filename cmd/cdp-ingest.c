@@ -346,15 +346,16 @@ static int ingest_file(struct run *run, const char *path, bool several)
         cdp_report_tick(&run->report, ++rows, run->bytes_done + cdp_reader_bytes(r));
         if (b->rows.n >= BATCH_ROWS || b->rows.bytes >= BATCH_BYTES) {
             cdp_pmap_submit(run->pmap, b);
+            b = NULL;
             if (run->write_failed)
-                break;
+                break; /* no point reading on: the output is gone */
             b = next_batch(run);
             b->rid_prefix = prefix.data;
         }
     }
-    if (b->rows.n)
+    if (b && b->rows.n)
         cdp_pmap_submit(run->pmap, b);
-    else
+    else if (b)
         run->spare[run->nspare++] = b;
     drain(run);
     run->bytes_done += cdp_reader_bytes(r);
