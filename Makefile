@@ -25,7 +25,7 @@ endif
 
 CC        ?= cc
 CXX       ?= c++
-PKGS      := libzstd zlib simdjson libutf8proc libpcre2-8 protobuf libcrypto
+PKGS      := libzstd zlib simdjson libutf8proc libpcre2-8 protobuf libcrypto libxxhash
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror

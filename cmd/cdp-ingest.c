@@ -32,7 +32,8 @@ static void usage(void)
            "      --set F=VALUE        set field F to a constant\n"
            "      --require F[,F...]   reject rows with no valid value in any of these\n"
            "      --region CC          country of phones written without a code (RU)\n"
-           "      --date-order ORDER   dmy (default), mdy or ymd for dates like 05/03/2024\n"
+           "      --date-order ORDER   read 05/03/2024 as dmy (default) or mdy; ymd\n"
+           "                           accepts only dates written year first\n"
            "      --tz OFFSET          UTC offset of times written without one (+00:00)\n"
            "      --as-of DATE         today, for checking birth dates (YYYY-MM-DD)\n"
            "      --drop-unmapped      do not keep unmapped columns under \"attrs\"\n"
@@ -111,6 +112,7 @@ struct run {
     const char *file;    /* the file being read, for messages */
     bool csv;
     bool write_failed;
+    bool full_paths; /* default _rid prefixes use the path, not the base name */
 };
 
 /* Rows a batch holds at most, and bytes: enough to make handing a batch to
@@ -323,7 +325,7 @@ static int ingest_file(struct run *run, const char *path, bool several)
     struct cdp_buf prefix = CDP_BUF_INIT;
     if (several) {
         char *copy = cdp_xstrdup(path);
-        cdp_buf_printf(&prefix, "%s:", basename(copy));
+        cdp_buf_printf(&prefix, "%s:", run->full_paths ? path : basename(copy));
         free(copy);
     } else {
         cdp_buf_adds(&prefix, "");
@@ -366,6 +368,7 @@ static int ingest_file(struct run *run, const char *path, bool several)
 
 int main(int argc, char **argv)
 {
+    argv[0] = (char *)prog; /* getopt names the program in its messages */
     struct prefs p;
     memset(&p, 0, sizeof p);
     cdp_io_prefs_init(&p.io);
@@ -402,8 +405,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < run.nings; i++) {
         run.ings[i] = cdp_ingest_new(&p.ingest, &p.map, &err);
         if (!run.ings[i]) {
-            cdp_report_error(&run.report, "%s", err.msg);
-            status = 2;
+            status = cdp_usage_error(prog, "%s", err.msg);
             goto done;
         }
     }
@@ -434,15 +436,22 @@ int main(int argc, char **argv)
         if (ingest_file(&run, "-", false))
             goto done;
     }
+    /* Rows are numbered "FILE:N" when several files are read: by base name,
+     * unless two inputs share one. */
+    bool same_base = false;
+    for (int i = optind; i < argc && !same_base; i++)
+        for (int j = i + 1; j < argc && !same_base; j++) {
+            char *a = cdp_xstrdup(argv[i]), *b = cdp_xstrdup(argv[j]);
+            same_base = strcmp(basename(a), basename(b)) == 0;
+            free(a);
+            free(b);
+        }
+    run.full_paths = same_base;
     for (int i = optind; i < argc; i++)
         if (ingest_file(&run, argv[i], nfiles > 1))
             goto done;
-    if (cdp_output_commit(run.out, &err) < 0) {
-        run.out = NULL;
-        cdp_report_error(&run.report, "%s", err.msg);
-        goto done;
-    }
-    run.out = NULL;
+    /* The side files first: if one of them fails, the main output has
+     * not replaced yesterday's yet. */
     if (run.rejects) {
         int r = cdp_output_commit(run.rejects, &err);
         run.rejects = NULL;
@@ -455,6 +464,12 @@ int main(int argc, char **argv)
         cdp_report_error(&run.report, "%s", err.msg);
         goto done;
     }
+    if (cdp_output_commit(run.out, &err) < 0) {
+        run.out = NULL;
+        cdp_report_error(&run.report, "%s", err.msg);
+        goto done;
+    }
+    run.out = NULL;
     status = 0;
 done:
     if (status == 0 || status == 1)

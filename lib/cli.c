@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "date.h"
@@ -94,7 +95,7 @@ int cdp_io_option(struct cdp_io_prefs *p, const char *prog, int opt, const char 
         p->in.format = cdp_format_parse(arg);
         if (p->in.format == CDP_FORMAT_AUTO)
             return cdp_usage_error(prog, "-i takes csv, tsv or ndjson, not '%s'", arg);
-        if (strcmp(arg, "tsv") == 0 && !p->in.delimiter)
+        if (strcasecmp(arg, "tsv") == 0 && !p->in.delimiter)
             p->in.delimiter = '\t';
         return 1;
     case 'd':

@@ -394,7 +394,8 @@ struct cdp_csv_reader *cdp_csv_reader_new(struct cdp_lines *lines, char delimite
     }
     if (got == 1) {
         if (!cdp_utf8_valid(r->fields.data ? r->fields.data : "", r->fields.len)) {
-            cdp_errorf(err, "%s:1: invalid UTF-8 in the header (wrong --encoding?)", name);
+            cdp_errorf(err, "%s:%llu: invalid UTF-8 in the header (wrong --encoding?)", name,
+                       (unsigned long long)row.line);
             goto fail;
         }
         r->ncols = r->nfields;

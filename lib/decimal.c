@@ -29,6 +29,8 @@ bool cdp_decimal_normalize(struct cdp_buf *out, const char *s, size_t len)
     else if (points == 1)
         decimal = '.';
     size_t int_digits = 0, frac_digits = 0;
+    size_t group = 0;       /* digits since the last thousands separator */
+    bool grouped = false;   /* a thousands separator was seen */
     bool in_frac = false, any = false;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
@@ -39,25 +41,39 @@ bool cdp_decimal_normalize(struct cdp_buf *out, const char *s, size_t len)
             if (in_frac)
                 frac_digits++;
             else
-                int_digits++;
+                int_digits++, group++;
             any = true;
             i++;
-        } else if (c == (unsigned char)decimal && !in_frac) {
+            continue;
+        }
+        size_t sep = 0;
+        if (c == (unsigned char)decimal && !in_frac) {
+            /* Groups of thousands before the decimal separator have three digits. */
+            if (grouped && group != 3)
+                return false;
             digits[nd++] = '.';
             in_frac = true;
             i++;
-        } else if ((c == ',' || c == '.' || c == ' ' || c == '\'') && !in_frac && int_digits) {
-            i++; /* a thousands separator */
-        } else if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0xA0 && !in_frac) {
-            i += 2; /* NO-BREAK SPACE */
-        } else if (c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
-                   ((unsigned char)s[i + 2] == 0xAF || (unsigned char)s[i + 2] == 0x89) &&
-                   !in_frac) {
-            i += 3; /* NARROW NO-BREAK SPACE, THIN SPACE */
-        } else {
-            return false;
+            continue;
         }
+        if (c == ',' || c == '.' || c == ' ' || c == '\'')
+            sep = 1;
+        else if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] == 0xA0)
+            sep = 2; /* NO-BREAK SPACE */
+        else if (c == 0xE2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+                 ((unsigned char)s[i + 2] == 0xAF || (unsigned char)s[i + 2] == 0x89))
+            sep = 3; /* NARROW NO-BREAK SPACE, THIN SPACE */
+        if (!sep || in_frac || !int_digits)
+            return false;
+        /* A thousands separator: 1-3 digits before the first, 3 between. */
+        if ((grouped && group != 3) || (!grouped && group > 3))
+            return false;
+        grouped = true;
+        group = 0;
+        i += sep;
     }
+    if (grouped && !in_frac && group != 3)
+        return false;
     if (!any || (in_frac && frac_digits == 0))
         return false;
     digits[nd] = '\0';

@@ -60,7 +60,8 @@ static bool valid_domain(const char *s, size_t n)
                     return false;
                 if (c == '-')
                     return false;
-                letters++;
+                if ((c & 0xC0) != 0x80)
+                    letters++; /* count characters, not UTF-8 bytes */
             }
             return labels >= 2 && letters >= 2;
         }

@@ -437,6 +437,10 @@ static bool normalize(struct cdp_ingest *ing, const struct target *t, const stru
     }
     case CDP_FT_DECIMAL:
         *raw = true;
+        if (sl->type == CDP_NUMBER) {
+            cdp_buf_add(out, s, n); /* a JSON number already, kept as written */
+            return true;
+        }
         return cdp_decimal_normalize(out, s, n);
     case CDP_FT_COUNTRY: {
         char code[3];

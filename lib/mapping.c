@@ -31,7 +31,7 @@ const struct cdp_map_entry *cdp_mapping_find(const struct cdp_mapping *m, const 
 }
 
 static int put(struct cdp_mapping *m, const char *field, size_t flen, const char *value,
-               size_t vlen, bool constant, bool from_file, struct cdp_error *err,
+               size_t vlen, bool constant, unsigned from_file, struct cdp_error *err,
                const char *where)
 {
     if (!valid_field(field, flen))
@@ -52,12 +52,14 @@ static int put(struct cdp_mapping *m, const char *field, size_t flen, const char
     char *f = cdp_xstrndup(field, flen);
     struct cdp_map_entry *e = (struct cdp_map_entry *)cdp_mapping_find(m, f);
     if (e) {
-        if (from_file && e->from_file) {
+        if (from_file && e->from_file == from_file) {
             free(f);
             return cdp_errorf(err, "%sfield '%.*s' is mapped twice", where, (int)flen, field);
         }
-        free(e->value);
         free(f);
+        if (from_file && !e->from_file)
+            return 0; /* the command line wins over a map file */
+        free(e->value);
     } else {
         if (m->n == m->cap) {
             m->cap = m->cap ? m->cap * 2 : 16;
@@ -77,7 +79,7 @@ int cdp_mapping_add(struct cdp_mapping *m, const char *spec, bool constant, stru
     const char *eq = strchr(spec, '=');
     if (!eq)
         return cdp_errorf(err, "'%s': expected FIELD=%s", spec, constant ? "VALUE" : "COLUMN");
-    return put(m, spec, (size_t)(eq - spec), eq + 1, strlen(eq + 1), constant, false, err, "");
+    return put(m, spec, (size_t)(eq - spec), eq + 1, strlen(eq + 1), constant, 0, err, "");
 }
 
 static void trim(const char **s, size_t *n)
@@ -96,7 +98,7 @@ int cdp_mapping_load(struct cdp_mapping *m, const char *path, struct cdp_error *
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    unsigned number = 0;
+    unsigned number = 0, file = ++m->files;
     int rc = 0;
     while ((len = getline(&line, &cap, f)) >= 0) {
         number++;
@@ -125,7 +127,7 @@ int cdp_mapping_load(struct cdp_mapping *m, const char *path, struct cdp_error *
         trim(&value, &vlen);
         if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"')
             value++, vlen -= 2;
-        if (put(m, field, flen, value, vlen, constant, true, err, where) < 0) {
+        if (put(m, field, flen, value, vlen, constant, file, err, where) < 0) {
             rc = -1;
             break;
         }

@@ -11,7 +11,8 @@
  *
  * Spaces around '=' and ':=' are ignored; a column name may be put in double
  * quotes to keep spaces at its ends. A field may appear once in a file; a
- * later -m or --set replaces what a file said. FIELD is a canonical field
+ * later map file replaces what an earlier one said, and -m or --set win over
+ * any map file, wherever they stand on the command line. FIELD is a canonical field
  * (schema.h), _rid, _kind, or another name of lower-case letters, digits and
  * '_' for a field of the user's own. */
 #ifndef CDP_MAPPING_H
@@ -26,7 +27,7 @@ struct cdp_map_entry {
     char *field;
     char *value;   /* the column name, or the constant */
     bool constant; /* --set / := */
-    bool from_file;
+    unsigned from_file; /* 0: command line; else which map file (1, 2...) */
 };
 
 struct cdp_mapping {
@@ -34,9 +35,10 @@ struct cdp_mapping {
     size_t n, cap;
     char **require; /* groups: "email,phone" = at least one of them */
     size_t nrequire;
+    unsigned files; /* map files loaded */
 };
 
-#define CDP_MAPPING_INIT { NULL, 0, 0, NULL, 0 }
+#define CDP_MAPPING_INIT { NULL, 0, 0, NULL, 0, 0 }
 
 /* "FIELD=COLUMN" (constant false) or "FIELD=VALUE" (constant true), from the
  * command line. Returns -1 with err set when malformed. */

@@ -32,9 +32,10 @@ static void lower_word(const char *w, size_t n, struct cdp_buf *tmp)
 
 static bool is_patronymic(const char *w, size_t n, struct cdp_buf *tmp)
 {
-    static const char *const suffixes[] = { "ович", "евич", "ёвич", "ьич", "ич", "овна", "евна",
-                                            "ёвна", "ична", "инична", "ovich", "evich", "ovna",
-                                            "evna", "ichna", "ovitch", NULL };
+    /* Not the bare "-ич" of Ильич: it is also a family name ending (Бабич). */
+    static const char *const suffixes[] = { "ович", "евич", "ёвич", "овна", "евна", "ёвна",
+                                            "ична", "инична", "ovich", "evich", "ovna", "evna",
+                                            "ichna", "ovitch", NULL };
     lower_word(w, n, tmp);
     return ends_with_any(tmp->data, tmp->len, suffixes);
 }
@@ -43,7 +44,7 @@ static bool is_family_name(const char *w, size_t n, struct cdp_buf *tmp)
 {
     static const char *const suffixes[] = {
         "ов", "ев", "ёв", "ин", "ын", "ова", "ева", "ёва", "ына", "ский", "цкий", "ская",
-        "цкая", "ской", "енко", "ук", "юк", "ян", "янц", "дзе", "швили", "их", "ых", "ко",
+        "цкая", "ской", "енко", "ук", "юк", "ян", "янц", "дзе", "швили", "их", "ых", "ко", "ич",
         "ov", "ev", "ova", "eva", "sky", "skiy", "skii", "skaya", "enko", "yan", "dze",
         "shvili", NULL
     };

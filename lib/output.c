@@ -93,8 +93,38 @@ static int emit(struct cdp_output *o, const char *p, size_t n, bool end)
     return write_all(o, p, n);
 }
 
+/* The standard streams by name: /dev/stdout is a symlink to the shell's
+ * redirect target, which must be written through the descriptor (opening
+ * it anew would rewind an appended log; replacing it atomically would put a
+ * file where the symlink was). */
+static int named_stream(const char *path)
+{
+    if (strcmp(path, "/dev/stdout") == 0)
+        return STDOUT_FILENO;
+    if (strcmp(path, "/dev/stderr") == 0)
+        return STDERR_FILENO;
+    const char *num = NULL;
+    if (strncmp(path, "/dev/fd/", 8) == 0)
+        num = path + 8;
+    else if (strncmp(path, "/proc/self/fd/", 14) == 0)
+        num = path + 14;
+    if (!num || !*num)
+        return -1;
+    char *end;
+    long fd = strtol(num, &end, 10);
+    return *end || fd < 0 || fd > 1 << 20 ? -1 : (int)fd;
+}
+
 static int open_target(struct cdp_output *o, mode_t mode, struct cdp_error *err)
 {
+    int stream = named_stream(o->path);
+    if (stream >= 0) {
+        o->fd = stream;
+        o->own_fd = false;
+        free(o->path);
+        o->path = NULL;
+        return 0;
+    }
     struct stat st;
     if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* A device or a pipe: nothing to replace atomically. */
@@ -105,6 +135,15 @@ static int open_target(struct cdp_output *o, mode_t mode, struct cdp_error *err)
         free(o->path);
         o->path = NULL; /* written directly: no rename at commit */
         return 0;
+    }
+    struct stat lst;
+    if (lstat(o->path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        /* A symlink to a file: replace the file it points to, keep the link. */
+        char *real = realpath(o->path, NULL);
+        if (!real)
+            return cdp_errorf_errno(err, errno, "cannot resolve '%s'", o->path);
+        free(o->path);
+        o->path = real;
     }
     char *copy = cdp_xstrdup(o->path);
     o->dir = cdp_xstrdup(dirname(copy));
@@ -177,6 +216,53 @@ struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_opt
         o->zbuf = cdp_xmalloc(o->zcap);
     cdp_buf_grow(&o->buf, FLUSH_AT + 4096);
     return o;
+}
+
+struct cdp_output *cdp_output_open_spool(const struct cdp_output_options *opt,
+                                         struct cdp_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    struct cdp_output_options o2 = opt ? *opt : (struct cdp_output_options){ false, 0, 0 };
+    struct cdp_output *o = cdp_output_open(NULL, &o2, err);
+    if (!o)
+        return NULL;
+    o->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (o->fd < 0) {
+        struct cdp_buf t = CDP_BUF_INIT;
+        cdp_buf_printf(&t, "%s/cdp-spool.XXXXXX", dir);
+        o->fd = mkostemp(t.data, O_CLOEXEC);
+        if (o->fd >= 0)
+            unlink(t.data);
+        cdp_buf_release(&t);
+    }
+    if (o->fd < 0) {
+        cdp_errorf_errno(err, errno, "cannot create a temporary file in '%s'", dir);
+        o->fd = STDOUT_FILENO;
+        cdp_output_abort(o);
+        return NULL;
+    }
+    o->own_fd = true;
+    o->name = cdp_xstrdup("temporary file");
+    return o;
+}
+
+int cdp_output_finish_spool(struct cdp_output *o, struct cdp_error *err)
+{
+    bool compressed = o->zstd || o->gzip;
+    if (o->buf.len > 0 || compressed)
+        emit(o, o->buf.data ? o->buf.data : "", o->buf.len, true);
+    cdp_buf_reset(&o->buf);
+    int fd = -1;
+    if (o->write_errno)
+        cdp_errorf_errno(err, o->write_errno, "cannot write a temporary file");
+    else {
+        fd = o->fd;
+        o->own_fd = false;
+    }
+    cdp_output_abort(o);
+    return fd;
 }
 
 struct cdp_buf *cdp_output_buffer(struct cdp_output *o)

@@ -33,6 +33,14 @@ struct cdp_output;
 struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_options *opt,
                                    struct cdp_error *err);
 
+/* A nameless temporary file in $TMPDIR (default /tmp) for a program to
+ * read back: a spool of stdin for a second pass. It vanishes when closed. */
+struct cdp_output *cdp_output_open_spool(const struct cdp_output_options *opt,
+                                         struct cdp_error *err);
+/* Finishes a spool and returns its descriptor (the caller closes it; it can
+ * be opened for reading as /proc/self/fd/N). Frees o. -1 on error. */
+int cdp_output_finish_spool(struct cdp_output *o, struct cdp_error *err);
+
 /* The buffer to append output to; cdp_output_flush_some moves it out. */
 struct cdp_buf *cdp_output_buffer(struct cdp_output *o);
 

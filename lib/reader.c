@@ -62,6 +62,7 @@ struct cdp_reader *cdp_reader_open(const char *path, const struct cdp_reader_opt
     bool is_stdin = strcmp(path, "-") == 0;
     if (format == CDP_FORMAT_AUTO && !is_stdin)
         format = cdp_format_from_name(path, opt->delimiter ? &(char){ 0 } : &delimiter);
+    (void)is_stdin;
     struct cdp_source *src = cdp_source_open(path, opt->encoding, err);
     if (!src)
         return NULL;
@@ -69,10 +70,10 @@ struct cdp_reader *cdp_reader_open(const char *path, const struct cdp_reader_opt
     r->source = src;
     struct cdp_lines *lines = cdp_lines_new(src);
     if (format == CDP_FORMAT_AUTO) {
-        /* Neither told nor named: stdin is NDJSON; a file is NDJSON when its
-         * (decompressed) text starts with '{', else CSV. */
+        /* Neither told nor named (or stdin): NDJSON when the (decompressed)
+         * text starts with '{', else CSV. */
         format = CDP_FORMAT_NDJSON;
-        if (!is_stdin) {
+        {
             const char *p;
             size_t n, i = 0;
             if (cdp_lines_peek(lines, &p, &n, err) < 0) {

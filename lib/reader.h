@@ -3,8 +3,8 @@
  * One byte source (source.h) under one parser per format: CSV (csv_in.h) or
  * NDJSON (one JSON object per line). The format comes from the options, else
  * from the file name (.csv, .tsv, .ndjson, .jsonl, .json, each optionally
- * followed by .zst or .gz), else from the content (a first byte '{' means
- * NDJSON); standard input is NDJSON unless told.
+ * followed by .zst or .gz), else (and on standard input) from the content:
+ * text starting with '{' is NDJSON, anything else CSV.
  *
  * Reading never stops at a bad row: cdp_reader_next returns it as
  * CDP_READ_BAD with its line number, raw text and reason, and the next call

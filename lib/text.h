@@ -21,7 +21,8 @@ void cdp_text_lower(struct cdp_buf *out, const char *s, size_t len);
  * does not fit in cap bytes. For short words: no allocation. */
 size_t cdp_text_lower_to(char *dst, size_t cap, const char *s, size_t len);
 
-/* Title Case for names: in each word (split at space, '-', apostrophes) the
+/* Title Case for names: in each word (split at space, '-', U+2010, '.',
+ * apostrophes) the
  * first letter upper-cased and the rest lower-cased, but only when the word
  * is all upper-case or all lower-case: "McDonald" and "DiCaprio" are kept. */
 void cdp_text_title(struct cdp_buf *out, const char *s, size_t len);

@@ -5,10 +5,26 @@
 #include "text.h"
 
 /* Lower-cased, trimmed copy in a small buffer; false if too long. */
+/* Trimmed, inner white space collapsed, lower-cased; false if too long. */
 static bool folded(const char *s, size_t len, char *out, size_t cap)
 {
     cdp_text_trim(&s, &len);
-    return len > 0 && cdp_text_lower_to(out, cap, s, len) > 0;
+    if (len == 0 || len >= cap)
+        return false;
+    char clean[256];
+    size_t n = 0;
+    bool space = false;
+    for (size_t i = 0; i < len && n < sizeof clean - 1; i++) {
+        if (s[i] == ' ' || s[i] == '\t') {
+            space = true;
+            continue;
+        }
+        if (space && n < sizeof clean - 1)
+            clean[n++] = ' ';
+        space = false;
+        clean[n++] = s[i];
+    }
+    return cdp_text_lower_to(out, cap, clean, n) > 0;
 }
 
 static bool in(const char *w, const char *const *list)
@@ -86,8 +102,21 @@ bool cdp_country_parse(const char *s, size_t len, char code[3])
             return true;
         }
     }
-    /* Any other two ASCII letters are taken as an alpha-2 code. */
-    if (n == 2 && w[0] >= 'a' && w[0] <= 'z' && w[1] >= 'a' && w[1] <= 'z') {
+    /* Any other assigned ISO 3166-1 alpha-2 code. */
+    static const char iso[] =
+        "ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bl bm bn "
+        "bo bq br bs bt bv bw by bz ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz "
+        "de dj dk dm do dz ec ee eg eh er es et fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl "
+        "gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il im in io iq ir is it je jm "
+        "jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma mc md me "
+        "mf mg mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np "
+        "nr nu nz om pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd "
+        "se sg sh si sj sk sl sm sn so sr ss st sv sx sy sz tc td tf tg th tj tk tl tm tn to "
+        "tr tt tv tw tz ua ug um us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw";
+    bool known = false;
+    for (const char *p = iso; *p && !known; p += 3)
+        known = n == 2 && p[0] == w[0] && p[1] == w[1];
+    if (known) {
         code[0] = (char)(w[0] - 32);
         code[1] = (char)(w[1] - 32);
         code[2] = '\0';

@@ -270,3 +270,32 @@ OUT
     [ "$status" -eq 0 ]
     [ "${#lines[@]}" -gt 30 ]
 }
+
+@test "mapping: -m wins over a map file wherever it stands; a later map file wins over an earlier" {
+    printf 'a;b;c\n1;2;3\n' > t.csv
+    printf 'card = a\n' > one.map
+    printf 'card = b\n' > two.map
+    run cdp-ingest -q -s x -m card=c --map one.map t.csv
+    [ "$(jq -r .card <<< "$output")" = 3 ]
+    run cdp-ingest -q -s x --map one.map --map two.map t.csv
+    [ "$(jq -r .card <<< "$output")" = 2 ]
+}
+
+@test "several files with the same name: the default _rid uses the path" {
+    mkdir a b
+    printf 'email\nx@y.ru\n' > a/crm.csv
+    printf 'email\nz@y.ru\n' > b/crm.csv
+    run cdp-ingest -q -s x a/crm.csv b/crm.csv
+    assert_output <<'OUT'
+{"_source":"x","_rid":"a/crm.csv:1","_kind":"person","email":"x@y.ru"}
+{"_source":"x","_rid":"b/crm.csv:1","_kind":"person","email":"z@y.ru"}
+OUT
+}
+
+@test "usage errors found after parsing still exit 2 with a hint; getopt names the program" {
+    run cdp-ingest -s x --region XX
+    [ "$status" -eq 2 ]
+    [ "${lines[1]}" = "Try 'cdp-ingest --help' for more information." ]
+    run "$BUILD/bin/cdp-ingest" --bogus
+    [ "${lines[0]}" = "cdp-ingest: unrecognized option '--bogus'" ]
+}

@@ -340,3 +340,28 @@ OUT
     run bash -c "cdp-ingest -s x --progress many.ndjson 2>&1 >/dev/null | tail -c 60"
     [[ "$output" == *"cdp-ingest: 100000 rows read, 100000 written, 0 rejected" ]]
 }
+
+@test "output: -o /dev/stdout writes through the descriptor (an appended log stays whole)" {
+    printf 'a\n1\n' > in.csv
+    echo previous > log.txt
+    cdp-ingest -q -s x -o /dev/stdout in.csv >> log.txt
+    assert_file log.txt <<'OUT'
+previous
+{"_source":"x","_rid":"1","_kind":"person","attrs":{"a":"1"}}
+OUT
+    [ -L /dev/stdout ]
+}
+
+@test "output: -o through a symlink replaces the file it points to, keeps the link" {
+    printf 'a\n1\n' > in.csv
+    mkdir real && echo old > real/out.ndjson
+    ln -s real/out.ndjson link.ndjson
+    cdp-ingest -q -s x -o link.ndjson in.csv
+    [ -L link.ndjson ]
+    [ "$(cat real/out.ndjson)" = '{"_source":"x","_rid":"1","_kind":"person","attrs":{"a":"1"}}' ]
+}
+
+@test "format: CSV on stdin is recognised without -i" {
+    run bash -c "printf 'email\nA@B.RU\n' | cdp-ingest -q -s x"
+    [ "$output" = '{"_source":"x","_rid":"1","_kind":"person","email":"a@b.ru"}' ]
+}

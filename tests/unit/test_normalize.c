@@ -104,6 +104,8 @@ static void test_email(void)
     CHECK(email("") == NULL);
     CHECK(email("   ") == NULL);
     CHECK(email("a@b.c.d.ru") != NULL);
+    CHECK(email("a@b.ф") == NULL); /* one letter, two bytes */
+    CHECK_STR(email("a@b.рф"), "a@b.рф");
 }
 
 static void test_names(void)
@@ -145,6 +147,7 @@ static void test_split(void)
     CHECK_STR(split("Анна"), "first=Анна middle= last=");
     CHECK_STR(split("Петров"), "first= middle= last=Петров");
     CHECK_STR(split("Мария Ивановна"), "first=Мария middle=Ивановна last=");
+    CHECK_STR(split("Анна Бабич"), "first=Анна middle= last=Бабич");
 }
 
 static void test_clean(void)
@@ -260,6 +263,11 @@ static void test_decimal(void)
     CHECK(decimal("1,") == NULL);
     CHECK(decimal("-") == NULL);
     CHECK(decimal("1.2.3,4,5") == NULL);
+    CHECK(decimal("1.2.3") == NULL);       /* thousands come in threes */
+    CHECK(decimal("1 23,5") == NULL);
+    CHECK(decimal("12345 678") == NULL);
+    CHECK_STR(decimal("12 345 678"), "12345678");
+    CHECK_STR(decimal("12'345.5"), "12345.5");
 }
 
 static void test_vocab(void)
@@ -289,6 +297,10 @@ static void test_vocab(void)
     CHECK(cdp_country_parse(" ru ", 4, cc) && strcmp(cc, "RU") == 0);
     CHECK(!cdp_country_parse("Атлантида", strlen("Атлантида"), cc));
     CHECK(!cdp_country_parse("R", 1, cc));
+    CHECK(!cdp_country_parse("XX", 2, cc));
+    CHECK(cdp_country_parse("Российская  Федерация", strlen("Российская  Федерация"), cc) &&
+          strcmp(cc, "RU") == 0);
+    CHECK(cdp_country_parse("fr", 2, cc) && strcmp(cc, "FR") == 0);
 }
 
 int main(void)

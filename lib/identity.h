@@ -1,0 +1,96 @@
+/* identity.h: the identity graph that decides which records are one person.
+ *
+ * Nodes are person records (each its own node, so that a corrected record
+ * can replace itself) and event identity tuples (all events carrying the same
+ * identifiers are one node: ten million receipt lines of a million cards make
+ * a million nodes). Nodes are linked by shared key values (keys.h), the
+ * strongest kind of key first, with merge protection:
+ *
+ *  - blocked values are never used;
+ *  - a value shared by more distinct people than its key's limit is not used
+ *    at all. Distinct people are the groups (as linked so far) among the
+ *    nodes holding the value that contain a person record or another value of
+ *    an exclusive key (a card, an account id): so a cashier's placeholder
+ *    phone on the receipts of three hundred card holders counts three hundred,
+ *    while one person's phone on their own receipts counts one. Values refused
+ *    this way are tried again after the other values have linked what they
+ *    can, since linking can only lower the count;
+ *  - two groups whose records disagree on a stable attribute (birth_date, or
+ *    another --conflict field) are never joined: union-find checks the
+ *    attributes of both roots before each union, so a mother and son sharing
+ *    one e-mail stay two people, whichever order the evidence comes in.
+ *
+ * Every link used and refused is reported through a callback, so that an
+ * analyst can answer "why are these two one person?". */
+#ifndef CDP_IDENTITY_H
+#define CDP_IDENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "record.h"
+
+#define CDP_NO_NODE UINT32_MAX
+
+enum cdp_link_kind {
+    CDP_LINK_USED,
+    CDP_LINK_BLOCKED,    /* the value is on the block list */
+    CDP_LINK_OVER_LIMIT, /* shared by more people than the key allows */
+    CDP_LINK_CONFLICT,   /* the two groups disagree on a stable attribute */
+};
+
+struct cdp_link {
+    enum cdp_link_kind kind;
+    const char *key;   /* key name */
+    const char *value; /* the shared value (composite parts joined by '+') */
+    size_t value_len;
+    uint32_t a, b;     /* the two nodes holding the value (USED, CONFLICT) */
+    uint64_t people;   /* OVER_LIMIT: distinct people; BLOCKED: records */
+    unsigned limit;
+    const char *field; /* CONFLICT: the attribute, and the two values */
+    const char *value_a, *value_b;
+};
+
+typedef void (*cdp_link_fn)(void *ctx, const struct cdp_link *link);
+
+struct cdp_identity;
+
+/* conflicts: field names checked before every union (e.g. "birth_date"). */
+struct cdp_identity *cdp_identity_new(struct cdp_keyset *keys, const char *const *conflicts,
+                                      size_t nconflicts);
+void cdp_identity_free(struct cdp_identity *g);
+
+/* Adds one input record and returns its node, or CDP_NO_NODE for an event
+ * with no usable identifier (it belongs to nobody). */
+uint32_t cdp_identity_add_record(struct cdp_identity *g, const struct cdp_record *r, bool person,
+                                 const char *source, size_t slen, const char *rid, size_t rlen);
+
+/* Links the nodes. Call once, after all records are added. */
+void cdp_identity_resolve(struct cdp_identity *g, cdp_link_fn on_link, void *ctx);
+
+/* After resolve: the group (dense number 0..groups-1) of a node. */
+uint32_t cdp_identity_group(const struct cdp_identity *g, uint32_t node);
+size_t cdp_identity_groups(const struct cdp_identity *g);
+/* The smallest (_source, _rid) of a group's records: what a stable id is
+ * derived from when there is no state. */
+void cdp_identity_group_min(const struct cdp_identity *g, uint32_t group, const char **source,
+                            const char **rid);
+
+/* A node's representative record (its smallest _source, _rid). */
+void cdp_identity_node_record(const struct cdp_identity *g, uint32_t node, const char **source,
+                              const char **rid);
+size_t cdp_identity_nodes(const struct cdp_identity *g);
+/* How many input records a node stands for. */
+uint64_t cdp_identity_node_weight(const struct cdp_identity *g, uint32_t node);
+bool cdp_identity_node_is_person(const struct cdp_identity *g, uint32_t node);
+
+struct cdp_identity_counts {
+    uint64_t records, persons, events, anonymous_events;
+    uint64_t nodes, values, blocked_values, over_limit_values;
+    uint64_t links_used, links_conflict, rounds;
+};
+void cdp_identity_counts(const struct cdp_identity *g, struct cdp_identity_counts *c);
+
+#endif
