@@ -26,6 +26,7 @@ struct node {
 };
 
 struct root {
+    uint32_t old;        /* an id from an earlier run in the group, or CDP_NO_NODE */
     uint32_t excl_first; /* an exclusive value in the group, or CDP_NO_NODE */
     uint32_t min_node;   /* the node with the smallest (_source, _rid) */
     uint8_t excl_many;   /* more than one distinct exclusive value */
@@ -66,6 +67,14 @@ struct cdp_identity {
     uint32_t *group_min;
     size_t ngroups;
 
+    uint32_t *old;  /* per node: id in an earlier run */
+    size_t old_cap;
+    /* Person nodes by (_source, _rid): hash -> node. */
+    uint32_t *persons;
+    size_t persons_size, npersons;
+    struct cdp_identity_merge *merges;
+    size_t nmerges, merges_cap;
+
     struct cdp_buf tmp;
     uint32_t scratch_ids[64];
     uint32_t scratch_conf[16];
@@ -85,6 +94,9 @@ struct cdp_identity *cdp_identity_new(struct cdp_keyset *keys, const char *const
     g->strings = cdp_intern_new();
     g->conf_values = cdp_intern_new();
     g->sources = cdp_intern_new();
+    g->persons_size = 1024;
+    g->persons = cdp_xmalloc(g->persons_size * sizeof *g->persons);
+    memset(g->persons, 0xFF, g->persons_size * sizeof *g->persons);
     g->tuples_size = 1024;
     g->tuples = cdp_xmalloc(g->tuples_size * sizeof *g->tuples);
     memset(g->tuples, 0xFF, g->tuples_size * sizeof *g->tuples);
@@ -114,6 +126,11 @@ void cdp_identity_free(struct cdp_identity *g)
     free(g->value_nodes);
     free(g->groups);
     free(g->group_min);
+    free(g->old);
+    free(g->persons);
+    for (size_t i = 0; i < g->nmerges; i++)
+        free(g->merges[i].value);
+    free(g->merges);
     cdp_buf_release(&g->tmp);
     free(g);
 }
@@ -149,6 +166,50 @@ static uint64_t store_rid(struct cdp_identity *g, const char *rid, size_t rlen)
     return off;
 }
 
+static uint64_t person_hash(const char *source, const char *rid)
+{
+    uint64_t h = XXH3_64bits(source, strlen(source));
+    return XXH3_64bits_withSeed(rid, strlen(rid), h);
+}
+
+static void persons_insert(uint32_t *table, size_t size, uint64_t h, uint32_t node)
+{
+    size_t i = (size_t)h & (size - 1);
+    while (table[i] != CDP_NO_NODE)
+        i = (i + 1) & (size - 1);
+    table[i] = node;
+}
+
+static void index_person(struct cdp_identity *g, uint32_t node)
+{
+    if (++g->npersons * 2 > g->persons_size) {
+        size_t size = g->persons_size * 2;
+        uint32_t *t = cdp_xmalloc(size * sizeof *t);
+        memset(t, 0xFF, size * sizeof *t);
+        for (size_t i = 0; i < g->persons_size; i++)
+            if (g->persons[i] != CDP_NO_NODE) {
+                uint32_t n = g->persons[i];
+                persons_insert(t, size, person_hash(source_of(g, n), rid_of(g, n)), n);
+            }
+        free(g->persons);
+        g->persons = t;
+        g->persons_size = size;
+    }
+    persons_insert(g->persons, g->persons_size, person_hash(source_of(g, node), rid_of(g, node)),
+                   node);
+}
+
+uint32_t cdp_identity_find_person(const struct cdp_identity *g, const char *source, const char *rid)
+{
+    size_t i = (size_t)person_hash(source, rid) & (g->persons_size - 1);
+    for (; g->persons[i] != CDP_NO_NODE; i = (i + 1) & (g->persons_size - 1)) {
+        uint32_t n = g->persons[i];
+        if (strcmp(source_of(g, n), source) == 0 && strcmp(rid_of(g, n), rid) == 0)
+            return n;
+    }
+    return CDP_NO_NODE;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -170,7 +231,12 @@ static uint32_t new_node(struct cdp_identity *g, const uint32_t *ids, size_t nid
             g->nnv_cap = g->nnv_cap ? g->nnv_cap * 2 : 8192;
         g->node_values = cdp_xrealloc(g->node_values, g->nnv_cap * sizeof *g->node_values);
     }
+    if (g->nnodes == g->old_cap) {
+        g->old_cap = g->old_cap ? g->old_cap * 2 : 4096;
+        g->old = cdp_xrealloc(g->old, g->old_cap * sizeof *g->old);
+    }
     uint32_t n = (uint32_t)g->nnodes++;
+    g->old[n] = CDP_NO_NODE;
     struct node *nd = &g->nodes[n];
     nd->values = (uint32_t)g->nnv;
     nd->nvalues = (uint16_t)nids;
@@ -223,6 +289,39 @@ static void tuples_grow(struct cdp_identity *g)
     free(g->tuples);
     g->tuples = t;
     g->tuples_size = size;
+}
+
+static size_t sort_unique(uint32_t *ids, size_t n)
+{
+    qsort(ids, n, sizeof *ids, cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || ids[i] != ids[i - 1])
+            ids[k++] = ids[i];
+    return k;
+}
+
+/* The event tuple node with the scratch ids and conflict values, new if
+ * there is none yet; its representative is its smallest record. */
+static uint32_t tuple_node(struct cdp_identity *g, size_t nids, uint32_t src, const char *source,
+                           const char *rid, size_t rlen)
+{
+    uint64_t h = tuple_hash(g->scratch_ids, nids, g->scratch_conf, g->nconf);
+    size_t i = (size_t)h & (g->tuples_size - 1);
+    while (g->tuples[i] != CDP_NO_NODE &&
+           !tuple_equal(g, g->tuples[i], g->scratch_ids, nids, g->scratch_conf))
+        i = (i + 1) & (g->tuples_size - 1);
+    uint32_t n = g->tuples[i];
+    if (n == CDP_NO_NODE) {
+        n = new_node(g, g->scratch_ids, nids, g->scratch_conf, false, src, rid, rlen);
+        g->tuples[i] = n;
+        if (++g->ntuples * 2 > g->tuples_size)
+            tuples_grow(g);
+    } else if (rep_cmp(source, rid, source_of(g, n), rid_of(g, n)) < 0) {
+        g->nodes[n].source = src;
+        g->nodes[n].rid = store_rid(g, rid, rlen);
+    }
+    return n;
 }
 
 static uint32_t value_id(struct cdp_identity *g, size_t key, const char *v, size_t n)
@@ -286,36 +385,56 @@ uint32_t cdp_identity_add_record(struct cdp_identity *g, const struct cdp_record
     for (size_t i = 0; i < nids; i++)
         if (g->values[g->scratch_ids[i]].state != BLOCKED)
             g->scratch_ids[k++] = g->scratch_ids[i];
-    nids = k;
-    qsort(g->scratch_ids, nids, sizeof *g->scratch_ids, cmp_u32);
-    k = 0;
-    for (size_t i = 0; i < nids; i++)
-        if (i == 0 || g->scratch_ids[i] != g->scratch_ids[i - 1])
-            g->scratch_ids[k++] = g->scratch_ids[i];
-    nids = k;
+    nids = sort_unique(g->scratch_ids, k);
     uint32_t src = cdp_intern_add(g->sources, source, slen, NULL);
     uint32_t n;
     if (person) {
         n = new_node(g, g->scratch_ids, nids, g->scratch_conf, true, src, rid, rlen);
+        index_person(g, n);
     } else {
-        uint64_t h = tuple_hash(g->scratch_ids, nids, g->scratch_conf, g->nconf);
-        size_t i = (size_t)h & (g->tuples_size - 1);
-        while (g->tuples[i] != CDP_NO_NODE &&
-               !tuple_equal(g, g->tuples[i], g->scratch_ids, nids, g->scratch_conf))
-            i = (i + 1) & (g->tuples_size - 1);
-        n = g->tuples[i];
-        if (n == CDP_NO_NODE) {
-            n = new_node(g, g->scratch_ids, nids, g->scratch_conf, false, src, rid, rlen);
-            g->tuples[i] = n;
-            if (++g->ntuples * 2 > g->tuples_size)
-                tuples_grow(g);
-        } else if (rep_cmp(source, rid, source_of(g, n), rid_of(g, n)) < 0) {
-            /* The smallest record represents the tuple. */
-            g->nodes[n].source = src;
-            g->nodes[n].rid = store_rid(g, rid, rlen);
-        }
+        n = tuple_node(g, nids, src, source, rid, rlen);
     }
     g->nodes[n].weight++;
+    return n;
+}
+
+uint32_t cdp_identity_add_saved(struct cdp_identity *g, bool person, const char *source,
+                                const char *rid, const char *const *values, size_t nvalues,
+                                const char *const *conf, uint64_t weight)
+{
+    size_t nids = 0;
+    for (size_t i = 0; i < nvalues && nids < 64; i++) {
+        const char *sep = strchr(values[i], '\x1F');
+        if (!sep)
+            continue;
+        size_t klen = (size_t)(sep - values[i]);
+        for (size_t k = 0; k < g->nkeys; k++) {
+            const char *name = cdp_keyset_get(g->keys, k)->name;
+            if (strlen(name) == klen && memcmp(name, values[i], klen) == 0) {
+                uint32_t id = value_id(g, k, sep + 1, strlen(sep + 1));
+                g->values[id].records += weight;
+                if (g->values[id].state != BLOCKED)
+                    g->scratch_ids[nids++] = id;
+                break;
+            }
+        }
+    }
+    for (size_t c = 0; c < g->nconf; c++)
+        g->scratch_conf[c] = conf && conf[c] ? cdp_intern_add(g->conf_values, conf[c],
+                                                              strlen(conf[c]), NULL)
+                                             : CDP_NO_NODE;
+    nids = sort_unique(g->scratch_ids, nids);
+    uint32_t src = cdp_intern_add(g->sources, source, strlen(source), NULL);
+    uint32_t n;
+    if (person) {
+        n = new_node(g, g->scratch_ids, nids, g->scratch_conf, true, src, rid, strlen(rid));
+        index_person(g, n);
+    } else {
+        if (nids == 0)
+            return CDP_NO_NODE;
+        n = tuple_node(g, nids, src, source, rid, strlen(rid));
+    }
+    g->nodes[n].weight += weight;
     return n;
 }
 
@@ -390,6 +509,25 @@ static bool join(struct cdp_identity *g, uint32_t v, uint32_t a, uint32_t b, cdp
     g->parent[rb] = ra;
     g->size[ra] += g->size[rb];
     struct root *x = &g->roots[ra], *y = &g->roots[rb];
+    if (x->old != CDP_NO_NODE && y->old != CDP_NO_NODE && x->old != y->old) {
+        /* Two people known before become one: remember why. */
+        if (g->nmerges == g->merges_cap) {
+            g->merges_cap = g->merges_cap ? g->merges_cap * 2 : 64;
+            g->merges = cdp_xrealloc(g->merges, g->merges_cap * sizeof *g->merges);
+        }
+        struct cdp_identity_merge *m = &g->merges[g->nmerges++];
+        m->old_a = x->old;
+        m->old_b = y->old;
+        m->node_a = a;
+        m->node_b = b;
+        m->key = cdp_keyset_get(g->keys, g->values[v].key)->name;
+        const char *text;
+        size_t len;
+        value_text(g, v, &text, &len);
+        m->value = cdp_xstrndup(text, len);
+    }
+    if (x->old == CDP_NO_NODE)
+        x->old = y->old;
     x->person |= y->person;
     if (y->excl_first != CDP_NO_NODE) {
         if (x->excl_first == CDP_NO_NODE)
@@ -471,6 +609,7 @@ void cdp_identity_resolve(struct cdp_identity *g, cdp_link_fn fn, void *ctx)
         g->parent[n] = n;
         g->size[n] = 1;
         struct root *r = &g->roots[n];
+        r->old = g->old[n];
         r->person = g->nodes[n].person;
         r->excl_first = CDP_NO_NODE;
         r->excl_many = 0;
@@ -623,4 +762,44 @@ bool cdp_identity_node_is_person(const struct cdp_identity *g, uint32_t node)
 void cdp_identity_counts(const struct cdp_identity *g, struct cdp_identity_counts *c)
 {
     *c = g->counts;
+}
+
+void cdp_identity_set_old(struct cdp_identity *g, uint32_t node, uint32_t old)
+{
+    g->old[node] = old;
+}
+
+uint32_t cdp_identity_old(const struct cdp_identity *g, uint32_t node)
+{
+    return g->old[node];
+}
+
+const struct cdp_identity_merge *cdp_identity_merges(const struct cdp_identity *g, size_t *n)
+{
+    *n = g->nmerges;
+    return g->merges;
+}
+
+void cdp_identity_node_values(const struct cdp_identity *g, uint32_t node,
+                              void (*fn)(void *ctx, const char *kv, size_t len), void *ctx)
+{
+    struct cdp_buf b = CDP_BUF_INIT;
+    const struct node *nd = &g->nodes[node];
+    for (uint16_t i = 0; i < nd->nvalues; i++) {
+        uint32_t v = g->node_values[nd->values + i];
+        size_t n;
+        const char *s = cdp_intern_str(g->strings, v, &n);
+        cdp_buf_reset(&b);
+        cdp_buf_adds(&b, cdp_keyset_get(g->keys, g->values[v].key)->name);
+        cdp_buf_addc(&b, '\x1F');
+        cdp_buf_add(&b, s + 1, n - 1);
+        fn(ctx, b.data, b.len);
+    }
+    cdp_buf_release(&b);
+}
+
+const char *cdp_identity_node_conflict(const struct cdp_identity *g, uint32_t node, size_t c)
+{
+    uint32_t v = g->node_conf[(size_t)node * g->nconf + c];
+    return v == CDP_NO_NODE ? NULL : cdp_intern_str(g->conf_values, v, NULL);
 }

@@ -67,6 +67,24 @@ void cdp_identity_free(struct cdp_identity *g);
 uint32_t cdp_identity_add_record(struct cdp_identity *g, const struct cdp_record *r, bool person,
                                  const char *source, size_t slen, const char *rid, size_t rlen);
 
+/* Adds a node read back from a saved state: a person record, or an event
+ * tuple (merged with today's events that carry the same identifiers).
+ * values are "KEY\x1FVALUE" (values of keys not in the key set are ignored);
+ * conf has one entry per conflict field (NULL: no value). weight: records. */
+uint32_t cdp_identity_add_saved(struct cdp_identity *g, bool person, const char *source,
+                                const char *rid, const char *const *values, size_t nvalues,
+                                const char *const *conf, uint64_t weight);
+
+/* Remembers the id a node had in an earlier run (an index into the caller's
+ * table of ids; CDP_NO_NODE for none). */
+void cdp_identity_set_old(struct cdp_identity *g, uint32_t node, uint32_t old);
+uint32_t cdp_identity_old(const struct cdp_identity *g, uint32_t node);
+
+/* The node of a person record already added, by (_source, _rid), or
+ * CDP_NO_NODE. */
+uint32_t cdp_identity_find_person(const struct cdp_identity *g, const char *source,
+                                  const char *rid);
+
 /* Links the nodes. Call once, after all records are added. */
 void cdp_identity_resolve(struct cdp_identity *g, cdp_link_fn on_link, void *ctx);
 
@@ -85,6 +103,22 @@ size_t cdp_identity_nodes(const struct cdp_identity *g);
 /* How many input records a node stands for. */
 uint64_t cdp_identity_node_weight(const struct cdp_identity *g, uint32_t node);
 bool cdp_identity_node_is_person(const struct cdp_identity *g, uint32_t node);
+
+/* A link that joined two groups that had different ids before: why the
+ * newer id was merged into the older one. */
+struct cdp_identity_merge {
+    uint32_t old_a, old_b;
+    uint32_t node_a, node_b;
+    const char *key;
+    char *value;
+};
+const struct cdp_identity_merge *cdp_identity_merges(const struct cdp_identity *g, size_t *n);
+
+/* Calls fn for each value of a node as "KEY\x1FVALUE" (for saving state). */
+void cdp_identity_node_values(const struct cdp_identity *g, uint32_t node,
+                              void (*fn)(void *ctx, const char *kv, size_t len), void *ctx);
+/* A node's value of conflict field c, or NULL. */
+const char *cdp_identity_node_conflict(const struct cdp_identity *g, uint32_t node, size_t c);
 
 struct cdp_identity_counts {
     uint64_t records, persons, events, anonymous_events;
