@@ -146,11 +146,16 @@ int cdp_idstate_load(struct cdp_idstate *st, const char *path, struct cdp_identi
     size_t *conf_map = NULL, nsaved_conf = 0;
     const char **conf = cdp_xcalloc(nconflicts + 1, sizeof *conf);
     for (;;) {
-        enum cdp_read k = cdp_reader_next(r, &rec, &row, err);
+        struct cdp_error why;
+        enum cdp_read k = cdp_reader_next(r, &rec, &row, &why);
         if (k == CDP_READ_END)
             break;
         if (k == CDP_READ_ERROR) {
-            cdp_errorf(err, "state file '%s' is damaged: %s", path, err->msg);
+            cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
+            goto done;
+        }
+        if (k == CDP_READ_BAD && !header) {
+            cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
             goto done;
         }
         if (k == CDP_READ_BAD || end) {
@@ -309,7 +314,7 @@ static uint32_t new_id(struct cdp_idstate *st, const struct cdp_identity *g, uin
         int added;
         idx = cdp_intern_add(st->ids, hex, 16, &added);
         if (added)
-            break; /* never reuse an id that exists (or existed this run) */
+            break; /* never an id given before, in this run or an earlier one */
     }
     id_index(st, hex, 16);
     st->born[idx] = st->run;
@@ -473,13 +478,12 @@ int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_
                        cdp_idstate_group_id(st, cdp_identity_group(g, n)));
         cdp_output_flush_some(o);
     }
-    /* Every id in use, with the run it was born in. */
-    uint64_t nids = 0;
-    for (size_t gr = 0; gr < st->ngroups; gr++) {
-        uint32_t id = st->group_id[gr];
+    /* Every id ever given, with the run it was born in: ids merged away
+     * are never given again, so the journal's "from" stays unambiguous. */
+    uint64_t nids = cdp_intern_count(st->ids);
+    for (uint32_t id = 0; id < nids; id++) {
         cdp_buf_printf(b, "{\"id\":\"%s\",\"born\":%llu}\n", cdp_intern_str(st->ids, id, NULL),
                        (unsigned long long)st->born[id]);
-        nids++;
         cdp_output_flush_some(o);
     }
     cdp_buf_printf(b, "{\"end\":true,\"nodes\":%llu,\"ids\":%llu}\n", (unsigned long long)nnodes,

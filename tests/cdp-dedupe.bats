@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# cdp-dedupe: linking, merge protection, explanations, stable ids, state.
+
+load helper
+
+setup() {
+    cd "$BATS_TEST_TMPDIR"
+}
+
+# ids of the records, as "_source/_rid cdp_id" lines
+ids() {
+    jq -r '"\(._source)/\(._rid) \(.cdp_id)"' "$@"
+}
+
+# whether the records named (source/rid) all have the same id
+same() {
+    local file=$1 first="" id
+    shift
+    for r in "$@"; do
+        id=$(jq -r --arg r "$r" 'select("\(._source)/\(._rid)" == $r) | .cdp_id' "$file")
+        [ -n "$id" ] || { echo "no record $r" >&2; return 1; }
+        [ -z "$first" ] && first=$id
+        [ "$id" = "$first" ] || return 1
+    done
+}
+
+@test "--help, --version, usage errors" {
+    run cdp-dedupe --help
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "Usage: cdp-dedupe [OPTION]... [FILE]..." ]
+    run cdp-dedupe --version
+    [[ "$output" =~ ^cdp-dedupe\ \(cdp\)\  ]]
+    run cdp-dedupe --key 'Email'
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-dedupe: --key invalid key 'Email': fields of lower-case letters, digits and '_' joined by '+'" ]
+    run cdp-dedupe --max-per-key nokey=3
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-dedupe: --max-per-key 'nokey=3': no such key" ]
+    run cdp-dedupe --block-value '(['
+    [ "$status" -eq 2 ]
+    run cdp-dedupe --journal j.ndjson
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-dedupe: --journal needs --state (ids can only change between runs)" ]
+}
+
+@test "records come out unchanged but for cdp_id, in input order" {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"1","_kind":"person","email":"a@x.ru","price":12.50,"attrs":{"k":[1,2]}}
+{"_source":"pos","_rid":"1","_kind":"event","event":"purchase","email":"a@x.ru"}
+{ "_source":"web","_rid":"7","_kind":"event" , "event":"view" }
+{"_source":"crm","_rid":"2","_kind":"person","email":"b@x.ru","cdp_id":"old"}
+IN
+    run --separate-stderr cdp-dedupe in.ndjson
+    [ "$status" -eq 0 ]
+    # ids are XXH3-64 of the smallest "_source\x1F_rid" (xxhsum -H3 agrees)
+    assert_output <<'OUT'
+{"_source":"crm","_rid":"1","_kind":"person","email":"a@x.ru","price":12.50,"attrs":{"k":[1,2]},"cdp_id":"0478dcc97bb28868"}
+{"_source":"pos","_rid":"1","_kind":"event","event":"purchase","email":"a@x.ru","cdp_id":"0478dcc97bb28868"}
+{ "_source":"web","_rid":"7","_kind":"event" , "event":"view","cdp_id":null}
+{"_source":"crm","_rid":"2","_kind":"person","email":"b@x.ru","cdp_id":"5ab8e1fe12dc4167"}
+OUT
+    [ "$stderr" = "cdp-dedupe: 4 records read, 2 persons, 4 written, 0 rejected, 1 links, 0 refused" ]
+}
+
+@test "a chain through different keys is one person; an event with only a card joins its person" {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"A","_kind":"person","email":"a@x.ru","birth_date":"1980-01-01"}
+{"_source":"shop","_rid":"B","_kind":"person","email":"a@x.ru","phone":"+79120000001"}
+{"_source":"crm","_rid":"C","_kind":"person","phone":"+79120000001","card":"0012345"}
+{"_source":"pos","_rid":"1","_kind":"event","event":"purchase","card":"0012345"}
+{"_source":"pos","_rid":"2","_kind":"event","event":"purchase","card":"0099999"}
+IN
+    cdp-dedupe -q in.ndjson > out.ndjson
+    same out.ndjson crm/A shop/B crm/C pos/1
+    ! same out.ndjson crm/A pos/2
+    [ "$(jq -r .cdp_id out.ndjson | sort -u | wc -l)" -eq 2 ]
+}
+
+@test "a shared family e-mail does not merge people with different birth dates" {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"mother","_kind":"person","email":"family@x.ru","birth_date":"1972-06-25","phone":"+79210000001"}
+{"_source":"crm","_rid":"son","_kind":"person","email":"family@x.ru","birth_date":"2001-09-10"}
+{"_source":"shop","_rid":"m2","_kind":"person","email":"family@x.ru","phone":"+79210000001"}
+{"_source":"web","_rid":"1","_kind":"event","event":"view","email":"family@x.ru"}
+IN
+    cdp-dedupe -q --links links.ndjson in.ndjson > out.ndjson
+    ! same out.ndjson crm/mother crm/son
+    same out.ndjson crm/mother shop/m2
+    # the web event could be either's: it joins neither
+    ! same out.ndjson web/1 crm/mother
+    ! same out.ndjson web/1 crm/son
+    assert_file links.ndjson <<'OUT'
+{"link":"refused","key":"email","value":"family@x.ru","reason":"conflict","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"crm","_rid":"son"},"field":"birth_date","values":["1972-06-25","2001-09-10"]}
+{"link":"used","key":"phone","value":"+79210000001","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"shop","_rid":"m2"}}
+OUT
+    # with --no-conflict they are one (as plain connected components would have it)
+    cdp-dedupe -q --no-conflict in.ndjson > loose.ndjson
+    same loose.ndjson crm/mother crm/son web/1
+    # --conflict adds gender to the fields checked
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"e@x.ru","gender":"m"}' '{"_source":"a","_rid":"2","email":"e@x.ru","gender":"f"}' > g.ndjson
+    cdp-dedupe -q g.ndjson > g1.ndjson
+    same g1.ndjson a/1 a/2
+    cdp-dedupe -q --conflict gender g.ndjson > g2.ndjson
+    ! same g2.ndjson a/1 a/2
+}
+
+@test "placeholder phones do not glue card holders together; blocked values are never used" {
+    for i in 1 2 3 4 5 6 7 8; do
+        echo "{\"_source\":\"crm\",\"_rid\":\"p$i\",\"_kind\":\"person\",\"card\":\"00$i\"}"
+        echo "{\"_source\":\"pos\",\"_rid\":\"r$i\",\"_kind\":\"event\",\"event\":\"purchase\",\"card\":\"00$i\",\"phone\":\"+79991112233\"}"
+        echo "{\"_source\":\"pos\",\"_rid\":\"z$i\",\"_kind\":\"event\",\"event\":\"purchase\",\"card\":\"00$i\",\"phone\":\"+79999999999\"}"
+    done > in.ndjson
+    cdp-dedupe -q --links links.ndjson --stats stats.json in.ndjson > out.ndjson
+    [ "$(jq -r .cdp_id out.ndjson | sort -u | wc -l)" -eq 8 ]
+    same out.ndjson crm/p3 pos/r3 pos/z3
+    run jq -c 'select(.link == "refused")' links.ndjson
+    assert_output <<'OUT'
+{"link":"refused","key":"phone","value":"+79999999999","reason":"blocked","records":8}
+{"link":"refused","key":"phone","value":"+79991112233","reason":"over_limit","people":8,"limit":5}
+OUT
+    run jq -c '.over_limit_values, .refused' stats.json
+    assert_output <<'OUT'
+{"phone +79991112233":8}
+{"blocked":1,"over_limit":1}
+OUT
+    # the same phone on one person's own receipts is that person's phone
+    printf '%s\n' '{"_source":"crm","_rid":"p","card":"1","phone":"+79120000009"}' \
+        '{"_source":"pos","_rid":"1","event":"purchase","card":"1","phone":"+79120000009"}' \
+        '{"_source":"pos","_rid":"2","event":"purchase","phone":"+79120000009"}' > own.ndjson
+    cdp-dedupe -q own.ndjson > own.out
+    same own.out crm/p pos/1 pos/2
+    # --block-value and --block-file add to the list
+    printf '+79120000009\n' > block.txt
+    cdp-dedupe -q --block-file block.txt own.ndjson > b.out
+    ! same b.out crm/p pos/2
+    cdp-dedupe -q --block-value '\+7912.*' own.ndjson > c.out
+    ! same c.out crm/p pos/2
+}
+
+@test "the limit per key: --max-per-key" {
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"shared@x.ru"}' '{"_source":"a","_rid":"2","email":"shared@x.ru"}' > in.ndjson
+    cdp-dedupe -q in.ndjson > out1.ndjson
+    same out1.ndjson a/1 a/2
+    cdp-dedupe -q --max-per-key email=1 --links links.ndjson in.ndjson > out2.ndjson
+    ! same out2.ndjson a/1 a/2
+    [ "$(cat links.ndjson)" = '{"link":"refused","key":"email","value":"shared@x.ru","reason":"over_limit","people":2,"limit":1}' ]
+}
+
+@test "composite keys compare names case- and Ё/Е-insensitively; a missing part means no value" {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"1","last_name":"Фёдоров","first_name":"Алексей","birth_date":"1980-02-03"}
+{"_source":"shop","_rid":"2","last_name":"ФЕДОРОВ","first_name":"алексей","birth_date":"1980-02-03"}
+{"_source":"shop","_rid":"3","last_name":"Федоров","first_name":"Алексей"}
+IN
+    cdp-dedupe -q --key last_name+first_name+birth_date in.ndjson > out.ndjson
+    same out.ndjson crm/1 shop/2
+    ! same out.ndjson crm/1 shop/3
+}
+
+@test "ids do not depend on the order of the input" {
+    printf '%s\n' '{"_source":"b","_rid":"2","email":"x@y.ru"}' '{"_source":"a","_rid":"9","email":"x@y.ru"}' '{"_source":"c","_rid":"1","phone":"+79120000000"}' > one.ndjson
+    tac one.ndjson > two.ndjson
+    cdp-dedupe -q one.ndjson | ids > a.txt
+    cdp-dedupe -q two.ndjson | ids | sort > b.txt
+    sort a.txt | cmp - b.txt
+}
+
+@test "bad lines are rejected with a reason and counted; stdin works" {
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru"}' 'not json' '{"_source":"a","_rid":"2","email":"x@y.ru"}' > in.ndjson
+    run --separate-stderr bash -c "cdp-dedupe --rejects rej.ndjson < in.ndjson"
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 2 ]
+    [ "$(jq -r .cdp_id <<< "${lines[0]}")" = "$(jq -r .cdp_id <<< "${lines[1]}")" ]
+    assert_file rej.ndjson <<'OUT'
+{"file":"(stdin)","line":2,"code":"not_object","reason":"not a JSON object","raw":"not json"}
+OUT
+    [ "${stderr##*$'\n'}" = "cdp-dedupe: 3 records read, 1 persons, 2 written, 1 rejected, 1 links, 0 refused" ]
+}
+
+@test "FEBRL: exact name + birth date links with precision 1.0 (recall is the fuzzy matcher's job)" {
+    [ -f "$SHARED/febrl/dataset3.csv" ] || skip "no FEBRL data"
+    for d in dataset1 dataset3; do
+        cdp-ingest -q -s febrl --map "$CDP_SHARE/maps/febrl.map" --as-of 2024-01-01 \
+            "$SHARED/febrl/$d.csv" 2>/dev/null |
+            cdp-dedupe -q --key first_name+last_name+birth_date |
+            jq -r '[(._rid | capture("rec-(?<n>[0-9]+)").n), .cdp_id] | @tsv' |
+            pair-eval > "$d.json"
+        echo "# $d: $(cat "$d.json")" >&3
+        [ "$(jq .precision "$d.json")" = 1 ]
+        [ "$(jq .false_merges "$d.json")" -eq 0 ]
+    done
+    [ "$(jq .correct_pairs dataset1.json)" -eq 202 ]
+    [ "$(jq .correct_pairs dataset3.json)" -eq 1910 ]
+}
+
+@test "state: ids stay over three runs with new, merged and corrected records; the journal says why" {
+    # Run 1: three people.
+    printf '%s\n' \
+        '{"_source":"crm","_rid":"1","email":"a@x.ru","birth_date":"1980-01-01"}' \
+        '{"_source":"crm","_rid":"2","phone":"+79120000001","birth_date":"1980-01-01"}' \
+        '{"_source":"crm","_rid":"3","email":"c@x.ru"}' > run1.ndjson
+    cdp-dedupe -q --state state.zst --journal journal.ndjson run1.ndjson > out1.ndjson
+    a=$(jq -r 'select(._rid == "1") | .cdp_id' out1.ndjson)
+    b=$(jq -r 'select(._rid == "2") | .cdp_id' out1.ndjson)
+    c=$(jq -r 'select(._rid == "3") | .cdp_id' out1.ndjson)
+    [ "$a" != "$b" ] && [ "$a" != "$c" ] && [ "$b" != "$c" ]
+    [ ! -s journal.ndjson ]
+
+    # Run 2: a shop account with A's e-mail and B's phone joins A and B; the
+    # older id survives (born in the same run: the smaller id); a new person;
+    # an event with C's e-mail gets C's id.
+    printf '%s\n' \
+        '{"_source":"crm","_rid":"1","email":"a@x.ru","birth_date":"1980-01-01"}' \
+        '{"_source":"crm","_rid":"2","phone":"+79120000001","birth_date":"1980-01-01"}' \
+        '{"_source":"crm","_rid":"3","email":"c@x.ru"}' \
+        '{"_source":"shop","_rid":"9","email":"a@x.ru","phone":"+79120000001"}' \
+        '{"_source":"crm","_rid":"4","email":"d@x.ru"}' \
+        '{"_source":"web","_rid":"1","_kind":"event","event":"view","email":"c@x.ru"}' > run2.ndjson
+    cdp-dedupe -q --state state.zst --journal journal.ndjson run2.ndjson > out2.ndjson
+    if [[ "$a" < "$b" ]]; then survivor=$a gone=$b; else survivor=$b gone=$a; fi
+    [ "$(ids out2.ndjson | grep -c " $survivor$")" -eq 3 ]
+    same out2.ndjson crm/1 crm/2 shop/9
+    [ "$(jq -r 'select(._rid == "3") | .cdp_id' out2.ndjson)" = "$c" ]
+    same out2.ndjson crm/3 web/1
+    d=$(jq -r 'select(._rid == "4") | .cdp_id' out2.ndjson)
+    [ "$d" != "$survivor" ] && [ "$d" != "$c" ]
+    run cat journal.ndjson
+    [ "${#lines[@]}" -eq 1 ]
+    [ "$(jq -c '{run, from, to, reason}' <<< "$output")" = "{\"run\":2,\"from\":\"$gone\",\"to\":\"$survivor\",\"reason\":\"merged\"}" ]
+    [[ "$(jq -r '.key' <<< "$output")" =~ ^(email|phone)$ ]]
+
+    # Run 3: the shop account is corrected (the phone was not theirs): B is
+    # split off; the part with most records keeps the id. crm/3 is not in
+    # today's export, but today's event with its e-mail still gets its id.
+    printf '%s\n' \
+        '{"_source":"crm","_rid":"1","email":"a@x.ru","birth_date":"1980-01-01"}' \
+        '{"_source":"crm","_rid":"2","phone":"+79120000001","birth_date":"1980-01-01"}' \
+        '{"_source":"shop","_rid":"9","email":"a@x.ru"}' \
+        '{"_source":"web","_rid":"2","_kind":"event","event":"view","email":"c@x.ru"}' > run3.ndjson
+    cdp-dedupe -q --state state.zst --journal journal.ndjson run3.ndjson > out3.ndjson
+    [ "$(jq -r 'select(._source == "crm" and ._rid == "1") | .cdp_id' out3.ndjson)" = "$survivor" ]
+    [ "$(jq -r 'select(._source == "shop") | .cdp_id' out3.ndjson)" = "$survivor" ]
+    new_b=$(jq -r 'select(._rid == "2" and ._source == "crm") | .cdp_id' out3.ndjson)
+    [ "$new_b" != "$survivor" ] && [ "$new_b" != "$a" ] && [ "$new_b" != "$b" ]
+    [ "$(jq -r 'select(._source == "web") | .cdp_id' out3.ndjson)" = "$c" ]
+    run sed -n 2p journal.ndjson
+    [ "$output" = "{\"run\":3,\"from\":\"$survivor\",\"to\":\"$new_b\",\"reason\":\"split\"}" ]
+    [ "$(wc -l < journal.ndjson)" -eq 2 ]
+    # run numbers are kept in the state
+    [ "$(zstd -dc state.zst | head -n 1 | jq .run)" -eq 3 ]
+}
+
+@test "state: a second run while one holds the lock fails, and leaves the state alone" {
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru"}' > in.ndjson
+    cdp-dedupe -q --state state.zst in.ndjson > /dev/null
+    cp state.zst before.zst
+    exec 9> state.zst.lock
+    flock -n 9
+    run cdp-dedupe --state state.zst -o out.ndjson in.ndjson
+    exec 9>&-
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-dedupe: state file 'state.zst' is in use by another run (locked: state.zst.lock)" ]
+    cmp state.zst before.zst
+    [ ! -e out.ndjson ]
+}
+
+@test "state: a damaged, foreign or cut state file is refused, exit 1, and left as it is" {
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru"}' > in.ndjson
+    cdp-dedupe -q --state good.zst in.ndjson > /dev/null
+    head -c 40 good.zst > cut.zst
+    printf '{"format":"something-else"}\n' > foreign.zst
+    zstd -dc good.zst | sed '$d' | zstd -q > noend.zst
+    zstd -dc good.zst | sed 's/"version":1/"version":9/' | zstd -q > v9.zst
+    printf 'garbage' > garbage.zst
+    for f in cut foreign noend v9 garbage; do
+        cp "$f.zst" "$f.before"
+        run cdp-dedupe --state "$f.zst" -o out.ndjson in.ndjson
+        [ "$status" -eq 1 ]
+        cmp "$f.zst" "$f.before"
+        [ ! -e out.ndjson ]
+        echo "${lines[0]}" >> messages.txt
+    done
+    assert_file messages.txt <<'OUT'
+cdp-dedupe: state file 'cut.zst' is damaged: cut.zst: truncated zstd stream
+cdp-dedupe: 'foreign.zst' is not a cdp-dedupe state file
+cdp-dedupe: state file 'noend.zst' is damaged (cut short)
+cdp-dedupe: state file 'v9.zst' has version 9; this cdp-dedupe reads version 1
+cdp-dedupe: 'garbage.zst' is not a cdp-dedupe state file
+OUT
+}
