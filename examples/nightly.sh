@@ -95,13 +95,20 @@ ingest web web-events.ndjson.zst web.map
 
 sources="crm shop pos web"
 
-# LATER: cdp-dedupe (identity resolution). One stable person id for the
-# records of all sources: match on e-mail, phone, card, shop id and anon_id,
-# but never on a cashier's placeholder phone (+7 999 999-99-99) or on a
-# family's shared e-mail alone. Roughly:
-#   cdp-dedupe "$out_dir/crm.ndjson.zst" "$out_dir/shop.ndjson.zst" \
-#       "$out_dir/pos.ndjson.zst" "$out_dir/web.ndjson.zst" \
-#       --stats "$out_dir/stats-dedupe.json" -o "$out_dir/identified.ndjson.zst"
+# 2. Unification: one stable person id (cdp_id) for the records of all
+# sources, linked by shop id, loyalty card, e-mail, phone and anon_id; never by
+# a cashier's placeholder phone or a family's shared e-mail (different birth
+# dates). The state keeps ids stable from night to night; the journal lists
+# ids merged or split; the links file explains every link.
+echo "== dedupe"
+if ! cdp-dedupe --state "$out_dir/identity.state.zst" --journal "$out_dir/identity.journal.ndjson" \
+    --links "$out_dir/links.ndjson" --stats "$out_dir/stats-dedupe.json" \
+    -o "$out_dir/identified.ndjson.zst" \
+    "$out_dir/crm.ndjson.zst" "$out_dir/shop.ndjson.zst" \
+    "$out_dir/pos.ndjson.zst" "$out_dir/web.ndjson.zst" 2>"$out_dir/dedupe.log"; then
+    cat "$out_dir/dedupe.log" >&2
+    die "cdp-dedupe failed"
+fi
 
 # LATER: cdp-merge (golden profiles). One profile per person, the newest
 # consent per channel, and traits from events: last purchase, room being
@@ -146,6 +153,23 @@ for src in $sources; do
     else
         echo "  rejected rows: none"
     fi
-    echo "  first two records:"
-    zstd -dc "$out" | head -n 2 | jq . | sed 's/^/    /'
+    echo "  a record:"
+    zstd -dc "$out" | head -n 1 | sed 's/^/    /'
 done
+
+echo
+echo "---- dedupe"
+sed 's/^/  /' "$out_dir/dedupe.log"
+echo "  persons seen in more than one source (cdp_id: sources, names, e-mails, phones):"
+zstd -dc "$out_dir/identified.ndjson.zst" | jq -rs '
+    map(select(.cdp_id)) | group_by(.cdp_id) |
+    map(select(map(._source) | unique | length > 1)) |
+    sort_by(-length) | .[:8][] |
+    "    \(.[0].cdp_id): \(map(._source) | unique | join("+")) (\(length) records); " +
+    "\(map(select(.last_name) | "\(.last_name) \(.first_name // "")") | unique | join(", ")); " +
+    "\(map(.email // empty) | unique | join(", ")); \(map(.phone // empty) | unique | join(", "))"'
+echo "  links refused ($out_dir/links.ndjson):"
+jq -r 'select(.link == "refused") | "    \(.key) \(.value): \(.reason)" +
+    (if .reason == "conflict" then " (\(.field) \(.values | join(" vs ")); \(.a._source)/\(.a._rid) and \(.b._source)/\(.b._rid) stay apart)"
+     elif .reason == "over_limit" then " (\(.people) people, limit \(.limit))"
+     elif .reason == "blocked" then " (on \(.records) records)" else "" end)' "$out_dir/links.ndjson"
