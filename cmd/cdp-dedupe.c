@@ -1,5 +1,7 @@
 /* cdp-dedupe: give every record the stable id of the person it belongs to. */
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "output.h"
 #include "reader.h"
 #include "report.h"
+#include "source.h"
 
 static const char *const prog = "cdp-dedupe";
 
@@ -43,7 +46,10 @@ static void usage(void)
            "  -o, --output FILE         write to FILE (atomically) instead of stdout\n"
            "  -z, --zstd                compress the output (also when FILE ends in .zst)\n"
            "      --zstd-level N        compression level 1-19 (implies -z)\n"
-           "  -i, --input-format FMT    ndjson (default) or csv\n"
+           "  -i, --input-format FMT    ndjson, csv or tsv (default: from the name or the\n"
+           "                            content)\n"
+           "  -d, --delimiter C         CSV delimiter (default: sniffed)\n"
+           "      --encoding ENC        input encoding (default utf-8)\n"
            "      --stats FILE          write the counts and the values over the limit\n"
            "  -q, --quiet               no summary line on stderr\n"
            "      --progress            show progress on stderr\n"
@@ -124,6 +130,8 @@ static int parse_args(int argc, char **argv, struct prefs *p)
             p->no_default_blocks = true;
             break;
         case OPT_CONFLICT:
+            if (p->nconflicts >= 15)
+                return cdp_usage_error(prog, "--conflict: at most 15 fields besides birth_date");
             p->conflicts = cdp_xrealloc(p->conflicts, (p->nconflicts + 2) * sizeof *p->conflicts);
             p->conflicts[p->nconflicts++] = optarg;
             break;
@@ -181,10 +189,56 @@ static int parse_args(int argc, char **argv, struct prefs *p)
 #define ROW_BAD (CDP_NO_NODE - 1)
 
 struct input {
-    const char *path; /* as given; for stdin, the spool */
+    const char *path;  /* what is read: the file, or its spool */
+    const char *label; /* for messages: as given, "(stdin)" for - */
     char spool_path[64];
     int spool_fd;
 };
+
+/* Inputs are read twice. One that cannot be read again (stdin, a pipe, a
+ * process substitution) is first copied, as its raw bytes, to a temporary
+ * file: zstd-compressed unless it already is compressed. Both passes then
+ * read the same bytes through the same decoding. */
+static int spool_input(struct input *in, struct cdp_error *err)
+{
+    struct stat st;
+    bool is_stdin = strcmp(in->path, "-") == 0;
+    if (!is_stdin && stat(in->path, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    int fd = is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cdp_errorf_errno(err, errno, "cannot open '%s'", in->path);
+    char *buf = cdp_xmalloc(1 << 20);
+    ssize_t n = read(fd, buf, 1 << 20);
+    bool compressed = n >= 4 && ((unsigned char)buf[0] == 0x28 || (unsigned char)buf[0] == 0x1F);
+    struct cdp_output_options so = { !compressed, 1, 0 };
+    struct cdp_output *spool = cdp_output_open_spool(&so, err);
+    int rc = -1;
+    if (!spool)
+        goto done;
+    while (n > 0) {
+        cdp_output_write(spool, buf, (size_t)n);
+        n = read(fd, buf, 1 << 20);
+        if (n < 0 && errno == EINTR)
+            n = 1, n = read(fd, buf, 1 << 20);
+    }
+    if (n < 0) {
+        cdp_errorf_errno(err, errno, "%s: read error", in->label);
+        cdp_output_abort(spool);
+        goto done;
+    }
+    in->spool_fd = cdp_output_finish_spool(spool, err);
+    if (in->spool_fd < 0)
+        goto done;
+    snprintf(in->spool_path, sizeof in->spool_path, "/proc/self/fd/%d", in->spool_fd);
+    in->path = in->spool_path;
+    rc = 0;
+done:
+    free(buf);
+    if (!is_stdin)
+        close(fd);
+    return rc;
+}
 
 struct run {
     struct prefs *p;
@@ -225,18 +279,7 @@ static int read_graph(struct run *run, struct input *in)
         cdp_report_error(&run->report, "%s", err.msg);
         return 1;
     }
-    struct cdp_output *spool = NULL;
-    if (strcmp(in->path, "-") == 0) {
-        /* stdin is read twice: keep a compressed copy for the second pass. */
-        struct cdp_output_options so = { true, 1, 0 };
-        spool = cdp_output_open_spool(&so, &err);
-        if (!spool) {
-            cdp_report_error(&run->report, "%s", err.msg);
-            cdp_reader_close(r);
-            return 1;
-        }
-    }
-    const char *file = cdp_reader_name(r);
+    const char *file = in->label;
     struct cdp_row row;
     char rid_buf[32];
     int status = 0;
@@ -248,12 +291,6 @@ static int read_graph(struct run *run, struct input *in)
             cdp_report_error(&run->report, "%s", err.msg);
             status = 1;
             break;
-        }
-        if (spool) {
-            struct cdp_buf *b = cdp_output_buffer(spool);
-            cdp_buf_add(b, row.raw, row.rawlen);
-            cdp_buf_addc(b, '\n');
-            cdp_output_flush_some(spool);
         }
         uint64_t n = cdp_report_add(&run->report, "read", "records read", 1);
         cdp_report_tick(&run->report, n, cdp_reader_bytes(r));
@@ -276,16 +313,6 @@ static int read_graph(struct run *run, struct input *in)
         add_row(run, cdp_identity_add_record(run->graph, &run->rec, person, s, slen, ri, rlen));
     }
     cdp_reader_close(r);
-    if (spool) {
-        int fd = cdp_output_finish_spool(spool, &err);
-        if (fd < 0) {
-            cdp_report_error(&run->report, "%s", err.msg);
-            return 1;
-        }
-        in->spool_fd = fd;
-        snprintf(in->spool_path, sizeof in->spool_path, "/proc/self/fd/%d", fd);
-        in->path = in->spool_path;
-    }
     return status;
 }
 
@@ -367,13 +394,22 @@ static int write_journal(struct run *run, struct cdp_error *err)
     struct cdp_output *o = cdp_output_open(run->p->journal, NULL, err);
     if (!o)
         return -1;
-    FILE *old = fopen(run->p->journal, "rb");
-    if (old) {
+    if (access(run->p->journal, F_OK) == 0) {
+        /* Read back decompressed: the output compresses again by its name. */
+        struct cdp_source *old = cdp_source_open(run->p->journal, NULL, err);
+        if (!old) {
+            cdp_output_abort(o);
+            return -1;
+        }
         char buf[65536];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, old)) > 0)
-            cdp_output_write(o, buf, n);
-        fclose(old);
+        ssize_t n;
+        while ((n = cdp_source_read(old, buf, sizeof buf, err)) > 0)
+            cdp_output_write(o, buf, (size_t)n);
+        cdp_source_close(old);
+        if (n < 0) {
+            cdp_output_abort(o);
+            return -1;
+        }
     }
     cdp_output_write(o, run->journal.data ? run->journal.data : "", run->journal.len);
     return cdp_output_commit(o, err);
@@ -434,7 +470,7 @@ static int write_output(struct run *run, const struct input *in, size_t *row_ind
         return 1;
     }
     bool ndjson = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
-    const char *file = strcmp(in->path, in->spool_path) == 0 ? "(stdin)" : cdp_reader_name(r);
+    const char *file = in->label;
     struct cdp_row row;
     int status = 0;
     for (;;) {
@@ -514,7 +550,12 @@ int main(int argc, char **argv)
     run.inputs = cdp_xcalloc(run.ninputs, sizeof *run.inputs);
     for (size_t i = 0; i < run.ninputs; i++) {
         run.inputs[i].path = optind < argc ? argv[optind + (int)i] : "-";
+        run.inputs[i].label = strcmp(run.inputs[i].path, "-") == 0 ? "(stdin)" : run.inputs[i].path;
         run.inputs[i].spool_fd = -1;
+        if (spool_input(&run.inputs[i], &err) < 0) {
+            cdp_report_error(&run.report, "%s", err.msg);
+            goto done;
+        }
     }
     run.ids = cdp_idstate_new();
     if (p.state && cdp_idstate_lock(run.ids, p.state, &err) < 0) {

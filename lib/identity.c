@@ -340,7 +340,18 @@ static uint32_t value_id(struct cdp_identity *g, size_t key, const char *v, size
         struct value *val = &g->values[id];
         memset(val, 0, sizeof *val);
         val->key = (uint32_t)key;
-        val->state = cdp_keyset_blocked(g->keys, v, n) ? BLOCKED : PENDING;
+        /* Block lists see composite parts joined by '+', as people write them. */
+        const char *shown = v;
+        char *joined = NULL;
+        if (memchr(v, '\x1F', n)) {
+            joined = cdp_xstrndup(v, n);
+            for (size_t i = 0; i < n; i++)
+                if (joined[i] == '\x1F')
+                    joined[i] = '+';
+            shown = joined;
+        }
+        val->state = cdp_keyset_blocked(g->keys, shown, n) ? BLOCKED : PENDING;
+        free(joined);
     }
     return id;
 }

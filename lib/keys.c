@@ -80,7 +80,7 @@ int cdp_keyset_add(struct cdp_keyset *ks, const char *spec, struct cdp_error *er
 {
     for (size_t i = 0; i < ks->n; i++)
         if (strcmp(ks->keys[i].name, spec) == 0)
-            return cdp_errorf(err, "key '%s' given twice", spec);
+            return cdp_errorf(err, "'%s' given twice", spec);
     struct cdp_key k = { 0 };
     k.name = cdp_xstrdup(spec);
     for (const char *p = spec;;) {

@@ -53,7 +53,8 @@ const struct cdp_key *cdp_keyset_get(const struct cdp_keyset *ks, size_t i);
 bool cdp_key_value(const struct cdp_keyset *ks, size_t i, const struct cdp_record *r,
                    struct cdp_buf *out);
 
-/* Whether a value is blocked (by a regex or the block file). */
+/* Whether a value is blocked (by a regex or the block file). A composite
+ * value is matched with its parts joined by '+', as the links file shows it. */
 bool cdp_keyset_blocked(const struct cdp_keyset *ks, const char *value, size_t len);
 
 #endif

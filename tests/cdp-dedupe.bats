@@ -288,3 +288,35 @@ cdp-dedupe: state file 'v9.zst' has version 9; this cdp-dedupe reads version 1
 cdp-dedupe: 'garbage.zst' is not a cdp-dedupe state file
 OUT
 }
+
+@test "inputs read twice: CSV and other encodings on stdin, pipes, process substitution" {
+    run --separate-stderr bash -c "printf 'email,name\na@x.ru,Ann\na@x.ru,Bob\n' | cdp-dedupe"
+    [ "${#lines[@]}" -eq 2 ]
+    [ "$(jq -c '{email, name}' <<< "${lines[1]}")" = '{"email":"a@x.ru","name":"Bob"}' ]
+    printf '{"_source":"a","_rid":"1","last_name":"Фёдоров"}\n' | iconv -t cp1251 > cp.ndjson
+    run --separate-stderr bash -c "cdp-dedupe --encoding cp1251 < cp.ndjson"
+    [ "$(jq -r .last_name <<< "$output")" = "Фёдоров" ]
+    printf '{"_source":"a","_rid":"1","email":"x@y.ru"}\n' | zstd -q > z.ndjson.zst
+    run --separate-stderr bash -c "cdp-dedupe <(cat z.ndjson.zst) < /dev/null"
+    [ "$(jq -r .email <<< "$output")" = "x@y.ru" ]
+    [ "$stderr" = "cdp-dedupe: 1 records read, 1 persons, 1 written, 0 rejected, 0 links, 0 refused" ]
+}
+
+@test "a compressed journal stays readable run after run; composite values block as the links file shows them" {
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru"}' '{"_source":"a","_rid":"2","phone":"+79120000001"}' > r1.ndjson
+    cp r1.ndjson r2.ndjson
+    echo '{"_source":"a","_rid":"3","email":"x@y.ru","phone":"+79120000001"}' >> r2.ndjson
+    cdp-dedupe -q --state s.zst --journal j.ndjson.zst r1.ndjson > /dev/null
+    cdp-dedupe -q --state s.zst --journal j.ndjson.zst r2.ndjson > /dev/null
+    cdp-dedupe -q --state s.zst --journal j.ndjson.zst r2.ndjson > /dev/null
+    [ "$(zstd -dc j.ndjson.zst | jq -r .reason)" = merged ]
+    printf '%s\n' '{"_source":"a","_rid":"1","last_name":"Федоров","first_name":"Алексей"}' \
+        '{"_source":"a","_rid":"2","last_name":"ФЁДОРОВ","first_name":"Алексей"}' > n.ndjson
+    cdp-dedupe -q --key last_name+first_name --links l.ndjson n.ndjson > /dev/null
+    [ "$(jq -r .value l.ndjson)" = "федоров+алексей" ]
+    jq -r .value l.ndjson > block.txt
+    cdp-dedupe -q --key last_name+first_name --block-file block.txt --links l2.ndjson n.ndjson > /dev/null
+    [ "$(jq -r .reason l2.ndjson)" = blocked ]
+    run cdp-dedupe $(for i in $(seq 16); do printf -- '--conflict f%d ' "$i"; done) n.ndjson
+    [ "$status" -eq 2 ]
+}
