@@ -16,9 +16,10 @@
  * visitor never logged in) have person "-".
  *
  * The output is a function of the options alone: same options, same bytes
- * (no clock, locale, hash order or thread timing enters it). Files appear
- * atomically, all at the end; a failed run leaves none of them. The traps
- * the data holds are listed at the top of gen.c. */
+ * (no clock, locale, hash order or thread timing enters it). Each file
+ * appears atomically at the end, the five one after the other: a run that
+ * fails before then leaves none of them. The traps the data holds are
+ * listed at the top of gen.c. */
 #ifndef CDP_GEN_H
 #define CDP_GEN_H
 
@@ -27,11 +28,13 @@
 
 #include "error.h"
 
-/* The most persons cdp_gen_run accepts. */
+/* The most persons cdp_gen_run accepts, and the most events (persons
+ * times events per person). */
 #define CDP_GEN_MAX_PERSONS 20000000u
+#define CDP_GEN_MAX_EVENTS 400000000.0
 
 struct cdp_gen_options {
-    uint64_t persons;           /* 1 .. CDP_GEN_MAX_PERSONS */
+    uint64_t persons; /* 1 .. CDP_GEN_MAX_PERSONS */
     uint64_t seed;
     int64_t as_of_day;          /* the export's day, days since 1970-01-01 */
     unsigned events_per_person; /* on average, over the tills and the web; 0..1000 */

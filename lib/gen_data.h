@@ -24,12 +24,12 @@
 enum { GEN_SEX_M = 0, GEN_SEX_F = 1 };
 
 struct gen_surname {
-    const char *form[2];  /* by sex: Иванов / Иванова, Толстой / Толстая */
-    char *lat[2];         /* ivanov / ivanova: popular style, lower case */
+    const char *form[2]; /* by sex: Иванов / Иванова, Толстой / Толстая */
+    char *lat[2];        /* ivanov / ivanova: popular style, lower case */
 };
 
 struct gen_first {
-    const char *name;    /* Сергей */
+    const char *name; /* Сергей */
     const char *patr[2]; /* this name as a father's: Сергеевич / Сергеевна (male names only) */
     char *lat;           /* sergey: popular style, lower case */
     const char *dimin;   /* sasha, nastya: seen in e-mail addresses; NULL if none */
