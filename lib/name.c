@@ -1,5 +1,6 @@
 #include "name.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
@@ -51,6 +52,56 @@ static bool is_family_name(const char *w, size_t n, struct cdp_buf *tmp)
     /* "-ина" is left out: Ирина, Марина, Полина are given names. */
     lower_word(w, n, tmp);
     return ends_with_any(tmp->data, tmp->len, suffixes);
+}
+
+/* The most common given names in Russian exports, and their usual Latin
+ * spellings: a family name is rarely one of them, so a known given name
+ * settles which word of "Наталья Кузьмина" or "Константин Егоров" is which
+ * (family-name endings alone get both wrong). Lower case, sorted. */
+static const char *const given_names[] = {
+    "adel", "aleksandr", "aleksandra", "aleksei", "aleksey", "alena", "alexander", "alexandra",
+    "alexei", "alexey", "alina", "alla", "anastasia", "anastasiya", "andrei", "andrey", "anna",
+    "anton", "artem", "artur", "bogdan", "boris", "daria", "darya", "denis", "dmitrii",
+    "dmitriy", "dmitry", "egor", "ekaterina", "elena", "evgenii", "evgeniy", "evgeny", "galina",
+    "georgii", "georgiy", "grigorii", "grigoriy", "igor", "ilya", "inna", "irina", "ivan",
+    "julia", "kirill", "konstantin", "kristina", "ksenia", "kseniya", "larisa", "ludmila",
+    "lyudmila", "maksim", "margarita", "maria", "marina", "mariya", "maxim", "mikhail",
+    "nadezhda", "natalia", "natalya", "nikita", "nikolai", "nikolay", "nina", "oksana", "oleg",
+    "olga", "pavel", "polina", "roman", "ruslan", "sergei", "sergey", "sofia", "sofya",
+    "stanislav", "svetlana", "tatiana", "tatyana", "timur", "vadim", "valentina", "valeria",
+    "valeriya", "vasilii", "vasiliy", "vera", "victor", "victoria", "viktor", "viktoria",
+    "viktoriya", "vitaliy", "vitaly", "vladimir", "vladislav", "vyacheslav", "yana", "yaroslav",
+    "yulia", "yuliya", "yuri", "yuriy", "августина", "ада", "адель", "азат", "айгуль",
+    "алевтина", "александр", "александра", "алексей", "алена", "али", "алина", "алиса", "алла",
+    "альберт", "альбина", "алёна", "анастасия", "анатолий", "ангелина", "андрей", "анжела",
+    "анна", "антон", "антонина", "арина", "аркадий", "арсений", "артем", "артур", "артём",
+    "ахмед", "богдан", "борис", "вадим", "валентин", "валентина", "валерий", "валерия",
+    "варвара", "василий", "василиса", "вера", "вероника", "виктор", "виктория", "виталий",
+    "владимир", "владислав", "всеволод", "вячеслав", "галина", "геннадий", "георгий", "глеб",
+    "григорий", "давид", "даниил", "данил", "дарья", "денис", "диана", "дина", "дмитрий", "ева",
+    "евгений", "евгения", "егор", "екатерина", "елена", "елизавета", "жанна", "зинаида", "зоя",
+    "иван", "игорь", "илья", "инна", "ирина", "карина", "кира", "кирилл", "константин",
+    "кристина", "ксения", "лариса", "лев", "леонид", "лидия", "лилия", "любовь", "людмила",
+    "майя", "максим", "марат", "маргарита", "марина", "мария", "марк", "матвей", "милана",
+    "михаил", "надежда", "наталия", "наталья", "нелли", "никита", "николай", "нина", "оксана",
+    "олег", "олеся", "ольга", "павел", "петр", "полина", "пётр", "раиса", "регина", "ринат",
+    "роман", "руслан", "рустам", "светлана", "семен", "семён", "сергей", "снежана", "софия",
+    "софья", "станислав", "степан", "таисия", "тамара", "татьяна", "тимофей", "тимур", "ульяна",
+    "федор", "филипп", "фёдор", "эдуард", "элина", "эльвира", "эльдар", "юлия", "юрий", "яков",
+    "яна", "ярослав",
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_given_name(const char *w, size_t n, struct cdp_buf *tmp)
+{
+    lower_word(w, n, tmp);
+    const char *key = tmp->data;
+    return bsearch(&key, given_names, sizeof given_names / sizeof *given_names,
+                   sizeof *given_names, cmp_str) != NULL;
 }
 
 static bool is_cyrillic(const char *w)
@@ -105,8 +156,13 @@ void cdp_name_split(const char *name, size_t len, struct cdp_name_parts *parts)
             first = w[0];
             middle = w[1];
         } else {
+            /* A known given name decides; then a family-name ending; then
+             * the script's habit. */
+            bool g0 = is_given_name(W(0), &tmp), g1 = is_given_name(W(1), &tmp);
             bool f0 = is_family_name(W(0), &tmp), f1 = is_family_name(W(1), &tmp);
-            bool family_first = f0 != f1 ? f0 : is_cyrillic(name + w[0].off);
+            bool family_first = g0 != g1   ? g1
+                              : f0 != f1   ? f0
+                                           : is_cyrillic(name + w[0].off);
             last = w[family_first ? 0 : 1];
             first = w[family_first ? 1 : 0];
         }
@@ -118,6 +174,13 @@ void cdp_name_split(const char *name, size_t len, struct cdp_name_parts *parts)
         first = w[0];
         middle = w[1];
         last = w[2];
+    } else if (n == 3 && ((is_given_name(W(1), &tmp) && !is_given_name(W(0), &tmp)) ||
+                          (!is_given_name(W(0), &tmp) && is_cyrillic(name + w[0].off)))) {
+        /* "Волков Александр Никитич": family, given, then a patronymic of a
+         * rarer form. */
+        last = w[0];
+        first = w[1];
+        middle = w[2];
     } else {
         first = w[0];
         last = w[n - 1];

@@ -148,6 +148,12 @@ static void test_split(void)
     CHECK_STR(split("Петров"), "first= middle= last=Петров");
     CHECK_STR(split("Мария Ивановна"), "first=Мария middle=Ивановна last=");
     CHECK_STR(split("Анна Бабич"), "first=Анна middle= last=Бабич");
+    CHECK_STR(split("Наталья Кузьмина"), "first=Наталья middle= last=Кузьмина");
+    CHECK_STR(split("Кузьмина Наталья"), "first=Наталья middle= last=Кузьмина");
+    CHECK_STR(split("Константин Егоров"), "first=Константин middle= last=Егоров");
+    CHECK_STR(split("Волков Александр Никитич"), "first=Александр middle=Никитич last=Волков");
+    CHECK_STR(split("Kim Anna"), "first=Anna middle= last=Kim");
+    CHECK_STR(split("Виктория Ли"), "first=Виктория middle= last=Ли");
 }
 
 static void test_clean(void)
