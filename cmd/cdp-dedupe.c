@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "json.h"
 #include "keys.h"
 #include "output.h"
+#include "pmap.h"
+#include "batch.h"
 #include "reader.h"
 #include "report.h"
 #include "source.h"
@@ -45,7 +48,7 @@ static void usage(void)
            "      --rejects FILE        write input lines that are not records there\n"
            "  -o, --output FILE         write to FILE (atomically) instead of stdout\n"
            "  -z, --zstd                compress the output (also when FILE ends in .zst)\n"
-           "      --zstd-level N        compression level 1-19 (implies -z)\n"
+           "      --zstd-level N        compression level 1-19 (default 1; implies -z)\n"
            "  -i, --input-format FMT    ndjson, csv or tsv (default: from the name or the\n"
            "                            content)\n"
            "  -d, --delimiter C         CSV delimiter (default: sniffed)\n"
@@ -103,6 +106,18 @@ struct prefs {
     const char *state;
     const char *journal;
 };
+
+/* CDP_TIMING=1 prints how long each phase took, for performance work. */
+static void phase(bool on, const char *name, struct timespec *last)
+{
+    if (!on)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    fprintf(stderr, "%s: %s %.2f s\n", prog, name,
+            (double)(now.tv_sec - last->tv_sec) + (double)(now.tv_nsec - last->tv_nsec) / 1e9);
+    *last = now;
+}
 
 static int parse_args(int argc, char **argv, struct prefs *p)
 {
@@ -257,40 +272,174 @@ struct run {
     size_t ninputs;
     uint32_t *row_node; /* per input row, in order: node, CDP_NO_NODE or ROW_BAD */
     size_t nrows, rows_cap;
+    uint8_t *had_id;    /* bit per row: the record already had a cdp_id */
     struct cdp_idstate *ids;
     struct cdp_buf journal; /* this run's journal entries */
     uint64_t journal_entries;
     struct cdp_record rec;
 };
 
-static void add_row(struct run *run, uint32_t node)
+static void add_row(struct run *run, uint32_t node, bool had_id)
 {
     if (run->nrows == run->rows_cap) {
+        size_t old = run->rows_cap;
         run->rows_cap = run->rows_cap ? run->rows_cap * 2 : 1 << 16;
         run->row_node = cdp_xrealloc(run->row_node, run->rows_cap * sizeof *run->row_node);
+        run->had_id = cdp_xrealloc(run->had_id, run->rows_cap / 8);
+        memset(run->had_id + old / 8, 0, (run->rows_cap - old) / 8);
     }
+    if (had_id)
+        run->had_id[run->nrows / 8] |= (uint8_t)(1u << (run->nrows % 8));
     run->row_node[run->nrows++] = node;
 }
 
-static bool field_is(const struct cdp_record *r, const char *key, const char *want)
+/* Pass 1 runs on every CPU: the reader splits lines (or parses CSV) in
+ * order, workers parse the JSON and extract and hash the identifiers, and
+ * this thread adds them to the graph in input order. */
+#define READ_BATCH_ROWS 8192
+#define READ_BATCH_BYTES ((size_t)2 << 20)
+
+struct read_batch {
+    struct cdp_batch rows;
+    bool json;          /* rows are raw NDJSON lines to parse */
+    const char *source; /* _source for records that have none */
+    struct cdp_identity_items items;
+    uint32_t *item_of_row; /* UINT32_MAX: a bad row */
+    size_t item_cap;
+};
+
+struct read_worker {
+    const struct prefs *p;
+    struct cdp_json_parser *json;
+    struct cdp_record rec;
+};
+
+static void read_work(void *ctx, void *batch)
 {
-    const struct cdp_field *f = cdp_record_gets(r, key);
-    return f && f->type == CDP_STRING && f->vlen == strlen(want) && memcmp(f->val, want, f->vlen) == 0;
+    struct read_worker *w = ctx;
+    struct read_batch *b = batch;
+    cdp_identity_items_clear(&b->items);
+    if (b->item_cap < b->rows.n) {
+        b->item_cap = b->rows.n;
+        b->item_of_row = cdp_xrealloc(b->item_of_row, b->item_cap * sizeof *b->item_of_row);
+    }
+    for (size_t i = 0; i < b->rows.n; i++) {
+        const struct cdp_batch_row *row = &b->rows.rows[i];
+        b->item_of_row[i] = UINT32_MAX;
+        if (row->kind != CDP_READ_ROW)
+            continue;
+        const struct cdp_record *rec = &w->rec;
+        struct cdp_record view;
+        if (b->json) {
+            struct cdp_error why;
+            cdp_record_clear(&w->rec);
+            if (cdp_json_parse_object(w->json, row->raw, row->rawlen, &w->rec, &why) != CDP_JSON_OK)
+                continue; /* pass 2 parses it again for the message */
+        } else {
+            cdp_batch_record(&b->rows, i, &view);
+            rec = &view;
+        }
+        b->item_of_row[i] = (uint32_t)b->items.n;
+        cdp_identity_extract(w->p->keys, w->p->conflicts, w->p->nconflicts, rec, b->source,
+                             row->number, &b->items);
+    }
+}
+
+static void read_consume(struct run *run, struct read_batch *b)
+{
+    for (size_t i = 0; i < b->rows.n; i++) {
+        uint32_t it = b->item_of_row[i];
+        if (it == UINT32_MAX)
+            add_row(run, ROW_BAD, false);
+        else
+            add_row(run, cdp_identity_add_item(run->graph, &b->items, it), b->items.v[it].had_id);
+    }
+    cdp_batch_clear(&b->rows);
+}
+
+struct reading {
+    struct cdp_pmap *pmap;
+    struct read_worker *workers;
+    void **ctx;
+    size_t nworkers;
+    struct read_batch *batches;
+    struct read_batch **spare;
+    size_t nbatches, nspare;
+};
+
+static void reading_start(struct reading *rd, const struct prefs *p)
+{
+    size_t cpus = cdp_cpu_count();
+    rd->nworkers = cpus > 1 ? cpus : 0;
+    size_t nctx = rd->nworkers ? rd->nworkers : 1;
+    rd->workers = cdp_xcalloc(nctx, sizeof *rd->workers);
+    rd->ctx = cdp_xcalloc(nctx, sizeof *rd->ctx);
+    for (size_t i = 0; i < nctx; i++) {
+        rd->workers[i].p = p;
+        rd->workers[i].json = cdp_json_parser_new();
+        rd->workers[i].rec = (struct cdp_record)CDP_RECORD_INIT;
+        rd->ctx[i] = &rd->workers[i];
+    }
+    rd->pmap = cdp_pmap_new(rd->nworkers, rd->ctx, read_work);
+    if (!rd->pmap) /* no threads: do it all here */
+        rd->pmap = cdp_pmap_new(0, rd->ctx, read_work);
+    rd->nbatches = 2 * nctx + 2;
+    rd->batches = cdp_xcalloc(rd->nbatches, sizeof *rd->batches);
+    rd->spare = cdp_xcalloc(rd->nbatches, sizeof *rd->spare);
+    for (size_t i = 0; i < rd->nbatches; i++)
+        rd->spare[rd->nspare++] = &rd->batches[i];
+}
+
+static void reading_stop(struct reading *rd)
+{
+    cdp_pmap_free(rd->pmap);
+    size_t nctx = rd->nworkers ? rd->nworkers : 1;
+    for (size_t i = 0; i < nctx; i++) {
+        cdp_json_parser_free(rd->workers[i].json);
+        cdp_record_release(&rd->workers[i].rec);
+    }
+    for (size_t i = 0; i < rd->nbatches; i++) {
+        cdp_batch_release(&rd->batches[i].rows);
+        cdp_identity_items_release(&rd->batches[i].items);
+        free(rd->batches[i].item_of_row);
+    }
+    free(rd->batches);
+    free(rd->spare);
+    free(rd->workers);
+    free(rd->ctx);
+}
+
+static struct read_batch *reading_batch(struct run *run, struct reading *rd)
+{
+    struct read_batch *b;
+    while ((b = cdp_pmap_take(rd->pmap, false)) != NULL) {
+        read_consume(run, b);
+        rd->spare[rd->nspare++] = b;
+    }
+    if (rd->nspare)
+        return rd->spare[--rd->nspare];
+    b = cdp_pmap_take(rd->pmap, true);
+    read_consume(run, b);
+    return b;
 }
 
 /* Pass 1 over one input: every record into the graph. */
-static int read_graph(struct run *run, struct input *in)
+static int read_graph(struct run *run, struct reading *rd, struct input *in)
 {
     struct cdp_error err;
-    struct cdp_reader *r = cdp_reader_open(in->path, &run->p->io.in, &err);
+    struct cdp_reader_options opt = run->p->io.in;
+    opt.lines_only = true; /* NDJSON lines are parsed by the workers */
+    struct cdp_reader *r = cdp_reader_open(in->path, &opt, &err);
     if (!r) {
         cdp_report_error(&run->report, "%s", err.msg);
         return 1;
     }
-    const char *file = in->label;
+    bool json = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
     struct cdp_row row;
-    char rid_buf[32];
     int status = 0;
+    struct read_batch *b = reading_batch(run, rd);
+    b->json = json;
+    b->source = in->label;
     for (;;) {
         enum cdp_read k = cdp_reader_next(r, &run->rec, &row, &err);
         if (k == CDP_READ_END)
@@ -302,23 +451,21 @@ static int read_graph(struct run *run, struct input *in)
         }
         uint64_t n = cdp_report_add(&run->report, "read", "records read", 1);
         cdp_report_tick(&run->report, n, cdp_reader_bytes(r));
-        if (k == CDP_READ_BAD) {
-            add_row(run, ROW_BAD);
-            continue;
+        cdp_batch_add(&b->rows, k, &run->rec, &row);
+        if (b->rows.n >= READ_BATCH_ROWS || b->rows.bytes >= READ_BATCH_BYTES) {
+            cdp_pmap_submit(rd->pmap, b);
+            b = reading_batch(run, rd);
+            b->json = json;
+            b->source = in->label;
         }
-        const struct cdp_field *src = cdp_record_gets(&run->rec, "_source");
-        const struct cdp_field *rid = cdp_record_gets(&run->rec, "_rid");
-        const char *s = src && src->type == CDP_STRING ? src->val : file;
-        size_t slen = src && src->type == CDP_STRING ? src->vlen : strlen(file);
-        const char *ri = rid ? rid->val : rid_buf;
-        size_t rlen = rid ? rid->vlen : 0;
-        if (!rid)
-            rlen = (size_t)snprintf(rid_buf, sizeof rid_buf, "%llu", (unsigned long long)row.number);
-        /* A person record unless it says it is an event (or looks like one). */
-        bool person = cdp_record_gets(&run->rec, "_kind")
-                          ? field_is(&run->rec, "_kind", "person")
-                          : !cdp_record_gets(&run->rec, "event");
-        add_row(run, cdp_identity_add_record(run->graph, &run->rec, person, s, slen, ri, rlen));
+    }
+    if (b->rows.n)
+        cdp_pmap_submit(rd->pmap, b);
+    else
+        rd->spare[rd->nspare++] = b;
+    while ((b = cdp_pmap_take(rd->pmap, true)) != NULL) {
+        read_consume(run, b);
+        rd->spare[rd->nspare++] = b;
     }
     cdp_reader_close(r);
     return status;
@@ -424,14 +571,14 @@ static int write_journal(struct run *run, struct cdp_error *err)
 }
 
 /* Appends the record with its cdp_id: the line as it was, with the id added
- * before the closing brace (an old cdp_id is replaced). */
+ * before the closing brace; or, given rec (CSV input, or a record that had a
+ * cdp_id to replace), the record written anew. */
 static void write_record(struct cdp_buf *b, const struct cdp_record *rec, const struct cdp_row *row,
-                         bool ndjson, const char *id)
+                         const char *id)
 {
     const char *p = row->raw;
     size_t n = row->rawlen;
-    bool had_id = cdp_record_gets(rec, "cdp_id") != NULL;
-    if (ndjson && !had_id) {
+    if (!rec) {
         while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
             n--;
         n--; /* the closing brace */
@@ -472,13 +619,18 @@ static void write_record(struct cdp_buf *b, const struct cdp_record *rec, const 
 static int write_output(struct run *run, const struct input *in, size_t *row_index)
 {
     struct cdp_error err;
-    struct cdp_reader *r = cdp_reader_open(in->path, &run->p->io.in, &err);
+    /* NDJSON lines are copied, not parsed again: pass 1 knows which are bad
+     * and which carry an old cdp_id (those few are parsed here). */
+    struct cdp_reader_options opt = run->p->io.in;
+    opt.lines_only = true;
+    struct cdp_reader *r = cdp_reader_open(in->path, &opt, &err);
     if (!r) {
         cdp_report_error(&run->report, "%s", err.msg);
         return 1;
     }
     bool ndjson = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
     const char *file = in->label;
+    struct cdp_json_parser *json = cdp_json_parser_new();
     struct cdp_row row;
     int status = 0;
     for (;;) {
@@ -491,7 +643,22 @@ static int write_output(struct run *run, const struct input *in, size_t *row_ind
             status = 1;
             break;
         }
-        uint32_t node = run->row_node[(*row_index)++];
+        size_t ri = (*row_index)++;
+        uint32_t node = run->row_node[ri];
+        bool reparse = ndjson && (node == ROW_BAD || (run->had_id[ri / 8] >> (ri % 8) & 1));
+        if (reparse) {
+            struct cdp_error why;
+            cdp_record_clear(&run->rec);
+            enum cdp_json_status st =
+                cdp_json_parse_object(json, row.raw, row.rawlen, &run->rec, &why);
+            if (st != CDP_JSON_OK) {
+                k = CDP_READ_BAD;
+                snprintf(row.reason, sizeof row.reason, "%.200s", why.msg);
+                row.code = st == CDP_JSON_NOT_OBJECT ? "not_object"
+                         : st == CDP_JSON_BAD_UTF8   ? "invalid_utf8"
+                                                     : "invalid_json";
+            }
+        }
         if (k == CDP_READ_BAD || node == ROW_BAD) {
             cdp_report_add(&run->report, "rejected", "rejected", 1);
             cdp_report_detail(&run->report, "rejected_by_reason", row.code ? row.code : "bad", 1);
@@ -512,13 +679,14 @@ static int write_output(struct run *run, const struct input *in, size_t *row_ind
             continue;
         }
         uint32_t group = cdp_identity_group(run->graph, node);
-        write_record(cdp_output_buffer(run->out), &run->rec, &row, ndjson,
+        write_record(cdp_output_buffer(run->out), ndjson && !reparse ? NULL : &run->rec, &row,
                      group == CDP_NO_NODE ? NULL : cdp_idstate_group_id(run->ids, group));
         cdp_report_add(&run->report, "written", "written", 1);
         if (cdp_output_flush_some(run->out) < 0)
             break;
     }
     cdp_reader_close(r);
+    cdp_json_parser_free(json);
     return status;
 }
 
@@ -565,26 +733,39 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    bool timing = getenv("CDP_TIMING") != NULL;
+    struct timespec clock;
+    clock_gettime(CLOCK_MONOTONIC, &clock);
     run.ids = cdp_idstate_new();
     if (p.state && cdp_idstate_lock(run.ids, p.state, &err) < 0) {
         cdp_report_error(&run.report, "%s", err.msg);
         goto done;
     }
     run.graph = cdp_identity_new(p.keys, p.conflicts, p.nconflicts);
+    struct reading rd;
+    memset(&rd, 0, sizeof rd);
+    reading_start(&rd, &p);
     for (size_t i = 0; i < run.ninputs; i++)
-        if (read_graph(&run, &run.inputs[i]))
+        if (read_graph(&run, &rd, &run.inputs[i])) {
+            reading_stop(&rd);
             goto done;
+        }
+    reading_stop(&rd);
+    phase(timing, "read", &clock);
     if (p.state && cdp_idstate_load(run.ids, p.state, run.graph, p.conflicts, p.nconflicts, &err) < 0) {
         cdp_report_error(&run.report, "%s", err.msg);
         goto done;
     }
+    phase(timing, "state loaded", &clock);
 
     if (p.links && !(run.links = cdp_output_open(p.links, NULL, &err))) {
         cdp_report_error(&run.report, "%s", err.msg);
         goto done;
     }
     cdp_identity_resolve(run.graph, on_link, &run);
+    phase(timing, "resolved", &clock);
     cdp_idstate_assign(run.ids, run.graph, on_journal, &run);
+    phase(timing, "ids", &clock);
 
     run.out = cdp_output_open(p.io.output, &p.io.out, &err);
     if (!run.out) {
@@ -603,6 +784,7 @@ int main(int argc, char **argv)
         if (write_output(&run, &run.inputs[i], &row_index))
             goto done;
 
+    phase(timing, "written", &clock);
     /* The side files, the journal and the state first; the output last, so
      * that a failure before it leaves yesterday's output in place. */
     if (p.journal && write_journal(&run, &err) < 0) {
@@ -645,6 +827,7 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    phase(timing, "committed", &clock);
     status = 0;
 done:
     cdp_report_summary(&run.report);
@@ -656,6 +839,7 @@ done:
             close(run.inputs[i].spool_fd);
     free(run.inputs);
     free(run.row_node);
+    free(run.had_id);
     cdp_idstate_free(run.ids);
     cdp_buf_release(&run.journal);
     cdp_identity_free(run.graph);

@@ -41,7 +41,7 @@ static void usage(void)
            "      --threads N          worker threads (default: one per CPU; 0: none)\n"
            "  -o, --output FILE        write to FILE (atomically) instead of stdout\n"
            "  -z, --zstd               compress the output (also when FILE ends in .zst)\n"
-           "      --zstd-level N       compression level 1-19 (implies -z)\n"
+           "      --zstd-level N       compression level 1-19 (default 1; implies -z)\n"
            "  -i, --input-format FMT   csv, tsv or ndjson (default: from the file name)\n"
            "  -d, --delimiter C        CSV delimiter (default: sniffed among , ; TAB |)\n"
            "      --encoding ENC       input encoding, e.g. cp1251 (default utf-8)\n"

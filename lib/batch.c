@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lines.h"
 
 void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_record *rec,
                    const struct cdp_row *row)
@@ -21,7 +22,14 @@ void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_rec
     r->code = row->code;
     r->reason = kind == CDP_READ_BAD ? cdp_arena_strdup(&b->arena, row->reason, strlen(row->reason))
                                      : NULL;
-    r->raw = cdp_arena_strdup(&b->arena, row->raw ? row->raw : "", row->rawlen);
+    /* Padding after the raw text, so that it can be parsed in place (simdjson
+     * reads a little past the end). */
+    char *raw = cdp_arena_alloc(&b->arena, row->rawlen + CDP_LINE_PADDING);
+    if (row->rawlen)
+        memcpy(raw, row->raw, row->rawlen);
+    memset(raw + row->rawlen, ' ', CDP_LINE_PADDING);
+    raw[row->rawlen] = '\0';
+    r->raw = raw;
     r->rawlen = row->rawlen;
     r->first_field = b->nfields;
     r->nfields = 0;

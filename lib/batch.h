@@ -19,7 +19,7 @@ struct cdp_batch_row {
     uint64_t line, number;
     const char *code;   /* bad rows: reason code (static) and text */
     const char *reason;
-    const char *raw;
+    const char *raw; /* NUL-terminated, and readable CDP_LINE_PADDING past its end */
     size_t rawlen;
     size_t first_field, nfields;
 };

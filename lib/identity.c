@@ -1,5 +1,6 @@
 #include "identity.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -324,14 +325,14 @@ static uint32_t tuple_node(struct cdp_identity *g, size_t nids, uint32_t src, co
     return n;
 }
 
-static uint32_t value_id(struct cdp_identity *g, size_t key, const char *v, size_t n)
+/* The id of a value given as its interned bytes (key index + 1, value). */
+static uint32_t value_id_hashed(struct cdp_identity *g, size_t key, const char *kv, size_t kvlen,
+                                uint64_t hash)
 {
-    struct cdp_buf *b = &g->tmp;
-    cdp_buf_reset(b);
-    cdp_buf_addc(b, (char)(key + 1));
-    cdp_buf_add(b, v, n);
     int added;
-    uint32_t id = cdp_intern_add(g->strings, b->data, b->len, &added);
+    uint32_t id = cdp_intern_add_hashed(g->strings, kv, kvlen, hash, &added);
+    const char *v = kv + 1;
+    size_t n = kvlen - 1;
     if (added) {
         if (id >= g->nvalues_cap) {
             g->nvalues_cap = g->nvalues_cap ? g->nvalues_cap * 2 : 4096;
@@ -356,54 +357,160 @@ static uint32_t value_id(struct cdp_identity *g, size_t key, const char *v, size
     return id;
 }
 
-uint32_t cdp_identity_add_record(struct cdp_identity *g, const struct cdp_record *r, bool person,
-                                 const char *source, size_t slen, const char *rid, size_t rlen)
+static uint32_t value_id(struct cdp_identity *g, size_t key, const char *v, size_t n)
 {
+    struct cdp_buf *b = &g->tmp;
+    cdp_buf_reset(b);
+    cdp_buf_addc(b, (char)(key + 1));
+    cdp_buf_add(b, v, n);
+    return value_id_hashed(g, key, b->data, b->len, cdp_intern_hash(b->data, b->len));
+}
+
+/* Appends s, NUL-terminated (the graph compares _source and _rid as C strings). */
+static void items_text(struct cdp_identity_items *out, const char *s, size_t n, uint64_t *off)
+{
+    *off = out->text.len;
+    cdp_buf_add(&out->text, s, n);
+    cdp_buf_addc(&out->text, '\0');
+}
+
+static bool field_is(const struct cdp_record *r, const char *key, const char *want)
+{
+    const struct cdp_field *f = cdp_record_gets(r, key);
+    return f && f->type == CDP_STRING && f->vlen == strlen(want) &&
+           memcmp(f->val, want, f->vlen) == 0;
+}
+
+void cdp_identity_extract(const struct cdp_keyset *keys, const char *const *conflicts,
+                          size_t nconflicts, const struct cdp_record *r, const char *source,
+                          uint64_t row_number, struct cdp_identity_items *out)
+{
+    if (out->n == out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 1024;
+        out->v = cdp_xrealloc(out->v, out->cap * sizeof *out->v);
+    }
+    struct cdp_identity_item *it = &out->v[out->n++];
+    it->person = cdp_record_gets(r, "_kind") ? field_is(r, "_kind", "person")
+                                             : !cdp_record_gets(r, "event");
+    it->had_id = cdp_record_gets(r, "cdp_id") != NULL;
+    const struct cdp_field *src = cdp_record_gets(r, "_source");
+    const struct cdp_field *rid = cdp_record_gets(r, "_rid");
+    if (src && src->type == CDP_STRING)
+        items_text(out, src->val, src->vlen, &it->source_off), it->source_len = src->vlen;
+    else
+        items_text(out, source, strlen(source), &it->source_off), it->source_len = (uint32_t)strlen(source);
+    if (rid && rid->type != CDP_NULL) {
+        items_text(out, rid->val, rid->vlen, &it->rid_off);
+        it->rid_len = rid->vlen;
+    } else {
+        char num[24];
+        int k = snprintf(num, sizeof num, "%llu", (unsigned long long)row_number);
+        items_text(out, num, (size_t)k, &it->rid_off);
+        it->rid_len = (uint32_t)k;
+    }
+    it->first_value = (uint32_t)out->nvalues;
+    it->nvalues = 0;
+    size_t nkeys = cdp_keyset_count(keys);
+    for (size_t k = 0; k < nkeys && it->nvalues < 64; k++) {
+        size_t start = out->text.len;
+        cdp_buf_addc(&out->text, (char)(k + 1));
+        if (!cdp_key_value(keys, k, r, &out->text)) {
+            out->text.len = start;
+            continue;
+        }
+        if (out->nvalues == out->values_cap) {
+            out->values_cap = out->values_cap ? out->values_cap * 2 : 4096;
+            out->values = cdp_xrealloc(out->values, out->values_cap * sizeof *out->values);
+        }
+        struct cdp_identity_value *v = &out->values[out->nvalues++];
+        v->off = start;
+        v->len = (uint32_t)(out->text.len - start);
+        v->key = (uint32_t)k;
+        v->hash = cdp_intern_hash(out->text.data + start, v->len);
+        it->nvalues++;
+    }
+    it->first_conf = (uint32_t)out->nconf;
+    if (out->nconf + nconflicts > out->conf_cap) {
+        while (out->nconf + nconflicts > out->conf_cap)
+            out->conf_cap = out->conf_cap ? out->conf_cap * 2 : 4096;
+        out->conf = cdp_xrealloc(out->conf, out->conf_cap * sizeof *out->conf);
+        out->conf_len = cdp_xrealloc(out->conf_len, out->conf_cap * sizeof *out->conf_len);
+    }
+    for (size_t c = 0; c < nconflicts; c++) {
+        const struct cdp_field *f = cdp_record_gets(r, conflicts[c]);
+        out->conf[out->nconf] = 0;
+        out->conf_len[out->nconf] = 0;
+        if (f && f->vlen && f->type != CDP_NULL && f->type != CDP_ARRAY && f->type != CDP_OBJECT) {
+            uint64_t off;
+            items_text(out, f->val, f->vlen, &off);
+            out->conf[out->nconf] = off + 1;
+            out->conf_len[out->nconf] = f->vlen;
+        }
+        out->nconf++;
+    }
+}
+
+void cdp_identity_items_clear(struct cdp_identity_items *items)
+{
+    items->n = items->nvalues = items->nconf = 0;
+    cdp_buf_reset(&items->text);
+}
+
+void cdp_identity_items_release(struct cdp_identity_items *items)
+{
+    free(items->v);
+    free(items->values);
+    free(items->conf);
+    free(items->conf_len);
+    cdp_buf_release(&items->text);
+    memset(items, 0, sizeof *items);
+}
+
+uint32_t cdp_identity_add_item(struct cdp_identity *g, const struct cdp_identity_items *items,
+                               size_t i)
+{
+    const struct cdp_identity_item *it = &items->v[i];
+    const char *text = items->text.data;
+    bool person = it->person;
     g->counts.records++;
     if (person)
         g->counts.persons++;
     else
         g->counts.events++;
     size_t nids = 0;
-    struct cdp_buf v = CDP_BUF_INIT;
     bool usable = false;
-    for (size_t k = 0; k < g->nkeys && nids < 64; k++) {
-        cdp_buf_reset(&v);
-        if (!cdp_key_value(g->keys, k, r, &v))
-            continue;
-        uint32_t id = value_id(g, k, v.data, v.len);
+    for (uint32_t j = 0; j < it->nvalues; j++) {
+        const struct cdp_identity_value *v = &items->values[it->first_value + j];
+        uint32_t id = value_id_hashed(g, v->key, text + v->off, v->len, v->hash);
         g->values[id].records++;
         if (g->values[id].state != BLOCKED)
             usable = true;
         g->scratch_ids[nids++] = id;
     }
     for (size_t c = 0; c < g->nconf; c++) {
-        const struct cdp_field *f = cdp_record_gets(r, g->conflicts[c]);
-        g->scratch_conf[c] = CDP_NO_NODE;
-        if (f && f->vlen && f->type != CDP_NULL) {
-            cdp_buf_reset(&v);
-            cdp_buf_add(&v, f->val, f->vlen);
-            g->scratch_conf[c] = cdp_intern_add(g->conf_values, v.data, v.len, NULL);
-        }
+        uint64_t off = items->conf[it->first_conf + c];
+        g->scratch_conf[c] = off ? cdp_intern_add(g->conf_values, text + off - 1,
+                                                  items->conf_len[it->first_conf + c], NULL)
+                                 : CDP_NO_NODE;
     }
-    cdp_buf_release(&v);
     if (!person && !usable) {
         g->counts.anonymous_events++;
         return CDP_NO_NODE;
     }
     /* Keep only usable values in the node, sorted (tuples compare as sets). */
     size_t k = 0;
-    for (size_t i = 0; i < nids; i++)
-        if (g->values[g->scratch_ids[i]].state != BLOCKED)
-            g->scratch_ids[k++] = g->scratch_ids[i];
+    for (size_t j = 0; j < nids; j++)
+        if (g->values[g->scratch_ids[j]].state != BLOCKED)
+            g->scratch_ids[k++] = g->scratch_ids[j];
     nids = sort_unique(g->scratch_ids, k);
-    uint32_t src = cdp_intern_add(g->sources, source, slen, NULL);
+    const char *source = text + it->source_off, *rid = text + it->rid_off;
+    uint32_t src = cdp_intern_add(g->sources, source, it->source_len, NULL);
     uint32_t n;
     if (person) {
-        n = new_node(g, g->scratch_ids, nids, g->scratch_conf, true, src, rid, rlen);
+        n = new_node(g, g->scratch_ids, nids, g->scratch_conf, true, src, rid, it->rid_len);
         index_person(g, n);
     } else {
-        n = tuple_node(g, nids, src, source, rid, rlen);
+        n = tuple_node(g, nids, src, source, rid, it->rid_len);
     }
     g->nodes[n].weight++;
     return n;

@@ -62,10 +62,48 @@ struct cdp_identity *cdp_identity_new(struct cdp_keyset *keys, const char *const
                                       size_t nconflicts);
 void cdp_identity_free(struct cdp_identity *g);
 
-/* Adds one input record and returns its node, or CDP_NO_NODE for an event
- * with no usable identifier (it belongs to nobody). */
-uint32_t cdp_identity_add_record(struct cdp_identity *g, const struct cdp_record *r, bool person,
-                                 const char *source, size_t slen, const char *rid, size_t rlen);
+/* What records contribute to the graph, found without touching it: worker
+ * threads extract (parse, read the keys, hash the values), one thread adds. */
+struct cdp_identity_item {
+    uint8_t person; /* a person record, else an event */
+    uint8_t had_id; /* the record already carries a cdp_id */
+    uint32_t first_value, nvalues;
+    uint32_t first_conf;
+    uint64_t source_off, rid_off;
+    uint32_t source_len, rid_len;
+};
+
+struct cdp_identity_value {
+    uint64_t off;  /* in text: key index + 1 as one byte, then the value */
+    uint64_t hash; /* of those bytes */
+    uint32_t len;
+    uint32_t key;
+};
+
+struct cdp_identity_items {
+    struct cdp_identity_item *v;
+    size_t n, cap;
+    struct cdp_identity_value *values;
+    size_t nvalues, values_cap;
+    uint64_t *conf; /* per item and conflict field: offset + 1 in text, 0 = none */
+    uint32_t *conf_len;
+    size_t nconf, conf_cap;
+    struct cdp_buf text;
+};
+
+/* Appends what r contributes. The record is a person unless its _kind says
+ * event (or it has no _kind and an "event" field). Without _source/_rid,
+ * source and the row number stand in. Thread-safe for distinct items. */
+void cdp_identity_extract(const struct cdp_keyset *keys, const char *const *conflicts,
+                          size_t nconflicts, const struct cdp_record *r, const char *source,
+                          uint64_t row_number, struct cdp_identity_items *out);
+void cdp_identity_items_clear(struct cdp_identity_items *items);
+void cdp_identity_items_release(struct cdp_identity_items *items);
+
+/* Adds item i and returns its node, or CDP_NO_NODE for an event with no
+ * usable identifier (it belongs to nobody). */
+uint32_t cdp_identity_add_item(struct cdp_identity *g, const struct cdp_identity_items *items,
+                               size_t i);
 
 /* Adds a node read back from a saved state: a person record, or an event
  * tuple (merged with today's events that carry the same identifiers).

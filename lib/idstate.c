@@ -133,7 +133,7 @@ int cdp_idstate_load(struct cdp_idstate *st, const char *path, struct cdp_identi
 {
     if (access(path, F_OK) != 0 && errno == ENOENT)
         return 0; /* the first run */
-    struct cdp_reader_options opt = { CDP_FORMAT_NDJSON, NULL, 0 };
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
     struct cdp_reader *r = cdp_reader_open(path, &opt, err);
     if (!r)
         return -1;

@@ -81,9 +81,19 @@ uint32_t cdp_intern_find(const struct cdp_intern *t, const char *s, size_t len)
     return v ? v - 1 : UINT32_MAX;
 }
 
+uint64_t cdp_intern_hash(const char *s, size_t len)
+{
+    return hash_of(s, len);
+}
+
 uint32_t cdp_intern_add(struct cdp_intern *t, const char *s, size_t len, int *added)
 {
-    uint64_t h = hash_of(s, len);
+    return cdp_intern_add_hashed(t, s, len, hash_of(s, len), added);
+}
+
+uint32_t cdp_intern_add_hashed(struct cdp_intern *t, const char *s, size_t len, uint64_t h,
+                               int *added)
+{
     size_t i = probe(t, s, len, h);
     if (t->slots[i]) {
         if (added)

@@ -18,6 +18,11 @@ void cdp_intern_free(struct cdp_intern *t);
 
 /* The id of s (len bytes), adding it if new; *added (may be NULL) says which. */
 uint32_t cdp_intern_add(struct cdp_intern *t, const char *s, size_t len, int *added);
+/* As cdp_intern_add, with the hash already computed (cdp_intern_hash), so
+ * that worker threads can hash and one thread insert. */
+uint32_t cdp_intern_add_hashed(struct cdp_intern *t, const char *s, size_t len, uint64_t hash,
+                               int *added);
+uint64_t cdp_intern_hash(const char *s, size_t len);
 /* The id of s, or UINT32_MAX when it is not in the table. */
 uint32_t cdp_intern_find(const struct cdp_intern *t, const char *s, size_t len);
 /* The string of an id (NUL-terminated, valid while the table lives). */

@@ -196,12 +196,16 @@ struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_opt
     if (zstd) {
         o->zstd = ZSTD_createCCtx();
         if (!o->zstd || ZSTD_isError(ZSTD_CCtx_setParameter(o->zstd, ZSTD_c_compressionLevel,
-                                                            opt->zstd_level ? opt->zstd_level : 3)) ||
+                                                            opt->zstd_level ? opt->zstd_level : 1)) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(o->zstd, ZSTD_c_checksumFlag, 1))) {
             cdp_errorf(err, "cannot set up zstd compression (level %d)", opt->zstd_level);
             cdp_output_abort(o);
             return NULL;
         }
+        /* Compression runs in a zstd worker thread beside the program. Always
+         * exactly one, whatever the machine: zstd's output depends on the
+         * number of workers, and the same input must give the same bytes. */
+        (void)ZSTD_CCtx_setParameter(o->zstd, ZSTD_c_nbWorkers, 1); /* no-op without threads */
         o->zcap = ZSTD_CStreamOutSize();
     } else if (path && ends_with(path, ".gz")) {
         if (deflateInit2(&o->gz, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {

@@ -9,8 +9,9 @@
  * Every write and the final close are checked; the first failure is kept and
  * reported by cdp_output_commit (disk full, broken pipe).
  *
- * zstd compression when the name ends in ".zst" or when asked; gzip when the
- * name ends in ".gz". */
+ * zstd compression when the name ends in ".zst" or when asked (in one zstd
+ * worker thread, so it overlaps the program's own work); gzip when the name
+ * ends in ".gz". */
 #ifndef CDP_OUTPUT_H
 #define CDP_OUTPUT_H
 
@@ -22,7 +23,7 @@
 
 struct cdp_output_options {
     bool zstd;      /* compress with zstd whatever the name */
-    int zstd_level; /* 0 = zstd's default (3) */
+    int zstd_level; /* 0 = level 1: fast (nightly intermediates are read once) */
     mode_t mode;    /* permissions of a new file before umask; 0 = 0666 */
 };
 

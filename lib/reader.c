@@ -17,6 +17,7 @@ struct cdp_reader {
     struct cdp_csv_reader *csv;
     struct cdp_json_parser *json;
     uint64_t rows;
+    bool lines_only;
 };
 
 static bool ends_with(const char *s, size_t n, const char *suffix)
@@ -88,6 +89,7 @@ struct cdp_reader *cdp_reader_open(const char *path, const struct cdp_reader_opt
         }
     }
     r->format = format;
+    r->lines_only = opt->lines_only;
     if (format == CDP_FORMAT_CSV) {
         r->csv = cdp_csv_reader_new(lines, delimiter, err);
         if (!r->csv) {
@@ -143,6 +145,8 @@ static enum cdp_read ndjson_next(struct cdp_reader *r, struct cdp_record *rec,
         row->raw = p;
         row->rawlen = len;
         cdp_record_clear(rec);
+        if (r->lines_only)
+            return CDP_READ_ROW;
         struct cdp_error why;
         enum cdp_json_status st = cdp_json_parse_object(r->json, p, len, rec, &why);
         if (st != CDP_JSON_OK) {

@@ -12,6 +12,7 @@
 #ifndef CDP_READER_H
 #define CDP_READER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -30,6 +31,8 @@ struct cdp_reader_options {
     enum cdp_format format;
     const char *encoding; /* iconv name; NULL for UTF-8 */
     char delimiter;       /* CSV only; 0 = sniff */
+    bool lines_only;      /* NDJSON only: return each line as raw text, unparsed
+                             (for a second pass that copies lines) */
 };
 
 /* Where a row came from, valid until the next call. */

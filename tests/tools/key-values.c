@@ -10,7 +10,7 @@
 int main(int argc, char **argv)
 {
     static const char *const keys[] = { "customer_id", "card", "email", "phone", "anon_id" };
-    struct cdp_reader_options opt = { CDP_FORMAT_NDJSON, NULL, 0 };
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
     struct cdp_record rec = CDP_RECORD_INIT;
     struct cdp_buf out = CDP_BUF_INIT;
     int status = 0;

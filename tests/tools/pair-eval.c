@@ -117,7 +117,7 @@ static int from_records(struct table *tb, const char *truth, int nfiles, char **
     uint64_t *offsets = NULL;
     if (read_truth(truth, keys, &persons, &offsets) < 0)
         return 1;
-    struct cdp_reader_options opt = { CDP_FORMAT_NDJSON, NULL, 0 };
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
     struct cdp_record rec = CDP_RECORD_INIT;
     uint64_t missing = 0;
     for (int i = 0; i < nfiles; i++) {

@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv)
 {
-    struct cdp_reader_options opt = { CDP_FORMAT_AUTO, NULL, 0 };
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_AUTO };
     int c, plain = 0;
     while ((c = getopt(argc, argv, "ji:d:e:")) != -1) {
         switch (c) {
