@@ -300,11 +300,26 @@ static void drain(struct run *run)
     }
 }
 
+/* What a batch needs from the file its rows come from. The CSV header lives
+ * as long as the reader, and every batch is done before the reader closes:
+ * its names need not be copied per row. */
+static void set_batch_source(struct cdp_ingest_batch *b, const char *rid_prefix,
+                             const struct cdp_reader *r, bool csv)
+{
+    b->rid_prefix = rid_prefix;
+    b->rows.stable_keys = csv;
+    b->rows.ncolumns = cdp_reader_columns(r, &b->rows.columns);
+    b->rows.delimiter = cdp_reader_delimiter(r);
+}
+
 /* Reads one file through. Returns 0, or 1 after reporting a fatal error. */
 static int ingest_file(struct run *run, const char *path, bool several)
 {
     struct cdp_error err;
-    struct cdp_reader *r = cdp_reader_open(path, &run->p->io.in, &err);
+    /* Quote-free CSV lines are split by the workers, not here. */
+    struct cdp_reader_options opt = run->p->io.in;
+    opt.defer_csv = true;
+    struct cdp_reader *r = cdp_reader_open(path, &opt, &err);
     if (!r) {
         cdp_report_error(&run->report, "%s", err.msg);
         return 1;
@@ -331,7 +346,7 @@ static int ingest_file(struct run *run, const char *path, bool several)
         cdp_buf_adds(&prefix, "");
     }
     struct cdp_ingest_batch *b = next_batch(run);
-    b->rid_prefix = prefix.data;
+    set_batch_source(b, prefix.data, r, run->csv);
     struct cdp_row row;
     uint64_t rows = cdp_report_get(&run->report, "read");
     int status = 0;
@@ -352,7 +367,7 @@ static int ingest_file(struct run *run, const char *path, bool several)
             if (run->write_failed)
                 break; /* no point reading on: the output is gone */
             b = next_batch(run);
-            b->rid_prefix = prefix.data;
+            set_batch_source(b, prefix.data, r, run->csv);
         }
     }
     if (b && b->rows.n)
@@ -398,8 +413,6 @@ int main(int argc, char **argv)
     struct cdp_error err;
     status = 1;
     size_t nworkers = p.threads < 0 ? cdp_cpu_count() : (size_t)p.threads;
-    if (nworkers == 1)
-        nworkers = 0; /* one worker beside the reader gains little; keep it simple */
     run.nings = nworkers ? nworkers : 1;
     run.ings = cdp_xcalloc(run.nings, sizeof *run.ings);
     for (size_t i = 0; i < run.nings; i++) {

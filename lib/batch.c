@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "csv_in.h"
 #include "lines.h"
 
 void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_record *rec,
@@ -33,6 +34,7 @@ void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_rec
     r->rawlen = row->rawlen;
     r->first_field = b->nfields;
     r->nfields = 0;
+    r->deferred = row->deferred;
     b->bytes += row->rawlen + 64;
     if (kind != CDP_READ_ROW)
         return;
@@ -45,7 +47,8 @@ void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_rec
         const struct cdp_field *f = &rec->f[i];
         struct cdp_field *c = &b->fields[b->nfields++];
         *c = *f;
-        c->key = cdp_arena_strdup(&b->arena, f->key, f->klen);
+        if (!b->stable_keys)
+            c->key = cdp_arena_strdup(&b->arena, f->key, f->klen);
         c->val = cdp_arena_strdup(&b->arena, f->val, f->vlen);
         b->bytes += f->klen + f->vlen;
     }
@@ -57,6 +60,26 @@ void cdp_batch_record(const struct cdp_batch *b, size_t i, struct cdp_record *vi
     memset(view, 0, sizeof *view);
     view->f = b->fields + b->rows[i].first_field;
     view->n = view->cap = b->rows[i].nfields;
+}
+
+enum cdp_read cdp_batch_split(const struct cdp_batch *b, size_t i, struct cdp_record *scratch,
+                              struct cdp_record *view, const struct cdp_record **rec,
+                              struct cdp_row *row)
+{
+    const struct cdp_batch_row *br = &b->rows[i];
+    row->line = br->line;
+    row->number = br->number;
+    row->raw = br->raw;
+    row->rawlen = br->rawlen;
+    row->code = NULL;
+    row->reason[0] = '\0';
+    if (!br->deferred) {
+        cdp_batch_record(b, i, view);
+        *rec = view;
+        return CDP_READ_ROW;
+    }
+    *rec = scratch;
+    return cdp_csv_split(br->raw, br->rawlen, b->delimiter, b->columns, b->ncolumns, scratch, row);
 }
 
 void cdp_batch_clear(struct cdp_batch *b)

@@ -59,6 +59,7 @@ struct cdp_csv_reader {
     char *replay_held; /* text of the replayed line being parsed */
 
     uint64_t rows;
+    bool defer_simple;
 };
 
 static int space_not_tab(unsigned char c)
@@ -268,6 +269,15 @@ static bool retry_lenient(struct cdp_csv_reader *r, bool at_eof)
     return ok;
 }
 
+/* No quotes, and no CR but the one before the newline. */
+static bool simple_line(const char *p, size_t n)
+{
+    if (memchr(p, '"', n))
+        return false;
+    const char *cr = memchr(p, '\r', n);
+    return !cr || (size_t)(cr - p) + 2 == n || (size_t)(cr - p) + 1 == n;
+}
+
 /* Parses until one record is complete. 1: record; 0: end; -1: error;
  * 2: bad record (row filled). */
 static int parse_record(struct cdp_csv_reader *r, struct cdp_row *row, struct cdp_error *err)
@@ -294,6 +304,15 @@ static int parse_record(struct cdp_csv_reader *r, struct cdp_row *row, struct cd
                     break;
                 return 0;
             }
+        }
+        if (r->defer_simple && r->nrlines == 1 && r->line_pos == 0 &&
+            simple_line(r->line, r->line_len)) {
+            /* A whole record on one line without quotes: its fields are split
+             * later, on another thread (cdp_csv_split), exactly as libcsv
+             * would split them. */
+            r->line_pos = r->line_len;
+            set_raw(r, row);
+            return 3;
         }
         /* Feed up to and including the next CR (a record may end there), or
          * to the end of the line. */
@@ -467,6 +486,11 @@ enum cdp_read cdp_csv_next(struct cdp_csv_reader *r, struct cdp_record *rec,
     row->number = ++r->rows;
     if (k == 2)
         return CDP_READ_BAD;
+    if (k == 3) {
+        cdp_record_clear(rec);
+        row->deferred = true;
+        return CDP_READ_ROW;
+    }
     if (r->nfields != r->ncols) {
         if (r->nrlines > 1) {
             /* Most likely a stray quote that swallowed the lines after it. */
@@ -514,4 +538,54 @@ size_t cdp_csv_columns(const struct cdp_csv_reader *r, const char *const **names
 char cdp_csv_delimiter(const struct cdp_csv_reader *r)
 {
     return r->delim;
+}
+
+void cdp_csv_defer_simple(struct cdp_csv_reader *r, bool on)
+{
+    r->defer_simple = on;
+}
+
+static bool trimmed_space(char c, char delim)
+{
+    return c == ' ' || (c == '\t' && delim != '\t');
+}
+
+enum cdp_read cdp_csv_split(const char *line, size_t len, char delim, const char *const *names,
+                            size_t ncols, struct cdp_record *rec, struct cdp_row *row)
+{
+    cdp_record_clear(rec);
+    size_t count = 0;
+    const char *p = line, *end = line + len;
+    for (;;) {
+        const char *d = memchr(p, delim, (size_t)(end - p));
+        const char *f = p, *fe = d ? d : end;
+        while (f < fe && trimmed_space(*f, delim))
+            f++;
+        while (fe > f && trimmed_space(fe[-1], delim))
+            fe--;
+        if (count < ncols)
+            cdp_record_append(rec, names[count], strlen(names[count]), f, (size_t)(fe - f),
+                              CDP_STRING);
+        count++;
+        if (!d)
+            break;
+        p = d + 1;
+    }
+    if (count != ncols) {
+        snprintf(row->reason, sizeof row->reason, "row has %zu fields, header has %zu", count,
+                 ncols);
+        row->code = "field_count";
+        return CDP_READ_BAD;
+    }
+    if (!cdp_utf8_valid(line, len)) {
+        for (size_t i = 0; i < rec->n; i++)
+            if (!cdp_utf8_valid(rec->f[i].val, rec->f[i].vlen)) {
+                snprintf(row->reason, sizeof row->reason, "invalid UTF-8 in column \"%s\"",
+                         names[i]);
+                break;
+            }
+        row->code = "invalid_utf8";
+        return CDP_READ_BAD;
+    }
+    return CDP_READ_ROW;
 }

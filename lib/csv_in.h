@@ -15,6 +15,7 @@
 #ifndef CDP_CSV_IN_H
 #define CDP_CSV_IN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lines.h"
@@ -31,6 +32,17 @@ void cdp_csv_reader_free(struct cdp_csv_reader *r);
 /* As cdp_reader_next (reader.h). */
 enum cdp_read cdp_csv_next(struct cdp_csv_reader *r, struct cdp_record *rec,
                            struct cdp_row *row, struct cdp_error *err);
+
+/* From now on, return a record that is one line without quotes unparsed:
+ * CDP_READ_ROW with an empty record, row->deferred set and the line in
+ * row->raw, for cdp_csv_split to split elsewhere (a worker thread). */
+void cdp_csv_defer_simple(struct cdp_csv_reader *r, bool on);
+
+/* Splits a deferred line into rec (values point into line), with the
+ * header's names; a wrong number of fields or invalid UTF-8 makes it a bad
+ * row (row->reason, row->code), as the reader itself would. */
+enum cdp_read cdp_csv_split(const char *line, size_t len, char delim, const char *const *names,
+                            size_t ncols, struct cdp_record *rec, struct cdp_row *row);
 
 size_t cdp_csv_columns(const struct cdp_csv_reader *r, const char *const **names);
 char cdp_csv_delimiter(const struct cdp_csv_reader *r);

@@ -667,17 +667,29 @@ void cdp_ingest_batch_run(struct cdp_ingest *ing, struct cdp_ingest_batch *b)
         b->outcomes = cdp_xrealloc(b->outcomes, b->outcomes_cap * sizeof *b->outcomes);
     }
     struct cdp_buf rid = CDP_BUF_INIT;
-    struct cdp_record view;
+    struct cdp_record view, split = CDP_RECORD_INIT;
+    struct cdp_row info;
     for (size_t i = 0; i < b->rows.n; i++) {
         const struct cdp_batch_row *row = &b->rows.rows[i];
         if (row->kind != CDP_READ_ROW)
             continue;
+        const struct cdp_record *rec;
+        if (cdp_batch_split(&b->rows, i, &split, &view, &rec, &info) != CDP_READ_ROW) {
+            /* A deferred CSV line with the wrong number of fields, say. */
+            struct cdp_ingest_outcome *oc = &b->outcomes[i];
+            oc->rejected = true;
+            oc->code = info.code;
+            snprintf(oc->reason, sizeof oc->reason, "%.150s", info.reason);
+            oc->first_invalid = b->invalid.n;
+            oc->ninvalid = 0;
+            continue;
+        }
         cdp_buf_reset(&rid);
         cdp_buf_adds(&rid, b->rid_prefix ? b->rid_prefix : "");
         cdp_buf_add_u64(&rid, row->number);
-        cdp_batch_record(&b->rows, i, &view);
-        cdp_ingest_row(ing, &view, rid.data, &b->out, &b->outcomes[i], &b->invalid);
+        cdp_ingest_row(ing, rec, rid.data, &b->out, &b->outcomes[i], &b->invalid);
     }
+    cdp_record_release(&split);
     cdp_buf_release(&rid);
 }
 

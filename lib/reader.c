@@ -96,6 +96,7 @@ struct cdp_reader *cdp_reader_open(const char *path, const struct cdp_reader_opt
             free(r);
             return NULL;
         }
+        cdp_csv_defer_simple(r->csv, opt->defer_csv);
     } else {
         r->lines = lines;
         r->json = cdp_json_parser_new();
@@ -165,6 +166,7 @@ enum cdp_read cdp_reader_next(struct cdp_reader *r, struct cdp_record *rec,
 {
     row->reason[0] = '\0';
     row->code = NULL;
+    row->deferred = false;
     if (r->csv)
         return cdp_csv_next(r->csv, rec, row, err);
     return ndjson_next(r, rec, row, err);
@@ -192,4 +194,9 @@ size_t cdp_reader_columns(const struct cdp_reader *r, const char *const **names)
         return 0;
     }
     return cdp_csv_columns(r->csv, names);
+}
+
+char cdp_reader_delimiter(const struct cdp_reader *r)
+{
+    return r->csv ? cdp_csv_delimiter(r->csv) : 0;
 }

@@ -33,6 +33,8 @@ struct cdp_reader_options {
     char delimiter;       /* CSV only; 0 = sniff */
     bool lines_only;      /* NDJSON only: return each line as raw text, unparsed
                              (for a second pass that copies lines) */
+    bool defer_csv;       /* CSV only: return one-line records without quotes
+                             unsplit (row.deferred), see cdp_csv_split */
 };
 
 /* Where a row came from, valid until the next call. */
@@ -43,6 +45,7 @@ struct cdp_row {
     size_t rawlen;
     char reason[256]; /* for CDP_READ_BAD: what is wrong, for people */
     const char *code; /* for CDP_READ_BAD: a stable key for counting */
+    bool deferred;    /* CSV: a line to split with cdp_reader_split */
 };
 
 struct cdp_reader;
@@ -60,6 +63,9 @@ enum cdp_format cdp_reader_format(const struct cdp_reader *r);
 uint64_t cdp_reader_bytes(const struct cdp_reader *r);
 /* The CSV header (NULL and 0 for NDJSON). */
 size_t cdp_reader_columns(const struct cdp_reader *r, const char *const **names);
+
+/* The delimiter of a CSV reader (0 for NDJSON). */
+char cdp_reader_delimiter(const struct cdp_reader *r);
 
 /* The format a file name implies (CDP_FORMAT_AUTO when it implies none);
  * *delimiter is set to '\t' for .tsv and left alone otherwise. */

@@ -25,6 +25,25 @@ setup() {
     done
 }
 
+@test "csv: lines split later on worker threads read exactly as libcsv reads them" {
+    printf 'a;b;c\r\n 1 ; 2 ;3\r\n\t4\t;;"x;y"\r\nonly;two\r\n7;8;\xff\r\n\r\nlast;line;here' > t.csv
+    printf 'a\tb\n 1 \t\t2\t\n' > t.tsv
+    for f in t.csv t.tsv "$SHARED"/csv-spectrum/csvs/*.csv "$SHARED/febrl/dataset1.csv"; do
+        [ -f "$f" ] || continue
+        read-records "$f" > plain.txt
+        read-records -D "$f" > deferred.txt
+        diff -u plain.txt deferred.txt
+    done
+    run read-records -D t.csv
+    assert_output <<'OUT'
+line 2 row 1: {"a":"1","b":"2","c":"3"}
+line 3 row 2: {"a":"4","b":"","c":"x;y"}
+BAD line 4 row 3 field_count: row has 2 fields, header has 3 "only;two"
+BAD line 5 row 4 invalid_utf8: invalid UTF-8 in column "c" "7;8;�"
+line 7 row 5: {"a":"last","b":"line","c":"here"}
+OUT
+}
+
 @test "csv: line numbers, CRLF, blank lines, quoted newlines, BOM" {
     printf '\xef\xbb\xbfa,b\r\n1,2\r\n\r\n"x\r\ny",3\r\n4,5' > t.csv
     run read-records t.csv

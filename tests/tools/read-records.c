@@ -1,12 +1,14 @@
 /* read-records: prints what the record reader (lib/reader.h) returns, for
  * the tests of the I/O layer: each record as a JSON object on a line, each
  * bad row as "BAD line N row M CODE: reason RAW"; with -j only the records,
- * as plain NDJSON.
- *   read-records [-j] [-i csv|ndjson] [-d DELIM] [-e ENCODING] FILE... */
+ * as plain NDJSON. With -D, quote-free CSV lines are deferred and split by
+ * cdp_csv_split, as cdp-ingest's workers do: the output must not change.
+ *   read-records [-j] [-D] [-i csv|ndjson] [-d DELIM] [-e ENCODING] FILE... */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "csv_in.h"
 #include "json.h"
 #include "reader.h"
 
@@ -14,9 +16,10 @@ int main(int argc, char **argv)
 {
     struct cdp_reader_options opt = { .format = CDP_FORMAT_AUTO };
     int c, plain = 0;
-    while ((c = getopt(argc, argv, "ji:d:e:")) != -1) {
+    while ((c = getopt(argc, argv, "jDi:d:e:")) != -1) {
         switch (c) {
         case 'j': plain = 1; break;
+        case 'D': opt.defer_csv = true; break;
         case 'i': opt.format = cdp_format_parse(optarg); break;
         case 'd': opt.delimiter = optarg[0] == '\\' && optarg[1] == 't' ? '\t' : optarg[0]; break;
         case 'e': opt.encoding = optarg; break;
@@ -43,6 +46,12 @@ int main(int argc, char **argv)
                 break;
             }
             cdp_buf_reset(&out);
+            if (k == CDP_READ_ROW && row.deferred) {
+                const char *const *names;
+                size_t ncols = cdp_reader_columns(r, &names);
+                k = cdp_csv_split(row.raw, row.rawlen, cdp_reader_delimiter(r), names, ncols, &rec,
+                                  &row);
+            }
             if (plain) {
                 if (k == CDP_READ_ROW) {
                     cdp_json_add_record(&out, &rec);
