@@ -245,7 +245,8 @@ static uint32_t new_node(struct cdp_identity *g, const uint32_t *ids, size_t nid
     nd->weight = 0;
     nd->source = source;
     nd->rid = store_rid(g, rid, rlen);
-    memcpy(g->node_values + g->nnv, ids, nids * sizeof *ids);
+    if (nids)
+        memcpy(g->node_values + g->nnv, ids, nids * sizeof *ids);
     g->nnv += nids;
     for (size_t c = 0; c < g->nconf; c++)
         g->node_conf[n * g->nconf + c] = conf[c];
@@ -721,7 +722,7 @@ void cdp_identity_resolve(struct cdp_identity *g, cdp_link_fn fn, void *ctx)
     g->size = cdp_xmalloc((nn + 1) * sizeof *g->size);
     g->roots = cdp_xmalloc((nn + 1) * sizeof *g->roots);
     g->conf = cdp_xmalloc((nn * g->nconf + 1) * sizeof *g->conf);
-    if (g->nconf)
+    if (g->nconf && nn)
         memcpy(g->conf, g->node_conf, nn * g->nconf * sizeof *g->conf);
     for (uint32_t n = 0; n < nn; n++) {
         g->parent[n] = n;

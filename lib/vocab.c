@@ -114,8 +114,8 @@ bool cdp_country_parse(const char *s, size_t len, char code[3])
         "se sg sh si sj sk sl sm sn so sr ss st sv sx sy sz tc td tf tg th tj tk tl tm tn to "
         "tr tt tv tw tz ua ug um us uy uz va vc ve vg vi vn vu wf ws ye yt za zm zw";
     bool known = false;
-    for (const char *p = iso; *p && !known; p += 3)
-        known = n == 2 && p[0] == w[0] && p[1] == w[1];
+    for (size_t i = 0; i + 2 <= sizeof iso - 1 && !known; i += 3)
+        known = n == 2 && iso[i] == w[0] && iso[i + 1] == w[1];
     if (known) {
         code[0] = (char)(w[0] - 32);
         code[1] = (char)(w[1] - 32);

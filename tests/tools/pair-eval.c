@@ -187,7 +187,8 @@ int main(int argc, char **argv)
     size_t n = tb.n;
     double tp = 0, pred_pairs = 0, true_pairs = 0;
     uint64_t false_merges = 0, largest = 0, split = 0;
-    qsort(recs, n, sizeof *recs, by_pred_truth);
+    if (n)
+        qsort(recs, n, sizeof *recs, by_pred_truth);
     for (size_t i = 0; i < n;) {
         size_t j = i, persons = 0;
         while (j < n && recs[j].pred == recs[i].pred) {
@@ -206,7 +207,8 @@ int main(int argc, char **argv)
         }
         i = j;
     }
-    qsort(recs, n, sizeof *recs, by_truth_pred);
+    if (n)
+        qsort(recs, n, sizeof *recs, by_truth_pred);
     for (size_t i = 0; i < n;) {
         size_t j = i, ids = 0;
         while (j < n && recs[j].truth == recs[i].truth) {
