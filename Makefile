@@ -6,6 +6,7 @@
 #   make bench      measure throughput against Miller and jq (SCALE=100k|1M|10M)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
+#   make valgrind   the programs on the examples under valgrind
 #   SANITIZE=1      build with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/
 
 VERSION   := 0.1.0
@@ -46,7 +47,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/tools/*.c tests/tools/*.cc)
 TOOL_BINS := $(patsubst tests/tools/%,$(BUILD)/tests/tools/%,$(basename $(TOOL_SRC)))
 
-.PHONY: all deps deps-check deps-bench check unit bats demo bench install clean
+.PHONY: all deps deps-check deps-bench check unit bats valgrind demo bench install clean
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -99,6 +100,11 @@ unit: $(UNIT_BINS)
 
 bats: $(BINS) $(TOOL_BINS)
 	CDP_BUILD=$(abspath $(BUILD)) bats tests
+
+# The programs on the bundled examples under valgrind (CI runs it).
+valgrind: deps-check
+	@$(MAKE) --no-print-directory all
+	tests/valgrind.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Runs the programs on the bundled examples under valgrind: no invalid read or
+# write, no use of uninitialised memory, nothing definitely or possibly lost
+# (but for libphonenumber's own singleton, see valgrind.supp).
+#   tests/valgrind.sh BUILD_DIR
+set -eu
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+maps=$here/../share/cdp/maps
+ex=$here/../examples
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+vg() {
+    valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,possible \
+        --suppressions="$here/valgrind.supp" "$@"
+}
+vg "$build/bin/cdp-ingest" -q -s crm --encoding cp1251 --tz +03:00 --map "$maps/crm-1c.map" \
+    --as-of 2026-11-20 --rejects "$tmp/rej.ndjson" -o "$tmp/crm.ndjson.zst" "$ex/crm.csv" 2>/dev/null
+vg "$build/bin/cdp-ingest" -q -s shop --map "$maps/shop.map" --threads 2 -o "$tmp/shop.ndjson" \
+    "$ex/shop-customers.jsonl" 2>/dev/null
+vg "$build/bin/cdp-ingest" -q -s pos --map "$maps/pos.map" -o "$tmp/pos.ndjson" "$ex/pos-receipts.csv" 2>/dev/null
+vg "$build/bin/cdp-ingest" -q -s web --map "$maps/web.map" -o "$tmp/web.ndjson" "$ex/web-events.ndjson.zst"
+for run in 1 2; do
+    vg "$build/bin/cdp-dedupe" -q --state "$tmp/state.zst" --journal "$tmp/journal.ndjson" \
+        --links "$tmp/links.ndjson" -o "$tmp/out.ndjson.zst" \
+        "$tmp/crm.ndjson.zst" "$tmp/shop.ndjson" "$tmp/pos.ndjson" "$tmp/web.ndjson"
+done
+vg "$build/bin/cdp-gen" -q -n 300 -o "$tmp/gen"
+echo "valgrind: clean"
