@@ -276,3 +276,35 @@ void cdp_datetime_format_utc(struct cdp_buf *out, const struct cdp_datetime *dt,
     }
     cdp_buf_addc(out, 'Z');
 }
+
+bool cdp_time_parse(const char *s, size_t len, int64_t *ms)
+{
+    struct cdp_datetime dt;
+    if (cdp_datetime_parse(s, len, CDP_ORDER_YMD, false, &dt) != CDP_DATE_OK)
+        return false;
+    int64_t secs = cdp_days_from_civil(dt.year, dt.month, dt.day) * 86400;
+    if (dt.has_time)
+        secs += dt.hour * 3600 + dt.minute * 60 + dt.second;
+    if (dt.has_offset)
+        secs -= (int64_t)dt.offset_minutes * 60;
+    int64_t frac = 0;
+    for (int i = 0; i < 3; i++)
+        frac = frac * 10 + (dt.frac[0] && i < (int)strlen(dt.frac) ? dt.frac[i] - '0' : 0);
+    *ms = secs * 1000 + frac;
+    return true;
+}
+
+void cdp_time_format(struct cdp_buf *out, int64_t ms)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t rem = secs - days * 86400;
+    struct cdp_datetime dt = { 0 };
+    cdp_civil_from_days(days, &dt.year, &dt.month, &dt.day);
+    dt.hour = (int)(rem / 3600);
+    dt.minute = (int)(rem / 60 % 60);
+    dt.second = (int)(rem % 60);
+    dt.has_time = true;
+    dt.has_offset = true;
+    cdp_datetime_format_utc(out, &dt, 0);
+}

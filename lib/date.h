@@ -45,6 +45,13 @@ int64_t cdp_days_from_civil(int year, int month, int day);
 void cdp_civil_from_days(int64_t days, int *year, int *month, int *day);
 int cdp_days_in_month(int year, int month);
 
+/* A time as cdp-ingest writes it ("2024-03-05T07:20:30.123Z", or a date
+ * "2024-03-05", taken as midnight UTC) to milliseconds since 1970 UTC;
+ * false when it is not one. */
+bool cdp_time_parse(const char *s, size_t len, int64_t *ms);
+/* Milliseconds since 1970 to "2024-03-05T07:20:30Z" (seconds precision). */
+void cdp_time_format(struct cdp_buf *out, int64_t ms);
+
 /* "+03:00", "-0530", "UTC", "Z" to minutes east of UTC; false if malformed. */
 bool cdp_parse_utc_offset(const char *s, int *minutes);
 

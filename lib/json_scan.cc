@@ -39,6 +39,14 @@ extern "C" bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size
     return p->dom.parse(text, len, true).get(e) == simdjson::SUCCESS;
 }
 
+// A nested value inside a line: the line's padding lies beyond it, so it
+// can be parsed in place.
+static bool valid_in_line(struct cdp_json_parser *p, const char *text, size_t len)
+{
+    simdjson::dom::element e;
+    return p->dom.parse(text, len, false).get(e) == simdjson::SUCCESS;
+}
+
 // simdjson skips over numbers it is not asked to convert, so their syntax is
 // checked here: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 static bool valid_number(std::string_view s)
@@ -129,6 +137,9 @@ extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p,
     ondemand::object obj;
     if ((e = doc.get_object().get(obj)))
         return fail(p, text, len, err, e);
+    // A repeated key keeps its last value; looking for one costs a scan per
+    // member, so first ask a 64-bit filter of the keys seen.
+    uint64_t seen = 0;
     for (auto member : obj) {
         ondemand::field field;
         if ((e = std::move(member).get(field)))
@@ -189,10 +200,17 @@ extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p,
         if (type == CDP_ARRAY || type == CDP_OBJECT) {
             // raw_json() skips over the value without checking its grammar.
             s = trim_right(s);
-            if (!cdp_json_valid(p, s.data(), s.size()))
+            if (!valid_in_line(p, s.data(), s.size()))
                 return invalid(err, "bad value of member", key);
         }
-        cdp_record_set(rec, key.data(), key.size(), s.data(), s.size(), type);
+        uint64_t bit = 1ull << ((key.size() * 31u + (key.empty() ? 0u : (unsigned char)key[0]) +
+                                 (key.size() > 1 ? (unsigned char)key[key.size() - 1] * 7u : 0u)) &
+                                63u);
+        if (seen & bit)
+            cdp_record_set(rec, key.data(), key.size(), s.data(), s.size(), type);
+        else
+            cdp_record_append(rec, key.data(), key.size(), s.data(), s.size(), type);
+        seen |= bit;
     }
     // Anything structural after the object (another value, garbage) is left.
     if (doc.current_location().error() != OUT_OF_BOUNDS) {

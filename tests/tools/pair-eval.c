@@ -227,7 +227,7 @@ int main(int argc, char **argv)
     double recall = true_pairs ? tp / true_pairs : 1.0;
     double f1 = precision + recall ? 2 * precision * recall / (precision + recall) : 0;
     printf("{\"records\":%zu,\"true_pairs\":%.0f,\"predicted_pairs\":%.0f,\"correct_pairs\":%.0f,"
-           "\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f,\"persons\":%zu,\"persons_split\":%" PRIu64
+           "\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"persons\":%zu,\"persons_split\":%" PRIu64
            ",\"false_merges\":%" PRIu64 ",\"largest_false_merge\":%" PRIu64 "}\n",
            n, true_pairs, pred_pairs, tp, precision, recall, f1, cdp_intern_count(truths), split,
            false_merges, largest);

@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# cdp-merge: golden records, survivorship, consent, traits, grouping.
+
+load helper
+
+setup() {
+    cd "$BATS_TEST_TMPDIR"
+}
+
+# One person (p1) seen by the CRM twice and the shop, with a history of
+# events around the as-of day 2026-11-20; a second person (p2).
+history() {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"1","_kind":"person","cdp_id":"p1","first_name":"Ольга","last_name":"Смирнова","city":"Москва","email":"olga@mail.ru","phone":"+79160000001","card":"0010231","consent_email":true,"consent_sms":true,"updated_at":"2026-01-10T10:00:00Z","created_at":"2019-03-02T09:00:00Z"}
+{"_source":"shop","_rid":"10001","_kind":"person","cdp_id":"p1","first_name":"Olga","last_name":"Smirnova","city":"Санкт-Петербург","email":"olga.s@gmail.com","customer_id":"10001","consent_email":false,"updated_at":"2026-11-10T16:40:02Z","created_at":"2021-05-01T00:00:00Z"}
+{"_source":"crm","_rid":"2","_kind":"person","cdp_id":"p1","first_name":"Ольга","last_name":"Смирнова","middle_name":"Викторовна","city":"Москва","card":"0099999","consent_sms":false}
+{"_source":"pos","_rid":"1","_kind":"event","cdp_id":"p1","event":"purchase","ts":"2025-11-21T09:00:00Z","order_id":"R1","sku":"K1","category":"Кухня","qty":1,"price":89990.00,"amount":89990.00,"channel":"pos","store":"Авиапарк"}
+{"_source":"pos","_rid":"2","_kind":"event","cdp_id":"p1","event":"purchase","ts":"2025-11-21T09:00:00Z","order_id":"R1","sku":"K2","category":"Кухня","qty":2,"price":1000.50,"amount":2001.00,"channel":"pos","store":"Авиапарк"}
+{"_source":"pos","_rid":"3","_kind":"event","cdp_id":"p1","event":"purchase","ts":"2025-11-20T23:59:59Z","order_id":"R0","sku":"G1","category":"Гостиная","qty":1,"amount":500.00,"channel":"pos","store":"Химки"}
+{"_source":"web","_rid":"1","_kind":"event","cdp_id":"p1","event":"purchase","ts":"2026-10-22T12:00:00Z","order_id":"W1","sku":"S1","category":"Спальня","qty":1,"price":30000,"amount":30000,"channel":"web"}
+{"_source":"pos","_rid":"4","_kind":"event","cdp_id":"p1","event":"purchase","ts":"2026-10-23T10:00:00Z","order_id":"R2","sku":"S1","category":"Спальня","qty":-1,"amount":-30000,"channel":"pos","store":"Химки"}
+{"_source":"web","_rid":"2","_kind":"event","cdp_id":"p1","event":"view","ts":"2026-11-18T10:00:00Z","sku":"K3","category":"Кухня","channel":"web"}
+{"_source":"web","_rid":"3","_kind":"event","cdp_id":"p1","event":"view","ts":"2026-11-19T10:00:00Z","sku":"K4","category":"Кухня","channel":"app"}
+{"_source":"web","_rid":"4","_kind":"event","cdp_id":"p1","event":"view","ts":"2026-11-19T11:00:00Z","sku":"K3","category":"Кухня","channel":"web"}
+{"_source":"web","_rid":"5","_kind":"event","cdp_id":"p1","event":"cart_add","ts":"2026-11-18T11:00:00Z","sku":"K3","category":"Кухня","qty":1,"price":5000,"channel":"web"}
+{"_source":"web","_rid":"6","_kind":"event","cdp_id":"p1","event":"cart_add","ts":"2026-11-18T11:01:00Z","sku":"K4","category":"Кухня","qty":2,"price":700.5,"channel":"web"}
+{"_source":"web","_rid":"7","_kind":"event","cdp_id":"p1","event":"cart_add","ts":"2026-11-18T11:02:00Z","sku":"K5","category":"Кухня","qty":1,"price":100,"channel":"web"}
+{"_source":"web","_rid":"8","_kind":"event","cdp_id":"p1","event":"cart_remove","ts":"2026-11-18T11:03:00Z","sku":"K5","channel":"web"}
+{"_source":"pos","_rid":"5","_kind":"event","cdp_id":"p1","event":"purchase","ts":"2026-11-19T09:00:00Z","order_id":"R3","sku":"K4","category":"Кухня","qty":2,"amount":1401.00,"channel":"pos","store":"Авиапарк"}
+{"_source":"web","_rid":"9","_kind":"event","cdp_id":"p1","event":"cart_add","ts":"2026-11-20T12:00:00Z","sku":"K6","category":"Кухня","qty":1,"price":10,"channel":"web"}
+{"_source":"web","_rid":"10","_kind":"event","cdp_id":"p1","event":"view","ts":"2026-11-21T10:00:00Z","sku":"K9","category":"Кухня","channel":"web"}
+{"_source":"crm","_rid":"3","_kind":"person","cdp_id":"p2","first_name":"Иван","consent_email":true}
+{"_source":"web","_rid":"11","_kind":"event","cdp_id":null,"event":"view","ts":"2026-11-19T10:00:00Z","sku":"K1"}
+IN
+}
+
+@test "--help, --version, usage errors" {
+    run cdp-merge --help
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "Usage: cdp-merge [OPTION]... [FILE]..." ]
+    run cdp-merge --version
+    [[ "$output" =~ ^cdp-merge\ \(cdp\)\  ]]
+    run cdp-merge --rule city=newest
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-merge: --rule takes FIELD=POLICY (recent, prefer, frequent, first, min, max), not 'city=newest'" ]
+    run cdp-merge --as-of 2026-13-01
+    [ "$status" -eq 2 ]
+    run cdp-merge --memory lots
+    [ "$status" -eq 2 ]
+    run cdp-merge --trait 'x=.profile |||' in.ndjson
+    [ "$status" -eq 2 ]
+    [[ "${lines[0]}" == "cdp-merge: --trait x: "*"syntax error"* ]]
+}
+
+# What the expected profile says, worked out by hand:
+# - names and city: crm/2 has no date, so it counts as recent as p1's latest
+#   event (2026-11-20T12:00), newer than the shop's 2026-11-10 update;
+# - cards: 0099999 (crm/2, that recent) before 0010231 (crm/1, 2026-01-10);
+# - consent_email: the shop's "no" of 2026-11-10 is newer than the CRM's "yes";
+#   consent_sms: crm/2's undated "no" wins over crm/1's dated "yes";
+# - orders R0 (2025-11-20 23:59:59, 365 days before: outside 365d), R1
+#   (2025-11-21, inside), W1, R3 (inside 30d); R2 returns W1's item;
+# - the cart: K3 open; K4 bought at a till the next day; K5 removed; K6 added
+#   less than 24 hours before the end of the as-of day; web/10 and its view
+#   come after the as-of day and do not count.
+@test "a golden profile with every trait, as of the end of the as-of day" {
+    history
+    run --separate-stderr cdp-merge --as-of 2026-11-20 --prefer crm,shop in.ndjson
+    [ "$status" -eq 0 ]
+    assert_output <<'OUT'
+{"cdp_id":"p1","last_name":"Смирнова","first_name":"Ольга","middle_name":"Викторовна","city":"Москва","created_at":"2019-03-02T09:00:00Z","updated_at":"2026-11-10T16:40:02Z","email":"olga.s@gmail.com","emails":["olga.s@gmail.com","olga@mail.ru"],"phone":"+79160000001","phones":["+79160000001"],"cards":["0099999","0010231"],"customer_ids":["10001"],"consent_email":false,"consent_email_source":"shop/10001","consent_email_at":"2026-11-10T16:40:02Z","consent_sms":false,"consent_sms_source":"crm/2","orders":4,"revenue":93892.00,"avg_order_value":23473.00,"first_purchase_at":"2025-11-20T23:59:59Z","last_purchase_at":"2026-11-19T09:00:00Z","days_since_last_purchase":1,"orders_30d":2,"orders_90d":2,"orders_365d":3,"revenue_365d":93392.00,"returns":1,"categories":{"Гостиная":{"orders":1,"revenue":500.00,"first_at":"2025-11-20T23:59:59Z","last_at":"2025-11-20T23:59:59Z","views":0},"Кухня":{"orders":2,"revenue":93392.00,"first_at":"2025-11-21T09:00:00Z","last_at":"2026-11-19T09:00:00Z","views":3,"last_view_at":"2026-11-19T11:00:00Z"},"Спальня":{"orders":1,"revenue":0.00,"first_at":"2026-10-22T12:00:00Z","last_at":"2026-10-22T12:00:00Z","views":0}},"top_category":"Кухня","views_30d":3,"last_viewed":[{"sku":"K3","category":"Кухня","at":"2026-11-19T11:00:00Z"},{"sku":"K4","category":"Кухня","at":"2026-11-19T10:00:00Z"}],"abandoned_cart":{"since":"2026-11-18T11:00:00Z","items":[{"sku":"K3","category":"Кухня","qty":1,"price":5000.00}],"value":5000.00},"channels":{"app":1,"pos":5,"web":8},"stores":["Авиапарк","Химки"],"sources":{"crm":["1","2"],"pos":["1","2","3","4","5"],"shop":["10001"],"web":["1","2","3","4","5","6","7","8","9","10"]},"records":18}
+{"cdp_id":"p2","first_name":"Иван","consent_email":true,"consent_email_source":"crm/3","orders":0,"revenue":0.00,"orders_30d":0,"orders_90d":0,"orders_365d":0,"revenue_365d":0.00,"returns":0,"views_30d":0,"sources":{"crm":["3"]},"records":1}
+OUT
+    [ "$stderr" = "cdp-merge: 20 records read, 2 profiles, 1 anonymous events, 0 rejected" ]
+}
+
+@test "survivorship: --rule FIELD=POLICY and --prefer" {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"1","cdp_id":"a","city":"Москва","first_name":"Анна","updated_at":"2026-01-01T00:00:00Z"}
+{"_source":"shop","_rid":"1","cdp_id":"a","city":"Казань","first_name":"Аня","updated_at":"2026-06-01T00:00:00Z"}
+{"_source":"pos","_rid":"1","cdp_id":"a","city":"Москва","first_name":"Анна","updated_at":"2025-01-01T00:00:00Z"}
+IN
+    pick() { cdp-merge -q --as-of 2026-11-20 "$@" in.ndjson | jq -r '"\(.city) \(.first_name)"'; }
+    [ "$(pick)" = "Казань Аня" ]                                  # recent
+    [ "$(pick --prefer crm --rule city=prefer)" = "Москва Аня" ]  # the trusted source
+    [ "$(pick --rule city=frequent --rule first_name=frequent)" = "Москва Анна" ]
+    [ "$(pick --rule first_name=first)" = "Москва Анна" ] || [ "$(pick --rule first_name=first | cut -d' ' -f2)" = "Анна" ]
+    [ "$(pick --rule city=min)" = "Казань Аня" ]
+    [ "$(pick --rule city=max)" = "Москва Аня" ]
+}
+
+@test "consent: the latest dated answer; an undated no wins; an undated yes only alone" {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"1","cdp_id":"a","consent_email":true,"updated_at":"2026-01-01T00:00:00Z"}
+{"_source":"shop","_rid":"1","cdp_id":"a","consent_email":false,"updated_at":"2025-01-01T00:00:00Z"}
+{"_source":"crm","_rid":"2","cdp_id":"b","consent_email":true,"updated_at":"2026-01-01T00:00:00Z"}
+{"_source":"shop","_rid":"2","cdp_id":"b","consent_email":false}
+{"_source":"crm","_rid":"3","cdp_id":"c","consent_email":true}
+{"_source":"crm","_rid":"4","cdp_id":"d","consent_sms":true,"updated_at":"2026-01-01T00:00:00Z"}
+{"_source":"shop","_rid":"4","cdp_id":"d","consent_sms":false,"updated_at":"2026-01-01T00:00:00Z"}
+IN
+    run cdp-merge -q --as-of 2026-11-20 in.ndjson
+    run jq -c '[.cdp_id, .consent_email, .consent_email_source, .consent_email_at, .consent_sms, .consent_sms_source]' <<< "$output"
+    assert_output <<'OUT'
+["a",true,"crm/1","2026-01-01T00:00:00Z",null,null]
+["b",false,"shop/2",null,null,null]
+["c",true,"crm/3",null,null,null]
+["d",null,null,null,false,"shop/4"]
+OUT
+}
+
+@test "--as-of windows at their edges; events after the as-of moment do not count" {
+    printf '%s\n' \
+        '{"_source":"p","_rid":"1","cdp_id":"a","event":"purchase","ts":"2026-10-22T00:00:00Z","order_id":"1","amount":1}' \
+        '{"_source":"p","_rid":"2","cdp_id":"a","event":"purchase","ts":"2026-10-21T23:59:59Z","order_id":"2","amount":1}' \
+        '{"_source":"p","_rid":"3","cdp_id":"a","event":"purchase","ts":"2026-08-23T00:00:00Z","order_id":"3","amount":1}' \
+        '{"_source":"p","_rid":"4","cdp_id":"a","event":"purchase","ts":"2026-08-22T12:00:00Z","order_id":"4","amount":1}' \
+        '{"_source":"p","_rid":"5","cdp_id":"a","event":"purchase","ts":"2026-11-20T23:59:59Z","order_id":"5","amount":1}' \
+        '{"_source":"p","_rid":"6","cdp_id":"a","event":"purchase","ts":"2026-11-21T00:00:00Z","order_id":"6","amount":1}' > in.ndjson
+    run cdp-merge -q --as-of 2026-11-20 in.ndjson
+    [ "$(jq -c '[.orders, .orders_30d, .orders_90d, .days_since_last_purchase, .last_purchase_at]' <<< "$output")" = '[5,2,4,0,"2026-11-20T23:59:59Z"]' ]
+    # a moment in the day: the purchase at 23:59:59 has not happened yet
+    run cdp-merge -q --as-of 2026-11-20T12:00:00Z in.ndjson
+    [ "$(jq -c '[.orders, .orders_30d, .days_since_last_purchase]' <<< "$output")" = '[4,1,29]' ]
+}
+
+@test "custom traits with jq over {profile, events}; a run-time error is counted, not fatal" {
+    history
+    run --separate-stderr cdp-merge --as-of 2026-11-20 \
+        --trait 'kitchen_views=[.events[] | select(.event == "view" and .category == "Кухня")] | length' \
+        --trait 'big=.profile.orders >= 4' \
+        --trait 'oops=.profile.first_name | .x' in.ndjson
+    [ "$status" -eq 0 ]
+    run jq -c '[.cdp_id, .kitchen_views, .big, .oops]' <<< "$output"
+    assert_output <<'OUT'
+["p1",3,true,null]
+["p2",0,false,null]
+OUT
+    [[ "$stderr" == *'cdp-merge: cdp_id p1: trait oops: Cannot index string with string "x"'* ]]
+    [[ "$stderr" == *'cdp-merge: cdp_id p2: trait oops: Cannot index string with string "x"'* ]]
+}
+
+@test "spilling to disk gives the same bytes as grouping in memory; any thread count too" {
+    cdp-gen -q -n 400 -o gen
+    cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 --map "$CDP_SHARE/maps/crm-1c.map" --as-of 2026-11-20 -o crm.ndjson gen/crm.csv 2>/dev/null
+    cdp-ingest -q -s pos --tz +03:00 --map "$CDP_SHARE/maps/pos.map" -o pos.ndjson gen/pos-receipts.csv 2>/dev/null
+    cdp-ingest -q -s web --map "$CDP_SHARE/maps/web.map" -o web.ndjson gen/web-events.ndjson.zst 2>/dev/null
+    cdp-dedupe -q -o linked.ndjson crm.ndjson pos.ndjson web.ndjson
+    cdp-merge -q --as-of 2026-11-20 --stats mem.json -o mem.ndjson linked.ndjson
+    cdp-merge -q --as-of 2026-11-20 --memory 64K --stats spill.json --threads 3 -o spill.ndjson linked.ndjson
+    cdp-merge -q --as-of 2026-11-20 --threads 0 -o one.ndjson < linked.ndjson
+    cmp mem.ndjson spill.ndjson
+    cmp mem.ndjson one.ndjson
+    [ "$(jq .grouping.runs_spilled mem.json)" = null ] || [ "$(jq .grouping.runs_spilled mem.json)" -eq 0 ]
+    [ "$(jq .grouping.runs_spilled spill.json)" -gt 5 ]
+    # sorted by cdp_id, one line each
+    [ "$(jq -r .cdp_id mem.ndjson | sort -c && echo sorted)" = sorted ]
+    [ "$(jq -r .cdp_id mem.ndjson | sort -u | wc -l)" -eq "$(wc -l < mem.ndjson)" ]
+}
+
+@test "lines that are not records are rejected and counted" {
+    printf '%s\n' '{"_source":"a","_rid":"1","cdp_id":"x","first_name":"Анна"}' 'oops' '{"_source":"a","_rid":"2","cdp_id":"x"' > in.ndjson
+    run --separate-stderr cdp-merge --rejects rej.ndjson in.ndjson
+    [ "$status" -eq 0 ]
+    [ "$(jq -r .first_name <<< "$output")" = "Анна" ]
+    [ "$(wc -l < rej.ndjson)" -eq 2 ]
+    [ "${stderr##*$'\n'}" = "cdp-merge: 3 records read, 1 profiles, 0 anonymous events, 2 rejected" ]
+}
