@@ -14,14 +14,18 @@
 #   rejects-SOURCE.ndjson         rows that could not be used, with line and reason
 #   stats-ingest-SOURCE.json      counts per reason and field
 #   ingest-SOURCE.log             what cdp-ingest said (invalid values, summary)
+#   identified.ndjson.zst         every record with its person id (cdp_id)
+#   identity.state.zst, identity.journal.ndjson, links.ndjson
+#                                 ids kept from night to night; why records link
+#   profiles.ndjson.zst           one golden profile per person, with traits
 #
-# The programs (cdp-ingest, later cdp-dedupe...) are taken from PATH; the map
+# The programs (cdp-ingest, cdp-dedupe, cdp-merge...) are taken from PATH; the map
 # files from $CDP_SHARE/maps (default: ../share/cdp next to this script).
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
 # day the example exports were made). Needs jq and zstd.
 #
-# The pipeline runs as far as it exists today: cdp-ingest. The places where
-# the later steps go are marked "LATER:" below.
+# The pipeline runs as far as it exists today: ingest, dedupe, merge. The
+# places where the later steps go are marked "LATER:" below.
 
 set -eu
 
@@ -57,7 +61,7 @@ die() {
     exit 1
 }
 
-for tool in cdp-ingest jq zstd; do
+for tool in cdp-ingest cdp-dedupe cdp-merge jq zstd; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
 [ -d "$in_dir" ] || die "no such folder: $in_dir"
@@ -110,11 +114,16 @@ if ! cdp-dedupe --state "$out_dir/identity.state.zst" --journal "$out_dir/identi
     die "cdp-dedupe failed"
 fi
 
-# LATER: cdp-merge (golden profiles). One profile per person, the newest
-# consent per channel, and traits from events: last purchase, room being
-# furnished, open (abandoned) carts as of $as_of. Roughly:
-#   cdp-merge --as-of "$as_of" "$out_dir/identified.ndjson.zst" \
-#       -o "$out_dir/profiles.ndjson.zst"
+# 3. Golden profiles: one per person, the newest consent per channel (an
+# undated "no" is never lost), and traits from events as of the end of
+# $as_of: orders and revenue, categories bought and viewed (the room being
+# furnished), open (abandoned) carts, channels and stores.
+echo "== merge"
+if ! cdp-merge --as-of "$as_of" --prefer crm,shop,pos,web --stats "$out_dir/stats-merge.json" \
+    -o "$out_dir/profiles.ndjson.zst" "$out_dir/identified.ndjson.zst" 2>"$out_dir/merge.log"; then
+    cat "$out_dir/merge.log" >&2
+    die "cdp-merge failed"
+fi
 
 # LATER: cdp-segment (audiences, entered / exited since the last run), e.g.
 # abandoned cart, birthday in the next 7 days, kitchen done -> living room:
@@ -125,7 +134,7 @@ fi
 # platforms), honouring consent per channel:
 #   cdp-export --format ... "$out_dir/segments.ndjson.zst" -o "$out_dir/export/"
 
-# 2. What came out.
+# 4. What came out.
 echo
 echo "== results in $out_dir (as of $as_of)"
 for src in $sources; do
@@ -173,3 +182,20 @@ jq -r 'select(.link == "refused") | "    \(.key) \(.value): \(.reason)" +
     (if .reason == "conflict" then " (\(.field) \(.values | join(" vs ")); \(.a._source)/\(.a._rid) and \(.b._source)/\(.b._rid) stay apart)"
      elif .reason == "over_limit" then " (\(.people) people, limit \(.limit))"
      elif .reason == "blocked" then " (on \(.records) records)" else "" end)' "$out_dir/links.ndjson"
+
+echo
+echo "---- merge"
+sed 's/^/  /' "$out_dir/merge.log"
+echo "  profiles with purchases, by revenue (cdp_id: name; orders, revenue; top category; consent e-mail/SMS):"
+zstd -dc "$out_dir/profiles.ndjson.zst" | jq -rs '
+    map(select(.orders > 0)) | sort_by(-.revenue, .cdp_id) | .[:5][] |
+    "    \(.cdp_id): \(.first_name // "") \(.last_name // ""); orders \(.orders), revenue \(.revenue); " +
+    "\(.top_category // "-"); e-mail \(.consent_email // "unknown"), SMS \(.consent_sms // "unknown")"'
+echo "  open carts as of $as_of:"
+zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.abandoned_cart) |
+    "    \(.cdp_id): \([.first_name, .last_name] | map(values) | join(" ") | if . == "" then "(no name)" else . end), since \(.abandoned_cart.since): " +
+    "\(.abandoned_cart.items | map("\(.sku) x\(.qty)") | join(", ")) = \(.abandoned_cart.value)"'
+echo "  a profile:"
+# Printed as written (jq would reformat amounts such as 74960.00).
+id=$(zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0 and (.sources | length) > 2) | .cdp_id' | head -n 1)
+zstd -dc "$out_dir/profiles.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | sed 's/^/    /'

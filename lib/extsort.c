@@ -476,7 +476,9 @@ static struct cdp_output *run_create(const struct cdp_extsort *s, int *fd, struc
     }
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", *fd);
-    struct cdp_output_options oo = { .zstd = true, .zstd_level = 1, .mode = 0 };
+    /* Runs are read back once, soon: a fast negative level halves the
+     * compression time for some 1.5x the bytes (measured on 1M-person runs). */
+    struct cdp_output_options oo = { .zstd = true, .zstd_level = -3, .mode = 0 };
     struct cdp_output *o = cdp_output_open(path, &oo, err);
     if (!o) {
         close(*fd);

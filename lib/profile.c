@@ -533,6 +533,36 @@ static int cmp_field_name(const void *a, const void *b, void *ctx)
     return strcmp(fields[*(const uint32_t *)a], fields[*(const uint32_t *)b]);
 }
 
+/* Loyalty programmes burn the balance on a date: "points_expiring":
+ * {"points": the surviving balance, "at": the surviving expiry date, "days":
+ * days left as of --as-of}, when the balance is positive and the date has not
+ * passed. Absent otherwise. */
+static void write_points_expiring(struct cdp_profile *p, struct cdp_buf *b,
+                                  const struct candidate *balance, const struct candidate *expire)
+{
+    if (!balance || !expire)
+        return;
+    char num[64];
+    if (balance->value.n >= sizeof num)
+        return;
+    memcpy(num, balance->value.p, balance->value.n);
+    num[balance->value.n] = '\0';
+    char *end;
+    double points = strtod(num, &end);
+    int64_t at;
+    if (end == num || *end || !(points > 0) ||
+        !cdp_time_parse(expire->value.p, expire->value.n, &at) || day_of(at) < p->opt.as_of_day)
+        return;
+    add_key(b, "points_expiring");
+    cdp_buf_adds(b, "{\"points\":");
+    cdp_buf_add(b, num, balance->value.n);
+    cdp_buf_adds(b, ",\"at\":");
+    add_str(b, expire->value);
+    cdp_buf_adds(b, ",\"days\":");
+    add_int(b, day_of(at) - p->opt.as_of_day);
+    cdp_buf_addc(b, '}');
+}
+
 static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t latest)
 {
     struct candidate *c = p->cand.v;
@@ -559,6 +589,7 @@ static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t lates
     for (uint32_t f = (uint32_t)ncanon_all; f < p->nfields; f++)
         order[k++] = f;
     qsort_r(order + first_custom, k - first_custom, sizeof *order, cmp_field_name, p->fields);
+    const struct candidate *balance = NULL, *expire = NULL;
     for (size_t o = 0; o < k; o++) {
         uint32_t f = order[o];
         enum cdp_policy pol = policy_of(p, p->fields[f]);
@@ -573,8 +604,13 @@ static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t lates
             cdp_buf_add(b, c[best].value.p, c[best].value.n);
         else
             add_str(b, c[best].value);
+        if (!strcmp(p->fields[f], "points_balance"))
+            balance = &c[best];
+        else if (!strcmp(p->fields[f], "points_expire_at"))
+            expire = &c[best];
     }
     free(order);
+    write_points_expiring(p, b, balance, expire);
 }
 
 static int cmp_ident(const void *a, const void *b)

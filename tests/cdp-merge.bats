@@ -166,3 +166,21 @@ OUT
     [ "$(wc -l < rej.ndjson)" -eq 2 ]
     [ "${stderr##*$'\n'}" = "cdp-merge: 3 records read, 1 profiles, 0 anonymous events, 2 rejected" ]
 }
+
+@test "loyalty: the surviving balance and the points expiring with their date" {
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"1","cdp_id":"a","points_balance":1200.50,"points_expire_at":"2026-12-31","updated_at":"2026-11-01T00:00:00Z"}
+{"_source":"crm","_rid":"2","cdp_id":"a","points_balance":900,"points_expire_at":"2026-06-30","updated_at":"2026-01-01T00:00:00Z"}
+{"_source":"crm","_rid":"3","cdp_id":"b","points_balance":300,"points_expire_at":"2026-11-19","updated_at":"2026-11-01T00:00:00Z"}
+{"_source":"crm","_rid":"4","cdp_id":"c","points_balance":0,"points_expire_at":"2026-12-31","updated_at":"2026-11-01T00:00:00Z"}
+{"_source":"crm","_rid":"5","cdp_id":"d","points_balance":50,"points_expire_at":"2026-11-20","updated_at":"2026-11-01T00:00:00Z"}
+IN
+    run --separate-stderr cdp-merge --as-of 2026-11-20 in.ndjson
+    [ "$status" -eq 0 ]
+    assert_output <<'OUT'
+{"cdp_id":"a","points_balance":1200.50,"points_expire_at":"2026-12-31","updated_at":"2026-11-01T00:00:00Z","points_expiring":{"points":1200.50,"at":"2026-12-31","days":41},"orders":0,"revenue":0.00,"orders_30d":0,"orders_90d":0,"orders_365d":0,"revenue_365d":0.00,"returns":0,"views_30d":0,"sources":{"crm":["1","2"]},"records":2}
+{"cdp_id":"b","points_balance":300,"points_expire_at":"2026-11-19","updated_at":"2026-11-01T00:00:00Z","orders":0,"revenue":0.00,"orders_30d":0,"orders_90d":0,"orders_365d":0,"revenue_365d":0.00,"returns":0,"views_30d":0,"sources":{"crm":["3"]},"records":1}
+{"cdp_id":"c","points_balance":0,"points_expire_at":"2026-12-31","updated_at":"2026-11-01T00:00:00Z","orders":0,"revenue":0.00,"orders_30d":0,"orders_90d":0,"orders_365d":0,"revenue_365d":0.00,"returns":0,"views_30d":0,"sources":{"crm":["4"]},"records":1}
+{"cdp_id":"d","points_balance":50,"points_expire_at":"2026-11-20","updated_at":"2026-11-01T00:00:00Z","points_expiring":{"points":50,"at":"2026-11-20","days":0},"orders":0,"revenue":0.00,"orders_30d":0,"orders_90d":0,"orders_365d":0,"revenue_365d":0.00,"returns":0,"views_30d":0,"sources":{"crm":["5"]},"records":1}
+OUT
+}

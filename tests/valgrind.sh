@@ -25,5 +25,9 @@ for run in 1 2; do
         --links "$tmp/links.ndjson" -o "$tmp/out.ndjson.zst" \
         "$tmp/crm.ndjson.zst" "$tmp/shop.ndjson" "$tmp/pos.ndjson" "$tmp/web.ndjson"
 done
+vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --trait 'n=.events | length' -o "$tmp/profiles.ndjson" \
+    "$tmp/out.ndjson.zst"
+vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --memory 64K --threads 2 -o "$tmp/profiles-spilled.ndjson" \
+    "$tmp/out.ndjson.zst"
 vg "$build/bin/cdp-gen" -q -n 300 -o "$tmp/gen"
 echo "valgrind: clean"
