@@ -30,7 +30,7 @@ PKGS      := libzstd zlib simdjson libutf8proc libpcre2-8 protobuf libcrypto lib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror
-CPPFLAGS  += -Ilib -DCDP_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+CPPFLAGS  += -Ilib -DCDP_VERSION='"$(VERSION)"' -DCDP_SHARE_DIR='"$(PREFIX)/share/cdp"' -D_GNU_SOURCE
 CFLAGS    ?= $(OPT) -g
 CXXFLAGS  ?= $(OPT) -g
 ALL_CFLAGS   = -std=gnu11 $(WARN) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP

@@ -37,6 +37,13 @@ enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p, const char
 /* Whether text is exactly one valid JSON value (surrounding spaces allowed). */
 bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size_t len);
 
+/* Calls fn for each element of text, a JSON array of strings (len bytes;
+ * need not be padded), with the unescaped string. Returns the number of
+ * elements, or -1 when text is not an array of strings (fn may have been
+ * called for the elements before the first that is not a string). */
+long cdp_json_each_string(struct cdp_json_parser *p, const char *text, size_t len,
+                          void (*fn)(void *ctx, const char *s, size_t len), void *ctx);
+
 /* Whether s is valid UTF-8 (simdjson's validator: GB/s). */
 bool cdp_utf8_valid(const char *s, size_t len);
 

@@ -219,3 +219,24 @@ extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p,
     }
     return CDP_JSON_OK;
 }
+
+extern "C" long cdp_json_each_string(struct cdp_json_parser *p, const char *text, size_t len,
+                                     void (*fn)(void *ctx, const char *s, size_t len), void *ctx)
+{
+    // A slice of a line (a field's value): parsed as a copy, like cdp_json_valid.
+    simdjson::dom::element e;
+    if (p->dom.parse(text, len, true).get(e) != simdjson::SUCCESS)
+        return -1;
+    simdjson::dom::array a;
+    if (e.get_array().get(a) != simdjson::SUCCESS)
+        return -1;
+    long n = 0;
+    for (simdjson::dom::element v : a) {
+        std::string_view s;
+        if (v.get_string().get(s) != simdjson::SUCCESS)
+            return -1;
+        fn(ctx, s.data(), s.size());
+        n++;
+    }
+    return n;
+}
