@@ -18,13 +18,17 @@
 #   identity.state.zst, identity.journal.ndjson, links.ndjson
 #                                 ids kept from night to night; why records link
 #   profiles.ndjson.zst           one golden profile per person, with traits
+#   segments.ndjson.zst           the profiles with their segments (the last
+#                                 run's kept as segments.prev.ndjson.zst)
+#   segments-report.json, segments-history.ndjson, audiences/NAME.ndjson
+#                                 sizes per segment; one file per audience
 #
 # The programs (cdp-ingest, cdp-dedupe, cdp-merge...) are taken from PATH; the map
 # files from $CDP_SHARE/maps (default: ../share/cdp next to this script).
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
 # day the example exports were made). Needs jq and zstd.
 #
-# The pipeline runs as far as it exists today: ingest, dedupe, merge. The
+# The pipeline runs as far as it exists today: ingest, dedupe, merge, segment. The
 # places where the later steps go are marked "LATER:" below.
 
 set -eu
@@ -61,7 +65,7 @@ die() {
     exit 1
 }
 
-for tool in cdp-ingest cdp-dedupe cdp-merge jq zstd; do
+for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment jq zstd; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
 [ -d "$in_dir" ] || die "no such folder: $in_dir"
@@ -125,16 +129,33 @@ if ! cdp-merge --as-of "$as_of" --prefer crm,shop,pos,web --stats "$out_dir/stat
     die "cdp-merge failed"
 fi
 
-# LATER: cdp-segment (audiences, entered / exited since the last run), e.g.
-# abandoned cart, birthday in the next 7 days, kitchen done -> living room:
-#   cdp-segment --rules "$share/segments" --previous "$out_dir/segments.prev.ndjson.zst" \
-#       "$out_dir/profiles.ndjson.zst" -o "$out_dir/segments.ndjson.zst"
+# 4. Audiences: the ready rules (RFM, birthdays, carts, lapsed buyers, room
+# interest, VIPs) and the shop's own (examples/segments.rules), 10% of each
+# held out as a control group; who entered and left each audience since the
+# last run (followed through merged ids), sizes in the report and the history.
+echo "== segment"
+if [ -f "$out_dir/segments.ndjson.zst" ]; then
+    mv "$out_dir/segments.ndjson.zst" "$out_dir/segments.prev.ndjson.zst"
+fi
+previous=
+if [ -f "$out_dir/segments.prev.ndjson.zst" ]; then
+    previous="--previous $out_dir/segments.prev.ndjson.zst --journal $out_dir/identity.journal.ndjson"
+fi
+# shellcheck disable=SC2086 # $previous is two options or none
+if ! cdp-segment --as-of "$as_of" --use rfm,birthday,cart,lapsed,category,vip \
+    --segments "$in_dir/segments.rules" --holdout 10 --salt uyutny-dom $previous \
+    --report "$out_dir/segments-report.json" --history "$out_dir/segments-history.ndjson" \
+    --split "$out_dir/audiences" --stats "$out_dir/stats-segment.json" \
+    -o "$out_dir/segments.ndjson.zst" "$out_dir/profiles.ndjson.zst" 2>"$out_dir/segment.log"; then
+    cat "$out_dir/segment.log" >&2
+    die "cdp-segment failed"
+fi
 
 # LATER: cdp-export (files for the mailing service, SMS gateway, ad
 # platforms), honouring consent per channel:
 #   cdp-export --format ... "$out_dir/segments.ndjson.zst" -o "$out_dir/export/"
 
-# 4. What came out.
+# 5. What came out.
 echo
 echo "== results in $out_dir (as of $as_of)"
 for src in $sources; do
@@ -199,3 +220,12 @@ echo "  a profile:"
 # Printed as written (jq would reformat amounts such as 74960.00).
 id=$(zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0 and (.sources | length) > 2) | .cdp_id' | head -n 1)
 zstd -dc "$out_dir/profiles.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | sed 's/^/    /'
+
+echo
+echo "---- segment"
+sed 's/^/  /' "$out_dir/segment.log"
+echo "  segments as of $as_of (members, held out, entered, exited, revenue of the members):"
+jq -r '.segments | to_entries[] | select(.value.members + .value.holdout + (.value.exited // 0) > 0) |
+    "    \(.key): \(.value.members), held out \(.value.holdout), entered \(.value.entered // "-"), exited \(.value.exited // "-"), revenue \(.value.revenue)"' \
+    "$out_dir/segments-report.json"
+echo "  (one file per audience in $out_dir/audiences; run again to see entered and exited)"

@@ -185,7 +185,8 @@ void cdp_memberships_finish(struct cdp_memberships *m)
             add_name(&(struct add_ctx){ m, s }, cdp_intern_str(m->names, m->pairs[i].name, NULL),
                      strlen(cdp_intern_str(m->names, m->pairs[i].name, NULL)));
     }
-    qsort(m->pairs, m->npairs, sizeof *m->pairs, cmp_pair);
+    if (m->npairs)
+        qsort(m->pairs, m->npairs, sizeof *m->pairs, cmp_pair);
     m->first = cdp_xcalloc(n + 1, sizeof *m->first);
     m->list = cdp_xmalloc((m->npairs + 1) * sizeof *m->list);
     size_t w = 0;

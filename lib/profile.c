@@ -630,7 +630,8 @@ static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
 {
     static const char *const single[] = { "email", "phone", NULL, NULL };
     static const char *const plural[] = { "emails", "phones", "cards", "customer_ids" };
-    qsort(p->idents.v, p->idents.n, sizeof *p->idents.v, cmp_ident);
+    if (p->idents.n)
+        qsort(p->idents.v, p->idents.n, sizeof *p->idents.v, cmp_ident);
     /* Collapse repeats: keep the latest time and whether a person record
      * gave it. */
     struct ident *v = p->idents.v;
@@ -793,7 +794,8 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
         if (ev[i].ts == INT64_MIN || ev[i].ts < p->opt.as_of_ms)
             ev[k++] = ev[i];
     ne = p->events.n = k;
-    qsort(ev, ne, sizeof *ev, cmp_event);
+    if (ne)
+        qsort(ev, ne, sizeof *ev, cmp_event);
 
     /* Purchases and returns. */
     struct line *lines = cdp_xmalloc((ne + 1) * sizeof *lines);

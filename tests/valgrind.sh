@@ -29,5 +29,11 @@ vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --trait 'n=.events | length' -o 
     "$tmp/out.ndjson.zst"
 vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --memory 64K --threads 2 -o "$tmp/profiles-spilled.ndjson" \
     "$tmp/out.ndjson.zst"
+vg "$build/bin/cdp-segment" -q --as-of 2026-11-20 --use rfm,birthday,cart,category --holdout 10 \
+    -s 'big=segment("abandoned_cart") and .abandoned_cart.value > 10000' --report "$tmp/report.json" \
+    --split "$tmp/audiences" -o "$tmp/segments.ndjson" "$tmp/profiles.ndjson"
+vg "$build/bin/cdp-segment" -q --as-of 2026-11-21 --use rfm,birthday,cart,category --threads 2 \
+    --previous "$tmp/segments.ndjson" --journal "$tmp/journal.ndjson" -o "$tmp/segments2.ndjson" \
+    "$tmp/profiles.ndjson"
 vg "$build/bin/cdp-gen" -q -n 300 -o "$tmp/gen"
 echo "valgrind: clean"
