@@ -150,13 +150,14 @@ static int parse_args(int argc, char **argv, struct prefs *p)
         switch (c) {
         case OPT_AS_OF: {
             int64_t ms;
-            if (strlen(optarg) == 10 && cdp_parse_day(optarg, &as_of_day)) {
+            if ((strlen(optarg) == 10 || strcmp(optarg, "today") == 0) &&
+                cdp_parse_day(optarg, &as_of_day)) {
                 as_of_ms = (as_of_day + 1) * 86400000LL; /* the end of that day */
             } else if (cdp_time_parse(optarg, strlen(optarg), &ms) && strchr(optarg, 'T')) {
                 as_of_ms = ms;
                 as_of_day = ms >= 0 ? ms / 86400000LL : -((-ms + 86399999) / 86400000LL);
             } else {
-                return cdp_usage_error(prog, "--as-of takes YYYY-MM-DD or an ISO time, not '%s'",
+                return cdp_usage_error(prog, "--as-of takes YYYY-MM-DD, today or an ISO time, not '%s'",
                                        optarg);
             }
             break;
@@ -245,6 +246,8 @@ struct batch {
     struct cdp_buf out;     /* the profiles */
     struct cdp_buf errors;  /* messages about bad lines and trait errors, in order */
     uint64_t bad_lines;
+    uint64_t profiles;      /* groups with at least one good line */
+    struct cdp_buf rejects; /* bad lines found only here, as --rejects lines */
     uint64_t *trait_errors;
 };
 
@@ -280,8 +283,14 @@ static void work(void *ctx, void *arg)
             struct cdp_error why;
             cdp_record_clear(&w->rec);
             if (cdp_json_parse_object(w->json, line, b->line_len[i], &w->rec, &why) != CDP_JSON_OK) {
+                /* A line that looked right at reading (it ended with a
+                 * cdp_id) but is not JSON: where it came from is lost in the
+                 * sort, its text is not. */
                 b->bad_lines++;
                 cdp_buf_printf(&b->errors, "(records)\t%s; line rejected\n", why.msg);
+                cdp_buf_adds(&b->rejects, "{\"file\":null,\"line\":null,\"raw\":");
+                cdp_json_add_string_lossy(&b->rejects, line, b->line_len[i]);
+                cdp_buf_adds(&b->rejects, "}\n");
                 continue;
             }
             const struct cdp_field *id = cdp_record_gets(&w->rec, "cdp_id");
@@ -295,6 +304,7 @@ static void work(void *ctx, void *arg)
         }
         if (!begun)
             continue;
+        b->profiles++;
         size_t start = b->out.len;
         cdp_profile_end(w->profile, &b->out);
         for (size_t t = 0; t < w->p->ntraits; t++) {
@@ -336,8 +346,9 @@ static void batch_clear(struct batch *b, size_t ntraits)
     cdp_buf_reset(&b->lines);
     cdp_buf_reset(&b->out);
     cdp_buf_reset(&b->errors);
+    cdp_buf_reset(&b->rejects);
     b->nlines = b->ngroups = 0;
-    b->bad_lines = 0;
+    b->bad_lines = b->profiles = 0;
     memset(b->trait_errors, 0, (ntraits + 1) * sizeof *b->trait_errors);
 }
 
@@ -380,7 +391,9 @@ struct run {
 
 static void consume(struct run *run, struct batch *b)
 {
-    cdp_report_add(&run->report, "profiles", "profiles", b->ngroups);
+    cdp_report_add(&run->report, "profiles", "profiles", b->profiles);
+    if (b->rejects.len && run->rejects)
+        cdp_output_write(run->rejects, b->rejects.data, b->rejects.len);
     if (b->bad_lines)
         cdp_report_add(&run->report, "rejected", "rejected", b->bad_lines);
     for (size_t t = 0; t < run->p->ntraits; t++)
@@ -429,7 +442,8 @@ static int line_id(struct cdp_json_parser *json, struct cdp_record *rec, const c
         while (start > 0 && line[start - 1] != '"' && line[start - 1] != '\\' && end - start < 64)
             start--;
         size_t t = sizeof tail - 1;
-        if (start >= t && line[start - 1] == '"' && memcmp(line + start - t, tail, t) == 0) {
+        if (start >= t && end > start && line[start - 1] == '"' &&
+            memcmp(line + start - t, tail, t) == 0) {
             *id = line + start;
             *idlen = end - start;
             return 1;
@@ -655,10 +669,6 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    if (p.io.stats && cdp_report_write_stats(&run.report, p.io.stats, NULL, &err) < 0) {
-        cdp_report_error(&run.report, "%s", err.msg);
-        goto done;
-    }
     {
         int r = cdp_output_commit(run.out, &err);
         run.out = NULL;
@@ -666,6 +676,11 @@ int main(int argc, char **argv)
             cdp_report_error(&run.report, "%s", err.msg);
             goto done;
         }
+    }
+    /* The stats last: they describe a run whose output is in place. */
+    if (p.io.stats && cdp_report_write_stats(&run.report, p.io.stats, NULL, &err) < 0) {
+        cdp_report_error(&run.report, "%s", err.msg);
+        goto done;
     }
     status = 0;
 done:
@@ -691,6 +706,7 @@ done:
         cdp_buf_release(&bb->lines);
         cdp_buf_release(&bb->out);
         cdp_buf_release(&bb->errors);
+        cdp_buf_release(&bb->rejects);
         free(bb->line_off);
         free(bb->line_len);
         free(bb->group_first);

@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "date.h"
 #include "json.h"
+#include "keys.h"
 #include "schema.h"
 
 #define DAY_MS 86400000LL
@@ -71,6 +72,7 @@ struct source_rid {
 
 struct cdp_profile {
     struct cdp_profile_options opt;
+    struct cdp_keyset *placeholders; /* cdp-dedupe's default blocked values */
     struct cdp_arena arena;
     struct str id;
     uint32_t seq;
@@ -123,6 +125,8 @@ struct cdp_profile *cdp_profile_new(const struct cdp_profile_options *opt)
     struct cdp_profile *p = cdp_xcalloc(1, sizeof *p);
     p->opt = *opt;
     p->arena.block_size = 1 << 16;
+    p->placeholders = cdp_keyset_new();
+    cdp_keyset_default_blocks(p->placeholders);
     /* The canonical person fields come first, in schema order. */
     size_t n;
     const struct cdp_schema_field *f = cdp_schema_fields(&n);
@@ -136,6 +140,7 @@ void cdp_profile_free(struct cdp_profile *p)
 {
     if (!p)
         return;
+    cdp_keyset_free(p->placeholders);
     for (size_t i = 0; i < p->nfields; i++)
         free(p->fields[i]);
     free(p->fields);
@@ -455,7 +460,7 @@ static bool within(const struct cdp_profile *p, int64_t ts, int n)
 
 static enum cdp_policy policy_of(const struct cdp_profile *p, const char *field)
 {
-    for (size_t i = 0; i < p->opt.nrules; i++)
+    for (size_t i = p->opt.nrules; i-- > 0;) /* the last --rule for a field wins */
         if (strcmp(p->opt.rule_fields[i], field) == 0)
             return p->opt.rule_policies[i];
     /* A profile was created when its first record was, updated when its
@@ -637,6 +642,10 @@ static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
     struct ident *v = p->idents.v;
     size_t n = 0;
     for (size_t i = 0; i < p->idents.n; i++) {
+        /* A cashier's placeholder phone or a "no e-mail" address is nobody's
+         * identifier (cdp-dedupe's default blocked values): left out. */
+        if (cdp_keyset_blocked(p->placeholders, v[i].value.p, v[i].value.n))
+            continue;
         if (n && v[n - 1].kind == v[i].kind && str_eq(v[n - 1].value, v[i].value)) {
             if (v[i].time > v[n - 1].time)
                 v[n - 1].time = v[i].time;

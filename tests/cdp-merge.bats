@@ -184,3 +184,30 @@ IN
 {"cdp_id":"d","points_balance":50,"points_expire_at":"2026-11-20","updated_at":"2026-11-01T00:00:00Z","points_expiring":{"points":50,"at":"2026-11-20","days":0},"orders":0,"revenue":0.00,"orders_30d":0,"orders_90d":0,"orders_365d":0,"revenue_365d":0.00,"returns":0,"views_30d":0,"sources":{"crm":["5"]},"records":1}
 OUT
 }
+
+@test "placeholders are nobody's identifiers; an empty cdp_id is anonymous; the last --rule wins" {
+    cat > in.ndjson <<'IN'
+{"_source":"pos","_rid":"1","cdp_id":"a","phone":"+79999999999","updated_at":"2026-11-01T00:00:00Z"}
+{"_source":"crm","_rid":"1","cdp_id":"a","phone":"+79161234567","email":"anonymous","city":"Казань","updated_at":"2026-01-01T00:00:00Z"}
+{"_source":"crm","_rid":"2","cdp_id":"a","city":"Москва","updated_at":"2026-02-01T00:00:00Z"}
+{"_source":"web","_rid":"1","cdp_id":"","event":"view","ts":"2026-11-01T00:00:00Z"}
+IN
+    run --separate-stderr cdp-merge --as-of today --rule city=min --rule city=max in.ndjson
+    [ "$status" -eq 0 ]
+    assert_output <<'OUT'
+{"cdp_id":"a","city":"Москва","updated_at":"2026-11-01T00:00:00Z","phone":"+79161234567","phones":["+79161234567"],"orders":0,"revenue":0.00,"orders_30d":0,"orders_90d":0,"orders_365d":0,"revenue_365d":0.00,"returns":0,"views_30d":0,"sources":{"crm":["1","2"],"pos":["1"]},"records":3}
+OUT
+    [ "$stderr" = "cdp-merge: 4 records read, 1 profiles, 1 anonymous events, 0 rejected" ]
+}
+
+@test "a line that ends like a record but is not JSON goes to --rejects" {
+    printf '%s\n' '{"_source":"a","_rid":"1","cdp_id":"x"}' '{"_source":"a","_rid":"2","x":tru,"cdp_id":"y"}' > in.ndjson
+    run --separate-stderr cdp-merge --as-of 2026-11-20 --rejects rej.ndjson --stats stats.json in.ndjson
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    assert_file rej.ndjson <<'OUT'
+{"file":null,"line":null,"raw":"{\"_source\":\"a\",\"_rid\":\"2\",\"x\":tru,\"cdp_id\":\"y\"}"}
+OUT
+    [ "${stderr_lines[1]}" = "cdp-merge: 2 records read, 1 profiles, 0 anonymous events, 1 rejected" ]
+    [ "$(jq -c .counts stats.json)" = '{"read":2,"profiles":1,"anonymous":0,"rejected":1}' ]
+}
