@@ -7,8 +7,8 @@ set -g __cdp_merge_fields last_name first_name middle_name gender birth_date \
     country city postal_code address points_balance points_expire_at \
     created_at updated_at
 
-# --as-of DATE: YYYY-MM-DD (the end of that day) or an ISO time; "today" is
-# refused: offer today's and yesterday's dates (UTC).
+# --as-of DATE: YYYY-MM-DD (the end of that day), "today" or an ISO time;
+# offer today and yesterday's date (UTC).
 function __cdp_merge_as_of
     date -u +%Y-%m-%d 2>/dev/null
     date -u -d yesterday +%Y-%m-%d 2>/dev/null
