@@ -189,6 +189,8 @@ static int parse_args(int argc, char **argv, struct prefs *p)
             if (optind >= argc)
                 return cdp_usage_error(prog, "%s takes NAME and VALUE", opt);
             const char *value = argv[optind++];
+            if (!strcmp(optarg, "as_of") || !strcmp(optarg, "as_of_day") || !strcmp(optarg, "vip_threshold"))
+                return cdp_usage_error(prog, "%s: $%s is set by cdp-segment (use --as-of)", opt, optarg);
             if (cdp_jq_vars_add(&p->args, optarg, value, c == OPT_ARGJSON, &err) < 0)
                 return cdp_usage_error(prog, "%s: %s", opt, err.msg);
             break;
@@ -247,6 +249,11 @@ static int parse_args(int argc, char **argv, struct prefs *p)
         return cdp_usage_error(prog, "no segments: give -s NAME=JQ, --segments FILE or --use NAME");
     if (p->journal && !p->previous)
         return cdp_usage_error(prog, "--journal needs --previous");
+    int stdins = optind == argc;
+    for (int i = optind; i < argc; i++)
+        stdins += strcmp(argv[i], "-") == 0;
+    if (stdins > 1)
+        return cdp_usage_error(prog, "stdin ('-') given twice");
     if (cdp_ruleset_finish(&p->rules, &err) < 0)
         return cdp_usage_error(prog, "%s", err.msg);
     if (p->as_of_day == INT64_MIN)
@@ -978,6 +985,7 @@ int main(int argc, char **argv)
     memset(&run, 0, sizeof run);
     struct cdp_population *pop = NULL;
     struct cdp_jq_vars vars = CDP_JQ_VARS_INIT;
+    struct cdp_jq **early_q = NULL;
     int spool_fd = -1;
     char **paths = NULL, **names = NULL;
     size_t npaths = 0;
@@ -1032,10 +1040,6 @@ int main(int argc, char **argv)
         paths[i] = cdp_xstrdup(a);
         names[i] = cdp_xstrdup(strcmp(a, "-") ? a : "(stdin)");
         if (strcmp(a, "-") == 0 && p.rules.needs_population) {
-            if (spool_fd >= 0) {
-                status = cdp_usage_error(prog, "stdin given twice");
-                goto done;
-            }
             struct cdp_output_options so = { 0 };
             struct cdp_output *sp = cdp_output_open_spool(&so, err);
             if (!sp) {
@@ -1076,6 +1080,34 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < p.args.n; i++)
         cdp_jq_vars_add(&vars, p.args.v[i].name, p.args.v[i].value, p.args.v[i].is_json, err);
+
+    /* A rule that does not compile is a usage error: say so before reading
+     * anything ($vip_threshold is known only after the first pass). */
+    {
+        struct cdp_jq_vars early = CDP_JQ_VARS_INIT;
+        for (size_t i = 0; i < vars.n; i++)
+            cdp_jq_vars_add(&early, vars.v[i].name, vars.v[i].value, vars.v[i].is_json, err);
+        if (p.rules.needs_population)
+            cdp_jq_vars_add(&early, "vip_threshold", "0", true, err);
+        for (size_t r = 0; r < p.rules.n; r++) {
+            struct cdp_jq *q = cdp_jq_compile(p.rules.rules[r].program, &early, err);
+            if (!q) {
+                cdp_jq_vars_release(&early);
+                status = cdp_usage_error(prog, "%s: segment %s: %s", p.rules.rules[r].origin,
+                                         p.rules.rules[r].name, err->msg);
+                goto done;
+            }
+            /* Without a second pass these are the programs worker 0 runs. */
+            if (!p.rules.needs_population) {
+                if (!early_q)
+                    early_q = cdp_xcalloc(p.rules.n + 1, sizeof *early_q);
+                early_q[r] = q;
+            } else {
+                cdp_jq_free(q);
+            }
+        }
+        cdp_jq_vars_release(&early);
+    }
 
     if (p.rules.needs_population) {
         pop = cdp_population_new();
@@ -1130,6 +1162,11 @@ int main(int argc, char **argv)
         w->member = cdp_xcalloc(p.rules.n + 1, sizeof *w->member);
         w->cur = cdp_xcalloc(3 * p.rules.n + 1, sizeof *w->cur);
         int bad;
+        if (i == 0 && early_q) {
+            memcpy(w->q, early_q, p.rules.n * sizeof *w->q);
+            free(early_q);
+            early_q = NULL;
+        }
         if (i == 0 && (bad = compile_rules(w, err)) >= 0) {
             status = cdp_usage_error(prog, "%s: segment %s: %s", p.rules.rules[bad].origin,
                                      p.rules.rules[bad].name, err->msg);
@@ -1178,6 +1215,11 @@ int main(int argc, char **argv)
 
     if (segment_files(&run, paths, names, npaths) < 0) {
         cdp_report_error(&run.report, "%s", err->msg);
+        goto done;
+    }
+    if (pop && run.next_pos != cdp_population_profiles(pop)) {
+        cdp_report_error(&run.report, "the input changed between the two passes (%zu lines, then %zu)",
+                         cdp_population_profiles(pop), run.next_pos);
         goto done;
     }
     if (run.prev)
@@ -1281,6 +1323,9 @@ done:
     if (run.names)
         cdp_intern_free(run.names);
     cdp_population_free(pop);
+    for (size_t r = 0; early_q && r < p.rules.n; r++)
+        cdp_jq_free(early_q[r]);
+    free(early_q);
     cdp_jq_vars_release(&vars);
     if (spool_fd >= 0)
         close(spool_fd);

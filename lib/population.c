@@ -172,3 +172,8 @@ size_t cdp_population_buyers(const struct cdp_population *p)
 {
     return p->nb;
 }
+
+size_t cdp_population_profiles(const struct cdp_population *p)
+{
+    return p->npos;
+}

@@ -52,6 +52,9 @@ const char *cdp_rfm_segment(int r, int f);
  * profiles tied with the last one are in too. +Inf when there are none. */
 double cdp_population_top_threshold(const struct cdp_population *p, double share);
 
+/* How many profiles (positions) were added. */
+size_t cdp_population_profiles(const struct cdp_population *p);
+
 /* How many buyers were seen. */
 size_t cdp_population_buyers(const struct cdp_population *p);
 

@@ -234,31 +234,64 @@ static bool uses_word(const char *text, const char *w)
 
 static const char segment_def[] = "def segment($name): any(.segments[]?; . == $name);";
 
+/* The segment("NAME") references in text, added to rule i's dependencies. */
+static int scan_deps(struct cdp_ruleset *rs, size_t i, const char *text, struct cdp_error *err)
+{
+    struct cdp_rule *r = &rs->rules[i];
+    for (const char *p = text; (p = strstr(p, "segment(")) != NULL; p += 8) {
+        if (p > text && (ident_char(p[-1]) || p[-1] == '.'))
+            continue;
+        if (p >= text + 4 && strncmp(p - 4, "def ", 4) == 0)
+            continue; /* our own definition of segment() */
+        const char *q = p + 8;
+        while (*q == ' ')
+            q++;
+        if (*q != '"')
+            return cdp_errorf(err, "%s: segment() takes a segment's name in double quotes", r->origin);
+        const char *name = ++q;
+        while (*q && *q != '"')
+            q++;
+        long d = cdp_ruleset_find(rs, name, (size_t)(q - name));
+        if (d < 0)
+            return cdp_errorf(err, "%s: segment(\"%.*s\"): no such segment", r->origin, (int)(q - name),
+                              name);
+        if ((size_t)d == i)
+            return cdp_errorf(err, "%s: segment '%s' refers to itself", r->origin, r->name);
+        r->deps = cdp_xrealloc(r->deps, (r->ndeps + 1) * sizeof *r->deps);
+        r->deps[r->ndeps++] = (size_t)d;
+    }
+    return 0;
+}
+
+/* Which definitions rule i uses, directly or through other definitions. */
+static void needed_defs(const struct cdp_ruleset *rs, size_t i, bool *need)
+{
+    memset(need, 0, (rs->ndefs + 1) * sizeof *need);
+    for (size_t d = 0; d < rs->ndefs; d++)
+        need[d] = uses_word(rs->rules[i].expr, rs->defs[d].name);
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t d = 0; d < rs->ndefs; d++)
+            if (need[d])
+                for (size_t e = 0; e < rs->ndefs; e++)
+                    if (!need[e] && e != d && uses_word(rs->defs[d].text, rs->defs[e].name))
+                        need[e] = grew = true;
+    }
+}
+
 int cdp_ruleset_finish(struct cdp_ruleset *rs, struct cdp_error *err)
 {
-    /* Dependencies: segment("NAME"). */
+    /* Dependencies: segment("NAME") in the rule or the definitions it uses. */
+    bool *need = cdp_xcalloc(rs->ndefs + 1, sizeof *need);
     for (size_t i = 0; i < rs->n; i++) {
-        struct cdp_rule *r = &rs->rules[i];
-        for (const char *p = r->expr; (p = strstr(p, "segment(")) != NULL; p += 8) {
-            if (p > r->expr && (ident_char(p[-1]) || p[-1] == '.'))
-                continue;
-            const char *q = p + 8;
-            while (*q == ' ')
-                q++;
-            if (*q != '"')
-                return cdp_errorf(err, "%s: segment() takes a segment's name in double quotes",
-                                  r->origin);
-            const char *name = ++q;
-            while (*q && *q != '"')
-                q++;
-            long d = cdp_ruleset_find(rs, name, (size_t)(q - name));
-            if (d < 0)
-                return cdp_errorf(err, "%s: segment(\"%.*s\"): no such segment", r->origin,
-                                  (int)(q - name), name);
-            if ((size_t)d == i)
-                return cdp_errorf(err, "%s: segment '%s' refers to itself", r->origin, r->name);
-            r->deps = cdp_xrealloc(r->deps, (r->ndeps + 1) * sizeof *r->deps);
-            r->deps[r->ndeps++] = (size_t)d;
+        int k = scan_deps(rs, i, rs->rules[i].expr, err);
+        needed_defs(rs, i, need);
+        for (size_t d = 0; d < rs->ndefs && k == 0; d++)
+            if (need[d])
+                k = scan_deps(rs, i, rs->defs[d].text, err);
+        if (k) {
+            free(need);
+            return k;
         }
     }
     /* Order: depth-first, refusing cycles (0 new, 1 on the path, 2 done). */
@@ -295,24 +328,15 @@ int cdp_ruleset_finish(struct cdp_ruleset *rs, struct cdp_error *err)
     free(state);
     free(stack);
     free(next);
-    if (status)
+    if (status) {
+        free(need);
         return status;
+    }
     /* Each rule's program: the definitions it names, transitively, in the
      * order they were given (jq wants a definition before its use). */
-    bool *need = cdp_xcalloc(rs->ndefs + 1, sizeof *need);
     for (size_t i = 0; i < rs->n; i++) {
         struct cdp_rule *r = &rs->rules[i];
-        memset(need, 0, (rs->ndefs + 1) * sizeof *need);
-        for (size_t d = 0; d < rs->ndefs; d++)
-            need[d] = uses_word(r->expr, rs->defs[d].name);
-        for (bool grew = true; grew;) {
-            grew = false;
-            for (size_t d = 0; d < rs->ndefs; d++)
-                if (need[d])
-                    for (size_t e = 0; e < rs->ndefs; e++)
-                        if (!need[e] && e != d && uses_word(rs->defs[d].text, rs->defs[e].name))
-                            need[e] = grew = true;
-        }
+        needed_defs(rs, i, need);
         struct cdp_buf b = CDP_BUF_INIT;
         if (r->ndeps)
             cdp_buf_printf(&b, "%s\n", segment_def);

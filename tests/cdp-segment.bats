@@ -237,3 +237,20 @@ OUT
     zstd -dc b.ndjson.zst | cmp - a.ndjson
     [ "$(wc -l < a.ndjson)" -eq 3000 ]
 }
+
+@test "segment() inside a definition orders the rules too; reserved variables; stdin once" {
+    printf '%s\n' 'def big: segment("buyer") and .revenue > 10000;' 'vip_buyer = big' 'buyer = .orders > 0' > r.seg
+    run cdp-segment -q --segments r.seg "$SEG/profiles.ndjson"
+    [ "$status" -eq 0 ]
+    [ "$(jq -c '[.cdp_id, .segments]' <<< "$output" | tr '\n' ' ')" = '["p1",["buyer","vip_buyer"]] ["p2",["buyer"]] ["p3",["buyer","vip_buyer"]] ["p4",[]] ' ]
+    run --separate-stderr cdp-segment -s 'x=true' --arg as_of 2020-01-01
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = 'cdp-segment: --arg: $as_of is set by cdp-segment (use --as-of)' ]
+    run --separate-stderr cdp-segment --use rfm - -
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-segment: stdin ('-') given twice" ]
+    # a rule that does not compile is refused before a two-pass input is read
+    run --separate-stderr cdp-segment --use rfm -s 'bad=.x |||' /dev/null
+    [ "$status" -eq 2 ]
+    [[ "${stderr_lines[0]}" == "cdp-segment: -s bad: segment bad: syntax error"* ]]
+}
