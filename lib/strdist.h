@@ -22,8 +22,8 @@
 /* Decodes UTF-8 into at most max code points; returns how many. */
 size_t cdp_utf8_codepoints(const char *s, size_t len, uint32_t *out, size_t max);
 
-/* Jaro similarity, 0..1 (1 for two empty strings, as jellyfish: 0 when
- * exactly one is empty). */
+/* Jaro similarity, 0..1 (0 when either string is empty, two empty strings
+ * included, as jellyfish). */
 double cdp_jaro(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Jaro-Winkler: Jaro plus the common-prefix bonus (prefix of at most 4,
