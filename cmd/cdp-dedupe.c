@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fslink.h"
+#include "fsmodel.h"
 #include "identity.h"
 #include "idstate.h"
 #include "json.h"
@@ -42,6 +44,14 @@ static void usage(void)
            "      --conflict FIELD      groups that disagree on FIELD are never merged\n"
            "                            (always birth_date and gender; repeat to add)\n"
            "      --no-conflict         check no field at all\n"
+           "  -m, --model FILE          also link person records without a shared key by\n"
+           "                            the probabilistic model in FILE (see cdp-model(5))\n"
+           "      --train               fit the model's m, u and prior to the input first\n"
+           "                            (no labels needed)\n"
+           "      --model-out FILE      write the (trained) model to FILE\n"
+           "      --threshold P         link pairs with match probability >= P (default:\n"
+           "                            the model's, 0.99 in the shipped models)\n"
+           "      --seed N              the seed for training's random pairs (default 1)\n"
            "      --state FILE          keep person ids stable across runs in FILE\n"
            "      --journal FILE        append to FILE the ids merged or split (with --state)\n"
            "      --links FILE          explain every link used and refused, as NDJSON\n"
@@ -74,6 +84,10 @@ enum {
     OPT_REJECTS,
     OPT_STATE,
     OPT_JOURNAL,
+    OPT_TRAIN,
+    OPT_MODEL_OUT,
+    OPT_THRESHOLD,
+    OPT_SEED,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +99,11 @@ static const struct option long_options[] = {
     { "conflict", required_argument, NULL, OPT_CONFLICT },
     { "no-conflict", no_argument, NULL, OPT_NO_CONFLICT },
     { "links", required_argument, NULL, OPT_LINKS },
+    { "model", required_argument, NULL, 'm' },
+    { "train", no_argument, NULL, OPT_TRAIN },
+    { "model-out", required_argument, NULL, OPT_MODEL_OUT },
+    { "threshold", required_argument, NULL, OPT_THRESHOLD },
+    { "seed", required_argument, NULL, OPT_SEED },
     { "state", required_argument, NULL, OPT_STATE },
     { "journal", required_argument, NULL, OPT_JOURNAL },
     { "rejects", required_argument, NULL, OPT_REJECTS },
@@ -105,6 +124,11 @@ struct prefs {
     const char *rejects;
     const char *state;
     const char *journal;
+    const char *model_path, *model_out;
+    struct cdp_fsmodel *model;
+    bool train;
+    double threshold; /* < 0: the model's */
+    long seed;
 };
 
 /* CDP_TIMING=1 prints how long each phase took, for performance work. */
@@ -123,7 +147,7 @@ static int parse_args(int argc, char **argv, struct prefs *p)
 {
     struct cdp_error err;
     int c;
-    while ((c = getopt_long(argc, argv, "k:" CDP_IO_SHORT_OPTIONS, long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:m:" CDP_IO_SHORT_OPTIONS, long_options, NULL)) != -1) {
         switch (c) {
         case 'k':
             if (cdp_keyset_add(p->keys, optarg, &err) < 0)
@@ -153,6 +177,27 @@ static int parse_args(int argc, char **argv, struct prefs *p)
         case OPT_NO_CONFLICT:
             p->no_conflict = true;
             break;
+        case 'm':
+            p->model_path = optarg;
+            break;
+        case OPT_TRAIN:
+            p->train = true;
+            break;
+        case OPT_MODEL_OUT:
+            p->model_out = optarg;
+            break;
+        case OPT_THRESHOLD: {
+            char *end;
+            p->threshold = strtod(optarg, &end);
+            if (end == optarg || *end || !(p->threshold > 0 && p->threshold < 1))
+                return cdp_usage_error(prog, "--threshold takes a probability between 0 and 1, not '%s'",
+                                       optarg);
+            break;
+        }
+        case OPT_SEED:
+            if (!cdp_parse_long(optarg, 0, 0x7fffffffL, &p->seed))
+                return cdp_usage_error(prog, "--seed takes a number, not '%s'", optarg);
+            break;
         case OPT_LINKS:
             p->links = optarg;
             break;
@@ -179,6 +224,15 @@ static int parse_args(int argc, char **argv, struct prefs *p)
         return 0;
     if (p->journal && !p->state)
         return cdp_usage_error(prog, "--journal needs --state (ids can only change between runs)");
+    if ((p->train || p->model_out || p->threshold >= 0) && !p->model_path)
+        return cdp_usage_error(prog, "--train, --model-out and --threshold need --model");
+    if (p->model_path) {
+        p->model = cdp_fsmodel_load(p->model_path, &err);
+        if (!p->model)
+            return cdp_usage_error(prog, "%s", err.msg);
+        if (p->threshold >= 0)
+            p->model->threshold = p->threshold;
+    }
     cdp_keyset_defaults(p->keys);
     if (!p->no_default_blocks)
         cdp_keyset_default_blocks(p->keys);
@@ -277,6 +331,10 @@ struct run {
     struct cdp_buf journal; /* this run's journal entries */
     uint64_t journal_entries;
     struct cdp_record rec;
+    struct cdp_fstable *fstable; /* --model: the person records' values */
+    uint32_t *fs_node;           /* table row -> graph node */
+    size_t fs_cap;
+    struct cdp_fspairs fs_links; /* the pairs linked, by tag */
 };
 
 static void add_row(struct run *run, uint32_t node, bool had_id)
@@ -306,12 +364,17 @@ struct read_batch {
     struct cdp_identity_items items;
     uint32_t *item_of_row; /* UINT32_MAX: a bad row */
     size_t item_cap;
+    struct cdp_buf fsvals; /* --model: the model's fields of each person record */
+    uint64_t *fs_off;      /* per item: offset in fsvals, UINT64_MAX for none */
+    size_t fs_cap;
 };
 
 struct read_worker {
     const struct prefs *p;
     struct cdp_json_parser *json;
     struct cdp_record rec;
+    struct cdp_record scratch; /* a record's attrs, for the model */
+    struct cdp_buf pad;
 };
 
 static void read_work(void *ctx, void *batch)
@@ -319,6 +382,7 @@ static void read_work(void *ctx, void *batch)
     struct read_worker *w = ctx;
     struct read_batch *b = batch;
     cdp_identity_items_clear(&b->items);
+    cdp_buf_reset(&b->fsvals);
     if (b->item_cap < b->rows.n) {
         b->item_cap = b->rows.n;
         b->item_of_row = cdp_xrealloc(b->item_of_row, b->item_cap * sizeof *b->item_of_row);
@@ -342,6 +406,18 @@ static void read_work(void *ctx, void *batch)
         b->item_of_row[i] = (uint32_t)b->items.n;
         cdp_identity_extract(w->p->keys, w->p->conflicts, w->p->nconflicts, rec, b->source,
                              row->number, &b->items);
+        if (w->p->model) {
+            size_t it = b->items.n - 1;
+            if (b->fs_cap < b->items.n) {
+                b->fs_cap = b->items.n * 2;
+                b->fs_off = cdp_xrealloc(b->fs_off, b->fs_cap * sizeof *b->fs_off);
+            }
+            b->fs_off[it] = UINT64_MAX;
+            if (b->items.v[it].person) {
+                b->fs_off[it] = b->fsvals.len;
+                cdp_fsmodel_extract(w->p->model, rec, w->json, &w->scratch, &w->pad, &b->fsvals);
+            }
+        }
     }
 }
 
@@ -349,10 +425,21 @@ static void read_consume(struct run *run, struct read_batch *b)
 {
     for (size_t i = 0; i < b->rows.n; i++) {
         uint32_t it = b->item_of_row[i];
-        if (it == UINT32_MAX)
+        if (it == UINT32_MAX) {
             add_row(run, ROW_BAD, false);
-        else
-            add_row(run, cdp_identity_add_item(run->graph, &b->items, it), b->items.v[it].had_id);
+            continue;
+        }
+        uint32_t node = cdp_identity_add_item(run->graph, &b->items, it);
+        add_row(run, node, b->items.v[it].had_id);
+        if (run->fstable && b->fs_off[it] != UINT64_MAX && node != CDP_NO_NODE) {
+            uint32_t row;
+            cdp_fstable_add_packed(run->fstable, b->fsvals.data + b->fs_off[it], &row);
+            if (row >= run->fs_cap) {
+                run->fs_cap = run->fs_cap ? run->fs_cap * 2 : 4096;
+                run->fs_node = cdp_xrealloc(run->fs_node, run->fs_cap * sizeof *run->fs_node);
+            }
+            run->fs_node[row] = node;
+        }
     }
     cdp_batch_clear(&b->rows);
 }
@@ -378,6 +465,7 @@ static void reading_start(struct reading *rd, const struct prefs *p)
         rd->workers[i].p = p;
         rd->workers[i].json = cdp_json_parser_new();
         rd->workers[i].rec = (struct cdp_record)CDP_RECORD_INIT;
+        rd->workers[i].scratch = (struct cdp_record)CDP_RECORD_INIT;
         rd->ctx[i] = &rd->workers[i];
     }
     rd->pmap = cdp_pmap_new(rd->nworkers, rd->ctx, read_work);
@@ -397,11 +485,15 @@ static void reading_stop(struct reading *rd)
     for (size_t i = 0; i < nctx; i++) {
         cdp_json_parser_free(rd->workers[i].json);
         cdp_record_release(&rd->workers[i].rec);
+        cdp_record_release(&rd->workers[i].scratch);
+        cdp_buf_release(&rd->workers[i].pad);
     }
     for (size_t i = 0; i < rd->nbatches; i++) {
         cdp_batch_release(&rd->batches[i].rows);
         cdp_identity_items_release(&rd->batches[i].items);
         free(rd->batches[i].item_of_row);
+        cdp_buf_release(&rd->batches[i].fsvals);
+        free(rd->batches[i].fs_off);
     }
     free(rd->batches);
     free(rd->spare);
@@ -513,6 +605,12 @@ static void on_link(void *ctx, const struct cdp_link *l)
         cdp_buf_printf(b, ",\"people\":%llu,\"limit\":%u", (unsigned long long)l->people, l->limit);
     if (l->kind == CDP_LINK_BLOCKED)
         cdp_buf_printf(b, ",\"records\":%llu", (unsigned long long)l->people);
+    if (run->fstable && strcmp(l->key, "model") == 0) {
+        /* The "waterfall": what each comparison added to the match weight. */
+        uint64_t pr = run->fs_links.v[l->pair];
+        cdp_buf_adds(b, ",\"match\":");
+        cdp_fs_explain(run->p->model, run->fstable, (uint32_t)(pr >> 32), (uint32_t)pr, b);
+    }
     if (l->kind == CDP_LINK_CONFLICT) {
         cdp_buf_adds(b, ",\"field\":");
         cdp_json_add_string(b, l->field, strlen(l->field));
@@ -524,6 +622,62 @@ static void on_link(void *ctx, const struct cdp_link *l)
     }
     cdp_buf_adds(b, "}\n");
     cdp_output_flush_some(run->links);
+}
+
+/* --model: trains if asked, scores the candidate pairs among the person
+ * records and hands those at or above the threshold to the graph, as links
+ * weaker than any shared key value. */
+static int link_by_model(struct run *run, struct cdp_error *err)
+{
+    struct prefs *p = run->p;
+    struct cdp_fsmodel *m = p->model;
+    if (p->train) {
+        struct cdp_fs_train_report tr;
+        cdp_fs_train(m, run->fstable, (uint64_t)p->seed, &tr);
+        cdp_report_detail(&run->report, "model", "training_random_pairs", tr.random_pairs);
+        cdp_report_detail(&run->report, "model", "training_expected_matches",
+                          (uint64_t)(tr.expected_matches + 0.5));
+    }
+    if (p->model_out) {
+        struct cdp_output_options oo = { 0 };
+        struct cdp_output *o = cdp_output_open(p->model_out, &oo, err);
+        if (!o)
+            return -1;
+        cdp_fsmodel_write(m, cdp_output_buffer(o));
+        if (cdp_output_commit(o, err) < 0)
+            return -1;
+    }
+    m->prior = cdp_fsmodel_prior_for(m, cdp_fstable_rows(run->fstable));
+    struct cdp_fs_block_stats st;
+    memset(&st, 0, sizeof st);
+    struct cdp_fspairs cand = { 0 };
+    cdp_fs_block(m, run->fstable, -1, &cand, &st);
+    double *w = cdp_xmalloc((cand.n + 1) * sizeof *w);
+    cdp_fs_score(m, run->fstable, &cand, w, cdp_cpu_count());
+    double wt = cdp_fs_weight_of(m->threshold);
+    for (size_t i = 0; i < cand.n; i++) {
+        if (w[i] < wt)
+            continue;
+        uint32_t a = (uint32_t)(cand.v[i] >> 32), b = (uint32_t)cand.v[i];
+        cdp_identity_add_pair(run->graph, run->fs_node[a], run->fs_node[b], w[i],
+                              (uint32_t)run->fs_links.n);
+        if (run->fs_links.n == run->fs_links.cap) {
+            run->fs_links.cap = run->fs_links.cap ? run->fs_links.cap * 2 : 1024;
+            run->fs_links.v = cdp_xrealloc(run->fs_links.v, run->fs_links.cap * sizeof *run->fs_links.v);
+        }
+        run->fs_links.v[run->fs_links.n++] = cand.v[i];
+    }
+    cdp_report_detail(&run->report, "model", "person_records", cdp_fstable_rows(run->fstable));
+    cdp_report_detail(&run->report, "model", "candidate_pairs", st.candidates);
+    cdp_report_detail(&run->report, "model", "pairs_over_threshold", run->fs_links.n);
+    for (int r = 0; r < m->nrules; r++) {
+        cdp_report_detail(&run->report, "blocking_pairs", m->rules[r].text, st.pairs_by_rule[r]);
+        if (st.skipped_blocks[r])
+            cdp_report_detail(&run->report, "blocks_too_large", m->rules[r].text, st.skipped_blocks[r]);
+    }
+    free(w);
+    cdp_fspairs_release(&cand);
+    return 0;
 }
 
 static void on_journal(void *ctx, const struct cdp_journal_entry *e)
@@ -697,6 +851,8 @@ int main(int argc, char **argv)
     memset(&p, 0, sizeof p);
     cdp_io_prefs_init(&p.io);
     p.keys = cdp_keyset_new();
+    p.threshold = -1;
+    p.seed = 1;
     int status = parse_args(argc, argv, &p);
     if (status || p.io.help || p.io.version) {
         if (!status && p.io.help)
@@ -704,6 +860,7 @@ int main(int argc, char **argv)
         else if (!status)
             cdp_print_version(prog);
         cdp_keyset_free(p.keys);
+        cdp_fsmodel_free(p.model);
         free(p.limits);
         free(p.conflicts);
         return status;
@@ -742,6 +899,8 @@ int main(int argc, char **argv)
         goto done;
     }
     run.graph = cdp_identity_new(p.keys, p.conflicts, p.nconflicts);
+    if (p.model)
+        run.fstable = cdp_fstable_new(p.model);
     struct reading rd;
     memset(&rd, 0, sizeof rd);
     reading_start(&rd, &p);
@@ -757,6 +916,13 @@ int main(int argc, char **argv)
         goto done;
     }
     phase(timing, "state loaded", &clock);
+    if (p.model) {
+        if (link_by_model(&run, &err) < 0) {
+            cdp_report_error(&run.report, "%s", err.msg);
+            goto done;
+        }
+        phase(timing, "model", &clock);
+    }
 
     if (p.links && !(run.links = cdp_output_open(p.links, NULL, &err))) {
         cdp_report_error(&run.report, "%s", err.msg);
@@ -843,6 +1009,10 @@ done:
     cdp_idstate_free(run.ids);
     cdp_buf_release(&run.journal);
     cdp_identity_free(run.graph);
+    cdp_fstable_free(run.fstable);
+    free(run.fs_node);
+    cdp_fspairs_release(&run.fs_links);
+    cdp_fsmodel_free(p.model);
     cdp_record_release(&run.rec);
     cdp_report_release(&run.report);
     cdp_keyset_free(p.keys);

@@ -34,6 +34,22 @@ struct root {
     uint8_t person;
 };
 
+/* A link from the probabilistic model between two nodes. */
+struct pair {
+    uint32_t a, b;
+    double weight;
+    uint32_t tag;
+    uint32_t seq;
+};
+
+static int cmp_pair_weight(const void *x, const void *y)
+{
+    const struct pair *p = x, *q = y;
+    if (p->weight != q->weight)
+        return p->weight > q->weight ? -1 : 1;
+    return (p->seq > q->seq) - (p->seq < q->seq);
+}
+
 struct cdp_identity {
     struct cdp_keyset *keys;
     size_t nkeys;
@@ -80,6 +96,8 @@ struct cdp_identity {
     uint32_t scratch_ids[64];
     uint32_t scratch_conf[16];
     struct cdp_identity_counts counts;
+    struct pair *pairs; /* the model's links */
+    size_t npairs, pairs_cap;
 };
 
 struct cdp_identity *cdp_identity_new(struct cdp_keyset *keys, const char *const *conflicts,
@@ -132,6 +150,7 @@ void cdp_identity_free(struct cdp_identity *g)
     for (size_t i = 0; i < g->nmerges; i++)
         free(g->merges[i].value);
     free(g->merges);
+    free(g->pairs);
     cdp_buf_release(&g->tmp);
     free(g);
 }
@@ -600,10 +619,29 @@ static void report(struct cdp_identity *g, cdp_link_fn fn, void *ctx, struct cdp
     fn(ctx, l);
 }
 
+/* Reports a link of a model pair (v == CDP_NO_NODE) or of value v. */
+static void report_link(struct cdp_identity *g, cdp_link_fn fn, void *ctx, struct cdp_link *l,
+                        uint32_t v, const struct pair *pr)
+{
+    if (v != CDP_NO_NODE) {
+        report(g, fn, ctx, l, v);
+        return;
+    }
+    if (!fn)
+        return;
+    l->key = "model";
+    l->value = "";
+    l->value_len = 0;
+    l->pair = pr->tag;
+    l->weight = pr->weight;
+    fn(ctx, l);
+}
+
 /* Joins the groups of a and b unless they disagree on a stable attribute.
+ * The evidence is value v, or model pair pr when v is CDP_NO_NODE.
  * Returns true when joined (or already one). */
-static bool join(struct cdp_identity *g, uint32_t v, uint32_t a, uint32_t b, cdp_link_fn fn,
-                 void *ctx)
+static bool join(struct cdp_identity *g, uint32_t v, const struct pair *pr, uint32_t a, uint32_t b,
+                 cdp_link_fn fn, void *ctx)
 {
     uint32_t ra = find(g->parent, a), rb = find(g->parent, b);
     if (ra == rb)
@@ -616,7 +654,7 @@ static bool join(struct cdp_identity *g, uint32_t v, uint32_t a, uint32_t b, cdp
             l.value_a = cdp_intern_str(g->conf_values, ca, NULL);
             l.value_b = cdp_intern_str(g->conf_values, cb, NULL);
             g->counts.links_conflict++;
-            report(g, fn, ctx, &l, v);
+            report_link(g, fn, ctx, &l, v, pr);
             return false;
         }
     }
@@ -639,11 +677,16 @@ static bool join(struct cdp_identity *g, uint32_t v, uint32_t a, uint32_t b, cdp
         m->old_b = y->old;
         m->node_a = a;
         m->node_b = b;
-        m->key = cdp_keyset_get(g->keys, g->values[v].key)->name;
-        const char *text;
-        size_t len;
-        value_text(g, v, &text, &len);
-        m->value = cdp_xstrndup(text, len);
+        if (v == CDP_NO_NODE) {
+            m->key = "model";
+            m->value = cdp_xstrdup("");
+        } else {
+            m->key = cdp_keyset_get(g->keys, g->values[v].key)->name;
+            const char *text;
+            size_t len;
+            value_text(g, v, &text, &len);
+            m->value = cdp_xstrndup(text, len);
+        }
     }
     if (x->old == CDP_NO_NODE)
         x->old = y->old;
@@ -663,7 +706,7 @@ static bool join(struct cdp_identity *g, uint32_t v, uint32_t a, uint32_t b, cdp
             g->conf[(size_t)ra * g->nconf + c] = g->conf[(size_t)rb * g->nconf + c];
     g->counts.links_used++;
     struct cdp_link l = { .kind = CDP_LINK_USED, .a = a, .b = b };
-    report(g, fn, ctx, &l, v);
+    report_link(g, fn, ctx, &l, v, pr);
     return true;
 }
 
@@ -803,7 +846,7 @@ void cdp_identity_resolve(struct cdp_identity *g, cdp_link_fn fn, void *ctx)
             for (uint32_t j = 1; j < val->count; j++) {
                 uint32_t n = g->value_nodes[val->first + j];
                 uint32_t before = g->counts.links_used;
-                join(g, v, first, n, fn, ctx);
+                join(g, v, NULL, first, n, fn, ctx);
                 if (g->counts.links_used != before)
                     progress = true;
             }
@@ -821,6 +864,17 @@ void cdp_identity_resolve(struct cdp_identity *g, cdp_link_fn fn, void *ctx)
     }
     free(stamp);
     free(pending);
+    /* Then the model's links, weaker than any shared value: the strongest
+     * first (ties in the order given), with the same conflict checks. */
+    if (g->npairs)
+        qsort(g->pairs, g->npairs, sizeof *g->pairs, cmp_pair_weight);
+    for (size_t i = 0; i < g->npairs; i++) {
+        const struct pair *pr = &g->pairs[i];
+        uint32_t before = g->counts.links_used;
+        join(g, CDP_NO_NODE, pr, pr->a, pr->b, fn, ctx);
+        if (g->counts.links_used != before)
+            g->counts.model_links_used++;
+    }
     /* Dense group numbers in node order. */
     g->groups = cdp_xmalloc((nn + 1) * sizeof *g->groups);
     uint32_t *group_of_root = cdp_xmalloc((nn + 1) * sizeof *group_of_root);
@@ -921,4 +975,15 @@ const char *cdp_identity_node_conflict(const struct cdp_identity *g, uint32_t no
 {
     uint32_t v = g->node_conf[(size_t)node * g->nconf + c];
     return v == CDP_NO_NODE ? NULL : cdp_intern_str(g->conf_values, v, NULL);
+}
+
+void cdp_identity_add_pair(struct cdp_identity *g, uint32_t a, uint32_t b, double weight,
+                           uint32_t tag)
+{
+    if (g->npairs == g->pairs_cap) {
+        g->pairs_cap = g->pairs_cap ? g->pairs_cap * 2 : 1024;
+        g->pairs = cdp_xrealloc(g->pairs, g->pairs_cap * sizeof *g->pairs);
+    }
+    g->pairs[g->npairs] = (struct pair){ a, b, weight, tag, (uint32_t)g->npairs };
+    g->npairs++;
 }

@@ -51,6 +51,10 @@ struct cdp_link {
     unsigned limit;
     const char *field; /* CONFLICT: the attribute, and the two values */
     const char *value_a, *value_b;
+    /* key "model" (USED, CONFLICT): a link of the probabilistic model, its
+     * tag (given to cdp_identity_add_pair) and match weight */
+    uint32_t pair;
+    double weight;
 };
 
 typedef void (*cdp_link_fn)(void *ctx, const struct cdp_link *link);
@@ -123,6 +127,13 @@ uint32_t cdp_identity_old(const struct cdp_identity *g, uint32_t node);
 uint32_t cdp_identity_find_person(const struct cdp_identity *g, const char *source,
                                   const char *rid);
 
+/* A link from the probabilistic model (cdp-dedupe --model) between two
+ * nodes, with its match weight: weaker evidence than any shared key value,
+ * applied after them, the highest weight first, under the same conflict
+ * checks. tag comes back in the reported link. */
+void cdp_identity_add_pair(struct cdp_identity *g, uint32_t a, uint32_t b, double weight,
+                           uint32_t tag);
+
 /* Links the nodes. Call once, after all records are added. */
 void cdp_identity_resolve(struct cdp_identity *g, cdp_link_fn on_link, void *ctx);
 
@@ -162,6 +173,7 @@ struct cdp_identity_counts {
     uint64_t records, persons, events, anonymous_events;
     uint64_t nodes, values, blocked_values, over_limit_values;
     uint64_t links_used, links_conflict, rounds;
+    uint64_t model_links_used;
 };
 void cdp_identity_counts(const struct cdp_identity *g, struct cdp_identity_counts *c);
 

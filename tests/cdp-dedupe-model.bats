@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# cdp-dedupe --model: probabilistic matching (Fellegi-Sunter, trained without
+# labels) on the public data sets, transliteration, swaps, blocking, and the
+# explanation of a link.
+
+load helper
+
+setup() {
+    cd "$BATS_TEST_TMPDIR"
+    MODELS=$CDP_SHARE/models
+}
+
+# febrl DATASET: the FEBRL records deduplicated with the trained FEBRL model;
+# prints pair-eval's JSON. The true person is the N of rec-N-org/rec-N-dup-K.
+febrl() {
+    cdp-ingest -q -s febrl --map "$CDP_SHARE/maps/febrl.map" --as-of 2024-01-01 \
+        "$SHARED/febrl/$1.csv" 2>/dev/null |
+        cdp-dedupe -q --no-conflict --model "$MODELS/febrl.json" --train |
+        jq -r '[(._rid | capture("rec-(?<n>[0-9]+)").n), .cdp_id] | @tsv' | pair-eval
+}
+
+@test "FEBRL dataset3: F1 at least 0.995 with precision at least 0.999, trained without labels" {
+    [ -f "$SHARED/febrl/dataset3.csv" ] || skip "no FEBRL data in $SHARED"
+    r=$(febrl dataset3)
+    echo "dataset3: $r" >&3
+    [ "$(jq '.true_pairs' <<< "$r")" -eq 6538 ]
+    jq -e '.precision >= 0.999 and .f1 >= 0.995' <<< "$r"
+}
+
+@test "FEBRL dataset1 and dataset2: F1 at least 0.99" {
+    [ -f "$SHARED/febrl/dataset1.csv" ] || skip "no FEBRL data in $SHARED"
+    for d in dataset1 dataset2; do
+        r=$(febrl $d)
+        echo "$d: $r" >&3
+        jq -e '.f1 >= 0.99' <<< "$r"
+    done
+}
+
+@test "Splink fake_1000 (typos, nicknames, missing values): F1 at least 0.90 with the person model" {
+    [ -f "$SHARED/splink/fake_1000.csv" ] || skip "no Splink data in $SHARED"
+    r=$(cdp-ingest -q -s fake -m _rid=unique_id -m last_name=surname -m birth_date=dob --as-of 2024-01-01 \
+            "$SHARED/splink/fake_1000.csv" 2>/dev/null |
+        cdp-dedupe -q --no-conflict --model "$MODELS/person.json" --train |
+        jq -r '[.attrs.cluster, .cdp_id] | @tsv' | pair-eval)
+    echo "fake_1000: $r" >&3
+    [ "$(jq '.true_pairs' <<< "$r")" -eq 2031 ]
+    jq -e '.f1 >= 0.90' <<< "$r"
+}
+
+@test "across scripts and passport spellings, and with given and family names swapped; a namesake stays apart" {
+    awk -f "$FIX/model/background.awk" > in.ndjson
+    cat "$FIX/model/people.ndjson" >> in.ndjson
+    run --separate-stderr cdp-dedupe --model "$MODELS/person.json" --links links.ndjson --stats stats.json in.ndjson
+    [ "$status" -eq 0 ]
+    # Иванов Сергей = Ivanov Sergei = (Иванов in the given name, Сергей in
+    # the family name); Иванова Юлия = Ivanova Yuliya; Петров Сергей, born
+    # the same day as Иванов Сергей, is someone else.
+    [ "$(jq -r 'select(._rid | startswith("b") | not) | "\(._source)/\(._rid) \(.cdp_id)"' <<< "$output" | tr '\n' ' ')" = "crm/1 0478dcc97bb28868 shop/1 0478dcc97bb28868 shop/2 0478dcc97bb28868 crm/2 5ab8e1fe12dc4167 shop/3 5ab8e1fe12dc4167 crm/3 86d24c0fb53424ed " ]
+    [ "$(jq -r 'select(._rid | startswith("b")) | .cdp_id' <<< "$output" | sort -u | wc -l)" -eq 2000 ]
+    [ "$stderr" = "cdp-dedupe: 2006 records read, 2003 persons, 2006 written, 0 rejected, 3 links, 0 refused" ]
+    [ "$(jq -c .model stats.json)" = '{"person_records":2006,"candidate_pairs":99009,"pairs_over_threshold":4}' ]
+    # the explanation: the waterfall of a link, comparison by comparison
+    [ "$(sed -n 2p links.ndjson)" = '{"link":"used","key":"model","value":"","a":{"_source":"crm","_rid":"1"},"b":{"_source":"shop","_rid":"1"},"match":{"weight":17.891,"probability":0.999996,"prior":-11.969,"comparisons":[{"name":"first_name","level":"translit","a":"sergey","b":"sergei","weight":6.14407},{"name":"last_name","level":"exact","a":"ivanov","b":"ivanov","weight":9.66268,"tf":true},{"name":"middle_name","level":"null","a":null,"b":null,"weight":0},{"name":"birth_date","level":"exact","a":"1983-01-19","b":"1983-01-19","weight":14.0532},{"name":"email","level":"null","a":null,"b":"s.ivanov@mail.ru","weight":0},{"name":"phone","level":"null","a":"+79160000001","b":null,"weight":0},{"name":"city","level":"null","a":null,"b":null,"weight":0},{"name":"address","level":"null","a":null,"b":null,"weight":0},{"name":"postal_code","level":"null","a":null,"b":null,"weight":0}]}}' ]
+    [ "$(jq -r '[.a._rid, .b._rid, (.match.comparisons | map(select(.level != "null")) | map("\(.name):\(.level)") | join(","))] | @tsv' links.ndjson)" = "2	3	first_name:exact,last_name:exact,birth_date:exact
+1	1	first_name:translit,last_name:exact,birth_date:exact
+1	2	first_name:swapped>=0.9,last_name:swapped>=0.9,birth_date:exact" ]
+}
+
+@test "blocking: pairs outside every blocking rule are never scored" {
+    printf '%s\n' '{"_source":"a","_rid":"1","first_name":"Anna","postal_code":"101000"}' \
+        '{"_source":"a","_rid":"2","first_name":"Anna","postal_code":"101000"}' \
+        '{"_source":"a","_rid":"3","first_name":"Anna","postal_code":"190000"}' > in.ndjson
+    run --separate-stderr cdp-dedupe --model "$FIX/model/postcode.json" --stats stats.json in.ndjson
+    [ "$status" -eq 0 ]
+    [ "$(jq -r '"\(._rid) \(.cdp_id)"' <<< "$output" | tr '\n' ' ')" = "1 cf1f37aab805ca11 2 cf1f37aab805ca11 3 168c88b7f135cf84 " ]
+    [ "$(jq -c '[.model, .blocking_pairs]' stats.json)" = '[{"person_records":3,"candidate_pairs":1,"pairs_over_threshold":1},{"postal_code":1}]' ]
+}
+
+@test "a model file with an error: a message naming the place, exit 2" {
+    printf '{"cdp_model": 1, "comparisons": [' > broken.json
+    run --separate-stderr cdp-dedupe --model broken.json
+    [ "$status" -eq 2 ]
+    [[ "${stderr_lines[0]}" == "cdp-dedupe: broken.json: invalid JSON: "* ]]
+    jq '.comparisons[0].levels[1].when = "jw"' "$FIX/model/postcode.json" > bad.json
+    run --separate-stderr cdp-dedupe --model bad.json
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0].levels[1]: unknown \"when\" 'jw' (exact, translit, swapped, jaro_winkler, levenshtein, damerau, days, day_month_swapped, within, within_pct, else)" ]
+    jq '.comparisons[0].levels[0].m = 0' "$FIX/model/postcode.json" > bad.json
+    run --separate-stderr cdp-dedupe --model bad.json
+    [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0].levels[0]: \"m\" must be a probability, above 0 and at most 1" ]
+    jq '.blocking = [["surname"]]' "$FIX/model/postcode.json" > bad.json
+    run --separate-stderr cdp-dedupe --model bad.json
+    [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: blocking[0]: blocking on 'surname', which no comparison compares" ]
+    jq '.comparisons[0].type = "nam"' "$FIX/model/postcode.json" > bad.json
+    run --separate-stderr cdp-dedupe --model bad.json
+    [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0]: unknown type 'nam' (name, string, date, number)" ]
+    run --separate-stderr cdp-dedupe --train
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: --train, --model-out and --threshold need --model" ]
+    run --separate-stderr cdp-dedupe --model nosuch.json
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: cannot open model 'nosuch.json': No such file or directory" ]
+}
+
+@test "--model-out writes the trained model, which reads back and gives the same ids" {
+    [ -f "$SHARED/febrl/dataset1.csv" ] || skip "no FEBRL data in $SHARED"
+    cdp-ingest -q -s febrl --map "$CDP_SHARE/maps/febrl.map" --as-of 2024-01-01 "$SHARED/febrl/dataset1.csv" 2>/dev/null > in.ndjson
+    cdp-dedupe -q --no-conflict --model "$MODELS/febrl.json" --train --model-out trained.json -o one.ndjson in.ndjson
+    jq -e '.trained == true and .prior > 0 and .prior < 0.01' trained.json
+    cdp-dedupe -q --no-conflict --model trained.json -o two.ndjson in.ndjson
+    cmp one.ndjson two.ndjson
+    # the same seed trains the same model
+    cdp-dedupe -q --no-conflict --model "$MODELS/febrl.json" --train --model-out again.json -o /dev/null in.ndjson
+    cmp trained.json again.json
+}
