@@ -22,14 +22,15 @@
 #                                 run's kept as segments.prev.ndjson.zst)
 #   segments-report.json, segments-history.ndjson, audiences/NAME.ndjson
 #                                 sizes per segment; one file per audience
+#   export/                       the campaign files for the mailing service,
+#                                 the SMS gateway and Meta
 #
 # The programs (cdp-ingest, cdp-dedupe, cdp-merge...) are taken from PATH; the map
 # files from $CDP_SHARE/maps (default: ../share/cdp next to this script).
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
 # day the example exports were made). Needs jq and zstd.
 #
-# The pipeline runs as far as it exists today: ingest, dedupe, merge, segment. The
-# places where the later steps go are marked "LATER:" below.
+# The whole pipeline: ingest, dedupe, merge, segment, export.
 
 set -eu
 
@@ -65,7 +66,7 @@ die() {
     exit 1
 }
 
-for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment jq zstd; do
+for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment cdp-export jq zstd; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
 [ -d "$in_dir" ] || die "no such folder: $in_dir"
@@ -151,11 +152,27 @@ if ! cdp-segment --as-of "$as_of" --use rfm,birthday,cart,lapsed,category,vip \
     die "cdp-segment failed"
 fi
 
-# LATER: cdp-export (files for the mailing service, SMS gateway, ad
-# platforms), honouring consent per channel:
-#   cdp-export --format ... "$out_dir/segments.ndjson.zst" -o "$out_dir/export/"
+# 5. Campaign files, consent and the global unsubscribe list honoured
+# (examples/unsubscribed.txt): the new-collection preview for the mailing
+# service, SMS reminders of open carts, birthday greetings, and the lapsed
+# buyers as a hashed Meta audience for a win-back campaign.
+echo "== export"
+mkdir -p "$out_dir/export"
+# export NAME FORMAT SEGMENT: one campaign file, its log kept for the report.
+export_audience() {
+    name=$1 format=$2 segment=$3
+    if ! cdp-export --format "$format" --segment "$segment" --suppress "$in_dir/unsubscribed.txt" \
+        -o "$out_dir/export/$name" "$out_dir/segments.ndjson.zst" 2>"$out_dir/export-$name.log"; then
+        cat "$out_dir/export-$name.log" >&2
+        die "cdp-export failed on $name"
+    fi
+}
+export_audience preview-mailchimp.csv mailchimp preview
+export_audience carts-sms.txt sms abandoned_cart
+export_audience birthday-unisender.csv unisender birthday
+export_audience lapsed-meta.csv meta lapsed
 
-# 5. What came out.
+# 6. What came out.
 echo
 echo "== results in $out_dir (as of $as_of)"
 for src in $sources; do
@@ -229,3 +246,13 @@ jq -r '.segments | to_entries[] | select(.value.members + .value.holdout + (.val
     "    \(.key): \(.value.members), held out \(.value.holdout), entered \(.value.entered // "-"), exited \(.value.exited // "-"), revenue \(.value.revenue)"' \
     "$out_dir/segments-report.json"
 echo "  (one file per audience in $out_dir/audiences; run again to see entered and exited)"
+
+echo
+echo "---- export (consent and $in_dir/unsubscribed.txt honoured)"
+for f in "$out_dir"/export-*.log; do
+    name=$(basename "$f" .log)
+    echo "  ${name#export-}:"
+    sed 's/^/    /' "$f"
+done
+echo "  the preview mailing, as the mailing service gets it:"
+sed 's/^/    /' "$out_dir/export/preview-mailchimp.csv"
