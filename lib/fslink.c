@@ -54,10 +54,18 @@ static int cmp_keyed(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
-static void block_rule(const struct cdp_fsmodel *m, const struct cdp_fstable *t, int r,
-                       struct cdp_fspairs *out, struct cdp_fs_block_stats *st)
+static int cmp_block(const void *a, const void *b)
 {
-    const struct cdp_fs_rule *rule = &m->rules[r];
+    const size_t *x = a, *y = b; /* start, size */
+    if (x[1] != y[1])
+        return x[1] < y[1] ? -1 : 1;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static void block_rule(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
+                       const struct cdp_fs_rule *rule, int r, struct cdp_fspairs *out,
+                       struct cdp_fs_block_stats *st)
+{
     size_t n = cdp_fstable_rows(t), nk = 0;
     struct keyed *k = cdp_xmalloc((n + 1) * sizeof *k);
     struct cdp_buf key = CDP_BUF_INIT;
@@ -74,23 +82,40 @@ static void block_rule(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
     }
     cdp_buf_release(&key);
     qsort(k, nk, sizeof *k, cmp_keyed);
+    /* The blocks, smallest first: a rule may give at most max_pairs_per_record
+     * pairs per record, so that a broad rule that helps on ten thousand
+     * records does not swamp a million (its largest blocks go first, and
+     * are counted as skipped). */
+    struct block {
+        size_t start, size;
+    } *bl = cdp_xmalloc((nk + 1) * sizeof *bl);
+    size_t nb = 0;
     for (size_t i = 0; i < nk;) {
         size_t j = i;
         while (j < nk && k[j].hash == k[i].hash)
             j++;
-        size_t size = j - i;
-        if (size > m->max_block) {
+        if (j - i > 1)
+            bl[nb++] = (struct block){ i, j - i };
+        i = j;
+    }
+    qsort(bl, nb, sizeof *bl, cmp_block);
+    double budget = m->max_pairs_per_record * (double)n, used = 0;
+    for (size_t x = 0; x < nb; x++) {
+        size_t i = bl[x].start, size = bl[x].size, j = i + size;
+        double pairs = (double)size * (double)(size - 1) / 2;
+        if (size > m->max_block || used + pairs > budget) {
             if (st) {
                 st->skipped_blocks[r]++;
                 st->skipped_records[r] += size;
             }
-        } else {
-            for (size_t a = i; a < j; a++)
-                for (size_t b = a + 1; b < j; b++)
-                    push(out, (uint64_t)k[a].row << 32 | k[b].row);
+            continue;
         }
-        i = j;
+        used += pairs;
+        for (size_t a = i; a < j; a++)
+            for (size_t b = a + 1; b < j; b++)
+                push(out, (uint64_t)k[a].row << 32 | k[b].row);
     }
+    free(bl);
     free(k);
 }
 
@@ -102,7 +127,7 @@ void cdp_fs_block(const struct cdp_fsmodel *m, const struct cdp_fstable *t, int 
         if (rule >= 0 && r != rule)
             continue;
         size_t before = out->n;
-        block_rule(m, t, r, out, st);
+        block_rule(m, t, &m->rules[r], r, out, st);
         if (st)
             st->pairs_by_rule[r] += out->n - before;
     }
@@ -395,15 +420,19 @@ void cdp_fs_train(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t s
     double sum_m[CDP_FS_MAX_COMPARISONS][CDP_FS_MAX_LEVELS] = { { 0 } };
     int sessions[CDP_FS_MAX_COMPARISONS] = { 0 };
     struct cdp_fspairs rule_pairs = { 0 }, some = { 0 };
-    for (int r = 0; r < m->nrules; r++) {
-        cdp_fs_block(m, t, r, &rule_pairs, NULL);
+    const struct cdp_fs_rule *trules = m->ntrain_rules ? m->train_rules : m->rules;
+    int ntrules = m->ntrain_rules ? m->ntrain_rules : m->nrules;
+    for (int r = 0; r < ntrules; r++) {
+        rule_pairs.n = 0;
+        block_rule(m, t, &trules[r], r, &rule_pairs, NULL);
+        sort_unique(&rule_pairs);
         sample(&rule_pairs, SAMPLE_PAIRS, &s, &some);
         rep->em_pairs[r] = some.n;
         if (some.n == 0)
             continue;
         bool active[CDP_FS_MAX_COMPARISONS];
         for (int c = 0; c < m->ncomps; c++)
-            active[c] = !rule_blocks_field(&m->rules[r], m->comps[c].field);
+            active[c] = !rule_blocks_field(&trules[r], m->comps[c].field);
         size_t np;
         struct pattern *p = patterns_of(m, t, some.v, some.n, &np);
         double lambda = 0.5;

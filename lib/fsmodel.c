@@ -271,6 +271,52 @@ static int parse_part(struct cdp_fsmodel *m, const char *text, struct cdp_fs_par
     return 0;
 }
 
+static int parse_rules(struct cdp_fsmodel *m, jv root, const char *key, struct cdp_fs_rule *out,
+                       int *nout, bool required, struct ctx *c)
+{
+    jv rules = get(root, key);
+    int r = 0;
+    if (!required && (is_kind(rules, JV_KIND_NULL) || is_kind(rules, JV_KIND_INVALID))) {
+        jv_free(rules);
+        return 0;
+    }
+    if (!is_kind(rules, JV_KIND_ARRAY) || jv_array_length(jv_copy(rules)) == 0 ||
+        jv_array_length(jv_copy(rules)) > 16) {
+        r = fail(c, key, "must be an array of 1 to 16 rules, each an array of fields", NULL);
+    } else {
+        int n = jv_array_length(jv_copy(rules));
+        for (int i = 0; i < n && r == 0; i++) {
+            char w[64];
+            snprintf(w, sizeof w, "%s[%d]", key, i);
+            jv rv = jv_array_get(jv_copy(rules), i);
+            struct cdp_fs_rule *rule = &out[*nout];
+            memset(rule, 0, sizeof *rule);
+            int np = is_kind(rv, JV_KIND_ARRAY) ? jv_array_length(jv_copy(rv)) : 0;
+            if (np < 1 || np > 4)
+                r = fail(c, w, "a rule is an array of 1 to 4 fields", NULL);
+            for (int j = 0; j < np && r == 0; j++) {
+                jv pv = jv_array_get(jv_copy(rv), j);
+                if (!is_kind(pv, JV_KIND_STRING)) {
+                    r = fail(c, w, "a rule's parts are strings like \"last_name:key\"", NULL);
+                } else {
+                    r = parse_part(m, jv_string_value(pv), &rule->parts[j], w, c);
+                    size_t tl = strlen(rule->text);
+                    snprintf(rule->text + tl, sizeof rule->text - tl, "%s%s", j ? "+" : "",
+                             jv_string_value(pv));
+                }
+                jv_free(pv);
+            }
+            jv_free(rv);
+            if (r == 0) {
+                rule->nparts = np;
+                (*nout)++;
+            }
+        }
+    }
+    jv_free(rules);
+    return r;
+}
+
 static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
 {
     if (!is_kind(root, JV_KIND_OBJECT))
@@ -290,6 +336,17 @@ static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
     m->prior = is_kind(prior, JV_KIND_NUMBER) ? jv_number_value(prior) : 1e-4;
     m->threshold = is_kind(thr, JV_KIND_NUMBER) ? jv_number_value(thr) : 0.99;
     m->max_block = is_kind(mb, JV_KIND_NUMBER) ? (size_t)jv_number_value(mb) : 1000;
+    jv mpp = get(root, "max_pairs_per_record");
+    m->max_pairs_per_record = is_kind(mpp, JV_KIND_NUMBER) ? jv_number_value(mpp) : 10;
+    bool bad_mpp = is_kind(mpp, JV_KIND_NUMBER) && !(jv_number_value(mpp) > 0);
+    jv_free(mpp);
+    if (bad_mpp) {
+        jv_free(prior);
+        jv_free(thr);
+        jv_free(mb);
+        jv_free(trained);
+        return fail(c, "max_pairs_per_record", "must be a number above 0", NULL);
+    }
     m->trained = is_kind(trained, JV_KIND_TRUE);
     bool bad_prior = !(m->prior > 0 && m->prior < 1), bad_thr = !(m->threshold > 0 && m->threshold < 1),
          bad_mb = is_kind(mb, JV_KIND_NUMBER) && !(jv_number_value(mb) >= 2);
@@ -321,41 +378,9 @@ static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
     jv_free(comps);
     if (r)
         return r;
-    jv rules = get(root, "blocking");
-    if (!is_kind(rules, JV_KIND_ARRAY) || jv_array_length(jv_copy(rules)) == 0 ||
-        jv_array_length(jv_copy(rules)) > 16) {
-        r = fail(c, "blocking", "must be an array of 1 to 16 rules, each an array of fields", NULL);
-    } else {
-        int n = jv_array_length(jv_copy(rules));
-        for (int i = 0; i < n && r == 0; i++) {
-            char w[64];
-            snprintf(w, sizeof w, "blocking[%d]", i);
-            jv rv = jv_array_get(jv_copy(rules), i);
-            struct cdp_fs_rule *rule = &m->rules[m->nrules];
-            memset(rule, 0, sizeof *rule);
-            int np = is_kind(rv, JV_KIND_ARRAY) ? jv_array_length(jv_copy(rv)) : 0;
-            if (np < 1 || np > 4)
-                r = fail(c, w, "a rule is an array of 1 to 4 fields", NULL);
-            for (int j = 0; j < np && r == 0; j++) {
-                jv pv = jv_array_get(jv_copy(rv), j);
-                if (!is_kind(pv, JV_KIND_STRING)) {
-                    r = fail(c, w, "a rule's parts are strings like \"last_name:key\"", NULL);
-                } else {
-                    r = parse_part(m, jv_string_value(pv), &rule->parts[j], w, c);
-                    size_t tl = strlen(rule->text);
-                    snprintf(rule->text + tl, sizeof rule->text - tl, "%s%s", j ? "+" : "",
-                             jv_string_value(pv));
-                }
-                jv_free(pv);
-            }
-            jv_free(rv);
-            if (r == 0) {
-                rule->nparts = np;
-                m->nrules++;
-            }
-        }
-    }
-    jv_free(rules);
+    r = parse_rules(m, root, "blocking", m->rules, &m->nrules, true, c);
+    if (r == 0)
+        r = parse_rules(m, root, "training_blocking", m->train_rules, &m->ntrain_rules, false, c);
     return r;
 }
 
@@ -421,6 +446,24 @@ static void add_num(struct cdp_buf *b, double v)
     cdp_buf_adds(b, s);
 }
 
+static void write_rules(struct cdp_buf *b, const char *key, const struct cdp_fs_rule *rules, int n)
+{
+    cdp_buf_printf(b, ",\n  \"%s\": [", key);
+    for (int r = 0; r < n; r++) {
+        cdp_buf_adds(b, r ? ",\n    [" : "\n    [");
+        char text[128];
+        snprintf(text, sizeof text, "%s", rules[r].text);
+        int j = 0;
+        for (char *save = NULL, *p = strtok_r(text, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
+            if (j++)
+                cdp_buf_adds(b, ", ");
+            cdp_json_add_string(b, p, strlen(p));
+        }
+        cdp_buf_addc(b, ']');
+    }
+    cdp_buf_adds(b, "\n  ]");
+}
+
 void cdp_fsmodel_write(const struct cdp_fsmodel *m, struct cdp_buf *b)
 {
     cdp_buf_adds(b, "{\n  \"cdp_model\": 1,\n  \"trained\": ");
@@ -433,20 +476,12 @@ void cdp_fsmodel_write(const struct cdp_fsmodel *m, struct cdp_buf *b)
     }
     cdp_buf_adds(b, ",\n  \"threshold\": ");
     add_num(b, m->threshold);
-    cdp_buf_printf(b, ",\n  \"max_block\": %zu,\n  \"blocking\": [", m->max_block);
-    for (int r = 0; r < m->nrules; r++) {
-        cdp_buf_adds(b, r ? ",\n    [" : "\n    [");
-        char text[128];
-        snprintf(text, sizeof text, "%s", m->rules[r].text);
-        int j = 0;
-        for (char *save = NULL, *p = strtok_r(text, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
-            if (j++)
-                cdp_buf_adds(b, ", ");
-            cdp_json_add_string(b, p, strlen(p));
-        }
-        cdp_buf_addc(b, ']');
-    }
-    cdp_buf_adds(b, "\n  ],\n  \"comparisons\": [");
+    cdp_buf_printf(b, ",\n  \"max_block\": %zu,\n  \"max_pairs_per_record\": ", m->max_block);
+    add_num(b, m->max_pairs_per_record);
+    write_rules(b, "blocking", m->rules, m->nrules);
+    if (m->ntrain_rules)
+        write_rules(b, "training_blocking", m->train_rules, m->ntrain_rules);
+    cdp_buf_adds(b, ",\n  \"comparisons\": [");
     for (int i = 0; i < m->ncomps; i++) {
         const struct cdp_fs_comparison *c = &m->comps[i];
         cdp_buf_adds(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");

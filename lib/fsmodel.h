@@ -99,10 +99,16 @@ struct cdp_fsmodel {
     double matches_per_record;
     double threshold; /* match probability */
     size_t max_block; /* blocks with more records are skipped */
+    double max_pairs_per_record; /* a rule gives at most this many pairs per
+                                    record, its smallest blocks first */
     struct cdp_fs_comparison comps[CDP_FS_MAX_COMPARISONS];
     int ncomps;
     struct cdp_fs_rule rules[16];
     int nrules;
+    /* the rules whose pairs train m (default: the blocking rules): pairs that
+     * are mostly matches, so that EM does not learn namesakes as matches */
+    struct cdp_fs_rule train_rules[16];
+    int ntrain_rules;
     /* the record fields read, each once: "first_name", "attrs.soc_sec_id" */
     char *fields[CDP_FS_MAX_COMPARISONS * 2];
     enum cdp_fs_type field_types[CDP_FS_MAX_COMPARISONS * 2];
