@@ -48,6 +48,11 @@ complete -c cdp-dedupe -l block-file -r -F -d 'Values listed in FILE are never i
 complete -c cdp-dedupe -l no-default-blocks -d 'Drop the built-in list of blocked values'
 complete -c cdp-dedupe -l conflict -x -a "$__cdp_dedupe_fields" -d 'Never join groups that disagree on FIELD'
 complete -c cdp-dedupe -l no-conflict -d 'Check no field at all, not even birth_date'
+complete -c cdp-dedupe -s m -l model -r -F -d 'Also link person records by the probabilistic model in a file'
+complete -c cdp-dedupe -l train -d "Fit the model's m, u and prior to the input first"
+complete -c cdp-dedupe -l model-out -r -F -d 'Write the (trained) model to a file'
+complete -c cdp-dedupe -l threshold -x -d 'Link pairs with match probability at least P'
+complete -c cdp-dedupe -l seed -x -d 'Seed for the random pairs of training'
 complete -c cdp-dedupe -l state -r -F -d 'Keep person ids stable across runs in a file'
 complete -c cdp-dedupe -l journal -r -F -d 'Append the ids merged or split (needs --state)'
 complete -c cdp-dedupe -l links -r -F -d 'Explain every link used and refused'
