@@ -224,8 +224,8 @@ static int parse_args(int argc, char **argv, struct prefs *p)
         return 0;
     if (p->journal && !p->state)
         return cdp_usage_error(prog, "--journal needs --state (ids can only change between runs)");
-    if ((p->train || p->model_out || p->threshold >= 0) && !p->model_path)
-        return cdp_usage_error(prog, "--train, --model-out and --threshold need --model");
+    if ((p->train || p->model_out || p->threshold >= 0 || p->seed != 1) && !p->model_path)
+        return cdp_usage_error(prog, "--train, --model-out, --threshold and --seed need --model");
     if (p->model_path) {
         p->model = cdp_fsmodel_load(p->model_path, &err);
         if (!p->model)
@@ -624,6 +624,11 @@ static void on_link(void *ctx, const struct cdp_link *l)
     cdp_output_flush_some(run->links);
 }
 
+static bool blocked_value(void *ctx, const char *s, size_t len)
+{
+    return cdp_keyset_blocked(ctx, s, len);
+}
+
 /* --model: trains if asked, scores the candidate pairs among the person
  * records and hands those at or above the threshold to the graph, as links
  * weaker than any shared key value. */
@@ -899,8 +904,10 @@ int main(int argc, char **argv)
         goto done;
     }
     run.graph = cdp_identity_new(p.keys, p.conflicts, p.nconflicts);
-    if (p.model)
+    if (p.model) {
         run.fstable = cdp_fstable_new(p.model);
+        cdp_fstable_set_skip(run.fstable, blocked_value, p.keys);
+    }
     struct reading rd;
     memset(&rd, 0, sizeof rd);
     reading_start(&rd, &p);

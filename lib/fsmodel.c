@@ -565,7 +565,16 @@ struct cdp_fstable {
     struct tfield f[CDP_FS_MAX_COMPARISONS * 2];
     size_t nrows, rows_cap;
     struct cdp_buf tmp, tmp2;
+    bool (*skip)(void *ctx, const char *s, size_t len);
+    void *skip_ctx;
 };
+
+void cdp_fstable_set_skip(struct cdp_fstable *t, bool (*skip)(void *ctx, const char *s, size_t len),
+                          void *ctx)
+{
+    t->skip = skip;
+    t->skip_ctx = ctx;
+}
 
 struct cdp_fstable *cdp_fstable_new(const struct cdp_fsmodel *m)
 {
@@ -686,6 +695,8 @@ uint32_t cdp_fstable_add(struct cdp_fstable *t, const char *const *vals, const s
         size_t len = lens[i];
         if (s)
             cdp_text_trim(&s, &len);
+        if (s && len && t->skip && t->skip(t->skip_ctx, s, len))
+            s = NULL;
         t->f[i].rows[t->nrows] = s && len ? add_value(t, &t->f[i], s, len) : CDP_FS_NONE;
     }
     return (uint32_t)t->nrows++;

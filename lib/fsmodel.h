@@ -149,6 +149,11 @@ struct cdp_fstable;
 struct cdp_fstable *cdp_fstable_new(const struct cdp_fsmodel *m);
 void cdp_fstable_free(struct cdp_fstable *t);
 
+/* Values for which skip(ctx, value, len) is true are taken as missing: a
+ * cashier's placeholder phone is nobody's, in the model as in the keys. */
+void cdp_fstable_set_skip(struct cdp_fstable *t, bool (*skip)(void *ctx, const char *s, size_t len),
+                          void *ctx);
+
 /* Adds a record: vals[f] (lens[f] bytes; NULL or empty: missing) for each of
  * the model's fields. Returns the record's row. */
 uint32_t cdp_fstable_add(struct cdp_fstable *t, const char *const *vals, const size_t *lens);

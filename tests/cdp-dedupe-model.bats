@@ -96,7 +96,7 @@ febrl() {
     [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0]: unknown type 'nam' (name, string, date, number)" ]
     run --separate-stderr cdp-dedupe --train
     [ "$status" -eq 2 ]
-    [ "${stderr_lines[0]}" = "cdp-dedupe: --train, --model-out and --threshold need --model" ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: --train, --model-out, --threshold and --seed need --model" ]
     run --separate-stderr cdp-dedupe --model nosuch.json
     [ "$status" -eq 2 ]
     [ "${stderr_lines[0]}" = "cdp-dedupe: cannot open model 'nosuch.json': No such file or directory" ]
@@ -112,4 +112,14 @@ febrl() {
     # the same seed trains the same model
     cdp-dedupe -q --no-conflict --model "$MODELS/febrl.json" --train --model-out again.json -o /dev/null in.ndjson
     cmp trained.json again.json
+}
+
+@test "a blocked placeholder value is no evidence for the model either" {
+    awk -f "$FIX/model/background.awk" > in.ndjson
+    printf '%s\n' '{"_source":"crm","_rid":"p1","_kind":"person","last_name":"Смирнова","first_name":"Алла","phone":"+79999999999"}' \
+        '{"_source":"shop","_rid":"p2","_kind":"person","last_name":"Smirnova","first_name":"Alla","phone":"+79999999999"}' >> in.ndjson
+    run cdp-dedupe -q --model "$MODELS/person.json" --links links.ndjson in.ndjson
+    [ "$status" -eq 0 ]
+    [ "$(jq -r 'select(._rid | startswith("p")) | .cdp_id' <<< "$output" | sort -u | wc -l)" -eq 2 ]
+    [ "$(jq -c 'select(.key == "phone") | [.link, .reason]' links.ndjson)" = '["refused","blocked"]' ]
 }

@@ -35,5 +35,12 @@ vg "$build/bin/cdp-segment" -q --as-of 2026-11-20 --use rfm,birthday,cart,catego
 vg "$build/bin/cdp-segment" -q --as-of 2026-11-21 --use rfm,birthday,cart,category --threads 2 \
     --previous "$tmp/segments.ndjson" --journal "$tmp/journal.ndjson" -o "$tmp/segments2.ndjson" \
     "$tmp/profiles.ndjson"
+vg "$build/bin/cdp-export" -q --format mailchimp --segment rfm_loyal --suppress "$ex/unsubscribed.txt" \
+    -o "$tmp/loyal.csv" "$tmp/segments.ndjson"
+vg "$build/bin/cdp-export" -q --format meta -o "$tmp/meta.csv" "$tmp/segments.ndjson"
+awk -f "$here/fixtures/model/background.awk" > "$tmp/people.ndjson"
+cat "$here/fixtures/model/people.ndjson" >> "$tmp/people.ndjson"
+vg "$build/bin/cdp-dedupe" -q --model "$here/../share/cdp/models/person.json" --train \
+    --model-out "$tmp/model.json" --links "$tmp/model-links.ndjson" -o "$tmp/people-out.ndjson" "$tmp/people.ndjson"
 vg "$build/bin/cdp-gen" -q -n 300 -o "$tmp/gen"
 echo "valgrind: clean"
