@@ -658,8 +658,8 @@ static int link_by_model(struct run *run, struct cdp_error *err)
     struct cdp_fspairs cand = { 0 };
     cdp_fs_block(m, run->fstable, -1, &cand, &st);
     double *w = cdp_xmalloc((cand.n + 1) * sizeof *w);
-    cdp_fs_score(m, run->fstable, &cand, w, cdp_cpu_count());
     double wt = cdp_fs_weight_of(m->threshold);
+    cdp_fs_score(m, run->fstable, &cand, w, wt, cdp_cpu_count());
     for (size_t i = 0; i < cand.n; i++) {
         if (w[i] < wt)
             continue;

@@ -483,19 +483,58 @@ struct score_job {
     const uint64_t *pairs;
     double *weights;
     size_t from, to;
+    double floor;
+    const double *best_after; /* the most the comparisons after c can add */
 };
 
 static void *score_part(void *arg)
 {
     struct score_job *j = arg;
-    for (size_t i = j->from; i < j->to; i++)
-        j->weights[i] = cdp_fs_weight(j->m, j->t, (uint32_t)(j->pairs[i] >> 32), (uint32_t)j->pairs[i], NULL);
+    const struct cdp_fsmodel *m = j->m;
+    double prior = log2(m->prior / (1 - m->prior));
+    for (size_t i = j->from; i < j->to; i++) {
+        uint32_t a = (uint32_t)(j->pairs[i] >> 32), b = (uint32_t)j->pairs[i];
+        double w = prior;
+        for (int c = 0; c < m->ncomps; c++) {
+            w += cdp_fs_bayes(m, j->t, c, cdp_fs_level(m, j->t, c, a, b), a, b);
+            /* Most candidates are plainly not matches: stop once even the
+             * best levels of the rest could not lift the pair to the floor. */
+            if (w + j->best_after[c] < j->floor) {
+                w = -INFINITY;
+                break;
+            }
+        }
+        j->weights[i] = w;
+    }
     return NULL;
 }
 
 void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
-                  const struct cdp_fspairs *pairs, double *weights, size_t nthreads)
+                  const struct cdp_fspairs *pairs, double *weights, double floor, size_t nthreads)
 {
+    /* The best each comparison can add: its best level, or for a
+     * term-frequency level the rarest value's (u at least 1/n). */
+    double best_after[CDP_FS_MAX_COMPARISONS + 1];
+    size_t n = cdp_fstable_rows(t);
+    best_after[m->ncomps] = 0;
+    for (int c = m->ncomps - 1; c >= 0; c--) {
+        double best = 0; /* a missing value adds nothing */
+        for (int l = 0; l < m->comps[c].nlevels; l++) {
+            const struct cdp_fs_level *lv = &m->comps[c].levels[l];
+            double u = lv->tf && n ? 1.0 / (double)n : lv->u;
+            if (lv->tf && lv->u < u)
+                u = lv->u;
+            double bf = log2(lv->m / u);
+            if (bf > best)
+                best = bf;
+        }
+        best_after[c] = best_after[c + 1] + best;
+    }
+    /* best_after[c] above counts c itself: shift so that [c] is what the
+     * comparisons after c can add */
+    double after[CDP_FS_MAX_COMPARISONS];
+    for (int c = 0; c < m->ncomps; c++)
+        after[c] = best_after[c + 1];
     if (nthreads > 64)
         nthreads = 64;
     size_t parts = nthreads ? nthreads : 1;
@@ -504,7 +543,7 @@ void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
     bool started[64] = { false };
     for (size_t i = 0; i < parts; i++) {
         jobs[i] = (struct score_job){ m, t, pairs->v, weights, pairs->n * i / parts,
-                                      pairs->n * (i + 1) / parts };
+                                      pairs->n * (i + 1) / parts, floor, after };
         if (i + 1 < parts && pthread_create(&th[i], NULL, score_part, &jobs[i]) == 0)
             started[i] = true;
         else

@@ -60,8 +60,10 @@ void cdp_fs_train(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t s
                   struct cdp_fs_train_report *rep);
 
 /* Scores candidate pairs on nthreads threads (0: this one): weights[i] for
- * pairs->v[i]. */
+ * pairs->v[i], exact for every pair that reaches floor; a pair that cannot
+ * (even the best levels of its remaining comparisons would leave it below)
+ * gets -INFINITY without the rest being computed. */
 void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
-                  const struct cdp_fspairs *pairs, double *weights, size_t nthreads);
+                  const struct cdp_fspairs *pairs, double *weights, double floor, size_t nthreads);
 
 #endif
