@@ -16,6 +16,7 @@
 #include "idstate.h"
 #include "json.h"
 #include "keys.h"
+#include "input.h"
 #include "output.h"
 #include "pmap.h"
 #include "batch.h"
@@ -265,64 +266,12 @@ static int parse_args(int argc, char **argv, struct prefs *p)
 /* What pass 1 learnt about each input row, in order. */
 #define ROW_BAD (CDP_NO_NODE - 1)
 
-struct input {
-    const char *path;  /* what is read: the file, or its spool */
-    const char *label; /* for messages: as given, "(stdin)" for - */
-    char spool_path[64];
-    int spool_fd;
-};
-
-/* Inputs are read twice. One that cannot be read again (stdin, a pipe, a
- * process substitution) is first copied, as its raw bytes, to a temporary
- * file: zstd-compressed unless it already is compressed. Both passes then
- * read the same bytes through the same decoding. */
-static int spool_input(struct input *in, struct cdp_error *err)
-{
-    struct stat st;
-    bool is_stdin = strcmp(in->path, "-") == 0;
-    if (!is_stdin && stat(in->path, &st) == 0 && S_ISREG(st.st_mode))
-        return 0;
-    int fd = is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cdp_errorf_errno(err, errno, "cannot open '%s'", in->path);
-    char *buf = cdp_xmalloc(1 << 20);
-    ssize_t n = read(fd, buf, 1 << 20);
-    bool compressed = n >= 4 && ((unsigned char)buf[0] == 0x28 || (unsigned char)buf[0] == 0x1F);
-    struct cdp_output_options so = { !compressed, 1, 0 };
-    struct cdp_output *spool = cdp_output_open_spool(&so, err);
-    int rc = -1;
-    if (!spool)
-        goto done;
-    while (n > 0) {
-        cdp_output_write(spool, buf, (size_t)n);
-        n = read(fd, buf, 1 << 20);
-        if (n < 0 && errno == EINTR)
-            n = 1, n = read(fd, buf, 1 << 20);
-    }
-    if (n < 0) {
-        cdp_errorf_errno(err, errno, "%s: read error", in->label);
-        cdp_output_abort(spool);
-        goto done;
-    }
-    in->spool_fd = cdp_output_finish_spool(spool, err);
-    if (in->spool_fd < 0)
-        goto done;
-    snprintf(in->spool_path, sizeof in->spool_path, "/proc/self/fd/%d", in->spool_fd);
-    in->path = in->spool_path;
-    rc = 0;
-done:
-    free(buf);
-    if (!is_stdin)
-        close(fd);
-    return rc;
-}
-
 struct run {
     struct prefs *p;
     struct cdp_report report;
     struct cdp_identity *graph;
     struct cdp_output *out, *links, *rejects;
-    struct input *inputs;
+    struct cdp_input *inputs;
     size_t ninputs;
     uint32_t *row_node; /* per input row, in order: node, CDP_NO_NODE or ROW_BAD */
     size_t nrows, rows_cap;
@@ -516,7 +465,7 @@ static struct read_batch *reading_batch(struct run *run, struct reading *rd)
 }
 
 /* Pass 1 over one input: every record into the graph. */
-static int read_graph(struct run *run, struct reading *rd, struct input *in)
+static int read_graph(struct run *run, struct reading *rd, struct cdp_input *in)
 {
     struct cdp_error err;
     struct cdp_reader_options opt = run->p->io.in;
@@ -775,7 +724,7 @@ static void write_record(struct cdp_buf *b, const struct cdp_record *rec, const 
 }
 
 /* Pass 2 over one input: every record again, with its id. */
-static int write_output(struct run *run, const struct input *in, size_t *row_index)
+static int write_output(struct run *run, const struct cdp_input *in, size_t *row_index)
 {
     struct cdp_error err;
     /* NDJSON lines are copied, not parsed again: pass 1 knows which are bad
@@ -887,10 +836,8 @@ int main(int argc, char **argv)
     run.ninputs = optind < argc ? (size_t)(argc - optind) : 1;
     run.inputs = cdp_xcalloc(run.ninputs, sizeof *run.inputs);
     for (size_t i = 0; i < run.ninputs; i++) {
-        run.inputs[i].path = optind < argc ? argv[optind + (int)i] : "-";
-        run.inputs[i].label = strcmp(run.inputs[i].path, "-") == 0 ? "(stdin)" : run.inputs[i].path;
-        run.inputs[i].spool_fd = -1;
-        if (spool_input(&run.inputs[i], &err) < 0) {
+        cdp_input_init(&run.inputs[i], optind < argc ? argv[optind + (int)i] : "-");
+        if (cdp_input_spool(&run.inputs[i], &err) < 0) {
             cdp_report_error(&run.report, "%s", err.msg);
             goto done;
         }
@@ -1008,8 +955,7 @@ done:
     cdp_output_abort(run.links);
     cdp_output_abort(run.rejects);
     for (size_t i = 0; i < run.ninputs; i++)
-        if (run.inputs[i].spool_fd >= 0)
-            close(run.inputs[i].spool_fd);
+        cdp_input_release(&run.inputs[i]);
     free(run.inputs);
     free(run.row_node);
     free(run.had_id);

@@ -17,6 +17,7 @@
 #include "export_format.h"
 #include "export_parts.h"
 #include "intern.h"
+#include "input.h"
 #include "jqrun.h"
 #include "json.h"
 #include "reader.h"
@@ -279,58 +280,6 @@ static int parse_args(int argc, char **argv, struct prefs *p)
 
 /* ---- inputs ------------------------------------------------------------ */
 
-struct input {
-    const char *path;  /* what is read: the file, or its spool */
-    const char *label; /* for messages: as given, "(stdin)" for - */
-    char spool_path[64];
-    int spool_fd;
-};
-
-/* With a channel the inputs are read twice (see refusals below). One that
- * cannot be read again (stdin, a pipe) is first copied, as its raw bytes,
- * to a nameless temporary file, zstd-compressed unless it already is (as
- * cdp-dedupe does). */
-static int spool_input(struct input *in, struct cdp_error *err)
-{
-    struct stat st;
-    bool is_stdin = strcmp(in->path, "-") == 0;
-    if (!is_stdin && stat(in->path, &st) == 0 && S_ISREG(st.st_mode))
-        return 0;
-    int fd = is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cdp_errorf_errno(err, errno, "cannot open '%s'", in->path);
-    char *buf = cdp_xmalloc(1 << 20);
-    ssize_t n;
-    while ((n = read(fd, buf, 1 << 20)) < 0 && errno == EINTR)
-        ;
-    bool compressed = n >= 4 && ((unsigned char)buf[0] == 0x28 || (unsigned char)buf[0] == 0x1F);
-    struct cdp_output_options so = { !compressed, 1, 0 };
-    struct cdp_output *spool = cdp_output_open_spool(&so, err);
-    int rc = -1;
-    if (!spool)
-        goto done;
-    while (n > 0) {
-        cdp_output_write(spool, buf, (size_t)n);
-        while ((n = read(fd, buf, 1 << 20)) < 0 && errno == EINTR)
-            ;
-    }
-    if (n < 0) {
-        cdp_errorf_errno(err, errno, "%s: read error", in->label);
-        cdp_output_abort(spool);
-        goto done;
-    }
-    in->spool_fd = cdp_output_finish_spool(spool, err);
-    if (in->spool_fd < 0)
-        goto done;
-    snprintf(in->spool_path, sizeof in->spool_path, "/proc/self/fd/%d", in->spool_fd);
-    in->path = in->spool_path;
-    rc = 0;
-done:
-    free(buf);
-    if (!is_stdin)
-        close(fd);
-    return rc;
-}
 
 /* ---- the run ----------------------------------------------------------- */
 
@@ -453,7 +402,7 @@ static bool refused_elsewhere(struct run *run)
 
 /* Pass 1: the e-mails and phones of every profile that refused the
  * channel, so that no other profile sharing one gets it written. */
-static int collect_refusals(struct run *run, struct input *inputs, size_t ninputs,
+static int collect_refusals(struct run *run, struct cdp_input *inputs, size_t ninputs,
                             struct cdp_record *rec, struct cdp_error *err)
 {
     struct cdp_json_parser *json = cdp_json_parser_new();
@@ -677,7 +626,7 @@ int main(int argc, char **argv)
     memset(&run, 0, sizeof run);
     struct cdp_record rec = CDP_RECORD_INIT;
     struct cdp_error err;
-    struct input *inputs = NULL;
+    struct cdp_input *inputs = NULL;
     size_t ninputs = 0;
     if (status || p.io.help || p.io.version) {
         if (!status && p.io.help)
@@ -772,13 +721,11 @@ int main(int argc, char **argv)
     ninputs = argc > optind ? (size_t)(argc - optind) : 1;
     inputs = cdp_xcalloc(ninputs, sizeof *inputs);
     for (size_t i = 0; i < ninputs; i++) {
-        inputs[i].path = argc > optind ? argv[optind + (int)i] : "-";
-        inputs[i].label = strcmp(inputs[i].path, "-") == 0 ? "(stdin)" : inputs[i].path;
-        inputs[i].spool_fd = -1;
+        cdp_input_init(&inputs[i], argc > optind ? argv[optind + (int)i] : "-");
     }
     if (p.channel != CDP_CHANNEL_NONE) {
         for (size_t i = 0; i < ninputs; i++)
-            if (spool_input(&inputs[i], &err) < 0) {
+            if (cdp_input_spool(&inputs[i], &err) < 0) {
                 cdp_report_error(&run.report, "%s", err.msg);
                 goto done;
             }
@@ -899,8 +846,7 @@ summary:
     cdp_suppress_free(run.suppress);
     cdp_suppress_free(run.refused);
     for (size_t i = 0; i < ninputs; i++)
-        if (inputs[i].spool_fd >= 0)
-            close(inputs[i].spool_fd);
+        cdp_input_release(&inputs[i]);
     free(inputs);
     cdp_export_rows_free(run.rows);
     cdp_delta_free(run.delta);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "date.h"
+#include "input.h"
 #include "intern.h"
 #include "jqrun.h"
 #include "json.h"
@@ -986,7 +987,7 @@ int main(int argc, char **argv)
     struct cdp_population *pop = NULL;
     struct cdp_jq_vars vars = CDP_JQ_VARS_INIT;
     struct cdp_jq **early_q = NULL;
-    int spool_fd = -1;
+    struct cdp_input *inputs = NULL;
     char **paths = NULL, **names = NULL;
     size_t npaths = 0;
     if (status || p.io.help || p.io.version) {
@@ -1030,40 +1031,21 @@ int main(int argc, char **argv)
         free(ids);
     }
 
-    /* Inputs: stdin is spooled when it must be read twice. */
+    /* Inputs: one that cannot be read twice (stdin, a pipe) is spooled when
+     * the rules need two passes. */
     int nfiles = argc - optind;
     npaths = nfiles ? (size_t)nfiles : 1;
     paths = cdp_xcalloc(npaths, sizeof *paths);
     names = cdp_xcalloc(npaths, sizeof *names);
+    inputs = cdp_xcalloc(npaths, sizeof *inputs);
     for (size_t i = 0; i < npaths; i++) {
-        const char *a = nfiles ? argv[optind + (int)i] : "-";
-        paths[i] = cdp_xstrdup(a);
-        names[i] = cdp_xstrdup(strcmp(a, "-") ? a : "(stdin)");
-        if (strcmp(a, "-") == 0 && p.rules.needs_population) {
-            struct cdp_output_options so = { 0 };
-            struct cdp_output *sp = cdp_output_open_spool(&so, err);
-            if (!sp) {
-                cdp_report_error(&run.report, "%s", err->msg);
-                goto done;
-            }
-            char chunk[1 << 16];
-            ssize_t n;
-            while ((n = read(0, chunk, sizeof chunk)) > 0)
-                cdp_output_write(sp, chunk, (size_t)n);
-            if (n < 0) {
-                cdp_output_abort(sp);
-                cdp_report_error(&run.report, "cannot read stdin: %s", strerror(errno));
-                goto done;
-            }
-            if ((spool_fd = cdp_output_finish_spool(sp, err)) < 0) {
-                cdp_report_error(&run.report, "%s", err->msg);
-                goto done;
-            }
-            free(paths[i]);
-            char path[64];
-            snprintf(path, sizeof path, "/proc/self/fd/%d", spool_fd);
-            paths[i] = cdp_xstrdup(path);
+        cdp_input_init(&inputs[i], nfiles ? argv[optind + (int)i] : "-");
+        if (p.rules.needs_population && cdp_input_spool(&inputs[i], err) < 0) {
+            cdp_report_error(&run.report, "%s", err->msg);
+            goto done;
         }
+        paths[i] = cdp_xstrdup(inputs[i].path);
+        names[i] = cdp_xstrdup(inputs[i].label);
     }
 
     /* Variables: the rule files' defaults, then as-of, then --arg. */
@@ -1327,8 +1309,9 @@ done:
         cdp_jq_free(early_q[r]);
     free(early_q);
     cdp_jq_vars_release(&vars);
-    if (spool_fd >= 0)
-        close(spool_fd);
+    for (size_t i = 0; inputs && i < npaths; i++)
+        cdp_input_release(&inputs[i]);
+    free(inputs);
     for (size_t i = 0; i < npaths; i++) {
         free(paths[i]);
         free(names[i]);

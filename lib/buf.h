@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cdp_buf {
     char *data;
@@ -53,6 +54,9 @@ void cdp_buf_add_u64(struct cdp_buf *b, unsigned long long v);
 /* Appends v as exactly width digits with leading zeros (v must fit). */
 void cdp_buf_add_digits(struct cdp_buf *b, unsigned v, int width);
 /* Empties the buffer but keeps its memory. */
+/* Appends code point cp (at most U+10FFFF) encoded as UTF-8. */
+void cdp_buf_add_utf8(struct cdp_buf *b, uint32_t cp);
+
 void cdp_buf_reset(struct cdp_buf *b);
 void cdp_buf_release(struct cdp_buf *b);
 /* Hands the NUL-terminated bytes to the caller (who frees them) and empties b. */

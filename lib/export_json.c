@@ -27,32 +27,6 @@ static bool hex4(const char *p, const char *end, unsigned *v)
     return true;
 }
 
-static void add_utf8(struct cdp_buf *out, unsigned cp)
-{
-    char b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    cdp_buf_add(out, b, n);
-}
-
 bool cdp_json_string_decode(struct cdp_buf *out, const char *lit, size_t len)
 {
     if (len < 2 || lit[0] != '"' || lit[len - 1] != '"')
@@ -90,7 +64,7 @@ bool cdp_json_string_decode(struct cdp_buf *out, const char *lit, size_t len)
             } else if (cp >= 0xD800 && cp <= 0xDFFF) {
                 cp = 0xFFFD; /* a lone surrogate, as jq reads it */
             }
-            add_utf8(out, cp);
+            cdp_buf_add_utf8(out, cp);
             break;
         }
         default:

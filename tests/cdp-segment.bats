@@ -109,6 +109,9 @@ n0 - " ]
     # two passes over stdin (spooled) give the same bytes
     run cdp-segment -q --use rfm --as-of 2026-11-20 < "$SEG/rfm.ndjson"
     diff -u "$SEG/rfm.expected" <(printf '%s\n' "$output")
+    # and so do two passes over a pipe
+    run cdp-segment -q --use rfm --as-of 2026-11-20 <(cat "$SEG/rfm.ndjson")
+    diff -u "$SEG/rfm.expected" <(printf '%s\n' "$output")
 }
 
 @test "vip: the top share by revenue over 365 days, rounded up" {
