@@ -227,6 +227,12 @@ static int parse_args(int argc, char **argv, struct prefs *p)
         return cdp_usage_error(prog, "--journal needs --state (ids can only change between runs)");
     if ((p->train || p->model_out || p->threshold >= 0 || p->seed != 1) && !p->model_path)
         return cdp_usage_error(prog, "--train, --model-out, --threshold and --seed need --model");
+    if (p->model_out) {
+        size_t n = strlen(p->model_out);
+        if ((n > 4 && strcmp(p->model_out + n - 4, ".zst") == 0) ||
+            (n > 3 && strcmp(p->model_out + n - 3, ".gz") == 0))
+            return cdp_usage_error(prog, "--model-out writes plain JSON: give it a name without .zst or .gz");
+    }
     if (p->model_path) {
         p->model = cdp_fsmodel_load(p->model_path, &err);
         if (!p->model)

@@ -42,6 +42,25 @@ static int fail(struct ctx *c, const char *where, const char *fmt, const char *a
     return cdp_errorf(c->err, "%s: %s%s%s", c->origin, where, *where ? ": " : "", msg);
 }
 
+/* A key the format does not have is an error, not a silent default: a
+ * "treshold" would otherwise leave the threshold at 0.99 unnoticed. */
+static int check_keys(jv obj, const char *const *allowed, const char *where, struct ctx *c)
+{
+    jv keys = jv_keys(jv_copy(obj));
+    int n = jv_array_length(jv_copy(keys)), r = 0;
+    for (int i = 0; i < n && r == 0; i++) {
+        jv k = jv_array_get(jv_copy(keys), i);
+        bool ok = false;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, jv_string_value(k)) == 0;
+        if (!ok)
+            r = fail(c, where, "unknown key \"%s\"", jv_string_value(k));
+        jv_free(k);
+    }
+    jv_free(keys);
+    return r;
+}
+
 static int field_index(struct cdp_fsmodel *m, const char *name, enum cdp_fs_type type)
 {
     for (int i = 0; i < m->nfields; i++)
@@ -84,6 +103,9 @@ static int parse_level(struct cdp_fsmodel *m, struct cdp_fs_comparison *cmp, jv 
     l->with = -1;
     if (!is_kind(lv, JV_KIND_OBJECT))
         return fail(c, where, "a level must be an object", NULL);
+    static const char *const level_keys[] = { "when", "min", "max", "with", "tf", "m", "u", NULL };
+    if (check_keys(lv, level_keys, where, c))
+        return -1;
     jv when = get(lv, "when");
     if (!is_kind(when, JV_KIND_STRING)) {
         jv_free(when);
@@ -146,6 +168,10 @@ static int parse_level(struct cdp_fsmodel *m, struct cdp_fs_comparison *cmp, jv 
             return fail(c, where, "\"swapped\" needs \"with\": the other name field", NULL);
     }
     jv tf = get(lv, "tf");
+    if (!is_kind(tf, JV_KIND_TRUE) && !is_kind(tf, JV_KIND_FALSE) && !is_kind(tf, JV_KIND_INVALID)) {
+        jv_free(tf);
+        return fail(c, where, "\"tf\" is true or false", NULL);
+    }
     if (is_kind(tf, JV_KIND_TRUE)) {
         if (l->when != CDP_FS_EXACT) {
             jv_free(tf);
@@ -174,6 +200,9 @@ static int parse_comparison(struct cdp_fsmodel *m, jv cv, const char *where, str
     memset(cmp, 0, sizeof *cmp);
     if (!is_kind(cv, JV_KIND_OBJECT))
         return fail(c, where, "a comparison must be an object", NULL);
+    static const char *const comparison_keys[] = { "name", "field", "type", "levels", NULL };
+    if (check_keys(cv, comparison_keys, where, c))
+        return -1;
     jv type = get(cv, "type"), field = get(cv, "field"), name = get(cv, "name"), levels = get(cv, "levels");
     int r = 0;
     if (!is_kind(field, JV_KIND_STRING) || !*jv_string_value(field)) {
@@ -321,6 +350,11 @@ static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
 {
     if (!is_kind(root, JV_KIND_OBJECT))
         return fail(c, "", "a model is a JSON object", NULL);
+    static const char *const model_keys[] = { "cdp_model", "trained", "prior", "matches_per_record",
+                                              "threshold", "max_block", "max_pairs_per_record",
+                                              "blocking", "training_blocking", "comparisons", NULL };
+    if (check_keys(root, model_keys, "", c))
+        return -1;
     jv version = get(root, "cdp_model");
     bool vok = is_kind(version, JV_KIND_NUMBER) && jv_number_value(version) == 1;
     jv_free(version);
@@ -348,6 +382,20 @@ static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
         return fail(c, "max_pairs_per_record", "must be a number above 0", NULL);
     }
     m->trained = is_kind(trained, JV_KIND_TRUE);
+    const char *wrong = !is_kind(prior, JV_KIND_NUMBER) && !is_kind(prior, JV_KIND_INVALID) ? "prior"
+                      : !is_kind(thr, JV_KIND_NUMBER) && !is_kind(thr, JV_KIND_INVALID) ? "threshold"
+                      : !is_kind(mb, JV_KIND_NUMBER) && !is_kind(mb, JV_KIND_INVALID) ? "max_block"
+                      : !is_kind(trained, JV_KIND_TRUE) && !is_kind(trained, JV_KIND_FALSE) &&
+                                !is_kind(trained, JV_KIND_INVALID)
+                          ? "trained"
+                          : NULL;
+    if (wrong) {
+        jv_free(prior);
+        jv_free(thr);
+        jv_free(mb);
+        jv_free(trained);
+        return fail(c, wrong, "has the wrong type", NULL);
+    }
     bool bad_prior = !(m->prior > 0 && m->prior < 1), bad_thr = !(m->threshold > 0 && m->threshold < 1),
          bad_mb = is_kind(mb, JV_KIND_NUMBER) && !(jv_number_value(mb) >= 2);
     jv_free(prior);

@@ -94,6 +94,15 @@ febrl() {
     jq '.comparisons[0].type = "nam"' "$FIX/model/postcode.json" > bad.json
     run --separate-stderr cdp-dedupe --model bad.json
     [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0]: unknown type 'nam' (name, string, date, number)" ]
+    jq '.treshold = 0.5' "$FIX/model/postcode.json" > bad.json
+    run --separate-stderr cdp-dedupe --model bad.json
+    [ "${stderr_lines[0]}" = 'cdp-dedupe: bad.json: unknown key "treshold"' ]
+    jq '.prior = "0.01"' "$FIX/model/postcode.json" > bad.json
+    run --separate-stderr cdp-dedupe --model bad.json
+    [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: prior: has the wrong type" ]
+    run --separate-stderr cdp-dedupe --model "$FIX/model/postcode.json" --model-out m.json.zst
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: --model-out writes plain JSON: give it a name without .zst or .gz" ]
     run --separate-stderr cdp-dedupe --train
     [ "$status" -eq 2 ]
     [ "${stderr_lines[0]}" = "cdp-dedupe: --train, --model-out, --threshold and --seed need --model" ]
