@@ -255,6 +255,10 @@ static int parse_comparison(struct cdp_fsmodel *m, jv cv, const char *where, str
         m->ncomps++;
     }
 out:
+    if (r) {
+        free(cmp->name); /* the comparison was not counted: free it here */
+        cmp->name = NULL;
+    }
     jv_free(type);
     jv_free(field);
     jv_free(name);
