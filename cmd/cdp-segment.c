@@ -776,20 +776,17 @@ static int collect_population(struct run *run, char **paths, size_t npaths,
                 status = -1;
                 break;
             }
-            bool ok = false;
+            static const char *const keys[] = { "orders", "days_since_last_purchase", "revenue",
+                                                "revenue_365d" };
+            double v[4] = { NAN, NAN, NAN, NAN };
             if (k == CDP_READ_ROW) {
                 cdp_buf_reset(&pad);
                 cdp_buf_add(&pad, row.raw, row.rawlen);
                 cdp_buf_grow(&pad, 64);
                 memset(pad.data + pad.len, ' ', 64);
-                struct cdp_error why;
-                cdp_record_clear(&rec);
-                ok = cdp_json_parse_object(json, pad.data, row.rawlen, &rec, &why) == CDP_JSON_OK;
+                cdp_json_get_numbers(json, pad.data, row.rawlen, keys, 4, v);
             }
-            double orders = ok ? number_of(&rec, "orders") : NAN;
-            double days = ok ? number_of(&rec, "days_since_last_purchase") : NAN;
-            double revenue = ok ? number_of(&rec, "revenue") : NAN;
-            double value = ok ? number_of(&rec, "revenue_365d") : NAN;
+            double orders = v[0], days = v[1], revenue = v[2], value = v[3];
             bool buyer = orders > 0 && !isnan(days);
             cdp_population_add(pop, buyer, days, orders, isnan(revenue) ? 0 : revenue,
                                isnan(value) ? 0 : value);

@@ -240,3 +240,32 @@ extern "C" long cdp_json_each_string(struct cdp_json_parser *p, const char *text
     }
     return n;
 }
+
+extern "C" int cdp_json_get_numbers(struct cdp_json_parser *p, const char *text, size_t len,
+                                    const char *const *keys, size_t nkeys, double *out)
+{
+    using namespace simdjson;
+    for (size_t k = 0; k < nkeys; k++)
+        out[k] = __builtin_nan("");
+    padded_string_view view(text, len, len + CDP_LINE_PADDING);
+    ondemand::document doc;
+    ondemand::object obj;
+    if (p->ondemand.iterate(view).get(doc) || doc.get_object().get(obj))
+        return -1;
+    for (auto member : obj) {
+        ondemand::field field;
+        std::string_view key;
+        if (std::move(member).get(field) || field.unescaped_key().get(key))
+            return -1;
+        for (size_t k = 0; k < nkeys; k++) {
+            if (key != keys[k])
+                continue;
+            double d;
+            if (!field.value().get_double().get(d))
+                out[k] = d; // a repeated key keeps its last value
+            break;
+        }
+        // other values are skipped without being parsed
+    }
+    return 0;
+}
