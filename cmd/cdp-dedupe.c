@@ -14,6 +14,7 @@
 #include "fsmodel.h"
 #include "identity.h"
 #include "idstate.h"
+#include "intern.h"
 #include "json.h"
 #include "keys.h"
 #include "input.h"
@@ -53,6 +54,8 @@ static void usage(void)
            "      --threshold P         link pairs with match probability >= P (default:\n"
            "                            the model's, 0.99 in the shipped models)\n"
            "      --seed N              the seed for training's random pairs (default 1)\n"
+           "      --labels FILE         refine the model with pairs known to be one person\n"
+           "                            (NDJSON: {\"a\":{_source,_rid},\"b\":{...},\"match\":true})\n"
            "      --state FILE          keep person ids stable across runs in FILE\n"
            "      --journal FILE        append to FILE the ids merged or split (with --state)\n"
            "      --links FILE          explain every link used and refused, as NDJSON\n"
@@ -89,6 +92,7 @@ enum {
     OPT_MODEL_OUT,
     OPT_THRESHOLD,
     OPT_SEED,
+    OPT_LABELS,
 };
 
 static const struct option long_options[] = {
@@ -105,6 +109,7 @@ static const struct option long_options[] = {
     { "model-out", required_argument, NULL, OPT_MODEL_OUT },
     { "threshold", required_argument, NULL, OPT_THRESHOLD },
     { "seed", required_argument, NULL, OPT_SEED },
+    { "labels", required_argument, NULL, OPT_LABELS },
     { "state", required_argument, NULL, OPT_STATE },
     { "journal", required_argument, NULL, OPT_JOURNAL },
     { "rejects", required_argument, NULL, OPT_REJECTS },
@@ -130,6 +135,7 @@ struct prefs {
     bool train;
     double threshold; /* < 0: the model's */
     long seed;
+    const char *labels;
 };
 
 /* CDP_TIMING=1 prints how long each phase took, for performance work. */
@@ -195,6 +201,9 @@ static int parse_args(int argc, char **argv, struct prefs *p)
                                        optarg);
             break;
         }
+        case OPT_LABELS:
+            p->labels = optarg;
+            break;
         case OPT_SEED:
             if (!cdp_parse_long(optarg, 0, 0x7fffffffL, &p->seed))
                 return cdp_usage_error(prog, "--seed takes a number, not '%s'", optarg);
@@ -225,8 +234,8 @@ static int parse_args(int argc, char **argv, struct prefs *p)
         return 0;
     if (p->journal && !p->state)
         return cdp_usage_error(prog, "--journal needs --state (ids can only change between runs)");
-    if ((p->train || p->model_out || p->threshold >= 0 || p->seed != 1) && !p->model_path)
-        return cdp_usage_error(prog, "--train, --model-out, --threshold and --seed need --model");
+    if ((p->train || p->model_out || p->threshold >= 0 || p->seed != 1 || p->labels) && !p->model_path)
+        return cdp_usage_error(prog, "--train, --labels, --model-out, --threshold and --seed need --model");
     if (p->model_out) {
         size_t n = strlen(p->model_out);
         if ((n > 4 && strcmp(p->model_out + n - 4, ".zst") == 0) ||
@@ -584,6 +593,111 @@ static bool blocked_value(void *ctx, const char *s, size_t len)
     return cdp_keyset_blocked(ctx, s, len);
 }
 
+/* The table row of a record reference {"_source":..,"_rid":..} in a labels
+ * line, or UINT32_MAX. */
+static uint32_t label_row(struct run *run, struct cdp_intern *rows, const struct cdp_field *f,
+                          struct cdp_json_parser *json, struct cdp_record *ref, struct cdp_buf *tmp)
+{
+    if (!f || f->type != CDP_OBJECT)
+        return UINT32_MAX;
+    cdp_buf_reset(tmp);
+    cdp_buf_add(tmp, f->val, f->vlen);
+    cdp_buf_grow(tmp, 64);
+    memset(tmp->data + tmp->len, ' ', 64);
+    struct cdp_error why;
+    cdp_record_clear(ref);
+    if (cdp_json_parse_object(json, tmp->data, tmp->len, ref, &why) != CDP_JSON_OK)
+        return UINT32_MAX;
+    const struct cdp_field *s = cdp_record_gets(ref, "_source"), *r = cdp_record_gets(ref, "_rid");
+    if (!s || !r)
+        return UINT32_MAX;
+    struct cdp_buf key = CDP_BUF_INIT;
+    cdp_buf_add(&key, s->val, s->vlen);
+    cdp_buf_addc(&key, '\x1f');
+    cdp_buf_add(&key, r->val, r->vlen);
+    uint32_t id = cdp_intern_find(rows, key.data, key.len);
+    cdp_buf_release(&key);
+    (void)run;
+    return id;
+}
+
+/* --labels: pairs an analyst marked as one person (or not) refine m. */
+static int refine_by_labels(struct run *run, struct cdp_error *err)
+{
+    /* (_source, _rid) of every row of the table, in row order */
+    struct cdp_intern *rows = cdp_intern_new();
+    size_t n = cdp_fstable_rows(run->fstable);
+    struct cdp_buf key = CDP_BUF_INIT;
+    for (uint32_t r = 0; r < n; r++) {
+        const char *s, *rid;
+        cdp_identity_node_record(run->graph, run->fs_node[r], &s, &rid);
+        cdp_buf_reset(&key);
+        cdp_buf_printf(&key, "%s\x1f%s", s, rid);
+        cdp_intern_add(rows, key.data, key.len, NULL);
+    }
+    cdp_buf_release(&key);
+    struct cdp_reader_options o = { .format = CDP_FORMAT_NDJSON };
+    struct cdp_reader *rd = cdp_reader_open(run->p->labels, &o, err);
+    if (!rd) {
+        cdp_intern_free(rows);
+        return -1;
+    }
+    struct cdp_json_parser *json = cdp_json_parser_new();
+    struct cdp_record rec = CDP_RECORD_INIT, ref = CDP_RECORD_INIT;
+    struct cdp_buf tmp = CDP_BUF_INIT;
+    uint32_t *a = NULL, *b = NULL;
+    size_t na = 0, cap = 0;
+    uint64_t unknown = 0, non_matches = 0;
+    int status = 0;
+    struct cdp_row row;
+    for (;;) {
+        cdp_record_clear(&rec);
+        enum cdp_read k = cdp_reader_next(rd, &rec, &row, err);
+        if (k == CDP_READ_END)
+            break;
+        const struct cdp_field *match = k == CDP_READ_ROW ? cdp_record_gets(&rec, "match") : NULL;
+        if (k == CDP_READ_ERROR || !match || (match->type != CDP_TRUE && match->type != CDP_FALSE)) {
+            if (k != CDP_READ_ERROR)
+                cdp_errorf(err, "%s:%llu: a label is {\"a\":{\"_source\":..,\"_rid\":..},\"b\":{..},\"match\":true|false}",
+                           run->p->labels, (unsigned long long)row.line);
+            status = -1;
+            break;
+        }
+        uint32_t ra = label_row(run, rows, cdp_record_gets(&rec, "a"), json, &ref, &tmp);
+        uint32_t rb = label_row(run, rows, cdp_record_gets(&rec, "b"), json, &ref, &tmp);
+        if (ra == UINT32_MAX || rb == UINT32_MAX || ra == rb) {
+            unknown++;
+            continue;
+        }
+        if (match->type == CDP_FALSE) {
+            non_matches++;
+            continue;
+        }
+        if (na == cap) {
+            cap = cap ? cap * 2 : 256;
+            a = cdp_xrealloc(a, cap * sizeof *a);
+            b = cdp_xrealloc(b, cap * sizeof *b);
+        }
+        a[na] = ra;
+        b[na++] = rb;
+    }
+    if (status == 0) {
+        cdp_fs_refine(run->p->model, run->fstable, a, b, na);
+        cdp_report_detail(&run->report, "labels", "matches_used", na);
+        cdp_report_detail(&run->report, "labels", "non_matches_not_used", non_matches);
+        cdp_report_detail(&run->report, "labels", "records_not_in_input", unknown);
+    }
+    free(a);
+    free(b);
+    cdp_buf_release(&tmp);
+    cdp_record_release(&rec);
+    cdp_record_release(&ref);
+    cdp_json_parser_free(json);
+    cdp_reader_close(rd);
+    cdp_intern_free(rows);
+    return status;
+}
+
 /* --model: trains if asked, scores the candidate pairs among the person
  * records and hands those at or above the threshold to the graph, as links
  * weaker than any shared key value. */
@@ -598,6 +712,8 @@ static int link_by_model(struct run *run, struct cdp_error *err)
         cdp_report_detail(&run->report, "model", "training_expected_matches",
                           (uint64_t)(tr.expected_matches + 0.5));
     }
+    if (p->labels && refine_by_labels(run, err) < 0)
+        return -1;
     if (p->model_out) {
         struct cdp_output_options oo = { 0 };
         struct cdp_output *o = cdp_output_open(p->model_out, &oo, err);

@@ -475,6 +475,33 @@ void cdp_fs_train(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t s
     m->trained = true;
 }
 
+void cdp_fs_refine(struct cdp_fsmodel *m, const struct cdp_fstable *t, const uint32_t *a,
+                   const uint32_t *b, size_t n)
+{
+    enum { PSEUDO = 10 };
+    for (int c = 0; c < m->ncomps; c++) {
+        struct cdp_fs_comparison *cmp = &m->comps[c];
+        double cnt[CDP_FS_MAX_LEVELS] = { 0 }, sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            int l = cdp_fs_level(m, t, c, a[i], b[i]);
+            if (l != CDP_FS_NULL_LEVEL) {
+                cnt[l]++;
+                sum++;
+            }
+        }
+        if (sum == 0)
+            continue;
+        double total = 0;
+        for (int l = 0; l < cmp->nlevels; l++) {
+            double v = (cmp->levels[l].m * PSEUDO + cnt[l]) / (PSEUDO + sum);
+            cmp->levels[l].m = v < 1e-6 ? 1e-6 : v;
+            total += cmp->levels[l].m;
+        }
+        for (int l = 0; l < cmp->nlevels; l++)
+            cmp->levels[l].m /= total;
+    }
+}
+
 /* ---- scoring on every CPU ------------------------------------------------- */
 
 struct score_job {

@@ -59,6 +59,14 @@ struct cdp_fs_train_report {
 void cdp_fs_train(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t seed,
                   struct cdp_fs_train_report *rep);
 
+/* Refines m with labelled true matches (rows a[i], b[i], n pairs): each
+ * comparison's m becomes the share of the labelled pairs in each level,
+ * blended with the current m as if it came from ten pairs, so that a few
+ * labels nudge the model and many labels decide it. u is left alone: pairs
+ * people label are hard cases, not random pairs. */
+void cdp_fs_refine(struct cdp_fsmodel *m, const struct cdp_fstable *t, const uint32_t *a,
+                   const uint32_t *b, size_t n);
+
 /* Scores candidate pairs on nthreads threads (0: this one): weights[i] for
  * pairs->v[i], exact for every pair that reaches floor; a pair that cannot
  * (even the best levels of its remaining comparisons would leave it below)

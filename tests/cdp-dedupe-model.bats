@@ -105,7 +105,7 @@ febrl() {
     [ "${stderr_lines[0]}" = "cdp-dedupe: --model-out writes plain JSON: give it a name without .zst or .gz" ]
     run --separate-stderr cdp-dedupe --train
     [ "$status" -eq 2 ]
-    [ "${stderr_lines[0]}" = "cdp-dedupe: --train, --model-out, --threshold and --seed need --model" ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: --train, --labels, --model-out, --threshold and --seed need --model" ]
     run --separate-stderr cdp-dedupe --model nosuch.json
     [ "$status" -eq 2 ]
     [ "${stderr_lines[0]}" = "cdp-dedupe: cannot open model 'nosuch.json': No such file or directory" ]
@@ -131,4 +131,26 @@ febrl() {
     [ "$status" -eq 0 ]
     [ "$(jq -r 'select(._rid | startswith("p")) | .cdp_id' <<< "$output" | sort -u | wc -l)" -eq 2 ]
     [ "$(jq -c 'select(.key == "phone") | [.link, .reason]' links.ndjson)" = '["refused","blocked"]' ]
+}
+
+@test "--labels: pairs known to be one person refine m; unknown records and non-matches are counted" {
+    [ -f "$SHARED/febrl/dataset1.csv" ] || skip "no FEBRL data in $SHARED"
+    cdp-ingest -q -s febrl --map "$CDP_SHARE/maps/febrl.map" --as-of 2024-01-01 "$SHARED/febrl/dataset1.csv" 2>/dev/null > in.ndjson
+    jq -r '._rid' in.ndjson | grep -- '-dup-0$' | head -50 | sed 's/-dup-0$//' |
+        awk '{ printf "{\"a\":{\"_source\":\"febrl\",\"_rid\":\"%s-org\"},\"b\":{\"_source\":\"febrl\",\"_rid\":\"%s-dup-0\"},\"match\":true}\n", $1, $1 }' > labels.ndjson
+    echo '{"a":{"_source":"febrl","_rid":"nope"},"b":{"_source":"febrl","_rid":"rec-1-org"},"match":true}' >> labels.ndjson
+    echo '{"a":{"_source":"febrl","_rid":"rec-1-org"},"b":{"_source":"febrl","_rid":"rec-2-org"},"match":false}' >> labels.ndjson
+    cdp-dedupe -q --no-conflict --model "$MODELS/febrl.json" --train --model-out plain.json -o /dev/null in.ndjson
+    run cdp-dedupe -q --no-conflict --model "$MODELS/febrl.json" --train --labels labels.ndjson \
+        --model-out labelled.json --stats stats.json in.ndjson
+    [ "$status" -eq 0 ]
+    [ "$(jq -c .labels stats.json)" = '{"matches_used":50,"non_matches_not_used":1,"records_not_in_input":1}' ]
+    # exact first names are more often seen in the labelled matches than EM guessed
+    jq -e --slurpfile p plain.json '.comparisons[0].levels[0].m > $p[0].comparisons[0].levels[0].m' labelled.json
+    r=$(jq -r '[(._rid | capture("rec-(?<n>[0-9]+)").n), .cdp_id] | @tsv' <<< "$output" | pair-eval)
+    jq -e '.precision == 1 and .f1 >= 0.99' <<< "$r"
+    echo 'not a label' > bad.ndjson
+    run --separate-stderr cdp-dedupe --model "$MODELS/febrl.json" --labels bad.ndjson in.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[0]}" = 'cdp-dedupe: bad.ndjson:1: a label is {"a":{"_source":..,"_rid":..},"b":{..},"match":true|false}' ]
 }

@@ -53,6 +53,7 @@ complete -c cdp-dedupe -l train -d "Fit the model's m, u and prior to the input 
 complete -c cdp-dedupe -l model-out -r -F -d 'Write the (trained) model to a file'
 complete -c cdp-dedupe -l threshold -x -d 'Link pairs with match probability at least P'
 complete -c cdp-dedupe -l seed -x -d 'Seed for the random pairs of training'
+complete -c cdp-dedupe -l labels -r -F -d 'Refine the model with pairs known to be one person'
 complete -c cdp-dedupe -l state -r -F -d 'Keep person ids stable across runs in a file'
 complete -c cdp-dedupe -l journal -r -F -d 'Append the ids merged or split (needs --state)'
 complete -c cdp-dedupe -l links -r -F -d 'Explain every link used and refused'
