@@ -15,6 +15,8 @@
 #include <jq.h>
 #include <jv.h>
 
+#include "json.h"
+
 /* ---- variables ----------------------------------------------------------- */
 
 static bool is_ident(const char *s)
@@ -355,39 +357,6 @@ int cdp_jq_test_json(struct cdp_jq *q, const char *json, size_t len, struct cdp_
     return run(q, input, NULL, 0, true, err);
 }
 
-/* Whether s is a number as JSON writes it. */
-static bool json_number(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i < n && s[i] == '0')
-        i++;
-    else if (i < n && s[i] >= '1' && s[i] <= '9')
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    else
-        return false;
-    if (i < n && s[i] == '.') {
-        size_t d = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return false;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return false;
-    }
-    return i == n;
-}
-
 /* One record field as a jv. Numbers take the fast way (strtod_l, correctly
  * rounded like jq's own parser) when they are plain JSON numbers; anything
  * else goes through jv_parse_sized so that it means what it would in JSON. */
@@ -410,7 +379,7 @@ static int field_value(const struct cdp_jq *q, const struct cdp_field *f, jv *va
         *val = f->vlen ? jv_string_sized(f->val, (int)f->vlen) : jv_string("");
         return 0;
     case CDP_NUMBER:
-        if (q->c_locale && f->vlen < 64 && json_number(f->val, f->vlen)) {
+        if (q->c_locale && f->vlen < 64 && cdp_json_number_valid(f->val, f->vlen)) {
             char buf[64];
             memcpy(buf, f->val, f->vlen);
             buf[f->vlen] = '\0';

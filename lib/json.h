@@ -51,6 +51,9 @@ long cdp_json_each_string(struct cdp_json_parser *p, const char *text, size_t le
 int cdp_json_get_numbers(struct cdp_json_parser *p, const char *text, size_t len,
                          const char *const *keys, size_t nkeys, double *out);
 
+/* Whether s (len bytes, nothing around it) is one JSON number. */
+bool cdp_json_number_valid(const char *s, size_t len);
+
 /* Whether s is valid UTF-8 (simdjson's validator: GB/s). */
 bool cdp_utf8_valid(const char *s, size_t len);
 

@@ -49,6 +49,13 @@ static bool valid_in_line(struct cdp_json_parser *p, const char *text, size_t le
 
 // simdjson skips over numbers it is not asked to convert, so their syntax is
 // checked here: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+static bool valid_number(std::string_view s);
+
+extern "C" bool cdp_json_number_valid(const char *s, size_t len)
+{
+    return valid_number(std::string_view(s, len));
+}
+
 static bool valid_number(std::string_view s)
 {
     size_t i = 0, n = s.size();
