@@ -16,6 +16,7 @@
 #include "idstate.h"
 #include "intern.h"
 #include "json.h"
+#include "lines.h"
 #include "keys.h"
 #include "input.h"
 #include "output.h"
@@ -601,9 +602,7 @@ static uint32_t label_row(struct run *run, struct cdp_intern *rows, const struct
     if (!f || f->type != CDP_OBJECT)
         return UINT32_MAX;
     cdp_buf_reset(tmp);
-    cdp_buf_add(tmp, f->val, f->vlen);
-    cdp_buf_grow(tmp, 64);
-    memset(tmp->data + tmp->len, ' ', 64);
+    cdp_buf_add_padded(tmp, f->val, f->vlen);
     struct cdp_error why;
     cdp_record_clear(ref);
     if (cdp_json_parse_object(json, tmp->data, tmp->len, ref, &why) != CDP_JSON_OK)

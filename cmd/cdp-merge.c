@@ -12,6 +12,7 @@
 #include "extsort.h"
 #include "jqrun.h"
 #include "json.h"
+#include "lines.h"
 #include "output.h"
 #include "pmap.h"
 #include "profile.h"
@@ -368,11 +369,9 @@ static void batch_add_line(struct batch *b, const char *line, size_t len, bool n
     }
     b->line_off[b->nlines] = b->lines.len;
     b->line_len[b->nlines++] = len;
-    cdp_buf_add(&b->lines, line, len);
     /* simdjson reads past the end of what it parses */
-    cdp_buf_grow(&b->lines, 64);
-    memset(b->lines.data + b->lines.len, ' ', 64);
-    b->lines.len += 64;
+    cdp_buf_add_padded(&b->lines, line, len);
+    b->lines.len += CDP_LINE_PADDING; /* the padding stays between the lines */
 }
 
 struct run {

@@ -17,6 +17,7 @@
 #include "intern.h"
 #include "jqrun.h"
 #include "json.h"
+#include "lines.h"
 #include "membership.h"
 #include "output.h"
 #include "pmap.h"
@@ -621,10 +622,8 @@ static void batch_add_line(struct batch *b, const char *line, size_t len, uint64
     b->line_off[b->nlines] = b->lines.len;
     b->line_len[b->nlines] = len;
     b->line_no[b->nlines++] = line_no;
-    cdp_buf_add(&b->lines, line, len);
-    cdp_buf_grow(&b->lines, 64);
-    memset(b->lines.data + b->lines.len, ' ', 64);
-    b->lines.len += 64;
+    cdp_buf_add_padded(&b->lines, line, len);
+    b->lines.len += CDP_LINE_PADDING; /* the padding stays between the lines */
 }
 
 /* Per segment name (rules first, then names only the last run had). */
@@ -779,13 +778,9 @@ static int collect_population(struct run *run, char **paths, size_t npaths,
             static const char *const keys[] = { "orders", "days_since_last_purchase", "revenue",
                                                 "revenue_365d" };
             double v[4] = { NAN, NAN, NAN, NAN };
-            if (k == CDP_READ_ROW) {
-                cdp_buf_reset(&pad);
-                cdp_buf_add(&pad, row.raw, row.rawlen);
-                cdp_buf_grow(&pad, 64);
-                memset(pad.data + pad.len, ' ', 64);
-                cdp_json_get_numbers(json, pad.data, row.rawlen, keys, 4, v);
-            }
+            /* the reader's lines are padded for simdjson (lines.h): no copy */
+            if (k == CDP_READ_ROW)
+                cdp_json_get_numbers(json, row.raw, row.rawlen, keys, 4, v);
             double orders = v[0], days = v[1], revenue = v[2], value = v[3];
             bool buyer = orders > 0 && !isnan(days);
             cdp_population_add(pop, buyer, days, orders, isnan(revenue) ? 0 : revenue,

@@ -1059,9 +1059,7 @@ void cdp_fsmodel_extract(const struct cdp_fsmodel *m, const struct cdp_record *r
                 cdp_record_clear(scratch);
                 if (a && a->type == CDP_OBJECT) {
                     cdp_buf_reset(pad);
-                    cdp_buf_add(pad, a->val, a->vlen);
-                    cdp_buf_grow(pad, CDP_LINE_PADDING);
-                    memset(pad->data + pad->len, ' ', CDP_LINE_PADDING);
+                    cdp_buf_add_padded(pad, a->val, a->vlen);
                     struct cdp_error why;
                     attrs_ok = cdp_json_parse_object(json, pad->data, pad->len, scratch, &why) == CDP_JSON_OK;
                 }

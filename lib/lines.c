@@ -111,3 +111,10 @@ int cdp_lines_peek(struct cdp_lines *lr, const char **p, size_t *len, struct cdp
     *len = lr->len;
     return 0;
 }
+
+void cdp_buf_add_padded(struct cdp_buf *b, const char *s, size_t n)
+{
+    cdp_buf_add(b, s, n);
+    cdp_buf_grow(b, CDP_LINE_PADDING);
+    memset(b->data + b->len, ' ', CDP_LINE_PADDING);
+}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 #include "source.h"
 
@@ -20,6 +21,11 @@
 #define CDP_LINE_MAX ((size_t)256 << 20)
 
 struct cdp_lines;
+
+/* Appends n bytes of s to b and leaves CDP_LINE_PADDING readable bytes
+ * (spaces) after them, not counted in b->len: a copy simdjson can parse in
+ * place, as it parses the lines this module returns. */
+void cdp_buf_add_padded(struct cdp_buf *b, const char *s, size_t n);
 
 /* Takes ownership of src. */
 struct cdp_lines *cdp_lines_new(struct cdp_source *src);
