@@ -37,17 +37,22 @@ ALL_CFLAGS   = -std=gnu11 $(WARN) $(SANFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 ALL_CXXFLAGS = -std=gnu++17 $(WARN) $(SANFLAGS) $(CXXFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS    += -lcsv -ljq -lphonenumber $(PKG_LIBS) -lm -lpthread
 
-LIB_C     := $(wildcard lib/*.c)
-LIB_CC    := $(wildcard lib/*.cc)
-LIB_OBJ   := $(LIB_C:%.c=$(BUILD)/%.o) $(LIB_CC:%.cc=$(BUILD)/%.o)
+# libcdp: every layer folder of lib/ but two. lib/cli is the program side
+# (options, help, messages: it prints and exits, so it is not in the library
+# that promises never to); lib/gen is cdp-gen's generator. See lib/README.
+LIB_DIRS  := $(filter-out lib/cli lib/gen,$(wildcard lib/*))
+LIB_SRC   := $(wildcard $(LIB_DIRS:%=%/*.c) $(LIB_DIRS:%=%/*.cc))
+LIB_OBJ   := $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
+CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/cli/*.c))
+GEN_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/gen/*.c))
 PROGS     := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 BINS      := $(PROGS:%=$(BUILD)/bin/%)
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOL_SRC  := $(wildcard tests/tools/*.c tests/tools/*.cc)
 TOOL_BINS := $(patsubst tests/tools/%,$(BUILD)/tests/tools/%,$(basename $(TOOL_SRC)))
 
-.PHONY: all deps deps-check deps-bench check unit bats valgrind demo bench install clean
+.PHONY: all deps deps-check deps-bench check unit layers bats valgrind demo bench install clean
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -61,42 +66,45 @@ deps-check:
 deps-bench:
 	@.ci/deps bench
 
-$(BUILD)/lib/%.o: lib/%.c
+$(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
-$(BUILD)/lib/%.o: lib/%.cc
-	@mkdir -p $(@D)
-	$(CXX) $(CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
-$(BUILD)/cmd/%.o: cmd/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
-$(BUILD)/tests/%.o: tests/%.c
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
-$(BUILD)/tests/%.o: tests/%.cc
+$(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(ALL_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/libcdp.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+$(BUILD)/libcdpcli.a: $(CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libcdpgen.a: $(GEN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 # Programs and tests link with the C++ driver: parts of libcdp are C++ shims.
-$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libcdp.a
+$(BUILD)/bin/cdp-gen: $(BUILD)/cmd/cdp-gen.o $(BUILD)/libcdpgen.a $(BUILD)/libcdpcli.a $(BUILD)/libcdp.a
 	@mkdir -p $(@D)
 	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libcdp.a
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libcdpcli.a $(BUILD)/libcdp.a
+	@mkdir -p $(@D)
 	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
-$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libcdp.a
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcdpgen.a $(BUILD)/libcdpcli.a $(BUILD)/libcdp.a
+	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libcdpcli.a $(BUILD)/libcdp.a
 	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The whole suite: C unit tests for lib/, then the Bats tests of the programs.
 check: deps-check
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit bats
+	@$(MAKE) --no-print-directory unit layers bats
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
+
+layers:
+	@tests/layers.sh
 
 bats: $(BINS) $(TOOL_BINS)
 	CDP_BUILD=$(abspath $(BUILD)) bats tests
@@ -131,4 +139,5 @@ install: $(BINS)
 clean:
 	rm -rf build build-san demo-out bench/data bench/results.json
 
--include $(LIB_OBJ:.o=.d) $(BINS:$(BUILD)/bin/%=$(BUILD)/cmd/%.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GEN_OBJ:.o=.d) $(BINS:$(BUILD)/bin/%=$(BUILD)/cmd/%.d) \
+    $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)

@@ -9,22 +9,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "fslink.h"
-#include "fsmodel.h"
-#include "identity.h"
-#include "idstate.h"
-#include "intern.h"
-#include "json.h"
-#include "lines.h"
-#include "keys.h"
-#include "input.h"
-#include "output.h"
-#include "pmap.h"
-#include "batch.h"
-#include "reader.h"
-#include "report.h"
-#include "source.h"
+#include "cli/cli.h"
+#include "identity/matcher.h"
+#include "identity/model.h"
+#include "identity/graph.h"
+#include "identity/idstate.h"
+#include "base/intern.h"
+#include "io/json.h"
+#include "io/lines.h"
+#include "identity/keys.h"
+#include "io/reread.h"
+#include "io/output.h"
+#include "base/pmap.h"
+#include "io/batch.h"
+#include "io/reader.h"
+#include "cli/report.h"
+#include "io/source.h"
 
 static const char *const prog = "cdp-dedupe";
 
@@ -285,9 +285,9 @@ static int parse_args(int argc, char **argv, struct prefs *p)
 struct run {
     struct prefs *p;
     struct cdp_report report;
-    struct cdp_identity *graph;
+    struct cdp_graph *graph;
     struct cdp_output *out, *links, *rejects;
-    struct cdp_input *inputs;
+    struct cdp_reread *inputs;
     size_t ninputs;
     uint32_t *row_node; /* per input row, in order: node, CDP_NO_NODE or ROW_BAD */
     size_t nrows, rows_cap;
@@ -326,7 +326,7 @@ struct read_batch {
     struct cdp_batch rows;
     bool json;          /* rows are raw NDJSON lines to parse */
     const char *source; /* _source for records that have none */
-    struct cdp_identity_items items;
+    struct cdp_graph_items items;
     uint32_t *item_of_row; /* UINT32_MAX: a bad row */
     size_t item_cap;
     struct cdp_buf fsvals; /* --model: the model's fields of each person record */
@@ -346,7 +346,7 @@ static void read_work(void *ctx, void *batch)
 {
     struct read_worker *w = ctx;
     struct read_batch *b = batch;
-    cdp_identity_items_clear(&b->items);
+    cdp_graph_items_clear(&b->items);
     cdp_buf_reset(&b->fsvals);
     if (b->item_cap < b->rows.n) {
         b->item_cap = b->rows.n;
@@ -369,7 +369,7 @@ static void read_work(void *ctx, void *batch)
             rec = &view;
         }
         b->item_of_row[i] = (uint32_t)b->items.n;
-        cdp_identity_extract(w->p->keys, w->p->conflicts, w->p->nconflicts, rec, b->source,
+        cdp_graph_extract(w->p->keys, w->p->conflicts, w->p->nconflicts, rec, b->source,
                              row->number, &b->items);
         if (w->p->model) {
             size_t it = b->items.n - 1;
@@ -394,7 +394,7 @@ static void read_consume(struct run *run, struct read_batch *b)
             add_row(run, ROW_BAD, false);
             continue;
         }
-        uint32_t node = cdp_identity_add_item(run->graph, &b->items, it);
+        uint32_t node = cdp_graph_add_item(run->graph, &b->items, it);
         add_row(run, node, b->items.v[it].had_id);
         if (run->fstable && b->fs_off[it] != UINT64_MAX && node != CDP_NO_NODE) {
             uint32_t row;
@@ -455,7 +455,7 @@ static void reading_stop(struct reading *rd)
     }
     for (size_t i = 0; i < rd->nbatches; i++) {
         cdp_batch_release(&rd->batches[i].rows);
-        cdp_identity_items_release(&rd->batches[i].items);
+        cdp_graph_items_release(&rd->batches[i].items);
         free(rd->batches[i].item_of_row);
         cdp_buf_release(&rd->batches[i].fsvals);
         free(rd->batches[i].fs_off);
@@ -481,7 +481,7 @@ static struct read_batch *reading_batch(struct run *run, struct reading *rd)
 }
 
 /* Pass 1 over one input: every record into the graph. */
-static int read_graph(struct run *run, struct reading *rd, struct cdp_input *in)
+static int read_graph(struct run *run, struct reading *rd, struct cdp_reread *in)
 {
     struct cdp_error err;
     struct cdp_reader_options opt = run->p->io.in;
@@ -528,11 +528,11 @@ static int read_graph(struct run *run, struct reading *rd, struct cdp_input *in)
     return status;
 }
 
-static void add_record_ref(struct cdp_buf *b, const char *name, const struct cdp_identity *g,
+static void add_record_ref(struct cdp_buf *b, const char *name, const struct cdp_graph *g,
                            uint32_t node)
 {
     const char *s, *r;
-    cdp_identity_node_record(g, node, &s, &r);
+    cdp_graph_node_record(g, node, &s, &r);
     cdp_buf_printf(b, ",\"%s\":{\"_source\":", name);
     cdp_json_add_string(b, s, strlen(s));
     cdp_buf_adds(b, ",\"_rid\":");
@@ -629,7 +629,7 @@ static int refine_by_labels(struct run *run, struct cdp_error *err)
     struct cdp_buf key = CDP_BUF_INIT;
     for (uint32_t r = 0; r < n; r++) {
         const char *s, *rid;
-        cdp_identity_node_record(run->graph, run->fs_node[r], &s, &rid);
+        cdp_graph_node_record(run->graph, run->fs_node[r], &s, &rid);
         cdp_buf_reset(&key);
         cdp_buf_printf(&key, "%s\x1f%s", s, rid);
         cdp_intern_add(rows, key.data, key.len, NULL);
@@ -734,7 +734,7 @@ static int link_by_model(struct run *run, struct cdp_error *err)
         if (w[i] < wt)
             continue;
         uint32_t a = (uint32_t)(cand.v[i] >> 32), b = (uint32_t)cand.v[i];
-        cdp_identity_add_pair(run->graph, run->fs_node[a], run->fs_node[b], w[i],
+        cdp_graph_add_pair(run->graph, run->fs_node[a], run->fs_node[b], w[i],
                               (uint32_t)run->fs_links.n);
         if (run->fs_links.n == run->fs_links.cap) {
             run->fs_links.cap = run->fs_links.cap ? run->fs_links.cap * 2 : 1024;
@@ -845,7 +845,7 @@ static void write_record(struct cdp_buf *b, const struct cdp_record *rec, const 
 }
 
 /* Pass 2 over one input: every record again, with its id. */
-static int write_output(struct run *run, const struct cdp_input *in, size_t *row_index)
+static int write_output(struct run *run, const struct cdp_reread *in, size_t *row_index)
 {
     struct cdp_error err;
     /* NDJSON lines are copied, not parsed again: pass 1 knows which are bad
@@ -907,7 +907,7 @@ static int write_output(struct run *run, const struct cdp_input *in, size_t *row
             }
             continue;
         }
-        uint32_t group = cdp_identity_group(run->graph, node);
+        uint32_t group = cdp_graph_group(run->graph, node);
         write_record(cdp_output_buffer(run->out), ndjson && !reparse ? NULL : &run->rec, &row,
                      group == CDP_NO_NODE ? NULL : cdp_idstate_group_id(run->ids, group));
         cdp_report_add(&run->report, "written", "written", 1);
@@ -957,8 +957,8 @@ int main(int argc, char **argv)
     run.ninputs = optind < argc ? (size_t)(argc - optind) : 1;
     run.inputs = cdp_xcalloc(run.ninputs, sizeof *run.inputs);
     for (size_t i = 0; i < run.ninputs; i++) {
-        cdp_input_init(&run.inputs[i], optind < argc ? argv[optind + (int)i] : "-");
-        if (cdp_input_spool(&run.inputs[i], &err) < 0) {
+        cdp_reread_init(&run.inputs[i], optind < argc ? argv[optind + (int)i] : "-");
+        if (cdp_reread_spool(&run.inputs[i], &err) < 0) {
             cdp_report_error(&run.report, "%s", err.msg);
             goto done;
         }
@@ -971,7 +971,7 @@ int main(int argc, char **argv)
         cdp_report_error(&run.report, "%s", err.msg);
         goto done;
     }
-    run.graph = cdp_identity_new(p.keys, p.conflicts, p.nconflicts);
+    run.graph = cdp_graph_new(p.keys, p.conflicts, p.nconflicts);
     if (p.model) {
         run.fstable = cdp_fstable_new(p.model);
         cdp_fstable_set_skip(run.fstable, blocked_value, p.keys);
@@ -1003,7 +1003,7 @@ int main(int argc, char **argv)
         cdp_report_error(&run.report, "%s", err.msg);
         goto done;
     }
-    cdp_identity_resolve(run.graph, on_link, &run);
+    cdp_graph_resolve(run.graph, on_link, &run);
     phase(timing, "resolved", &clock);
     cdp_idstate_assign(run.ids, run.graph, on_journal, &run);
     phase(timing, "ids", &clock);
@@ -1017,7 +1017,7 @@ int main(int argc, char **argv)
         cdp_report_error(&run.report, "%s", err.msg);
         goto done;
     }
-    cdp_report_add(&run.report, "persons", "persons", cdp_identity_groups(run.graph));
+    cdp_report_add(&run.report, "persons", "persons", cdp_graph_groups(run.graph));
     cdp_report_add(&run.report, "written", "written", 0);
     cdp_report_add(&run.report, "rejected", "rejected", 0);
     size_t row_index = 0;
@@ -1047,8 +1047,8 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    struct cdp_identity_counts c;
-    cdp_identity_counts(run.graph, &c);
+    struct cdp_graph_counts c;
+    cdp_graph_counts(run.graph, &c);
     cdp_report_add(&run.report, "links", "links", c.links_used);
     cdp_report_add(&run.report, "refused", "refused",
                    c.blocked_values + c.over_limit_values + c.links_conflict);
@@ -1076,13 +1076,13 @@ done:
     cdp_output_abort(run.links);
     cdp_output_abort(run.rejects);
     for (size_t i = 0; i < run.ninputs; i++)
-        cdp_input_release(&run.inputs[i]);
+        cdp_reread_release(&run.inputs[i]);
     free(run.inputs);
     free(run.row_node);
     free(run.had_id);
     cdp_idstate_free(run.ids);
     cdp_buf_release(&run.journal);
-    cdp_identity_free(run.graph);
+    cdp_graph_free(run.graph);
     cdp_fstable_free(run.fstable);
     free(run.fs_node);
     cdp_fspairs_release(&run.fs_links);

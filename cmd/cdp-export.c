@@ -10,19 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "export_audience.h"
-#include "export_csv.h"
-#include "export_delta.h"
-#include "export_format.h"
-#include "export_parts.h"
-#include "intern.h"
-#include "input.h"
-#include "jqrun.h"
-#include "json.h"
-#include "reader.h"
-#include "report.h"
-#include "suppress.h"
+#include "cli/cli.h"
+#include "export/audience.h"
+#include "export/csv_cell.h"
+#include "export/delta.h"
+#include "export/format.h"
+#include "export/parts.h"
+#include "base/intern.h"
+#include "io/reread.h"
+#include "rules/jq.h"
+#include "io/json.h"
+#include "io/reader.h"
+#include "cli/report.h"
+#include "export/suppress.h"
 
 static const char *const prog = "cdp-export";
 
@@ -402,7 +402,7 @@ static bool refused_elsewhere(struct run *run)
 
 /* Pass 1: the e-mails and phones of every profile that refused the
  * channel, so that no other profile sharing one gets it written. */
-static int collect_refusals(struct run *run, struct cdp_input *inputs, size_t ninputs,
+static int collect_refusals(struct run *run, struct cdp_reread *inputs, size_t ninputs,
                             struct cdp_record *rec, struct cdp_error *err)
 {
     struct cdp_json_parser *json = cdp_json_parser_new();
@@ -626,7 +626,7 @@ int main(int argc, char **argv)
     memset(&run, 0, sizeof run);
     struct cdp_record rec = CDP_RECORD_INIT;
     struct cdp_error err;
-    struct cdp_input *inputs = NULL;
+    struct cdp_reread *inputs = NULL;
     size_t ninputs = 0;
     if (status || p.io.help || p.io.version) {
         if (!status && p.io.help)
@@ -721,11 +721,11 @@ int main(int argc, char **argv)
     ninputs = argc > optind ? (size_t)(argc - optind) : 1;
     inputs = cdp_xcalloc(ninputs, sizeof *inputs);
     for (size_t i = 0; i < ninputs; i++) {
-        cdp_input_init(&inputs[i], argc > optind ? argv[optind + (int)i] : "-");
+        cdp_reread_init(&inputs[i], argc > optind ? argv[optind + (int)i] : "-");
     }
     if (p.channel != CDP_CHANNEL_NONE) {
         for (size_t i = 0; i < ninputs; i++)
-            if (cdp_input_spool(&inputs[i], &err) < 0) {
+            if (cdp_reread_spool(&inputs[i], &err) < 0) {
                 cdp_report_error(&run.report, "%s", err.msg);
                 goto done;
             }
@@ -846,7 +846,7 @@ summary:
     cdp_suppress_free(run.suppress);
     cdp_suppress_free(run.refused);
     for (size_t i = 0; i < ninputs; i++)
-        cdp_input_release(&inputs[i]);
+        cdp_reread_release(&inputs[i]);
     free(inputs);
     cdp_export_rows_free(run.rows);
     cdp_delta_free(run.delta);

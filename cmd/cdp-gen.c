@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "gen.h"
-#include "report.h"
+#include "cli/cli.h"
+#include "gen/gen.h"
+#include "cli/report.h"
 
 static const char *const prog = "cdp-gen";
 
@@ -43,7 +43,7 @@ static void usage(void)
            "families sharing an e-mail or a home phone, customers registered twice\n"
            "with a typo, cashiers' placeholder phones, phones in every format,\n"
            "transliterated and swapped names, invalid values (0.5%%), a few physically\n"
-           "broken rows, returns, abandoned carts. See the top of lib/gen.c.\n",
+           "broken rows, returns, abandoned carts. See the top of lib/gen/gen.c.\n",
            prog);
 }
 

@@ -5,16 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "ingest.h"
-#include "json.h"
-#include "mapping.h"
-#include "output.h"
-#include "pmap.h"
-#include "reader.h"
-#include "report.h"
-#include "schema.h"
-#include "source.h"
+#include "cli/cli.h"
+#include "ingest/ingest.h"
+#include "io/json.h"
+#include "ingest/mapping.h"
+#include "io/output.h"
+#include "base/pmap.h"
+#include "io/reader.h"
+#include "cli/report.h"
+#include "norm/schema.h"
+#include "io/source.h"
 
 static const char *const prog = "cdp-ingest";
 

@@ -7,17 +7,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "date.h"
-#include "extsort.h"
-#include "jqrun.h"
-#include "json.h"
-#include "lines.h"
-#include "output.h"
-#include "pmap.h"
-#include "profile.h"
-#include "reader.h"
-#include "report.h"
+#include "cli/cli.h"
+#include "norm/date.h"
+#include "io/extsort.h"
+#include "rules/jq.h"
+#include "io/json.h"
+#include "io/lines.h"
+#include "io/output.h"
+#include "base/pmap.h"
+#include "profile/profile.h"
+#include "io/reader.h"
+#include "cli/report.h"
 
 static const char *const prog = "cdp-merge";
 

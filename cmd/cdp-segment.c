@@ -11,20 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "date.h"
-#include "input.h"
-#include "intern.h"
-#include "jqrun.h"
-#include "json.h"
-#include "lines.h"
-#include "membership.h"
-#include "output.h"
-#include "pmap.h"
-#include "population.h"
-#include "reader.h"
-#include "report.h"
-#include "rules.h"
+#include "cli/cli.h"
+#include "norm/date.h"
+#include "io/reread.h"
+#include "base/intern.h"
+#include "rules/jq.h"
+#include "io/json.h"
+#include "io/lines.h"
+#include "segment/membership.h"
+#include "io/output.h"
+#include "base/pmap.h"
+#include "segment/population.h"
+#include "io/reader.h"
+#include "cli/report.h"
+#include "rules/ruleset.h"
 
 static const char *const prog = "cdp-segment";
 
@@ -979,7 +979,7 @@ int main(int argc, char **argv)
     struct cdp_population *pop = NULL;
     struct cdp_jq_vars vars = CDP_JQ_VARS_INIT;
     struct cdp_jq **early_q = NULL;
-    struct cdp_input *inputs = NULL;
+    struct cdp_reread *inputs = NULL;
     char **paths = NULL, **names = NULL;
     size_t npaths = 0;
     if (status || p.io.help || p.io.version) {
@@ -1031,8 +1031,8 @@ int main(int argc, char **argv)
     names = cdp_xcalloc(npaths, sizeof *names);
     inputs = cdp_xcalloc(npaths, sizeof *inputs);
     for (size_t i = 0; i < npaths; i++) {
-        cdp_input_init(&inputs[i], nfiles ? argv[optind + (int)i] : "-");
-        if (p.rules.needs_population && cdp_input_spool(&inputs[i], err) < 0) {
+        cdp_reread_init(&inputs[i], nfiles ? argv[optind + (int)i] : "-");
+        if (p.rules.needs_population && cdp_reread_spool(&inputs[i], err) < 0) {
             cdp_report_error(&run.report, "%s", err->msg);
             goto done;
         }
@@ -1302,7 +1302,7 @@ done:
     free(early_q);
     cdp_jq_vars_release(&vars);
     for (size_t i = 0; inputs && i < npaths; i++)
-        cdp_input_release(&inputs[i]);
+        cdp_reread_release(&inputs[i]);
     free(inputs);
     for (size_t i = 0; i < npaths; i++) {
         free(paths[i]);

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "reader.h"
+#include "base/buf.h"
+#include "io/reader.h"
 
 int main(int argc, char **argv)
 {

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "intern.h"
-#include "reader.h"
+#include "base/buf.h"
+#include "base/intern.h"
+#include "io/reader.h"
 
 struct rec {
     uint32_t truth, pred;

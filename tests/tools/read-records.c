@@ -1,4 +1,4 @@
-/* read-records: prints what the record reader (lib/reader.h) returns, for
+/* read-records: prints what the record reader (lib/io/reader.h) returns, for
  * the tests of the I/O layer: each record as a JSON object on a line, each
  * bad row as "BAD line N row M CODE: reason RAW"; with -j only the records,
  * as plain NDJSON. With -D, quote-free CSV lines are deferred and split by
@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "csv_in.h"
-#include "json.h"
-#include "reader.h"
+#include "io/csv.h"
+#include "io/json.h"
+#include "io/reader.h"
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""strdist-vectors.py: reference answers of python3-jellyfish for lib/strdist.h.
+"""strdist-vectors.py: reference answers of python3-jellyfish for lib/norm/strdist.h.
 
 Writes tests/fixtures/strdist/vectors.tsv (one pair a line:
 a, b, jaro_similarity, jaro_winkler_similarity, levenshtein_distance,

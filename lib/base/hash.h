@@ -1,0 +1,35 @@
+/* hash.h: SHA-256 as ad platforms want it, lower-case hexadecimal.
+ *
+ * Google Customer Match and Meta Custom Audiences take identifiers hashed
+ * with SHA-256 and written as 64 lower-case hex digits; suppression lists
+ * may hold such hashes too. The digest is OpenSSL's libcrypto (EVP, the
+ * SHA-256 implementation fetched once and one context reused per hasher),
+ * never a hand-written one. A hasher is not thread-safe: one per thread. */
+#ifndef CDP_BASE_HASH_H
+#define CDP_BASE_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+
+/* 64 hex digits and a NUL. */
+#define CDP_SHA256_HEX_SIZE 65
+
+struct cdp_sha256;
+
+/* NULL when libcrypto cannot provide SHA-256 (a broken installation). */
+struct cdp_sha256 *cdp_sha256_new(void);
+void cdp_sha256_free(struct cdp_sha256 *h);
+
+/* The digest of len bytes as lower-case hex into hex (NUL-terminated). */
+void cdp_sha256_hex(struct cdp_sha256 *h, const void *data, size_t len,
+                    char hex[CDP_SHA256_HEX_SIZE]);
+
+/* Appends the hex digest of len bytes to out. */
+void cdp_sha256_add_hex(struct cdp_sha256 *h, struct cdp_buf *out, const void *data, size_t len);
+
+/* Whether s is exactly 64 hex digits (either case): a SHA-256 written out. */
+bool cdp_sha256_hex_like(const char *s, size_t len);
+
+#endif

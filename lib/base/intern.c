@@ -1,0 +1,141 @@
+#include "base/intern.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "base/buf.h"
+
+struct entry {
+    uint64_t offset; /* of the string in the text buffer */
+    uint32_t len;
+    uint32_t hash32; /* low bits of the hash, to skip most string compares */
+};
+
+struct cdp_intern {
+    struct entry *entries; /* by id */
+    size_t n, cap;
+    uint32_t *slots; /* id + 1, 0 = empty; open addressing, power of two */
+    size_t nslots;
+    char *text;
+    size_t text_len, text_cap;
+};
+
+struct cdp_intern *cdp_intern_new(void)
+{
+    struct cdp_intern *t = cdp_xcalloc(1, sizeof *t);
+    t->nslots = 1024;
+    t->slots = cdp_xcalloc(t->nslots, sizeof *t->slots);
+    return t;
+}
+
+void cdp_intern_free(struct cdp_intern *t)
+{
+    if (!t)
+        return;
+    free(t->entries);
+    free(t->slots);
+    free(t->text);
+    free(t);
+}
+
+static uint64_t hash_of(const char *s, size_t len)
+{
+    return XXH3_64bits(s, len);
+}
+
+static void rehash(struct cdp_intern *t)
+{
+    size_t nslots = t->nslots * 2;
+    uint32_t *slots = cdp_xcalloc(nslots, sizeof *slots);
+    for (size_t id = 0; id < t->n; id++) {
+        const struct entry *e = &t->entries[id];
+        uint64_t h = hash_of(t->text + e->offset, e->len);
+        size_t i = (size_t)h & (nslots - 1);
+        while (slots[i])
+            i = (i + 1) & (nslots - 1);
+        slots[i] = (uint32_t)id + 1;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = nslots;
+}
+
+static size_t probe(const struct cdp_intern *t, const char *s, size_t len, uint64_t h)
+{
+    size_t i = (size_t)h & (t->nslots - 1);
+    for (;;) {
+        uint32_t v = t->slots[i];
+        if (!v)
+            return i;
+        const struct entry *e = &t->entries[v - 1];
+        if (e->hash32 == (uint32_t)h && e->len == len && memcmp(t->text + e->offset, s, len) == 0)
+            return i;
+        i = (i + 1) & (t->nslots - 1);
+    }
+}
+
+uint32_t cdp_intern_find(const struct cdp_intern *t, const char *s, size_t len)
+{
+    uint32_t v = t->slots[probe(t, s, len, hash_of(s, len))];
+    return v ? v - 1 : UINT32_MAX;
+}
+
+uint64_t cdp_intern_hash(const char *s, size_t len)
+{
+    return hash_of(s, len);
+}
+
+uint32_t cdp_intern_add(struct cdp_intern *t, const char *s, size_t len, int *added)
+{
+    return cdp_intern_add_hashed(t, s, len, hash_of(s, len), added);
+}
+
+uint32_t cdp_intern_add_hashed(struct cdp_intern *t, const char *s, size_t len, uint64_t h,
+                               int *added)
+{
+    size_t i = probe(t, s, len, h);
+    if (t->slots[i]) {
+        if (added)
+            *added = 0;
+        return t->slots[i] - 1;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 1024;
+        t->entries = cdp_xrealloc(t->entries, t->cap * sizeof *t->entries);
+    }
+    if (t->text_len + len + 1 > t->text_cap) {
+        while (t->text_len + len + 1 > t->text_cap)
+            t->text_cap = t->text_cap ? t->text_cap * 2 : 65536;
+        t->text = cdp_xrealloc(t->text, t->text_cap);
+    }
+    memcpy(t->text + t->text_len, s, len);
+    t->text[t->text_len + len] = '\0';
+    uint32_t id = (uint32_t)t->n++;
+    t->entries[id] = (struct entry){ t->text_len, (uint32_t)len, (uint32_t)h };
+    t->text_len += len + 1;
+    t->slots[i] = id + 1;
+    if (t->n * 2 > t->nslots)
+        rehash(t);
+    if (added)
+        *added = 1;
+    return id;
+}
+
+const char *cdp_intern_str(const struct cdp_intern *t, uint32_t id, size_t *len)
+{
+    const struct entry *e = &t->entries[id];
+    if (len)
+        *len = e->len;
+    return t->text + e->offset;
+}
+
+size_t cdp_intern_count(const struct cdp_intern *t)
+{
+    return t->n;
+}
+
+size_t cdp_intern_bytes(const struct cdp_intern *t)
+{
+    return t->cap * sizeof *t->entries + t->nslots * sizeof *t->slots + t->text_cap;
+}

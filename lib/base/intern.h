@@ -1,0 +1,34 @@
+/* intern.h: one number for each distinct string (a string table).
+ *
+ * Identity resolution compares millions of e-mails, phones and cards; giving
+ * each distinct value a 32-bit id once makes every later comparison, count
+ * and grouping an integer operation, and stores each value once. Ids are
+ * dense (0, 1, 2, ... in first-seen order), so arrays indexed by id work.
+ * Hashing is XXH3 (libxxhash). */
+#ifndef CDP_BASE_INTERN_H
+#define CDP_BASE_INTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cdp_intern;
+
+struct cdp_intern *cdp_intern_new(void);
+void cdp_intern_free(struct cdp_intern *t);
+
+/* The id of s (len bytes), adding it if new; *added (may be NULL) says which. */
+uint32_t cdp_intern_add(struct cdp_intern *t, const char *s, size_t len, int *added);
+/* As cdp_intern_add, with the hash already computed (cdp_intern_hash), so
+ * that worker threads can hash and one thread insert. */
+uint32_t cdp_intern_add_hashed(struct cdp_intern *t, const char *s, size_t len, uint64_t hash,
+                               int *added);
+uint64_t cdp_intern_hash(const char *s, size_t len);
+/* The id of s, or UINT32_MAX when it is not in the table. */
+uint32_t cdp_intern_find(const struct cdp_intern *t, const char *s, size_t len);
+/* The string of an id (NUL-terminated, valid while the table lives). */
+const char *cdp_intern_str(const struct cdp_intern *t, uint32_t id, size_t *len);
+size_t cdp_intern_count(const struct cdp_intern *t);
+/* Bytes held, for memory reports. */
+size_t cdp_intern_bytes(const struct cdp_intern *t);
+
+#endif

@@ -1,0 +1,208 @@
+#include "cli/report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/json.h"
+#include "io/output.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cdp_report_init(struct cdp_report *r, const char *prog)
+{
+    memset(r, 0, sizeof *r);
+    r->prog = prog;
+    r->max_messages = 20;
+    r->progress_interval = 0.5;
+    r->progress = isatty(STDERR_FILENO);
+    r->started = r->last_shown = now();
+}
+
+static void counts_release(struct cdp_counts *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].key);
+        free(c->v[i].label);
+    }
+    free(c->v);
+    c->v = NULL;
+    c->n = c->cap = 0;
+}
+
+void cdp_report_release(struct cdp_report *r)
+{
+    counts_release(&r->counts);
+    counts_release(&r->details);
+}
+
+static struct cdp_count *counts_find(struct cdp_counts *c, const char *key, const char *label)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->v[i].key, key) == 0)
+            return &c->v[i];
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->v = cdp_xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    struct cdp_count *e = &c->v[c->n++];
+    e->key = cdp_xstrdup(key);
+    e->label = label ? cdp_xstrdup(label) : NULL;
+    e->n = 0;
+    return e;
+}
+
+static void end_progress_line(struct cdp_report *r)
+{
+    if (r->progress_line) {
+        fputs("\r\033[K", stderr);
+        r->progress_line = false;
+    }
+}
+
+void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, const char *fmt, ...)
+{
+    if (r->shown >= r->max_messages) {
+        r->hidden++;
+        return;
+    }
+    r->shown++;
+    end_progress_line(r);
+    va_list ap;
+    va_start(ap, fmt);
+    if (line)
+        fprintf(stderr, "%s: %s:%llu: ", r->prog, file, (unsigned long long)line);
+    else
+        fprintf(stderr, "%s: %s: ", r->prog, file);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cdp_report_error(const struct cdp_report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (r->progress_line)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "%s: ", r->prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+uint64_t cdp_report_add(struct cdp_report *r, const char *key, const char *label, uint64_t n)
+{
+    struct cdp_count *c = counts_find(&r->counts, key, label);
+    c->n += n;
+    return c->n;
+}
+
+uint64_t cdp_report_get(const struct cdp_report *r, const char *key)
+{
+    for (size_t i = 0; i < r->counts.n; i++)
+        if (strcmp(r->counts.v[i].key, key) == 0)
+            return r->counts.v[i].n;
+    return 0;
+}
+
+void cdp_report_detail(struct cdp_report *r, const char *group, const char *key, uint64_t n)
+{
+    struct cdp_buf k = CDP_BUF_INIT;
+    cdp_buf_printf(&k, "%s\x1F%s", group, key);
+    counts_find(&r->details, k.data, NULL)->n += n;
+    cdp_buf_release(&k);
+}
+
+void cdp_report_tick(struct cdp_report *r, uint64_t rows, uint64_t bytes)
+{
+    r->progress_rows = rows;
+    r->progress_bytes = bytes;
+    if (!r->progress || (rows & 4095) != 0)
+        return;
+    double t = now();
+    if (t - r->last_shown < r->progress_interval)
+        return;
+    r->last_shown = t;
+    double secs = t - r->started;
+    fprintf(stderr, "\r%s: %llu rows, %.1f MB, %.1f MB/s\033[K", r->prog,
+            (unsigned long long)rows, (double)bytes / 1e6,
+            secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
+    r->progress_line = true;
+}
+
+void cdp_report_summary(struct cdp_report *r)
+{
+    end_progress_line(r);
+    if (r->hidden)
+        fprintf(stderr, "%s: %u more messages not shown\n", r->prog, r->hidden);
+    if (r->quiet)
+        return;
+    struct cdp_buf b = CDP_BUF_INIT;
+    for (size_t i = 0; i < r->counts.n; i++) {
+        const struct cdp_count *c = &r->counts.v[i];
+        if (!c->label)
+            continue;
+        cdp_buf_printf(&b, "%s%llu %s", b.len ? ", " : "", (unsigned long long)c->n, c->label);
+    }
+    fprintf(stderr, "%s: %s\n", r->prog, b.data ? b.data : "done");
+    cdp_buf_release(&b);
+}
+
+int cdp_report_write_stats(const struct cdp_report *r, const char *path, const char *extra,
+                           struct cdp_error *err)
+{
+    struct cdp_output *o = cdp_output_open(path, NULL, err);
+    if (!o)
+        return -1;
+    struct cdp_buf *b = cdp_output_buffer(o);
+    cdp_buf_adds(b, "{\"program\":");
+    cdp_json_add_string(b, r->prog, strlen(r->prog));
+    cdp_buf_adds(b, ",\"counts\":{");
+    for (size_t i = 0; i < r->counts.n; i++) {
+        if (i)
+            cdp_buf_addc(b, ',');
+        cdp_json_add_string(b, r->counts.v[i].key, strlen(r->counts.v[i].key));
+        cdp_buf_printf(b, ":%llu", (unsigned long long)r->counts.v[i].n);
+    }
+    cdp_buf_addc(b, '}');
+    /* Breakdowns grouped by their group name, in first-use order. */
+    bool *done = cdp_xcalloc(r->details.n + 1, sizeof *done);
+    for (size_t i = 0; i < r->details.n; i++) {
+        if (done[i])
+            continue;
+        const char *sep = strchr(r->details.v[i].key, '\x1F');
+        size_t glen = (size_t)(sep - r->details.v[i].key);
+        cdp_buf_addc(b, ',');
+        cdp_json_add_string(b, r->details.v[i].key, glen);
+        cdp_buf_adds(b, ":{");
+        bool first = true;
+        for (size_t j = i; j < r->details.n; j++) {
+            const char *k = r->details.v[j].key;
+            if (done[j] || strncmp(k, r->details.v[i].key, glen + 1) != 0)
+                continue;
+            done[j] = true;
+            if (!first)
+                cdp_buf_addc(b, ',');
+            first = false;
+            cdp_json_add_string(b, k + glen + 1, strlen(k + glen + 1));
+            cdp_buf_printf(b, ":%llu", (unsigned long long)r->details.v[j].n);
+        }
+        cdp_buf_addc(b, '}');
+    }
+    free(done);
+    if (extra && *extra) {
+        cdp_buf_addc(b, ',');
+        cdp_buf_adds(b, extra);
+    }
+    cdp_buf_adds(b, "}\n");
+    return cdp_output_commit(o, err);
+}

@@ -1,0 +1,77 @@
+/* report.h: what a program tells its user on stderr, and in --stats.
+ *
+ * Messages about data name the place: "cdp-ingest: crm.csv:1234: invalid
+ * date ...". The first few are shown and the rest counted, so that a night
+ * of bad input does not bury the cron mail; the summary says how many were
+ * not shown. The summary is one line of counts at the end
+ * ("cdp-ingest: 120345 rows read, 120001 written, 344 rejected"); --stats
+ * writes the same counts, with their breakdowns, as JSON. Progress goes to
+ * stderr when it is a terminal or when asked. */
+#ifndef CDP_CLI_REPORT_H
+#define CDP_CLI_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+
+/* Named counts, kept in the order they were first used. */
+struct cdp_count {
+    char *key;
+    char *label; /* for the summary; NULL: not in the summary */
+    uint64_t n;
+};
+
+struct cdp_counts {
+    struct cdp_count *v;
+    size_t n, cap;
+};
+
+struct cdp_report {
+    const char *prog;
+    bool quiet;    /* no summary */
+    bool progress; /* show progress */
+    double progress_interval; /* seconds between progress lines */
+    unsigned max_messages;
+    unsigned shown, hidden;
+    struct cdp_counts counts;  /* the summary's numbers */
+    struct cdp_counts details; /* breakdowns: "rejected.field_count", ... */
+    /* progress */
+    uint64_t progress_rows, progress_bytes;
+    double started, last_shown;
+    bool progress_line;
+};
+
+void cdp_report_init(struct cdp_report *r, const char *prog);
+void cdp_report_release(struct cdp_report *r);
+
+/* A message about the data at file:line (line 0: no line). Shown while
+ * fewer than max_messages were, else counted. */
+void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "prog: message" on stderr, always shown (for errors that end the run). */
+void cdp_report_error(const struct cdp_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Adds n to a summary count; label is how the summary names it (the first
+ * call fixes the order and label). Returns the new value. */
+uint64_t cdp_report_add(struct cdp_report *r, const char *key, const char *label, uint64_t n);
+uint64_t cdp_report_get(const struct cdp_report *r, const char *key);
+/* Adds n to a breakdown count, e.g. group "rejected", key "field_count". */
+void cdp_report_detail(struct cdp_report *r, const char *group, const char *key, uint64_t n);
+
+/* Called once per record: shows progress at most twice a second. */
+void cdp_report_tick(struct cdp_report *r, uint64_t rows, uint64_t bytes);
+
+/* Prints the summary line (unless quiet) and ends a progress line. */
+void cdp_report_summary(struct cdp_report *r);
+
+/* Writes {"program":..., "counts":{...}, "<group>":{...}, ...} to path,
+ * atomically. extra (may be NULL) is appended as more members (without the
+ * leading comma, e.g. "\"persons\":12"). */
+int cdp_report_write_stats(const struct cdp_report *r, const char *path, const char *extra,
+                           struct cdp_error *err);
+
+#endif

@@ -1,0 +1,178 @@
+#include "export/delta.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/csv_cell.h"
+#include "base/intern.h"
+#include "io/reader.h"
+
+struct entry {
+    size_t off, len; /* the row's text in rows */
+    bool seen;
+};
+
+struct cdp_delta {
+    struct cdp_delta_format f;
+    struct cdp_intern *keys; /* id = index into entries */
+    struct entry *e;
+    size_t n, cap;
+    struct cdp_buf rows;
+    struct cdp_buf line;
+};
+
+struct cdp_delta *cdp_delta_new(const struct cdp_delta_format *f)
+{
+    struct cdp_delta *d = cdp_xcalloc(1, sizeof *d);
+    d->f = *f;
+    d->keys = cdp_intern_new();
+    return d;
+}
+
+void cdp_delta_free(struct cdp_delta *d)
+{
+    if (!d)
+        return;
+    cdp_intern_free(d->keys);
+    free(d->e);
+    cdp_buf_release(&d->rows);
+    cdp_buf_release(&d->line);
+    free(d);
+}
+
+static void add(struct cdp_delta *d, const char *key, size_t klen, const char *row, size_t rlen)
+{
+    if (klen == 0)
+        return;
+    int added = 0;
+    uint32_t id = cdp_intern_add(d->keys, key, klen, &added);
+    if (!added)
+        return;
+    if (id >= d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 1024;
+        d->e = cdp_xrealloc(d->e, d->cap * sizeof *d->e);
+    }
+    d->e[id].off = d->rows.len;
+    d->e[id].len = rlen;
+    d->e[id].seen = false;
+    d->n = (size_t)id + 1;
+    cdp_buf_add(&d->rows, row, rlen);
+}
+
+static int check_header(struct cdp_delta *d, struct cdp_reader *r, struct cdp_error *err)
+{
+    const char *const *names;
+    size_t n = cdp_reader_columns(r, &names);
+    bool same = n == d->f.ncolumns;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(names[i], d->f.header[i]) == 0;
+    if (same)
+        return 0;
+    struct cdp_buf got = CDP_BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        cdp_buf_printf(&got, "%s%s", i ? "," : "", names[i]);
+    cdp_errorf(err, "%s: its header (%.200s) is not this export's: a delta needs the last "
+                    "export of the same format and columns",
+               cdp_reader_name(r), got.data ? got.data : "");
+    cdp_buf_release(&got);
+    return -1;
+}
+
+int cdp_delta_load(struct cdp_delta *d, const char *path, struct cdp_error *err)
+{
+    struct cdp_reader_options ro;
+    memset(&ro, 0, sizeof ro);
+    ro.format = d->f.kind == CDP_DELTA_CSV ? CDP_FORMAT_CSV : CDP_FORMAT_NDJSON;
+    ro.lines_only = d->f.kind == CDP_DELTA_LINES;
+    ro.delimiter = d->f.delimiter;
+    struct cdp_reader *r = cdp_reader_open(path, &ro, err);
+    if (!r)
+        return -1;
+    if (d->f.kind == CDP_DELTA_CSV && check_header(d, r, err) < 0) {
+        cdp_reader_close(r);
+        return -1;
+    }
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_row row;
+    int rc = 0;
+    for (;;) {
+        enum cdp_read k = cdp_reader_next(r, &rec, &row, err);
+        if (k == CDP_READ_END)
+            break;
+        if (k == CDP_READ_ERROR) {
+            rc = -1;
+            break;
+        }
+        if (k == CDP_READ_BAD) {
+            rc = cdp_errorf(err, "%s:%llu: %s", cdp_reader_name(r),
+                            (unsigned long long)row.line, row.reason);
+            break;
+        }
+        switch (d->f.kind) {
+        case CDP_DELTA_LINES: {
+            const char *s = row.raw;
+            size_t len = row.rawlen;
+            while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+                len--;
+            add(d, s, len, s, len);
+            break;
+        }
+        case CDP_DELTA_NDJSON: {
+            const struct cdp_field *id = cdp_record_gets(&rec, "cdp_id");
+            if (id && id->type == CDP_STRING)
+                add(d, id->val, id->vlen, row.raw, row.rawlen);
+            break;
+        }
+        case CDP_DELTA_CSV: {
+            cdp_buf_reset(&d->line);
+            for (size_t i = 0; i < rec.n; i++) {
+                if (i)
+                    cdp_buf_addc(&d->line, d->f.delimiter);
+                cdp_csv_add_cell(&d->line, rec.f[i].val, rec.f[i].vlen, d->f.delimiter);
+            }
+            for (size_t j = 0; j < d->f.nkeys; j++) {
+                size_t c = d->f.key_columns[j];
+                if (c < rec.n && rec.f[c].vlen) {
+                    add(d, rec.f[c].val, rec.f[c].vlen, d->line.data, d->line.len);
+                    break;
+                }
+            }
+            break;
+        }
+        }
+    }
+    cdp_record_release(&rec);
+    cdp_reader_close(r);
+    return rc;
+}
+
+uint64_t cdp_delta_previous_rows(const struct cdp_delta *d)
+{
+    return d->n;
+}
+
+enum cdp_delta_change cdp_delta_check(struct cdp_delta *d, const char *key, size_t klen,
+                                      const char *row, size_t rlen)
+{
+    uint32_t id = klen ? cdp_intern_find(d->keys, key, klen) : UINT32_MAX;
+    if (id == UINT32_MAX)
+        return CDP_DELTA_ADDED;
+    struct entry *e = &d->e[id];
+    e->seen = true;
+    if (e->len == rlen && (rlen == 0 || memcmp(d->rows.data + e->off, row, rlen) == 0))
+        return CDP_DELTA_UNCHANGED;
+    return CDP_DELTA_CHANGED;
+}
+
+bool cdp_delta_next_removed(struct cdp_delta *d, size_t *pos, const char **row, size_t *len)
+{
+    while (*pos < d->n) {
+        struct entry *e = &d->e[(*pos)++];
+        if (e->seen)
+            continue;
+        *row = d->rows.data + e->off;
+        *len = e->len;
+        return true;
+    }
+    return false;
+}

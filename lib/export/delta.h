@@ -1,0 +1,61 @@
+/* delta.h: what changed since the last export of the same audience.
+ *
+ * The previous export (one file, or all the parts of a split one) is read
+ * into memory: each row under its key (the contact that names it: the
+ * first non-empty of the format's key columns, the line itself for a file
+ * without a header, cdp_id for NDJSON), kept as the text this run would
+ * write for it. A row of this run is then ADDED (its key is new), CHANGED
+ * (same key, other text: the platform updates it) or UNCHANGED; the rows of
+ * keys this run did not write are the ones to remove, in the order the
+ * previous files held them. A key repeated in the previous files counts
+ * once (its first row). */
+#ifndef CDP_EXPORT_DELTA_H
+#define CDP_EXPORT_DELTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+enum cdp_delta_kind {
+    CDP_DELTA_CSV,    /* a header row, then rows: compared cell by cell */
+    CDP_DELTA_LINES,  /* one value a line (sms) */
+    CDP_DELTA_NDJSON, /* JSON objects keyed by cdp_id */
+};
+
+struct cdp_delta_format {
+    enum cdp_delta_kind kind;
+    char delimiter;                   /* CSV */
+    const char *const *header;        /* CSV: the header this run writes */
+    size_t ncolumns;
+    const size_t *key_columns;        /* CSV: indexes, in order of preference */
+    size_t nkeys;
+};
+
+struct cdp_delta;
+
+struct cdp_delta *cdp_delta_new(const struct cdp_delta_format *f);
+void cdp_delta_free(struct cdp_delta *d);
+
+/* Reads one previous file. -1 with err when it cannot be read, its header
+ * differs from this run's, or a row cannot be parsed: a delta against the
+ * wrong file would remove the wrong people. */
+int cdp_delta_load(struct cdp_delta *d, const char *path, struct cdp_error *err);
+
+/* Rows read from the previous files (keys counted once). */
+uint64_t cdp_delta_previous_rows(const struct cdp_delta *d);
+
+enum cdp_delta_change { CDP_DELTA_ADDED, CDP_DELTA_CHANGED, CDP_DELTA_UNCHANGED };
+
+/* Classifies a row of this run (row: its text without the line end; for
+ * CSV the cells quoted as export/csv_cell.h does and joined by the delimiter,
+ * which is how previous rows are kept). */
+enum cdp_delta_change cdp_delta_check(struct cdp_delta *d, const char *key, size_t klen,
+                                      const char *row, size_t rlen);
+
+/* The previous rows whose key was never checked: start with *pos = 0;
+ * returns false after the last. */
+bool cdp_delta_next_removed(struct cdp_delta *d, size_t *pos, const char **row, size_t *len);
+
+#endif

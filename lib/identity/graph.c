@@ -1,0 +1,989 @@
+#include "identity/graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "base/buf.h"
+#include "base/intern.h"
+
+enum value_state { PENDING, APPLIED, BLOCKED, OVER_LIMIT, CONFLICTED };
+
+struct value {
+    uint32_t key;   /* index in the key set */
+    uint8_t state;
+    uint32_t first, count; /* its nodes in value_nodes */
+    uint64_t records;
+};
+
+struct node {
+    uint64_t rid;     /* offset of the representative _rid in rids */
+    uint64_t weight;  /* records */
+    uint32_t values;  /* offset in node_values */
+    uint32_t source;  /* id in sources */
+    uint16_t nvalues;
+    uint8_t person;
+};
+
+struct root {
+    uint32_t old;        /* an id from an earlier run in the group, or CDP_NO_NODE */
+    uint32_t excl_first; /* an exclusive value in the group, or CDP_NO_NODE */
+    uint32_t min_node;   /* the node with the smallest (_source, _rid) */
+    uint8_t excl_many;   /* more than one distinct exclusive value */
+    uint8_t person;
+};
+
+/* A link from the probabilistic model between two nodes. */
+struct pair {
+    uint32_t a, b;
+    double weight;
+    uint32_t tag;
+    uint32_t seq;
+};
+
+static int cmp_pair_weight(const void *x, const void *y)
+{
+    const struct pair *p = x, *q = y;
+    if (p->weight != q->weight)
+        return p->weight > q->weight ? -1 : 1;
+    return (p->seq > q->seq) - (p->seq < q->seq);
+}
+
+struct cdp_graph {
+    struct cdp_keyset *keys;
+    size_t nkeys;
+    char **conflicts;
+    size_t nconf;
+
+    struct cdp_intern *strings; /* key values, prefixed by key index + 1 */
+    struct value *values;
+    size_t nvalues_cap;
+    struct cdp_intern *conf_values; /* conflict attribute values */
+    struct cdp_intern *sources;
+
+    struct node *nodes;
+    size_t nnodes, nodes_cap;
+    uint32_t *node_values;
+    size_t nnv, nnv_cap;
+    uint32_t *node_conf; /* nnodes * nconf, CDP_NO_NODE = no value */
+    char *rids;
+    size_t rids_len, rids_cap;
+
+    /* Event tuples: hash of (values, conflict values) -> node. */
+    uint32_t *tuples;
+    size_t tuples_size, ntuples;
+
+    /* Resolution. */
+    uint32_t *parent;
+    uint32_t *size;
+    struct root *roots;
+    uint32_t *conf; /* per root */
+    uint32_t *value_nodes;
+    uint32_t *groups; /* node -> group, after resolve */
+    uint32_t *group_min;
+    size_t ngroups;
+
+    uint32_t *old;  /* per node: id in an earlier run */
+    size_t old_cap;
+    /* Person nodes by (_source, _rid): hash -> node. */
+    uint32_t *persons;
+    size_t persons_size, npersons;
+    struct cdp_graph_merge *merges;
+    size_t nmerges, merges_cap;
+
+    struct cdp_buf tmp;
+    uint32_t scratch_ids[64];
+    uint32_t scratch_conf[16];
+    struct cdp_graph_counts counts;
+    struct pair *pairs; /* the model's links */
+    size_t npairs, pairs_cap;
+};
+
+struct cdp_graph *cdp_graph_new(struct cdp_keyset *keys, const char *const *conflicts,
+                                      size_t nconflicts)
+{
+    struct cdp_graph *g = cdp_xcalloc(1, sizeof *g);
+    g->keys = keys;
+    g->nkeys = cdp_keyset_count(keys);
+    g->nconf = nconflicts > 16 ? 16 : nconflicts;
+    g->conflicts = cdp_xcalloc(g->nconf + 1, sizeof *g->conflicts);
+    for (size_t i = 0; i < g->nconf; i++)
+        g->conflicts[i] = cdp_xstrdup(conflicts[i]);
+    g->strings = cdp_intern_new();
+    g->conf_values = cdp_intern_new();
+    g->sources = cdp_intern_new();
+    g->persons_size = 1024;
+    g->persons = cdp_xmalloc(g->persons_size * sizeof *g->persons);
+    memset(g->persons, 0xFF, g->persons_size * sizeof *g->persons);
+    g->tuples_size = 1024;
+    g->tuples = cdp_xmalloc(g->tuples_size * sizeof *g->tuples);
+    memset(g->tuples, 0xFF, g->tuples_size * sizeof *g->tuples);
+    return g;
+}
+
+void cdp_graph_free(struct cdp_graph *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->nconf; i++)
+        free(g->conflicts[i]);
+    free(g->conflicts);
+    cdp_intern_free(g->strings);
+    cdp_intern_free(g->conf_values);
+    cdp_intern_free(g->sources);
+    free(g->values);
+    free(g->nodes);
+    free(g->node_values);
+    free(g->node_conf);
+    free(g->rids);
+    free(g->tuples);
+    free(g->parent);
+    free(g->size);
+    free(g->roots);
+    free(g->conf);
+    free(g->value_nodes);
+    free(g->groups);
+    free(g->group_min);
+    free(g->old);
+    free(g->persons);
+    for (size_t i = 0; i < g->nmerges; i++)
+        free(g->merges[i].value);
+    free(g->merges);
+    free(g->pairs);
+    cdp_buf_release(&g->tmp);
+    free(g);
+}
+
+static const char *rid_of(const struct cdp_graph *g, uint32_t node)
+{
+    return g->rids + g->nodes[node].rid;
+}
+
+static const char *source_of(const struct cdp_graph *g, uint32_t node)
+{
+    return cdp_intern_str(g->sources, g->nodes[node].source, NULL);
+}
+
+/* (_source, _rid) order: byte order of the source, then of the rid. */
+static int rep_cmp(const char *s1, const char *r1, const char *s2, const char *r2)
+{
+    int c = strcmp(s1, s2);
+    return c ? c : strcmp(r1, r2);
+}
+
+static uint64_t store_rid(struct cdp_graph *g, const char *rid, size_t rlen)
+{
+    if (g->rids_len + rlen + 1 > g->rids_cap) {
+        while (g->rids_len + rlen + 1 > g->rids_cap)
+            g->rids_cap = g->rids_cap ? g->rids_cap * 2 : 1 << 16;
+        g->rids = cdp_xrealloc(g->rids, g->rids_cap);
+    }
+    uint64_t off = g->rids_len;
+    memcpy(g->rids + off, rid, rlen);
+    g->rids[off + rlen] = '\0';
+    g->rids_len += rlen + 1;
+    return off;
+}
+
+static uint64_t person_hash(const char *source, const char *rid)
+{
+    uint64_t h = XXH3_64bits(source, strlen(source));
+    return XXH3_64bits_withSeed(rid, strlen(rid), h);
+}
+
+static void persons_insert(uint32_t *table, size_t size, uint64_t h, uint32_t node)
+{
+    size_t i = (size_t)h & (size - 1);
+    while (table[i] != CDP_NO_NODE)
+        i = (i + 1) & (size - 1);
+    table[i] = node;
+}
+
+static void index_person(struct cdp_graph *g, uint32_t node)
+{
+    if (++g->npersons * 2 > g->persons_size) {
+        size_t size = g->persons_size * 2;
+        uint32_t *t = cdp_xmalloc(size * sizeof *t);
+        memset(t, 0xFF, size * sizeof *t);
+        for (size_t i = 0; i < g->persons_size; i++)
+            if (g->persons[i] != CDP_NO_NODE) {
+                uint32_t n = g->persons[i];
+                persons_insert(t, size, person_hash(source_of(g, n), rid_of(g, n)), n);
+            }
+        free(g->persons);
+        g->persons = t;
+        g->persons_size = size;
+    }
+    persons_insert(g->persons, g->persons_size, person_hash(source_of(g, node), rid_of(g, node)),
+                   node);
+}
+
+uint32_t cdp_graph_find_person(const struct cdp_graph *g, const char *source, const char *rid)
+{
+    size_t i = (size_t)person_hash(source, rid) & (g->persons_size - 1);
+    for (; g->persons[i] != CDP_NO_NODE; i = (i + 1) & (g->persons_size - 1)) {
+        uint32_t n = g->persons[i];
+        if (strcmp(source_of(g, n), source) == 0 && strcmp(rid_of(g, n), rid) == 0)
+            return n;
+    }
+    return CDP_NO_NODE;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint32_t new_node(struct cdp_graph *g, const uint32_t *ids, size_t nids,
+                         const uint32_t *conf, bool person, uint32_t source, const char *rid,
+                         size_t rlen)
+{
+    if (g->nnodes == g->nodes_cap) {
+        g->nodes_cap = g->nodes_cap ? g->nodes_cap * 2 : 4096;
+        g->nodes = cdp_xrealloc(g->nodes, g->nodes_cap * sizeof *g->nodes);
+        g->node_conf = cdp_xrealloc(g->node_conf, g->nodes_cap * (g->nconf ? g->nconf : 1) *
+                                                      sizeof *g->node_conf);
+    }
+    if (g->nnv + nids > g->nnv_cap) {
+        while (g->nnv + nids > g->nnv_cap)
+            g->nnv_cap = g->nnv_cap ? g->nnv_cap * 2 : 8192;
+        g->node_values = cdp_xrealloc(g->node_values, g->nnv_cap * sizeof *g->node_values);
+    }
+    if (g->nnodes == g->old_cap) {
+        g->old_cap = g->old_cap ? g->old_cap * 2 : 4096;
+        g->old = cdp_xrealloc(g->old, g->old_cap * sizeof *g->old);
+    }
+    uint32_t n = (uint32_t)g->nnodes++;
+    g->old[n] = CDP_NO_NODE;
+    struct node *nd = &g->nodes[n];
+    nd->values = (uint32_t)g->nnv;
+    nd->nvalues = (uint16_t)nids;
+    nd->person = person;
+    nd->weight = 0;
+    nd->source = source;
+    nd->rid = store_rid(g, rid, rlen);
+    if (nids)
+        memcpy(g->node_values + g->nnv, ids, nids * sizeof *ids);
+    g->nnv += nids;
+    for (size_t c = 0; c < g->nconf; c++)
+        g->node_conf[n * g->nconf + c] = conf[c];
+    return n;
+}
+
+static uint64_t tuple_hash(const uint32_t *ids, size_t nids, const uint32_t *conf, size_t nconf)
+{
+    uint64_t h = XXH3_64bits(ids, nids * sizeof *ids);
+    return XXH3_64bits_withSeed(conf, nconf * sizeof *conf, h);
+}
+
+static bool tuple_equal(const struct cdp_graph *g, uint32_t n, const uint32_t *ids, size_t nids,
+                        const uint32_t *conf)
+{
+    const struct node *nd = &g->nodes[n];
+    if (nd->person || nd->nvalues != nids)
+        return false;
+    if (memcmp(g->node_values + nd->values, ids, nids * sizeof *ids) != 0)
+        return false;
+    return g->nconf == 0 ||
+           memcmp(g->node_conf + (size_t)n * g->nconf, conf, g->nconf * sizeof *conf) == 0;
+}
+
+static void tuples_grow(struct cdp_graph *g)
+{
+    size_t size = g->tuples_size * 2;
+    uint32_t *t = cdp_xmalloc(size * sizeof *t);
+    memset(t, 0xFF, size * sizeof *t);
+    for (size_t i = 0; i < g->tuples_size; i++) {
+        uint32_t n = g->tuples[i];
+        if (n == CDP_NO_NODE)
+            continue;
+        const struct node *nd = &g->nodes[n];
+        uint64_t h = tuple_hash(g->node_values + nd->values, nd->nvalues,
+                                g->node_conf + (size_t)n * g->nconf, g->nconf);
+        size_t j = (size_t)h & (size - 1);
+        while (t[j] != CDP_NO_NODE)
+            j = (j + 1) & (size - 1);
+        t[j] = n;
+    }
+    free(g->tuples);
+    g->tuples = t;
+    g->tuples_size = size;
+}
+
+static size_t sort_unique(uint32_t *ids, size_t n)
+{
+    qsort(ids, n, sizeof *ids, cmp_u32);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || ids[i] != ids[i - 1])
+            ids[k++] = ids[i];
+    return k;
+}
+
+/* The event tuple node with the scratch ids and conflict values, new if
+ * there is none yet; its representative is its smallest record. */
+static uint32_t tuple_node(struct cdp_graph *g, size_t nids, uint32_t src, const char *source,
+                           const char *rid, size_t rlen)
+{
+    uint64_t h = tuple_hash(g->scratch_ids, nids, g->scratch_conf, g->nconf);
+    size_t i = (size_t)h & (g->tuples_size - 1);
+    while (g->tuples[i] != CDP_NO_NODE &&
+           !tuple_equal(g, g->tuples[i], g->scratch_ids, nids, g->scratch_conf))
+        i = (i + 1) & (g->tuples_size - 1);
+    uint32_t n = g->tuples[i];
+    if (n == CDP_NO_NODE) {
+        n = new_node(g, g->scratch_ids, nids, g->scratch_conf, false, src, rid, rlen);
+        g->tuples[i] = n;
+        if (++g->ntuples * 2 > g->tuples_size)
+            tuples_grow(g);
+    } else if (rep_cmp(source, rid, source_of(g, n), rid_of(g, n)) < 0) {
+        g->nodes[n].source = src;
+        g->nodes[n].rid = store_rid(g, rid, rlen);
+    }
+    return n;
+}
+
+/* The id of a value given as its interned bytes (key index + 1, value). */
+static uint32_t value_id_hashed(struct cdp_graph *g, size_t key, const char *kv, size_t kvlen,
+                                uint64_t hash)
+{
+    int added;
+    uint32_t id = cdp_intern_add_hashed(g->strings, kv, kvlen, hash, &added);
+    const char *v = kv + 1;
+    size_t n = kvlen - 1;
+    if (added) {
+        if (id >= g->nvalues_cap) {
+            g->nvalues_cap = g->nvalues_cap ? g->nvalues_cap * 2 : 4096;
+            g->values = cdp_xrealloc(g->values, g->nvalues_cap * sizeof *g->values);
+        }
+        struct value *val = &g->values[id];
+        memset(val, 0, sizeof *val);
+        val->key = (uint32_t)key;
+        /* Block lists see composite parts joined by '+', as people write them. */
+        const char *shown = v;
+        char *joined = NULL;
+        if (memchr(v, '\x1F', n)) {
+            joined = cdp_xstrndup(v, n);
+            for (size_t i = 0; i < n; i++)
+                if (joined[i] == '\x1F')
+                    joined[i] = '+';
+            shown = joined;
+        }
+        val->state = cdp_keyset_blocked(g->keys, shown, n) ? BLOCKED : PENDING;
+        free(joined);
+    }
+    return id;
+}
+
+static uint32_t value_id(struct cdp_graph *g, size_t key, const char *v, size_t n)
+{
+    struct cdp_buf *b = &g->tmp;
+    cdp_buf_reset(b);
+    cdp_buf_addc(b, (char)(key + 1));
+    cdp_buf_add(b, v, n);
+    return value_id_hashed(g, key, b->data, b->len, cdp_intern_hash(b->data, b->len));
+}
+
+/* Appends s, NUL-terminated (the graph compares _source and _rid as C strings). */
+static void items_text(struct cdp_graph_items *out, const char *s, size_t n, uint64_t *off)
+{
+    *off = out->text.len;
+    cdp_buf_add(&out->text, s, n);
+    cdp_buf_addc(&out->text, '\0');
+}
+
+static bool field_is(const struct cdp_record *r, const char *key, const char *want)
+{
+    const struct cdp_field *f = cdp_record_gets(r, key);
+    return f && f->type == CDP_STRING && f->vlen == strlen(want) &&
+           memcmp(f->val, want, f->vlen) == 0;
+}
+
+void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflicts,
+                          size_t nconflicts, const struct cdp_record *r, const char *source,
+                          uint64_t row_number, struct cdp_graph_items *out)
+{
+    if (out->n == out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 1024;
+        out->v = cdp_xrealloc(out->v, out->cap * sizeof *out->v);
+    }
+    struct cdp_graph_item *it = &out->v[out->n++];
+    it->person = cdp_record_gets(r, "_kind") ? field_is(r, "_kind", "person")
+                                             : !cdp_record_gets(r, "event");
+    it->had_id = cdp_record_gets(r, "cdp_id") != NULL;
+    const struct cdp_field *src = cdp_record_gets(r, "_source");
+    const struct cdp_field *rid = cdp_record_gets(r, "_rid");
+    if (src && src->type == CDP_STRING)
+        items_text(out, src->val, src->vlen, &it->source_off), it->source_len = src->vlen;
+    else
+        items_text(out, source, strlen(source), &it->source_off), it->source_len = (uint32_t)strlen(source);
+    if (rid && rid->type != CDP_NULL) {
+        items_text(out, rid->val, rid->vlen, &it->rid_off);
+        it->rid_len = rid->vlen;
+    } else {
+        char num[24];
+        int k = snprintf(num, sizeof num, "%llu", (unsigned long long)row_number);
+        items_text(out, num, (size_t)k, &it->rid_off);
+        it->rid_len = (uint32_t)k;
+    }
+    it->first_value = (uint32_t)out->nvalues;
+    it->nvalues = 0;
+    size_t nkeys = cdp_keyset_count(keys);
+    for (size_t k = 0; k < nkeys && it->nvalues < 64; k++) {
+        size_t start = out->text.len;
+        cdp_buf_addc(&out->text, (char)(k + 1));
+        if (!cdp_key_value(keys, k, r, &out->text)) {
+            out->text.len = start;
+            continue;
+        }
+        if (out->nvalues == out->values_cap) {
+            out->values_cap = out->values_cap ? out->values_cap * 2 : 4096;
+            out->values = cdp_xrealloc(out->values, out->values_cap * sizeof *out->values);
+        }
+        struct cdp_graph_value *v = &out->values[out->nvalues++];
+        v->off = start;
+        v->len = (uint32_t)(out->text.len - start);
+        v->key = (uint32_t)k;
+        v->hash = cdp_intern_hash(out->text.data + start, v->len);
+        it->nvalues++;
+    }
+    it->first_conf = (uint32_t)out->nconf;
+    if (out->nconf + nconflicts > out->conf_cap) {
+        while (out->nconf + nconflicts > out->conf_cap)
+            out->conf_cap = out->conf_cap ? out->conf_cap * 2 : 4096;
+        out->conf = cdp_xrealloc(out->conf, out->conf_cap * sizeof *out->conf);
+        out->conf_len = cdp_xrealloc(out->conf_len, out->conf_cap * sizeof *out->conf_len);
+    }
+    for (size_t c = 0; c < nconflicts; c++) {
+        const struct cdp_field *f = cdp_record_gets(r, conflicts[c]);
+        out->conf[out->nconf] = 0;
+        out->conf_len[out->nconf] = 0;
+        if (f && f->vlen && f->type != CDP_NULL && f->type != CDP_ARRAY && f->type != CDP_OBJECT) {
+            uint64_t off;
+            items_text(out, f->val, f->vlen, &off);
+            out->conf[out->nconf] = off + 1;
+            out->conf_len[out->nconf] = f->vlen;
+        }
+        out->nconf++;
+    }
+}
+
+void cdp_graph_items_clear(struct cdp_graph_items *items)
+{
+    items->n = items->nvalues = items->nconf = 0;
+    cdp_buf_reset(&items->text);
+}
+
+void cdp_graph_items_release(struct cdp_graph_items *items)
+{
+    free(items->v);
+    free(items->values);
+    free(items->conf);
+    free(items->conf_len);
+    cdp_buf_release(&items->text);
+    memset(items, 0, sizeof *items);
+}
+
+uint32_t cdp_graph_add_item(struct cdp_graph *g, const struct cdp_graph_items *items,
+                               size_t i)
+{
+    const struct cdp_graph_item *it = &items->v[i];
+    const char *text = items->text.data;
+    bool person = it->person;
+    g->counts.records++;
+    if (person)
+        g->counts.persons++;
+    else
+        g->counts.events++;
+    size_t nids = 0;
+    bool usable = false;
+    for (uint32_t j = 0; j < it->nvalues; j++) {
+        const struct cdp_graph_value *v = &items->values[it->first_value + j];
+        uint32_t id = value_id_hashed(g, v->key, text + v->off, v->len, v->hash);
+        g->values[id].records++;
+        if (g->values[id].state != BLOCKED)
+            usable = true;
+        g->scratch_ids[nids++] = id;
+    }
+    for (size_t c = 0; c < g->nconf; c++) {
+        uint64_t off = items->conf[it->first_conf + c];
+        g->scratch_conf[c] = off ? cdp_intern_add(g->conf_values, text + off - 1,
+                                                  items->conf_len[it->first_conf + c], NULL)
+                                 : CDP_NO_NODE;
+    }
+    if (!person && !usable) {
+        g->counts.anonymous_events++;
+        return CDP_NO_NODE;
+    }
+    /* Keep only usable values in the node, sorted (tuples compare as sets). */
+    size_t k = 0;
+    for (size_t j = 0; j < nids; j++)
+        if (g->values[g->scratch_ids[j]].state != BLOCKED)
+            g->scratch_ids[k++] = g->scratch_ids[j];
+    nids = sort_unique(g->scratch_ids, k);
+    const char *source = text + it->source_off, *rid = text + it->rid_off;
+    uint32_t src = cdp_intern_add(g->sources, source, it->source_len, NULL);
+    uint32_t n;
+    if (person) {
+        n = new_node(g, g->scratch_ids, nids, g->scratch_conf, true, src, rid, it->rid_len);
+        index_person(g, n);
+    } else {
+        n = tuple_node(g, nids, src, source, rid, it->rid_len);
+    }
+    g->nodes[n].weight++;
+    return n;
+}
+
+uint32_t cdp_graph_add_saved(struct cdp_graph *g, bool person, const char *source,
+                                const char *rid, const char *const *values, size_t nvalues,
+                                const char *const *conf, uint64_t weight)
+{
+    size_t nids = 0;
+    for (size_t i = 0; i < nvalues && nids < 64; i++) {
+        const char *sep = strchr(values[i], '\x1F');
+        if (!sep)
+            continue;
+        size_t klen = (size_t)(sep - values[i]);
+        for (size_t k = 0; k < g->nkeys; k++) {
+            const char *name = cdp_keyset_get(g->keys, k)->name;
+            if (strlen(name) == klen && memcmp(name, values[i], klen) == 0) {
+                uint32_t id = value_id(g, k, sep + 1, strlen(sep + 1));
+                g->values[id].records += weight;
+                if (g->values[id].state != BLOCKED)
+                    g->scratch_ids[nids++] = id;
+                break;
+            }
+        }
+    }
+    for (size_t c = 0; c < g->nconf; c++)
+        g->scratch_conf[c] = conf && conf[c] ? cdp_intern_add(g->conf_values, conf[c],
+                                                              strlen(conf[c]), NULL)
+                                             : CDP_NO_NODE;
+    nids = sort_unique(g->scratch_ids, nids);
+    uint32_t src = cdp_intern_add(g->sources, source, strlen(source), NULL);
+    uint32_t n;
+    if (person) {
+        n = new_node(g, g->scratch_ids, nids, g->scratch_conf, true, src, rid, strlen(rid));
+        index_person(g, n);
+    } else {
+        if (nids == 0)
+            return CDP_NO_NODE;
+        n = tuple_node(g, nids, src, source, rid, strlen(rid));
+    }
+    g->nodes[n].weight += weight;
+    return n;
+}
+
+/* Union-find with path halving. */
+static uint32_t find(uint32_t *parent, uint32_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+static bool exclusive(const struct cdp_graph *g, uint32_t value)
+{
+    return cdp_keyset_get(g->keys, g->values[value].key)->exclusive;
+}
+
+/* Whether the group of root r is a distinct person in the eyes of value v. */
+static bool is_identity(const struct cdp_graph *g, uint32_t r, uint32_t v)
+{
+    const struct root *rt = &g->roots[r];
+    return rt->person || rt->excl_many || (rt->excl_first != CDP_NO_NODE && rt->excl_first != v);
+}
+
+static void value_text(struct cdp_graph *g, uint32_t v, const char **text, size_t *len)
+{
+    size_t n;
+    const char *s = cdp_intern_str(g->strings, v, &n);
+    cdp_buf_reset(&g->tmp);
+    for (size_t i = 1; i < n; i++)
+        cdp_buf_addc(&g->tmp, s[i] == '\x1F' ? '+' : s[i]);
+    *text = g->tmp.data ? g->tmp.data : "";
+    *len = g->tmp.len;
+}
+
+static void report(struct cdp_graph *g, cdp_link_fn fn, void *ctx, struct cdp_link *l,
+                   uint32_t v)
+{
+    if (!fn)
+        return;
+    l->key = cdp_keyset_get(g->keys, g->values[v].key)->name;
+    value_text(g, v, &l->value, &l->value_len);
+    fn(ctx, l);
+}
+
+/* Reports a link of a model pair (v == CDP_NO_NODE) or of value v. */
+static void report_link(struct cdp_graph *g, cdp_link_fn fn, void *ctx, struct cdp_link *l,
+                        uint32_t v, const struct pair *pr)
+{
+    if (v != CDP_NO_NODE) {
+        report(g, fn, ctx, l, v);
+        return;
+    }
+    if (!fn)
+        return;
+    l->key = "model";
+    l->value = "";
+    l->value_len = 0;
+    l->pair = pr->tag;
+    l->weight = pr->weight;
+    fn(ctx, l);
+}
+
+/* Joins the groups of a and b unless they disagree on a stable attribute.
+ * The evidence is value v, or model pair pr when v is CDP_NO_NODE.
+ * Returns true when joined (or already one). */
+static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_t a, uint32_t b,
+                 cdp_link_fn fn, void *ctx)
+{
+    uint32_t ra = find(g->parent, a), rb = find(g->parent, b);
+    if (ra == rb)
+        return true;
+    for (size_t c = 0; c < g->nconf; c++) {
+        uint32_t ca = g->conf[(size_t)ra * g->nconf + c], cb = g->conf[(size_t)rb * g->nconf + c];
+        if (ca != CDP_NO_NODE && cb != CDP_NO_NODE && ca != cb) {
+            struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = a, .b = b };
+            l.field = g->conflicts[c];
+            l.value_a = cdp_intern_str(g->conf_values, ca, NULL);
+            l.value_b = cdp_intern_str(g->conf_values, cb, NULL);
+            g->counts.links_conflict++;
+            report_link(g, fn, ctx, &l, v, pr);
+            return false;
+        }
+    }
+    if (g->size[ra] < g->size[rb]) {
+        uint32_t t = ra;
+        ra = rb;
+        rb = t;
+    }
+    g->parent[rb] = ra;
+    g->size[ra] += g->size[rb];
+    struct root *x = &g->roots[ra], *y = &g->roots[rb];
+    if (x->old != CDP_NO_NODE && y->old != CDP_NO_NODE && x->old != y->old) {
+        /* Two people known before become one: remember why. */
+        if (g->nmerges == g->merges_cap) {
+            g->merges_cap = g->merges_cap ? g->merges_cap * 2 : 64;
+            g->merges = cdp_xrealloc(g->merges, g->merges_cap * sizeof *g->merges);
+        }
+        struct cdp_graph_merge *m = &g->merges[g->nmerges++];
+        m->old_a = x->old;
+        m->old_b = y->old;
+        m->node_a = a;
+        m->node_b = b;
+        if (v == CDP_NO_NODE) {
+            m->key = "model";
+            m->value = cdp_xstrdup("");
+        } else {
+            m->key = cdp_keyset_get(g->keys, g->values[v].key)->name;
+            const char *text;
+            size_t len;
+            value_text(g, v, &text, &len);
+            m->value = cdp_xstrndup(text, len);
+        }
+    }
+    if (x->old == CDP_NO_NODE)
+        x->old = y->old;
+    x->person |= y->person;
+    if (y->excl_first != CDP_NO_NODE) {
+        if (x->excl_first == CDP_NO_NODE)
+            x->excl_first = y->excl_first;
+        else if (x->excl_first != y->excl_first)
+            x->excl_many = 1;
+    }
+    x->excl_many |= y->excl_many;
+    if (rep_cmp(source_of(g, y->min_node), rid_of(g, y->min_node), source_of(g, x->min_node),
+                rid_of(g, x->min_node)) < 0)
+        x->min_node = y->min_node;
+    for (size_t c = 0; c < g->nconf; c++)
+        if (g->conf[(size_t)ra * g->nconf + c] == CDP_NO_NODE)
+            g->conf[(size_t)ra * g->nconf + c] = g->conf[(size_t)rb * g->nconf + c];
+    g->counts.links_used++;
+    struct cdp_link l = { .kind = CDP_LINK_USED, .a = a, .b = b };
+    report_link(g, fn, ctx, &l, v, pr);
+    return true;
+}
+
+/* Whether the groups holding v disagree on a stable attribute. Then the
+ * value is ambiguous: it is not used at all, not even to attach events to
+ * one of the groups (which of the two people sent them?). The first
+ * disagreeing pair is reported. */
+static bool conflicted(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *ctx)
+{
+    const struct value *val = &g->values[v];
+    for (size_t c = 0; c < g->nconf; c++) {
+        uint32_t seen = CDP_NO_NODE, seen_node = CDP_NO_NODE;
+        for (uint32_t i = 0; i < val->count; i++) {
+            uint32_t n = g->value_nodes[val->first + i];
+            uint32_t x = g->conf[(size_t)find(g->parent, n) * g->nconf + c];
+            if (x == CDP_NO_NODE)
+                continue;
+            if (seen == CDP_NO_NODE) {
+                seen = x;
+                seen_node = n;
+            } else if (x != seen) {
+                struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = seen_node, .b = n };
+                l.field = g->conflicts[c];
+                l.value_a = cdp_intern_str(g->conf_values, seen, NULL);
+                l.value_b = cdp_intern_str(g->conf_values, x, NULL);
+                g->counts.links_conflict++;
+                report(g, fn, ctx, &l, v);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Distinct people among the nodes of v, counting no further than stop. */
+static uint64_t people(struct cdp_graph *g, uint32_t v, uint32_t *stamp, uint32_t mark,
+                       uint64_t stop)
+{
+    const struct value *val = &g->values[v];
+    uint64_t count = 0;
+    for (uint32_t i = 0; i < val->count; i++) {
+        uint32_t r = find(g->parent, g->value_nodes[val->first + i]);
+        if (stamp[r] == mark || !is_identity(g, r, v))
+            continue;
+        stamp[r] = mark;
+        if (++count > stop)
+            break;
+    }
+    return count;
+}
+
+void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
+{
+    size_t nn = g->nnodes, nv = cdp_intern_count(g->strings);
+    g->parent = cdp_xmalloc((nn + 1) * sizeof *g->parent);
+    g->size = cdp_xmalloc((nn + 1) * sizeof *g->size);
+    g->roots = cdp_xmalloc((nn + 1) * sizeof *g->roots);
+    g->conf = cdp_xmalloc((nn * g->nconf + 1) * sizeof *g->conf);
+    if (g->nconf && nn)
+        memcpy(g->conf, g->node_conf, nn * g->nconf * sizeof *g->conf);
+    for (uint32_t n = 0; n < nn; n++) {
+        g->parent[n] = n;
+        g->size[n] = 1;
+        struct root *r = &g->roots[n];
+        r->old = g->old[n];
+        r->person = g->nodes[n].person;
+        r->excl_first = CDP_NO_NODE;
+        r->excl_many = 0;
+        r->min_node = n;
+        const uint32_t *ids = g->node_values + g->nodes[n].values;
+        for (uint16_t i = 0; i < g->nodes[n].nvalues; i++) {
+            if (!exclusive(g, ids[i]))
+                continue;
+            if (r->excl_first == CDP_NO_NODE)
+                r->excl_first = ids[i];
+            else if (r->excl_first != ids[i])
+                r->excl_many = 1;
+        }
+    }
+    /* Each value's nodes, in node order. */
+    for (size_t v = 0; v < nv; v++)
+        g->values[v].count = 0;
+    for (size_t i = 0; i < g->nnv; i++)
+        g->values[g->node_values[i]].count++;
+    uint32_t off = 0;
+    for (size_t v = 0; v < nv; v++) {
+        g->values[v].first = off;
+        off += g->values[v].count;
+        g->values[v].count = 0;
+    }
+    g->value_nodes = cdp_xmalloc((g->nnv + 1) * sizeof *g->value_nodes);
+    for (uint32_t n = 0; n < nn; n++) {
+        const uint32_t *ids = g->node_values + g->nodes[n].values;
+        for (uint16_t i = 0; i < g->nodes[n].nvalues; i++) {
+            struct value *val = &g->values[ids[i]];
+            g->value_nodes[val->first + val->count++] = n;
+        }
+    }
+    /* The order evidence is applied in: the strongest key first, and within
+     * a key, the values in the order they were first seen. */
+    uint32_t *pending = cdp_xmalloc((nv + 1) * sizeof *pending);
+    size_t npending = 0;
+    for (size_t k = 0; k < g->nkeys; k++)
+        for (size_t v = 0; v < nv; v++)
+            if (g->values[v].key == k && g->values[v].state == PENDING)
+                pending[npending++] = (uint32_t)v;
+    for (size_t v = 0; v < nv; v++)
+        if (g->values[v].state == BLOCKED) {
+            g->counts.blocked_values++;
+            struct cdp_link l = { .kind = CDP_LINK_BLOCKED, .a = CDP_NO_NODE, .b = CDP_NO_NODE };
+            l.people = g->values[v].records;
+            report(g, fn, ctx, &l, (uint32_t)v);
+        }
+    uint32_t *stamp = cdp_xcalloc(nn + 1, sizeof *stamp);
+    uint32_t mark = 0;
+    bool progress = true;
+    while (npending && progress) {
+        progress = false;
+        g->counts.rounds++;
+        size_t kept = 0;
+        for (size_t i = 0; i < npending; i++) {
+            uint32_t v = pending[i];
+            struct value *val = &g->values[v];
+            unsigned limit = cdp_keyset_get(g->keys, val->key)->limit;
+            if (people(g, v, stamp, ++mark, limit) > limit) {
+                val->state = OVER_LIMIT;
+                pending[kept++] = v;
+                continue;
+            }
+            if (conflicted(g, v, fn, ctx)) {
+                val->state = CONFLICTED;
+                continue;
+            }
+            val->state = APPLIED;
+            /* Join every group holding v to the first node's group. */
+            uint32_t first = g->value_nodes[val->first];
+            for (uint32_t j = 1; j < val->count; j++) {
+                uint32_t n = g->value_nodes[val->first + j];
+                uint32_t before = g->counts.links_used;
+                join(g, v, NULL, first, n, fn, ctx);
+                if (g->counts.links_used != before)
+                    progress = true;
+            }
+        }
+        npending = kept;
+    }
+    /* What stayed over the limit, with its full count. */
+    for (size_t i = 0; i < npending; i++) {
+        uint32_t v = pending[i];
+        g->counts.over_limit_values++;
+        struct cdp_link l = { .kind = CDP_LINK_OVER_LIMIT, .a = CDP_NO_NODE, .b = CDP_NO_NODE };
+        l.limit = cdp_keyset_get(g->keys, g->values[v].key)->limit;
+        l.people = people(g, v, stamp, ++mark, UINT64_MAX);
+        report(g, fn, ctx, &l, v);
+    }
+    free(stamp);
+    free(pending);
+    /* Then the model's links, weaker than any shared value: the strongest
+     * first (ties in the order given), with the same conflict checks. */
+    if (g->npairs)
+        qsort(g->pairs, g->npairs, sizeof *g->pairs, cmp_pair_weight);
+    for (size_t i = 0; i < g->npairs; i++) {
+        const struct pair *pr = &g->pairs[i];
+        uint32_t before = g->counts.links_used;
+        join(g, CDP_NO_NODE, pr, pr->a, pr->b, fn, ctx);
+        if (g->counts.links_used != before)
+            g->counts.model_links_used++;
+    }
+    /* Dense group numbers in node order. */
+    g->groups = cdp_xmalloc((nn + 1) * sizeof *g->groups);
+    uint32_t *group_of_root = cdp_xmalloc((nn + 1) * sizeof *group_of_root);
+    memset(group_of_root, 0xFF, (nn + 1) * sizeof *group_of_root);
+    g->group_min = cdp_xmalloc((nn + 1) * sizeof *g->group_min);
+    g->ngroups = 0;
+    for (uint32_t n = 0; n < nn; n++) {
+        uint32_t r = find(g->parent, n);
+        if (group_of_root[r] == CDP_NO_NODE) {
+            group_of_root[r] = (uint32_t)g->ngroups;
+            g->group_min[g->ngroups++] = g->roots[r].min_node;
+        }
+        g->groups[n] = group_of_root[r];
+    }
+    free(group_of_root);
+    g->counts.nodes = nn;
+    g->counts.values = nv;
+}
+
+uint32_t cdp_graph_group(const struct cdp_graph *g, uint32_t node)
+{
+    return node == CDP_NO_NODE ? CDP_NO_NODE : g->groups[node];
+}
+
+size_t cdp_graph_groups(const struct cdp_graph *g)
+{
+    return g->ngroups;
+}
+
+void cdp_graph_group_min(const struct cdp_graph *g, uint32_t group, const char **source,
+                            const char **rid)
+{
+    cdp_graph_node_record(g, g->group_min[group], source, rid);
+}
+
+void cdp_graph_node_record(const struct cdp_graph *g, uint32_t node, const char **source,
+                              const char **rid)
+{
+    *source = source_of(g, node);
+    *rid = rid_of(g, node);
+}
+
+size_t cdp_graph_nodes(const struct cdp_graph *g)
+{
+    return g->nnodes;
+}
+
+uint64_t cdp_graph_node_weight(const struct cdp_graph *g, uint32_t node)
+{
+    return g->nodes[node].weight;
+}
+
+bool cdp_graph_node_is_person(const struct cdp_graph *g, uint32_t node)
+{
+    return g->nodes[node].person;
+}
+
+void cdp_graph_counts(const struct cdp_graph *g, struct cdp_graph_counts *c)
+{
+    *c = g->counts;
+}
+
+void cdp_graph_set_old(struct cdp_graph *g, uint32_t node, uint32_t old)
+{
+    g->old[node] = old;
+}
+
+uint32_t cdp_graph_old(const struct cdp_graph *g, uint32_t node)
+{
+    return g->old[node];
+}
+
+const struct cdp_graph_merge *cdp_graph_merges(const struct cdp_graph *g, size_t *n)
+{
+    *n = g->nmerges;
+    return g->merges;
+}
+
+void cdp_graph_node_values(const struct cdp_graph *g, uint32_t node,
+                              void (*fn)(void *ctx, const char *kv, size_t len), void *ctx)
+{
+    struct cdp_buf b = CDP_BUF_INIT;
+    const struct node *nd = &g->nodes[node];
+    for (uint16_t i = 0; i < nd->nvalues; i++) {
+        uint32_t v = g->node_values[nd->values + i];
+        size_t n;
+        const char *s = cdp_intern_str(g->strings, v, &n);
+        cdp_buf_reset(&b);
+        cdp_buf_adds(&b, cdp_keyset_get(g->keys, g->values[v].key)->name);
+        cdp_buf_addc(&b, '\x1F');
+        cdp_buf_add(&b, s + 1, n - 1);
+        fn(ctx, b.data, b.len);
+    }
+    cdp_buf_release(&b);
+}
+
+const char *cdp_graph_node_conflict(const struct cdp_graph *g, uint32_t node, size_t c)
+{
+    uint32_t v = g->node_conf[(size_t)node * g->nconf + c];
+    return v == CDP_NO_NODE ? NULL : cdp_intern_str(g->conf_values, v, NULL);
+}
+
+void cdp_graph_add_pair(struct cdp_graph *g, uint32_t a, uint32_t b, double weight,
+                           uint32_t tag)
+{
+    if (g->npairs == g->pairs_cap) {
+        g->pairs_cap = g->pairs_cap ? g->pairs_cap * 2 : 1024;
+        g->pairs = cdp_xrealloc(g->pairs, g->pairs_cap * sizeof *g->pairs);
+    }
+    g->pairs[g->npairs] = (struct pair){ a, b, weight, tag, (uint32_t)g->npairs };
+    g->npairs++;
+}

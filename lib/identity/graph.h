@@ -1,0 +1,180 @@
+/* graph.h: the identity graph that decides which records are one person.
+ *
+ * Nodes are person records (each its own node, so that a corrected record
+ * can replace itself) and event identity tuples (all events carrying the same
+ * identifiers are one node: ten million receipt lines of a million cards make
+ * a million nodes). Nodes are linked by shared key values (keys.h), the
+ * strongest kind of key first, with merge protection:
+ *
+ *  - blocked values are never used;
+ *  - a value shared by more distinct people than its key's limit is not used
+ *    at all. Distinct people are the groups (as linked so far) among the
+ *    nodes holding the value that contain a person record or another value of
+ *    an exclusive key (a card, an account id): so a cashier's placeholder
+ *    phone on the receipts of three hundred card holders counts three hundred,
+ *    while one person's phone on their own receipts counts one. Values refused
+ *    this way are tried again after the other values have linked what they
+ *    can, since linking can only lower the count;
+ *  - two groups whose records disagree on a stable attribute (birth_date, or
+ *    another --conflict field) are never joined: union-find checks the
+ *    attributes of both roots before each union, so a mother and son sharing
+ *    one e-mail stay two people, whichever order the evidence comes in.
+ *
+ * Every link used and refused is reported through a callback, so that an
+ * analyst can answer "why are these two one person?". */
+#ifndef CDP_IDENTITY_GRAPH_H
+#define CDP_IDENTITY_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "identity/keys.h"
+#include "io/record.h"
+
+#define CDP_NO_NODE UINT32_MAX
+
+enum cdp_link_kind {
+    CDP_LINK_USED,
+    CDP_LINK_BLOCKED,    /* the value is on the block list */
+    CDP_LINK_OVER_LIMIT, /* shared by more people than the key allows */
+    CDP_LINK_CONFLICT,   /* the two groups disagree on a stable attribute */
+};
+
+struct cdp_link {
+    enum cdp_link_kind kind;
+    const char *key;   /* key name */
+    const char *value; /* the shared value (composite parts joined by '+') */
+    size_t value_len;
+    uint32_t a, b;     /* the two nodes holding the value (USED, CONFLICT) */
+    uint64_t people;   /* OVER_LIMIT: distinct people; BLOCKED: records */
+    unsigned limit;
+    const char *field; /* CONFLICT: the attribute, and the two values */
+    const char *value_a, *value_b;
+    /* key "model" (USED, CONFLICT): a link of the probabilistic model, its
+     * tag (given to cdp_graph_add_pair) and match weight */
+    uint32_t pair;
+    double weight;
+};
+
+typedef void (*cdp_link_fn)(void *ctx, const struct cdp_link *link);
+
+struct cdp_graph;
+
+/* conflicts: field names checked before every union (e.g. "birth_date"). */
+struct cdp_graph *cdp_graph_new(struct cdp_keyset *keys, const char *const *conflicts,
+                                      size_t nconflicts);
+void cdp_graph_free(struct cdp_graph *g);
+
+/* What records contribute to the graph, found without touching it: worker
+ * threads extract (parse, read the keys, hash the values), one thread adds. */
+struct cdp_graph_item {
+    uint8_t person; /* a person record, else an event */
+    uint8_t had_id; /* the record already carries a cdp_id */
+    uint32_t first_value, nvalues;
+    uint32_t first_conf;
+    uint64_t source_off, rid_off;
+    uint32_t source_len, rid_len;
+};
+
+struct cdp_graph_value {
+    uint64_t off;  /* in text: key index + 1 as one byte, then the value */
+    uint64_t hash; /* of those bytes */
+    uint32_t len;
+    uint32_t key;
+};
+
+struct cdp_graph_items {
+    struct cdp_graph_item *v;
+    size_t n, cap;
+    struct cdp_graph_value *values;
+    size_t nvalues, values_cap;
+    uint64_t *conf; /* per item and conflict field: offset + 1 in text, 0 = none */
+    uint32_t *conf_len;
+    size_t nconf, conf_cap;
+    struct cdp_buf text;
+};
+
+/* Appends what r contributes. The record is a person unless its _kind says
+ * event (or it has no _kind and an "event" field). Without _source/_rid,
+ * source and the row number stand in. Thread-safe for distinct items. */
+void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflicts,
+                          size_t nconflicts, const struct cdp_record *r, const char *source,
+                          uint64_t row_number, struct cdp_graph_items *out);
+void cdp_graph_items_clear(struct cdp_graph_items *items);
+void cdp_graph_items_release(struct cdp_graph_items *items);
+
+/* Adds item i and returns its node, or CDP_NO_NODE for an event with no
+ * usable identifier (it belongs to nobody). */
+uint32_t cdp_graph_add_item(struct cdp_graph *g, const struct cdp_graph_items *items,
+                               size_t i);
+
+/* Adds a node read back from a saved state: a person record, or an event
+ * tuple (merged with today's events that carry the same identifiers).
+ * values are "KEY\x1FVALUE" (values of keys not in the key set are ignored);
+ * conf has one entry per conflict field (NULL: no value). weight: records. */
+uint32_t cdp_graph_add_saved(struct cdp_graph *g, bool person, const char *source,
+                                const char *rid, const char *const *values, size_t nvalues,
+                                const char *const *conf, uint64_t weight);
+
+/* Remembers the id a node had in an earlier run (an index into the caller's
+ * table of ids; CDP_NO_NODE for none). */
+void cdp_graph_set_old(struct cdp_graph *g, uint32_t node, uint32_t old);
+uint32_t cdp_graph_old(const struct cdp_graph *g, uint32_t node);
+
+/* The node of a person record already added, by (_source, _rid), or
+ * CDP_NO_NODE. */
+uint32_t cdp_graph_find_person(const struct cdp_graph *g, const char *source,
+                                  const char *rid);
+
+/* A link from the probabilistic model (cdp-dedupe --model) between two
+ * nodes, with its match weight: weaker evidence than any shared key value,
+ * applied after them, the highest weight first, under the same conflict
+ * checks. tag comes back in the reported link. */
+void cdp_graph_add_pair(struct cdp_graph *g, uint32_t a, uint32_t b, double weight,
+                           uint32_t tag);
+
+/* Links the nodes. Call once, after all records are added. */
+void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn on_link, void *ctx);
+
+/* After resolve: the group (dense number 0..groups-1) of a node. */
+uint32_t cdp_graph_group(const struct cdp_graph *g, uint32_t node);
+size_t cdp_graph_groups(const struct cdp_graph *g);
+/* The smallest (_source, _rid) of a group's records: what a stable id is
+ * derived from when there is no state. */
+void cdp_graph_group_min(const struct cdp_graph *g, uint32_t group, const char **source,
+                            const char **rid);
+
+/* A node's representative record (its smallest _source, _rid). */
+void cdp_graph_node_record(const struct cdp_graph *g, uint32_t node, const char **source,
+                              const char **rid);
+size_t cdp_graph_nodes(const struct cdp_graph *g);
+/* How many input records a node stands for. */
+uint64_t cdp_graph_node_weight(const struct cdp_graph *g, uint32_t node);
+bool cdp_graph_node_is_person(const struct cdp_graph *g, uint32_t node);
+
+/* A link that joined two groups that had different ids before: why the
+ * newer id was merged into the older one. */
+struct cdp_graph_merge {
+    uint32_t old_a, old_b;
+    uint32_t node_a, node_b;
+    const char *key;
+    char *value;
+};
+const struct cdp_graph_merge *cdp_graph_merges(const struct cdp_graph *g, size_t *n);
+
+/* Calls fn for each value of a node as "KEY\x1FVALUE" (for saving state). */
+void cdp_graph_node_values(const struct cdp_graph *g, uint32_t node,
+                              void (*fn)(void *ctx, const char *kv, size_t len), void *ctx);
+/* A node's value of conflict field c, or NULL. */
+const char *cdp_graph_node_conflict(const struct cdp_graph *g, uint32_t node, size_t c);
+
+struct cdp_graph_counts {
+    uint64_t records, persons, events, anonymous_events;
+    uint64_t nodes, values, blocked_values, over_limit_values;
+    uint64_t links_used, links_conflict, rounds;
+    uint64_t model_links_used;
+};
+void cdp_graph_counts(const struct cdp_graph *g, struct cdp_graph_counts *c);
+
+#endif

@@ -1,0 +1,493 @@
+#include "identity/idstate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "base/buf.h"
+#include "base/intern.h"
+#include "io/json.h"
+#include "io/output.h"
+#include "io/reader.h"
+
+#define STATE_FORMAT "cdp-dedupe-state"
+#define STATE_VERSION 1
+
+struct cdp_idstate {
+    int lock_fd;
+    uint64_t run;
+    struct cdp_intern *ids; /* every id known: from the state, and new */
+    uint64_t *born;         /* per id: the run that created it (0: unknown yet) */
+    size_t born_cap;
+    uint32_t *group_id;     /* per group: id */
+    size_t ngroups;
+};
+
+struct cdp_idstate *cdp_idstate_new(void)
+{
+    struct cdp_idstate *st = cdp_xcalloc(1, sizeof *st);
+    st->lock_fd = -1;
+    st->run = 1;
+    st->ids = cdp_intern_new();
+    return st;
+}
+
+void cdp_idstate_free(struct cdp_idstate *st)
+{
+    if (!st)
+        return;
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* releases the lock */
+    cdp_intern_free(st->ids);
+    free(st->born);
+    free(st->group_id);
+    free(st);
+}
+
+int cdp_idstate_lock(struct cdp_idstate *st, const char *path, struct cdp_error *err)
+{
+    struct cdp_buf lock = CDP_BUF_INIT;
+    cdp_buf_printf(&lock, "%s.lock", path);
+    st->lock_fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (st->lock_fd < 0) {
+        cdp_errorf_errno(err, errno, "cannot create lock file '%s'", lock.data);
+        cdp_buf_release(&lock);
+        return -1;
+    }
+    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK)
+            cdp_errorf(err, "state file '%s' is in use by another run (locked: %s)", path,
+                       lock.data);
+        else
+            cdp_errorf_errno(err, e, "cannot lock '%s'", lock.data);
+        cdp_buf_release(&lock);
+        return -1;
+    }
+    cdp_buf_release(&lock);
+    return 0;
+}
+
+static uint32_t id_index(struct cdp_idstate *st, const char *id, size_t len)
+{
+    uint32_t i = cdp_intern_add(st->ids, id, len, NULL);
+    if (i >= st->born_cap) {
+        size_t cap = st->born_cap ? st->born_cap * 2 : 1024;
+        while (cap <= i)
+            cap *= 2;
+        st->born = cdp_xrealloc(st->born, cap * sizeof *st->born);
+        memset(st->born + st->born_cap, 0, (cap - st->born_cap) * sizeof *st->born);
+        st->born_cap = cap;
+    }
+    return i;
+}
+
+static const struct cdp_field *get(const struct cdp_record *r, const char *key, enum cdp_type t)
+{
+    const struct cdp_field *f = cdp_record_gets(r, key);
+    return f && f->type == t ? f : NULL;
+}
+
+static uint64_t get_u64(const struct cdp_record *r, const char *key, bool *ok)
+{
+    const struct cdp_field *f = get(r, key, CDP_NUMBER);
+    if (!f) {
+        *ok = false;
+        return 0;
+    }
+    char *end;
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%.*s", (int)f->vlen, f->val);
+    unsigned long long v = strtoull(tmp, &end, 10);
+    if (*end)
+        *ok = false;
+    return v;
+}
+
+/* Splits s at sep into parts (pointers into a copy the caller frees). */
+static char **split(const char *s, size_t n, char sep, size_t *count, char **copy)
+{
+    *copy = cdp_xstrndup(s, n);
+    size_t k = 1;
+    for (size_t i = 0; i < n; i++)
+        k += (*copy)[i] == sep;
+    char **parts = cdp_xcalloc(k, sizeof *parts);
+    size_t j = 0;
+    parts[j++] = *copy;
+    for (size_t i = 0; i < n; i++)
+        if ((*copy)[i] == sep) {
+            (*copy)[i] = '\0';
+            parts[j++] = *copy + i + 1;
+        }
+    *count = n ? k : 0;
+    return parts;
+}
+
+int cdp_idstate_load(struct cdp_idstate *st, const char *path, struct cdp_graph *g,
+                     const char *const *conflicts, size_t nconflicts, struct cdp_error *err)
+{
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 0; /* the first run */
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
+    struct cdp_reader *r = cdp_reader_open(path, &opt, err);
+    if (!r)
+        return -1;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_row row;
+    int rc = -1;
+    uint64_t nodes = 0, ids = 0;
+    bool header = false, end = false;
+    /* Where each saved conflict field is among today's (SIZE_MAX: dropped). */
+    size_t *conf_map = NULL, nsaved_conf = 0;
+    const char **conf = cdp_xcalloc(nconflicts + 1, sizeof *conf);
+    for (;;) {
+        struct cdp_error why;
+        enum cdp_read k = cdp_reader_next(r, &rec, &row, &why);
+        if (k == CDP_READ_END)
+            break;
+        if (k == CDP_READ_ERROR) {
+            cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
+            goto done;
+        }
+        if (k == CDP_READ_BAD && !header) {
+            cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
+            goto done;
+        }
+        if (k == CDP_READ_BAD || end) {
+            cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
+                       (unsigned long long)row.line);
+            goto done;
+        }
+        bool ok = true;
+        if (!header) {
+            const struct cdp_field *f = get(&rec, "format", CDP_STRING);
+            if (!f || f->vlen != strlen(STATE_FORMAT) || memcmp(f->val, STATE_FORMAT, f->vlen)) {
+                cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
+                goto done;
+            }
+            uint64_t version = get_u64(&rec, "version", &ok);
+            if (!ok || version != STATE_VERSION) {
+                cdp_errorf(err, "state file '%s' has version %llu; this cdp-dedupe reads version %d",
+                           path, (unsigned long long)version, STATE_VERSION);
+                goto done;
+            }
+            uint64_t run = get_u64(&rec, "run", &ok);
+            const struct cdp_field *cf = get(&rec, "conflicts", CDP_STRING);
+            if (!ok) {
+                cdp_errorf(err, "state file '%s' is damaged (header)", path);
+                goto done;
+            }
+            st->run = run + 1;
+            char *copy;
+            char **names = split(cf ? cf->val : "", cf ? cf->vlen : 0, '\x1E', &nsaved_conf, &copy);
+            conf_map = cdp_xcalloc(nsaved_conf + 1, sizeof *conf_map);
+            for (size_t i = 0; i < nsaved_conf; i++) {
+                conf_map[i] = SIZE_MAX;
+                for (size_t c = 0; c < nconflicts; c++)
+                    if (strcmp(names[i], conflicts[c]) == 0)
+                        conf_map[i] = c;
+            }
+            free(names);
+            free(copy);
+            header = true;
+            continue;
+        }
+        if (get(&rec, "end", CDP_TRUE)) {
+            uint64_t want_nodes = get_u64(&rec, "nodes", &ok), want_ids = get_u64(&rec, "ids", &ok);
+            if (!ok || want_nodes != nodes || want_ids != ids) {
+                cdp_errorf(err, "state file '%s' is damaged (counts do not match)", path);
+                goto done;
+            }
+            end = true;
+            continue;
+        }
+        const struct cdp_field *id = get(&rec, "id", CDP_STRING);
+        const struct cdp_field *kind = get(&rec, "n", CDP_STRING);
+        if (!id) {
+            cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
+                       (unsigned long long)row.line);
+            goto done;
+        }
+        uint32_t idx = id_index(st, id->val, id->vlen);
+        if (!kind) {
+            uint64_t born = get_u64(&rec, "born", &ok);
+            if (!ok || born == 0) {
+                cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
+                           (unsigned long long)row.line);
+                goto done;
+            }
+            st->born[idx] = born;
+            ids++;
+            continue;
+        }
+        const struct cdp_field *s = get(&rec, "s", CDP_STRING), *rid = get(&rec, "r", CDP_STRING);
+        const struct cdp_field *v = get(&rec, "v", CDP_STRING), *c = get(&rec, "c", CDP_STRING);
+        uint64_t w = get_u64(&rec, "w", &ok);
+        if (!s || !rid || !v || !ok) {
+            cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
+                       (unsigned long long)row.line);
+            goto done;
+        }
+        char *scopy = cdp_xstrndup(s->val, s->vlen), *rcopy = cdp_xstrndup(rid->val, rid->vlen);
+        char *vcopy, *ccopy;
+        size_t nv, nc;
+        char **vals = split(v->val, v->vlen, '\x1E', &nv, &vcopy);
+        char **cvals = split(c ? c->val : "", c ? c->vlen : 0, '\x1E', &nc, &ccopy);
+        for (size_t i = 0; i < nconflicts; i++)
+            conf[i] = NULL;
+        for (size_t i = 0; i < nc && i < nsaved_conf; i++)
+            if (conf_map[i] != SIZE_MAX && cvals[i][0])
+                conf[conf_map[i]] = cvals[i];
+        bool person = kind->vlen == 1 && kind->val[0] == 'p';
+        uint32_t node = person ? cdp_graph_find_person(g, scopy, rcopy) : CDP_NO_NODE;
+        if (node == CDP_NO_NODE)
+            node = cdp_graph_add_saved(g, person, scopy, rcopy, (const char *const *)vals, nv,
+                                          conf, w);
+        if (node != CDP_NO_NODE)
+            cdp_graph_set_old(g, node, idx);
+        free(vals);
+        free(vcopy);
+        free(cvals);
+        free(ccopy);
+        free(scopy);
+        free(rcopy);
+        nodes++;
+    }
+    if (!header || !end) {
+        cdp_errorf(err, "state file '%s' is damaged (%s)", path, header ? "cut short" : "empty");
+        goto done;
+    }
+    for (size_t i = 0; i < cdp_intern_count(st->ids); i++)
+        if (!st->born[i]) {
+            cdp_errorf(err, "state file '%s' is damaged (id %s has no entry)", path,
+                       cdp_intern_str(st->ids, (uint32_t)i, NULL));
+            goto done;
+        }
+    rc = 0;
+done:
+    free(conf_map);
+    free(conf);
+    cdp_record_release(&rec);
+    cdp_reader_close(r);
+    return rc;
+}
+
+struct vote {
+    uint32_t old, group;
+    uint64_t weight;
+};
+
+static int vote_cmp(const void *a, const void *b)
+{
+    const struct vote *x = a, *y = b;
+    if (x->old != y->old)
+        return x->old < y->old ? -1 : 1;
+    return x->group < y->group ? -1 : x->group > y->group;
+}
+
+/* Whether id a was born before b (ties: the smaller string). */
+static bool older(const struct cdp_idstate *st, uint32_t a, uint32_t b)
+{
+    if (st->born[a] != st->born[b])
+        return st->born[a] < st->born[b];
+    return strcmp(cdp_intern_str(st->ids, a, NULL), cdp_intern_str(st->ids, b, NULL)) < 0;
+}
+
+static uint32_t new_id(struct cdp_idstate *st, const struct cdp_graph *g, uint32_t group)
+{
+    const char *s, *r;
+    cdp_graph_group_min(g, group, &s, &r);
+    struct cdp_buf key = CDP_BUF_INIT;
+    cdp_buf_adds(&key, s);
+    cdp_buf_addc(&key, '\x1F');
+    cdp_buf_adds(&key, r);
+    char hex[17];
+    uint32_t idx;
+    for (uint64_t seed = 0;; seed++) {
+        snprintf(hex, sizeof hex, "%016llx",
+                 (unsigned long long)XXH3_64bits_withSeed(key.data, key.len, seed));
+        int added;
+        idx = cdp_intern_add(st->ids, hex, 16, &added);
+        if (added)
+            break; /* never an id given before, in this run or an earlier one */
+    }
+    id_index(st, hex, 16);
+    st->born[idx] = st->run;
+    cdp_buf_release(&key);
+    return idx;
+}
+
+void cdp_idstate_assign(struct cdp_idstate *st, const struct cdp_graph *g,
+                        cdp_journal_fn journal, void *ctx)
+{
+    size_t ngroups = cdp_graph_groups(g), nnodes = cdp_graph_nodes(g);
+    st->ngroups = ngroups;
+    st->group_id = cdp_xmalloc((ngroups + 1) * sizeof *st->group_id);
+    for (size_t i = 0; i < ngroups; i++)
+        st->group_id[i] = CDP_NO_NODE;
+    /* Which group holds most of each old id's records. */
+    struct vote *votes = cdp_xmalloc((nnodes + 1) * sizeof *votes);
+    size_t nvotes = 0;
+    for (uint32_t n = 0; n < nnodes; n++) {
+        uint32_t old = cdp_graph_old(g, n);
+        if (old != CDP_NO_NODE)
+            votes[nvotes++] = (struct vote){ old, cdp_graph_group(g, n),
+                                             cdp_graph_node_weight(g, n) };
+    }
+    qsort(votes, nvotes, sizeof *votes, vote_cmp);
+    size_t nids = cdp_intern_count(st->ids);
+    uint32_t *owner = cdp_xmalloc((nids + 1) * sizeof *owner);
+    for (size_t i = 0; i < nids; i++)
+        owner[i] = CDP_NO_NODE;
+    for (size_t i = 0; i < nvotes;) {
+        uint32_t old = votes[i].old, best = CDP_NO_NODE;
+        uint64_t best_w = 0;
+        while (i < nvotes && votes[i].old == old) {
+            uint32_t group = votes[i].group;
+            uint64_t w = 0;
+            while (i < nvotes && votes[i].old == old && votes[i].group == group)
+                w += votes[i++].weight;
+            if (best == CDP_NO_NODE || w > best_w)
+                best = group, best_w = w;
+        }
+        owner[old] = best;
+    }
+    /* The oldest id a group owns survives. */
+    for (uint32_t id = 0; id < nids; id++) {
+        uint32_t gr = owner[id];
+        if (gr != CDP_NO_NODE && (st->group_id[gr] == CDP_NO_NODE || older(st, id, st->group_id[gr])))
+            st->group_id[gr] = id;
+    }
+    size_t nmerges;
+    const struct cdp_graph_merge *merges = cdp_graph_merges(g, &nmerges);
+    for (uint32_t id = 0; id < nids; id++) {
+        uint32_t gr = owner[id];
+        if (gr == CDP_NO_NODE || st->group_id[gr] == id || !journal)
+            continue;
+        struct cdp_journal_entry e = { cdp_intern_str(st->ids, id, NULL),
+                                       cdp_intern_str(st->ids, st->group_id[gr], NULL), "merged",
+                                       NULL, NULL };
+        for (size_t m = 0; m < nmerges; m++)
+            if (merges[m].old_a == id || merges[m].old_b == id) {
+                e.key = merges[m].key;
+                e.value = merges[m].value;
+                break;
+            }
+        journal(ctx, &e);
+    }
+    /* Groups that own no id get a new one; if they hold records of an id
+     * that stayed with another group, they were split off it. */
+    uint32_t *split_from = cdp_xmalloc((ngroups + 1) * sizeof *split_from);
+    uint64_t *split_w = cdp_xcalloc(ngroups + 1, sizeof *split_w);
+    for (size_t i = 0; i < ngroups; i++)
+        split_from[i] = CDP_NO_NODE;
+    for (size_t i = 0; i < nvotes;) {
+        size_t j = i;
+        uint64_t w = 0;
+        while (j < nvotes && votes[j].old == votes[i].old && votes[j].group == votes[i].group)
+            w += votes[j++].weight;
+        uint32_t gr = votes[i].group;
+        if (owner[votes[i].old] != gr && w > split_w[gr]) {
+            split_from[gr] = votes[i].old;
+            split_w[gr] = w;
+        }
+        i = j;
+    }
+    for (uint32_t gr = 0; gr < ngroups; gr++) {
+        if (st->group_id[gr] != CDP_NO_NODE)
+            continue;
+        st->group_id[gr] = new_id(st, g, gr);
+        if (split_from[gr] != CDP_NO_NODE && journal) {
+            struct cdp_journal_entry e = { cdp_intern_str(st->ids, split_from[gr], NULL),
+                                           cdp_intern_str(st->ids, st->group_id[gr], NULL),
+                                           "split", NULL, NULL };
+            journal(ctx, &e);
+        }
+    }
+    free(split_from);
+    free(split_w);
+    free(owner);
+    free(votes);
+}
+
+const char *cdp_idstate_group_id(const struct cdp_idstate *st, uint32_t group)
+{
+    return cdp_intern_str(st->ids, st->group_id[group], NULL);
+}
+
+uint64_t cdp_idstate_run(const struct cdp_idstate *st)
+{
+    return st->run;
+}
+
+static void add_value(void *ctx, const char *kv, size_t len)
+{
+    struct cdp_buf *b = ctx;
+    if (b->len)
+        cdp_buf_addc(b, '\x1E');
+    cdp_buf_add(b, kv, len);
+}
+
+int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_graph *g,
+                     const char *const *conflicts, size_t nconflicts, struct cdp_error *err)
+{
+    struct cdp_output_options opt = { true, 3, 0600 };
+    struct cdp_output *o = cdp_output_open(path, &opt, err);
+    if (!o)
+        return -1;
+    struct cdp_buf *b = cdp_output_buffer(o);
+    struct cdp_buf tmp = CDP_BUF_INIT;
+    for (size_t c = 0; c < nconflicts; c++) {
+        if (c)
+            cdp_buf_addc(&tmp, '\x1E');
+        cdp_buf_adds(&tmp, conflicts[c]);
+    }
+    cdp_buf_printf(b, "{\"format\":\"%s\",\"version\":%d,\"run\":%llu,\"conflicts\":",
+                   STATE_FORMAT, STATE_VERSION, (unsigned long long)st->run);
+    cdp_json_add_string(b, tmp.data ? tmp.data : "", tmp.len);
+    cdp_buf_adds(b, "}\n");
+    size_t nnodes = cdp_graph_nodes(g);
+    for (uint32_t n = 0; n < nnodes; n++) {
+        const char *s, *r;
+        cdp_graph_node_record(g, n, &s, &r);
+        cdp_buf_printf(b, "{\"n\":\"%c\",\"s\":", cdp_graph_node_is_person(g, n) ? 'p' : 't');
+        cdp_json_add_string(b, s, strlen(s));
+        cdp_buf_adds(b, ",\"r\":");
+        cdp_json_add_string(b, r, strlen(r));
+        cdp_buf_reset(&tmp);
+        cdp_graph_node_values(g, n, add_value, &tmp);
+        cdp_buf_adds(b, ",\"v\":");
+        cdp_json_add_string(b, tmp.data ? tmp.data : "", tmp.len);
+        cdp_buf_reset(&tmp);
+        for (size_t c = 0; c < nconflicts; c++) {
+            const char *cv = cdp_graph_node_conflict(g, n, c);
+            if (c)
+                cdp_buf_addc(&tmp, '\x1E');
+            if (cv)
+                cdp_buf_adds(&tmp, cv);
+        }
+        cdp_buf_adds(b, ",\"c\":");
+        cdp_json_add_string(b, tmp.data ? tmp.data : "", tmp.len);
+        cdp_buf_printf(b, ",\"w\":%llu,\"id\":\"%s\"}\n",
+                       (unsigned long long)cdp_graph_node_weight(g, n),
+                       cdp_idstate_group_id(st, cdp_graph_group(g, n)));
+        cdp_output_flush_some(o);
+    }
+    /* Every id ever given, with the run it was born in: ids merged away
+     * are never given again, so the journal's "from" stays unambiguous. */
+    uint64_t nids = cdp_intern_count(st->ids);
+    for (uint32_t id = 0; id < nids; id++) {
+        cdp_buf_printf(b, "{\"id\":\"%s\",\"born\":%llu}\n", cdp_intern_str(st->ids, id, NULL),
+                       (unsigned long long)st->born[id]);
+        cdp_output_flush_some(o);
+    }
+    cdp_buf_printf(b, "{\"end\":true,\"nodes\":%llu,\"ids\":%llu}\n", (unsigned long long)nnodes,
+                   (unsigned long long)nids);
+    cdp_buf_release(&tmp);
+    return cdp_output_commit(o, err);
+}

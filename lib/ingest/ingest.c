@@ -1,0 +1,710 @@
+#include "ingest/ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "norm/decimal.h"
+#include "norm/email.h"
+#include "io/json.h"
+#include "norm/name.h"
+#include "norm/phone.h"
+#include "norm/schema.h"
+#include "norm/text.h"
+#include "norm/vocab.h"
+
+#define MAX_ROLES 4
+
+/* An output field and where its value comes from. */
+struct target {
+    const char *name;
+    char *json_key; /* ",\"name\":" ready to copy */
+    size_t json_key_len;
+    enum cdp_field_type type;
+    bool canonical;
+    const char *column;   /* NULL when constant or unmapped */
+    const char *constant; /* --set / := */
+    bool explicit_column; /* named by -m or a map file, not by its own name */
+    bool birth_date;      /* checked for plausibility */
+};
+
+/* What an input column feeds. */
+struct role {
+    const char *column;
+    int targets[MAX_ROLES];
+    int ntargets;
+    bool rid;
+};
+
+struct slot {
+    const char *val;
+    size_t len;
+    enum cdp_type type;
+    const char *column;
+};
+
+struct value_span {
+    size_t off, len;
+    bool raw; /* written as JSON as it is (number, true/false) */
+    bool present;
+};
+
+struct cdp_ingest {
+    struct cdp_ingest_options opt;
+    int kind;
+    struct cdp_phone_normalizer *phones;
+
+    struct target *targets;
+    size_t ntargets;
+    const char *rid_column; /* NULL: row numbers */
+    char **owned;           /* strings the targets point to */
+    size_t nowned;
+
+    /* Column name -> role, an open-addressing table (power-of-two size). */
+    struct role *roles;
+    size_t nroles;
+    int *table;
+    size_t table_size;
+
+    /* CSV: role of each header column (-1: none), set by bind. */
+    int *column_role;
+    size_t ncolumns;
+    bool csv;
+
+    /* Per row, reused. */
+    struct slot *slots;
+    struct value_span *values;
+    struct cdp_buf norm;
+    struct cdp_buf scratch;
+    size_t *attrs;
+    size_t nattrs_cap;
+    char **require; /* --require groups */
+    size_t nrequire;
+    int full_name, first_name, middle_name, last_name; /* target indexes */
+};
+
+static const char *own(struct cdp_ingest *ing, const char *s)
+{
+    ing->owned = cdp_xrealloc(ing->owned, (ing->nowned + 1) * sizeof *ing->owned);
+    return ing->owned[ing->nowned++] = cdp_xstrdup(s);
+}
+
+static uint32_t hash_name(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int role_find(const struct cdp_ingest *ing, const char *name, size_t n)
+{
+    size_t mask = ing->table_size - 1;
+    for (size_t i = hash_name(name, n) & mask;; i = (i + 1) & mask) {
+        int r = ing->table[i];
+        if (r < 0)
+            return -1;
+        const char *c = ing->roles[r].column;
+        if (strlen(c) == n && memcmp(c, name, n) == 0)
+            return r;
+    }
+}
+
+static struct role *role_get(struct cdp_ingest *ing, const char *column)
+{
+    int r = role_find(ing, column, strlen(column));
+    if (r >= 0)
+        return &ing->roles[r];
+    size_t mask = ing->table_size - 1;
+    size_t i = hash_name(column, strlen(column)) & mask;
+    while (ing->table[i] >= 0)
+        i = (i + 1) & mask;
+    ing->table[i] = (int)ing->nroles;
+    struct role *role = &ing->roles[ing->nroles++];
+    memset(role, 0, sizeof *role);
+    role->column = column;
+    return role;
+}
+
+static void add_target(struct cdp_ingest *ing, const char *name, enum cdp_field_type type,
+                       bool canonical, const struct cdp_map_entry *e)
+{
+    struct target *t = &ing->targets[ing->ntargets++];
+    t->name = name;
+    struct cdp_buf k = CDP_BUF_INIT;
+    cdp_buf_addc(&k, ',');
+    cdp_json_add_string(&k, name, strlen(name));
+    cdp_buf_addc(&k, ':');
+    t->json_key = cdp_buf_detach(&k, &t->json_key_len);
+    t->type = type;
+    t->canonical = canonical;
+    t->column = NULL;
+    t->constant = NULL;
+    t->explicit_column = false;
+    t->birth_date = strcmp(name, "birth_date") == 0;
+    if (e && e->constant) {
+        t->constant = e->value;
+    } else if (e) {
+        t->column = e->value;
+        t->explicit_column = true;
+    } else if (canonical) {
+        t->column = name; /* a column named like the field feeds it */
+    }
+}
+
+static int target_index(const struct cdp_ingest *ing, const char *name, size_t n)
+{
+    for (size_t i = 0; i < ing->ntargets; i++)
+        if (strlen(ing->targets[i].name) == n && memcmp(ing->targets[i].name, name, n) == 0)
+            return (int)i;
+    return -1;
+}
+
+struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
+                                  const struct cdp_mapping *map, struct cdp_error *err)
+{
+    struct cdp_ingest *ing = cdp_xcalloc(1, sizeof *ing);
+    ing->opt = *opt;
+    ing->opt.source = own(ing, opt->source);
+    char why[256];
+    ing->phones = cdp_phone_normalizer_new(opt->region ? opt->region : "RU", why, sizeof why);
+    if (!ing->phones) {
+        cdp_errorf(err, "%s", why);
+        cdp_ingest_free(ing);
+        return NULL;
+    }
+    size_t nschema;
+    const struct cdp_schema_field *schema = cdp_schema_fields(&nschema);
+    ing->targets = cdp_xcalloc(nschema + map->n, sizeof *ing->targets);
+    /* Canonical fields first, in schema order, then the user's own. */
+    for (size_t i = 0; i < nschema; i++) {
+        const struct cdp_map_entry *e = cdp_mapping_find(map, schema[i].name);
+        add_target(ing, schema[i].name, schema[i].type, true, e);
+    }
+    const struct cdp_map_entry *kind = cdp_mapping_find(map, "_kind");
+    for (size_t i = 0; i < map->n; i++) {
+        const struct cdp_map_entry *e = &map->v[i];
+        if (strcmp(e->field, "_rid") == 0)
+            ing->rid_column = own(ing, e->value);
+        else if (e->field[0] != '_' && !cdp_schema_find(e->field, strlen(e->field)))
+            add_target(ing, own(ing, e->field), CDP_FT_TEXT, false, e);
+    }
+    /* Own copies of the mapping's strings: the mapping may be freed. */
+    for (size_t i = 0; i < ing->ntargets; i++) {
+        struct target *t = &ing->targets[i];
+        if (t->constant)
+            t->constant = own(ing, t->constant);
+        if (t->column && t->explicit_column)
+            t->column = own(ing, t->column);
+    }
+    ing->kind = opt->kind;
+    if (!ing->kind && kind)
+        ing->kind = strcmp(kind->value, "event") == 0 ? CDP_KIND_EVENT : CDP_KIND_PERSON;
+    if (!ing->kind) {
+        bool event = false;
+        for (size_t i = 0; i < ing->ntargets; i++) {
+            const struct target *t = &ing->targets[i];
+            if ((strcmp(t->name, "event") == 0 || strcmp(t->name, "ts") == 0) &&
+                (t->constant || t->explicit_column))
+                event = true;
+        }
+        ing->kind = event ? CDP_KIND_EVENT : CDP_KIND_PERSON;
+    }
+    ing->require = cdp_xcalloc(map->nrequire + 1, sizeof *ing->require);
+    for (size_t g = 0; g < map->nrequire; g++) {
+        const char *p = ing->require[ing->nrequire++] = (char *)own(ing, map->require[g]);
+        while (*p) {
+            size_t n = strcspn(p, ",");
+            bool known = false;
+            for (size_t i = 0; i < ing->ntargets && !known; i++)
+                known = strlen(ing->targets[i].name) == n && memcmp(ing->targets[i].name, p, n) == 0;
+            if (!known) {
+                cdp_errorf(err, "--require: unknown field '%.*s'", (int)n, p);
+                cdp_ingest_free(ing);
+                return NULL;
+            }
+            p += n + (p[n] == ',');
+        }
+    }
+    ing->full_name = target_index(ing, "full_name", 9);
+    ing->first_name = target_index(ing, "first_name", 10);
+    ing->middle_name = target_index(ing, "middle_name", 11);
+    ing->last_name = target_index(ing, "last_name", 9);
+    ing->slots = cdp_xcalloc(ing->ntargets, sizeof *ing->slots);
+    ing->values = cdp_xcalloc(ing->ntargets, sizeof *ing->values);
+    return ing;
+}
+
+void cdp_ingest_free(struct cdp_ingest *ing)
+{
+    if (!ing)
+        return;
+    cdp_phone_normalizer_free(ing->phones);
+    for (size_t i = 0; i < ing->nowned; i++)
+        free(ing->owned[i]);
+    free(ing->owned);
+    for (size_t i = 0; i < ing->ntargets; i++)
+        free(ing->targets[i].json_key);
+    free(ing->targets);
+    free(ing->roles);
+    free(ing->table);
+    free(ing->column_role);
+    free(ing->slots);
+    free(ing->values);
+    free(ing->attrs);
+    cdp_buf_release(&ing->norm);
+    cdp_buf_release(&ing->scratch);
+    free(ing->require);
+    free(ing);
+}
+
+int cdp_ingest_kind(const struct cdp_ingest *ing)
+{
+    return ing->kind;
+}
+
+/* Builds the column -> role table for the columns that exist (CSV) or may
+ * exist (NDJSON: all of them). */
+static void build_roles(struct cdp_ingest *ing, const char *const *columns, size_t ncolumns)
+{
+    free(ing->roles);
+    free(ing->table);
+    size_t most = ing->ntargets + 1;
+    ing->roles = cdp_xcalloc(most, sizeof *ing->roles);
+    ing->nroles = 0;
+    ing->table_size = 16;
+    while (ing->table_size < most * 4)
+        ing->table_size *= 2;
+    ing->table = cdp_xmalloc(ing->table_size * sizeof *ing->table);
+    for (size_t i = 0; i < ing->table_size; i++)
+        ing->table[i] = -1;
+    /* Explicit mappings first, so that they win over same-named columns. */
+    for (int pass = 0; pass < 2; pass++)
+    for (size_t t = 0; t < ing->ntargets; t++) {
+        const char *c = ing->targets[t].column;
+        if (!c || ing->targets[t].explicit_column != (pass == 0))
+            continue;
+        if (columns && !ing->targets[t].explicit_column) {
+            /* A column named like the field feeds it only if it exists. */
+            bool found = false;
+            for (size_t i = 0; i < ncolumns && !found; i++)
+                found = strcmp(columns[i], c) == 0;
+            if (!found)
+                continue;
+            /* ... and is not already taken by an explicit mapping. */
+            int r = role_find(ing, c, strlen(c));
+            if (r >= 0 && ing->roles[r].ntargets > 0 &&
+                ing->targets[ing->roles[r].targets[0]].explicit_column)
+                continue;
+        }
+        struct role *role = role_get(ing, c);
+        if (role->ntargets < MAX_ROLES)
+            role->targets[role->ntargets++] = (int)t;
+    }
+    if (ing->rid_column)
+        role_get(ing, ing->rid_column)->rid = true;
+}
+
+int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t ncolumns,
+                    const char *file, struct cdp_error *err)
+{
+    ing->csv = columns != NULL;
+    build_roles(ing, columns, ncolumns);
+    if (!columns)
+        return 0;
+    free(ing->column_role);
+    ing->column_role = cdp_xmalloc((ncolumns ? ncolumns : 1) * sizeof *ing->column_role);
+    ing->ncolumns = ncolumns;
+    for (size_t i = 0; i < ncolumns; i++)
+        ing->column_role[i] = role_find(ing, columns[i], strlen(columns[i]));
+    /* Every explicitly named column must be there. */
+    for (size_t r = 0; r < ing->nroles; r++) {
+        const struct role *role = &ing->roles[r];
+        bool explicit_role = role->rid || (role->ntargets > 0 &&
+                                           ing->targets[role->targets[0]].explicit_column);
+        if (!explicit_role)
+            continue;
+        bool found = false;
+        for (size_t i = 0; i < ncolumns && !found; i++)
+            found = strcmp(columns[i], role->column) == 0;
+        if (!found) {
+            struct cdp_buf list = CDP_BUF_INIT;
+            for (size_t i = 0; i < ncolumns && list.len < 600; i++)
+                cdp_buf_printf(&list, "%s\"%s\"", i ? ", " : "", columns[i]);
+            cdp_errorf(err, "%s: no column \"%s\" (mapped to %s); the columns are: %s", file,
+                       role->column, role->rid ? "_rid" : ing->targets[role->targets[0]].name,
+                       list.data ? list.data : "none");
+            cdp_buf_release(&list);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Text of a slot as a string: JSON strings are already decoded; numbers and
+ * the like are their JSON text. */
+static bool slot_empty(const struct slot *sl)
+{
+    if (!sl->val || sl->type == CDP_NULL)
+        return true;
+    if (sl->type != CDP_STRING)
+        return false;
+    const char *p = sl->val;
+    size_t n = sl->len;
+    cdp_text_trim(&p, &n);
+    return n == 0;
+}
+
+static void note_invalid(struct cdp_invalid_list *list, struct cdp_ingest_outcome *oc,
+                         const struct target *t, const struct slot *sl)
+{
+    if (list->n == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 64;
+        list->v = cdp_xrealloc(list->v, list->cap * sizeof *list->v);
+    }
+    struct cdp_invalid_value *iv = &list->v[list->n++];
+    iv->field = t->name;
+    iv->column = sl->column ? sl->column : "--set";
+    iv->value = sl->val;
+    iv->vlen = sl->len;
+    iv->noun = cdp_field_type_noun(t->type);
+    oc->ninvalid++;
+}
+
+/* Normalises one slot into ing->norm; returns false when invalid. *raw says
+ * whether the result is JSON text (true/false, a number) or a string. An
+ * empty result with true means "no value" (1C's empty date). */
+static bool normalize(struct cdp_ingest *ing, const struct target *t, const struct slot *sl,
+                      bool *raw)
+{
+    struct cdp_buf *out = &ing->norm;
+    const char *s = sl->val;
+    size_t n = sl->len;
+    *raw = false;
+    if (sl->type == CDP_ARRAY || sl->type == CDP_OBJECT)
+        return false;
+    if (sl->type == CDP_TRUE || sl->type == CDP_FALSE) {
+        if (t->type != CDP_FT_BOOL)
+            return false;
+        *raw = true;
+        cdp_buf_adds(out, sl->type == CDP_TRUE ? "true" : "false");
+        return true;
+    }
+    switch (t->type) {
+    case CDP_FT_EMAIL:
+        return cdp_email_normalize(out, s, n);
+    case CDP_FT_PHONE: {
+        char e164[CDP_PHONE_E164_MAX];
+        if (!cdp_phone_normalize(ing->phones, s, n, e164, NULL))
+            return false;
+        cdp_buf_adds(out, e164);
+        return true;
+    }
+    case CDP_FT_NAME:
+    case CDP_FT_FULL_NAME:
+        return cdp_name_normalize(out, &ing->scratch, s, n);
+    case CDP_FT_TEXT:
+        cdp_text_clean(out, s, n);
+        return true;
+    case CDP_FT_ID:
+        cdp_text_trim(&s, &n);
+        cdp_buf_add(out, s, n);
+        return true;
+    case CDP_FT_TOKEN: {
+        cdp_buf_reset(&ing->scratch);
+        cdp_text_clean(&ing->scratch, s, n);
+        size_t start = out->len;
+        cdp_text_lower(out, ing->scratch.data, ing->scratch.len);
+        for (size_t i = start; i < out->len; i++)
+            if (out->data[i] == ' ' || out->data[i] == '-')
+                out->data[i] = '_';
+        return true;
+    }
+    case CDP_FT_GENDER: {
+        char g = cdp_gender_parse(s, n);
+        if (!g)
+            return false;
+        cdp_buf_addc(out, g);
+        return true;
+    }
+    case CDP_FT_BOOL: {
+        int b = cdp_bool_parse(s, n);
+        if (b < 0)
+            return false;
+        *raw = true;
+        cdp_buf_adds(out, b ? "true" : "false");
+        return true;
+    }
+    case CDP_FT_DECIMAL:
+        *raw = true;
+        if (sl->type == CDP_NUMBER) {
+            cdp_buf_add(out, s, n); /* a JSON number already, kept as written */
+            return true;
+        }
+        return cdp_decimal_normalize(out, s, n);
+    case CDP_FT_COUNTRY: {
+        char code[3];
+        if (!cdp_country_parse(s, n, code))
+            return false;
+        cdp_buf_adds(out, code);
+        return true;
+    }
+    case CDP_FT_DATE:
+    case CDP_FT_DATETIME: {
+        struct cdp_datetime dt;
+        enum cdp_date_result r =
+            cdp_datetime_parse(s, n, ing->opt.date_order, t->type == CDP_FT_DATETIME, &dt);
+        if (r == CDP_DATE_EMPTY)
+            return true;
+        if (r != CDP_DATE_OK)
+            return false;
+        if (t->type == CDP_FT_DATE) {
+            /* A birth date before 1900 or after today is a typo, not a person. */
+            int64_t day = cdp_days_from_civil(dt.year, dt.month, dt.day);
+            if (t->birth_date && (dt.year < 1900 || day > ing->opt.as_of_day))
+                return false;
+            cdp_date_format(out, &dt);
+        } else {
+            cdp_datetime_format_utc(out, &dt, ing->opt.tz_offset);
+        }
+        return true;
+    }
+    }
+    return false;
+}
+
+static void add_key(struct cdp_buf *out, const char *key, bool *first)
+{
+    if (!*first)
+        cdp_buf_addc(out, ',');
+    *first = false;
+    cdp_json_add_string(out, key, strlen(key));
+    cdp_buf_addc(out, ':');
+}
+
+/* Sets values[t] from part of another value (a split full name). */
+static void fill_part(struct cdp_ingest *ing, int t, size_t off, size_t len)
+{
+    if (t < 0 || ing->values[t].present || len == 0)
+        return;
+    ing->values[t] = (struct value_span){ off, len, false, true };
+}
+
+static bool require_met(const struct cdp_ingest *ing, const char *group)
+{
+    for (const char *p = group; *p;) {
+        size_t n = strcspn(p, ",");
+        int t = target_index(ing, p, n);
+        if (t >= 0 && ing->values[t].present && ing->values[t].len > 0)
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+static void reject(struct cdp_ingest_outcome *oc, const char *code, const char *fmt, const char *arg)
+{
+    oc->rejected = true;
+    oc->code = code;
+    snprintf(oc->reason, sizeof oc->reason, fmt, arg);
+}
+
+void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const char *default_rid,
+                    struct cdp_buf *out, struct cdp_ingest_outcome *oc,
+                    struct cdp_invalid_list *invalid)
+{
+    oc->rejected = false;
+    oc->code = NULL;
+    oc->reason[0] = '\0';
+    oc->first_invalid = invalid->n;
+    oc->ninvalid = 0;
+    memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
+    memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
+    cdp_buf_reset(&ing->norm);
+    if (ing->nattrs_cap < in->n) {
+        ing->nattrs_cap = in->n;
+        ing->attrs = cdp_xrealloc(ing->attrs, ing->nattrs_cap * sizeof *ing->attrs);
+    }
+    size_t nattrs = 0;
+    bool any_value = false;
+    const char *rid = NULL;
+    size_t rid_len = 0;
+
+    /* Route each input value to the fields it feeds, or to attrs. */
+    for (size_t i = 0; i < in->n; i++) {
+        const struct cdp_field *f = &in->f[i];
+        int r;
+        if (ing->csv)
+            r = i < ing->ncolumns ? ing->column_role[i] : -1;
+        else
+            r = role_find(ing, f->key, f->klen);
+        struct slot sl = { f->val, f->vlen, f->type, NULL };
+        bool empty = slot_empty(&sl);
+        if (!empty)
+            any_value = true;
+        if (r < 0) {
+            if (!empty && !ing->opt.drop_unmapped)
+                ing->attrs[nattrs++] = i;
+            continue;
+        }
+        const struct role *role = &ing->roles[r];
+        sl.column = role->column;
+        if (role->rid && !empty) {
+            rid = f->val;
+            rid_len = f->vlen;
+            cdp_text_trim(&rid, &rid_len);
+        }
+        if (!empty)
+            for (int k = 0; k < role->ntargets; k++)
+                ing->slots[role->targets[k]] = sl;
+    }
+    if (!any_value) {
+        reject(oc, "empty_row", "%s", "empty row");
+        return;
+    }
+    if (ing->rid_column && !rid) {
+        reject(oc, "missing_rid", "no value in column \"%s\" (mapped to _rid)", ing->rid_column);
+        return;
+    }
+
+    /* Normalise. */
+    bool has_invalid = false;
+    for (size_t t = 0; t < ing->ntargets; t++) {
+        const struct target *tg = &ing->targets[t];
+        struct slot *sl = &ing->slots[t];
+        if (!sl->val && tg->constant)
+            *sl = (struct slot){ tg->constant, strlen(tg->constant), CDP_STRING, NULL };
+        if (!sl->val || slot_empty(sl))
+            continue;
+        size_t start = ing->norm.len;
+        bool raw;
+        if (!normalize(ing, tg, sl, &raw)) {
+            ing->norm.len = start;
+            note_invalid(invalid, oc, tg, sl);
+            has_invalid = true;
+            continue;
+        }
+        if (ing->norm.len > start)
+            ing->values[t] = (struct value_span){ start, ing->norm.len - start, raw, true };
+    }
+    /* A full name fills the parts that have no value of their own. */
+    int fn = ing->full_name;
+    if (fn >= 0 && ing->values[fn].present) {
+        struct cdp_name_parts parts;
+        size_t base = ing->values[fn].off;
+        cdp_name_split(ing->norm.data + base, ing->values[fn].len, &parts);
+        fill_part(ing, ing->first_name, base + parts.first_off, parts.first_len);
+        fill_part(ing, ing->middle_name, base + parts.middle_off, parts.middle_len);
+        fill_part(ing, ing->last_name, base + parts.last_off, parts.last_len);
+    }
+    for (size_t g = 0; g < ing->nrequire; g++) {
+        if (!require_met(ing, ing->require[g])) {
+            char list[120];
+            snprintf(list, sizeof list, "%s", ing->require[g]);
+            for (char *c = list; *c; c++)
+                if (*c == ',')
+                    *c = '/';
+            reject(oc, "required", "no valid value for any of %s", list);
+            return;
+        }
+    }
+
+    /* Write the record. */
+    bool first = true;
+    cdp_buf_addc(out, '{');
+    add_key(out, "_source", &first);
+    cdp_json_add_string(out, ing->opt.source, strlen(ing->opt.source));
+    add_key(out, "_rid", &first);
+    if (rid)
+        cdp_json_add_string(out, rid, rid_len);
+    else
+        cdp_json_add_string(out, default_rid, strlen(default_rid));
+    add_key(out, "_kind", &first);
+    cdp_buf_adds(out, ing->kind == CDP_KIND_EVENT ? "\"event\"" : "\"person\"");
+    for (size_t t = 0; t < ing->ntargets; t++) {
+        const struct value_span *v = &ing->values[t];
+        if (!v->present)
+            continue;
+        cdp_buf_add(out, ing->targets[t].json_key, ing->targets[t].json_key_len);
+        if (v->raw)
+            cdp_buf_add(out, ing->norm.data + v->off, v->len);
+        else
+            cdp_json_add_string(out, ing->norm.data + v->off, v->len);
+    }
+    if (nattrs) {
+        add_key(out, "attrs", &first);
+        cdp_buf_addc(out, '{');
+        for (size_t k = 0; k < nattrs; k++) {
+            const struct cdp_field *f = &in->f[ing->attrs[k]];
+            if (k)
+                cdp_buf_addc(out, ',');
+            cdp_json_add_string(out, f->key, f->klen);
+            cdp_buf_addc(out, ':');
+            cdp_json_add_value(out, f->val, f->vlen, f->type);
+        }
+        cdp_buf_addc(out, '}');
+    }
+    if (has_invalid) {
+        add_key(out, "_invalid", &first);
+        cdp_buf_addc(out, '{');
+        for (size_t k = 0; k < oc->ninvalid; k++) {
+            const struct cdp_invalid_value *iv = &invalid->v[oc->first_invalid + k];
+            if (k)
+                cdp_buf_addc(out, ',');
+            cdp_json_add_string(out, iv->field, strlen(iv->field));
+            cdp_buf_addc(out, ':');
+            cdp_json_add_string(out, iv->value, iv->vlen);
+        }
+        cdp_buf_addc(out, '}');
+    }
+    cdp_buf_adds(out, "}\n");
+}
+
+void cdp_ingest_batch_run(struct cdp_ingest *ing, struct cdp_ingest_batch *b)
+{
+    if (b->outcomes_cap < b->rows.n) {
+        b->outcomes_cap = b->rows.n;
+        b->outcomes = cdp_xrealloc(b->outcomes, b->outcomes_cap * sizeof *b->outcomes);
+    }
+    struct cdp_buf rid = CDP_BUF_INIT;
+    struct cdp_record view, split = CDP_RECORD_INIT;
+    struct cdp_row info;
+    for (size_t i = 0; i < b->rows.n; i++) {
+        const struct cdp_batch_row *row = &b->rows.rows[i];
+        if (row->kind != CDP_READ_ROW)
+            continue;
+        const struct cdp_record *rec;
+        if (cdp_batch_split(&b->rows, i, &split, &view, &rec, &info) != CDP_READ_ROW) {
+            /* A deferred CSV line with the wrong number of fields, say. */
+            struct cdp_ingest_outcome *oc = &b->outcomes[i];
+            oc->rejected = true;
+            oc->code = info.code;
+            snprintf(oc->reason, sizeof oc->reason, "%.150s", info.reason);
+            oc->first_invalid = b->invalid.n;
+            oc->ninvalid = 0;
+            continue;
+        }
+        cdp_buf_reset(&rid);
+        cdp_buf_adds(&rid, b->rid_prefix ? b->rid_prefix : "");
+        cdp_buf_add_u64(&rid, row->number);
+        cdp_ingest_row(ing, rec, rid.data, &b->out, &b->outcomes[i], &b->invalid);
+    }
+    cdp_record_release(&split);
+    cdp_buf_release(&rid);
+}
+
+void cdp_ingest_batch_clear(struct cdp_ingest_batch *b)
+{
+    cdp_batch_clear(&b->rows);
+    cdp_buf_reset(&b->out);
+    b->invalid.n = 0;
+}
+
+void cdp_ingest_batch_release(struct cdp_ingest_batch *b)
+{
+    cdp_batch_release(&b->rows);
+    cdp_buf_release(&b->out);
+    free(b->outcomes);
+    free(b->invalid.v);
+    memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,71 @@
+/* json.h: reading one JSON object per line (simdjson behind a C interface),
+ * writing JSON strings, and checking UTF-8.
+ *
+ * jq's parser reads about 60 MB/s; simdjson several GB/s, so parsing is never
+ * what limits a program. Objects are read one level deep: top-level members
+ * become record fields; nested arrays and objects are kept as their JSON text
+ * (fully validated), numbers as written. */
+#ifndef CDP_IO_JSON_H
+#define CDP_IO_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "io/record.h"
+
+struct cdp_json_parser;
+
+struct cdp_json_parser *cdp_json_parser_new(void);
+void cdp_json_parser_free(struct cdp_json_parser *p);
+
+enum cdp_json_status {
+    CDP_JSON_OK = 0,
+    CDP_JSON_INVALID = -1,    /* not JSON */
+    CDP_JSON_NOT_OBJECT = -2, /* JSON, but not an object */
+    CDP_JSON_BAD_UTF8 = -3,
+};
+
+/* Parses text (len bytes, followed by at least CDP_LINE_PADDING readable
+ * bytes) as one JSON object and appends its members to rec. Keys and values
+ * point into text or into the parser and stay valid until the next call.
+ * A repeated key keeps its last value. On failure err says why. */
+enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p, const char *text, size_t len,
+                          struct cdp_record *rec, struct cdp_error *err);
+
+/* Whether text is exactly one valid JSON value (surrounding spaces allowed). */
+bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size_t len);
+
+/* Calls fn for each element of text, a JSON array of strings (len bytes;
+ * need not be padded), with the unescaped string. Returns the number of
+ * elements, or -1 when text is not an array of strings (fn may have been
+ * called for the elements before the first that is not a string). */
+long cdp_json_each_string(struct cdp_json_parser *p, const char *text, size_t len,
+                          void (*fn)(void *ctx, const char *s, size_t len), void *ctx);
+
+/* The top-level numbers named keys[0..nkeys) of a JSON object (text padded
+ * as for cdp_json_parse_object), into out (NaN when absent or not a number),
+ * skipping every other value unparsed: for a pass that needs a few figures
+ * of large records. Returns 0, or -1 when text is not a JSON object. */
+int cdp_json_get_numbers(struct cdp_json_parser *p, const char *text, size_t len,
+                         const char *const *keys, size_t nkeys, double *out);
+
+/* Whether s (len bytes, nothing around it) is one JSON number. */
+bool cdp_json_number_valid(const char *s, size_t len);
+
+/* Whether s is valid UTF-8 (simdjson's validator: GB/s). */
+bool cdp_utf8_valid(const char *s, size_t len);
+
+/* Appends s as a JSON string literal, quotes included. s must be UTF-8. */
+void cdp_json_add_string(struct cdp_buf *out, const char *s, size_t len);
+/* Appends a field's value as JSON (strings quoted, the rest as written). */
+void cdp_json_add_value(struct cdp_buf *out, const char *val, size_t vlen, enum cdp_type type);
+/* Appends a whole record as one JSON object (no newline). */
+void cdp_json_add_record(struct cdp_buf *out, const struct cdp_record *r);
+
+/* Appends s as a JSON string, replacing invalid UTF-8 with U+FFFD: for
+ * showing raw input (rejected rows) that may not be UTF-8. */
+void cdp_json_add_string_lossy(struct cdp_buf *out, const char *s, size_t len);
+
+#endif

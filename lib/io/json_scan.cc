@@ -1,0 +1,278 @@
+// The simdjson side of json.h: parsing one object per line, validating
+// nested values and UTF-8. C++ stays inside this file.
+#include <simdjson.h>
+
+#include <cstring>
+#include <string_view>
+
+extern "C" {
+#include "io/json.h"
+#include "io/lines.h"
+}
+
+static_assert(CDP_LINE_PADDING >= simdjson::SIMDJSON_PADDING, "line padding too small for simdjson");
+
+struct cdp_json_parser {
+    simdjson::ondemand::parser ondemand;
+    simdjson::dom::parser dom;
+};
+
+extern "C" struct cdp_json_parser *cdp_json_parser_new(void)
+{
+    return new (std::nothrow) cdp_json_parser();
+}
+
+extern "C" void cdp_json_parser_free(struct cdp_json_parser *p)
+{
+    delete p;
+}
+
+extern "C" bool cdp_utf8_valid(const char *s, size_t len)
+{
+    return simdjson::validate_utf8(s, len);
+}
+
+extern "C" bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size_t len)
+{
+    simdjson::dom::element e;
+    // realloc_if_needed: the text is a slice of a line, not padded on its own.
+    return p->dom.parse(text, len, true).get(e) == simdjson::SUCCESS;
+}
+
+// A nested value inside a line: the line's padding lies beyond it, so it
+// can be parsed in place.
+static bool valid_in_line(struct cdp_json_parser *p, const char *text, size_t len)
+{
+    simdjson::dom::element e;
+    return p->dom.parse(text, len, false).get(e) == simdjson::SUCCESS;
+}
+
+// simdjson skips over numbers it is not asked to convert, so their syntax is
+// checked here: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+static bool valid_number(std::string_view s);
+
+extern "C" bool cdp_json_number_valid(const char *s, size_t len)
+{
+    return valid_number(std::string_view(s, len));
+}
+
+static bool valid_number(std::string_view s)
+{
+    size_t i = 0, n = s.size();
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n)
+        return false;
+    if (s[i] == '0')
+        i++;
+    else if (s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return false;
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return false;
+    }
+    return i == n;
+}
+
+static std::string_view trim_right(std::string_view s)
+{
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' ||
+                          s.back() == '\r'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// On-demand parsing reports what it was asked for ("not the requested
+// type"); the DOM parser, run again on the bad line only, says what is wrong.
+static cdp_json_status fail(struct cdp_json_parser *p, const char *text, size_t len,
+                            struct cdp_error *err, simdjson::error_code e)
+{
+    if (e == simdjson::UTF8_ERROR) {
+        cdp_errorf(err, "invalid UTF-8");
+        return CDP_JSON_BAD_UTF8;
+    }
+    simdjson::dom::element el;
+    simdjson::error_code why = p->dom.parse(text, len, true).get(el);
+    cdp_errorf(err, "invalid JSON: %s", simdjson::error_message(why ? why : e));
+    return CDP_JSON_INVALID;
+}
+
+static cdp_json_status invalid(struct cdp_error *err, const char *what, std::string_view s)
+{
+    cdp_errorf(err, "invalid JSON: %s \"%.*s\"", what, (int)(s.size() > 60 ? 60 : s.size()),
+               s.data());
+    return CDP_JSON_INVALID;
+}
+
+extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p, const char *text, size_t len,
+                                     struct cdp_record *rec, struct cdp_error *err)
+{
+    using namespace simdjson;
+    // The full UTF-8 check first: on-demand parsing validates only what it reads.
+    if (!validate_utf8(text, len)) {
+        cdp_errorf(err, "invalid UTF-8");
+        return CDP_JSON_BAD_UTF8;
+    }
+    padded_string_view view(text, len, len + CDP_LINE_PADDING);
+    ondemand::document doc;
+    error_code e = p->ondemand.iterate(view).get(doc);
+    if (e)
+        return fail(p, text, len, err, e);
+    ondemand::json_type root;
+    if ((e = doc.type().get(root)))
+        return fail(p, text, len, err, e);
+    if (root != ondemand::json_type::object) {
+        cdp_errorf(err, "not a JSON object");
+        return CDP_JSON_NOT_OBJECT;
+    }
+    ondemand::object obj;
+    if ((e = doc.get_object().get(obj)))
+        return fail(p, text, len, err, e);
+    // A repeated key keeps its last value; looking for one costs a scan per
+    // member, so first ask a 64-bit filter of the keys seen.
+    uint64_t seen = 0;
+    for (auto member : obj) {
+        ondemand::field field;
+        if ((e = std::move(member).get(field)))
+            return fail(p, text, len, err, e);
+        std::string_view key;
+        if ((e = field.unescaped_key().get(key)))
+            return fail(p, text, len, err, e);
+        ondemand::value v = field.value();
+        ondemand::json_type t;
+        if ((e = v.type().get(t)))
+            return fail(p, text, len, err, e);
+        std::string_view s;
+        enum cdp_type type;
+        switch (t) {
+        case ondemand::json_type::string:
+            e = v.get_string().get(s);
+            type = CDP_STRING;
+            break;
+        case ondemand::json_type::number:
+            s = trim_right(v.raw_json_token());
+            if (!valid_number(s))
+                return invalid(err, "bad number", s);
+            type = CDP_NUMBER;
+            break;
+        case ondemand::json_type::boolean: {
+            bool b;
+            e = v.get_bool().get(b);
+            type = b ? CDP_TRUE : CDP_FALSE;
+            s = b ? "true" : "false";
+            break;
+        }
+        case ondemand::json_type::null: {
+            bool is_null;
+            e = v.is_null().get(is_null);
+            if (!e && !is_null)
+                e = INCORRECT_TYPE;
+            type = CDP_NULL;
+            s = "null";
+            break;
+        }
+        case ondemand::json_type::array: {
+            ondemand::array a;
+            if (!(e = v.get_array().get(a)))
+                e = a.raw_json().get(s);
+            type = CDP_ARRAY;
+            break;
+        }
+        default: {
+            ondemand::object o;
+            if (!(e = v.get_object().get(o)))
+                e = o.raw_json().get(s);
+            type = CDP_OBJECT;
+            break;
+        }
+        }
+        if (e)
+            return fail(p, text, len, err, e);
+        if (type == CDP_ARRAY || type == CDP_OBJECT) {
+            // raw_json() skips over the value without checking its grammar.
+            s = trim_right(s);
+            if (!valid_in_line(p, s.data(), s.size()))
+                return invalid(err, "bad value of member", key);
+        }
+        uint64_t bit = 1ull << ((key.size() * 31u + (key.empty() ? 0u : (unsigned char)key[0]) +
+                                 (key.size() > 1 ? (unsigned char)key[key.size() - 1] * 7u : 0u)) &
+                                63u);
+        if (seen & bit)
+            cdp_record_set(rec, key.data(), key.size(), s.data(), s.size(), type);
+        else
+            cdp_record_append(rec, key.data(), key.size(), s.data(), s.size(), type);
+        seen |= bit;
+    }
+    // Anything structural after the object (another value, garbage) is left.
+    if (doc.current_location().error() != OUT_OF_BOUNDS) {
+        cdp_errorf(err, "invalid JSON: text after the object");
+        return CDP_JSON_INVALID;
+    }
+    return CDP_JSON_OK;
+}
+
+extern "C" long cdp_json_each_string(struct cdp_json_parser *p, const char *text, size_t len,
+                                     void (*fn)(void *ctx, const char *s, size_t len), void *ctx)
+{
+    // A slice of a line (a field's value): parsed as a copy, like cdp_json_valid.
+    simdjson::dom::element e;
+    if (p->dom.parse(text, len, true).get(e) != simdjson::SUCCESS)
+        return -1;
+    simdjson::dom::array a;
+    if (e.get_array().get(a) != simdjson::SUCCESS)
+        return -1;
+    long n = 0;
+    for (simdjson::dom::element v : a) {
+        std::string_view s;
+        if (v.get_string().get(s) != simdjson::SUCCESS)
+            return -1;
+        fn(ctx, s.data(), s.size());
+        n++;
+    }
+    return n;
+}
+
+extern "C" int cdp_json_get_numbers(struct cdp_json_parser *p, const char *text, size_t len,
+                                    const char *const *keys, size_t nkeys, double *out)
+{
+    using namespace simdjson;
+    for (size_t k = 0; k < nkeys; k++)
+        out[k] = __builtin_nan("");
+    padded_string_view view(text, len, len + CDP_LINE_PADDING);
+    ondemand::document doc;
+    ondemand::object obj;
+    if (p->ondemand.iterate(view).get(doc) || doc.get_object().get(obj))
+        return -1;
+    for (auto member : obj) {
+        ondemand::field field;
+        std::string_view key;
+        if (std::move(member).get(field) || field.unescaped_key().get(key))
+            return -1;
+        for (size_t k = 0; k < nkeys; k++) {
+            if (key != keys[k])
+                continue;
+            double d;
+            if (!field.value().get_double().get(d))
+                out[k] = d; // a repeated key keeps its last value
+            break;
+        }
+        // other values are skipped without being parsed
+    }
+    return 0;
+}

@@ -1,0 +1,135 @@
+#include "io/json.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Which bytes a JSON string must escape: '"', '\\' and controls. */
+static inline int needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+static void add_escaped(struct cdp_buf *out, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+    switch (c) {
+    case '"': cdp_buf_add(out, "\\\"", 2); return;
+    case '\\': cdp_buf_add(out, "\\\\", 2); return;
+    case '\n': cdp_buf_add(out, "\\n", 2); return;
+    case '\r': cdp_buf_add(out, "\\r", 2); return;
+    case '\t': cdp_buf_add(out, "\\t", 2); return;
+    case '\b': cdp_buf_add(out, "\\b", 2); return;
+    case '\f': cdp_buf_add(out, "\\f", 2); return;
+    default: cdp_buf_add(out, e, 6); return;
+    }
+}
+
+void cdp_json_add_string(struct cdp_buf *out, const char *s, size_t len)
+{
+    /* Worst case every byte becomes \u00XX. */
+    cdp_buf_grow(out, len * 6 + 2);
+    char *w = out->data + out->len;
+    *w++ = '"';
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        const unsigned char *run = p;
+        /* Eight bytes at a time while none of them needs escaping: a byte
+         * below 0x20 or equal to '"' or '\\' sets the word's high bits. */
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+            uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+            uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
+            if (hit & highs)
+                break;
+            p += 8;
+        }
+        while (p < end && !needs_escape(*p))
+            p++;
+        memcpy(w, run, (size_t)(p - run));
+        w += p - run;
+        if (p == end)
+            break;
+        out->len = (size_t)(w - out->data);
+        add_escaped(out, *p++);
+        w = out->data + out->len;
+    }
+    *w++ = '"';
+    out->len = (size_t)(w - out->data);
+    out->data[out->len] = '\0';
+}
+
+void cdp_json_add_value(struct cdp_buf *out, const char *val, size_t vlen, enum cdp_type type)
+{
+    if (type == CDP_STRING)
+        cdp_json_add_string(out, val, vlen);
+    else
+        cdp_buf_add(out, val, vlen);
+}
+
+void cdp_json_add_record(struct cdp_buf *out, const struct cdp_record *r)
+{
+    cdp_buf_addc(out, '{');
+    for (size_t i = 0; i < r->n; i++) {
+        const struct cdp_field *f = &r->f[i];
+        if (i)
+            cdp_buf_addc(out, ',');
+        cdp_json_add_string(out, f->key, f->klen);
+        cdp_buf_addc(out, ':');
+        cdp_json_add_value(out, f->val, f->vlen, f->type);
+    }
+    cdp_buf_addc(out, '}');
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+void cdp_json_add_string_lossy(struct cdp_buf *out, const char *s, size_t len)
+{
+    if (cdp_utf8_valid(s, len)) {
+        cdp_json_add_string(out, s, len);
+        return;
+    }
+    struct cdp_buf fixed = CDP_BUF_INIT;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        size_t n = utf8_seq(p, end);
+        if (n) {
+            cdp_buf_add(&fixed, p, n);
+            p += n;
+        } else {
+            cdp_buf_add(&fixed, "\xEF\xBF\xBD", 3);
+            p++;
+        }
+    }
+    cdp_json_add_string(out, fixed.data, fixed.len);
+    cdp_buf_release(&fixed);
+}

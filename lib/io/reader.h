@@ -1,0 +1,76 @@
+/* reader.h: records from one input file, whatever its format.
+ *
+ * One byte source (source.h) under one parser per format: CSV (io/csv.h) or
+ * NDJSON (one JSON object per line). The format comes from the options, else
+ * from the file name (.csv, .tsv, .ndjson, .jsonl, .json, each optionally
+ * followed by .zst or .gz), else (and on standard input) from the content:
+ * text starting with '{' is NDJSON, anything else CSV.
+ *
+ * Reading never stops at a bad row: cdp_reader_next returns it as
+ * CDP_READ_BAD with its line number, raw text and reason, and the next call
+ * goes on after it. Only an I/O or decompression failure ends the file. */
+#ifndef CDP_IO_READER_H
+#define CDP_IO_READER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "io/record.h"
+
+enum cdp_format { CDP_FORMAT_AUTO, CDP_FORMAT_CSV, CDP_FORMAT_NDJSON };
+
+enum cdp_read {
+    CDP_READ_ERROR = -1, /* fatal: err says why; stop reading this file */
+    CDP_READ_END = 0,
+    CDP_READ_ROW = 1,
+    CDP_READ_BAD = 2, /* a row that cannot be parsed; see struct cdp_row */
+};
+
+struct cdp_reader_options {
+    enum cdp_format format;
+    const char *encoding; /* iconv name; NULL for UTF-8 */
+    char delimiter;       /* CSV only; 0 = sniff */
+    bool lines_only;      /* NDJSON only: return each line as raw text, unparsed
+                             (for a second pass that copies lines) */
+    bool defer_csv;       /* CSV only: return one-line records without quotes
+                             unsplit (row.deferred), see cdp_csv_split */
+};
+
+/* Where a row came from, valid until the next call. */
+struct cdp_row {
+    uint64_t line;   /* 1-based physical line where the row starts */
+    uint64_t number; /* 1-based data row number in this file (bad rows count) */
+    const char *raw; /* the row's text as read (after decoding) */
+    size_t rawlen;
+    char reason[256]; /* for CDP_READ_BAD: what is wrong, for people */
+    const char *code; /* for CDP_READ_BAD: a stable key for counting */
+    bool deferred;    /* CSV: a line to split with cdp_reader_split */
+};
+
+struct cdp_reader;
+
+struct cdp_reader *cdp_reader_open(const char *path, const struct cdp_reader_options *opt,
+                                   struct cdp_error *err);
+void cdp_reader_close(struct cdp_reader *r);
+
+enum cdp_read cdp_reader_next(struct cdp_reader *r, struct cdp_record *rec,
+                              struct cdp_row *row, struct cdp_error *err);
+
+const char *cdp_reader_name(const struct cdp_reader *r);
+enum cdp_format cdp_reader_format(const struct cdp_reader *r);
+/* Bytes read from the file so far (compressed size), for progress. */
+uint64_t cdp_reader_bytes(const struct cdp_reader *r);
+/* The CSV header (NULL and 0 for NDJSON). */
+size_t cdp_reader_columns(const struct cdp_reader *r, const char *const **names);
+
+/* The delimiter of a CSV reader (0 for NDJSON). */
+char cdp_reader_delimiter(const struct cdp_reader *r);
+
+/* The format a file name implies (CDP_FORMAT_AUTO when it implies none);
+ * *delimiter is set to '\t' for .tsv and left alone otherwise. */
+enum cdp_format cdp_format_from_name(const char *path, char *delimiter);
+/* "csv" / "ndjson" to a format; CDP_FORMAT_AUTO when unknown. */
+enum cdp_format cdp_format_parse(const char *name);
+
+#endif

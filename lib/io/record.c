@@ -1,0 +1,69 @@
+#include "io/record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+void cdp_record_clear(struct cdp_record *r)
+{
+    r->n = 0;
+    cdp_arena_reset(&r->arena);
+}
+
+void cdp_record_release(struct cdp_record *r)
+{
+    cdp_arena_release(&r->arena);
+    free(r->f);
+    r->f = NULL;
+    r->n = r->cap = 0;
+}
+
+void cdp_record_append(struct cdp_record *r, const char *key, size_t klen, const char *val,
+                       size_t vlen, enum cdp_type type)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 32;
+        r->f = cdp_xrealloc(r->f, r->cap * sizeof *r->f);
+    }
+    struct cdp_field *f = &r->f[r->n++];
+    f->key = key;
+    f->klen = (uint32_t)klen;
+    f->val = val;
+    f->vlen = (uint32_t)vlen;
+    f->type = type;
+}
+
+const struct cdp_field *cdp_record_get(const struct cdp_record *r, const char *key, size_t klen)
+{
+    /* Last match wins, as in jq, should a reader ever keep a duplicate. */
+    for (size_t i = r->n; i-- > 0;) {
+        const struct cdp_field *f = &r->f[i];
+        if (f->klen == klen && memcmp(f->key, key, klen) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+void cdp_record_set(struct cdp_record *r, const char *key, size_t klen, const char *val,
+                    size_t vlen, enum cdp_type type)
+{
+    struct cdp_field *f = (struct cdp_field *)cdp_record_get(r, key, klen);
+    if (!f) {
+        cdp_record_append(r, key, klen, val, vlen, type);
+        return;
+    }
+    f->val = val;
+    f->vlen = (uint32_t)vlen;
+    f->type = type;
+}
+
+char *cdp_record_alloc(struct cdp_record *r, size_t n)
+{
+    return cdp_arena_alloc(&r->arena, n);
+}
+
+char *cdp_record_strdup(struct cdp_record *r, const char *s, size_t n)
+{
+    return cdp_arena_strdup(&r->arena, s, n);
+}

@@ -1,0 +1,78 @@
+/* io/reread.c: inputs made re-readable; see io/reread.h. */
+#include "io/reread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "io/output.h"
+
+void cdp_reread_init(struct cdp_reread *in, const char *arg)
+{
+    in->path = arg;
+    in->label = strcmp(arg, "-") == 0 ? "(stdin)" : arg;
+    in->spool_path[0] = '\0';
+    in->spool_fd = -1;
+}
+
+static ssize_t read_some(int fd, char *buf, size_t cap)
+{
+    ssize_t n;
+    while ((n = read(fd, buf, cap)) < 0 && errno == EINTR)
+        ;
+    return n;
+}
+
+int cdp_reread_spool(struct cdp_reread *in, struct cdp_error *err)
+{
+    struct stat st;
+    bool is_stdin = strcmp(in->path, "-") == 0;
+    if (!is_stdin && stat(in->path, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    int fd = is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cdp_errorf_errno(err, errno, "cannot open '%s'", in->path);
+    enum { CHUNK = 1 << 20 };
+    char *buf = cdp_xmalloc(CHUNK);
+    ssize_t n = read_some(fd, buf, CHUNK);
+    /* zstd and gzip magic: already compressed, copy as is */
+    bool compressed = n >= 4 && ((unsigned char)buf[0] == 0x28 || (unsigned char)buf[0] == 0x1F);
+    struct cdp_output_options so = { !compressed, 1, 0 };
+    struct cdp_output *spool = cdp_output_open_spool(&so, err);
+    int rc = -1;
+    if (!spool)
+        goto done;
+    while (n > 0) {
+        cdp_output_write(spool, buf, (size_t)n);
+        n = read_some(fd, buf, CHUNK);
+    }
+    if (n < 0) {
+        cdp_errorf_errno(err, errno, "%s: read error", in->label);
+        cdp_output_abort(spool);
+        goto done;
+    }
+    in->spool_fd = cdp_output_finish_spool(spool, err);
+    if (in->spool_fd < 0)
+        goto done;
+    snprintf(in->spool_path, sizeof in->spool_path, "/proc/self/fd/%d", in->spool_fd);
+    in->path = in->spool_path;
+    rc = 0;
+done:
+    free(buf);
+    if (!is_stdin)
+        close(fd);
+    return rc;
+}
+
+void cdp_reread_release(struct cdp_reread *in)
+{
+    if (in->spool_fd >= 0)
+        close(in->spool_fd);
+    in->spool_fd = -1;
+}

@@ -1,0 +1,95 @@
+#include "norm/email.h"
+
+#include <string.h>
+
+#include "norm/text.h"
+
+static bool atext(unsigned char c)
+{
+    if (c >= 0x80)
+        return true; /* part of a UTF-8 letter (SMTPUTF8 local parts) */
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL;
+}
+
+static bool label_char(unsigned char c)
+{
+    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-';
+}
+
+static bool valid_local(const char *s, size_t n)
+{
+    if (n == 0 || n > 64 || s[0] == '.' || s[n - 1] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            if (s[i + 1] == '.')
+                return false;
+        } else if (!atext((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool valid_domain(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return false;
+    size_t labels = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '.') {
+            if (!label_char((unsigned char)s[i]))
+                return false;
+            continue;
+        }
+        size_t len = i - start;
+        if (len == 0 || len > 63 || s[start] == '-' || s[i - 1] == '-')
+            return false;
+        labels++;
+        if (i == n) {
+            /* The top-level label: letters only (at least two), or xn--. */
+            if (len >= 4 && memcmp(s + start, "xn--", 4) == 0)
+                return labels >= 2;
+            size_t letters = 0;
+            for (size_t k = start; k < i; k++) {
+                unsigned char c = (unsigned char)s[k];
+                if (c >= '0' && c <= '9')
+                    return false;
+                if (c == '-')
+                    return false;
+                if ((c & 0xC0) != 0x80)
+                    letters++; /* count characters, not UTF-8 bytes */
+            }
+            return labels >= 2 && letters >= 2;
+        }
+        start = i + 1;
+    }
+    return false;
+}
+
+bool cdp_email_valid(const char *s, size_t len)
+{
+    const char *at = memchr(s, '@', len);
+    if (!at || memchr(at + 1, '@', len - (size_t)(at - s) - 1))
+        return false;
+    size_t local = (size_t)(at - s);
+    return valid_local(s, local) && valid_domain(at + 1, len - local - 1);
+}
+
+bool cdp_email_normalize(struct cdp_buf *out, const char *s, size_t len)
+{
+    cdp_text_trim(&s, &len);
+    if (len == 0 || len > 254)
+        return false;
+    size_t start = out->len;
+    cdp_text_lower(out, s, len);
+    if (!cdp_email_valid(out->data + start, out->len - start)) {
+        out->len = start;
+        out->data[start] = '\0';
+        return false;
+    }
+    return true;
+}

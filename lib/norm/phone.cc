@@ -1,0 +1,751 @@
+// phone.cc: see phone.h. The fast path is a port of the parts of
+// libphonenumber's ParseHelper, IsValidNumber and GetNumberType that plain
+// digit-and-punctuation input reaches (phonenumberutil.cc, 8.12.x); whatever
+// it does not handle exactly it hands to libphonenumber itself.
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <phonenumbers/phonemetadata.pb.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern "C" {
+#include "norm/phone.h"
+}
+
+// libphonenumber exports its compiled-in metadata but no header declares it.
+namespace i18n {
+namespace phonenumbers {
+int metadata_size();
+const void *metadata_get();
+} // namespace phonenumbers
+} // namespace i18n
+
+namespace {
+
+using i18n::phonenumbers::PhoneMetadata;
+using i18n::phonenumbers::PhoneMetadataCollection;
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberDesc;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// libphonenumber's kMinLengthForNsn and kMaxLengthForNsn.
+constexpr size_t kMinNsn = 2, kMaxNsn = 17;
+// Longer input is rare and near the limits libphonenumber applies.
+constexpr size_t kMaxFastInput = 250;
+constexpr size_t kMaxCachedInput = 1024;
+
+enum Outcome { kInvalid, kValid, kSlow };
+
+struct Re {
+    pcre2_code *code = nullptr; // null: no pattern, which matches nothing
+    bool jit = false;
+    // Bit 10 * a + b: input starting with digits a, b may match. Most input
+    // fails most patterns on its first two digits, and this test is much
+    // cheaper than running the pattern.
+    uint64_t starts[2] = {0, 0};
+};
+
+struct Desc {
+    Re re;
+    uint32_t lengths = 0;     // bit n set: n is a possible length
+    bool has_lengths = false; // without a list the general desc decides
+};
+
+// One PhoneMetadata with its patterns compiled, on first use only: a
+// normaliser for RU rarely needs the other 250-odd territories.
+struct Region {
+    const PhoneMetadata *md = nullptr;
+    int state = 0; // 0 not compiled yet, 1 ready, -1 unusable: slow path
+    Desc general, fixed_line, mobile;
+    Desc others[8]; // premium rate ... voicemail, in GetNumberTypeHelper's order
+    int first_length = 0, last_length = 0; // of general_desc, as TestNumberLength reads them
+    uint32_t local_lengths = 0;
+    Re idd, national_prefix, leading_digits;
+    uint32_t prefix_groups = 0;
+};
+
+const enum cdp_phone_type kOtherTypes[8] = {
+    CDP_PHONE_PREMIUM_RATE,    CDP_PHONE_TOLL_FREE, CDP_PHONE_SHARED_COST, CDP_PHONE_VOIP,
+    CDP_PHONE_PERSONAL_NUMBER, CDP_PHONE_PAGER,     CDP_PHONE_UAN,         CDP_PHONE_VOICEMAIL,
+};
+
+enum LengthResult { kPossible, kLocalOnly, kTooShort, kTooLong, kInvalidLength };
+
+// The cache: open addressing over 4-byte slots, each 7 bits of the hash (the
+// top bit set, so 0 means empty) and the 24-bit offset of a record (Record,
+// key, E.164) in a 16 MiB arena. The table is 2 MiB, which matters: on this
+// project's machines a random read costs 20 ns from 2 MiB, over 100 from 8.
+// When the table or the arena fills up everything is dropped, so answers
+// never depend on what came before.
+using Slot = uint32_t;
+struct Record {
+    uint16_t key_len;
+    uint8_t e164_len;
+    uint8_t result; // type, with 0x80 set when valid
+};
+constexpr size_t kSlots = size_t(1) << 19;
+constexpr size_t kMaxEntries = kSlots / 2;
+constexpr size_t kArenaSize = size_t(16) << 20;
+
+struct Result {
+    bool valid;
+    enum cdp_phone_type type;
+    char e164[CDP_PHONE_E164_MAX];
+};
+
+} // namespace
+
+struct cdp_phone_normalizer {
+    std::string region_code;
+    const PhoneNumberUtil *util = nullptr;
+    PhoneMetadataCollection collection;
+    std::vector<Region> regions;
+    std::vector<int> by_cc[1000]; // region indices in libphonenumber's order
+    int home = -1;
+    pcre2_match_data *match = nullptr;
+    Slot *slots = nullptr;
+    char *arena = nullptr;
+    size_t entries = 0, arena_used = 0;
+    size_t n_fast = 0, n_slow = 0, n_cached = 0;
+
+    cdp_phone_normalizer() = default;
+    cdp_phone_normalizer(const cdp_phone_normalizer &) = delete;
+    cdp_phone_normalizer &operator=(const cdp_phone_normalizer &) = delete;
+    ~cdp_phone_normalizer()
+    {
+        for (Region &r : regions) {
+            for (Desc *d : {&r.general, &r.fixed_line, &r.mobile})
+                pcre2_code_free(d->re.code);
+            for (Desc &d : r.others)
+                pcre2_code_free(d.re.code);
+            for (Re *re : {&r.idd, &r.national_prefix, &r.leading_digits})
+                pcre2_code_free(re->code);
+        }
+        pcre2_match_data_free(match);
+        free(slots);
+        free(arena);
+    }
+};
+
+namespace {
+
+// Anchored at the start like libphonenumber's Consume; full adds the end
+// anchor of its FullMatch. Both engines backtrack in the same (Perl) order.
+pcre2_code *compile_only(const std::string &pattern, uint32_t options)
+{
+    int err;
+    PCRE2_SIZE off;
+    return pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                         PCRE2_ANCHORED | options, &err, &off, nullptr);
+}
+
+// Re.starts comes from asking PCRE2 which two-digit subjects match or could
+// become a match with more input (a hard partial match). Start-up
+// optimisations are off so that no shortcut rejects a subject unseen.
+bool compile(const std::string &pattern, bool full, Re *re)
+{
+    uint32_t options = full ? PCRE2_ENDANCHORED : 0;
+    re->code = compile_only(pattern, options);
+    pcre2_code *probe = compile_only(pattern, options | PCRE2_NO_START_OPTIMIZE);
+    pcre2_match_data *md = probe ? pcre2_match_data_create_from_pattern(probe, nullptr) : nullptr;
+    bool ok = re->code && md;
+    for (int i = 0; ok && i < 100; i++) {
+        const unsigned char subject[2] = {uint8_t('0' + i / 10), uint8_t('0' + i % 10)};
+        if (pcre2_match(probe, subject, 2, 0, PCRE2_PARTIAL_HARD, md, nullptr) !=
+            PCRE2_ERROR_NOMATCH)
+            re->starts[i / 64] |= uint64_t(1) << (i % 64);
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(probe);
+    if (ok)
+        re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
+    return ok;
+}
+
+bool set_lengths(const google::protobuf::RepeatedField<int32_t> &list, uint32_t *mask)
+{
+    for (int n : list) {
+        if (n == -1)
+            continue; // "no numbers of this type"
+        if (n < 0 || n > 31)
+            return false;
+        *mask |= uint32_t(1) << n;
+    }
+    return true;
+}
+
+bool set_desc(const PhoneNumberDesc &pd, Desc *d)
+{
+    d->has_lengths = pd.possible_length_size() > 0;
+    if (!set_lengths(pd.possible_length(), &d->lengths))
+        return false;
+    return pd.national_number_pattern().empty() ||
+           compile(pd.national_number_pattern(), true, &d->re);
+}
+
+bool prepare(Region &r)
+{
+    if (r.state)
+        return r.state > 0;
+    r.state = -1;
+    const PhoneMetadata &md = *r.md;
+    const PhoneNumberDesc *others[8] = {
+        &md.premium_rate(),    &md.toll_free(), &md.shared_cost(), &md.voip(),
+        &md.personal_number(), &md.pager(),     &md.uan(),         &md.voicemail(),
+    };
+    if (!set_desc(md.general_desc(), &r.general) || !set_desc(md.fixed_line(), &r.fixed_line) ||
+        !set_desc(md.mobile(), &r.mobile))
+        return false;
+    for (int i = 0; i < 8; i++)
+        if (!set_desc(*others[i], &r.others[i]))
+            return false;
+    const auto &gl = md.general_desc().possible_length();
+    if (gl.empty())
+        return false; // libphonenumber would read past the end
+    r.first_length = gl.Get(0);
+    r.last_length = gl.Get(gl.size() - 1);
+    if (!set_lengths(md.general_desc().possible_length_local_only(), &r.local_lengths))
+        return false;
+    if (!compile(md.international_prefix(), false, &r.idd))
+        return false;
+    if (!md.national_prefix_for_parsing().empty()) {
+        if (!compile(md.national_prefix_for_parsing(), false, &r.national_prefix))
+            return false;
+        pcre2_pattern_info(r.national_prefix.code, PCRE2_INFO_CAPTURECOUNT, &r.prefix_groups);
+    }
+    if (md.has_leading_digits() && !compile(md.leading_digits(), false, &r.leading_digits))
+        return false;
+    r.state = 1;
+    return true;
+}
+
+int exec(cdp_phone_normalizer *pn, const Re &re, std::string_view s)
+{
+    if (!re.code)
+        return PCRE2_ERROR_NOMATCH;
+    if (s.size() >= 2) {
+        unsigned i = unsigned(s[0] - '0') * 10 + unsigned(s[1] - '0');
+        if (!(re.starts[i / 64] >> (i % 64) & 1))
+            return PCRE2_ERROR_NOMATCH;
+    }
+    auto subject = reinterpret_cast<PCRE2_SPTR>(s.data());
+    return re.jit ? pcre2_jit_match(re.code, subject, s.size(), 0, 0, pn->match, nullptr)
+                  : pcre2_match(re.code, subject, s.size(), 0, 0, pn->match, nullptr);
+}
+
+// Returns the end of the match, or -1.
+long run(cdp_phone_normalizer *pn, const Re &re, std::string_view s)
+{
+    return exec(pn, re, s) < 0 ? -1 : long(pcre2_get_ovector_pointer(pn->match)[1]);
+}
+
+// libphonenumber's IsMatch: the whole of s matches the pattern; no lengths.
+bool is_match(cdp_phone_normalizer *pn, const Desc &d, std::string_view s)
+{
+    return run(pn, d.re, s) >= 0;
+}
+
+// IsNumberMatchingDesc.
+bool matches(cdp_phone_normalizer *pn, const Desc &d, std::string_view nsn)
+{
+    if (d.has_lengths && (nsn.size() > 31 || !(d.lengths >> nsn.size() & 1)))
+        return false;
+    return is_match(pn, d, nsn);
+}
+
+// TestNumberLength for PhoneNumberUtil::UNKNOWN.
+LengthResult test_length(const Region &r, size_t n)
+{
+    if (r.first_length == -1)
+        return kInvalidLength;
+    if (n < 32 && (r.local_lengths >> n & 1))
+        return kLocalOnly;
+    if (size_t(r.first_length) == n)
+        return kPossible;
+    if (size_t(r.first_length) > n)
+        return kTooShort;
+    if (r.last_length < 0 || size_t(r.last_length) < n)
+        return kTooLong;
+    return n < 32 && (r.general.lengths >> n & 1) ? kPossible : kInvalidLength;
+}
+
+// GetNumberTypeHelper.
+enum cdp_phone_type number_type(cdp_phone_normalizer *pn, const Region &r, std::string_view nsn)
+{
+    if (!matches(pn, r.general, nsn))
+        return CDP_PHONE_UNKNOWN;
+    for (int i = 0; i < 8; i++)
+        if (matches(pn, r.others[i], nsn))
+            return kOtherTypes[i];
+    bool same = r.md->same_mobile_and_fixed_line_pattern();
+    if (matches(pn, r.fixed_line, nsn))
+        return same || matches(pn, r.mobile, nsn) ? CDP_PHONE_FIXED_LINE_OR_MOBILE
+                                                  : CDP_PHONE_FIXED_LINE;
+    return !same && matches(pn, r.mobile, nsn) ? CDP_PHONE_MOBILE : CDP_PHONE_UNKNOWN;
+}
+
+// MaybeStripNationalPrefixAndCarrierCode without the transform rule: when the
+// rule would apply, the caller takes the slow path.
+bool strip_national_prefix(cdp_phone_normalizer *pn, const Region &r, std::string_view *num)
+{
+    int rc;
+    if (num->empty() || (rc = exec(pn, r.national_prefix, *num)) < 0)
+        return true;
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(pn->match);
+    if (!r.md->national_prefix_transform_rule().empty() && r.prefix_groups > 0) {
+        // libphonenumber transforms when the second group (the first, if
+        // the pattern has only one) captured something.
+        int g = r.prefix_groups >= 2 ? 2 : 1;
+        if ((rc == 0 || g < rc) && ov[2 * g] != PCRE2_UNSET && ov[2 * g + 1] > ov[2 * g])
+            return false;
+    }
+    std::string_view rest = num->substr(ov[1]);
+    if (is_match(pn, r.general, *num) && !is_match(pn, r.general, rest))
+        return true;
+    *num = rest;
+    return true;
+}
+
+Region *main_region(cdp_phone_normalizer *pn, int cc)
+{
+    return &pn->regions[size_t(pn->by_cc[cc].front())];
+}
+
+// ExtractCountryCode.
+int extract_country_code(cdp_phone_normalizer *pn, std::string_view *num)
+{
+    if (num->empty() || (*num)[0] == '0')
+        return 0;
+    int cc = 0;
+    for (size_t i = 0; i < 3 && i < num->size(); i++) {
+        cc = cc * 10 + ((*num)[i] - '0');
+        if (!pn->by_cc[cc].empty()) {
+            num->remove_prefix(i + 1);
+            return cc;
+        }
+    }
+    return 0;
+}
+
+enum CcResult { kCcOk, kCcInvalid, kCcError, kCcSlow };
+
+// MaybeExtractCountryCode on digits that had plus (the leading '+') or not.
+// kCcInvalid stands for INVALID_COUNTRY_CODE_ERROR, kCcError for the others.
+CcResult extract_cc(cdp_phone_normalizer *pn, bool plus, std::string_view *num, int *cc)
+{
+    Region &home = pn->regions[size_t(pn->home)];
+    *cc = 0;
+    bool international = plus;
+    if (!plus) {
+        long end = run(pn, home.idd, *num);
+        // A country calling code never starts with 0, so that was no IDD.
+        if (end >= 0 && !(size_t(end) < num->size() && (*num)[size_t(end)] == '0')) {
+            num->remove_prefix(size_t(end));
+            international = true;
+        }
+    }
+    if (international) {
+        if (num->size() <= kMinNsn)
+            return kCcError;
+        *cc = extract_country_code(pn, num);
+        return *cc ? kCcOk : kCcInvalid;
+    }
+    // The number may start with the home country's code, written without '+'.
+    char code[8];
+    int n = snprintf(code, sizeof code, "%d", home.md->country_code());
+    if (n > 0 && num->substr(0, size_t(n)) == std::string_view(code, size_t(n))) {
+        std::string_view rest = num->substr(size_t(n));
+        if (!strip_national_prefix(pn, home, &rest))
+            return kCcSlow;
+        if ((!is_match(pn, home.general, *num) && is_match(pn, home.general, rest)) ||
+            test_length(home, num->size()) == kTooLong) {
+            *num = rest;
+            *cc = home.md->country_code();
+        }
+    }
+    return kCcOk;
+}
+
+Outcome fast_path(cdp_phone_normalizer *pn, const char *s, size_t len, Result *res)
+{
+    if (len > kMaxFastInput)
+        return kSlow;
+    // PCRE2's JIT reads a little past the end of a subject (harmlessly, but
+    // valgrind objects to uninitialised bytes there): the tail is zeroed.
+    char digits[kMaxFastInput + 64];
+    size_t n = 0, first = len, last = 0;
+    bool plus = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (first == len)
+                first = i;
+            last = i;
+            digits[n++] = c;
+        } else if (c == '+') {
+            // Pluses after a digit or repeated are parsed in ways not ported.
+            if (plus || n)
+                return kSlow;
+            plus = true;
+            first = i;
+        } else if (c != ' ' && c != '\t' && c != '-' && c != '.' && c != '/' && c != '(' &&
+                   c != ')') {
+            return kSlow;
+        }
+    }
+    memset(digits + n, 0, 64);
+    // libphonenumber needs three digits to see a number, but takes exactly two
+    // digits alone: leave that odd case to it.
+    if (n < 2)
+        return kInvalid;
+    if (n == 2)
+        return kSlow;
+    // A tab is not phone punctuation to libphonenumber; around the number it
+    // is trimmed, inside it the input is no number at all. Rare: not ported.
+    if (memchr(s + first, '\t', last - first))
+        return kSlow;
+    if (!prepare(pn->regions[size_t(pn->home)]))
+        return kSlow;
+
+    // ParseHelper.
+    std::string_view num(digits, n);
+    int cc;
+    CcResult cr = extract_cc(pn, plus, &num, &cc);
+    if (cr == kCcInvalid && plus) {
+        // libphonenumber retries without the plus sign.
+        num = std::string_view(digits, n);
+        cr = extract_cc(pn, false, &num, &cc);
+        if (cr == kCcSlow)
+            return kSlow;
+        if (cc == 0)
+            return kInvalid;
+    } else if (cr == kCcSlow) {
+        return kSlow;
+    } else if (cr != kCcOk) {
+        return kInvalid;
+    }
+    Region *meta = &pn->regions[size_t(pn->home)];
+    if (cc)
+        meta = main_region(pn, cc);
+    else
+        cc = meta->md->country_code();
+    if (!prepare(*meta))
+        return kSlow;
+    if (num.size() < kMinNsn)
+        return kInvalid;
+    std::string_view stripped = num;
+    if (!strip_national_prefix(pn, *meta, &stripped))
+        return kSlow;
+    LengthResult lr = test_length(*meta, stripped.size());
+    if (lr == kPossible || lr == kTooLong)
+        num = stripped;
+    if (num.size() < kMinNsn || num.size() > kMaxNsn)
+        return kInvalid;
+
+    // GetRegionCodeForNumber, then IsValidNumberForRegion and GetNumberType.
+    // The national significant number keeps its leading zeros: libphonenumber
+    // records them (italian_leading_zero, number_of_leading_zeros) and puts
+    // them back, so it equals the digits left here.
+    const std::vector<int> &list = pn->by_cc[cc];
+    Region *region = nullptr;
+    enum cdp_phone_type type = CDP_PHONE_UNKNOWN;
+    if (list.size() == 1) {
+        region = &pn->regions[size_t(list[0])];
+        if (!prepare(*region))
+            return kSlow;
+        type = number_type(pn, *region, num);
+    } else {
+        for (int i : list) {
+            Region &r = pn->regions[size_t(i)];
+            if (!prepare(r))
+                return kSlow;
+            if (r.leading_digits.code) {
+                if (run(pn, r.leading_digits, num) < 0)
+                    continue;
+                type = number_type(pn, r, num);
+            } else if ((type = number_type(pn, r, num)) == CDP_PHONE_UNKNOWN) {
+                continue;
+            }
+            region = &r;
+            break;
+        }
+    }
+    if (!region || type == CDP_PHONE_UNKNOWN)
+        return kInvalid;
+    res->valid = true;
+    res->type = type;
+    char *p = res->e164;
+    *p++ = '+';
+    if (cc >= 100)
+        *p++ = char('0' + cc / 100);
+    if (cc >= 10)
+        *p++ = char('0' + cc / 10 % 10);
+    *p++ = char('0' + cc % 10);
+    memcpy(p, num.data(), num.size());
+    p[num.size()] = '\0';
+    return kValid;
+}
+
+enum cdp_phone_type from_lib(PhoneNumberUtil::PhoneNumberType t)
+{
+    switch (t) {
+    case PhoneNumberUtil::FIXED_LINE: return CDP_PHONE_FIXED_LINE;
+    case PhoneNumberUtil::MOBILE: return CDP_PHONE_MOBILE;
+    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return CDP_PHONE_FIXED_LINE_OR_MOBILE;
+    case PhoneNumberUtil::TOLL_FREE: return CDP_PHONE_TOLL_FREE;
+    case PhoneNumberUtil::PREMIUM_RATE: return CDP_PHONE_PREMIUM_RATE;
+    case PhoneNumberUtil::SHARED_COST: return CDP_PHONE_SHARED_COST;
+    case PhoneNumberUtil::VOIP: return CDP_PHONE_VOIP;
+    case PhoneNumberUtil::PERSONAL_NUMBER: return CDP_PHONE_PERSONAL_NUMBER;
+    case PhoneNumberUtil::PAGER: return CDP_PHONE_PAGER;
+    case PhoneNumberUtil::UAN: return CDP_PHONE_UAN;
+    case PhoneNumberUtil::VOICEMAIL: return CDP_PHONE_VOICEMAIL;
+    default: return CDP_PHONE_UNKNOWN;
+    }
+}
+
+void slow_path(cdp_phone_normalizer *pn, const char *s, size_t len, Result *res)
+{
+    PhoneNumber number;
+    std::string e164;
+    if (pn->util->Parse(std::string(s, len), pn->region_code, &number) !=
+            PhoneNumberUtil::NO_PARSING_ERROR ||
+        !pn->util->IsValidNumber(number))
+        return;
+    pn->util->Format(number, PhoneNumberUtil::E164, &e164);
+    if (e164.size() >= sizeof res->e164)
+        return; // cannot happen: at most 21
+    res->valid = true;
+    res->type = from_lib(pn->util->GetNumberType(number));
+    memcpy(res->e164, e164.c_str(), e164.size() + 1);
+}
+
+uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+    for (; len >= 8; s += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, len);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 32;
+    return h;
+}
+
+constexpr uint32_t kOffsetMask = (uint32_t(1) << 24) - 1;
+static_assert(kArenaSize - 1 <= kOffsetMask, "arena offsets take 24 bits");
+
+uint32_t tag_of(uint64_t h)
+{
+    return uint32_t(h >> 56 | 0x80) << 24;
+}
+
+// Returns the key's slot, or the empty slot where it belongs.
+Slot *cache_find(cdp_phone_normalizer *pn, uint64_t h, const char *s, size_t len)
+{
+    uint32_t tag = tag_of(h);
+    for (size_t i = h & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+        Slot *sl = &pn->slots[i];
+        if (!*sl)
+            return sl;
+        if ((*sl & ~kOffsetMask) != tag)
+            continue;
+        const char *p = pn->arena + (*sl & kOffsetMask);
+        Record rec;
+        memcpy(&rec, p, sizeof rec);
+        if (rec.key_len == len && !memcmp(p + sizeof rec, s, len))
+            return sl;
+    }
+}
+
+void cache_get(const cdp_phone_normalizer *pn, const Slot *sl, Result *res)
+{
+    const char *p = pn->arena + (*sl & kOffsetMask);
+    Record rec;
+    memcpy(&rec, p, sizeof rec);
+    res->valid = rec.result & 0x80;
+    res->type = static_cast<enum cdp_phone_type>(rec.result & 0x7f);
+    memcpy(res->e164, p + sizeof rec + rec.key_len, rec.e164_len);
+    res->e164[rec.e164_len] = '\0';
+}
+
+// sl: the empty slot cache_find gave for this key.
+void cache_put(cdp_phone_normalizer *pn, Slot *sl, uint64_t h, const char *s, size_t len,
+               const Result &res)
+{
+    Record rec = {uint16_t(len), uint8_t(res.valid ? strlen(res.e164) : 0),
+                  uint8_t(res.type | (res.valid ? 0x80 : 0))};
+    size_t size = sizeof rec + len + rec.e164_len;
+    if (pn->entries >= kMaxEntries || pn->arena_used + size > kArenaSize) {
+        memset(pn->slots, 0, kSlots * sizeof(Slot));
+        pn->entries = pn->arena_used = 0;
+        sl = &pn->slots[h & (kSlots - 1)];
+    }
+    char *p = pn->arena + pn->arena_used;
+    memcpy(p, &rec, sizeof rec);
+    memcpy(p + sizeof rec, s, len);
+    memcpy(p + sizeof rec + len, res.e164, rec.e164_len);
+    *sl = tag_of(h) | uint32_t(pn->arena_used);
+    pn->arena_used += size;
+    pn->entries++;
+}
+
+int deliver(const Result &res, char out[CDP_PHONE_E164_MAX], enum cdp_phone_type *type)
+{
+    if (res.valid)
+        memcpy(out, res.e164, strlen(res.e164) + 1);
+    else
+        out[0] = '\0';
+    if (type)
+        *type = res.valid ? res.type : CDP_PHONE_UNKNOWN;
+    return res.valid;
+}
+
+} // namespace
+
+extern "C" {
+
+struct cdp_phone_normalizer *cdp_phone_normalizer_new(const char *region, char *err, size_t errlen)
+{
+    cdp_phone_normalizer *pn = nullptr;
+    try {
+        pn = new cdp_phone_normalizer;
+        pn->region_code = region ? region : "";
+        pn->util = PhoneNumberUtil::GetInstance();
+        namespace ph = i18n::phonenumbers;
+        if (!pn->collection.ParseFromArray(ph::metadata_get(), ph::metadata_size())) {
+            if (err)
+                snprintf(err, errlen, "cannot read libphonenumber's metadata");
+            delete pn;
+            return nullptr;
+        }
+        // The order of regions sharing a code matters (GetRegionCodeForNumber
+        // tries them in turn): the main country first, the rest as listed.
+        pn->regions.resize(size_t(pn->collection.metadata_size()));
+        for (int i = 0; i < pn->collection.metadata_size(); i++) {
+            const PhoneMetadata &md = pn->collection.metadata(i);
+            pn->regions[size_t(i)].md = &md;
+            int cc = md.country_code();
+            if (md.id() == "ZZ" || cc <= 0 || cc > 999)
+                continue;
+            std::vector<int> &list = pn->by_cc[cc];
+            if (md.main_country_for_code())
+                list.insert(list.begin(), i);
+            else
+                list.push_back(i);
+            if (md.id() == pn->region_code && md.id() != "001" && pn->home < 0)
+                pn->home = i;
+        }
+        if (pn->home < 0) {
+            if (err)
+                snprintf(err, errlen, "unknown region '%s'", pn->region_code.c_str());
+            delete pn;
+            return nullptr;
+        }
+        pn->match = pcre2_match_data_create(16, nullptr);
+        pn->slots = static_cast<Slot *>(calloc(kSlots, sizeof(Slot)));
+        pn->arena = static_cast<char *>(malloc(kArenaSize));
+        if (!pn->match || !pn->slots || !pn->arena)
+            throw std::bad_alloc();
+        return pn;
+    } catch (...) {
+        if (err)
+            snprintf(err, errlen, "out of memory");
+        delete pn;
+        return nullptr;
+    }
+}
+
+void cdp_phone_normalizer_free(struct cdp_phone_normalizer *pn)
+{
+    delete pn;
+}
+
+int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_t len,
+                        char out[CDP_PHONE_E164_MAX], enum cdp_phone_type *type)
+{
+    Result res = {false, CDP_PHONE_UNKNOWN, ""};
+    if (len == 0)
+        text = ""; // may be NULL, which memcpy and memcmp must not see
+    try {
+        bool cacheable = len <= kMaxCachedInput;
+        uint64_t h = 0;
+        Slot *sl = nullptr;
+        if (cacheable) {
+            h = hash_bytes(text, len);
+            sl = cache_find(pn, h, text, len);
+            if (*sl) {
+                pn->n_cached++;
+                cache_get(pn, sl, &res);
+                return deliver(res, out, type);
+            }
+        }
+        Outcome o = fast_path(pn, text, len, &res);
+        if (o == kSlow) {
+            pn->n_slow++;
+            res = Result{false, CDP_PHONE_UNKNOWN, ""};
+            slow_path(pn, text, len, &res);
+        } else {
+            pn->n_fast++;
+        }
+        if (cacheable)
+            cache_put(pn, sl, h, text, len, res);
+    } catch (...) {
+        res = Result{false, CDP_PHONE_UNKNOWN, ""};
+    }
+    return deliver(res, out, type);
+}
+
+int cdp_phone_normalize_reference(struct cdp_phone_normalizer *pn, const char *text, size_t len,
+                                  char out[CDP_PHONE_E164_MAX], enum cdp_phone_type *type)
+{
+    Result res = {false, CDP_PHONE_UNKNOWN, ""};
+    if (len == 0)
+        text = "";
+    try {
+        slow_path(pn, text, len, &res);
+    } catch (...) {
+        res = Result{false, CDP_PHONE_UNKNOWN, ""};
+    }
+    return deliver(res, out, type);
+}
+
+// Not in phone.h: counts for tests and benchmarks (calls answered by the
+// fast path, by libphonenumber, from the cache).
+void cdp_phone_normalizer_stats(const struct cdp_phone_normalizer *pn, size_t *fast, size_t *slow,
+                                size_t *cached)
+{
+    *fast = pn->n_fast;
+    *slow = pn->n_slow;
+    *cached = pn->n_cached;
+}
+
+const char *cdp_phone_type_name(enum cdp_phone_type type)
+{
+    static const char *const names[] = {
+        "unknown",         "fixed_line",   "mobile",      "fixed_line_or_mobile",
+        "toll_free",       "premium_rate", "shared_cost", "voip",
+        "personal_number", "pager",        "uan",         "voicemail",
+    };
+    unsigned t = unsigned(type);
+    return t < sizeof names / sizeof names[0] ? names[t] : "unknown";
+}
+
+} // extern "C"

@@ -1,0 +1,1168 @@
+#include "profile/profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "norm/date.h"
+#include "io/json.h"
+#include "identity/keys.h"
+#include "norm/schema.h"
+
+#define DAY_MS 86400000LL
+#define MONEY 10000 /* amounts are kept in 1/10000 */
+
+enum ekind { E_OTHER, E_PURCHASE, E_RETURN, E_VIEW, E_CART_ADD, E_CART_REMOVE };
+
+struct str {
+    const char *p;
+    uint32_t n;
+};
+
+struct event {
+    int64_t ts; /* ms; INT64_MIN when unknown */
+    struct str ts_text, order, sku, category, channel, store, json;
+    int64_t qty, price, amount; /* 1/10000 */
+    uint8_t kind, has_amount, has_price, has_qty;
+    uint32_t seq;
+};
+
+/* A value a person record offers for a field. */
+struct candidate {
+    uint32_t field; /* index in p->fields */
+    struct str value;
+    uint8_t raw;    /* JSON text (number, bool), not a string */
+    int64_t time;   /* the record's time; INT64_MIN: undated */
+    uint32_t rank;  /* source priority: lower is preferred */
+    uint32_t seq;
+};
+
+struct ident {
+    uint8_t kind; /* 0 email, 1 phone, 2 card, 3 customer_id */
+    uint8_t person; /* from a person record */
+    struct str value;
+    int64_t time;
+    uint32_t seq;
+};
+
+struct consent {
+    uint8_t channel; /* 0 email, 1 sms, 2 ads */
+    uint8_t yes;
+    int64_t time;
+    struct str who; /* "source/rid" */
+    struct str when;
+    uint32_t seq;
+};
+
+struct source_rid {
+    struct str source, rid;
+    uint32_t seq;
+};
+
+#define VEC(T) struct { T *v; size_t n, cap; }
+#define PUSH(vec, item)                                                                  \
+    do {                                                                                  \
+        if ((vec).n == (vec).cap) {                                                       \
+            (vec).cap = (vec).cap ? (vec).cap * 2 : 64;                                  \
+            (vec).v = cdp_xrealloc((vec).v, (vec).cap * sizeof *(vec).v);                \
+        }                                                                                 \
+        (vec).v[(vec).n++] = (item);                                                      \
+    } while (0)
+
+struct cdp_profile {
+    struct cdp_profile_options opt;
+    struct cdp_keyset *placeholders; /* cdp-dedupe's default blocked values */
+    struct cdp_arena arena;
+    struct str id;
+    uint32_t seq;
+    /* Field names seen in person records (canonical first): index -> name. */
+    char **fields;
+    size_t *field_len;
+    size_t nfields;
+    VEC(struct candidate) cand;
+    VEC(struct event) events;
+    VEC(struct ident) idents;
+    VEC(struct consent) consents;
+    VEC(struct source_rid) sources;
+    struct cdp_buf tmp;
+    uint64_t records;
+};
+
+#define NAME(s) { s, sizeof s - 1 }
+
+/* Fields a person record offers that are not survived one by one. */
+static bool special(const char *k, size_t n)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+    } skip[] = { NAME("_source"),     NAME("_rid"),          NAME("_kind"),
+                 NAME("cdp_id"),      NAME("attrs"),         NAME("_invalid"),
+                 NAME("email"),       NAME("phone"),         NAME("card"),
+                 NAME("customer_id"), NAME("anon_id"),       NAME("consent_email"),
+                 NAME("consent_sms"), NAME("consent_ads"),   NAME("full_name") };
+    for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
+        if (skip[i].len == n && memcmp(skip[i].name, k, n) == 0)
+            return true;
+    return false;
+}
+
+static uint32_t field_index(struct cdp_profile *p, const char *k, size_t n)
+{
+    for (size_t i = 0; i < p->nfields; i++)
+        if (p->field_len[i] == n && memcmp(p->fields[i], k, n) == 0)
+            return (uint32_t)i;
+    p->fields = cdp_xrealloc(p->fields, (p->nfields + 1) * sizeof *p->fields);
+    p->field_len = cdp_xrealloc(p->field_len, (p->nfields + 1) * sizeof *p->field_len);
+    p->fields[p->nfields] = cdp_xstrndup(k, n);
+    p->field_len[p->nfields] = n;
+    return (uint32_t)p->nfields++;
+}
+
+struct cdp_profile *cdp_profile_new(const struct cdp_profile_options *opt)
+{
+    struct cdp_profile *p = cdp_xcalloc(1, sizeof *p);
+    p->opt = *opt;
+    p->arena.block_size = 1 << 16;
+    p->placeholders = cdp_keyset_new();
+    cdp_keyset_default_blocks(p->placeholders);
+    /* The canonical person fields come first, in schema order. */
+    size_t n;
+    const struct cdp_schema_field *f = cdp_schema_fields(&n);
+    for (size_t i = 0; i < n; i++)
+        if ((f[i].kinds & CDP_KIND_PERSON) && !special(f[i].name, strlen(f[i].name)))
+            field_index(p, f[i].name, strlen(f[i].name));
+    return p;
+}
+
+void cdp_profile_free(struct cdp_profile *p)
+{
+    if (!p)
+        return;
+    cdp_keyset_free(p->placeholders);
+    for (size_t i = 0; i < p->nfields; i++)
+        free(p->fields[i]);
+    free(p->fields);
+    free(p->field_len);
+    free(p->cand.v);
+    free(p->events.v);
+    free(p->idents.v);
+    free(p->consents.v);
+    free(p->sources.v);
+    cdp_arena_release(&p->arena);
+    cdp_buf_release(&p->tmp);
+    free(p);
+}
+
+bool cdp_policy_parse(const char *name, enum cdp_policy *policy)
+{
+    static const char *const names[] = { "recent", "prefer", "frequent", "first", "min", "max" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *policy = (enum cdp_policy)i;
+            return true;
+        }
+    return false;
+}
+
+void cdp_profile_begin(struct cdp_profile *p, const char *cdp_id, size_t len)
+{
+    cdp_arena_reset(&p->arena);
+    p->cand.n = p->events.n = p->idents.n = p->consents.n = p->sources.n = 0;
+    p->seq = 0;
+    p->records = 0;
+    p->id.p = cdp_arena_strdup(&p->arena, cdp_id, len);
+    p->id.n = (uint32_t)len;
+}
+
+static struct str keep(struct cdp_profile *p, const char *s, size_t n)
+{
+    return (struct str){ cdp_arena_strdup(&p->arena, s, n), (uint32_t)n };
+}
+
+/* The fields cdp_profile_add looks at, found in one pass over a record
+ * (looking each up by name cost a third of cdp-merge's time). */
+enum key {
+    K_SOURCE, K_RID, K_KIND, K_EMAIL, K_PHONE, K_CARD, K_CUSTOMER_ID, K_CONSENT_EMAIL,
+    K_CONSENT_SMS, K_CONSENT_ADS, K_UPDATED_AT, K_CREATED_AT, K_TS, K_EVENT, K_ORDER_ID, K_SKU,
+    K_CATEGORY, K_CHANNEL, K_STORE, K_QTY, K_PRICE, K_AMOUNT, K_POINTS_BALANCE,
+    K_POINTS_EXPIRE_AT, K_COUNT, K_OTHER = K_COUNT
+};
+
+static const struct {
+    const char *name;
+    size_t len;
+} key_names[K_COUNT] = {
+    NAME("_source"), NAME("_rid"), NAME("_kind"), NAME("email"), NAME("phone"), NAME("card"),
+    NAME("customer_id"), NAME("consent_email"), NAME("consent_sms"), NAME("consent_ads"),
+    NAME("updated_at"), NAME("created_at"), NAME("ts"), NAME("event"), NAME("order_id"),
+    NAME("sku"), NAME("category"), NAME("channel"), NAME("store"), NAME("qty"), NAME("price"),
+    NAME("amount"), NAME("points_balance"), NAME("points_expire_at"),
+};
+
+static enum key key_of(const char *k, size_t n)
+{
+    for (int i = 0; i < K_COUNT; i++)
+        if (key_names[i].len == n && key_names[i].name[0] == k[0] &&
+            memcmp(key_names[i].name, k, n) == 0)
+            return (enum key)i;
+    return K_OTHER;
+}
+
+/* A field's value if it has one (not null, not empty). */
+static const struct cdp_field *present(const struct cdp_field *f)
+{
+    return f && f->type != CDP_NULL && f->vlen > 0 ? f : NULL;
+}
+
+static struct str str_of(struct cdp_profile *p, const struct cdp_field *f)
+{
+    if (!present(f) || f->type == CDP_ARRAY || f->type == CDP_OBJECT)
+        return (struct str){ NULL, 0 };
+    return keep(p, f->val, f->vlen);
+}
+
+/* A JSON number (or numeric string) to 1/10000 units. */
+static bool money(const struct cdp_field *f, int64_t *out)
+{
+    if (!f || (f->type != CDP_NUMBER && f->type != CDP_STRING) || f->vlen > 40)
+        return false;
+    char buf[48];
+    memcpy(buf, f->val, f->vlen);
+    buf[f->vlen] = '\0';
+    const char *s = buf;
+    bool neg = *s == '-';
+    if (*s == '-' || *s == '+')
+        s++;
+    int64_t whole = 0, frac = 0;
+    int fd = 0;
+    if (!(*s >= '0' && *s <= '9'))
+        return false;
+    while (*s >= '0' && *s <= '9') {
+        if (whole > INT64_MAX / 100)
+            return false;
+        whole = whole * 10 + (*s++ - '0');
+    }
+    if (*s == '.') {
+        s++;
+        while (*s >= '0' && *s <= '9') {
+            if (fd < 4)
+                frac = frac * 10 + (*s - '0'), fd++;
+            s++;
+        }
+    }
+    if (*s) { /* an exponent: fall back to a double */
+        double d = strtod(buf, NULL);
+        *out = (int64_t)(d * MONEY + (d < 0 ? -0.5 : 0.5));
+        return true;
+    }
+    while (fd < 4)
+        frac *= 10, fd++;
+    int64_t v = whole * MONEY + frac;
+    *out = neg ? -v : v;
+    return true;
+}
+
+/* A record's time: updated_at, else created_at, else ts; *which tells
+ * which field gave it. */
+static int64_t record_time(const struct cdp_field *const *slot, const struct cdp_field **which)
+{
+    static const enum key keys[] = { K_UPDATED_AT, K_CREATED_AT, K_TS };
+    for (size_t i = 0; i < 3; i++) {
+        const struct cdp_field *f = present(slot[keys[i]]);
+        int64_t ms;
+        if (f && f->type == CDP_STRING && cdp_time_parse(f->val, f->vlen, &ms)) {
+            *which = f;
+            return ms;
+        }
+    }
+    *which = NULL;
+    return INT64_MIN;
+}
+
+static uint32_t source_rank(const struct cdp_profile *p, const struct cdp_field *f)
+{
+    f = present(f);
+    if (f)
+        for (size_t i = 0; i < p->opt.nprefer; i++)
+            if (strlen(p->opt.prefer[i]) == f->vlen && memcmp(p->opt.prefer[i], f->val, f->vlen) == 0)
+                return (uint32_t)i;
+    return (uint32_t)p->opt.nprefer;
+}
+
+static enum ekind event_kind(const struct cdp_field *f)
+{
+    if (!f || f->type != CDP_STRING)
+        return E_OTHER;
+    static const struct {
+        const char *name;
+        enum ekind kind;
+    } kinds[] = { { "purchase", E_PURCHASE }, { "order", E_PURCHASE }, { "return", E_RETURN },
+                  { "refund", E_RETURN },    { "view", E_VIEW },      { "product_view", E_VIEW },
+                  { "cart_add", E_CART_ADD }, { "add_to_cart", E_CART_ADD },
+                  { "cart_remove", E_CART_REMOVE }, { "remove_from_cart", E_CART_REMOVE } };
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strlen(kinds[i].name) == f->vlen && memcmp(kinds[i].name, f->val, f->vlen) == 0)
+            return kinds[i].kind;
+    return E_OTHER;
+}
+
+void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool person)
+{
+    const struct cdp_field *slot[K_COUNT + 1] = { 0 };
+    for (size_t i = 0; i < rec->n; i++)
+        slot[key_of(rec->f[i].key, rec->f[i].klen)] = &rec->f[i];
+    uint32_t seq = p->seq++;
+    p->records++;
+    struct source_rid sr = { str_of(p, slot[K_SOURCE]), str_of(p, slot[K_RID]), seq };
+    PUSH(p->sources, sr);
+    const struct cdp_field *when;
+    int64_t time = record_time(slot, &when);
+    /* Identifiers, from every record. */
+    static const enum key idk[] = { K_EMAIL, K_PHONE, K_CARD, K_CUSTOMER_ID };
+    for (uint8_t k = 0; k < 4; k++) {
+        struct str v = str_of(p, slot[idk[k]]);
+        if (v.p) {
+            struct ident id = { k, person, v, time, seq };
+            PUSH(p->idents, id);
+        }
+    }
+    /* Consent, from every record that answers. */
+    static const enum key ck[] = { K_CONSENT_EMAIL, K_CONSENT_SMS, K_CONSENT_ADS };
+    for (uint8_t c = 0; c < 3; c++) {
+        const struct cdp_field *f = slot[ck[c]];
+        if (!f || (f->type != CDP_TRUE && f->type != CDP_FALSE))
+            continue;
+        struct cdp_buf *b = &p->tmp;
+        cdp_buf_reset(b);
+        cdp_buf_add(b, sr.source.p ? sr.source.p : "", sr.source.n);
+        cdp_buf_addc(b, '/');
+        cdp_buf_add(b, sr.rid.p ? sr.rid.p : "", sr.rid.n);
+        struct consent cs = { c, f->type == CDP_TRUE, time, keep(p, b->data, b->len),
+                              { NULL, 0 }, seq };
+        if (when)
+            cs.when = keep(p, when->val, when->vlen);
+        PUSH(p->consents, cs);
+    }
+    if (person) {
+        uint32_t rank = source_rank(p, slot[K_SOURCE]);
+        for (size_t i = 0; i < rec->n; i++) {
+            const struct cdp_field *f = &rec->f[i];
+            if (f->vlen == 0 || f->type == CDP_NULL || f->type == CDP_ARRAY ||
+                f->type == CDP_OBJECT || special(f->key, f->klen))
+                continue;
+            struct candidate c = { field_index(p, f->key, f->klen), keep(p, f->val, f->vlen),
+                                   f->type != CDP_STRING, time, rank, seq };
+            PUSH(p->cand, c);
+        }
+        return;
+    }
+    struct event e;
+    memset(&e, 0, sizeof e);
+    e.seq = seq;
+    e.ts = INT64_MIN;
+    const struct cdp_field *ts = present(slot[K_TS]);
+    if (ts && ts->type == CDP_STRING && cdp_time_parse(ts->val, ts->vlen, &e.ts))
+        e.ts_text = keep(p, ts->val, ts->vlen);
+    else
+        e.ts = INT64_MIN;
+    e.kind = (uint8_t)event_kind(present(slot[K_EVENT]));
+    e.order = str_of(p, slot[K_ORDER_ID]);
+    e.sku = str_of(p, slot[K_SKU]);
+    e.category = str_of(p, slot[K_CATEGORY]);
+    e.channel = str_of(p, slot[K_CHANNEL]);
+    e.store = str_of(p, slot[K_STORE]);
+    e.has_qty = money(present(slot[K_QTY]), &e.qty);
+    e.has_price = money(present(slot[K_PRICE]), &e.price);
+    e.has_amount = money(present(slot[K_AMOUNT]), &e.amount);
+    if (!e.has_qty)
+        e.qty = MONEY;
+    if (!e.has_amount && e.has_price)
+        e.amount = e.price * e.qty / MONEY, e.has_amount = 1;
+    /* Loyalty points ride on events too: the latest balance survives. */
+    const struct cdp_field *pts[] = { present(slot[K_POINTS_BALANCE]),
+                                      present(slot[K_POINTS_EXPIRE_AT]) };
+    for (int i = 0; i < 2; i++)
+        if (pts[i]) {
+            struct candidate c = { field_index(p, i ? "points_expire_at" : "points_balance",
+                                               i ? 16 : 14),
+                                   keep(p, pts[i]->val, pts[i]->vlen), pts[i]->type != CDP_STRING,
+                                   e.ts, (uint32_t)p->opt.nprefer, seq };
+            PUSH(p->cand, c);
+        }
+    if (p->opt.keep_events) {
+        cdp_buf_reset(&p->tmp);
+        cdp_json_add_record(&p->tmp, rec);
+        e.json = keep(p, p->tmp.data, p->tmp.len);
+    }
+    PUSH(p->events, e);
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static int str_cmp(struct str a, struct str b)
+{
+    size_t n = a.n < b.n ? a.n : b.n;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    return c ? c : (a.n > b.n) - (a.n < b.n);
+}
+
+static bool str_eq(struct str a, struct str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static void add_key(struct cdp_buf *b, const char *key)
+{
+    cdp_buf_addc(b, ',');
+    cdp_json_add_string(b, key, strlen(key));
+    cdp_buf_addc(b, ':');
+}
+
+static void add_str(struct cdp_buf *b, struct str s)
+{
+    cdp_json_add_string(b, s.p ? s.p : "", s.n);
+}
+
+static void add_money(struct cdp_buf *b, int64_t v)
+{
+    /* To cents, rounding half away from zero. */
+    int64_t cents = v >= 0 ? (v + 50) / 100 : -((-v + 50) / 100);
+    if (cents < 0) {
+        cdp_buf_addc(b, '-');
+        cents = -cents;
+    }
+    cdp_buf_add_u64(b, (unsigned long long)(cents / 100));
+    cdp_buf_addc(b, '.');
+    cdp_buf_add_digits(b, (unsigned)(cents % 100), 2);
+}
+
+static void add_int(struct cdp_buf *b, int64_t v)
+{
+    if (v < 0) {
+        cdp_buf_addc(b, '-');
+        v = -v;
+    }
+    cdp_buf_add_u64(b, (unsigned long long)v);
+}
+
+static int64_t day_of(int64_t ms)
+{
+    return ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
+}
+
+/* Whether the event's day is within the last n days of the as-of day. */
+static bool within(const struct cdp_profile *p, int64_t ts, int n)
+{
+    return ts != INT64_MIN && day_of(ts) > p->opt.as_of_day - n;
+}
+
+static enum cdp_policy policy_of(const struct cdp_profile *p, const char *field)
+{
+    for (size_t i = p->opt.nrules; i-- > 0;) /* the last --rule for a field wins */
+        if (strcmp(p->opt.rule_fields[i], field) == 0)
+            return p->opt.rule_policies[i];
+    /* A profile was created when its first record was, updated when its
+     * last one was. */
+    if (strcmp(field, "created_at") == 0)
+        return CDP_POLICY_MIN;
+    if (strcmp(field, "updated_at") == 0)
+        return CDP_POLICY_MAX;
+    return CDP_POLICY_RECENT;
+}
+
+/* How many candidates of the same field carry the same value. */
+static size_t frequency(const struct candidate *c, size_t n, size_t i)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++)
+        k += c[j].field == c[i].field && str_eq(c[j].value, c[i].value);
+    return k;
+}
+
+/* Whether candidate a beats b under the policy. */
+static bool beats(enum cdp_policy pol, const struct candidate *c, size_t n, size_t a, size_t b)
+{
+    const struct candidate *x = &c[a], *y = &c[b];
+    size_t fx = frequency(c, n, a), fy = frequency(c, n, b);
+    int by_value = str_cmp(x->value, y->value);
+    /* Compare numbers as numbers for min/max. */
+    if ((pol == CDP_POLICY_MIN || pol == CDP_POLICY_MAX) && x->raw && y->raw) {
+        double dx = strtod(x->value.p, NULL), dy = strtod(y->value.p, NULL);
+        by_value = (dx > dy) - (dx < dy);
+    }
+    switch (pol) {
+    case CDP_POLICY_MIN:
+        if (by_value)
+            return by_value < 0;
+        break;
+    case CDP_POLICY_MAX:
+        if (by_value)
+            return by_value > 0;
+        break;
+    case CDP_POLICY_PREFER:
+        if (x->rank != y->rank)
+            return x->rank < y->rank;
+        if (x->time != y->time)
+            return x->time > y->time;
+        break;
+    case CDP_POLICY_FREQUENT:
+        if (fx != fy)
+            return fx > fy;
+        if (x->time != y->time)
+            return x->time > y->time;
+        break;
+    case CDP_POLICY_FIRST:
+        if (x->time != y->time)
+            return x->time < y->time;
+        break;
+    case CDP_POLICY_RECENT:
+        if (x->time != y->time)
+            return x->time > y->time;
+        break;
+    }
+    /* Then: the preferred source, the more frequent value, the smaller value. */
+    if (x->rank != y->rank)
+        return x->rank < y->rank;
+    if (fx != fy)
+        return fx > fy;
+    if (by_value)
+        return by_value < 0;
+    return x->seq < y->seq;
+}
+
+static int cmp_field_name(const void *a, const void *b, void *ctx)
+{
+    char **fields = ctx;
+    return strcmp(fields[*(const uint32_t *)a], fields[*(const uint32_t *)b]);
+}
+
+/* Loyalty programmes burn the balance on a date: "points_expiring":
+ * {"points": the surviving balance, "at": the surviving expiry date, "days":
+ * days left as of --as-of}, when the balance is positive and the date has not
+ * passed. Absent otherwise. */
+static void write_points_expiring(struct cdp_profile *p, struct cdp_buf *b,
+                                  const struct candidate *balance, const struct candidate *expire)
+{
+    if (!balance || !expire)
+        return;
+    char num[64];
+    if (balance->value.n >= sizeof num)
+        return;
+    memcpy(num, balance->value.p, balance->value.n);
+    num[balance->value.n] = '\0';
+    char *end;
+    double points = strtod(num, &end);
+    int64_t at;
+    if (end == num || *end || !(points > 0) ||
+        !cdp_time_parse(expire->value.p, expire->value.n, &at) || day_of(at) < p->opt.as_of_day)
+        return;
+    add_key(b, "points_expiring");
+    cdp_buf_adds(b, "{\"points\":");
+    cdp_buf_add(b, num, balance->value.n);
+    cdp_buf_adds(b, ",\"at\":");
+    add_str(b, expire->value);
+    cdp_buf_adds(b, ",\"days\":");
+    add_int(b, day_of(at) - p->opt.as_of_day);
+    cdp_buf_addc(b, '}');
+}
+
+static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t latest)
+{
+    struct candidate *c = p->cand.v;
+    size_t n = p->cand.n;
+    /* An undated person record is as recent as the person's latest event. */
+    for (size_t i = 0; i < n; i++)
+        if (c[i].time == INT64_MIN)
+            c[i].time = latest;
+    size_t ncanon = 0, ncanon_all;
+    {
+        size_t sn;
+        const struct cdp_schema_field *sf = cdp_schema_fields(&sn);
+        for (size_t i = 0; i < sn; i++)
+            if ((sf[i].kinds & CDP_KIND_PERSON) && !special(sf[i].name, strlen(sf[i].name)))
+                ncanon++;
+        ncanon_all = ncanon;
+    }
+    /* Canonical fields in schema order, then the others by name. */
+    uint32_t *order = cdp_xmalloc((p->nfields + 1) * sizeof *order);
+    size_t k = 0;
+    for (uint32_t f = 0; f < ncanon_all; f++)
+        order[k++] = f;
+    size_t first_custom = k;
+    for (uint32_t f = (uint32_t)ncanon_all; f < p->nfields; f++)
+        order[k++] = f;
+    qsort_r(order + first_custom, k - first_custom, sizeof *order, cmp_field_name, p->fields);
+    const struct candidate *balance = NULL, *expire = NULL;
+    for (size_t o = 0; o < k; o++) {
+        uint32_t f = order[o];
+        enum cdp_policy pol = policy_of(p, p->fields[f]);
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < n; i++)
+            if (c[i].field == f && (best == SIZE_MAX || beats(pol, c, n, i, best)))
+                best = i;
+        if (best == SIZE_MAX)
+            continue;
+        add_key(b, p->fields[f]);
+        if (c[best].raw)
+            cdp_buf_add(b, c[best].value.p, c[best].value.n);
+        else
+            add_str(b, c[best].value);
+        if (!strcmp(p->fields[f], "points_balance"))
+            balance = &c[best];
+        else if (!strcmp(p->fields[f], "points_expire_at"))
+            expire = &c[best];
+    }
+    free(order);
+    write_points_expiring(p, b, balance, expire);
+}
+
+static int cmp_ident(const void *a, const void *b)
+{
+    const struct ident *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind - y->kind;
+    int c = str_cmp(x->value, y->value);
+    if (c)
+        return c;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Per kind: the distinct values, the best first, then the most recently
+ * used, then in byte order. */
+static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
+{
+    static const char *const single[] = { "email", "phone", NULL, NULL };
+    static const char *const plural[] = { "emails", "phones", "cards", "customer_ids" };
+    if (p->idents.n)
+        qsort(p->idents.v, p->idents.n, sizeof *p->idents.v, cmp_ident);
+    /* Collapse repeats: keep the latest time and whether a person record
+     * gave it. */
+    struct ident *v = p->idents.v;
+    size_t n = 0;
+    for (size_t i = 0; i < p->idents.n; i++) {
+        /* A cashier's placeholder phone or a "no e-mail" address is nobody's
+         * identifier (cdp-dedupe's default blocked values): left out. */
+        if (cdp_keyset_blocked(p->placeholders, v[i].value.p, v[i].value.n))
+            continue;
+        if (n && v[n - 1].kind == v[i].kind && str_eq(v[n - 1].value, v[i].value)) {
+            if (v[i].time > v[n - 1].time)
+                v[n - 1].time = v[i].time;
+            v[n - 1].person |= v[i].person;
+            continue;
+        }
+        v[n++] = v[i];
+    }
+    for (uint8_t kind = 0; kind < 4; kind++) {
+        size_t start = 0, end;
+        while (start < n && v[start].kind != kind)
+            start++;
+        end = start;
+        while (end < n && v[end].kind == kind)
+            end++;
+        if (start == end)
+            continue;
+        /* Order: from person records first, then recency, then bytes. */
+        for (size_t i = start + 1; i < end; i++)
+            for (size_t j = i; j > start; j--) {
+                struct ident *x = &v[j], *y = &v[j - 1];
+                bool better = x->person != y->person ? x->person
+                            : x->time != y->time     ? x->time > y->time
+                                                     : str_cmp(x->value, y->value) < 0;
+                if (!better)
+                    break;
+                struct ident t = *x;
+                *x = *y;
+                *y = t;
+            }
+        if (single[kind]) {
+            add_key(b, single[kind]);
+            add_str(b, v[start].value);
+        }
+        add_key(b, plural[kind]);
+        cdp_buf_addc(b, '[');
+        for (size_t i = start; i < end; i++) {
+            if (i > start)
+                cdp_buf_addc(b, ',');
+            add_str(b, v[i].value);
+        }
+        cdp_buf_addc(b, ']');
+    }
+}
+
+static void write_consents(struct cdp_profile *p, struct cdp_buf *b)
+{
+    static const char *const names[] = { "consent_email", "consent_sms", "consent_ads" };
+    for (uint8_t ch = 0; ch < 3; ch++) {
+        const struct consent *win = NULL;
+        /* An undated "no" wins over everything; otherwise the latest dated
+         * answer, a "no" on a tie; an undated "yes" only if nothing else. */
+        for (size_t i = 0; i < p->consents.n; i++) {
+            const struct consent *c = &p->consents.v[i];
+            if (c->channel != ch)
+                continue;
+            if (!win) {
+                win = c;
+                continue;
+            }
+            bool c_undated_no = c->time == INT64_MIN && !c->yes;
+            bool w_undated_no = win->time == INT64_MIN && !win->yes;
+            if (w_undated_no)
+                continue;
+            if (c_undated_no) {
+                win = c;
+                continue;
+            }
+            if (win->time == INT64_MIN && c->time != INT64_MIN) {
+                win = c; /* a dated answer over an undated yes */
+                continue;
+            }
+            if (c->time == INT64_MIN)
+                continue;
+            if (c->time > win->time || (c->time == win->time && !c->yes && win->yes))
+                win = c;
+        }
+        if (!win)
+            continue;
+        add_key(b, names[ch]);
+        cdp_buf_adds(b, win->yes ? "true" : "false");
+        cdp_buf_printf(b, ",\"%s_source\":", names[ch]);
+        add_str(b, win->who);
+        if (win->when.p) {
+            cdp_buf_printf(b, ",\"%s_at\":", names[ch]);
+            add_str(b, win->when);
+        }
+    }
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const struct event *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* One order (or return) line: what traits count. */
+struct line {
+    struct str order, category, ts_text;
+    int64_t ts, amount;
+    bool positive;
+};
+
+static int cmp_line_order(const void *a, const void *b)
+{
+    const struct line *x = a, *y = b;
+    if (x->positive != y->positive)
+        return x->positive ? -1 : 1;
+    int c = str_cmp(x->order, y->order);
+    if (c)
+        return c;
+    return (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+struct category {
+    struct str name;
+    uint64_t orders, views;
+    int64_t revenue, first_at, last_at, last_view_at;
+    struct str first_text, last_text, view_text;
+};
+
+static struct category *category_of(struct category **cats, size_t *n, struct str name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (str_eq((*cats)[i].name, name))
+            return &(*cats)[i];
+    *cats = cdp_xrealloc(*cats, (*n + 1) * sizeof **cats);
+    struct category *c = &(*cats)[(*n)++];
+    memset(c, 0, sizeof *c);
+    c->name = name;
+    c->first_at = INT64_MAX;
+    c->last_at = c->last_view_at = INT64_MIN;
+    return c;
+}
+
+static int cmp_category(const void *a, const void *b)
+{
+    return str_cmp(((const struct category *)a)->name, ((const struct category *)b)->name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return str_cmp(*(const struct str *)a, *(const struct str *)b);
+}
+
+static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
+{
+    struct event *ev = p->events.v;
+    size_t ne = p->events.n;
+    /* Events after the as-of moment have not happened yet. */
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (ev[i].ts == INT64_MIN || ev[i].ts < p->opt.as_of_ms)
+            ev[k++] = ev[i];
+    ne = p->events.n = k;
+    if (ne)
+        qsort(ev, ne, sizeof *ev, cmp_event);
+
+    /* Purchases and returns. */
+    struct line *lines = cdp_xmalloc((ne + 1) * sizeof *lines);
+    size_t nl = 0;
+    char key[32];
+    for (size_t i = 0; i < ne; i++) {
+        const struct event *e = &ev[i];
+        if ((e->kind != E_PURCHASE && e->kind != E_RETURN) || !e->has_amount)
+            continue;
+        struct line l = { e->order, e->category, e->ts_text, e->ts, e->amount, true };
+        if (e->kind == E_RETURN || e->amount < 0 || (e->has_qty && e->qty < 0)) {
+            l.positive = false;
+            if (l.amount > 0)
+                l.amount = -l.amount;
+        }
+        if (!l.order.p) { /* no order id: the line is its own order */
+            int kn = snprintf(key, sizeof key, "\x01%u", e->seq);
+            l.order = keep(p, key, (size_t)kn);
+        }
+        lines[nl++] = l;
+    }
+    qsort(lines, nl, sizeof *lines, cmp_line_order);
+    uint64_t orders = 0, returns = 0, o30 = 0, o90 = 0, o365 = 0;
+    int64_t revenue = 0, revenue365 = 0, first = INT64_MAX, last = INT64_MIN;
+    struct str first_text = { NULL, 0 }, last_text = { NULL, 0 };
+    struct category *cats = NULL;
+    size_t ncats = 0;
+    for (size_t i = 0; i < nl; i++) {
+        const struct line *l = &lines[i];
+        bool new_order = i == 0 || lines[i - 1].positive != l->positive ||
+                         !str_eq(lines[i - 1].order, l->order);
+        revenue += l->amount;
+        if (within(p, l->ts, 365))
+            revenue365 += l->amount;
+        if (!l->positive) {
+            returns += new_order;
+        } else if (new_order) {
+            orders++;
+            o30 += within(p, l->ts, 30);
+            o90 += within(p, l->ts, 90);
+            o365 += within(p, l->ts, 365);
+        }
+        if (l->positive && l->ts != INT64_MIN) {
+            if (l->ts < first)
+                first = l->ts, first_text = l->ts_text;
+            if (l->ts > last)
+                last = l->ts, last_text = l->ts_text;
+        }
+        if (l->category.p) {
+            struct category *c = category_of(&cats, &ncats, l->category);
+            c->revenue += l->amount;
+            /* Distinct orders per category: lines of one order are adjacent
+             * and an order counts once per category it touches. */
+            bool counted = false;
+            for (size_t j = i; j > 0 && lines[j - 1].positive == l->positive &&
+                               str_eq(lines[j - 1].order, l->order);
+                 j--)
+                if (lines[j - 1].category.p && str_eq(lines[j - 1].category, l->category))
+                    counted = true;
+            if (l->positive && !counted)
+                c->orders++;
+            if (l->positive && l->ts != INT64_MIN) {
+                if (l->ts < c->first_at)
+                    c->first_at = l->ts, c->first_text = l->ts_text;
+                if (l->ts > c->last_at)
+                    c->last_at = l->ts, c->last_text = l->ts_text;
+            }
+        }
+    }
+    free(lines);
+    add_key(b, "orders");
+    add_int(b, (int64_t)orders);
+    add_key(b, "revenue");
+    add_money(b, revenue);
+    if (orders) {
+        add_key(b, "avg_order_value");
+        add_money(b, revenue / (int64_t)orders);
+    }
+    if (first_text.p) {
+        add_key(b, "first_purchase_at");
+        add_str(b, first_text);
+        add_key(b, "last_purchase_at");
+        add_str(b, last_text);
+        add_key(b, "days_since_last_purchase");
+        add_int(b, p->opt.as_of_day - day_of(last));
+    }
+    add_key(b, "orders_30d");
+    add_int(b, (int64_t)o30);
+    add_key(b, "orders_90d");
+    add_int(b, (int64_t)o90);
+    add_key(b, "orders_365d");
+    add_int(b, (int64_t)o365);
+    add_key(b, "revenue_365d");
+    add_money(b, revenue365);
+    add_key(b, "returns");
+    add_int(b, (int64_t)returns);
+
+    /* Views, per category and the most recent items. */
+    uint64_t views30 = 0;
+    for (size_t i = 0; i < ne; i++) {
+        const struct event *e = &ev[i];
+        if (e->kind != E_VIEW)
+            continue;
+        views30 += within(p, e->ts, 30);
+        if (!e->category.p)
+            continue;
+        struct category *c = category_of(&cats, &ncats, e->category);
+        c->views++;
+        if (e->ts != INT64_MIN && e->ts >= c->last_view_at)
+            c->last_view_at = e->ts, c->view_text = e->ts_text;
+    }
+    if (ncats) {
+        qsort(cats, ncats, sizeof *cats, cmp_category);
+        add_key(b, "categories");
+        cdp_buf_addc(b, '{');
+        const struct category *top = NULL;
+        for (size_t i = 0; i < ncats; i++) {
+            const struct category *c = &cats[i];
+            if (i)
+                cdp_buf_addc(b, ',');
+            add_str(b, c->name);
+            cdp_buf_adds(b, ":{\"orders\":");
+            add_int(b, (int64_t)c->orders);
+            cdp_buf_adds(b, ",\"revenue\":");
+            add_money(b, c->revenue);
+            if (c->first_text.p) {
+                cdp_buf_adds(b, ",\"first_at\":");
+                add_str(b, c->first_text);
+                cdp_buf_adds(b, ",\"last_at\":");
+                add_str(b, c->last_text);
+            }
+            cdp_buf_adds(b, ",\"views\":");
+            add_int(b, (int64_t)c->views);
+            if (c->view_text.p) {
+                cdp_buf_adds(b, ",\"last_view_at\":");
+                add_str(b, c->view_text);
+            }
+            cdp_buf_addc(b, '}');
+            /* The top category: the most revenue, then the latest purchase. */
+            if (c->orders && (!top || c->revenue > top->revenue ||
+                              (c->revenue == top->revenue && c->last_at > top->last_at)))
+                top = c;
+        }
+        cdp_buf_addc(b, '}');
+        if (top) {
+            add_key(b, "top_category");
+            add_str(b, top->name);
+        }
+    }
+    free(cats);
+    add_key(b, "views_30d");
+    add_int(b, (int64_t)views30);
+    size_t shown = 0;
+    for (size_t i = ne; i-- > 0 && shown < 20;) {
+        const struct event *e = &ev[i];
+        if (e->kind != E_VIEW || !e->sku.p || e->ts == INT64_MIN)
+            continue;
+        bool seen = false; /* distinct skus: only the latest view of each */
+        for (size_t j = i + 1; j < ne && !seen; j++)
+            seen = ev[j].kind == E_VIEW && ev[j].sku.p && ev[j].ts != INT64_MIN &&
+                   str_eq(ev[j].sku, e->sku);
+        if (seen)
+            continue;
+        cdp_buf_adds(b, shown ? "," : ",\"last_viewed\":[");
+        cdp_buf_adds(b, "{\"sku\":");
+        add_str(b, e->sku);
+        if (e->category.p) {
+            cdp_buf_adds(b, ",\"category\":");
+            add_str(b, e->category);
+        }
+        cdp_buf_adds(b, ",\"at\":");
+        add_str(b, e->ts_text);
+        cdp_buf_addc(b, '}');
+        shown++;
+    }
+    if (shown)
+        cdp_buf_addc(b, ']');
+
+    /* The cart: what was added and neither bought (online or at a till)
+     * nor removed since, added at least the timeout before the moment. */
+    struct open_item {
+        struct str sku, category;
+        int64_t added, qty, price;
+        bool open;
+        struct str added_text;
+    } *items = NULL;
+    size_t nitems = 0;
+    for (size_t i = 0; i < ne; i++) {
+        const struct event *e = &ev[i];
+        if (!e->sku.p || e->ts == INT64_MIN)
+            continue;
+        struct open_item *it = NULL;
+        for (size_t j = 0; j < nitems; j++)
+            if (str_eq(items[j].sku, e->sku))
+                it = &items[j];
+        if (e->kind == E_CART_ADD) {
+            if (!it) {
+                items = cdp_xrealloc(items, (nitems + 1) * sizeof *items);
+                it = &items[nitems++];
+                memset(it, 0, sizeof *it);
+                it->sku = e->sku;
+            }
+            if (!it->open) {
+                it->open = true;
+                it->added = e->ts;
+                it->added_text = e->ts_text;
+            }
+            it->category = e->category.p ? e->category : it->category;
+            it->qty = e->qty;
+            it->price = e->has_price ? e->price : it->price;
+        } else if (it && (e->kind == E_CART_REMOVE || (e->kind == E_PURCHASE && e->amount >= 0))) {
+            it->open = false;
+        }
+    }
+    int64_t value = 0, since = INT64_MAX;
+    struct str since_text = { NULL, 0 };
+    size_t nab = 0;
+    for (size_t j = 0; j < nitems; j++)
+        if (items[j].open && items[j].added <= p->opt.as_of_ms - p->opt.cart_timeout_ms) {
+            nab++;
+            value += items[j].price * items[j].qty / MONEY;
+            if (items[j].added < since)
+                since = items[j].added, since_text = items[j].added_text;
+        }
+    if (nab) {
+        add_key(b, "abandoned_cart");
+        cdp_buf_adds(b, "{\"since\":");
+        add_str(b, since_text);
+        cdp_buf_adds(b, ",\"items\":[");
+        size_t w = 0;
+        for (size_t j = 0; j < nitems; j++) {
+            const struct open_item *it = &items[j];
+            if (!it->open || it->added > p->opt.as_of_ms - p->opt.cart_timeout_ms)
+                continue;
+            if (w++)
+                cdp_buf_addc(b, ',');
+            cdp_buf_adds(b, "{\"sku\":");
+            add_str(b, it->sku);
+            if (it->category.p) {
+                cdp_buf_adds(b, ",\"category\":");
+                add_str(b, it->category);
+            }
+            cdp_buf_adds(b, ",\"qty\":");
+            if (it->qty % MONEY == 0)
+                add_int(b, it->qty / MONEY);
+            else
+                add_money(b, it->qty);
+            cdp_buf_adds(b, ",\"price\":");
+            add_money(b, it->price);
+            cdp_buf_addc(b, '}');
+        }
+        cdp_buf_adds(b, "],\"value\":");
+        add_money(b, value);
+        cdp_buf_addc(b, '}');
+    }
+    free(items);
+
+    /* Channels and stores. */
+    struct str *chans = cdp_xmalloc((ne + 1) * sizeof *chans), *stores = cdp_xmalloc((ne + 1) * sizeof *stores);
+    size_t nc = 0, ns = 0;
+    for (size_t i = 0; i < ne; i++) {
+        if (ev[i].channel.p)
+            chans[nc++] = ev[i].channel;
+        if (ev[i].store.p)
+            stores[ns++] = ev[i].store;
+    }
+    if (nc) {
+        qsort(chans, nc, sizeof *chans, cmp_str);
+        add_key(b, "channels");
+        cdp_buf_addc(b, '{');
+        for (size_t i = 0; i < nc;) {
+            size_t j = i;
+            while (j < nc && str_eq(chans[j], chans[i]))
+                j++;
+            if (i)
+                cdp_buf_addc(b, ',');
+            add_str(b, chans[i]);
+            cdp_buf_addc(b, ':');
+            add_int(b, (int64_t)(j - i));
+            i = j;
+        }
+        cdp_buf_addc(b, '}');
+    }
+    if (ns) {
+        qsort(stores, ns, sizeof *stores, cmp_str);
+        add_key(b, "stores");
+        cdp_buf_addc(b, '[');
+        for (size_t i = 0, w = 0; i < ns; i++) {
+            if (i && str_eq(stores[i], stores[i - 1]))
+                continue;
+            if (w++)
+                cdp_buf_addc(b, ',');
+            add_str(b, stores[i]);
+        }
+        cdp_buf_addc(b, ']');
+    }
+    free(chans);
+    free(stores);
+}
+
+static int cmp_source_rid(const void *a, const void *b)
+{
+    const struct source_rid *x = a, *y = b;
+    int c = str_cmp(x->source, y->source);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+void cdp_profile_end(struct cdp_profile *p, struct cdp_buf *b)
+{
+    int64_t latest = INT64_MIN;
+    for (size_t i = 0; i < p->events.n; i++)
+        if (p->events.v[i].ts != INT64_MIN && p->events.v[i].ts < p->opt.as_of_ms &&
+            p->events.v[i].ts > latest)
+            latest = p->events.v[i].ts;
+    /* An undated record is as recent as the person's latest event. */
+    for (size_t i = 0; i < p->idents.n; i++)
+        if (p->idents.v[i].time == INT64_MIN)
+            p->idents.v[i].time = latest;
+    cdp_buf_adds(b, "{\"cdp_id\":");
+    add_str(b, p->id);
+    write_fields(p, b, latest);
+    write_idents(p, b);
+    write_consents(p, b);
+    write_traits(p, b);
+    /* Where every record came from, by source. */
+    qsort(p->sources.v, p->sources.n, sizeof *p->sources.v, cmp_source_rid);
+    add_key(b, "sources");
+    cdp_buf_addc(b, '{');
+    for (size_t i = 0; i < p->sources.n; i++) {
+        const struct source_rid *s = &p->sources.v[i];
+        bool new_source = i == 0 || !str_eq(p->sources.v[i - 1].source, s->source);
+        if (new_source) {
+            if (i)
+                cdp_buf_adds(b, "],");
+            add_str(b, s->source);
+            cdp_buf_adds(b, ":[");
+        } else {
+            cdp_buf_addc(b, ',');
+        }
+        add_str(b, s->rid);
+    }
+    if (p->sources.n)
+        cdp_buf_addc(b, ']');
+    cdp_buf_addc(b, '}');
+    add_key(b, "records");
+    add_int(b, (int64_t)p->records);
+}
+
+void cdp_profile_events_json(struct cdp_profile *p, struct cdp_buf *out)
+{
+    cdp_buf_addc(out, '[');
+    for (size_t i = 0; i < p->events.n; i++) {
+        if (i)
+            cdp_buf_addc(out, ',');
+        if (p->events.v[i].json.p)
+            cdp_buf_add(out, p->events.v[i].json.p, p->events.v[i].json.n);
+        else
+            cdp_buf_adds(out, "null");
+    }
+    cdp_buf_addc(out, ']');
+}

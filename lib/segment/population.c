@@ -1,0 +1,179 @@
+/* population.c: RFM quintiles and top-share thresholds; see population.h. */
+#include "segment/population.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+struct buyer {
+    double days, orders, revenue;
+};
+
+struct cdp_population {
+    uint32_t *buyer_of; /* position -> buyer index + 1 (0: not a buyer) */
+    size_t npos, pos_cap;
+    struct buyer *b;
+    size_t nb, b_cap;
+    double *values; /* values above zero, for the top share */
+    size_t nv, v_cap;
+    uint32_t *frank; /* buyer index -> frequency rank (1-based) */
+    double redge[4], fedge[4], medge[4];
+};
+
+struct cdp_population *cdp_population_new(void)
+{
+    return cdp_xcalloc(1, sizeof(struct cdp_population));
+}
+
+void cdp_population_free(struct cdp_population *p)
+{
+    if (!p)
+        return;
+    free(p->buyer_of);
+    free(p->b);
+    free(p->values);
+    free(p->frank);
+    free(p);
+}
+
+void cdp_population_add(struct cdp_population *p, bool buyer, double days, double orders,
+                        double revenue, double value)
+{
+    if (p->npos == p->pos_cap) {
+        p->pos_cap = p->pos_cap ? p->pos_cap * 2 : 4096;
+        p->buyer_of = cdp_xrealloc(p->buyer_of, p->pos_cap * sizeof *p->buyer_of);
+    }
+    uint32_t idx = 0;
+    if (buyer) {
+        if (p->nb == p->b_cap) {
+            p->b_cap = p->b_cap ? p->b_cap * 2 : 4096;
+            p->b = cdp_xrealloc(p->b, p->b_cap * sizeof *p->b);
+        }
+        p->b[p->nb++] = (struct buyer){ days, orders, revenue };
+        idx = (uint32_t)p->nb;
+    }
+    p->buyer_of[p->npos++] = idx;
+    if (value > 0) {
+        if (p->nv == p->v_cap) {
+            p->v_cap = p->v_cap ? p->v_cap * 2 : 4096;
+            p->values = cdp_xrealloc(p->values, p->v_cap * sizeof *p->values);
+        }
+        p->values[p->nv++] = value;
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* numpy.percentile(v, q), linear: v sorted ascending, n > 0. */
+static double percentile(const double *v, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t lo = (size_t)floor(pos);
+    if (lo + 1 >= n)
+        return v[n - 1];
+    return v[lo] + (pos - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+static void edges(double *v, size_t n, double e[4])
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    for (int k = 0; k < 4; k++)
+        e[k] = percentile(v, n, (k + 1) / 5.0);
+}
+
+static int bin(const double e[4], double x)
+{
+    int b = 0;
+    for (int k = 0; k < 4; k++)
+        b += x > e[k];
+    return b;
+}
+
+struct rank_item {
+    double orders;
+    uint32_t idx;
+};
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const struct rank_item *x = a, *y = b;
+    if (x->orders != y->orders)
+        return x->orders < y->orders ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+void cdp_population_finish(struct cdp_population *p)
+{
+    size_t n = p->nb;
+    if (n) {
+        double *tmp = cdp_xmalloc(n * sizeof *tmp);
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = p->b[i].days;
+        edges(tmp, n, p->redge);
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = p->b[i].revenue;
+        edges(tmp, n, p->medge);
+        free(tmp);
+        struct rank_item *r = cdp_xmalloc(n * sizeof *r);
+        for (size_t i = 0; i < n; i++)
+            r[i] = (struct rank_item){ p->b[i].orders, (uint32_t)i };
+        qsort(r, n, sizeof *r, cmp_rank);
+        p->frank = cdp_xmalloc(n * sizeof *p->frank);
+        for (size_t i = 0; i < n; i++)
+            p->frank[r[i].idx] = (uint32_t)(i + 1);
+        free(r);
+        /* Edges over the ranks 1..n. */
+        for (int k = 0; k < 4; k++)
+            p->fedge[k] = 1 + (k + 1) / 5.0 * (double)(n - 1);
+    }
+    if (p->nv)
+        qsort(p->values, p->nv, sizeof *p->values, cmp_double);
+}
+
+bool cdp_population_rfm(const struct cdp_population *p, size_t pos, int *r, int *f, int *m)
+{
+    if (pos >= p->npos || !p->buyer_of[pos])
+        return false;
+    size_t i = p->buyer_of[pos] - 1;
+    *r = 5 - bin(p->redge, p->b[i].days);
+    *f = 1 + bin(p->fedge, (double)p->frank[i]);
+    *m = 1 + bin(p->medge, p->b[i].revenue);
+    return true;
+}
+
+const char *cdp_rfm_segment(int r, int f)
+{
+    if (r == 5)
+        return f >= 4 ? "Champions" : f >= 2 ? "Potential loyalists" : "New";
+    if (r == 4)
+        return f >= 4 ? "Loyal" : f >= 2 ? "Potential loyalists" : "Promising";
+    if (r == 3)
+        return f >= 4 ? "Loyal" : f == 3 ? "Need attention" : "About to sleep";
+    return f == 5 ? "Can't lose" : f >= 3 ? "At risk" : "Hibernating";
+}
+
+double cdp_population_top_threshold(const struct cdp_population *p, double share)
+{
+    if (!p->nv || !(share > 0))
+        return INFINITY;
+    double want = ceil((double)p->nv * (share > 100 ? 100 : share) / 100.0 - 1e-9);
+    size_t k = want < 1 ? 1 : (size_t)want;
+    /* values ascending: the k-th largest */
+    return p->values[p->nv - k];
+}
+
+size_t cdp_population_buyers(const struct cdp_population *p)
+{
+    return p->nb;
+}
+
+size_t cdp_population_profiles(const struct cdp_population *p)
+{
+    return p->npos;
+}

@@ -1,0 +1,325 @@
+/* Unit tests of the value normalisers: e-mail, names, dates, numbers,
+ * vocabularies, white space and case. Every expected value is written out. */
+#include <stdlib.h>
+#include <utf8proc.h>
+
+#include "../check.h"
+#include "norm/date.h"
+#include "norm/decimal.h"
+#include "norm/email.h"
+#include "norm/name.h"
+#include "norm/text.h"
+#include "norm/vocab.h"
+
+static struct cdp_buf out, scratch;
+
+static const char *email(const char *s)
+{
+    cdp_buf_reset(&out);
+    return cdp_email_normalize(&out, s, strlen(s)) ? out.data : NULL;
+}
+
+static const char *name(const char *s)
+{
+    cdp_buf_reset(&out);
+    return cdp_name_normalize(&out, &scratch, s, strlen(s)) ? out.data : NULL;
+}
+
+static const char *clean(const char *s)
+{
+    cdp_buf_reset(&out);
+    cdp_text_clean(&out, s, strlen(s));
+    return out.data ? out.data : "";
+}
+
+static const char *decimal(const char *s)
+{
+    cdp_buf_reset(&out);
+    return cdp_decimal_normalize(&out, s, strlen(s)) ? out.data : NULL;
+}
+
+/* A date, or "EMPTY" / "INVALID". */
+static const char *date(const char *s, enum cdp_date_order order)
+{
+    struct cdp_datetime dt;
+    cdp_buf_reset(&out);
+    enum cdp_date_result r = cdp_datetime_parse(s, strlen(s), order, false, &dt);
+    if (r == CDP_DATE_EMPTY)
+        return "EMPTY";
+    if (r != CDP_DATE_OK)
+        return "INVALID";
+    cdp_date_format(&out, &dt);
+    return out.data;
+}
+
+static const char *datetime(const char *s, int offset)
+{
+    struct cdp_datetime dt;
+    cdp_buf_reset(&out);
+    enum cdp_date_result r = cdp_datetime_parse(s, strlen(s), CDP_ORDER_DMY, true, &dt);
+    if (r == CDP_DATE_EMPTY)
+        return "EMPTY";
+    if (r != CDP_DATE_OK)
+        return "INVALID";
+    cdp_datetime_format_utc(&out, &dt, offset);
+    return out.data;
+}
+
+static const char *split(const char *full)
+{
+    static char result[256];
+    const char *n = name(full);
+    if (!n)
+        return NULL;
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", n);
+    struct cdp_name_parts p;
+    cdp_name_split(copy, strlen(copy), &p);
+    snprintf(result, sizeof result, "first=%.*s middle=%.*s last=%.*s", (int)p.first_len,
+             copy + p.first_off, (int)p.middle_len, copy + p.middle_off, (int)p.last_len,
+             copy + p.last_off);
+    return result;
+}
+
+static void test_email(void)
+{
+    CHECK_STR(email(" Ivan.Ivanov@Mail.RU "), "ivan.ivanov@mail.ru");
+    CHECK_STR(email("ivan+shop@gmail.com"), "ivan+shop@gmail.com");
+    CHECK_STR(email("Почта@Пример.РФ"), "почта@пример.рф");
+    CHECK_STR(email("a@b.xn--p1ai"), "a@b.xn--p1ai");
+    CHECK_STR(email("o'brien@example.co.uk"), "o'brien@example.co.uk");
+    CHECK_STR(email("\xC2\xA0user@mail.ru\xC2\xA0"), "user@mail.ru"); /* NO-BREAK SPACEs */
+    CHECK(email("ivan@@mail.ru") == NULL);
+    CHECK(email("ivan@mail") == NULL);
+    CHECK(email("ivan@mail,ru") == NULL);
+    CHECK(email("ivan.@mail.ru") == NULL);
+    CHECK(email(".ivan@mail.ru") == NULL);
+    CHECK(email("iv..an@mail.ru") == NULL);
+    CHECK(email("ivan@-mail.ru") == NULL);
+    CHECK(email("ivan@mail.r") == NULL);
+    CHECK(email("ivan@mail.123") == NULL);
+    CHECK(email("ivan mail@mail.ru") == NULL);
+    CHECK(email("@mail.ru") == NULL);
+    CHECK(email("ivan@") == NULL);
+    CHECK(email("") == NULL);
+    CHECK(email("   ") == NULL);
+    CHECK(email("a@b.c.d.ru") != NULL);
+    CHECK(email("a@b.ф") == NULL); /* one letter, two bytes */
+    CHECK_STR(email("a@b.рф"), "a@b.рф");
+}
+
+static void test_names(void)
+{
+    CHECK_STR(name("  иванов  "), "Иванов");
+    CHECK_STR(name("ИВАНОВ"), "Иванов");
+    CHECK_STR(name("мария-луиза"), "Мария-Луиза");
+    CHECK_STR(name("САЛТЫКОВ-ЩЕДРИН"), "Салтыков-Щедрин");
+    CHECK_STR(name("o'neil"), "O'Neil");
+    CHECK_STR(name("McDonald"), "McDonald");
+    CHECK_STR(name("DiCaprio"), "DiCaprio");
+    CHECK_STR(name("ёлкин"), "Ёлкин");
+    CHECK_STR(name("ЁЛКИН"), "Ёлкин");
+    CHECK_STR(name("жанна  д'арк"), "Жанна Д'Арк");
+    CHECK_STR(name("ÉMILE"), "Émile");
+    CHECK_STR(name("straße"), "Straße");
+    CHECK_STR(name("ΣΩΚΡΆΤΗΣ"), "Σωκράτησ");
+    CHECK_STR(name("e\xCC\x81mile"), "Émile"); /* decomposed é composed to NFC */
+    CHECK_STR(name("ivan\tpetrov"), "Ivan Petrov");
+    CHECK(name("-") == NULL);
+    CHECK(name("0") == NULL);
+    CHECK(name(" . ") == NULL);
+    CHECK(name("") == NULL);
+}
+
+static void test_split(void)
+{
+    CHECK_STR(split("Иванов Иван Иванович"), "first=Иван middle=Иванович last=Иванов");
+    CHECK_STR(split("Иван Иванович Иванов"), "first=Иван middle=Иванович last=Иванов");
+    CHECK_STR(split("петрова мария сергеевна"), "first=Мария middle=Сергеевна last=Петрова");
+    CHECK_STR(split("Иванов Сергей"), "first=Сергей middle= last=Иванов");
+    CHECK_STR(split("Сергей Иванов"), "first=Сергей middle= last=Иванов");
+    CHECK_STR(split("Ирина Смирнова"), "first=Ирина middle= last=Смирнова");
+    CHECK_STR(split("Sergey Ivanov"), "first=Sergey middle= last=Ivanov");
+    CHECK_STR(split("Ivanov Sergey"), "first=Sergey middle= last=Ivanov");
+    CHECK_STR(split("John Smith"), "first=John middle= last=Smith");
+    CHECK_STR(split("John Paul Smith"), "first=John middle=Paul last=Smith");
+    CHECK_STR(split("Мамедов Али Гусейн оглы"), "first=Али middle=Гусейн Оглы last=Мамедов");
+    CHECK_STR(split("Анна"), "first=Анна middle= last=");
+    CHECK_STR(split("Петров"), "first= middle= last=Петров");
+    CHECK_STR(split("Мария Ивановна"), "first=Мария middle=Ивановна last=");
+    CHECK_STR(split("Анна Бабич"), "first=Анна middle= last=Бабич");
+    CHECK_STR(split("Наталья Кузьмина"), "first=Наталья middle= last=Кузьмина");
+    CHECK_STR(split("Кузьмина Наталья"), "first=Наталья middle= last=Кузьмина");
+    CHECK_STR(split("Константин Егоров"), "first=Константин middle= last=Егоров");
+    CHECK_STR(split("Волков Александр Никитич"), "first=Александр middle=Никитич last=Волков");
+    CHECK_STR(split("Kim Anna"), "first=Anna middle= last=Kim");
+    CHECK_STR(split("Виктория Ли"), "first=Виктория middle= last=Ли");
+}
+
+static void test_clean(void)
+{
+    CHECK_STR(clean("  a \t b\xC2\xA0\xC2\xA0" "c  "), "a b c");
+    CHECK_STR(clean("\xE2\x80\x83x\xE3\x80\x80y\xEF\xBB\xBF"), "x y");
+    CHECK_STR(clean("Санкт-Петербург"), "Санкт-Петербург");
+    CHECK_STR(clean(""), "");
+    CHECK_STR(clean("A\xCC\x8A"), "\xC3\x85"); /* A + ring above -> Å */
+}
+
+/* The inline case mapping for ASCII and basic Cyrillic must agree with
+ * utf8proc for every code point it answers. */
+static void test_case_fast_path(void)
+{
+    struct cdp_buf got = CDP_BUF_INIT;
+    int mismatches = 0;
+    for (utf8proc_int32_t cp = 1; cp < 0x500; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        utf8proc_uint8_t enc[8];
+        utf8proc_ssize_t n = utf8proc_encode_char(cp, enc);
+        cdp_buf_reset(&got);
+        cdp_text_lower(&got, (const char *)enc, (size_t)n);
+        utf8proc_uint8_t want[8];
+        utf8proc_ssize_t m = utf8proc_encode_char(utf8proc_tolower(cp), want);
+        if ((size_t)m != got.len || memcmp(want, got.data, (size_t)m) != 0)
+            mismatches++;
+    }
+    CHECK(mismatches == 0);
+    cdp_buf_release(&got);
+}
+
+static void test_dates(void)
+{
+    CHECK_STR(date("05.03.2024", CDP_ORDER_DMY), "2024-03-05");
+    CHECK_STR(date("5.3.2024", CDP_ORDER_DMY), "2024-03-05");
+    CHECK_STR(date("05/03/2024", CDP_ORDER_DMY), "2024-03-05");
+    CHECK_STR(date("05/03/2024", CDP_ORDER_MDY), "2024-05-03");
+    CHECK_STR(date("05-03-2024", CDP_ORDER_DMY), "2024-03-05");
+    CHECK_STR(date("2024-03-05", CDP_ORDER_MDY), "2024-03-05");
+    CHECK_STR(date("2024/03/05", CDP_ORDER_DMY), "2024-03-05");
+    CHECK_STR(date("20240305", CDP_ORDER_DMY), "2024-03-05");
+    CHECK_STR(date("05.03.1985 0:00:00", CDP_ORDER_DMY), "1985-03-05");
+    CHECK_STR(date(" 29.02.2024 ", CDP_ORDER_DMY), "2024-02-29");
+    CHECK_STR(date("29.02.2023", CDP_ORDER_DMY), "INVALID");
+    CHECK_STR(date("31.02.2024", CDP_ORDER_DMY), "INVALID");
+    CHECK_STR(date("31.04.2024", CDP_ORDER_DMY), "INVALID");
+    CHECK_STR(date("29.02.1900", CDP_ORDER_DMY), "INVALID");
+    CHECK_STR(date("29.02.2000", CDP_ORDER_DMY), "2000-02-29");
+    CHECK_STR(date("13/13/2024", CDP_ORDER_MDY), "INVALID");
+    CHECK_STR(date("05.03.24", CDP_ORDER_DMY), "INVALID");
+    CHECK_STR(date("05.03.2024", CDP_ORDER_YMD), "INVALID");
+    CHECK_STR(date("2024-3-5", CDP_ORDER_DMY), "2024-03-05");
+    CHECK_STR(date("2024-03-05x", CDP_ORDER_DMY), "INVALID");
+    CHECK_STR(date("1700000000", CDP_ORDER_DMY), "INVALID"); /* epoch only for times */
+    CHECK_STR(date("01.01.0001 0:00:00", CDP_ORDER_DMY), "EMPTY");
+    CHECK_STR(date("", CDP_ORDER_DMY), "EMPTY");
+    CHECK_STR(date("вчера", CDP_ORDER_DMY), "INVALID");
+    CHECK_STR(date("2024.03.05", CDP_ORDER_DMY), "2024-03-05");
+
+    CHECK_STR(datetime("2024-03-05T10:20:30Z", 0), "2024-03-05T10:20:30Z");
+    CHECK_STR(datetime("2024-03-05 10:20:30+03:00", 0), "2024-03-05T07:20:30Z");
+    CHECK_STR(datetime("2024-03-05T01:20:30+0300", 0), "2024-03-04T22:20:30Z");
+    CHECK_STR(datetime("2024-03-05T10:20:30.123-05:30", 0), "2024-03-05T15:50:30.123Z");
+    CHECK_STR(datetime("05.03.2024 9:05", 180), "2024-03-05T06:05:00Z");
+    CHECK_STR(datetime("01.01.2024 01:00", 180), "2023-12-31T22:00:00Z");
+    CHECK_STR(datetime("2024-03-05", 180), "2024-03-04T21:00:00Z");
+    CHECK_STR(datetime("2024-03-05", 0), "2024-03-05T00:00:00Z");
+    CHECK_STR(datetime("1700000000", 0), "2023-11-14T22:13:20Z");
+    CHECK_STR(datetime("1700000000123", 0), "2023-11-14T22:13:20.123Z");
+    CHECK_STR(datetime("2024-03-05T24:00:00", 0), "INVALID");
+    CHECK_STR(datetime("2024-03-05T10:61", 0), "INVALID");
+    CHECK_STR(datetime("2024-03-05T10:20:30+15:00", 0), "INVALID");
+    CHECK_STR(datetime("2024-03-05T10:20:30 UTC", 0), "2024-03-05T10:20:30Z");
+    CHECK_STR(datetime("12.01.2020 14:33:00", 0), "2020-01-12T14:33:00Z");
+
+    CHECK(cdp_days_from_civil(1970, 1, 1) == 0);
+    CHECK(cdp_days_from_civil(2000, 3, 1) == 11017);
+    CHECK(cdp_days_from_civil(1969, 12, 31) == -1);
+    int y, m, d;
+    cdp_civil_from_days(19787, &y, &m, &d);
+    CHECK(y == 2024 && m == 3 && d == 5);
+    int off;
+    CHECK(cdp_parse_utc_offset("+03:00", &off) && off == 180);
+    CHECK(cdp_parse_utc_offset("-0530", &off) && off == -330);
+    CHECK(cdp_parse_utc_offset("Z", &off) && off == 0);
+    CHECK(!cdp_parse_utc_offset("3", &off));
+    CHECK(!cdp_parse_utc_offset("+3:00", &off));
+}
+
+static void test_decimal(void)
+{
+    CHECK_STR(decimal("1 234,50"), "1234.50");
+    CHECK_STR(decimal("1\xC2\xA0" "234,50"), "1234.50");
+    CHECK_STR(decimal("1\xE2\x80\xAF" "234,50"), "1234.50");
+    CHECK_STR(decimal("1234.50"), "1234.50");
+    CHECK_STR(decimal("1,234.50"), "1234.50");
+    CHECK_STR(decimal("1.234,50"), "1234.50");
+    CHECK_STR(decimal("1,234,567"), "1234567");
+    CHECK_STR(decimal("1,5"), "1.5");
+    CHECK_STR(decimal("0,5"), "0.5");
+    CHECK_STR(decimal(",5"), "0.5");
+    CHECK_STR(decimal("-12 990,00"), "-12990.00");
+    CHECK_STR(decimal("+7"), "7");
+    CHECK_STR(decimal("007"), "7");
+    CHECK_STR(decimal("0"), "0");
+    CHECK_STR(decimal("-0"), "0");
+    CHECK_STR(decimal(" 42 "), "42");
+    CHECK(decimal("") == NULL);
+    CHECK(decimal("abc") == NULL);
+    CHECK(decimal("12 руб.") == NULL);
+    CHECK(decimal("1,") == NULL);
+    CHECK(decimal("-") == NULL);
+    CHECK(decimal("1.2.3,4,5") == NULL);
+    CHECK(decimal("1.2.3") == NULL);       /* thousands come in threes */
+    CHECK(decimal("1 23,5") == NULL);
+    CHECK(decimal("12345 678") == NULL);
+    CHECK_STR(decimal("12 345 678"), "12345678");
+    CHECK_STR(decimal("12'345.5"), "12345.5");
+}
+
+static void test_vocab(void)
+{
+    CHECK(cdp_gender_parse("М", strlen("М")) == 'm');
+    CHECK(cdp_gender_parse("ж", strlen("ж")) == 'f');
+    CHECK(cdp_gender_parse(" Мужской ", strlen(" Мужской ")) == 'm');
+    CHECK(cdp_gender_parse("жен.", strlen("жен.")) == 'f');
+    CHECK(cdp_gender_parse("Female", 6) == 'f');
+    CHECK(cdp_gender_parse("m", 1) == 'm');
+    CHECK(cdp_gender_parse("x", 1) == 0);
+    CHECK(cdp_gender_parse("", 0) == 0);
+    CHECK(cdp_bool_parse("Да", strlen("Да")) == 1);
+    CHECK(cdp_bool_parse("нет", strlen("нет")) == 0);
+    CHECK(cdp_bool_parse("YES", 3) == 1);
+    CHECK(cdp_bool_parse("false", 5) == 0);
+    CHECK(cdp_bool_parse("1", 1) == 1);
+    CHECK(cdp_bool_parse("0", 1) == 0);
+    CHECK(cdp_bool_parse("Y", 1) == 1);
+    CHECK(cdp_bool_parse("n", 1) == 0);
+    CHECK(cdp_bool_parse("maybe", 5) == -1);
+    CHECK(cdp_bool_parse("", 0) == -1);
+    char cc[3];
+    CHECK(cdp_country_parse("Россия", strlen("Россия"), cc) && strcmp(cc, "RU") == 0);
+    CHECK(cdp_country_parse("kz", 2, cc) && strcmp(cc, "KZ") == 0);
+    CHECK(cdp_country_parse("Germany", 7, cc) && strcmp(cc, "DE") == 0);
+    CHECK(cdp_country_parse(" ru ", 4, cc) && strcmp(cc, "RU") == 0);
+    CHECK(!cdp_country_parse("Атлантида", strlen("Атлантида"), cc));
+    CHECK(!cdp_country_parse("R", 1, cc));
+    CHECK(!cdp_country_parse("XX", 2, cc));
+    CHECK(cdp_country_parse("Российская  Федерация", strlen("Российская  Федерация"), cc) &&
+          strcmp(cc, "RU") == 0);
+    CHECK(cdp_country_parse("fr", 2, cc) && strcmp(cc, "FR") == 0);
+}
+
+int main(void)
+{
+    test_email();
+    test_names();
+    test_split();
+    test_clean();
+    test_case_fast_path();
+    test_dates();
+    test_decimal();
+    test_vocab();
+    cdp_buf_release(&out);
+    cdp_buf_release(&scratch);
+    return check_report("test_normalize");
+}
