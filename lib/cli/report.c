@@ -24,7 +24,17 @@ void cdp_report_init(struct cdp_report *r, const char *prog)
     r->max_messages = 20;
     r->progress_interval = 0.5;
     r->progress = isatty(STDERR_FILENO);
-    r->started = r->last_shown = now();
+    r->started = r->last_shown = r->phase_started = now();
+    r->timing = getenv("CDP_TIMING") != NULL;
+}
+
+void cdp_report_phase(struct cdp_report *r, const char *name)
+{
+    if (!r->timing)
+        return;
+    double t = now();
+    fprintf(stderr, "%s: %s %.2f s\n", r->prog, name, t - r->phase_started);
+    r->phase_started = t;
 }
 
 static void counts_release(struct cdp_counts *c)

@@ -41,6 +41,9 @@ struct cdp_report {
     uint64_t progress_rows, progress_bytes;
     double started, last_shown;
     bool progress_line;
+    /* phases: CDP_TIMING=1 in the environment */
+    bool timing;
+    double phase_started;
 };
 
 void cdp_report_init(struct cdp_report *r, const char *prog);
@@ -64,6 +67,10 @@ void cdp_report_detail(struct cdp_report *r, const char *group, const char *key,
 
 /* Called once per record: shows progress at most twice a second. */
 void cdp_report_tick(struct cdp_report *r, uint64_t rows, uint64_t bytes);
+
+/* With CDP_TIMING set, prints how long the phase that ends now took
+ * ("cdp-merge: sorted 1.23 s"), for performance work. */
+void cdp_report_phase(struct cdp_report *r, const char *name);
 
 /* Prints the summary line (unless quiet) and ends a progress line. */
 void cdp_report_summary(struct cdp_report *r);

@@ -308,3 +308,14 @@ void cdp_time_format(struct cdp_buf *out, int64_t ms)
     dt.has_offset = true;
     cdp_datetime_format_utc(out, &dt, 0);
 }
+
+bool cdp_date_order_parse(const char *s, enum cdp_date_order *order)
+{
+    static const char *const names[] = { "dmy", "mdy", "ymd" };
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *order = (enum cdp_date_order)i;
+            return true;
+        }
+    return false;
+}

@@ -18,6 +18,9 @@
 
 enum cdp_date_order { CDP_ORDER_DMY, CDP_ORDER_MDY, CDP_ORDER_YMD };
 
+/* "dmy", "mdy" or "ymd"; false for anything else. */
+bool cdp_date_order_parse(const char *s, enum cdp_date_order *order);
+
 enum cdp_date_result { CDP_DATE_OK, CDP_DATE_EMPTY, CDP_DATE_INVALID };
 
 struct cdp_datetime {
