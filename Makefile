@@ -52,7 +52,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOL_SRC  := $(wildcard tests/tools/*.c tests/tools/*.cc)
 TOOL_BINS := $(patsubst tests/tools/%,$(BUILD)/tests/tools/%,$(basename $(TOOL_SRC)))
 
-.PHONY: all deps deps-check deps-bench check unit layers bats valgrind demo bench install clean
+.PHONY: all deps deps-check deps-bench check unit layers options bats valgrind demo bench install clean
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -98,13 +98,16 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libcdpcli.a $(BUILD)/l
 # The whole suite: C unit tests for lib/, then the Bats tests of the programs.
 check: deps-check
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit layers bats
+	@$(MAKE) --no-print-directory unit layers options bats
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
 layers:
 	@tests/layers.sh
+
+options: $(BINS)
+	@tests/options.sh $(BUILD)
 
 bats: $(BINS) $(TOOL_BINS)
 	CDP_BUILD=$(abspath $(BUILD)) bats tests

@@ -45,6 +45,8 @@ static void usage(void)
            "  -z, --zstd                compress the output (also when FILE ends in .zst)\n"
            "      --zstd-level N        compression level 1-19 (default 1; implies -z)\n"
            "  -i, --input-format FMT    ndjson (default) or csv\n"
+           "  -d, --delimiter C         CSV delimiter (default: sniffed)\n"
+           "      --encoding ENC        input encoding (default utf-8)\n"
            "      --stats FILE          write the counts as JSON\n"
            "  -q, --quiet               no summary line on stderr\n"
            "      --progress            show progress on stderr\n"
