@@ -54,6 +54,7 @@ static void usage(void)
            "  -o, --output FILE         write to FILE (atomically) instead of stdout\n"
            "  -z, --zstd                compress the output (also when FILE ends in .zst)\n"
            "      --zstd-level N        compression level 1-19 (default 1; implies -z)\n"
+           "      --encoding ENC        input encoding (default utf-8)\n"
            "      --stats FILE          write the counts as JSON\n"
            "  -q, --quiet               no summary line on stderr\n"
            "      --progress            show progress on stderr\n"
