@@ -13,7 +13,7 @@ allowed() {
     identity) echo "base io norm identity" ;;
     profile) echo "base io norm identity profile" ;;
     rules) echo "base io rules" ;;
-    segment) echo "base io norm rules segment" ;;
+    segment) echo "base io norm identity rules segment" ;;
     export) echo "base io norm export" ;;
     recommend) echo "base io norm rules recommend" ;;
     insight) echo "base io norm segment insight" ;;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "identity/journal.h"
 #include "io/json.h"
 
 struct pair {
@@ -119,42 +120,22 @@ int cdp_memberships_load(struct cdp_memberships *m, const char *path,
     return status;
 }
 
+static int follow_entry(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *err)
+{
+    struct cdp_memberships *m = ctx;
+    (void)err;
+    if (strcmp(e->reason, "merged") != 0)
+        return 0;
+    uint32_t a = person_of(m, e->from, strlen(e->from));
+    uint32_t b = person_of(m, e->to, strlen(e->to));
+    if (a != b)
+        m->survivor[a] = b;
+    return 0;
+}
+
 int cdp_memberships_follow(struct cdp_memberships *m, const char *journal, struct cdp_error *err)
 {
-    struct cdp_reader_options o = { .format = CDP_FORMAT_NDJSON };
-    struct cdp_reader *r = cdp_reader_open(journal, &o, err);
-    if (!r)
-        return -1;
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    int status = 0;
-    for (;;) {
-        cdp_record_clear(&rec);
-        enum cdp_read k = cdp_reader_next(r, &rec, &row, err);
-        if (k == CDP_READ_END)
-            break;
-        if (k == CDP_READ_ERROR) {
-            status = -1;
-            break;
-        }
-        const struct cdp_field *from = cdp_record_gets(&rec, "from"), *to = cdp_record_gets(&rec, "to"),
-                               *why = cdp_record_gets(&rec, "reason");
-        if (k != CDP_READ_ROW || !from || !to || !why || from->type != CDP_STRING ||
-            to->type != CDP_STRING || why->type != CDP_STRING) {
-            status = cdp_errorf(err, "%s:%llu: not a cdp-dedupe journal line", journal,
-                                (unsigned long long)row.line);
-            break;
-        }
-        if (why->vlen != 6 || memcmp(why->val, "merged", 6) != 0)
-            continue;
-        uint32_t a = person_of(m, from->val, from->vlen);
-        uint32_t b = person_of(m, to->val, to->vlen);
-        if (a != b)
-            m->survivor[a] = b;
-    }
-    cdp_record_release(&rec);
-    cdp_reader_close(r);
-    return status;
+    return cdp_journal_read(journal, follow_entry, m, err);
 }
 
 static int cmp_pair(const void *a, const void *b)

@@ -1,0 +1,87 @@
+#include "identity/journal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/json.h"
+#include "io/output.h"
+#include "io/runfile.h"
+#include "io/source.h"
+
+void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e)
+{
+    cdp_buf_printf(b, "{\"run\":%llu,\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"",
+                   (unsigned long long)run, e->from, e->to, e->reason);
+    if (e->key) {
+        cdp_buf_adds(b, ",\"key\":");
+        cdp_json_add_string(b, e->key, strlen(e->key));
+        cdp_buf_adds(b, ",\"value\":");
+        cdp_json_add_string(b, e->value, strlen(e->value));
+    }
+    cdp_buf_adds(b, "}\n");
+}
+
+int cdp_journal_append(const char *path, const char *lines, size_t len, struct cdp_error *err)
+{
+    struct cdp_output *o = cdp_output_open(path, NULL, err);
+    if (!o)
+        return -1;
+    if (access(path, F_OK) == 0) {
+        /* Read back decompressed: the output compresses again by its name. */
+        struct cdp_source *old = cdp_source_open(path, NULL, err);
+        if (!old) {
+            cdp_output_abort(o);
+            return -1;
+        }
+        char buf[65536];
+        ssize_t n;
+        while ((n = cdp_source_read(old, buf, sizeof buf, err)) > 0)
+            cdp_output_write(o, buf, (size_t)n);
+        cdp_source_close(old);
+        if (n < 0) {
+            cdp_output_abort(o);
+            return -1;
+        }
+    }
+    cdp_output_write(o, lines ? lines : "", len);
+    return cdp_output_commit(o, err);
+}
+
+/* A string member as a C string (copied: record values need not end in
+ * NUL), or NULL when it is missing or not a string. */
+static const char *string_member(struct cdp_record *rec, const char *key)
+{
+    const struct cdp_field *f = cdp_record_gets(rec, key);
+    return f && f->type == CDP_STRING ? cdp_record_strdup(rec, f->val, f->vlen) : NULL;
+}
+
+int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct cdp_error *err)
+{
+    struct cdp_runfile *rf = cdp_runfile_open(path, "journal", false, err);
+    if (!rf)
+        return -1;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    int k;
+    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
+        const struct cdp_field *run = cdp_record_gets(&rec, "run");
+        struct cdp_journal_entry e = {
+            .from = string_member(&rec, "from"),
+            .to = string_member(&rec, "to"),
+            .reason = string_member(&rec, "reason"),
+            .key = string_member(&rec, "key"),
+            .value = string_member(&rec, "value"),
+        };
+        if (!e.from || !e.to || !e.reason || (run && run->type != CDP_NUMBER)) {
+            k = cdp_runfile_damaged(rf, err, "not a cdp-dedupe journal line");
+            break;
+        }
+        if (fn(ctx, &e, err) < 0) {
+            k = -1;
+            break;
+        }
+    }
+    cdp_record_release(&rec);
+    cdp_runfile_close(rf);
+    return k < 0 ? -1 : 0;
+}

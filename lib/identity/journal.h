@@ -1,0 +1,38 @@
+/* journal.h: cdp-dedupe's journal, the record of person ids merged or
+ * split from one run to the next (see idstate.h for when that happens).
+ *
+ * One JSON object a line, appended run after run:
+ *
+ *   {"run":3,"from":"9f2c...","to":"41ab...","reason":"merged",
+ *    "key":"email","value":"ivan@mail.ru"}
+ *   {"run":3,"from":"41ab...","to":"77d0...","reason":"split"}
+ *
+ * "merged": the person "from" joined "to" (which keeps its id), by the link
+ * key/value; "split": part of "to"'s old records now form "from"... as
+ * idstate.h describes. cdp-segment reads it to follow merged ids, so that
+ * a person's segment memberships survive the merge. This module writes and
+ * reads the format; a damaged line is an error (io/runfile.h). */
+#ifndef CDP_IDENTITY_JOURNAL_H
+#define CDP_IDENTITY_JOURNAL_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "identity/idstate.h"
+
+/* Appends the line for entry e of run `run` to b. */
+void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e);
+
+/* Writes path anew, atomically: its old lines (decompressed when it is
+ * compressed; none when it does not exist) and then `lines`. */
+int cdp_journal_append(const char *path, const char *lines, size_t len, struct cdp_error *err);
+
+/* Calls fn for every entry of the journal at path, in order. fn returns 0,
+ * or -1 with err set to stop. -1 when the file cannot be read (a missing
+ * one too: a journal named but absent is a mistake), on a damaged line, or
+ * on fn's error. */
+typedef int (*cdp_journal_read_fn)(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *err);
+int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct cdp_error *err);
+
+#endif
