@@ -1962,7 +1962,7 @@ int cdp_gen_run(const struct cdp_gen_options *opt, struct cdp_gen_counts *counts
         return cdp_errorf(err, "the number of persons must be 1 to %u", CDP_GEN_MAX_PERSONS);
     if ((double)opt->persons * opt->events_per_person > CDP_GEN_MAX_EVENTS)
         return cdp_errorf(err, "at most %.0f events in all", CDP_GEN_MAX_EVENTS);
-    if (mkdir(opt->dir, 0777) < 0 && errno != EEXIST)
+    if (mkdir(opt->dir, 0700) < 0 && errno != EEXIST)
         return cdp_errorf_errno(err, errno, "cannot create '%s'", opt->dir);
 
     struct gen g;

@@ -148,10 +148,12 @@ static int open_target(struct cdp_output *o, mode_t mode, struct cdp_error *err)
     char *copy = cdp_xstrdup(o->path);
     o->dir = cdp_xstrdup(dirname(copy));
     free(copy);
-    o->fd = open(o->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    o->fd = open(o->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode & 0600);
     if (o->fd >= 0) {
         o->anonymous = true;
         o->own_fd = true;
+        /* open() applied the umask; the file gets exactly `mode` */
+        fchmod(o->fd, mode);
         return 0;
     }
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
@@ -169,9 +171,9 @@ static int open_target(struct cdp_output *o, mode_t mode, struct cdp_error *err)
         o->tmp_path = NULL;
         return cdp_errorf_errno(err, e, "cannot create '%s'", o->path);
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(o->fd, mode & ~mask);
+    /* mkostemp made it 0600 whatever the umask: no window in which others
+     * could open it; now exactly `mode` */
+    fchmod(o->fd, mode);
     o->own_fd = true;
     return 0;
 }
@@ -187,7 +189,7 @@ struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_opt
     if (path && strcmp(path, "-") != 0) {
         o->path = cdp_xstrdup(path);
         o->name = cdp_xstrdup(path);
-        if (open_target(o, opt->mode ? opt->mode : 0666, err) < 0) {
+        if (open_target(o, opt->mode ? opt->mode : 0600, err) < 0) {
             cdp_output_abort(o);
             return NULL;
         }

@@ -9,6 +9,10 @@
  * Every write and the final close are checked; the first failure is kept and
  * reported by cdp_output_commit (disk full, broken pipe).
  *
+ * Files are created 0600 whatever the umask (they may hold personal data,
+ * 152-FZ and GDPR ask for minimum exposure), with no window in which they
+ * are readable by others: the temporary file is private from the start.
+ *
  * zstd compression when the name ends in ".zst" or when asked (in one zstd
  * worker thread, so it overlaps the program's own work); gzip when the name
  * ends in ".gz". */
@@ -24,7 +28,7 @@
 struct cdp_output_options {
     bool zstd;      /* compress with zstd whatever the name */
     int zstd_level; /* 0 = level 1: fast (nightly intermediates are read once) */
-    mode_t mode;    /* permissions of a new file before umask; 0 = 0666 */
+    mode_t mode;    /* permissions of the file, whatever the umask; 0 = 0600 */
 };
 
 struct cdp_output;
