@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "identity/journal.h"
 #include "io/json.h"
+#include "io/runfile.h"
 
 struct pair {
     uint32_t person, name;
@@ -73,51 +74,34 @@ static void add_name(void *ctx, const char *s, size_t len)
     m->pairs[m->npairs++] = (struct pair){ a->person, cdp_intern_add(m->names, s, len, NULL) };
 }
 
-int cdp_memberships_load(struct cdp_memberships *m, const char *path,
-                         const struct cdp_reader_options *opt, uint64_t *skipped,
-                         struct cdp_error *err)
+int cdp_memberships_load(struct cdp_memberships *m, const char *path, struct cdp_error *err)
 {
-    struct cdp_reader_options o = *opt;
-    o.format = CDP_FORMAT_NDJSON;
-    o.lines_only = false;
-    struct cdp_reader *r = cdp_reader_open(path, &o, err);
-    if (!r)
+    struct cdp_runfile *rf = cdp_runfile_open(path, "previous output", false, err);
+    if (!rf)
         return -1;
     struct cdp_json_parser *json = cdp_json_parser_new();
     struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    int status = 0;
-    for (;;) {
-        cdp_record_clear(&rec);
-        enum cdp_read k = cdp_reader_next(r, &rec, &row, err);
-        if (k == CDP_READ_END)
-            break;
-        if (k == CDP_READ_ERROR) {
-            status = -1;
-            break;
-        }
-        const struct cdp_field *id = k == CDP_READ_ROW ? cdp_record_gets(&rec, "cdp_id") : NULL;
+    static const char *const keys[] = { "segments", "holdout" };
+    int k;
+    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
+        const struct cdp_field *id = cdp_record_gets(&rec, "cdp_id");
         if (!id || id->type != CDP_STRING || !id->vlen) {
-            (*skipped)++;
-            continue;
+            k = cdp_runfile_damaged(rf, err, "no cdp_id");
+            break;
         }
         struct add_ctx a = { m, person_of(m, id->val, id->vlen) };
-        static const char *const keys[] = { "segments", "holdout" };
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2 && k > 0; i++) {
             const struct cdp_field *f = cdp_record_gets(&rec, keys[i]);
-            if (f && f->type == CDP_ARRAY && cdp_json_each_string(json, f->val, f->vlen, add_name, &a) < 0) {
-                status = cdp_errorf(err, "%s:%llu: \"%s\" is not an array of segment names", path,
-                                    (unsigned long long)row.line, keys[i]);
-                break;
-            }
+            if (f && (f->type != CDP_ARRAY || cdp_json_each_string(json, f->val, f->vlen, add_name, &a) < 0))
+                k = cdp_runfile_damaged(rf, err, "\"%s\" is not an array of segment names", keys[i]);
         }
-        if (status)
+        if (k < 0)
             break;
     }
     cdp_record_release(&rec);
     cdp_json_parser_free(json);
-    cdp_reader_close(r);
-    return status;
+    cdp_runfile_close(rf);
+    return k < 0 ? -1 : 0;
 }
 
 static int follow_entry(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *err)

@@ -19,7 +19,6 @@
 
 #include "base/error.h"
 #include "base/intern.h"
-#include "io/reader.h"
 
 struct cdp_memberships;
 
@@ -27,11 +26,13 @@ struct cdp_memberships;
 struct cdp_memberships *cdp_memberships_new(struct cdp_intern *names);
 void cdp_memberships_free(struct cdp_memberships *m);
 
-/* Reads the previous output (NDJSON, compressed or not). Lines that are not
- * profiles with a string cdp_id are skipped and counted in *skipped. */
-int cdp_memberships_load(struct cdp_memberships *m, const char *path,
-                         const struct cdp_reader_options *opt, uint64_t *skipped,
-                         struct cdp_error *err);
+/* Reads the previous output (NDJSON, compressed or not) through
+ * io/runfile.h: every line must be a profile with a non-empty string
+ * cdp_id, whose "segments" and "holdout", when present, are arrays of
+ * names. A line that is not is an error naming file:line ("damaged previous
+ * output line"): the file is cdp-segment's own output, so such a line means
+ * it was damaged or edited, and deltas against it would be wrong. */
+int cdp_memberships_load(struct cdp_memberships *m, const char *path, struct cdp_error *err);
 
 /* Reads cdp-dedupe's journal and follows merged ids to their survivors. */
 int cdp_memberships_follow(struct cdp_memberships *m, const char *journal, struct cdp_error *err);

@@ -1,0 +1,72 @@
+/* history.h: cdp-segment's report (--report) and history (--history): the
+ * size of each segment, one JSON object a run.
+ *
+ *   {"as_of":"2026-11-20","profiles":4,"gone":1,"segments":{
+ *    "lost":{"members":2,"holdout":0,"entered":1,"exited":0,
+ *            "revenue":1200.50,"revenue_mean":600.25,"errors":0},
+ *    "old":{"members":0,"holdout":0,"entered":0,"exited":1,
+ *           "revenue":0.00,"revenue_mean":null,"defined":false}}}
+ *
+ * as_of is the day the rules ran for, profiles those written (not the
+ * rejected lines nor the gone). gone, entered and exited are there only when
+ * the run had the last run's output (deltas). Segments come in byte order of
+ * name; revenue is the sum of the members' "revenue" (2 decimals),
+ * revenue_mean that over members (null for none); errors counts the
+ * profiles a rule failed on, and a name only the last run had is marked
+ * "defined":false instead. cdp-segment(1), THE REPORT.
+ *
+ * The report file holds one such object (and a newline), written
+ * atomically; the history file gets one line a run, appended, so that the
+ * segments can be followed over time. Both are read back here, with
+ * io/runfile.h's policy: a damaged line is an error naming file:line. */
+#ifndef CDP_SEGMENT_HISTORY_H
+#define CDP_SEGMENT_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+
+struct cdp_segment_stat {
+    const char *name;
+    bool defined; /* a rule of that run (else: only the run before had it) */
+    uint64_t members, holdout, entered, exited, errors;
+    double revenue;
+};
+
+struct cdp_segment_report {
+    int64_t as_of_day; /* days since 1970-01-01 */
+    uint64_t profiles;
+    bool deltas;       /* gone, entered and exited were counted */
+    uint64_t gone;
+    struct cdp_segment_stat *segments; /* in byte order of name */
+    size_t n;
+};
+
+/* Frees r->segments (not the names, which belong to whoever filled r). */
+void cdp_segment_report_release(struct cdp_segment_report *r);
+
+/* Appends r as one JSON object, without a newline. */
+void cdp_segment_report_format(const struct cdp_segment_report *r, struct cdp_buf *out);
+
+/* Writes r to path, atomically (compressed when the name ends in .zst or
+ * .gz). */
+int cdp_segment_report_write(const char *path, const struct cdp_segment_report *r,
+                             struct cdp_error *err);
+
+/* Appends r as one line to the history at path (created 0666 before the
+ * umask when missing), in one write: two runs appending at once do not
+ * interleave. */
+int cdp_history_append(const char *path, const struct cdp_segment_report *r,
+                       struct cdp_error *err);
+
+/* Calls fn for each report of a history or report file, in order; r and its
+ * names are valid during the call. revenue_mean is not read (it follows from
+ * revenue and members). fn returns 0, or -1 with err set to stop. -1 when
+ * the file cannot be read, on a damaged line, or on fn's error. */
+typedef int (*cdp_history_fn)(void *ctx, const struct cdp_segment_report *r, struct cdp_error *err);
+int cdp_history_read(const char *path, cdp_history_fn fn, void *ctx, struct cdp_error *err);
+
+#endif
