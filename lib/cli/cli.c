@@ -124,19 +124,21 @@ void cdp_cli_help(const struct cdp_program *prog, struct cdp_buf *out)
         cdp_buf_printf(out, "\n%s\n", prog->epilogue);
 }
 
-static char delimiter_arg(const char *arg)
+bool cdp_parse_delimiter(const char *arg, char *c)
 {
     if (strcmp(arg, "\\t") == 0 || strcasecmp(arg, "tab") == 0)
-        return '\t';
-    if (strcmp(arg, "comma") == 0)
-        return ',';
-    if (strcmp(arg, "semicolon") == 0)
-        return ';';
-    if (strcmp(arg, "pipe") == 0)
-        return '|';
-    if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r')
-        return arg[0];
-    return 0;
+        *c = '\t';
+    else if (strcmp(arg, "comma") == 0)
+        *c = ',';
+    else if (strcmp(arg, "semicolon") == 0)
+        *c = ';';
+    else if (strcmp(arg, "pipe") == 0)
+        *c = '|';
+    else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' && arg[0] != '\r')
+        *c = arg[0];
+    else
+        return false;
+    return true;
 }
 
 /* A shared option. Returns 0, or 2 after a usage error. */
@@ -164,8 +166,7 @@ static int shared_option(struct cdp_io_prefs *p, const char *prog, int opt, cons
             p->in.delimiter = '\t';
         break;
     case 'd':
-        p->in.delimiter = delimiter_arg(arg);
-        if (!p->in.delimiter)
+        if (!cdp_parse_delimiter(arg, &p->in.delimiter))
             return cdp_usage_error(prog, "-d takes one character (or 'tab'), not '%s'", arg);
         break;
     case CDP_OPT_ENCODING:

@@ -147,6 +147,10 @@ bool cdp_parse_count(const char *s, long max, long *out);
  * 1024; a trailing B is allowed); at least min. */
 bool cdp_parse_size(const char *s, size_t min, size_t *out);
 
+/* A CSV delimiter: one character (not '"', CR or LF), or tab (also "\t"),
+ * comma, semicolon, pipe. */
+bool cdp_parse_delimiter(const char *s, char *c);
+
 /* "YYYY-MM-DD" (or "today") to days since 1970-01-01; false when invalid. */
 bool cdp_parse_day(const char *s, int64_t *day);
 

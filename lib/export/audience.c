@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "norm/email.h"
 #include "export/json_peek.h"
 #include "export/platform_ids.h"
+#include "io/json.h"
+#include "norm/email.h"
 #include "norm/text.h"
 
 struct cdp_audience {
@@ -15,6 +16,10 @@ struct cdp_audience {
     struct cdp_phone_normalizer *pn;
     struct cdp_buf scratch;
     struct cdp_buf value;
+    char *region;                /* for the suppression lists */
+    struct cdp_suppress *lists;  /* --suppress; NULL: none */
+    struct cdp_suppress *refused; /* contacts of profiles that refused the channel */
+    struct cdp_contact refusal;  /* scratch of the refusals pass */
 };
 
 bool cdp_channel_parse(const char *s, enum cdp_channel *ch)
@@ -72,6 +77,7 @@ struct cdp_audience *cdp_audience_new(const struct cdp_audience_options *opt,
         a->seglen[i] = strlen(opt->segments[i]);
     }
     a->opt.segments = (const char *const *)a->segments;
+    a->region = opt->region ? cdp_xstrdup(opt->region) : NULL;
     a->opt.region = NULL;
     return a;
 }
@@ -87,6 +93,10 @@ void cdp_audience_free(struct cdp_audience *a)
     cdp_phone_normalizer_free(a->pn);
     cdp_buf_release(&a->scratch);
     cdp_buf_release(&a->value);
+    free(a->region);
+    cdp_suppress_free(a->lists);
+    cdp_suppress_free(a->refused);
+    cdp_contact_release(&a->refusal);
     free(a);
 }
 
@@ -316,8 +326,9 @@ bool cdp_audience_refused(struct cdp_audience *a, const struct cdp_record *rec,
     return true;
 }
 
-enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record *rec,
-                                 struct cdp_contact *c)
+/* The reasons that need only the profile. */
+static enum cdp_skip check_profile(struct cdp_audience *a, const struct cdp_record *rec,
+                                   struct cdp_contact *c)
 {
     contact_reset(c);
     bool ads_present;
@@ -367,4 +378,105 @@ enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record
         break;
     }
     return CDP_SKIP_NONE;
+}
+
+/* ---- suppression lists and refusals ------------------------------------- */
+
+int cdp_audience_add_suppression(struct cdp_audience *a, const char *path, const char *column,
+                                 cdp_suppress_bad_fn bad, void *ctx, struct cdp_error *err)
+{
+    if (!a->lists && !(a->lists = cdp_suppress_new(a->region, err)))
+        return -1;
+    return cdp_suppress_load(a->lists, path, column, bad, ctx, err);
+}
+
+const struct cdp_suppress *cdp_audience_suppression(const struct cdp_audience *a)
+{
+    return a->lists;
+}
+
+/* Whether any e-mail or phone of the profile is on a list. */
+static bool suppressed(struct cdp_suppress *s, const struct cdp_contact *c)
+{
+    const char *p = c->emails.data;
+    for (size_t i = 0; i < c->nemails; p += strlen(p) + 1, i++)
+        if (cdp_suppress_email(s, p, strlen(p)))
+            return true;
+    p = c->phones.data;
+    for (size_t i = 0; i < c->nphones; p += strlen(p) + 1, i++)
+        if (cdp_suppress_phone(s, p, strlen(p)))
+            return true;
+    return false;
+}
+
+/* Whether the contact this row is for was refused by another profile. */
+static bool refused_elsewhere(struct cdp_suppress *s, enum cdp_channel ch, const struct cdp_contact *c)
+{
+    switch (ch) {
+    case CDP_CHANNEL_EMAIL:
+        return c->email_len && cdp_suppress_email(s, c->email, c->email_len);
+    case CDP_CHANNEL_SMS:
+        return c->mobile[0] && cdp_suppress_phone(s, c->mobile, strlen(c->mobile));
+    case CDP_CHANNEL_ADS:
+        return (c->email_len && cdp_suppress_email(s, c->email, c->email_len)) ||
+               (c->phone[0] && cdp_suppress_phone(s, c->phone, strlen(c->phone)));
+    case CDP_CHANNEL_NONE:
+        break;
+    }
+    return false;
+}
+
+enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record *rec,
+                                 struct cdp_contact *c)
+{
+    enum cdp_skip why = check_profile(a, rec, c);
+    if (why == CDP_SKIP_NONE && a->lists && suppressed(a->lists, c))
+        why = CDP_SKIP_SUPPRESSED;
+    if (why == CDP_SKIP_NONE && a->refused && refused_elsewhere(a->refused, a->opt.channel, c))
+        why = CDP_SKIP_REFUSED_ELSEWHERE;
+    return why;
+}
+
+static void add_refusal(struct cdp_suppress *s, const struct cdp_contact *c)
+{
+    const char *p = c->emails.data;
+    for (size_t i = 0; i < c->nemails; p += strlen(p) + 1, i++)
+        cdp_suppress_add_email(s, p, strlen(p));
+    p = c->phones.data;
+    for (size_t i = 0; i < c->nphones; p += strlen(p) + 1, i++)
+        cdp_suppress_add_phone(s, p, strlen(p));
+}
+
+int cdp_audience_read_refusals(struct cdp_audience *a, const char *path,
+                               const struct cdp_reader_options *ro, struct cdp_error *err)
+{
+    if (a->opt.channel == CDP_CHANNEL_NONE)
+        return 0;
+    if (!a->refused && !(a->refused = cdp_suppress_new(a->region, err)))
+        return -1;
+    struct cdp_reader_options o = *ro;
+    o.lines_only = true;
+    struct cdp_reader *r = cdp_reader_open(path, &o, err);
+    if (!r)
+        return -1;
+    bool lines = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
+    struct cdp_json_parser *json = cdp_json_parser_new();
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_row row;
+    struct cdp_error why;
+    enum cdp_read k;
+    while ((k = cdp_reader_next(r, &rec, &row, err)) != CDP_READ_END && k != CDP_READ_ERROR) {
+        if (k != CDP_READ_ROW)
+            continue;
+        /* the reader keeps CDP_LINE_PADDING bytes readable after a line */
+        if (lines && (!cdp_audience_may_refuse(a, row.raw, row.rawlen) ||
+                      cdp_json_parse_object(json, row.raw, row.rawlen, &rec, &why) != CDP_JSON_OK))
+            continue;
+        if (cdp_audience_refused(a, &rec, &a->refusal))
+            add_refusal(a->refused, &a->refusal);
+    }
+    cdp_record_release(&rec);
+    cdp_json_parser_free(json);
+    cdp_reader_close(r);
+    return k == CDP_READ_ERROR ? -1 : 0;
 }

@@ -35,12 +35,19 @@
  * the mobile is the first of phone, phones that libphonenumber types as
  * mobile. All valid e-mails and phones are kept for suppression matching.
  *
- * The later reasons are decided by the caller; they are listed here so that
- * every count has one name: suppressed (on a --suppress list),
- * refused_elsewhere (the e-mail or phone the row is for belongs also to a
- * profile that refused the channel: an address is one mailbox, and its owner
- * said no), duplicate (the contact was written already), column_error (a jq
- * column failed). */
+ * Then, with suppression lists (cdp_audience_add_suppression) and the
+ * refusals pass (cdp_audience_read_refusals), in this order:
+ *
+ *   suppressed         an e-mail or phone of the profile is on a list
+ *                      (export/suppress.h says how entries match)
+ *   refused_elsewhere  the contact the row is for (the e-mail; the mobile;
+ *                      for ads the e-mail or the phone) belongs also to a
+ *                      profile that refused the channel: an address is one
+ *                      mailbox, and its owner said no
+ *
+ * The last reasons are decided by the file being written (export/writer.h);
+ * they are listed here so that every count has one name: duplicate (the
+ * contact was written already), column_error (a jq column failed). */
 #ifndef CDP_EXPORT_AUDIENCE_H
 #define CDP_EXPORT_AUDIENCE_H
 
@@ -49,8 +56,10 @@
 
 #include "base/buf.h"
 #include "base/error.h"
-#include "norm/phone.h"
+#include "export/suppress.h"
+#include "io/reader.h"
 #include "io/record.h"
+#include "norm/phone.h"
 
 enum cdp_channel { CDP_CHANNEL_NONE, CDP_CHANNEL_EMAIL, CDP_CHANNEL_SMS, CDP_CHANNEL_ADS };
 
@@ -118,8 +127,8 @@ struct cdp_audience *cdp_audience_new(const struct cdp_audience_options *opt,
                                       struct cdp_error *err);
 void cdp_audience_free(struct cdp_audience *a);
 
-/* CDP_SKIP_NONE with c filled, or the reason the profile is left out (c
- * then holds what was found so far). */
+/* CDP_SKIP_NONE with c filled, or the first reason the profile is left out
+ * (c then holds what was found so far). */
 enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record *rec,
                                  struct cdp_contact *c);
 
@@ -135,6 +144,22 @@ bool cdp_audience_refused(struct cdp_audience *a, const struct cdp_record *rec,
  * the channel (no "consent_email" key followed by false; a line with \u
  * escapes, which could spell the key otherwise, is always worth a parse). */
 bool cdp_audience_may_refuse(const struct cdp_audience *a, const char *line, size_t len);
+
+/* Reads a suppression list (export/suppress.h; column: as there). bad is
+ * called for each entry that is not used. */
+int cdp_audience_add_suppression(struct cdp_audience *a, const char *path, const char *column,
+                                 cdp_suppress_bad_fn bad, void *ctx, struct cdp_error *err);
+
+/* The lists read so far, for their counts; NULL when none. */
+const struct cdp_suppress *cdp_audience_suppression(const struct cdp_audience *a);
+
+/* The first pass over an input (ro: how to read it), before any check: the
+ * valid e-mails and phones of every profile that refused the channel
+ * (cdp_audience_refused), for refused_elsewhere. Lines that are not
+ * profiles are passed over (the second pass reports them). Channel none:
+ * nothing to do. */
+int cdp_audience_read_refusals(struct cdp_audience *a, const char *path,
+                               const struct cdp_reader_options *ro, struct cdp_error *err);
 
 /* The text of a string or number field, or false (absent, null, other). */
 bool cdp_field_text(const struct cdp_record *rec, const char *key, const char **s, size_t *len);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "export/csv_cell.h"
+#include "export/parts.h"
 #include "base/intern.h"
 #include "io/reader.h"
 
@@ -175,4 +176,50 @@ bool cdp_delta_next_removed(struct cdp_delta *d, size_t *pos, const char **row, 
         return true;
     }
     return false;
+}
+
+/* ---- the next run's baseline ---------------------------------------------- */
+
+/* One part of cdp_parts, never split: the file names and the atomic commit
+ * are the same as the export's own. */
+struct cdp_delta_baseline {
+    struct cdp_parts *parts;
+};
+
+struct cdp_delta_baseline *cdp_delta_baseline_open(const char *path,
+                                                   const struct cdp_output_options *out,
+                                                   const char *head, size_t head_len,
+                                                   struct cdp_error *err)
+{
+    struct cdp_parts_options po = { .path = path, .out = *out, .head = head, .head_len = head_len };
+    struct cdp_parts *parts = cdp_parts_open(&po, err);
+    if (!parts)
+        return NULL;
+    struct cdp_delta_baseline *b = cdp_xcalloc(1, sizeof *b);
+    b->parts = parts;
+    return b;
+}
+
+int cdp_delta_baseline_add(struct cdp_delta_baseline *b, const char *row, size_t len,
+                           struct cdp_error *err)
+{
+    return cdp_parts_row(b->parts, row, len, err);
+}
+
+int cdp_delta_baseline_commit(struct cdp_delta_baseline *b, struct cdp_error *err)
+{
+    return cdp_parts_commit(b->parts, err);
+}
+
+const char *cdp_delta_baseline_file(const struct cdp_delta_baseline *b)
+{
+    return cdp_parts_file(b->parts, 0);
+}
+
+void cdp_delta_baseline_free(struct cdp_delta_baseline *b)
+{
+    if (!b)
+        return;
+    cdp_parts_free(b->parts);
+    free(b);
 }

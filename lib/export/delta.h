@@ -8,7 +8,11 @@
  * (same key, other text: the platform updates it) or UNCHANGED; the rows of
  * keys this run did not write are the ones to remove, in the order the
  * previous files held them. A key repeated in the previous files counts
- * once (its first row). */
+ * once (its first row).
+ *
+ * The baseline a run leaves for the next (--full) is written here too:
+ * every row this run writes, after the same head (BOM, header row), in one
+ * file, never split, so that what is loaded is what was written. */
 #ifndef CDP_EXPORT_DELTA_H
 #define CDP_EXPORT_DELTA_H
 
@@ -17,6 +21,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "io/output.h"
 
 enum cdp_delta_kind {
     CDP_DELTA_CSV,    /* a header row, then rows: compared cell by cell */
@@ -57,5 +62,29 @@ enum cdp_delta_change cdp_delta_check(struct cdp_delta *d, const char *key, size
 /* The previous rows whose key was never checked: start with *pos = 0;
  * returns false after the last. */
 bool cdp_delta_next_removed(struct cdp_delta *d, size_t *pos, const char **row, size_t *len);
+
+/* ---- the next run's baseline ---------------------------------------------- */
+
+struct cdp_delta_baseline;
+
+/* Opens path (io/output.h: atomic, compressed when the name says so) and
+ * writes head (may be NULL). NULL with err when it cannot be created. */
+struct cdp_delta_baseline *cdp_delta_baseline_open(const char *path,
+                                                   const struct cdp_output_options *out,
+                                                   const char *head, size_t head_len,
+                                                   struct cdp_error *err);
+
+/* One row, with its line end. */
+int cdp_delta_baseline_add(struct cdp_delta_baseline *b, const char *row, size_t len,
+                           struct cdp_error *err);
+
+/* Gives the file its name; -1 with err when it could not be written. */
+int cdp_delta_baseline_commit(struct cdp_delta_baseline *b, struct cdp_error *err);
+
+/* The file's name, for messages and --stats. */
+const char *cdp_delta_baseline_file(const struct cdp_delta_baseline *b);
+
+/* Discards the file unless committed, and frees b (accepts NULL). */
+void cdp_delta_baseline_free(struct cdp_delta_baseline *b);
 
 #endif
