@@ -14,20 +14,9 @@
 #include "rules/jq.h"
 
 enum {
-    OPT_CHANNEL = CDP_OPT_PROGRAM,
-    OPT_INCLUDE_HOLDOUT,
-    OPT_STRICT_CONSENT,
-    OPT_SUPPRESS,
-    OPT_SUPPRESS_COLUMN,
-    OPT_REGION,
-    OPT_BOM,
-    OPT_CRLF,
-    OPT_NO_PLUS,
-    OPT_PREVIOUS,
-    OPT_REMOVED,
-    OPT_FULL,
-    OPT_SPLIT_ROWS,
-    OPT_MODE,
+    OPT_CHANNEL = CDP_OPT_PROGRAM, OPT_INCLUDE_HOLDOUT, OPT_STRICT_CONSENT, OPT_SUPPRESS,
+    OPT_SUPPRESS_COLUMN, OPT_REGION, OPT_BOM, OPT_CRLF, OPT_NO_PLUS, OPT_PREVIOUS, OPT_REMOVED,
+    OPT_FULL, OPT_SPLIT_ROWS, OPT_MODE,
 };
 
 static const struct cdp_option options[] = {
@@ -289,9 +278,12 @@ static int open_files(struct run *run, int nfiles, char **files, struct cdp_erro
     run->inputs = cdp_xcalloc(run->ninputs, sizeof *run->inputs);
     for (size_t i = 0; i < run->ninputs; i++)
         cdp_reread_init(&run->inputs[i], nfiles ? files[i] : "-");
-    for (size_t i = 0; p->writer.channel != CDP_CHANNEL_NONE && i < run->ninputs; i++)
-        if (cdp_reread_spool(&run->inputs[i], err) < 0 ||
-            cdp_audience_read_refusals(run->audience, run->inputs[i].path, &p->io.in, err) < 0)
+    bool twice = p->writer.channel != CDP_CHANNEL_NONE;
+    for (size_t i = 0; twice && i < run->ninputs; i++)
+        if (cdp_reread_spool(&run->inputs[i], err) < 0)
+            return -1;
+    for (size_t i = 0; twice && i < run->ninputs; i++)
+        if (cdp_audience_read_refusals(run->audience, run->inputs[i].path, &p->io.in, err) < 0)
             return -1;
     struct rlimit rl;
     if (p->writer.split_rows && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

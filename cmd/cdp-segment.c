@@ -1,9 +1,7 @@
 /* cdp-segment: audiences by rules (jq expressions) over the profiles, with
  * control groups and entered/exited deltas. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/pipeline.h"
 #include "cli/cli.h"
@@ -13,20 +11,11 @@
 #include "rules/ruleset.h"
 #include "segment/engine.h"
 #include "segment/history.h"
+#include "segment/split.h"
 
 enum {
-    OPT_SEGMENTS = CDP_OPT_PROGRAM,
-    OPT_USE,
-    OPT_ARG,
-    OPT_ARGJSON,
-    OPT_AS_OF,
-    OPT_HOLDOUT,
-    OPT_SALT,
-    OPT_PREVIOUS,
-    OPT_JOURNAL,
-    OPT_REPORT,
-    OPT_HISTORY,
-    OPT_SPLIT,
+    OPT_SEGMENTS = CDP_OPT_PROGRAM, OPT_USE, OPT_ARG, OPT_ARGJSON, OPT_AS_OF, OPT_HOLDOUT,
+    OPT_SALT, OPT_PREVIOUS, OPT_JOURNAL, OPT_REPORT, OPT_HISTORY, OPT_SPLIT,
 };
 
 static const struct cdp_option options[] = {
@@ -164,7 +153,7 @@ struct run {
     size_t ninputs;
     struct cdp_output *out;
     struct cdp_rejects *rejects;
-    struct cdp_output **split; /* per rule, with --split */
+    struct cdp_segment_split *split;
     size_t next_pos;           /* input position of the next line */
     bool write_failed;         /* reported at commit */
 };
@@ -179,59 +168,40 @@ static void write_line(struct run *run, struct cdp_output *o, const char *s, siz
         run->write_failed = true;
 }
 
-static void write_profile(struct run *run, const struct cdp_segment_batch *b, size_t i,
-                          size_t out_start, size_t first_event)
-{
-    const char *o = b->out.data + out_start;
-    size_t olen = b->results[i].out_end - out_start;
-    cdp_report_add(&run->report, "written", "profiles written", 1);
-    write_line(run, run->out, o, olen);
-    for (size_t k = first_event; k < b->results[i].events_end; k++) {
-        uint32_t name = CDP_SEGMENT_EVENT_NAME(b->events[k]);
-        if (CDP_SEGMENT_EVENT_KIND(b->events[k]) == CDP_SEGMENT_MEMBER) {
-            cdp_report_add(&run->report, "memberships", "memberships", 1);
-            if (run->split)
-                write_line(run, run->split[name], o, olen);
-        } else if (CDP_SEGMENT_EVENT_KIND(b->events[k]) == CDP_SEGMENT_HOLDOUT) {
-            cdp_report_add(&run->report, "held_out", "held out", 1);
-        }
-    }
-}
-
-static void reject(struct run *run, const char *file, const struct cdp_batch_row *row,
-                   const char *code, const char *reason)
-{
-    cdp_report_add(&run->report, "rejected", "rejected", 1);
-    if (run->rejects)
-        cdp_rejects_add(run->rejects, &(struct cdp_reject){ NULL, file, row->line, row->number, code,
-                                                            reason, row->raw, row->rawlen });
-}
-
-/* A finished batch, in input order: messages, counts, rejects, output. */
+/* A finished batch, in input order: counts, messages, rejects, output. */
 static void consume(void *owner, void *batch)
 {
     struct run *run = owner;
     struct cdp_segment_batch *b = batch;
+    struct cdp_report *rep = &run->report;
+    struct cdp_segment_totals n;
+    cdp_segment_tally_batch(run->tally, b, &n);
+    cdp_report_add(rep, "written", "profiles written", n.profiles);
+    cdp_report_add(rep, "rejected", "rejected", n.rejected);
+    cdp_report_add(rep, "memberships", "memberships", n.memberships);
+    if (n.held_out)
+        cdp_report_add(rep, "held_out", "held out", n.held_out);
     for (size_t r = 0; r < b->nrules; r++)
         if (b->rule_errors[r]) {
-            cdp_report_add(&run->report, "rule_errors", "rule errors", b->rule_errors[r]);
-            cdp_report_detail(&run->report, "rule_errors", cdp_segment_rule_name(run->engine, r),
-                              b->rule_errors[r]);
+            cdp_report_add(rep, "rule_errors", "rule errors", b->rule_errors[r]);
+            cdp_report_detail(rep, "rule_errors", cdp_segment_rule_name(run->engine, r), b->rule_errors[r]);
         }
-    cdp_segment_tally_batch(run->tally, b);
-    size_t out = 0, event = 0, msg = 0;
+    size_t out = 0, msg = 0;
     for (size_t i = 0; i < b->lines.n; i++) {
         const struct cdp_segment_result *res = &b->results[i];
         const struct cdp_batch_row *row = &b->lines.rows[i];
         for (const char *m = b->messages.data + msg; m < b->messages.data + res->messages_end;
              m += strlen(m) + 1)
-            cdp_report_data(&run->report, b->file, row->line, res->code ? "%s; line rejected" : "%s", m);
+            cdp_report_data(rep, b->file, row->line, res->code ? "%s; line rejected" : "%s", m);
+        if (res->code && run->rejects)
+            cdp_rejects_add(run->rejects, &(struct cdp_reject){ NULL, b->file, row->line, row->number,
+                                                                res->code, b->messages.data + msg,
+                                                                row->raw, row->rawlen });
         if (!res->code)
-            write_profile(run, b, i, out, event);
-        else
-            reject(run, b->file, row, res->code, b->messages.data + msg);
+            write_line(run, run->out, b->out.data + out, res->out_end - out);
+        if (!res->code && run->split)
+            cdp_segment_split_add(run->split, b, i);
         out = res->out_end;
-        event = res->events_end;
         msg = res->messages_end;
     }
     cdp_segment_batch_clear(b);
@@ -321,25 +291,6 @@ static int prepare(struct run *run, int nfiles, char **files, struct cdp_error *
     return 0;
 }
 
-static int open_split(struct run *run, struct cdp_error *err)
-{
-    const struct prefs *p = run->p;
-    if (mkdir(p->split, 0777) < 0 && errno != EEXIST)
-        return cdp_errorf_errno(err, errno, "cannot create '%s'", p->split);
-    run->split = cdp_xcalloc(p->rules.n + 1, sizeof *run->split);
-    struct cdp_buf path = CDP_BUF_INIT;
-    int k = 0;
-    for (size_t r = 0; r < p->rules.n && k == 0; r++) {
-        cdp_buf_reset(&path);
-        cdp_buf_printf(&path, "%s/%s.ndjson%s", p->split, p->rules.rules[r].name,
-                       p->io.out.zstd ? ".zst" : "");
-        if (!(run->split[r] = cdp_output_open(path.data, &p->io.out, err)))
-            k = -1;
-    }
-    cdp_buf_release(&path);
-    return k;
-}
-
 /* The workers (the first compiles its rules now: a failure is a usage
  * error, 2), the pipeline and the outputs. Returns 0, 1 or 2. */
 static int start(struct run *run, struct cdp_error *err)
@@ -354,7 +305,7 @@ static int start(struct run *run, struct cdp_error *err)
     run->pipeline = cdp_pipeline_new(&pipeline_ops, run, nthreads, (void **)run->workers, err);
     if (!run->pipeline || !(run->out = cdp_output_open(p->io.output, &p->io.out, err)) ||
         (p->io.rejects && !(run->rejects = cdp_rejects_open(p->io.rejects, err))) ||
-        (p->split && open_split(run, err) < 0))
+        (p->split && !(run->split = cdp_segment_split_open(run->engine, p->split, &p->io.out, err))))
         return 1;
     return 0;
 }
@@ -384,22 +335,17 @@ static int finish(struct run *run, struct cdp_error *err)
     cdp_segment_report_release(&rep);
     if (k == 0 && p->io.stats)
         k = cdp_report_write_stats(&run->report, p->io.stats, NULL, err);
-    for (size_t r = 0; k == 0 && run->split && r < p->rules.n; r++) {
-        k = cdp_output_commit(run->split[r], err);
-        run->split[r] = NULL;
+    if (k == 0 && run->split)
+        k = cdp_segment_split_commit(run->split, err);
+    if (k == 0 && run->rejects) {
+        k = cdp_rejects_commit(run->rejects, err); /* frees it */
+        run->rejects = NULL;
     }
-    struct cdp_rejects *rj = run->rejects;
-    run->rejects = NULL;
-    if (k == 0 && rj)
-        k = cdp_rejects_commit(rj, err);
-    else
-        cdp_rejects_abort(rj);
+    if (k < 0)
+        return -1; /* the rest is discarded by release() */
     struct cdp_output *out = run->out;
     run->out = NULL;
-    if (k == 0)
-        return cdp_output_commit(out, err);
-    cdp_output_abort(out);
-    return -1;
+    return cdp_output_commit(out, err);
 }
 
 static int segment(struct run *run, int nfiles, char **files, struct cdp_error *err)
@@ -418,9 +364,7 @@ static void release(struct run *run)
 {
     cdp_output_abort(run->out);
     cdp_rejects_abort(run->rejects);
-    for (size_t r = 0; run->split && r < run->p->rules.n; r++)
-        cdp_output_abort(run->split[r]);
-    free(run->split);
+    cdp_segment_split_free(run->split);
     cdp_pipeline_free(run->pipeline);
     for (size_t i = 0; i < run->nworkers; i++)
         cdp_segment_worker_free(run->workers[i]);

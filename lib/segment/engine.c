@@ -143,6 +143,11 @@ void cdp_segment_engine_free(struct cdp_segment_engine *e)
     free(e);
 }
 
+size_t cdp_segment_rule_count(const struct cdp_segment_engine *e)
+{
+    return e->rules->n;
+}
+
 const char *cdp_segment_rule_name(const struct cdp_segment_engine *e, size_t i)
 {
     return e->rules->rules[i].name;
@@ -682,10 +687,11 @@ void cdp_segment_tally_free(struct cdp_segment_tally *t)
 }
 
 static void tally_line(struct cdp_segment_tally *t, const struct cdp_segment_batch *b, size_t i,
-                       size_t first_event)
+                       size_t first_event, struct cdp_segment_totals *added)
 {
     const struct cdp_segment_result *res = &b->results[i];
     t->profiles++;
+    added->profiles++;
     if (res->previous != UINT32_MAX)
         t->seen[res->previous] = true;
     for (size_t k = first_event; k < res->events_end; k++) {
@@ -693,11 +699,13 @@ static void tally_line(struct cdp_segment_tally *t, const struct cdp_segment_bat
         switch (CDP_SEGMENT_EVENT_KIND(b->events[k])) {
         case CDP_SEGMENT_MEMBER:
             c->members++;
+            added->memberships++;
             if (!isnan(res->revenue))
                 c->revenue += res->revenue;
             break;
         case CDP_SEGMENT_HOLDOUT:
             c->holdout++;
+            added->held_out++;
             break;
         case CDP_SEGMENT_ENTERED:
             c->entered++;
@@ -709,14 +717,18 @@ static void tally_line(struct cdp_segment_tally *t, const struct cdp_segment_bat
     }
 }
 
-void cdp_segment_tally_batch(struct cdp_segment_tally *t, const struct cdp_segment_batch *b)
+void cdp_segment_tally_batch(struct cdp_segment_tally *t, const struct cdp_segment_batch *b,
+                             struct cdp_segment_totals *added)
 {
+    memset(added, 0, sizeof *added);
     for (size_t r = 0; r < b->nrules; r++)
         t->counts[r].errors += b->rule_errors[r];
     size_t first_event = 0;
     for (size_t i = 0; i < b->lines.n; i++) {
         if (!b->results[i].code)
-            tally_line(t, b, i, first_event);
+            tally_line(t, b, i, first_event, added);
+        else
+            added->rejected++;
         first_event = b->results[i].events_end;
     }
     t->lines += b->lines.n;

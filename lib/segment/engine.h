@@ -133,7 +133,8 @@ void cdp_segment_batch_run(struct cdp_segment_worker *w, struct cdp_segment_batc
 void cdp_segment_batch_clear(struct cdp_segment_batch *b);
 void cdp_segment_batch_free(struct cdp_segment_batch *b);
 
-/* The rule of index i: its name, for messages and counts. */
+/* The rules (names 0..n-1), and the name of rule i. */
+size_t cdp_segment_rule_count(const struct cdp_segment_engine *e);
 const char *cdp_segment_rule_name(const struct cdp_segment_engine *e, size_t i);
 
 /* ---- the tally ---------------------------------------------------------- */
@@ -144,8 +145,15 @@ struct cdp_segment_tally;
 struct cdp_segment_tally *cdp_segment_tally_new(const struct cdp_segment_engine *e);
 void cdp_segment_tally_free(struct cdp_segment_tally *t);
 
-/* Counts a finished batch, in input order. */
-void cdp_segment_tally_batch(struct cdp_segment_tally *t, const struct cdp_segment_batch *b);
+/* What a batch adds to the counts of the run. */
+struct cdp_segment_totals {
+    uint64_t profiles, rejected;
+    uint64_t memberships, held_out; /* person-segment pairs */
+};
+
+/* Counts a finished batch, in input order; sets *added. */
+void cdp_segment_tally_batch(struct cdp_segment_tally *t, const struct cdp_segment_batch *b,
+                             struct cdp_segment_totals *added);
 
 /* After the last batch: -1 with err when the input changed between the two
  * passes; then, with the last run's memberships, a record for each person
