@@ -205,8 +205,12 @@ p16,1,vip
 OUT
     # p09 is in no segment: .segments[0] is null, which ascii_upcase refuses
     run --separate-stderr cdp-export -f csv -c 'id=.cdp_id' -c 'first=.segments[0] | ascii_upcase' \
-        -o out.csv "$EX/profiles.ndjson"
+        --rejects rej.ndjson -o out.csv "$EX/profiles.ndjson"
     [ "$status" -eq 0 ]
+    # the line that is not a profile, in the rejects file of every program (io/rejects.h)
+    assert_file rej.ndjson <<OUT
+{"_source":null,"file":"$EX/profiles.ndjson","line":16,"row":16,"code":"not_object","reason":"not a JSON object","raw":"not a profile"}
+OUT
     [ "$stderr" = "cdp-export: $EX/profiles.ndjson:9: -c first: explode input must be a string; profile skipped
 cdp-export: $EX/profiles.ndjson:16: not a JSON object; line rejected
 cdp-export: 17 profiles read, 14 exported, 2 skipped (1 gone, 1 column_error), 1 rejected" ]
