@@ -354,14 +354,14 @@ static int export(struct run *run, int nfiles, char **files, struct cdp_error *e
     for (size_t i = 0; status == 0 && i < run->ninputs; i++)
         if (export_file(run, &run->inputs[i], err) < 0)
             status = 1;
-    struct cdp_rejects *rj = run->rejects;
-    run->rejects = NULL;
-    if (status == 0 && ((rj && cdp_rejects_commit(rj, err) < 0) ||
-                        cdp_export_writer_commit(run->writer, err) < 0))
-        return 1;
-    if (status)
-        cdp_rejects_abort(rj);
-    return status;
+    /* The rejects first: a failure there leaves the last export in place. */
+    if (status == 0 && run->rejects) {
+        status = cdp_rejects_commit(run->rejects, err) < 0; /* frees it */
+        run->rejects = NULL;
+    }
+    if (status == 0 && cdp_export_writer_commit(run->writer, err) < 0)
+        status = 1;
+    return status; /* release() discards what was not committed */
 }
 
 /* The summary line and --stats: every profile read is exported, skipped
