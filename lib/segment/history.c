@@ -74,7 +74,7 @@ int cdp_segment_report_write(const char *path, const struct cdp_segment_report *
 int cdp_history_append(const char *path, const struct cdp_segment_report *r,
                        struct cdp_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         return cdp_errorf_errno(err, errno, "cannot open '%s'", path);
     struct cdp_buf b = CDP_BUF_INIT;

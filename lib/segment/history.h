@@ -56,9 +56,9 @@ void cdp_segment_report_format(const struct cdp_segment_report *r, struct cdp_bu
 int cdp_segment_report_write(const char *path, const struct cdp_segment_report *r,
                              struct cdp_error *err);
 
-/* Appends r as one line to the history at path (created 0666 before the
- * umask when missing), in one write: two runs appending at once do not
- * interleave. */
+/* Appends r as one line to the history at path (created 0600 when
+ * missing, as io/output.h creates files), in one write: two runs appending
+ * at once do not interleave. */
 int cdp_history_append(const char *path, const struct cdp_segment_report *r,
                        struct cdp_error *err);
 

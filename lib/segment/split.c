@@ -15,7 +15,7 @@ struct cdp_segment_split *cdp_segment_split_open(const struct cdp_segment_engine
                                                  const struct cdp_output_options *out,
                                                  struct cdp_error *err)
 {
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         cdp_errorf_errno(err, errno, "cannot create '%s'", dir);
         return NULL;
     }

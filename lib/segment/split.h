@@ -17,7 +17,7 @@
 
 struct cdp_segment_split;
 
-/* Creates dir when missing and opens a file per rule of e. NULL with err
+/* Creates dir (0700) when missing and opens a file per rule of e. NULL with err
  * when one cannot be created. */
 struct cdp_segment_split *cdp_segment_split_open(const struct cdp_segment_engine *e,
                                                  const char *dir,
