@@ -32,12 +32,16 @@ vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --memory 64K --threads 2 -o "$tm
 vg "$build/bin/cdp-segment" -q --as-of 2026-11-20 --use rfm,birthday,cart,category --holdout 10 \
     -s 'big=segment("abandoned_cart") and .abandoned_cart.value > 10000' --report "$tmp/report.json" \
     --split "$tmp/audiences" -o "$tmp/segments.ndjson" "$tmp/profiles.ndjson"
+{ cat "$tmp/profiles.ndjson"; echo 'not a profile'; } > "$tmp/profiles-bad.ndjson"
 vg "$build/bin/cdp-segment" -q --as-of 2026-11-21 --use rfm,birthday,cart,category --threads 2 \
-    --previous "$tmp/segments.ndjson" --journal "$tmp/journal.ndjson" -o "$tmp/segments2.ndjson" \
-    "$tmp/profiles.ndjson"
+    --previous "$tmp/segments.ndjson" --journal "$tmp/journal.ndjson" --history "$tmp/history.ndjson" \
+    --rejects "$tmp/seg-rejects.ndjson" -o "$tmp/segments2.ndjson" "$tmp/profiles-bad.ndjson" 2>/dev/null
 vg "$build/bin/cdp-export" -q --format mailchimp --segment rfm_loyal --suppress "$ex/unsubscribed.txt" \
     -o "$tmp/loyal.csv" "$tmp/segments.ndjson"
 vg "$build/bin/cdp-export" -q --format meta -o "$tmp/meta.csv" "$tmp/segments.ndjson"
+vg "$build/bin/cdp-export" -q --format mailchimp --previous "$tmp/loyal.csv" --removed "$tmp/removed.csv" \
+    --full "$tmp/full.csv" --split-rows 20 --rejects "$tmp/exp-rejects.ndjson" \
+    -o "$tmp/changes.csv" "$tmp/segments2.ndjson" "$tmp/profiles-bad.ndjson" 2>/dev/null
 awk -f "$here/fixtures/model/background.awk" > "$tmp/people.ndjson"
 cat "$here/fixtures/model/people.ndjson" >> "$tmp/people.ndjson"
 vg "$build/bin/cdp-dedupe" -q --model "$here/../share/cdp/models/person.json" --train \
