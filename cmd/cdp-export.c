@@ -20,8 +20,8 @@ enum {
 };
 
 static const struct cdp_option options[] = {
-    { 'f', "format", "FMT", "csv, ndjson, mailchimp, unisender, sendpulse, brevo,\n"
-                            "google-customer-match, meta or sms" },
+    { 'f', "format", "FMT", "csv, ndjson, mailchimp, unisender, sendpulse,\n"
+                            "brevo, google-customer-match, meta or sms" },
     { 's', "segment", "NAME", "only members of segment NAME (repeat: any of them)" },
     { OPT_CHANNEL, "channel", "CH", "email, sms, ads or none: whose consent and which\n"
                                     "contact a row needs (default: the format's)" },
@@ -31,8 +31,9 @@ static const struct cdp_option options[] = {
                                         "listed in FILE (repeatable)" },
     { OPT_SUPPRESS_COLUMN, "suppress-column", "NAME", "read suppression files as CSV, this column" },
     { OPT_REGION, "region", "CC", "country of suppressed phones written without a\ncode (RU)" },
-    { 'c', "column", "HEADER=JQ", "a column: jq over the profile (csv; after the fixed\n"
-                                  "columns of mailchimp, unisender, sendpulse, brevo)" },
+    { 'c', "column", "HEADER=JQ", "a column: jq over the profile (csv; after the\n"
+                                  "fixed columns of mailchimp, unisender, sendpulse,\n"
+                                  "brevo)" },
     { 'd', "delimiter", "C", "csv: the delimiter (default ',')" },
     { OPT_BOM, "bom", NULL, "csv: start with a UTF-8 byte-order mark (Excel)" },
     { OPT_CRLF, "crlf", NULL, "end lines with CR LF" },
