@@ -13,6 +13,7 @@
 #include "base/intern.h"
 #include "io/json.h"
 #include "io/lines.h"
+#include "io/output.h"
 #include "io/record.h"
 #include "norm/strdist.h"
 #include "norm/text.h"
@@ -572,6 +573,16 @@ void cdp_fsmodel_write(const struct cdp_fsmodel *m, struct cdp_buf *b)
         cdp_buf_adds(b, "\n    ]}");
     }
     cdp_buf_adds(b, "\n  ]\n}\n");
+}
+
+int cdp_fsmodel_save(const struct cdp_fsmodel *m, const char *path, struct cdp_error *err)
+{
+    struct cdp_output_options oo = { 0 };
+    struct cdp_output *o = cdp_output_open(path, &oo, err);
+    if (!o)
+        return -1;
+    cdp_fsmodel_write(m, cdp_output_buffer(o));
+    return cdp_output_commit(o, err);
 }
 
 double cdp_fsmodel_prior_for(const struct cdp_fsmodel *m, size_t n)

@@ -130,6 +130,9 @@ double cdp_fsmodel_prior_for(const struct cdp_fsmodel *m, size_t n);
 
 /* The model as JSON (the format cdp_fsmodel_load reads), for --model-out. */
 void cdp_fsmodel_write(const struct cdp_fsmodel *m, struct cdp_buf *out);
+/* The same into the file at path, atomically (io/output.h: a name ending
+ * in .zst or .gz is compressed, which cdp_fsmodel_load does not read). */
+int cdp_fsmodel_save(const struct cdp_fsmodel *m, const char *path, struct cdp_error *err);
 
 /* The model's fields of a record, packed into out for cdp_fstable_add_packed
  * (so that worker threads extract and one thread adds): per field a 32-bit

@@ -7,8 +7,9 @@
 #include "io/csv.h"
 #include "io/lines.h"
 
-void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_record *rec,
-                   const struct cdp_row *row)
+/* A new row holding a copy of raw, with padding after it, so that it can be
+ * parsed in place (simdjson reads a little past the end). */
+static struct cdp_batch_row *new_row(struct cdp_batch *b, const char *raw, size_t rawlen)
 {
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 1024;
@@ -17,25 +18,36 @@ void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_rec
     if (!b->arena.block_size)
         b->arena.block_size = (size_t)1 << 20;
     struct cdp_batch_row *r = &b->rows[b->n++];
+    memset(r, 0, sizeof *r);
+    char *copy = cdp_arena_alloc(&b->arena, rawlen + CDP_LINE_PADDING);
+    if (rawlen)
+        memcpy(copy, raw, rawlen);
+    memset(copy + rawlen, ' ', CDP_LINE_PADDING);
+    copy[rawlen] = '\0';
+    r->raw = copy;
+    r->rawlen = rawlen;
+    r->kind = CDP_READ_ROW;
+    r->first_field = b->nfields;
+    b->bytes += rawlen + 64;
+    return r;
+}
+
+void cdp_batch_add_line(struct cdp_batch *b, const char *line, size_t len)
+{
+    new_row(b, line, len);
+}
+
+void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_record *rec,
+                   const struct cdp_row *row)
+{
+    struct cdp_batch_row *r = new_row(b, row->raw, row->rawlen);
     r->kind = kind;
     r->line = row->line;
     r->number = row->number;
     r->code = row->code;
     r->reason = kind == CDP_READ_BAD ? cdp_arena_strdup(&b->arena, row->reason, strlen(row->reason))
                                      : NULL;
-    /* Padding after the raw text, so that it can be parsed in place (simdjson
-     * reads a little past the end). */
-    char *raw = cdp_arena_alloc(&b->arena, row->rawlen + CDP_LINE_PADDING);
-    if (row->rawlen)
-        memcpy(raw, row->raw, row->rawlen);
-    memset(raw + row->rawlen, ' ', CDP_LINE_PADDING);
-    raw[row->rawlen] = '\0';
-    r->raw = raw;
-    r->rawlen = row->rawlen;
-    r->first_field = b->nfields;
-    r->nfields = 0;
     r->deferred = row->deferred;
-    b->bytes += row->rawlen + 64;
     if (kind != CDP_READ_ROW)
         return;
     if (b->nfields + rec->n > b->fields_cap) {

@@ -46,6 +46,10 @@ struct cdp_batch {
 void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_record *rec,
                    const struct cdp_row *row);
 
+/* Copies a line as a row of its own (no fields, line and number 0): for
+ * lines that are not read from a file, such as sorted ones. */
+void cdp_batch_add_line(struct cdp_batch *b, const char *line, size_t len);
+
 /* A read-only record view of row i (valid until the batch is cleared). */
 void cdp_batch_record(const struct cdp_batch *b, size_t i, struct cdp_record *view);
 

@@ -27,6 +27,10 @@ enum cdp_json_status {
     CDP_JSON_BAD_UTF8 = -3,
 };
 
+/* The reason code a rejects file gives a line that failed to parse
+ * (io/rejects.h): "invalid_json", "not_object" or "invalid_utf8". */
+const char *cdp_json_status_code(enum cdp_json_status st);
+
 /* Parses text (len bytes, followed by at least CDP_LINE_PADDING readable
  * bytes) as one JSON object and appends its members to rec. Keys and values
  * point into text or into the parser and stay valid until the next call.

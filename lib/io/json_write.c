@@ -133,3 +133,8 @@ void cdp_json_add_string_lossy(struct cdp_buf *out, const char *s, size_t len)
     cdp_json_add_string(out, fixed.data, fixed.len);
     cdp_buf_release(&fixed);
 }
+
+const char *cdp_json_status_code(enum cdp_json_status st)
+{
+    return st == CDP_JSON_NOT_OBJECT ? "not_object" : st == CDP_JSON_BAD_UTF8 ? "invalid_utf8" : "invalid_json";
+}

@@ -152,9 +152,7 @@ static enum cdp_read ndjson_next(struct cdp_reader *r, struct cdp_record *rec,
         enum cdp_json_status st = cdp_json_parse_object(r->json, p, len, rec, &why);
         if (st != CDP_JSON_OK) {
             snprintf(row->reason, sizeof row->reason, "%.200s", why.msg);
-            row->code = st == CDP_JSON_NOT_OBJECT ? "not_object"
-                      : st == CDP_JSON_BAD_UTF8   ? "invalid_utf8"
-                                                  : "invalid_json";
+            row->code = cdp_json_status_code(st);
             return CDP_READ_BAD;
         }
         return CDP_READ_ROW;

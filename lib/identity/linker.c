@@ -1,0 +1,412 @@
+#include "identity/linker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/pipeline.h"
+#include "identity/linked.h"
+#include "io/batch.h"
+#include "io/json.h"
+
+/* Pass 1 marks a row that is not a record with this instead of a node. */
+#define ROW_BAD (CDP_NO_NODE - 1)
+
+/* Rows a pass 1 batch holds at most, and bytes: enough to make handing a
+ * batch to a thread cheap, few enough to keep memory small. */
+#define BATCH_ROWS 8192
+#define BATCH_BYTES ((size_t)2 << 20)
+
+struct cdp_linker {
+    struct cdp_linker_options o;
+    struct cdp_graph *graph;
+    struct cdp_modellink *model;
+    uint32_t *row_node; /* per input row, in order: node, CDP_NO_NODE or ROW_BAD */
+    uint8_t *had_id;    /* bit per row: the record already had a cdp_id */
+    size_t nrows, rows_cap;
+    size_t next_row;    /* pass 2: the row to write next */
+    struct cdp_record rec;
+    struct cdp_json_parser *json;
+};
+
+struct cdp_linker *cdp_linker_new(const struct cdp_linker_options *o)
+{
+    struct cdp_linker *lk = cdp_xcalloc(1, sizeof *lk);
+    lk->o = *o;
+    lk->graph = cdp_graph_new(o->keys, o->conflicts, o->nconflicts);
+    if (o->model)
+        lk->model = cdp_modellink_new(o->model, o->keys);
+    lk->rec = (struct cdp_record)CDP_RECORD_INIT;
+    lk->json = cdp_json_parser_new();
+    return lk;
+}
+
+void cdp_linker_free(struct cdp_linker *lk)
+{
+    if (!lk)
+        return;
+    cdp_graph_free(lk->graph);
+    cdp_modellink_free(lk->model);
+    free(lk->row_node);
+    free(lk->had_id);
+    cdp_record_release(&lk->rec);
+    cdp_json_parser_free(lk->json);
+    free(lk);
+}
+
+uint64_t cdp_linker_rows(const struct cdp_linker *lk)
+{
+    return lk->nrows;
+}
+
+struct cdp_graph *cdp_linker_graph(struct cdp_linker *lk)
+{
+    return lk->graph;
+}
+
+struct cdp_modellink *cdp_linker_model(struct cdp_linker *lk)
+{
+    return lk->model;
+}
+
+/* ---- pass 1 ------------------------------------------------------------------ */
+
+struct read_batch {
+    struct cdp_batch rows;
+    bool json;          /* rows are raw NDJSON lines to parse */
+    const char *source; /* _source for records that have none */
+    struct cdp_graph_items items;
+    uint32_t *item_of_row; /* UINT32_MAX: a bad row */
+    size_t item_cap;
+    struct cdp_buf fsvals; /* --model: the model's fields of each person record */
+    uint64_t *fs_off;      /* per item: offset in fsvals, UINT64_MAX for none */
+    size_t fs_cap;
+};
+
+struct read_worker {
+    const struct cdp_linker_options *o;
+    struct cdp_json_parser *json;
+    struct cdp_record rec;
+    struct cdp_record scratch; /* a record's attrs, for the model */
+    struct cdp_buf pad;
+};
+
+/* The model's fields of item it (a person record), packed into fsvals. */
+static void extract_model_fields(struct read_worker *w, struct read_batch *b,
+                                 const struct cdp_record *rec)
+{
+    size_t it = b->items.n - 1;
+    if (b->fs_cap < b->items.n) {
+        b->fs_cap = b->items.n * 2;
+        b->fs_off = cdp_xrealloc(b->fs_off, b->fs_cap * sizeof *b->fs_off);
+    }
+    b->fs_off[it] = UINT64_MAX;
+    if (b->items.v[it].person) {
+        b->fs_off[it] = b->fsvals.len;
+        cdp_fsmodel_extract(w->o->model, rec, w->json, &w->scratch, &w->pad, &b->fsvals);
+    }
+}
+
+static void read_work(void *worker, void *batch)
+{
+    struct read_worker *w = worker;
+    struct read_batch *b = batch;
+    cdp_graph_items_clear(&b->items);
+    cdp_buf_reset(&b->fsvals);
+    if (b->item_cap < b->rows.n) {
+        b->item_cap = b->rows.n;
+        b->item_of_row = cdp_xrealloc(b->item_of_row, b->item_cap * sizeof *b->item_of_row);
+    }
+    for (size_t i = 0; i < b->rows.n; i++) {
+        const struct cdp_batch_row *row = &b->rows.rows[i];
+        b->item_of_row[i] = UINT32_MAX;
+        if (row->kind != CDP_READ_ROW)
+            continue;
+        const struct cdp_record *rec = &w->rec;
+        struct cdp_record view;
+        if (b->json) {
+            struct cdp_error why;
+            cdp_record_clear(&w->rec);
+            if (cdp_json_parse_object(w->json, row->raw, row->rawlen, &w->rec, &why) != CDP_JSON_OK)
+                continue; /* pass 2 parses it again for the message */
+        } else {
+            cdp_batch_record(&b->rows, i, &view);
+            rec = &view;
+        }
+        b->item_of_row[i] = (uint32_t)b->items.n;
+        cdp_graph_extract(w->o->keys, w->o->conflicts, w->o->nconflicts, rec, b->source, row->number,
+                          &b->items);
+        if (w->o->model)
+            extract_model_fields(w, b, rec);
+    }
+}
+
+static void add_row(struct cdp_linker *lk, uint32_t node, bool had_id)
+{
+    if (lk->nrows == lk->rows_cap) {
+        size_t old = lk->rows_cap;
+        lk->rows_cap = lk->rows_cap ? lk->rows_cap * 2 : 1 << 16;
+        lk->row_node = cdp_xrealloc(lk->row_node, lk->rows_cap * sizeof *lk->row_node);
+        lk->had_id = cdp_xrealloc(lk->had_id, lk->rows_cap / 8);
+        memset(lk->had_id + old / 8, 0, (lk->rows_cap - old) / 8);
+    }
+    if (had_id)
+        lk->had_id[lk->nrows / 8] |= (uint8_t)(1u << (lk->nrows % 8));
+    lk->row_node[lk->nrows++] = node;
+}
+
+static void read_consume(void *owner, void *batch)
+{
+    struct cdp_linker *lk = owner;
+    struct read_batch *b = batch;
+    for (size_t i = 0; i < b->rows.n; i++) {
+        uint32_t it = b->item_of_row[i];
+        if (it == UINT32_MAX) {
+            add_row(lk, ROW_BAD, false);
+            continue;
+        }
+        uint32_t node = cdp_graph_add_item(lk->graph, &b->items, it);
+        add_row(lk, node, b->items.v[it].had_id);
+        if (lk->model && b->fs_off[it] != UINT64_MAX && node != CDP_NO_NODE)
+            cdp_modellink_add(lk->model, b->fsvals.data + b->fs_off[it], node);
+    }
+    cdp_batch_clear(&b->rows);
+}
+
+static void *read_batch_new(void *owner)
+{
+    (void)owner;
+    return cdp_xcalloc(1, sizeof(struct read_batch));
+}
+
+static void read_batch_free(void *owner, void *batch)
+{
+    struct read_batch *b = batch;
+    (void)owner;
+    cdp_batch_release(&b->rows);
+    cdp_graph_items_release(&b->items);
+    free(b->item_of_row);
+    cdp_buf_release(&b->fsvals);
+    free(b->fs_off);
+    free(b);
+}
+
+static const struct cdp_pipeline_ops read_ops = { read_batch_new, read_batch_free, read_work,
+                                                  read_consume };
+
+static struct read_batch *next_batch(struct cdp_pipeline *pl, bool json, const char *source)
+{
+    struct read_batch *b = cdp_pipeline_batch(pl);
+    b->json = json;
+    b->source = source;
+    return b;
+}
+
+/* Pass 1 over one input: every row into a batch, in order. */
+static int read_input(struct cdp_linker *lk, struct cdp_pipeline *pl, const struct cdp_reread *in,
+                      const struct cdp_reader_options *opt, struct cdp_error *err)
+{
+    struct cdp_reader_options o = *opt;
+    o.lines_only = true; /* NDJSON lines are parsed by the workers */
+    struct cdp_reader *r = cdp_reader_open(in->path, &o, err);
+    if (!r)
+        return -1;
+    bool json = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
+    struct cdp_row row;
+    int status = 0;
+    uint64_t rows = lk->nrows;
+    struct read_batch *b = next_batch(pl, json, in->label);
+    enum cdp_read k;
+    while ((k = cdp_reader_next(r, &lk->rec, &row, err)) != CDP_READ_END) {
+        if (k == CDP_READ_ERROR) {
+            status = -1;
+            break;
+        }
+        cdp_batch_add(&b->rows, k, &lk->rec, &row);
+        if (lk->o.progress)
+            lk->o.progress(lk->o.ctx, ++rows, cdp_reader_bytes(r));
+        if (b->rows.n >= BATCH_ROWS || b->rows.bytes >= BATCH_BYTES) {
+            cdp_pipeline_submit(pl, b);
+            b = next_batch(pl, json, in->label);
+        }
+    }
+    if (b->rows.n)
+        cdp_pipeline_submit(pl, b);
+    else
+        cdp_pipeline_unused(pl, b);
+    cdp_pipeline_drain(pl);
+    cdp_reader_close(r);
+    return status;
+}
+
+int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,
+                    const struct cdp_reader_options *in, struct cdp_error *err)
+{
+    size_t nworkers = lk->o.nworkers, nctx = nworkers ? nworkers : 1;
+    struct read_worker *workers = cdp_xcalloc(nctx, sizeof *workers);
+    void **ctx = cdp_xcalloc(nctx, sizeof *ctx);
+    for (size_t i = 0; i < nctx; i++) {
+        workers[i].o = &lk->o;
+        workers[i].json = cdp_json_parser_new();
+        workers[i].rec = (struct cdp_record)CDP_RECORD_INIT;
+        workers[i].scratch = (struct cdp_record)CDP_RECORD_INIT;
+        ctx[i] = &workers[i];
+    }
+    int status = -1;
+    struct cdp_pipeline *pl = cdp_pipeline_new(&read_ops, lk, nworkers, ctx, err);
+    if (pl) {
+        status = 0;
+        for (size_t i = 0; i < n && status == 0; i++)
+            status = read_input(lk, pl, &inputs[i], in, err);
+    }
+    cdp_pipeline_free(pl);
+    for (size_t i = 0; i < nctx; i++) {
+        cdp_json_parser_free(workers[i].json);
+        cdp_record_release(&workers[i].rec);
+        cdp_record_release(&workers[i].scratch);
+        cdp_buf_release(&workers[i].pad);
+    }
+    free(workers);
+    free(ctx);
+    return status;
+}
+
+/* ---- between the passes -------------------------------------------------------- */
+
+static void add_record_ref(struct cdp_buf *b, const char *name, const struct cdp_graph *g,
+                           uint32_t node)
+{
+    const char *s, *r;
+    cdp_graph_node_record(g, node, &s, &r);
+    cdp_buf_printf(b, ",\"%s\":{\"_source\":", name);
+    cdp_json_add_string(b, s, strlen(s));
+    cdp_buf_adds(b, ",\"_rid\":");
+    cdp_json_add_string(b, r, strlen(r));
+    cdp_buf_addc(b, '}');
+}
+
+void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *l,
+                            struct cdp_buf *b)
+{
+    static const char *const kinds[] = { "used", "blocked", "over_limit", "conflict" };
+    cdp_buf_printf(b, "{\"link\":\"%s\",\"key\":", l->kind == CDP_LINK_USED ? "used" : "refused");
+    cdp_json_add_string(b, l->key, strlen(l->key));
+    cdp_buf_adds(b, ",\"value\":");
+    cdp_json_add_string(b, l->value, l->value_len);
+    if (l->kind != CDP_LINK_USED)
+        cdp_buf_printf(b, ",\"reason\":\"%s\"", kinds[l->kind]);
+    if (l->a != CDP_NO_NODE)
+        add_record_ref(b, "a", lk->graph, l->a);
+    if (l->b != CDP_NO_NODE)
+        add_record_ref(b, "b", lk->graph, l->b);
+    if (l->kind == CDP_LINK_OVER_LIMIT)
+        cdp_buf_printf(b, ",\"people\":%llu,\"limit\":%u", (unsigned long long)l->people, l->limit);
+    if (l->kind == CDP_LINK_BLOCKED)
+        cdp_buf_printf(b, ",\"records\":%llu", (unsigned long long)l->people);
+    if (lk->model && strcmp(l->key, "model") == 0) {
+        /* The "waterfall": what each comparison added to the match weight. */
+        cdp_buf_adds(b, ",\"match\":");
+        cdp_modellink_explain(lk->model, l->pair, b);
+    }
+    if (l->kind == CDP_LINK_CONFLICT) {
+        cdp_buf_adds(b, ",\"field\":");
+        cdp_json_add_string(b, l->field, strlen(l->field));
+        cdp_buf_adds(b, ",\"values\":[");
+        cdp_json_add_string(b, l->value_a, strlen(l->value_a));
+        cdp_buf_addc(b, ',');
+        cdp_json_add_string(b, l->value_b, strlen(l->value_b));
+        cdp_buf_addc(b, ']');
+    }
+    cdp_buf_adds(b, "}\n");
+}
+
+void cdp_linker_format_stats(const struct cdp_linker *lk, struct cdp_buf *b)
+{
+    struct cdp_graph_counts c;
+    cdp_graph_counts(lk->graph, &c);
+    cdp_buf_printf(b,
+                   "\"graph\":{\"person_records\":%llu,\"event_records\":%llu,"
+                   "\"anonymous_events\":%llu,\"nodes\":%llu,\"values\":%llu,"
+                   "\"rounds\":%llu}",
+                   (unsigned long long)c.persons, (unsigned long long)c.events,
+                   (unsigned long long)c.anonymous_events, (unsigned long long)c.nodes,
+                   (unsigned long long)c.values, (unsigned long long)c.rounds);
+}
+
+/* ---- pass 2 ---------------------------------------------------------------------- */
+
+/* Parses a row pass 1 found bad or carrying a cdp_id, into lk->rec; a row
+ * that is not a record gets its reason. */
+static enum cdp_read reparse(struct cdp_linker *lk, struct cdp_row *row)
+{
+    struct cdp_error why;
+    cdp_record_clear(&lk->rec);
+    enum cdp_json_status st = cdp_json_parse_object(lk->json, row->raw, row->rawlen, &lk->rec, &why);
+    if (st == CDP_JSON_OK)
+        return CDP_READ_ROW;
+    snprintf(row->reason, sizeof row->reason, "%.200s", why.msg);
+    row->code = cdp_json_status_code(st);
+    return CDP_READ_BAD;
+}
+
+static void reject(struct cdp_linker *lk, const char *file, const struct cdp_row *row)
+{
+    struct cdp_reject r = { NULL, file, row->line, row->number, row->code, row->reason,
+                            row->raw, row->rawlen };
+    if (lk->o.reject)
+        lk->o.reject(lk->o.ctx, &r);
+}
+
+static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
+                       const struct cdp_reader_options *opt, const struct cdp_idstate *ids,
+                       struct cdp_output *out, uint64_t *written, struct cdp_error *err)
+{
+    struct cdp_reader_options o = *opt;
+    o.lines_only = true;
+    struct cdp_reader *r = cdp_reader_open(in->path, &o, err);
+    if (!r)
+        return -1;
+    bool ndjson = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
+    struct cdp_row row;
+    int status = 0;
+    enum cdp_read k;
+    while ((k = cdp_reader_next(r, &lk->rec, &row, err)) != CDP_READ_END) {
+        if (k == CDP_READ_ERROR || lk->next_row >= lk->nrows) {
+            if (k != CDP_READ_ERROR)
+                cdp_errorf(err, "input changed between the two passes");
+            status = -1;
+            break;
+        }
+        size_t ri = lk->next_row++;
+        uint32_t node = lk->row_node[ri];
+        bool parse = ndjson && (node == ROW_BAD || (lk->had_id[ri / 8] >> (ri % 8) & 1));
+        if (parse)
+            k = reparse(lk, &row);
+        if (k == CDP_READ_BAD || node == ROW_BAD) {
+            reject(lk, in->label, &row);
+            continue;
+        }
+        uint32_t group = cdp_graph_group(lk->graph, node);
+        const char *id = group == CDP_NO_NODE ? NULL : cdp_idstate_group_id(ids, group);
+        if (ndjson && !parse)
+            cdp_linked_append(cdp_output_buffer(out), row.raw, row.rawlen, id);
+        else
+            cdp_linked_write(cdp_output_buffer(out), &lk->rec, id);
+        ++*written;
+        if (cdp_output_flush_some(out) < 0)
+            break; /* the error is reported at commit */
+    }
+    cdp_reader_close(r);
+    return status;
+}
+
+int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,
+                     const struct cdp_reader_options *in, const struct cdp_idstate *ids,
+                     struct cdp_output *out, uint64_t *written, struct cdp_error *err)
+{
+    lk->next_row = 0;
+    for (size_t i = 0; i < n; i++)
+        if (write_input(lk, &inputs[i], in, ids, out, written, err) < 0)
+            return -1;
+    return 0;
+}

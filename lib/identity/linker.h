@@ -1,0 +1,91 @@
+/* linker.h: cdp-dedupe's two passes over its records.
+ *
+ * Pass 1 (cdp_linker_read) reads every input once, on every CPU
+ * (base/pipeline.h): the reading thread splits lines (or parses CSV) in
+ * order; workers parse the JSON and extract each record's identifiers and
+ * conflict values, hashed (graph.h), and with a model its model fields;
+ * the reading thread adds them to the graph in input order. For every input
+ * row the linker remembers its node (none for an event without a usable
+ * identifier), or that it is not a record, and whether it carried a cdp_id.
+ * The graph is the same for any number of workers.
+ *
+ * Between the passes the caller loads the state, links by the model
+ * (modellink.h), resolves the graph and gives the groups their ids
+ * (idstate.h).
+ *
+ * Pass 2 (cdp_linker_write) reads the same inputs again, in the same order,
+ * and writes every record with its person's id, as linked.h promises. NDJSON
+ * lines are copied, not parsed again, but for the few that pass 1 found bad
+ * or carrying an old cdp_id. Rows that are not records are handed to the
+ * reject callback, in order; an input that changed between the passes is an
+ * error. */
+#ifndef CDP_IDENTITY_LINKER_H
+#define CDP_IDENTITY_LINKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "identity/graph.h"
+#include "identity/idstate.h"
+#include "identity/keys.h"
+#include "identity/model.h"
+#include "identity/modellink.h"
+#include "io/output.h"
+#include "io/reader.h"
+#include "io/rejects.h"
+#include "io/reread.h"
+
+struct cdp_linker_options {
+    struct cdp_keyset *keys;      /* the caller's, kept */
+    const char *const *conflicts; /* fields checked before every union */
+    size_t nconflicts;
+    struct cdp_fsmodel *model;    /* NULL: no probabilistic links */
+    size_t nworkers;              /* pass 1's threads (0: the reading thread) */
+    /* Called after every row pass 1 reads: rows read in all, bytes of the
+     * current input read. May be NULL. */
+    void (*progress)(void *ctx, uint64_t rows, uint64_t bytes);
+    /* Called in pass 2 for every row that is not a record, in order (file
+     * is the input's label; the reject is valid during the call). */
+    void (*reject)(void *ctx, const struct cdp_reject *r);
+    void *ctx;
+};
+
+struct cdp_linker;
+
+struct cdp_linker *cdp_linker_new(const struct cdp_linker_options *o);
+void cdp_linker_free(struct cdp_linker *lk);
+
+/* Pass 1 over inputs[0..n) (each named by its label). Returns 0, or -1 with
+ * err set when the threads cannot start or an input cannot be read (the
+ * rows read until then are in the graph). */
+int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,
+                    const struct cdp_reader_options *in, struct cdp_error *err);
+
+/* The rows pass 1 has read: records and rows that are not. */
+uint64_t cdp_linker_rows(const struct cdp_linker *lk);
+
+/* The graph, to load the state into, resolve, and give ids. */
+struct cdp_graph *cdp_linker_graph(struct cdp_linker *lk);
+
+/* The person records for the model, or NULL without one. */
+struct cdp_modellink *cdp_linker_model(struct cdp_linker *lk);
+
+/* Appends the --links line (man cdp-dedupe, THE LINKS FILE) of link l of
+ * the resolved graph. */
+void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *l,
+                            struct cdp_buf *b);
+
+/* Appends the --stats member "graph":{...}: records, nodes and rounds. */
+void cdp_linker_format_stats(const struct cdp_linker *lk, struct cdp_buf *b);
+
+/* Pass 2 over the same inputs, writing to out with the ids of ids.
+ * *written counts the records written (also when it fails). Returns 0, also
+ * when out failed (cdp_output_commit reports that), or -1 with err set when
+ * an input cannot be read or has changed since pass 1. */
+int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,
+                     const struct cdp_reader_options *in, const struct cdp_idstate *ids,
+                     struct cdp_output *out, uint64_t *written, struct cdp_error *err);
+
+#endif

@@ -1,0 +1,76 @@
+/* modellink.h: cdp-dedupe --model, links between person records that share
+ * no key value, by the probabilistic model (model.h, matcher.h).
+ *
+ * While the records are read, each person record's model fields are added
+ * with the graph node it became. Then the model is fitted: trained on the
+ * records themselves (no labels needed) and refined by pairs an analyst
+ * labelled; then the candidate pairs are scored, and those at or above the
+ * model's threshold go to the graph as links weaker than any shared key
+ * value, under the same conflict checks (cdp_graph_add_pair). Each link is
+ * tagged, so that the --links file can say what each comparison added.
+ *
+ * The labels file (--labels) holds one JSON object a line, the record
+ * references of a --links line with "match" added:
+ *
+ *   {"a":{"_source":"crm","_rid":"1"},"b":{"_source":"shop","_rid":"7"},"match":true}
+ *
+ * A line that is not a label is an error naming file:line. Pairs labelled
+ * false, and pairs naming a record that is not among this run's person
+ * records, are counted and not used. */
+#ifndef CDP_IDENTITY_MODELLINK_H
+#define CDP_IDENTITY_MODELLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "identity/graph.h"
+#include "identity/keys.h"
+#include "identity/matcher.h"
+#include "identity/model.h"
+
+struct cdp_modellink;
+
+/* m is the caller's and is changed by fitting; values blocked by keys are
+ * nobody's, in the model as in the keys. */
+struct cdp_modellink *cdp_modellink_new(struct cdp_fsmodel *m, const struct cdp_keyset *keys);
+void cdp_modellink_free(struct cdp_modellink *ml);
+
+/* Adds a person record: its fields packed by cdp_fsmodel_extract, and the
+ * graph node it became. */
+void cdp_modellink_add(struct cdp_modellink *ml, const char *packed, uint32_t node);
+
+/* What fitting and linking did, for --stats. */
+struct cdp_modellink_report {
+    bool trained;
+    struct cdp_fs_train_report training;
+    bool labelled;
+    uint64_t label_matches, label_non_matches, labels_unknown;
+    uint64_t person_records, pairs_over_threshold;
+    struct cdp_fs_block_stats blocking;
+};
+
+struct cdp_modellink_fit_options {
+    bool train;
+    uint64_t seed;      /* of training's random pairs */
+    const char *labels; /* NULL: none */
+};
+
+/* Trains the model if asked, then refines it by the labels if any. g
+ * names the records (_source, _rid) the labels refer to. Returns 0, or -1
+ * with err set when the labels cannot be read. */
+int cdp_modellink_fit(struct cdp_modellink *ml, const struct cdp_graph *g,
+                      const struct cdp_modellink_fit_options *o, struct cdp_modellink_report *rep,
+                      struct cdp_error *err);
+
+/* Scores the candidate pairs on nthreads threads (0: this one) and adds
+ * those at or above the threshold to g. */
+void cdp_modellink_link(struct cdp_modellink *ml, struct cdp_graph *g, size_t nthreads,
+                        struct cdp_modellink_report *rep);
+
+/* Appends, as JSON, what each comparison added to the match weight of the
+ * model's link tagged pair (struct cdp_link's pair, key "model"). */
+void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, struct cdp_buf *b);
+
+#endif
