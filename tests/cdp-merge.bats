@@ -163,7 +163,10 @@ OUT
     run --separate-stderr cdp-merge --rejects rej.ndjson in.ndjson
     [ "$status" -eq 0 ]
     [ "$(jq -r .first_name <<< "$output")" = "Анна" ]
-    [ "$(wc -l < rej.ndjson)" -eq 2 ]
+    assert_file rej.ndjson <<'OUT'
+{"_source":null,"file":"in.ndjson","line":2,"row":2,"code":"invalid_json","reason":"not a JSON object","raw":"oops"}
+{"_source":null,"file":"in.ndjson","line":3,"row":3,"code":"invalid_json","reason":"not a JSON object","raw":"{\"_source\":\"a\",\"_rid\":\"2\",\"cdp_id\":\"x\""}
+OUT
     [ "${stderr##*$'\n'}" = "cdp-merge: 3 records read, 1 profiles, 0 anonymous events, 2 rejected" ]
 }
 
@@ -206,7 +209,7 @@ OUT
     [ "$status" -eq 0 ]
     [ "${#lines[@]}" -eq 1 ]
     assert_file rej.ndjson <<'OUT'
-{"file":null,"line":null,"raw":"{\"_source\":\"a\",\"_rid\":\"2\",\"x\":tru,\"cdp_id\":\"y\"}"}
+{"_source":null,"file":null,"line":null,"row":null,"code":"invalid_json","reason":"invalid JSON: Problem while parsing an atom starting with the letter 't'","raw":"{\"_source\":\"a\",\"_rid\":\"2\",\"x\":tru,\"cdp_id\":\"y\"}"}
 OUT
     [ "${stderr_lines[1]}" = "cdp-merge: 2 records read, 1 profiles, 0 anonymous events, 1 rejected" ]
     [ "$(jq -c .counts stats.json)" = '{"read":2,"profiles":1,"anonymous":0,"rejected":1}' ]

@@ -11,7 +11,7 @@ allowed() {
     norm) echo "base norm" ;;
     ingest) echo "base io norm ingest" ;;
     identity) echo "base io norm identity" ;;
-    profile) echo "base io norm identity profile" ;;
+    profile) echo "base io norm identity rules profile" ;;
     rules) echo "base io rules" ;;
     segment) echo "base io norm identity rules segment" ;;
     export) echo "base io norm export" ;;
