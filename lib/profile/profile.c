@@ -769,18 +769,20 @@ struct category {
     struct str first_text, last_text, view_text;
 };
 
-static struct category *category_of(struct category **cats, size_t *n, struct str name)
+typedef VEC(struct category) category_list;
+
+static struct category *category_of(category_list *cats, struct str name)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (str_eq((*cats)[i].name, name))
-            return &(*cats)[i];
-    *cats = cdp_xrealloc(*cats, (*n + 1) * sizeof **cats);
-    struct category *c = &(*cats)[(*n)++];
-    memset(c, 0, sizeof *c);
-    c->name = name;
-    c->first_at = INT64_MAX;
-    c->last_at = c->last_view_at = INT64_MIN;
-    return c;
+    for (size_t i = 0; i < cats->n; i++)
+        if (str_eq(cats->v[i].name, name))
+            return &cats->v[i];
+    struct category c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    c.first_at = INT64_MAX;
+    c.last_at = c.last_view_at = INT64_MIN;
+    PUSH(*cats, c);
+    return &cats->v[cats->n - 1];
 }
 
 static int cmp_category(const void *a, const void *b)
@@ -793,22 +795,27 @@ static int cmp_str(const void *a, const void *b)
     return str_cmp(*(const struct str *)a, *(const struct str *)b);
 }
 
-static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
+/* Drops the events after the as-of moment (they have not happened yet) and
+ * sorts the rest by time. */
+static void events_until_as_of(struct cdp_profile *p)
 {
     struct event *ev = p->events.v;
-    size_t ne = p->events.n;
-    /* Events after the as-of moment have not happened yet. */
     size_t k = 0;
-    for (size_t i = 0; i < ne; i++)
+    for (size_t i = 0; i < p->events.n; i++)
         if (ev[i].ts == INT64_MIN || ev[i].ts < p->opt.as_of_ms)
             ev[k++] = ev[i];
-    ne = p->events.n = k;
-    if (ne)
-        qsort(ev, ne, sizeof *ev, cmp_event);
+    p->events.n = k;
+    if (k)
+        qsort(ev, k, sizeof *ev, cmp_event);
+}
 
-    /* Purchases and returns. */
+/* The purchase and return lines that have an amount, sorted so that the
+ * lines of an order are adjacent (returns after purchases). */
+static struct line *order_lines(struct cdp_profile *p, size_t *n)
+{
+    const struct event *ev = p->events.v;
+    size_t ne = p->events.n, nl = 0;
     struct line *lines = cdp_xmalloc((ne + 1) * sizeof *lines);
-    size_t nl = 0;
     char key[32];
     for (size_t i = 0; i < ne; i++) {
         const struct event *e = &ev[i];
@@ -827,145 +834,180 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
         lines[nl++] = l;
     }
     qsort(lines, nl, sizeof *lines, cmp_line_order);
-    uint64_t orders = 0, returns = 0, o30 = 0, o90 = 0, o365 = 0;
-    int64_t revenue = 0, revenue365 = 0, first = INT64_MAX, last = INT64_MIN;
-    struct str first_text = { NULL, 0 }, last_text = { NULL, 0 };
-    struct category *cats = NULL;
-    size_t ncats = 0;
+    *n = nl;
+    return lines;
+}
+
+/* What the order lines add up to. */
+struct purchases {
+    uint64_t orders, returns, o30, o90, o365;
+    int64_t revenue, revenue365, first, last;
+    struct str first_text, last_text;
+};
+
+/* A line's share of its category: revenue, the order (once per order and
+ * category), first and last purchase. i is the line's index in lines. */
+static void count_category_line(category_list *cats, const struct line *lines, size_t i)
+{
+    const struct line *l = &lines[i];
+    struct category *c = category_of(cats, l->category);
+    c->revenue += l->amount;
+    /* Distinct orders per category: lines of one order are adjacent and an
+     * order counts once per category it touches. */
+    bool counted = false;
+    for (size_t j = i; j > 0 && lines[j - 1].positive == l->positive && str_eq(lines[j - 1].order, l->order); j--)
+        if (lines[j - 1].category.p && str_eq(lines[j - 1].category, l->category))
+            counted = true;
+    if (l->positive && !counted)
+        c->orders++;
+    if (l->positive && l->ts != INT64_MIN) {
+        if (l->ts < c->first_at)
+            c->first_at = l->ts, c->first_text = l->ts_text;
+        if (l->ts > c->last_at)
+            c->last_at = l->ts, c->last_text = l->ts_text;
+    }
+}
+
+static void count_purchases(const struct cdp_profile *p, const struct line *lines, size_t nl,
+                            struct purchases *t, category_list *cats)
+{
+    memset(t, 0, sizeof *t);
+    t->first = INT64_MAX;
+    t->last = INT64_MIN;
     for (size_t i = 0; i < nl; i++) {
         const struct line *l = &lines[i];
-        bool new_order = i == 0 || lines[i - 1].positive != l->positive ||
-                         !str_eq(lines[i - 1].order, l->order);
-        revenue += l->amount;
+        bool new_order = i == 0 || lines[i - 1].positive != l->positive || !str_eq(lines[i - 1].order, l->order);
+        t->revenue += l->amount;
         if (within(p, l->ts, 365))
-            revenue365 += l->amount;
+            t->revenue365 += l->amount;
         if (!l->positive) {
-            returns += new_order;
+            t->returns += new_order;
         } else if (new_order) {
-            orders++;
-            o30 += within(p, l->ts, 30);
-            o90 += within(p, l->ts, 90);
-            o365 += within(p, l->ts, 365);
+            t->orders++;
+            t->o30 += within(p, l->ts, 30);
+            t->o90 += within(p, l->ts, 90);
+            t->o365 += within(p, l->ts, 365);
         }
         if (l->positive && l->ts != INT64_MIN) {
-            if (l->ts < first)
-                first = l->ts, first_text = l->ts_text;
-            if (l->ts > last)
-                last = l->ts, last_text = l->ts_text;
+            if (l->ts < t->first)
+                t->first = l->ts, t->first_text = l->ts_text;
+            if (l->ts > t->last)
+                t->last = l->ts, t->last_text = l->ts_text;
         }
-        if (l->category.p) {
-            struct category *c = category_of(&cats, &ncats, l->category);
-            c->revenue += l->amount;
-            /* Distinct orders per category: lines of one order are adjacent
-             * and an order counts once per category it touches. */
-            bool counted = false;
-            for (size_t j = i; j > 0 && lines[j - 1].positive == l->positive &&
-                               str_eq(lines[j - 1].order, l->order);
-                 j--)
-                if (lines[j - 1].category.p && str_eq(lines[j - 1].category, l->category))
-                    counted = true;
-            if (l->positive && !counted)
-                c->orders++;
-            if (l->positive && l->ts != INT64_MIN) {
-                if (l->ts < c->first_at)
-                    c->first_at = l->ts, c->first_text = l->ts_text;
-                if (l->ts > c->last_at)
-                    c->last_at = l->ts, c->last_text = l->ts_text;
-            }
-        }
+        if (l->category.p)
+            count_category_line(cats, lines, i);
     }
-    free(lines);
+}
+
+static void write_purchases(const struct cdp_profile *p, struct cdp_buf *b, const struct purchases *t)
+{
     add_key(b, "orders");
-    add_int(b, (int64_t)orders);
+    add_int(b, (int64_t)t->orders);
     add_key(b, "revenue");
-    add_money(b, revenue);
-    if (orders) {
+    add_money(b, t->revenue);
+    if (t->orders) {
         add_key(b, "avg_order_value");
-        add_money(b, revenue / (int64_t)orders);
+        add_money(b, t->revenue / (int64_t)t->orders);
     }
-    if (first_text.p) {
+    if (t->first_text.p) {
         add_key(b, "first_purchase_at");
-        add_str(b, first_text);
+        add_str(b, t->first_text);
         add_key(b, "last_purchase_at");
-        add_str(b, last_text);
+        add_str(b, t->last_text);
         add_key(b, "days_since_last_purchase");
-        add_int(b, p->opt.as_of_day - day_of(last));
+        add_int(b, p->opt.as_of_day - day_of(t->last));
     }
     add_key(b, "orders_30d");
-    add_int(b, (int64_t)o30);
+    add_int(b, (int64_t)t->o30);
     add_key(b, "orders_90d");
-    add_int(b, (int64_t)o90);
+    add_int(b, (int64_t)t->o90);
     add_key(b, "orders_365d");
-    add_int(b, (int64_t)o365);
+    add_int(b, (int64_t)t->o365);
     add_key(b, "revenue_365d");
-    add_money(b, revenue365);
+    add_money(b, t->revenue365);
     add_key(b, "returns");
-    add_int(b, (int64_t)returns);
+    add_int(b, (int64_t)t->returns);
+}
 
-    /* Views, per category and the most recent items. */
+/* Views per category; returns the views of the last 30 days. */
+static uint64_t count_views(const struct cdp_profile *p, category_list *cats)
+{
     uint64_t views30 = 0;
-    for (size_t i = 0; i < ne; i++) {
-        const struct event *e = &ev[i];
+    for (size_t i = 0; i < p->events.n; i++) {
+        const struct event *e = &p->events.v[i];
         if (e->kind != E_VIEW)
             continue;
         views30 += within(p, e->ts, 30);
         if (!e->category.p)
             continue;
-        struct category *c = category_of(&cats, &ncats, e->category);
+        struct category *c = category_of(cats, e->category);
         c->views++;
         if (e->ts != INT64_MIN && e->ts >= c->last_view_at)
             c->last_view_at = e->ts, c->view_text = e->ts_text;
     }
-    if (ncats) {
-        qsort(cats, ncats, sizeof *cats, cmp_category);
-        add_key(b, "categories");
-        cdp_buf_addc(b, '{');
-        const struct category *top = NULL;
-        for (size_t i = 0; i < ncats; i++) {
-            const struct category *c = &cats[i];
-            if (i)
-                cdp_buf_addc(b, ',');
-            add_str(b, c->name);
-            cdp_buf_adds(b, ":{\"orders\":");
-            add_int(b, (int64_t)c->orders);
-            cdp_buf_adds(b, ",\"revenue\":");
-            add_money(b, c->revenue);
-            if (c->first_text.p) {
-                cdp_buf_adds(b, ",\"first_at\":");
-                add_str(b, c->first_text);
-                cdp_buf_adds(b, ",\"last_at\":");
-                add_str(b, c->last_text);
-            }
-            cdp_buf_adds(b, ",\"views\":");
-            add_int(b, (int64_t)c->views);
-            if (c->view_text.p) {
-                cdp_buf_adds(b, ",\"last_view_at\":");
-                add_str(b, c->view_text);
-            }
-            cdp_buf_addc(b, '}');
-            /* The top category: the most revenue, then the latest purchase. */
-            if (c->orders && (!top || c->revenue > top->revenue ||
-                              (c->revenue == top->revenue && c->last_at > top->last_at)))
-                top = c;
-        }
-        cdp_buf_addc(b, '}');
-        if (top) {
-            add_key(b, "top_category");
-            add_str(b, top->name);
-        }
+    return views30;
+}
+
+static void write_category(struct cdp_buf *b, const struct category *c)
+{
+    add_str(b, c->name);
+    cdp_buf_adds(b, ":{\"orders\":");
+    add_int(b, (int64_t)c->orders);
+    cdp_buf_adds(b, ",\"revenue\":");
+    add_money(b, c->revenue);
+    if (c->first_text.p) {
+        cdp_buf_adds(b, ",\"first_at\":");
+        add_str(b, c->first_text);
+        cdp_buf_adds(b, ",\"last_at\":");
+        add_str(b, c->last_text);
     }
-    free(cats);
-    add_key(b, "views_30d");
-    add_int(b, (int64_t)views30);
-    size_t shown = 0;
+    cdp_buf_adds(b, ",\"views\":");
+    add_int(b, (int64_t)c->views);
+    if (c->view_text.p) {
+        cdp_buf_adds(b, ",\"last_view_at\":");
+        add_str(b, c->view_text);
+    }
+    cdp_buf_addc(b, '}');
+}
+
+/* "categories" by name, then the top category: the most revenue, then the
+ * latest purchase. */
+static void write_categories(struct cdp_buf *b, category_list *cats)
+{
+    if (!cats->n)
+        return;
+    qsort(cats->v, cats->n, sizeof *cats->v, cmp_category);
+    add_key(b, "categories");
+    cdp_buf_addc(b, '{');
+    const struct category *top = NULL;
+    for (size_t i = 0; i < cats->n; i++) {
+        const struct category *c = &cats->v[i];
+        if (i)
+            cdp_buf_addc(b, ',');
+        write_category(b, c);
+        if (c->orders &&
+            (!top || c->revenue > top->revenue || (c->revenue == top->revenue && c->last_at > top->last_at)))
+            top = c;
+    }
+    cdp_buf_addc(b, '}');
+    if (top) {
+        add_key(b, "top_category");
+        add_str(b, top->name);
+    }
+}
+
+/* The 20 products viewed last, each once, the latest first. */
+static void write_last_viewed(const struct cdp_profile *p, struct cdp_buf *b)
+{
+    const struct event *ev = p->events.v;
+    size_t ne = p->events.n, shown = 0;
     for (size_t i = ne; i-- > 0 && shown < 20;) {
         const struct event *e = &ev[i];
         if (e->kind != E_VIEW || !e->sku.p || e->ts == INT64_MIN)
             continue;
         bool seen = false; /* distinct skus: only the latest view of each */
         for (size_t j = i + 1; j < ne && !seen; j++)
-            seen = ev[j].kind == E_VIEW && ev[j].sku.p && ev[j].ts != INT64_MIN &&
-                   str_eq(ev[j].sku, e->sku);
+            seen = ev[j].kind == E_VIEW && ev[j].sku.p && ev[j].ts != INT64_MIN && str_eq(ev[j].sku, e->sku);
         if (seen)
             continue;
         cdp_buf_adds(b, shown ? "," : ",\"last_viewed\":[");
@@ -982,30 +1024,34 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
     }
     if (shown)
         cdp_buf_addc(b, ']');
+}
 
-    /* The cart: what was added and neither bought (online or at a till)
-     * nor removed since, added at least the timeout before the moment. */
-    struct open_item {
-        struct str sku, category;
-        int64_t added, qty, price;
-        bool open;
-        struct str added_text;
-    } *items = NULL;
-    size_t nitems = 0;
-    for (size_t i = 0; i < ne; i++) {
-        const struct event *e = &ev[i];
+/* A product in the cart. */
+struct cart_item {
+    struct str sku, category;
+    int64_t added, qty, price;
+    bool open;
+    struct str added_text;
+};
+
+typedef VEC(struct cart_item) cart;
+
+/* The cart as the events leave it: what was added and neither bought
+ * (online or at a till) nor removed since. */
+static void fill_cart(const struct cdp_profile *p, cart *items)
+{
+    for (size_t i = 0; i < p->events.n; i++) {
+        const struct event *e = &p->events.v[i];
         if (!e->sku.p || e->ts == INT64_MIN)
             continue;
-        struct open_item *it = NULL;
-        for (size_t j = 0; j < nitems; j++)
-            if (str_eq(items[j].sku, e->sku))
-                it = &items[j];
+        struct cart_item *it = NULL;
+        for (size_t j = 0; j < items->n; j++)
+            if (str_eq(items->v[j].sku, e->sku))
+                it = &items->v[j];
         if (e->kind == E_CART_ADD) {
             if (!it) {
-                items = cdp_xrealloc(items, (nitems + 1) * sizeof *items);
-                it = &items[nitems++];
-                memset(it, 0, sizeof *it);
-                it->sku = e->sku;
+                PUSH(*items, ((struct cart_item){ .sku = e->sku }));
+                it = &items->v[items->n - 1];
             }
             if (!it->open) {
                 it->open = true;
@@ -1019,15 +1065,41 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
             it->open = false;
         }
     }
-    int64_t value = 0, since = INT64_MAX;
+}
+
+static void write_cart_item(struct cdp_buf *b, const struct cart_item *it)
+{
+    cdp_buf_adds(b, "{\"sku\":");
+    add_str(b, it->sku);
+    if (it->category.p) {
+        cdp_buf_adds(b, ",\"category\":");
+        add_str(b, it->category);
+    }
+    cdp_buf_adds(b, ",\"qty\":");
+    if (it->qty % MONEY == 0)
+        add_int(b, it->qty / MONEY);
+    else
+        add_money(b, it->qty);
+    cdp_buf_adds(b, ",\"price\":");
+    add_money(b, it->price);
+    cdp_buf_addc(b, '}');
+}
+
+/* The abandoned cart: the items still open that were added at least the
+ * timeout before the moment. */
+static void write_cart(const struct cdp_profile *p, struct cdp_buf *b)
+{
+    cart items = { NULL, 0, 0 };
+    fill_cart(p, &items);
+    int64_t cutoff = p->opt.as_of_ms - p->opt.cart_timeout_ms, value = 0, since = INT64_MAX;
     struct str since_text = { NULL, 0 };
     size_t nab = 0;
-    for (size_t j = 0; j < nitems; j++)
-        if (items[j].open && items[j].added <= p->opt.as_of_ms - p->opt.cart_timeout_ms) {
+    for (size_t j = 0; j < items.n; j++)
+        if (items.v[j].open && items.v[j].added <= cutoff) {
             nab++;
-            value += items[j].price * items[j].qty / MONEY;
-            if (items[j].added < since)
-                since = items[j].added, since_text = items[j].added_text;
+            value += items.v[j].price * items.v[j].qty / MONEY;
+            if (items.v[j].added < since)
+                since = items.v[j].added, since_text = items.v[j].added_text;
         }
     if (nab) {
         add_key(b, "abandoned_cart");
@@ -1035,41 +1107,30 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
         add_str(b, since_text);
         cdp_buf_adds(b, ",\"items\":[");
         size_t w = 0;
-        for (size_t j = 0; j < nitems; j++) {
-            const struct open_item *it = &items[j];
-            if (!it->open || it->added > p->opt.as_of_ms - p->opt.cart_timeout_ms)
+        for (size_t j = 0; j < items.n; j++) {
+            if (!items.v[j].open || items.v[j].added > cutoff)
                 continue;
             if (w++)
                 cdp_buf_addc(b, ',');
-            cdp_buf_adds(b, "{\"sku\":");
-            add_str(b, it->sku);
-            if (it->category.p) {
-                cdp_buf_adds(b, ",\"category\":");
-                add_str(b, it->category);
-            }
-            cdp_buf_adds(b, ",\"qty\":");
-            if (it->qty % MONEY == 0)
-                add_int(b, it->qty / MONEY);
-            else
-                add_money(b, it->qty);
-            cdp_buf_adds(b, ",\"price\":");
-            add_money(b, it->price);
-            cdp_buf_addc(b, '}');
+            write_cart_item(b, &items.v[j]);
         }
         cdp_buf_adds(b, "],\"value\":");
         add_money(b, value);
         cdp_buf_addc(b, '}');
     }
-    free(items);
+    free(items.v);
+}
 
-    /* Channels and stores. */
+/* "channels": events per channel; "stores": the stores, each once. */
+static void write_channels_and_stores(const struct cdp_profile *p, struct cdp_buf *b)
+{
+    size_t ne = p->events.n, nc = 0, ns = 0;
     struct str *chans = cdp_xmalloc((ne + 1) * sizeof *chans), *stores = cdp_xmalloc((ne + 1) * sizeof *stores);
-    size_t nc = 0, ns = 0;
     for (size_t i = 0; i < ne; i++) {
-        if (ev[i].channel.p)
-            chans[nc++] = ev[i].channel;
-        if (ev[i].store.p)
-            stores[ns++] = ev[i].store;
+        if (p->events.v[i].channel.p)
+            chans[nc++] = p->events.v[i].channel;
+        if (p->events.v[i].store.p)
+            stores[ns++] = p->events.v[i].store;
     }
     if (nc) {
         qsort(chans, nc, sizeof *chans, cmp_str);
@@ -1103,6 +1164,27 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
     }
     free(chans);
     free(stores);
+}
+
+/* The traits, in the order cdp-merge(1) lists them under TRAITS. */
+static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
+{
+    events_until_as_of(p);
+    size_t nl;
+    struct line *lines = order_lines(p, &nl);
+    struct purchases t;
+    category_list cats = { NULL, 0, 0 };
+    count_purchases(p, lines, nl, &t, &cats);
+    free(lines);
+    write_purchases(p, b, &t);
+    uint64_t views30 = count_views(p, &cats);
+    write_categories(b, &cats);
+    free(cats.v);
+    add_key(b, "views_30d");
+    add_int(b, (int64_t)views30);
+    write_last_viewed(p, b);
+    write_cart(p, b);
+    write_channels_and_stores(p, b);
 }
 
 static int cmp_source_rid(const void *a, const void *b)
