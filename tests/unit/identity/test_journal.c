@@ -1,0 +1,139 @@
+/* Unit tests of lib/identity/journal.h: the line format, appending run
+ * after run (plain and zstd-compressed), reading it back, and the one
+ * policy for a damaged line (an error naming file:line). */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "identity/journal.h"
+
+static char dir[] = "/tmp/cdp-test-journal-XXXXXX";
+static struct cdp_error err;
+
+static const char *path(const char *name)
+{
+    static char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return p;
+}
+
+static const char *file_text(const char *name)
+{
+    static char text[4096];
+    FILE *f = fopen(path(name), "rb");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    return text;
+}
+
+static void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(path(name), "wb");
+    fputs(text, f);
+    fclose(f);
+}
+
+static const struct cdp_journal_entry merged = { "9f2c4e1a0b3d5c6e", "41ab77d09f2c4e1a", "merged", "email",
+                                                 "ivan\"x\"@mail.ru" };
+static const struct cdp_journal_entry split = { "77d041ab9f2c4e1a", "41ab77d09f2c4e1a", "split", NULL, NULL };
+
+static void test_format(void)
+{
+    struct cdp_buf b = CDP_BUF_INIT;
+    cdp_journal_format(&b, 3, &merged);
+    cdp_journal_format(&b, 12, &split);
+    CHECK_STR(b.data, "{\"run\":3,\"from\":\"9f2c4e1a0b3d5c6e\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"merged\","
+                      "\"key\":\"email\",\"value\":\"ivan\\\"x\\\"@mail.ru\"}\n"
+                      "{\"run\":12,\"from\":\"77d041ab9f2c4e1a\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"split\"}\n");
+    cdp_buf_release(&b);
+}
+
+/* Entries read back as "run from>to reason key=value" lines. */
+static int collect(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *e_err)
+{
+    (void)e_err;
+    cdp_buf_printf(ctx, "%s>%s %s %s=%s\n", e->from, e->to, e->reason, e->key ? e->key : "-",
+                   e->value ? e->value : "-");
+    return 0;
+}
+
+static int stop_at_split(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *e_err)
+{
+    (*(int *)ctx)++;
+    return strcmp(e->reason, "split") == 0 ? cdp_errorf(e_err, "stopped") : 0;
+}
+
+static void test_append_and_read(const char *name)
+{
+    struct cdp_buf lines = CDP_BUF_INIT, got = CDP_BUF_INIT;
+    cdp_journal_format(&lines, 1, &merged);
+    CHECK(cdp_journal_append(path(name), lines.data, lines.len, &err) == 0);
+    cdp_buf_reset(&lines);
+    cdp_journal_format(&lines, 2, &split);
+    CHECK(cdp_journal_append(path(name), lines.data, lines.len, &err) == 0);
+    CHECK(cdp_journal_append(path(name), NULL, 0, &err) == 0); /* a run that merged nothing */
+    CHECK(cdp_journal_read(path(name), collect, &got, &err) == 0);
+    CHECK_STR(got.data, "9f2c4e1a0b3d5c6e>41ab77d09f2c4e1a merged email=ivan\"x\"@mail.ru\n"
+                        "77d041ab9f2c4e1a>41ab77d09f2c4e1a split -=-\n");
+    int calls = 0;
+    CHECK(cdp_journal_read(path(name), stop_at_split, &calls, &err) == -1);
+    CHECK(calls == 2);
+    CHECK_STR(err.msg, "stopped");
+    cdp_buf_release(&lines);
+    cdp_buf_release(&got);
+}
+
+static void test_plain_text(void)
+{
+    test_append_and_read("j.ndjson");
+    CHECK_STR(file_text("j.ndjson"),
+              "{\"run\":1,\"from\":\"9f2c4e1a0b3d5c6e\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"merged\","
+              "\"key\":\"email\",\"value\":\"ivan\\\"x\\\"@mail.ru\"}\n"
+              "{\"run\":2,\"from\":\"77d041ab9f2c4e1a\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"split\"}\n");
+    /* compressed by its name, and still appended to */
+    test_append_and_read("j.ndjson.zst");
+    CHECK(memcmp(file_text("j.ndjson.zst"), "\x28\xb5\x2f\xfd", 4) == 0);
+}
+
+static void test_damaged(void)
+{
+    struct cdp_buf got = CDP_BUF_INIT;
+    write_file("bad.ndjson", "{\"run\":1,\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\n\n"
+                             "{\"run\":1,\"from\":\"a\",\"reason\":\"merged\"}\n");
+    CHECK(cdp_journal_read(path("bad.ndjson"), collect, &got, &err) == -1);
+    char want[512];
+    snprintf(want, sizeof want, "%s:3: damaged journal line: not a cdp-dedupe journal line", path("bad.ndjson"));
+    CHECK_STR(err.msg, want);
+    CHECK_STR(got.data, "a>b merged -=-\n"); /* the good line before it */
+    write_file("bad2.ndjson", "{\"run\":\"1\",\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\n");
+    CHECK(cdp_journal_read(path("bad2.ndjson"), collect, &got, &err) == -1);
+    snprintf(want, sizeof want, "%s:1: damaged journal line: not a cdp-dedupe journal line", path("bad2.ndjson"));
+    CHECK_STR(err.msg, want);
+    write_file("bad3.ndjson", "{\"run\":1,\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\nnot json\n");
+    CHECK(cdp_journal_read(path("bad3.ndjson"), collect, &got, &err) == -1);
+    snprintf(want, sizeof want, "%s:2: damaged journal line: not a JSON object", path("bad3.ndjson"));
+    CHECK_STR(err.msg, want);
+    /* a journal named but missing is a mistake, not an empty journal */
+    CHECK(cdp_journal_read(path("missing.ndjson"), collect, &got, &err) == -1);
+    snprintf(want, sizeof want, "cannot open '%s': No such file or directory", path("missing.ndjson"));
+    CHECK_STR(err.msg, want);
+    cdp_buf_release(&got);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_format();
+    test_plain_text();
+    test_damaged();
+    const char *names[] = { "j.ndjson", "j.ndjson.zst", "bad.ndjson", "bad2.ndjson", "bad3.ndjson" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        unlink(path(names[i]));
+    rmdir(dir);
+    return check_report("test_journal");
+}
