@@ -758,9 +758,10 @@ static uint64_t people(struct cdp_graph *g, uint32_t v, uint32_t *stamp, uint32_
     return count;
 }
 
-void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
+/* Every node its own group, with what merge protection needs of it. */
+static void init_roots(struct cdp_graph *g)
 {
-    size_t nn = g->nnodes, nv = cdp_intern_count(g->strings);
+    size_t nn = g->nnodes;
     g->parent = cdp_xmalloc((nn + 1) * sizeof *g->parent);
     g->size = cdp_xmalloc((nn + 1) * sizeof *g->size);
     g->roots = cdp_xmalloc((nn + 1) * sizeof *g->roots);
@@ -786,7 +787,12 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
                 r->excl_many = 1;
         }
     }
-    /* Each value's nodes, in node order. */
+}
+
+/* Each value's nodes, in node order. */
+static void index_value_nodes(struct cdp_graph *g)
+{
+    size_t nn = g->nnodes, nv = cdp_intern_count(g->strings);
     for (size_t v = 0; v < nv; v++)
         g->values[v].count = 0;
     for (size_t i = 0; i < g->nnv; i++)
@@ -805,14 +811,20 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
             g->value_nodes[val->first + val->count++] = n;
         }
     }
-    /* The order evidence is applied in: the strongest key first, and within
-     * a key, the values in the order they were first seen. */
+}
+
+/* The values to apply, in the order evidence is applied: the strongest key
+ * first, and within a key, the values in the order they were first seen.
+ * The blocked ones are reported. */
+static uint32_t *pending_values(struct cdp_graph *g, size_t *npending, cdp_link_fn fn, void *ctx)
+{
+    size_t nv = cdp_intern_count(g->strings);
     uint32_t *pending = cdp_xmalloc((nv + 1) * sizeof *pending);
-    size_t npending = 0;
+    *npending = 0;
     for (size_t k = 0; k < g->nkeys; k++)
         for (size_t v = 0; v < nv; v++)
             if (g->values[v].key == k && g->values[v].state == PENDING)
-                pending[npending++] = (uint32_t)v;
+                pending[(*npending)++] = (uint32_t)v;
     for (size_t v = 0; v < nv; v++)
         if (g->values[v].state == BLOCKED) {
             g->counts.blocked_values++;
@@ -820,7 +832,17 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
             l.people = g->values[v].records;
             report(g, fn, ctx, &l, (uint32_t)v);
         }
-    uint32_t *stamp = cdp_xcalloc(nn + 1, sizeof *stamp);
+    return pending;
+}
+
+/* Applies the shared values in rounds: a value over its key's limit is
+ * tried again in the next round, since linking can only lower its count,
+ * until a round links nothing. What stays over the limit is reported with
+ * its full count. */
+static void link_by_values(struct cdp_graph *g, uint32_t *pending, size_t npending, cdp_link_fn fn,
+                           void *ctx)
+{
+    uint32_t *stamp = cdp_xcalloc(g->nnodes + 1, sizeof *stamp);
     uint32_t mark = 0;
     bool progress = true;
     while (npending && progress) {
@@ -853,7 +875,6 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
         }
         npending = kept;
     }
-    /* What stayed over the limit, with its full count. */
     for (size_t i = 0; i < npending; i++) {
         uint32_t v = pending[i];
         g->counts.over_limit_values++;
@@ -863,9 +884,12 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
         report(g, fn, ctx, &l, v);
     }
     free(stamp);
-    free(pending);
-    /* Then the model's links, weaker than any shared value: the strongest
-     * first (ties in the order given), with the same conflict checks. */
+}
+
+/* The model's links, weaker than any shared value: the strongest first
+ * (ties in the order given), with the same conflict checks. */
+static void link_by_model(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
+{
     if (g->npairs)
         qsort(g->pairs, g->npairs, sizeof *g->pairs, cmp_pair_weight);
     for (size_t i = 0; i < g->npairs; i++) {
@@ -875,7 +899,12 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
         if (g->counts.links_used != before)
             g->counts.model_links_used++;
     }
-    /* Dense group numbers in node order. */
+}
+
+/* Dense group numbers in node order. */
+static void number_groups(struct cdp_graph *g)
+{
+    size_t nn = g->nnodes;
     g->groups = cdp_xmalloc((nn + 1) * sizeof *g->groups);
     uint32_t *group_of_root = cdp_xmalloc((nn + 1) * sizeof *group_of_root);
     memset(group_of_root, 0xFF, (nn + 1) * sizeof *group_of_root);
@@ -890,8 +919,20 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
         g->groups[n] = group_of_root[r];
     }
     free(group_of_root);
-    g->counts.nodes = nn;
-    g->counts.values = nv;
+}
+
+void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
+{
+    init_roots(g);
+    index_value_nodes(g);
+    size_t npending;
+    uint32_t *pending = pending_values(g, &npending, fn, ctx);
+    link_by_values(g, pending, npending, fn, ctx);
+    free(pending);
+    link_by_model(g, fn, ctx);
+    number_groups(g);
+    g->counts.nodes = g->nnodes;
+    g->counts.values = cdp_intern_count(g->strings);
 }
 
 uint32_t cdp_graph_group(const struct cdp_graph *g, uint32_t node)

@@ -128,6 +128,138 @@ static char **split(const char *s, size_t n, char sep, size_t *count, char **cop
     return parts;
 }
 
+/* What reading a state needs between its lines. */
+struct loading {
+    struct cdp_idstate *st;
+    struct cdp_graph *g;
+    const char *path;
+    const char *const *conflicts;
+    size_t nconflicts;
+    /* Where each saved conflict field is among today's (SIZE_MAX: dropped). */
+    size_t *conf_map, nsaved_conf;
+    const char **conf;
+    uint64_t nodes, ids;
+    bool header, end;
+};
+
+static int damaged_line(const struct loading *l, uint64_t line, struct cdp_error *err)
+{
+    return cdp_errorf(err, "state file '%s' is damaged (line %llu)", l->path, (unsigned long long)line);
+}
+
+/* {"format":"cdp-dedupe-state","version":1,"run":N,"conflicts":"A\x1EB"} */
+static int load_header(struct loading *l, const struct cdp_record *rec, struct cdp_error *err)
+{
+    bool ok = true;
+    const struct cdp_field *f = get(rec, "format", CDP_STRING);
+    if (!f || f->vlen != strlen(STATE_FORMAT) || memcmp(f->val, STATE_FORMAT, f->vlen))
+        return cdp_errorf(err, "'%s' is not a cdp-dedupe state file", l->path);
+    uint64_t version = get_u64(rec, "version", &ok);
+    if (!ok || version != STATE_VERSION)
+        return cdp_errorf(err, "state file '%s' has version %llu; this cdp-dedupe reads version %d", l->path,
+                          (unsigned long long)version, STATE_VERSION);
+    uint64_t run = get_u64(rec, "run", &ok);
+    const struct cdp_field *cf = get(rec, "conflicts", CDP_STRING);
+    if (!ok)
+        return cdp_errorf(err, "state file '%s' is damaged (header)", l->path);
+    l->st->run = run + 1;
+    char *copy;
+    char **names = split(cf ? cf->val : "", cf ? cf->vlen : 0, '\x1E', &l->nsaved_conf, &copy);
+    l->conf_map = cdp_xcalloc(l->nsaved_conf + 1, sizeof *l->conf_map);
+    for (size_t i = 0; i < l->nsaved_conf; i++) {
+        l->conf_map[i] = SIZE_MAX;
+        for (size_t c = 0; c < l->nconflicts; c++)
+            if (strcmp(names[i], l->conflicts[c]) == 0)
+                l->conf_map[i] = c;
+    }
+    free(names);
+    free(copy);
+    l->header = true;
+    return 0;
+}
+
+/* {"end":true,"nodes":N,"ids":M}: the counts of the lines before it. */
+static int load_end(struct loading *l, const struct cdp_record *rec, struct cdp_error *err)
+{
+    bool ok = true;
+    uint64_t want_nodes = get_u64(rec, "nodes", &ok), want_ids = get_u64(rec, "ids", &ok);
+    if (!ok || want_nodes != l->nodes || want_ids != l->ids)
+        return cdp_errorf(err, "state file '%s' is damaged (counts do not match)", l->path);
+    l->end = true;
+    return 0;
+}
+
+/* {"n":"p"|"t","s":SOURCE,"r":RID,"v":"KEY\x1FVALUE\x1E...","c":"...","w":N,"id":ID}:
+ * a node, into the graph with the id it had. */
+static int load_node(struct loading *l, const struct cdp_record *rec, uint32_t idx, uint64_t line,
+                     struct cdp_error *err)
+{
+    bool ok = true;
+    const struct cdp_field *kind = get(rec, "n", CDP_STRING);
+    const struct cdp_field *s = get(rec, "s", CDP_STRING), *rid = get(rec, "r", CDP_STRING);
+    const struct cdp_field *v = get(rec, "v", CDP_STRING), *c = get(rec, "c", CDP_STRING);
+    uint64_t w = get_u64(rec, "w", &ok);
+    if (!s || !rid || !v || !ok)
+        return damaged_line(l, line, err);
+    char *scopy = cdp_xstrndup(s->val, s->vlen), *rcopy = cdp_xstrndup(rid->val, rid->vlen);
+    char *vcopy, *ccopy;
+    size_t nv, nc;
+    char **vals = split(v->val, v->vlen, '\x1E', &nv, &vcopy);
+    char **cvals = split(c ? c->val : "", c ? c->vlen : 0, '\x1E', &nc, &ccopy);
+    for (size_t i = 0; i < l->nconflicts; i++)
+        l->conf[i] = NULL;
+    for (size_t i = 0; i < nc && i < l->nsaved_conf; i++)
+        if (l->conf_map[i] != SIZE_MAX && cvals[i][0])
+            l->conf[l->conf_map[i]] = cvals[i];
+    bool person = kind->vlen == 1 && kind->val[0] == 'p';
+    uint32_t node = person ? cdp_graph_find_person(l->g, scopy, rcopy) : CDP_NO_NODE;
+    if (node == CDP_NO_NODE)
+        node = cdp_graph_add_saved(l->g, person, scopy, rcopy, (const char *const *)vals, nv, l->conf, w);
+    if (node != CDP_NO_NODE)
+        cdp_graph_set_old(l->g, node, idx);
+    free(vals);
+    free(vcopy);
+    free(cvals);
+    free(ccopy);
+    free(scopy);
+    free(rcopy);
+    l->nodes++;
+    return 0;
+}
+
+/* One line after the header: the end, an id ({"id":ID,"born":RUN}) or a
+ * node. */
+static int load_line(struct loading *l, const struct cdp_record *rec, uint64_t line, struct cdp_error *err)
+{
+    if (get(rec, "end", CDP_TRUE))
+        return load_end(l, rec, err);
+    const struct cdp_field *id = get(rec, "id", CDP_STRING);
+    if (!id)
+        return damaged_line(l, line, err);
+    uint32_t idx = id_index(l->st, id->val, id->vlen);
+    if (get(rec, "n", CDP_STRING))
+        return load_node(l, rec, idx, line, err);
+    bool ok = true;
+    uint64_t born = get_u64(rec, "born", &ok);
+    if (!ok || born == 0)
+        return damaged_line(l, line, err);
+    l->st->born[idx] = born;
+    l->ids++;
+    return 0;
+}
+
+/* After the last line: whole, and every id has its entry. */
+static int load_finish(struct loading *l, struct cdp_error *err)
+{
+    if (!l->header || !l->end)
+        return cdp_errorf(err, "state file '%s' is damaged (%s)", l->path, l->header ? "cut short" : "empty");
+    for (size_t i = 0; i < cdp_intern_count(l->st->ids); i++)
+        if (!l->st->born[i])
+            return cdp_errorf(err, "state file '%s' is damaged (id %s has no entry)", l->path,
+                              cdp_intern_str(l->st->ids, (uint32_t)i, NULL));
+    return 0;
+}
+
 int cdp_idstate_load(struct cdp_idstate *st, const char *path, struct cdp_graph *g,
                      const char *const *conflicts, size_t nconflicts, struct cdp_error *err)
 {
@@ -137,141 +269,31 @@ int cdp_idstate_load(struct cdp_idstate *st, const char *path, struct cdp_graph 
     struct cdp_reader *r = cdp_reader_open(path, &opt, err);
     if (!r)
         return -1;
+    struct loading l = { st, g, path, conflicts, nconflicts, NULL, 0, NULL, 0, 0, false, false };
+    l.conf = cdp_xcalloc(nconflicts + 1, sizeof *l.conf);
     struct cdp_record rec = CDP_RECORD_INIT;
     struct cdp_row row;
-    int rc = -1;
-    uint64_t nodes = 0, ids = 0;
-    bool header = false, end = false;
-    /* Where each saved conflict field is among today's (SIZE_MAX: dropped). */
-    size_t *conf_map = NULL, nsaved_conf = 0;
-    const char **conf = cdp_xcalloc(nconflicts + 1, sizeof *conf);
+    int rc = 0;
     for (;;) {
         struct cdp_error why;
         enum cdp_read k = cdp_reader_next(r, &rec, &row, &why);
         if (k == CDP_READ_END)
             break;
-        if (k == CDP_READ_ERROR) {
-            cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
-            goto done;
-        }
-        if (k == CDP_READ_BAD && !header) {
-            cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
-            goto done;
-        }
-        if (k == CDP_READ_BAD || end) {
-            cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
-                       (unsigned long long)row.line);
-            goto done;
-        }
-        bool ok = true;
-        if (!header) {
-            const struct cdp_field *f = get(&rec, "format", CDP_STRING);
-            if (!f || f->vlen != strlen(STATE_FORMAT) || memcmp(f->val, STATE_FORMAT, f->vlen)) {
-                cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
-                goto done;
-            }
-            uint64_t version = get_u64(&rec, "version", &ok);
-            if (!ok || version != STATE_VERSION) {
-                cdp_errorf(err, "state file '%s' has version %llu; this cdp-dedupe reads version %d",
-                           path, (unsigned long long)version, STATE_VERSION);
-                goto done;
-            }
-            uint64_t run = get_u64(&rec, "run", &ok);
-            const struct cdp_field *cf = get(&rec, "conflicts", CDP_STRING);
-            if (!ok) {
-                cdp_errorf(err, "state file '%s' is damaged (header)", path);
-                goto done;
-            }
-            st->run = run + 1;
-            char *copy;
-            char **names = split(cf ? cf->val : "", cf ? cf->vlen : 0, '\x1E', &nsaved_conf, &copy);
-            conf_map = cdp_xcalloc(nsaved_conf + 1, sizeof *conf_map);
-            for (size_t i = 0; i < nsaved_conf; i++) {
-                conf_map[i] = SIZE_MAX;
-                for (size_t c = 0; c < nconflicts; c++)
-                    if (strcmp(names[i], conflicts[c]) == 0)
-                        conf_map[i] = c;
-            }
-            free(names);
-            free(copy);
-            header = true;
-            continue;
-        }
-        if (get(&rec, "end", CDP_TRUE)) {
-            uint64_t want_nodes = get_u64(&rec, "nodes", &ok), want_ids = get_u64(&rec, "ids", &ok);
-            if (!ok || want_nodes != nodes || want_ids != ids) {
-                cdp_errorf(err, "state file '%s' is damaged (counts do not match)", path);
-                goto done;
-            }
-            end = true;
-            continue;
-        }
-        const struct cdp_field *id = get(&rec, "id", CDP_STRING);
-        const struct cdp_field *kind = get(&rec, "n", CDP_STRING);
-        if (!id) {
-            cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
-                       (unsigned long long)row.line);
-            goto done;
-        }
-        uint32_t idx = id_index(st, id->val, id->vlen);
-        if (!kind) {
-            uint64_t born = get_u64(&rec, "born", &ok);
-            if (!ok || born == 0) {
-                cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
-                           (unsigned long long)row.line);
-                goto done;
-            }
-            st->born[idx] = born;
-            ids++;
-            continue;
-        }
-        const struct cdp_field *s = get(&rec, "s", CDP_STRING), *rid = get(&rec, "r", CDP_STRING);
-        const struct cdp_field *v = get(&rec, "v", CDP_STRING), *c = get(&rec, "c", CDP_STRING);
-        uint64_t w = get_u64(&rec, "w", &ok);
-        if (!s || !rid || !v || !ok) {
-            cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
-                       (unsigned long long)row.line);
-            goto done;
-        }
-        char *scopy = cdp_xstrndup(s->val, s->vlen), *rcopy = cdp_xstrndup(rid->val, rid->vlen);
-        char *vcopy, *ccopy;
-        size_t nv, nc;
-        char **vals = split(v->val, v->vlen, '\x1E', &nv, &vcopy);
-        char **cvals = split(c ? c->val : "", c ? c->vlen : 0, '\x1E', &nc, &ccopy);
-        for (size_t i = 0; i < nconflicts; i++)
-            conf[i] = NULL;
-        for (size_t i = 0; i < nc && i < nsaved_conf; i++)
-            if (conf_map[i] != SIZE_MAX && cvals[i][0])
-                conf[conf_map[i]] = cvals[i];
-        bool person = kind->vlen == 1 && kind->val[0] == 'p';
-        uint32_t node = person ? cdp_graph_find_person(g, scopy, rcopy) : CDP_NO_NODE;
-        if (node == CDP_NO_NODE)
-            node = cdp_graph_add_saved(g, person, scopy, rcopy, (const char *const *)vals, nv,
-                                          conf, w);
-        if (node != CDP_NO_NODE)
-            cdp_graph_set_old(g, node, idx);
-        free(vals);
-        free(vcopy);
-        free(cvals);
-        free(ccopy);
-        free(scopy);
-        free(rcopy);
-        nodes++;
+        if (k == CDP_READ_ERROR)
+            rc = cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
+        else if (k == CDP_READ_BAD && !l.header)
+            rc = cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
+        else if (k == CDP_READ_BAD || l.end)
+            rc = damaged_line(&l, row.line, err);
+        else
+            rc = l.header ? load_line(&l, &rec, row.line, err) : load_header(&l, &rec, err);
+        if (rc < 0)
+            break;
     }
-    if (!header || !end) {
-        cdp_errorf(err, "state file '%s' is damaged (%s)", path, header ? "cut short" : "empty");
-        goto done;
-    }
-    for (size_t i = 0; i < cdp_intern_count(st->ids); i++)
-        if (!st->born[i]) {
-            cdp_errorf(err, "state file '%s' is damaged (id %s has no entry)", path,
-                       cdp_intern_str(st->ids, (uint32_t)i, NULL));
-            goto done;
-        }
-    rc = 0;
-done:
-    free(conf_map);
-    free(conf);
+    if (rc == 0)
+        rc = load_finish(&l, err);
+    free(l.conf_map);
+    free(l.conf);
     cdp_record_release(&rec);
     cdp_reader_close(r);
     return rc;

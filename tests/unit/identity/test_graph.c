@@ -162,6 +162,16 @@ static void test_conflict(void)
                             "conflict email home@mail.ru crm/1 crm/2 birth_date 1965-04-01|1990-09-12\n"
                             "used phone +79160000001 crm/2 crm/3\n");
     world_release(&w);
+    /* the same in the other order */
+    world_init(&w, NULL);
+    add(&w, "{\"_source\":\"pos\",\"_rid\":\"9\",\"_kind\":\"event\",\"card\":\"77\"}");
+    add(&w, "{\"_source\":\"crm\",\"_rid\":\"3\",\"card\":\"77\",\"phone\":\"+79160000001\"}");
+    add(&w, "{\"_source\":\"crm\",\"_rid\":\"2\",\"email\":\"home@mail.ru\",\"birth_date\":\"1990-09-12\",\"gender\":\"m\","
+            "\"phone\":\"+79160000001\"}");
+    add(&w, "{\"_source\":\"crm\",\"_rid\":\"1\",\"email\":\"home@mail.ru\",\"birth_date\":\"1965-04-01\",\"gender\":\"f\"}");
+    cdp_graph_resolve(w.g, on_link, &w);
+    CHECK_STR(groups(&w), "AAAB");
+    world_release(&w);
 }
 
 /* A cashier's placeholder phone: blocked by default; a phone shared by
