@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "identity/graph.h"
 #include "identity/idstate.h"
 #include "identity/journal.h"
 #include "identity/keys.h"
@@ -19,26 +20,29 @@ enum {
 };
 
 static const struct cdp_option options[] = {
-    { 'k', "key", "SPEC", "link by this key, strongest first (default:\ncustomer_id, card, email, phone, "
-                          "anon_id);\ncomposite keys join fields with '+', e.g.\nlast_name+first_name+birth_date" },
-    { OPT_MAX_PER_KEY, "max-per-key", "KEY=N", "a value shared by more than N distinct people is\nnot used "
-                                               "(default: customer_id and card 1, email\nand anon_id 3, phone 5, "
-                                               "composite keys 10)" },
+    { 'k', "key", "SPEC", "link by this key, strongest first (default:\n"
+                          "customer_id, card, email, phone, anon_id);\n"
+                          "composite keys join fields with '+', e.g.\n"
+                          "last_name+first_name+birth_date" },
+    { OPT_MAX_PER_KEY, "max-per-key", "KEY=N", "a value shared by more than N distinct people is\n"
+                                               "not used (default: customer_id and card 1, email\n"
+                                               "and anon_id 3, phone 5, composite keys 10)" },
     { OPT_BLOCK_VALUE, "block-value", "REGEX", "values matching REGEX are never identifiers" },
     { OPT_BLOCK_FILE, "block-file", "FILE", "nor are the values listed in FILE" },
-    { OPT_NO_DEFAULT_BLOCKS, "no-default-blocks", NULL, "drop the built-in list (zeros, null,\n+79999999999...)" },
-    { OPT_CONFLICT, "conflict", "FIELD", "groups that disagree on FIELD are never merged\n(always birth_date "
-                                         "and gender; repeat to add)" },
+    { OPT_NO_DEFAULT_BLOCKS, "no-default-blocks", NULL, "drop the built-in list (zeros, null,\n"
+                                                        "+79999999999...)" },
+    { OPT_CONFLICT, "conflict", "FIELD", "groups that disagree on FIELD are never merged\n"
+                                         "(always birth_date and gender; repeat to add)" },
     { OPT_NO_CONFLICT, "no-conflict", NULL, "check no field at all" },
-    { 'm', "model", "FILE", "also link person records without a shared key by\nthe probabilistic model in "
-                            "FILE (see cdp-model(5))" },
+    { 'm', "model", "FILE", "also link person records without a shared key by\n"
+                            "the probabilistic model in FILE (see cdp-model(5))" },
     { OPT_TRAIN, "train", NULL, "fit the model's m, u and prior to the input first\n(no labels needed)" },
     { OPT_MODEL_OUT, "model-out", "FILE", "write the (trained) model to FILE" },
-    { OPT_THRESHOLD, "threshold", "P", "link pairs with match probability >= P (default:\nthe model's, 0.99 "
-                                       "in the shipped models)" },
+    { OPT_THRESHOLD, "threshold", "P", "link pairs with match probability >= P (default:\n"
+                                       "the model's, 0.99 in the shipped models)" },
     { OPT_SEED, "seed", "N", "the seed for training's random pairs (default 1)" },
-    { OPT_LABELS, "labels", "FILE", "refine the model with pairs known to be one person\n(NDJSON: "
-                                    "{\"a\":{_source,_rid},\"b\":{...},\"match\":true})" },
+    { OPT_LABELS, "labels", "FILE", "refine the model with pairs known to be one person\n"
+                                    "(NDJSON: {\"a\":{_source,_rid},\"b\":{...},\"match\":true})" },
     { OPT_STATE, "state", "FILE", "keep person ids stable across runs in FILE" },
     { OPT_JOURNAL, "journal", "FILE", "append to FILE the ids merged or split (with --state)" },
     { OPT_LINKS, "links", "FILE", "explain every link used and refused, as NDJSON" },
@@ -59,8 +63,8 @@ static const struct cdp_program program = {
 struct prefs {
     struct cdp_io_prefs io;
     struct cdp_keyset *keys;
-    const char **limits, **conflicts;
-    size_t nlimits, nconflicts;
+    const char **limits, **extra_conflicts, **conflicts;
+    size_t nlimits, nextra_conflicts, nconflicts;
     bool no_conflict, no_default_blocks, train;
     const char *links, *state, *journal, *model_path, *model_out, *labels;
     struct cdp_fsmodel *model;
@@ -91,10 +95,11 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
             return cdp_usage_error(program.name, "--block-file: %s", err.msg);
         break;
     case OPT_CONFLICT:
-        if (p->nconflicts >= 14)
-            return cdp_usage_error(program.name, "--conflict: at most 14 fields besides birth_date and gender");
-        p->conflicts = cdp_xrealloc(p->conflicts, (p->nconflicts + 2) * sizeof *p->conflicts);
-        p->conflicts[p->nconflicts++] = arg;
+        if (p->nextra_conflicts >= CDP_GRAPH_MAX_CONFLICTS - 2)
+            return cdp_usage_error(program.name, "--conflict: at most %d fields besides birth_date and gender",
+                                   CDP_GRAPH_MAX_CONFLICTS - 2);
+        p->extra_conflicts = cdp_xrealloc(p->extra_conflicts, (p->nextra_conflicts + 1) * sizeof *p->extra_conflicts);
+        p->extra_conflicts[p->nextra_conflicts++] = arg;
         break;
     case OPT_THRESHOLD:
         if (!cdp_parse_double(arg, 0, 1, &p->threshold) || p->threshold <= 0 || p->threshold >= 1)
@@ -116,30 +121,6 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_JOURNAL: p->journal = arg; break;
     }
     return 0;
-}
-
-/* --conflict adds to the defaults: a birth date and a gender are stable;
- * two groups that disagree on either are two people (on generated data
- * gender alone turned 25 false merges per 20,000 persons into 4: family
- * members sharing a phone, one with no birth date). Returns -1 to go on,
- * or 2 after a usage error, as parse_args does. */
-static int add_default_conflicts(struct prefs *p)
-{
-    static const char *const defaults[] = { "birth_date", "gender" };
-    size_t nd = sizeof defaults / sizeof *defaults;
-    if (p->no_conflict) {
-        p->nconflicts = 0;
-        return -1;
-    }
-    for (size_t i = 0; i < p->nconflicts; i++)
-        for (size_t j = 0; j < nd; j++)
-            if (strcmp(p->conflicts[i], defaults[j]) == 0)
-                return cdp_usage_error(program.name, "--conflict %s is checked by default", defaults[j]);
-    p->conflicts = cdp_xrealloc(p->conflicts, (p->nconflicts + nd + 1) * sizeof *p->conflicts);
-    memmove(p->conflicts + nd, p->conflicts, p->nconflicts * sizeof *p->conflicts);
-    memcpy(p->conflicts, defaults, sizeof defaults);
-    p->nconflicts += nd;
-    return -1;
 }
 
 static int parse_args(int argc, char **argv, struct prefs *p, int *first)
@@ -169,7 +150,10 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
             return cdp_usage_error(program.name, "--max-per-key %s", err.msg);
     if (!p->io.in.format)
         p->io.in.format = CDP_FORMAT_AUTO;
-    return add_default_conflicts(p);
+    if (!(p->conflicts = cdp_graph_conflicts(p->extra_conflicts, p->nextra_conflicts, p->no_conflict,
+                                             &p->nconflicts, &err)))
+        return cdp_usage_error(program.name, "--conflict %s", err.msg);
+    return -1;
 }
 
 /* Everything one run needs, so that one exit path can release it. */
@@ -246,36 +230,24 @@ static int start(struct run *run, int nfiles, char **files, struct cdp_error *er
     return 0;
 }
 
+static void count_detail(void *ctx, const char *group, const char *key, uint64_t n)
+{
+    cdp_report_detail(ctx, group, key, n);
+}
+
 /* --model: fit (--train, --labels), save (--model-out), link. */
 static int link_by_model(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
-    struct cdp_report *r = &run->report;
     struct cdp_modellink *ml = cdp_linker_model(run->linker);
     struct cdp_graph *g = cdp_linker_graph(run->linker);
     struct cdp_modellink_report rep = { 0 };
     struct cdp_modellink_fit_options fo = { p->train, (uint64_t)p->seed, p->labels };
-    int status = cdp_modellink_fit(ml, g, &fo, &rep, err);
-    if (rep.trained) {
-        cdp_report_detail(r, "model", "training_random_pairs", rep.training.random_pairs);
-        cdp_report_detail(r, "model", "training_expected_matches", (uint64_t)(rep.training.expected_matches + 0.5));
-    }
-    if (status < 0 || (p->model_out && cdp_fsmodel_save(p->model, p->model_out, err) < 0))
+    if (cdp_modellink_fit(ml, g, &fo, &rep, err) < 0 ||
+        (p->model_out && cdp_fsmodel_save(p->model, p->model_out, err) < 0))
         return -1;
-    if (rep.labelled) {
-        cdp_report_detail(r, "labels", "matches_used", rep.label_matches);
-        cdp_report_detail(r, "labels", "non_matches_not_used", rep.label_non_matches);
-        cdp_report_detail(r, "labels", "records_not_in_input", rep.labels_unknown);
-    }
     cdp_modellink_link(ml, g, cdp_cli_threads(&p->io), &rep);
-    cdp_report_detail(r, "model", "person_records", rep.person_records);
-    cdp_report_detail(r, "model", "candidate_pairs", rep.blocking.candidates);
-    cdp_report_detail(r, "model", "pairs_over_threshold", rep.pairs_over_threshold);
-    for (int i = 0; i < p->model->nrules; i++) {
-        cdp_report_detail(r, "blocking_pairs", p->model->rules[i].text, rep.blocking.pairs_by_rule[i]);
-        if (rep.blocking.skipped_blocks[i])
-            cdp_report_detail(r, "blocks_too_large", p->model->rules[i].text, rep.blocking.skipped_blocks[i]);
-    }
+    cdp_modellink_counts(&rep, p->model, count_detail, &run->report);
     return 0;
 }
 
@@ -407,6 +379,7 @@ int main(int argc, char **argv)
     cdp_fsmodel_free(p.model);
     cdp_keyset_free(p.keys);
     free(p.limits);
+    free(p.extra_conflicts);
     free(p.conflicts);
     return status;
 }

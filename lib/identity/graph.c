@@ -100,6 +100,32 @@ struct cdp_graph {
     size_t npairs, pairs_cap;
 };
 
+const char **cdp_graph_conflicts(const char *const *extra, size_t nextra, bool none, size_t *n,
+                                 struct cdp_error *err)
+{
+    static const char *const defaults[] = { "birth_date", "gender" };
+    size_t nd = none ? 0 : sizeof defaults / sizeof *defaults;
+    *n = 0;
+    if (none)
+        nextra = 0;
+    if (nd + nextra > CDP_GRAPH_MAX_CONFLICTS) {
+        cdp_errorf(err, "at most %d fields besides birth_date and gender", CDP_GRAPH_MAX_CONFLICTS - 2);
+        return NULL;
+    }
+    for (size_t i = 0; i < nextra; i++)
+        for (size_t j = 0; j < nd; j++)
+            if (strcmp(extra[i], defaults[j]) == 0) {
+                cdp_errorf(err, "%s is checked by default", defaults[j]);
+                return NULL;
+            }
+    const char **list = cdp_xcalloc(nd + nextra + 1, sizeof *list);
+    for (size_t j = 0; j < nd; j++)
+        list[(*n)++] = defaults[j];
+    for (size_t i = 0; i < nextra; i++)
+        list[(*n)++] = extra[i];
+    return list;
+}
+
 struct cdp_graph *cdp_graph_new(struct cdp_keyset *keys, const char *const *conflicts,
                                       size_t nconflicts)
 {

@@ -209,6 +209,29 @@ void cdp_modellink_link(struct cdp_modellink *ml, struct cdp_graph *g, size_t nt
     cdp_fspairs_release(&cand);
 }
 
+void cdp_modellink_counts(const struct cdp_modellink_report *rep, const struct cdp_fsmodel *m,
+                          void (*fn)(void *ctx, const char *group, const char *key, uint64_t n),
+                          void *ctx)
+{
+    if (rep->trained) {
+        fn(ctx, "model", "training_random_pairs", rep->training.random_pairs);
+        fn(ctx, "model", "training_expected_matches", (uint64_t)(rep->training.expected_matches + 0.5));
+    }
+    if (rep->labelled) {
+        fn(ctx, "labels", "matches_used", rep->label_matches);
+        fn(ctx, "labels", "non_matches_not_used", rep->label_non_matches);
+        fn(ctx, "labels", "records_not_in_input", rep->labels_unknown);
+    }
+    fn(ctx, "model", "person_records", rep->person_records);
+    fn(ctx, "model", "candidate_pairs", rep->blocking.candidates);
+    fn(ctx, "model", "pairs_over_threshold", rep->pairs_over_threshold);
+    for (int i = 0; i < m->nrules; i++) {
+        fn(ctx, "blocking_pairs", m->rules[i].text, rep->blocking.pairs_by_rule[i]);
+        if (rep->blocking.skipped_blocks[i])
+            fn(ctx, "blocks_too_large", m->rules[i].text, rep->blocking.skipped_blocks[i]);
+    }
+}
+
 void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, struct cdp_buf *b)
 {
     uint64_t pr = ml->linked.v[pair];

@@ -69,6 +69,16 @@ int cdp_modellink_fit(struct cdp_modellink *ml, const struct cdp_graph *g,
 void cdp_modellink_link(struct cdp_modellink *ml, struct cdp_graph *g, size_t nthreads,
                         struct cdp_modellink_report *rep);
 
+/* Calls fn with each count of rep, as --stats names them: "model"
+ * (training_random_pairs and training_expected_matches when trained,
+ * person_records, candidate_pairs, pairs_over_threshold), "labels"
+ * (matches_used, non_matches_not_used, records_not_in_input) when labels
+ * were read, "blocking_pairs" per rule of m and "blocks_too_large" per
+ * rule that skipped any. */
+void cdp_modellink_counts(const struct cdp_modellink_report *rep, const struct cdp_fsmodel *m,
+                          void (*fn)(void *ctx, const char *group, const char *key, uint64_t n),
+                          void *ctx);
+
 /* Appends, as JSON, what each comparison added to the match weight of the
  * model's link tagged pair (struct cdp_link's pair, key "model"). */
 void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, struct cdp_buf *b);
