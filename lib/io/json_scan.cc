@@ -172,7 +172,7 @@ extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p,
             type = CDP_NUMBER;
             break;
         case ondemand::json_type::boolean: {
-            bool b;
+            bool b = false; // not set when the atom is not true or false ("tru")
             e = v.get_bool().get(b);
             type = b ? CDP_TRUE : CDP_FALSE;
             s = b ? "true" : "false";
