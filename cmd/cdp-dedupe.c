@@ -96,9 +96,10 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         break;
     case OPT_CONFLICT:
         if (p->nextra_conflicts >= CDP_GRAPH_MAX_CONFLICTS - 2)
-            return cdp_usage_error(program.name, "--conflict: at most %d fields besides birth_date and gender",
-                                   CDP_GRAPH_MAX_CONFLICTS - 2);
-        p->extra_conflicts = cdp_xrealloc(p->extra_conflicts, (p->nextra_conflicts + 1) * sizeof *p->extra_conflicts);
+            return cdp_usage_error(program.name, "--conflict: at most %d fields besides birth_date and "
+                                   "gender", CDP_GRAPH_MAX_CONFLICTS - 2);
+        p->extra_conflicts = cdp_xrealloc(p->extra_conflicts,
+                                          (p->nextra_conflicts + 1) * sizeof *p->extra_conflicts);
         p->extra_conflicts[p->nextra_conflicts++] = arg;
         break;
     case OPT_THRESHOLD:
@@ -132,10 +133,13 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
     if (p->journal && !p->state)
         return cdp_usage_error(program.name, "--journal needs --state (ids can only change between runs)");
     if ((p->train || p->model_out || p->threshold >= 0 || p->seed != 1 || p->labels) && !p->model_path)
-        return cdp_usage_error(program.name, "--train, --labels, --model-out, --threshold and --seed need --model");
+        return cdp_usage_error(program.name,
+                               "--train, --labels, --model-out, --threshold and --seed need --model");
     size_t n = p->model_out ? strlen(p->model_out) : 0;
-    if ((n > 4 && strcmp(p->model_out + n - 4, ".zst") == 0) || (n > 3 && strcmp(p->model_out + n - 3, ".gz") == 0))
-        return cdp_usage_error(program.name, "--model-out writes plain JSON: give it a name without .zst or .gz");
+    if ((n > 4 && strcmp(p->model_out + n - 4, ".zst") == 0) ||
+        (n > 3 && strcmp(p->model_out + n - 3, ".gz") == 0))
+        return cdp_usage_error(program.name,
+                               "--model-out writes plain JSON: give it a name without .zst or .gz");
     if (p->model_path) {
         if (!(p->model = cdp_fsmodel_load(p->model_path, &err)))
             return cdp_usage_error(program.name, "%s", err.msg);
@@ -322,7 +326,8 @@ static int commit(struct run *run, struct cdp_error *err)
     struct cdp_graph_counts c;
     cdp_graph_counts(g, &c);
     cdp_report_add(&run->report, "links", "links", c.links_used);
-    cdp_report_add(&run->report, "refused", "refused", c.blocked_values + c.over_limit_values + c.links_conflict);
+    cdp_report_add(&run->report, "refused", "refused",
+                   c.blocked_values + c.over_limit_values + c.links_conflict);
     if (p->io.stats) {
         struct cdp_buf extra = CDP_BUF_INIT;
         cdp_linker_format_stats(run->linker, &extra);
@@ -345,8 +350,8 @@ static int dedupe(struct prefs *p, int nfiles, char **files)
     cdp_report_add(&run.report, "read", "records read", 0);
     struct cdp_error err;
     int status = 0;
-    if (start(&run, nfiles, files, &err) < 0 || link_records(&run, &err) < 0 || write_records(&run, &err) < 0 ||
-        commit(&run, &err) < 0) {
+    if (start(&run, nfiles, files, &err) < 0 || link_records(&run, &err) < 0 ||
+        write_records(&run, &err) < 0 || commit(&run, &err) < 0) {
         cdp_report_error(&run.report, "%s", err.msg);
         status = 1;
     }

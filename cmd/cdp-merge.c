@@ -70,7 +70,8 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     switch (id) {
     case OPT_AS_OF:
         if (!cdp_parse_as_of(arg, &p->profile.as_of_day, &p->profile.as_of_ms))
-            return cdp_usage_error(program.name, "--as-of takes YYYY-MM-DD, today or an ISO time, not '%s'", arg);
+            return cdp_usage_error(program.name,
+                                   "--as-of takes YYYY-MM-DD, today or an ISO time, not '%s'", arg);
         break;
     case OPT_PREFER:
         add_prefer(p, arg);
@@ -97,8 +98,8 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         break;
     case OPT_MEMORY:
         if (!cdp_parse_size(arg, 65536, &p->memory))
-            return cdp_usage_error(program.name, "--memory takes a size like 512M or 2G (at least 64K), not '%s'",
-                                   arg);
+            return cdp_usage_error(program.name,
+                                   "--memory takes a size like 512M or 2G (at least 64K), not '%s'", arg);
         break;
     }
     return 0;
@@ -191,7 +192,8 @@ static int start(struct run *run, struct cdp_error *err)
                                      progress, reject, consume, run };
     size_t bad;
     if (!(run->merger = cdp_merger_new(&mo, &bad, err)))
-        return bad == SIZE_MAX ? 1 : cdp_usage_error(program.name, "--trait %s: %s", p->traits[bad].name, err->msg);
+        return bad == SIZE_MAX ? 1
+                               : cdp_usage_error(program.name, "--trait %s: %s", p->traits[bad].name, err->msg);
     if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
         return 1;
     if (p->io.rejects && !(run->rejects = cdp_rejects_open(p->io.rejects, err)))

@@ -69,7 +69,7 @@ struct cdp_modellink *cdp_linker_model(struct cdp_linker *lk)
     return lk->model;
 }
 
-/* ---- pass 1 ------------------------------------------------------------------ */
+/* ---- pass 1 -------------------------------------------------------------- */
 
 struct read_batch {
     struct cdp_batch rows;
@@ -271,7 +271,7 @@ int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size
     return status;
 }
 
-/* ---- between the passes -------------------------------------------------------- */
+/* ---- between the passes -------------------------------------------------- */
 
 static void add_record_ref(struct cdp_buf *b, const char *name, const struct cdp_graph *g,
                            uint32_t node)
@@ -333,7 +333,7 @@ void cdp_linker_format_stats(const struct cdp_linker *lk, struct cdp_buf *b)
                    (unsigned long long)c.values, (unsigned long long)c.rounds);
 }
 
-/* ---- pass 2 ---------------------------------------------------------------------- */
+/* ---- pass 2 -------------------------------------------------------------- */
 
 /* Parses a row pass 1 found bad or carrying a cdp_id, into lk->rec; a row
  * that is not a record gets its reason. */

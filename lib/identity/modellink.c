@@ -51,7 +51,7 @@ void cdp_modellink_add(struct cdp_modellink *ml, const char *packed, uint32_t no
     ml->node[row] = node;
 }
 
-/* ---- labels ---------------------------------------------------------------- */
+/* ---- labels -------------------------------------------------------------- */
 
 /* What reading a labels file needs. */
 struct labels {
@@ -156,7 +156,7 @@ static int read_labels(struct labels *l, const char *path, struct cdp_modellink_
     return status;
 }
 
-/* ---- fitting and linking ---------------------------------------------------- */
+/* ---- fitting and linking ------------------------------------------------- */
 
 int cdp_modellink_fit(struct cdp_modellink *ml, const struct cdp_graph *g,
                       const struct cdp_modellink_fit_options *o, struct cdp_modellink_report *rep,

@@ -85,7 +85,7 @@ static const struct cdp_merge_note *notes(struct batch *b)
     return b->notes;
 }
 
-/* ---- a worker -------------------------------------------------------------------- */
+/* ---- a worker ------------------------------------------------------------ */
 
 static bool is_person(const struct cdp_record *r)
 {
@@ -212,7 +212,7 @@ static void worker_release(struct worker *w)
     cdp_buf_release(&w->where);
 }
 
-/* ---- batches ------------------------------------------------------------------ */
+/* ---- batches ------------------------------------------------------------- */
 
 static void *batch_new(void *owner)
 {
@@ -265,7 +265,7 @@ static void start_person(struct batch *b)
 
 static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume };
 
-/* ---- the merger ----------------------------------------------------------------- */
+/* ---- the merger ---------------------------------------------------------- */
 
 struct cdp_merger *cdp_merger_new(const struct cdp_merger_options *o, size_t *bad_trait,
                                   struct cdp_error *err)

@@ -855,7 +855,8 @@ static void count_category_line(category_list *cats, const struct line *lines, s
     /* Distinct orders per category: lines of one order are adjacent and an
      * order counts once per category it touches. */
     bool counted = false;
-    for (size_t j = i; j > 0 && lines[j - 1].positive == l->positive && str_eq(lines[j - 1].order, l->order); j--)
+    for (size_t j = i; j > 0 && lines[j - 1].positive == l->positive && str_eq(lines[j - 1].order, l->order);
+         j--)
         if (lines[j - 1].category.p && str_eq(lines[j - 1].category, l->category))
             counted = true;
     if (l->positive && !counted)
@@ -876,7 +877,8 @@ static void count_purchases(const struct cdp_profile *p, const struct line *line
     t->last = INT64_MIN;
     for (size_t i = 0; i < nl; i++) {
         const struct line *l = &lines[i];
-        bool new_order = i == 0 || lines[i - 1].positive != l->positive || !str_eq(lines[i - 1].order, l->order);
+        bool new_order =
+            i == 0 || lines[i - 1].positive != l->positive || !str_eq(lines[i - 1].order, l->order);
         t->revenue += l->amount;
         if (within(p, l->ts, 365))
             t->revenue365 += l->amount;
@@ -1125,7 +1127,8 @@ static void write_cart(const struct cdp_profile *p, struct cdp_buf *b)
 static void write_channels_and_stores(const struct cdp_profile *p, struct cdp_buf *b)
 {
     size_t ne = p->events.n, nc = 0, ns = 0;
-    struct str *chans = cdp_xmalloc((ne + 1) * sizeof *chans), *stores = cdp_xmalloc((ne + 1) * sizeof *stores);
+    struct str *chans = cdp_xmalloc((ne + 1) * sizeof *chans);
+    struct str *stores = cdp_xmalloc((ne + 1) * sizeof *stores);
     for (size_t i = 0; i < ne; i++) {
         if (p->events.v[i].channel.p)
             chans[nc++] = p->events.v[i].channel;
