@@ -22,7 +22,8 @@ for bin in "$build"/bin/cdp-*; do
         got=${!what}
         if [ "$got" != "$help" ]; then
             echo "options: $p: $what differs from --help:"
-            diff <(tr ' ' '\n' <<< "$help") <(tr ' ' '\n' <<< "$got") | grep '^[<>]' | sed 's/^</  missing:/; s/^>/  extra:  /'
+            { diff <(tr ' ' '\n' <<< "$help") <(tr ' ' '\n' <<< "$got") || true; } |
+                grep '^[<>]' | sed 's/^</  missing:/; s/^>/  extra:  /'
             bad=1
         fi
     done

@@ -429,30 +429,3 @@ int cdp_share_file(const char *kind, const char *name, struct cdp_buf *path)
     }
     return -1;
 }
-
-/* ---- LEGACY (see cli.h) -------------------------------------------------- */
-
-void cdp_io_prefs_init(struct cdp_io_prefs *p)
-{
-    memset(p, 0, sizeof *p);
-    p->threads = -1;
-}
-
-int cdp_io_option(struct cdp_io_prefs *p, const char *prog, int opt, const char *arg)
-{
-    switch (opt) {
-    case 'o': case 'z': case CDP_OPT_ZSTD_LEVEL: case 'i': case 'd': case CDP_OPT_STATS:
-    case 'q': case CDP_OPT_PROGRESS:
-        return shared_option(p, prog, opt, arg) ? 2 : 1;
-    case CDP_OPT_ENCODING:
-        p->in.encoding = arg; /* checked by the program */
-        return 1;
-    case CDP_OPT_HELP:
-        p->help = true;
-        return 1;
-    case CDP_OPT_VERSION:
-        p->version = true;
-        return 1;
-    }
-    return 0;
-}

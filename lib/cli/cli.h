@@ -88,7 +88,6 @@ struct cdp_io_prefs {
     long threads; /* -1 (default): one per CPU */
     bool quiet;
     bool progress;
-    bool help, version; /* LEGACY: programs not yet on cdp_cli_parse */
 };
 
 /* The arguments after an option's own, for options that take two
@@ -169,22 +168,5 @@ int64_t cdp_today(void);
  * (PREFIX/bin/../share/cdp, or the source tree's build/bin/../../share/cdp),
  * else where make install puts it. Returns 0 with the path, or -1. */
 int cdp_share_file(const char *kind, const char *name, struct cdp_buf *path);
-
-/* LEGACY, while programs move to cdp_cli_parse: the old hand-made option
- * tables. Removed once every cmd/ program uses the table above. */
-#define CDP_OPT_FIRST_PROGRAM_OPTION CDP_OPT_PROGRAM
-#define CDP_IO_SHORT_OPTIONS "o:zi:d:q"
-#define CDP_IO_LONG_OPTIONS                                                                    \
-    { "output", required_argument, NULL, 'o' }, { "zstd", no_argument, NULL, 'z' },          \
-        { "zstd-level", required_argument, NULL, CDP_OPT_ZSTD_LEVEL },                       \
-        { "input-format", required_argument, NULL, 'i' },                                    \
-        { "delimiter", required_argument, NULL, 'd' },                                       \
-        { "encoding", required_argument, NULL, CDP_OPT_ENCODING },                           \
-        { "stats", required_argument, NULL, CDP_OPT_STATS },                                 \
-        { "quiet", no_argument, NULL, 'q' }, { "progress", no_argument, NULL, CDP_OPT_PROGRESS }, \
-        { "help", no_argument, NULL, CDP_OPT_HELP },                                         \
-        { "version", no_argument, NULL, CDP_OPT_VERSION }
-void cdp_io_prefs_init(struct cdp_io_prefs *p);
-int cdp_io_option(struct cdp_io_prefs *p, const char *prog, int opt, const char *arg);
 
 #endif
