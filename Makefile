@@ -45,6 +45,14 @@ LIB_SRC   := $(wildcard $(LIB_DIRS:%=%/*.c) $(LIB_DIRS:%=%/*.cc))
 LIB_OBJ   := $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
 CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/cli/*.c))
 GEN_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/gen/*.c))
+# The country and region vocabularies (lib/norm/vocab.h) are made at build
+# time from ISO 3166 as Debian's iso-codes package ships it: the English
+# names and their translations into ISO_LANGS, and lib/norm/vocab_aliases.txt.
+ISO_CODES   ?= /usr/share/iso-codes/json
+ISO_LOCALES ?= /usr/share/locale
+ISO_LANGS   := ru uk be kk uz de fr es it pt nl pl
+VOCAB_SRC := $(BUILD)/generated/vocab_iso.c
+LIB_OBJ   += $(BUILD)/generated/vocab_iso.o
 PROGS     := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 BINS      := $(PROGS:%=$(BUILD)/bin/%)
 UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
@@ -82,6 +90,14 @@ $(BUILD)/libcdpcli.a: $(CLI_OBJ)
 $(BUILD)/libcdpgen.a: $(GEN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/tools/iso-vocab: $(BUILD)/tools/iso-vocab.o $(BUILD)/lib/norm/vocab_key.o $(BUILD)/lib/base/buf.o
+	$(CC) $(SANFLAGS) $(LDFLAGS) $^ -ljq -lutf8proc -o $@
+$(VOCAB_SRC): $(BUILD)/tools/iso-vocab lib/norm/vocab_aliases.txt $(wildcard $(ISO_CODES)/iso_3166-[12].json)
+	@mkdir -p $(@D)
+	$(BUILD)/tools/iso-vocab $(ISO_CODES) $(ISO_LOCALES) lib/norm/vocab_aliases.txt $@ $(ISO_LANGS)
+$(BUILD)/generated/vocab_iso.o: $(VOCAB_SRC)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 # Programs and tests link with the C++ driver: parts of libcdp are C++ shims.
 $(BUILD)/bin/cdp-gen: $(BUILD)/cmd/cdp-gen.o $(BUILD)/libcdpgen.a $(BUILD)/libcdpcli.a $(BUILD)/libcdp.a
@@ -143,4 +159,4 @@ clean:
 	rm -rf build build-san demo-out bench/data bench/results.json
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GEN_OBJ:.o=.d) $(BINS:$(BUILD)/bin/%=$(BUILD)/cmd/%.d) \
-    $(UNIT_BINS:=.d) $(TOOL_BINS:=.d)
+    $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BUILD)/tools/iso-vocab.d

@@ -23,6 +23,7 @@ enum {
     OPT_TZ,
     OPT_AS_OF,
     OPT_DROP_UNMAPPED,
+    OPT_COUNTRY_FROM_PHONE,
 };
 
 static const struct cdp_option options[] = {
@@ -33,6 +34,8 @@ static const struct cdp_option options[] = {
     { OPT_SET, "set", "F=VALUE", "set field F to a constant" },
     { OPT_REQUIRE, "require", "F[,F...]", "reject rows with no valid value in any of these" },
     { OPT_REGION, "region", "CC", "country of phones written without a code (RU)" },
+    { OPT_COUNTRY_FROM_PHONE, "country-from-phone", NULL,
+      "give a record with no country its phone's" },
     { OPT_DATE_ORDER, "date-order", "ORDER", "read 05/03/2024 as dmy (default) or mdy; ymd\n"
                                              "accepts only dates written year first" },
     { OPT_TZ, "tz", "OFFSET", "UTC offset of times written without one (+00:00)" },
@@ -103,6 +106,9 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_DROP_UNMAPPED:
         p->ingest.drop_unmapped = true;
         break;
+    case OPT_COUNTRY_FROM_PHONE:
+        p->ingest.country_from_phone = true;
+        break;
     }
     return 0;
 }
@@ -151,11 +157,21 @@ static void reject(struct run *run, const struct cdp_batch_row *row, const char 
                                                             row->rawlen });
 }
 
+/* Values that say there is none are counted, by field and reason, but not
+ * shown: an export's "Unspecified" is not an error to fix. */
 static void report_invalid(struct run *run, uint64_t line, const struct cdp_invalid_list *list,
                            const struct cdp_ingest_outcome *oc)
 {
+    if (oc->country_from_phone)
+        cdp_report_add(&run->report, "country_from_phone", "countries from phones", 1);
     for (size_t i = 0; i < oc->ninvalid; i++) {
         const struct cdp_invalid_value *iv = &list->v[oc->first_invalid + i];
+        if (iv->omitted) {
+            cdp_report_add(&run->report, "omitted", "values left out", 1);
+            cdp_report_detail(&run->report, "omitted_by_field", iv->field, 1);
+            cdp_report_detail(&run->report, "omitted_by_reason", iv->omitted, 1);
+            continue;
+        }
         cdp_report_add(&run->report, "invalid", "invalid values", 1);
         cdp_report_detail(&run->report, "invalid_by_field", iv->field, 1);
         bool constant = strcmp(iv->column, "--set") == 0;

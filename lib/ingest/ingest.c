@@ -26,6 +26,18 @@ struct target {
     const char *constant; /* --set / := */
     bool explicit_column; /* named by -m or a map file, not by its own name */
     bool birth_date;      /* checked for plausibility */
+    unsigned modifiers;   /* CDP_MAP_* */
+    size_t first_rule, nrules; /* in cdp_ingest.rules */
+};
+
+/* A map file's rule: value when the column's value passes the test. */
+struct rule {
+    const char *value;
+    const char *column;
+    enum cdp_map_test test;
+    const char *text; /* CDP_MAP_STARTS_WITH */
+    size_t text_len;
+    int role;         /* of the column, set by build_roles */
 };
 
 /* What an input column feeds. */
@@ -34,6 +46,7 @@ struct role {
     int targets[MAX_ROLES];
     int ntargets;
     bool rid;
+    bool tested; /* a rule reads it */
 };
 
 struct slot {
@@ -56,6 +69,8 @@ struct cdp_ingest {
 
     struct target *targets;
     size_t ntargets;
+    struct rule *rules; /* grouped by target, in the map file's order */
+    size_t nrules;
     const char *rid_column; /* NULL: row numbers */
     char **owned;           /* strings the targets point to */
     size_t nowned;
@@ -73,14 +88,17 @@ struct cdp_ingest {
 
     /* Per row, reused. */
     struct slot *slots;
+    struct slot *role_values; /* the row's value of each role's column */
     struct value_span *values;
     struct cdp_buf norm;
     struct cdp_buf scratch;
+    struct cdp_buf vocab; /* keys of vocabulary lookups */
     size_t *attrs;
     size_t nattrs_cap;
     char **require; /* --require groups */
     size_t nrequire;
     int full_name, first_name, middle_name, last_name; /* target indexes */
+    int country, phone;
 };
 
 static const char *own(struct cdp_ingest *ing, const char *s)
@@ -142,6 +160,8 @@ static void add_target(struct cdp_ingest *ing, const char *name, enum cdp_field_
     t->constant = NULL;
     t->explicit_column = false;
     t->birth_date = strcmp(name, "birth_date") == 0;
+    t->modifiers = e ? e->modifiers : 0;
+    t->first_rule = t->nrules = 0;
     if (e && e->constant) {
         t->constant = e->value;
     } else if (e) {
@@ -158,6 +178,25 @@ static int target_index(const struct cdp_ingest *ing, const char *name, size_t n
         if (strlen(ing->targets[i].name) == n && memcmp(ing->targets[i].name, name, n) == 0)
             return (int)i;
     return -1;
+}
+
+/* The map's rules, grouped by the target they set, each group in order. */
+static void add_rules(struct cdp_ingest *ing, const struct cdp_mapping *map)
+{
+    ing->rules = cdp_xcalloc(map->nrules + 1, sizeof *ing->rules);
+    for (size_t t = 0; t < ing->ntargets; t++) {
+        struct target *tg = &ing->targets[t];
+        tg->first_rule = ing->nrules;
+        for (size_t i = 0; i < map->nrules; i++) {
+            const struct cdp_map_rule *r = &map->rules[i];
+            if (strcmp(r->field, tg->name) != 0)
+                continue;
+            ing->rules[ing->nrules++] = (struct rule){
+                own(ing, r->value), own(ing, r->column), r->test,
+                r->text ? own(ing, r->text) : NULL, r->text ? strlen(r->text) : 0, -1 };
+        }
+        tg->nrules = ing->nrules - tg->first_rule;
+    }
 }
 
 struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
@@ -189,6 +228,13 @@ struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
         else if (e->field[0] != '_' && !cdp_schema_find(e->field, strlen(e->field)))
             add_target(ing, own(ing, e->field), CDP_FT_TEXT, false, e);
     }
+    /* A field of the user's own may have rules and no mapping. */
+    for (size_t i = 0; i < map->nrules; i++) {
+        const char *f = map->rules[i].field;
+        if (!cdp_schema_find(f, strlen(f)) && target_index(ing, f, strlen(f)) < 0)
+            add_target(ing, own(ing, f), CDP_FT_TEXT, false, NULL);
+    }
+    add_rules(ing, map);
     /* Own copies of the mapping's strings: the mapping may be freed. */
     for (size_t i = 0; i < ing->ntargets; i++) {
         struct target *t = &ing->targets[i];
@@ -205,7 +251,7 @@ struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
         for (size_t i = 0; i < ing->ntargets; i++) {
             const struct target *t = &ing->targets[i];
             if ((strcmp(t->name, "event") == 0 || strcmp(t->name, "ts") == 0) &&
-                (t->constant || t->explicit_column))
+                (t->constant || t->explicit_column || t->nrules))
                 event = true;
         }
         ing->kind = event ? CDP_KIND_EVENT : CDP_KIND_PERSON;
@@ -230,6 +276,8 @@ struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
     ing->first_name = target_index(ing, "first_name", 10);
     ing->middle_name = target_index(ing, "middle_name", 11);
     ing->last_name = target_index(ing, "last_name", 9);
+    ing->country = target_index(ing, "country", 7);
+    ing->phone = target_index(ing, "phone", 5);
     ing->slots = cdp_xcalloc(ing->ntargets, sizeof *ing->slots);
     ing->values = cdp_xcalloc(ing->ntargets, sizeof *ing->values);
     return ing;
@@ -246,6 +294,8 @@ void cdp_ingest_free(struct cdp_ingest *ing)
     for (size_t i = 0; i < ing->ntargets; i++)
         free(ing->targets[i].json_key);
     free(ing->targets);
+    free(ing->rules);
+    free(ing->role_values);
     free(ing->roles);
     free(ing->table);
     free(ing->column_role);
@@ -254,6 +304,7 @@ void cdp_ingest_free(struct cdp_ingest *ing)
     free(ing->attrs);
     cdp_buf_release(&ing->norm);
     cdp_buf_release(&ing->scratch);
+    cdp_buf_release(&ing->vocab);
     free(ing->require);
     free(ing);
 }
@@ -269,8 +320,10 @@ static void build_roles(struct cdp_ingest *ing, const char *const *columns, size
 {
     free(ing->roles);
     free(ing->table);
-    size_t most = ing->ntargets + 1;
+    free(ing->role_values);
+    size_t most = ing->ntargets + ing->nrules + 1;
     ing->roles = cdp_xcalloc(most, sizeof *ing->roles);
+    ing->role_values = cdp_xcalloc(most, sizeof *ing->role_values);
     ing->nroles = 0;
     ing->table_size = 16;
     while (ing->table_size < most * 4)
@@ -303,6 +356,11 @@ static void build_roles(struct cdp_ingest *ing, const char *const *columns, size
     }
     if (ing->rid_column)
         role_get(ing, ing->rid_column)->rid = true;
+    for (size_t i = 0; i < ing->nrules; i++) {
+        struct role *role = role_get(ing, ing->rules[i].column);
+        role->tested = true;
+        ing->rules[i].role = (int)(role - ing->roles);
+    }
 }
 
 int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t ncolumns,
@@ -320,8 +378,8 @@ int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t n
     /* Every explicitly named column must be there. */
     for (size_t r = 0; r < ing->nroles; r++) {
         const struct role *role = &ing->roles[r];
-        bool explicit_role = role->rid || (role->ntargets > 0 &&
-                                           ing->targets[role->targets[0]].explicit_column);
+        bool explicit_role = role->rid || role->tested ||
+                             (role->ntargets > 0 && ing->targets[role->targets[0]].explicit_column);
         if (!explicit_role)
             continue;
         bool found = false;
@@ -331,8 +389,11 @@ int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t n
             struct cdp_buf list = CDP_BUF_INIT;
             for (size_t i = 0; i < ncolumns && list.len < 600; i++)
                 cdp_buf_printf(&list, "%s\"%s\"", i ? ", " : "", columns[i]);
-            cdp_errorf(err, "%s: no column \"%s\" (mapped to %s); the columns are: %s", file,
-                       role->column, role->rid ? "_rid" : ing->targets[role->targets[0]].name,
+            const char *use = role->rid           ? "mapped to _rid"
+                              : role->ntargets > 0 ? ing->targets[role->targets[0]].name
+                                                   : "tested by a rule";
+            cdp_errorf(err, "%s: no column \"%s\" (%s%s); the columns are: %s", file,
+                       role->column, role->rid || !role->ntargets ? "" : "mapped to ", use,
                        list.data ? list.data : "none");
             cdp_buf_release(&list);
             return -1;
@@ -356,7 +417,7 @@ static bool slot_empty(const struct slot *sl)
 }
 
 static void note_invalid(struct cdp_invalid_list *list, struct cdp_ingest_outcome *oc,
-                         const struct target *t, const struct slot *sl)
+                         const struct target *t, const struct slot *sl, const char *reason)
 {
     if (list->n == list->cap) {
         list->cap = list->cap ? list->cap * 2 : 64;
@@ -368,19 +429,75 @@ static void note_invalid(struct cdp_invalid_list *list, struct cdp_ingest_outcom
     iv->value = sl->val;
     iv->vlen = sl->len;
     iv->noun = cdp_field_type_noun(t->type);
+    iv->omitted = reason;
     oc->ninvalid++;
 }
 
-/* Normalises one slot into ing->norm; returns false when invalid. *raw says
- * whether the result is JSON text (true/false, a number) or a string. An
- * empty result with true means "no value" (1C's empty date). */
+/* "17850.0" -> "17850": digits, a dot and zeros only (CDP_MAP_DROP_DOT_ZERO). */
+static void drop_dot_zero(struct slot *sl)
+{
+    if (sl->type != CDP_STRING && sl->type != CDP_NUMBER)
+        return;
+    const char *s = sl->val;
+    size_t n = sl->len, digits = 0;
+    cdp_text_trim(&s, &n);
+    while (digits < n && s[digits] >= '0' && s[digits] <= '9')
+        digits++;
+    if (digits == 0 || digits + 2 > n || s[digits] != '.')
+        return;
+    for (size_t i = digits + 1; i < n; i++)
+        if (s[i] != '0')
+            return;
+    sl->val = s;
+    sl->len = digits;
+}
+
+/* Whether a rule's test holds for the row's value of its column. */
+static bool rule_holds(struct cdp_ingest *ing, const struct rule *r)
+{
+    const struct slot *sl = &ing->role_values[r->role];
+    if (!sl->val || (sl->type != CDP_STRING && sl->type != CDP_NUMBER))
+        return false;
+    const char *s = sl->val;
+    size_t n = sl->len;
+    cdp_text_trim(&s, &n);
+    if (r->test == CDP_MAP_STARTS_WITH)
+        return n >= r->text_len && memcmp(s, r->text, r->text_len) == 0;
+    /* CDP_MAP_NEGATIVE: a number (as decimal.h reads it) below zero. */
+    cdp_buf_reset(&ing->scratch);
+    if (!cdp_decimal_normalize(&ing->scratch, s, n) || ing->scratch.data[0] != '-')
+        return false;
+    for (size_t i = 1; i < ing->scratch.len; i++)
+        if (ing->scratch.data[i] >= '1' && ing->scratch.data[i] <= '9')
+            return true;
+    return false; /* -0, -0.00 */
+}
+
+/* The value of a field with rules: the first rule whose test holds. */
+static bool apply_rules(struct cdp_ingest *ing, const struct target *t, struct slot *sl)
+{
+    for (size_t k = 0; k < t->nrules; k++) {
+        const struct rule *r = &ing->rules[t->first_rule + k];
+        if (rule_holds(ing, r)) {
+            *sl = (struct slot){ r->value, strlen(r->value), CDP_STRING, NULL };
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Normalises one slot into ing->norm; returns false when invalid, or when
+ * the value says there is none (*omitted is then why: vocab.h's reasons).
+ * *raw says whether the result is JSON text (true/false, a number) or a
+ * string. An empty result with true means "no value" (1C's empty date). */
 static bool normalize(struct cdp_ingest *ing, const struct target *t, const struct slot *sl,
-                      bool *raw)
+                      bool *raw, const char **omitted)
 {
     struct cdp_buf *out = &ing->norm;
     const char *s = sl->val;
     size_t n = sl->len;
     *raw = false;
+    *omitted = NULL;
     if (sl->type == CDP_ARRAY || sl->type == CDP_OBJECT)
         return false;
     if (sl->type == CDP_TRUE || sl->type == CDP_FALSE) {
@@ -421,14 +538,14 @@ static bool normalize(struct cdp_ingest *ing, const struct target *t, const stru
         return true;
     }
     case CDP_FT_GENDER: {
-        char g = cdp_gender_parse(s, n);
+        char g = cdp_gender_parse(s, n, omitted);
         if (!g)
             return false;
         cdp_buf_addc(out, g);
         return true;
     }
     case CDP_FT_BOOL: {
-        int b = cdp_bool_parse(s, n);
+        int b = cdp_bool_parse(s, n, omitted);
         if (b < 0)
             return false;
         *raw = true;
@@ -443,8 +560,21 @@ static bool normalize(struct cdp_ingest *ing, const struct target *t, const stru
         }
         return cdp_decimal_normalize(out, s, n);
     case CDP_FT_COUNTRY: {
-        char code[3];
-        if (!cdp_country_parse(s, n, code))
+        const char *code = cdp_country_lookup(&ing->vocab, s, n, omitted);
+        if (!code)
+            return false;
+        cdp_buf_adds(out, code);
+        return true;
+    }
+    case CDP_FT_REGION: {
+        /* The row's country, normalised before (schema order). */
+        char country[3] = "";
+        const struct value_span *c = ing->country >= 0 ? &ing->values[ing->country] : NULL;
+        if (c && c->present && c->len == 2)
+            memcpy(country, out->data + c->off, 2), country[2] = '\0';
+        const char *code = cdp_region_lookup(&ing->vocab, s, n, country[0] ? country : NULL,
+                                             ing->opt.region ? ing->opt.region : "RU");
+        if (!code)
             return false;
         cdp_buf_adds(out, code);
         return true;
@@ -502,6 +632,48 @@ static bool require_met(const struct cdp_ingest *ing, const char *group)
     return false;
 }
 
+/* "_invalid":{...} or "_omitted":{...}: the values of the row set aside. */
+static void add_set_aside(struct cdp_buf *out, const char *key, bool omitted,
+                          const struct cdp_invalid_list *list,
+                          const struct cdp_ingest_outcome *oc, bool *first)
+{
+    add_key(out, key, first);
+    cdp_buf_addc(out, '{');
+    bool any = false;
+    for (size_t k = 0; k < oc->ninvalid; k++) {
+        const struct cdp_invalid_value *iv = &list->v[oc->first_invalid + k];
+        if ((iv->omitted != NULL) != omitted)
+            continue;
+        if (any)
+            cdp_buf_addc(out, ',');
+        any = true;
+        cdp_json_add_string(out, iv->field, strlen(iv->field));
+        cdp_buf_addc(out, ':');
+        cdp_json_add_string(out, iv->value, iv->vlen);
+    }
+    cdp_buf_addc(out, '}');
+}
+
+/* --country-from-phone: a record without a country gets its phone's. */
+static void country_from_phone(struct cdp_ingest *ing, struct cdp_ingest_outcome *oc)
+{
+    if (ing->country < 0 || ing->phone < 0 || ing->values[ing->country].present ||
+        !ing->values[ing->phone].present)
+        return;
+    const struct value_span *ph = &ing->values[ing->phone];
+    char e164[CDP_PHONE_E164_MAX], code[3];
+    if (ph->len >= sizeof e164)
+        return;
+    memcpy(e164, ing->norm.data + ph->off, ph->len);
+    e164[ph->len] = '\0';
+    if (!cdp_phone_region(ing->phones, e164, code))
+        return;
+    size_t start = ing->norm.len;
+    cdp_buf_add(&ing->norm, code, 2);
+    ing->values[ing->country] = (struct value_span){ start, 2, false, true };
+    oc->country_from_phone = true;
+}
+
 static void reject(struct cdp_ingest_outcome *oc, const char *code, const char *fmt, const char *arg)
 {
     oc->rejected = true;
@@ -520,6 +692,8 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     oc->ninvalid = 0;
     memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
     memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
+    memset(ing->role_values, 0, ing->nroles * sizeof *ing->role_values);
+    oc->country_from_phone = false;
     cdp_buf_reset(&ing->norm);
     if (ing->nattrs_cap < in->n) {
         ing->nattrs_cap = in->n;
@@ -549,6 +723,10 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
         }
         const struct role *role = &ing->roles[r];
         sl.column = role->column;
+        if (!empty)
+            ing->role_values[r] = sl;
+        if (role->ntargets == 0 && !role->rid && !empty && !ing->opt.drop_unmapped)
+            ing->attrs[nattrs++] = i; /* only a rule reads it */
         if (role->rid && !empty) {
             rid = f->val;
             rid_len = f->vlen;
@@ -568,25 +746,33 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     }
 
     /* Normalise. */
-    bool has_invalid = false;
+    bool has_invalid = false, has_omitted = false;
     for (size_t t = 0; t < ing->ntargets; t++) {
         const struct target *tg = &ing->targets[t];
         struct slot *sl = &ing->slots[t];
-        if (!sl->val && tg->constant)
+        if (tg->nrules && apply_rules(ing, tg, sl))
+            ;
+        else if (!sl->val && tg->constant)
             *sl = (struct slot){ tg->constant, strlen(tg->constant), CDP_STRING, NULL };
+        else if (sl->val && (tg->modifiers & CDP_MAP_DROP_DOT_ZERO))
+            drop_dot_zero(sl);
         if (!sl->val || slot_empty(sl))
             continue;
         size_t start = ing->norm.len;
         bool raw;
-        if (!normalize(ing, tg, sl, &raw)) {
+        const char *omitted;
+        if (!normalize(ing, tg, sl, &raw, &omitted)) {
             ing->norm.len = start;
-            note_invalid(invalid, oc, tg, sl);
-            has_invalid = true;
+            note_invalid(invalid, oc, tg, sl, omitted);
+            has_invalid |= !omitted;
+            has_omitted |= omitted != NULL;
             continue;
         }
         if (ing->norm.len > start)
             ing->values[t] = (struct value_span){ start, ing->norm.len - start, raw, true };
     }
+    if (ing->opt.country_from_phone)
+        country_from_phone(ing, oc);
     /* A full name fills the parts that have no value of their own. */
     int fn = ing->full_name;
     if (fn >= 0 && ing->values[fn].present) {
@@ -644,19 +830,10 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
         }
         cdp_buf_addc(out, '}');
     }
-    if (has_invalid) {
-        add_key(out, "_invalid", &first);
-        cdp_buf_addc(out, '{');
-        for (size_t k = 0; k < oc->ninvalid; k++) {
-            const struct cdp_invalid_value *iv = &invalid->v[oc->first_invalid + k];
-            if (k)
-                cdp_buf_addc(out, ',');
-            cdp_json_add_string(out, iv->field, strlen(iv->field));
-            cdp_buf_addc(out, ':');
-            cdp_json_add_string(out, iv->value, iv->vlen);
-        }
-        cdp_buf_addc(out, '}');
-    }
+    if (has_invalid)
+        add_set_aside(out, "_invalid", false, invalid, oc, &first);
+    if (has_omitted)
+        add_set_aside(out, "_omitted", true, invalid, oc, &first);
     cdp_buf_adds(out, "}\n");
 }
 
@@ -682,6 +859,7 @@ void cdp_ingest_batch_run(struct cdp_ingest *ing, struct cdp_ingest_batch *b)
             snprintf(oc->reason, sizeof oc->reason, "%.150s", info.reason);
             oc->first_invalid = b->invalid.n;
             oc->ninvalid = 0;
+            oc->country_from_phone = false;
             continue;
         }
         cdp_buf_reset(&rid);

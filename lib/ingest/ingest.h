@@ -2,10 +2,13 @@
  *
  * Each input row becomes one NDJSON object: _source, _rid, _kind, the
  * canonical fields (schema.h) normalised, the user's own mapped fields,
- * the unmapped columns under "attrs" (nothing is lost), and values that
- * could not be normalised under "_invalid" as they were. A row is rejected
- * only when it is empty, has no _rid in the column named for it, or meets
- * none of the fields of a --require group. */
+ * the unmapped columns under "attrs" (nothing is lost), values that could
+ * not be normalised under "_invalid" as they were, and values that say there
+ * is no value ("Unspecified" for a country, vocab.h) under "_omitted" as
+ * they were. A field's value comes from the first of its map rules whose
+ * test holds, else from its column or constant (mapping.h). A row is
+ * rejected only when it is empty, has no _rid in the column named for it,
+ * or meets none of the fields of a --require group. */
 #ifndef CDP_INGEST_INGEST_H
 #define CDP_INGEST_INGEST_H
 
@@ -27,15 +30,18 @@ struct cdp_ingest_options {
     int tz_offset;       /* minutes east of UTC of times written without one */
     int64_t as_of_day;   /* days since 1970: later birth dates are invalid */
     bool drop_unmapped;  /* no "attrs" */
+    bool country_from_phone; /* no country: the phone's (phone.h), if valid */
 };
 
-/* A value that could not be normalised, for the message about it. */
+/* A value that could not be normalised, or that says there is none, for
+ * the message about it and the counts. */
 struct cdp_invalid_value {
     const char *field;
     const char *column; /* where it came from ("--set" for a constant) */
     const char *value;  /* as read (JSON text when it was not a string) */
     size_t vlen;
     const char *noun;   /* "e-mail", "date", ... */
+    const char *omitted; /* NULL: invalid; else why it is no value (vocab.h) */
 };
 
 struct cdp_invalid_list {
@@ -47,7 +53,8 @@ struct cdp_ingest_outcome {
     bool rejected;
     const char *code; /* for counting rejections */
     char reason[160];
-    size_t first_invalid, ninvalid; /* in the invalid list */
+    size_t first_invalid, ninvalid; /* in the invalid list (omitted ones too) */
+    bool country_from_phone;        /* the country was the phone's */
 };
 
 /* A batch of rows and what became of them: what a worker thread fills. */

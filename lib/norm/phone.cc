@@ -727,6 +727,69 @@ int cdp_phone_normalize_reference(struct cdp_phone_normalizer *pn, const char *t
     return deliver(res, out, type);
 }
 
+// GetRegionCodeForNumber on a number cdp_phone_normalize called valid: the
+// region list of its country code, tried as the fast path tries it.
+int cdp_phone_region(struct cdp_phone_normalizer *pn, const char *e164, char region[3])
+{
+    region[0] = '\0';
+    try {
+        if (!e164 || e164[0] != '+')
+            return 0;
+        std::string_view num(e164 + 1);
+        for (char c : num)
+            if (c < '0' || c > '9')
+                return 0;
+        int cc = extract_country_code(pn, &num);
+        if (!cc)
+            return 0;
+        const Region *found = nullptr;
+        for (int i : pn->by_cc[cc]) {
+            Region &r = pn->regions[size_t(i)];
+            if (!prepare(r))
+                return cdp_phone_region_reference(pn, e164, region);
+            if (pn->by_cc[cc].size() > 1) {
+                if (r.leading_digits.code ? run(pn, r.leading_digits, num) < 0
+                                          : number_type(pn, r, num) == CDP_PHONE_UNKNOWN)
+                    continue;
+            }
+            found = &r;
+            break;
+        }
+        const std::string &id = found ? found->md->id() : std::string();
+        if (id.size() != 2 || id == "ZZ" || id[0] < 'A' || id[0] > 'Z')
+            return 0; // "001": a number of no country (+800, +882...)
+        region[0] = id[0];
+        region[1] = id[1];
+        region[2] = '\0';
+        return 1;
+    } catch (...) {
+        region[0] = '\0';
+        return 0;
+    }
+}
+
+int cdp_phone_region_reference(struct cdp_phone_normalizer *pn, const char *e164, char region[3])
+{
+    region[0] = '\0';
+    try {
+        PhoneNumber number;
+        std::string id;
+        if (!e164 || e164[0] != '+' || !e164[1] || strspn(e164 + 1, "0123456789") != strlen(e164 + 1) ||
+            pn->util->Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
+            return 0;
+        pn->util->GetRegionCodeForNumber(number, &id);
+        if (id.size() != 2 || id == "ZZ" || id[0] < 'A' || id[0] > 'Z')
+            return 0;
+        region[0] = id[0];
+        region[1] = id[1];
+        region[2] = '\0';
+        return 1;
+    } catch (...) {
+        region[0] = '\0';
+        return 0;
+    }
+}
+
 // Not in phone.h: counts for tests and benchmarks (calls answered by the
 // fast path, by libphonenumber, from the cache).
 void cdp_phone_normalizer_stats(const struct cdp_phone_normalizer *pn, size_t *fast, size_t *slow,

@@ -56,6 +56,16 @@ int cdp_phone_normalize_reference(struct cdp_phone_normalizer *pn, const char *t
                                   size_t len, char out[CDP_PHONE_E164_MAX],
                                   enum cdp_phone_type *type);
 
+/* The country of a number that cdp_phone_normalize called valid, given in
+ * its E.164 form: writes the ISO 3166-1 alpha-2 code ("RU", "KZ" for
+ * +7 7xx, "GB", "JE" for a Jersey mobile) into region and returns 1, as
+ * libphonenumber's GetRegionCodeForNumber says; returns 0 (region "") for a
+ * number of no country (+800, +882...) or text that is not E.164. */
+int cdp_phone_region(struct cdp_phone_normalizer *pn, const char *e164, char region[3]);
+
+/* The same answer computed by libphonenumber alone, for tests. */
+int cdp_phone_region_reference(struct cdp_phone_normalizer *pn, const char *e164, char region[3]);
+
 /* How many calls were answered by the fast path, by libphonenumber, and
  * from the cache (for tests and benchmarks). Any pointer may be NULL. */
 void cdp_phone_normalizer_stats(const struct cdp_phone_normalizer *pn, size_t *fast, size_t *slow,

@@ -20,6 +20,7 @@ static const struct cdp_schema_field fields[] = {
     { "gender", CDP_FT_GENDER, P },
     { "birth_date", CDP_FT_DATE, P },
     { "country", CDP_FT_COUNTRY, P },
+    { "region", CDP_FT_REGION, P }, /* after country, which it is looked up in */
     { "city", CDP_FT_TEXT, P },
     { "postal_code", CDP_FT_ID, P },
     { "address", CDP_FT_TEXT, P },
@@ -74,6 +75,7 @@ const char *cdp_field_type_noun(enum cdp_field_type type)
     case CDP_FT_BOOL: return "yes/no value";
     case CDP_FT_DECIMAL: return "number";
     case CDP_FT_COUNTRY: return "country";
+    case CDP_FT_REGION: return "region";
     }
     return "value";
 }

@@ -22,6 +22,7 @@ enum cdp_field_type {
     CDP_FT_BOOL,      /* true / false */
     CDP_FT_DECIMAL,   /* a JSON number, digits as written */
     CDP_FT_COUNTRY,   /* ISO 3166-1 alpha-2 */
+    CDP_FT_REGION,    /* ISO 3166-2 subdivision code */
 };
 
 enum { CDP_KIND_PERSON = 1, CDP_KIND_EVENT = 2 };

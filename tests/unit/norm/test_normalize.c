@@ -1,5 +1,5 @@
 /* Unit tests of the value normalisers: e-mail, names, dates, numbers,
- * vocabularies, white space and case. Every expected value is written out. */
+ * white space and case (vocabularies: test_vocab.c). Every expected value is written out. */
 #include <stdlib.h>
 #include <utf8proc.h>
 
@@ -9,7 +9,6 @@
 #include "norm/email.h"
 #include "norm/name.h"
 #include "norm/text.h"
-#include "norm/vocab.h"
 
 static struct cdp_buf out, scratch;
 
@@ -276,39 +275,6 @@ static void test_decimal(void)
     CHECK_STR(decimal("12'345.5"), "12345.5");
 }
 
-static void test_vocab(void)
-{
-    CHECK(cdp_gender_parse("М", strlen("М")) == 'm');
-    CHECK(cdp_gender_parse("ж", strlen("ж")) == 'f');
-    CHECK(cdp_gender_parse(" Мужской ", strlen(" Мужской ")) == 'm');
-    CHECK(cdp_gender_parse("жен.", strlen("жен.")) == 'f');
-    CHECK(cdp_gender_parse("Female", 6) == 'f');
-    CHECK(cdp_gender_parse("m", 1) == 'm');
-    CHECK(cdp_gender_parse("x", 1) == 0);
-    CHECK(cdp_gender_parse("", 0) == 0);
-    CHECK(cdp_bool_parse("Да", strlen("Да")) == 1);
-    CHECK(cdp_bool_parse("нет", strlen("нет")) == 0);
-    CHECK(cdp_bool_parse("YES", 3) == 1);
-    CHECK(cdp_bool_parse("false", 5) == 0);
-    CHECK(cdp_bool_parse("1", 1) == 1);
-    CHECK(cdp_bool_parse("0", 1) == 0);
-    CHECK(cdp_bool_parse("Y", 1) == 1);
-    CHECK(cdp_bool_parse("n", 1) == 0);
-    CHECK(cdp_bool_parse("maybe", 5) == -1);
-    CHECK(cdp_bool_parse("", 0) == -1);
-    char cc[3];
-    CHECK(cdp_country_parse("Россия", strlen("Россия"), cc) && strcmp(cc, "RU") == 0);
-    CHECK(cdp_country_parse("kz", 2, cc) && strcmp(cc, "KZ") == 0);
-    CHECK(cdp_country_parse("Germany", 7, cc) && strcmp(cc, "DE") == 0);
-    CHECK(cdp_country_parse(" ru ", 4, cc) && strcmp(cc, "RU") == 0);
-    CHECK(!cdp_country_parse("Атлантида", strlen("Атлантида"), cc));
-    CHECK(!cdp_country_parse("R", 1, cc));
-    CHECK(!cdp_country_parse("XX", 2, cc));
-    CHECK(cdp_country_parse("Российская  Федерация", strlen("Российская  Федерация"), cc) &&
-          strcmp(cc, "RU") == 0);
-    CHECK(cdp_country_parse("fr", 2, cc) && strcmp(cc, "FR") == 0);
-}
-
 int main(void)
 {
     test_email();
@@ -318,7 +284,6 @@ int main(void)
     test_case_fast_path();
     test_dates();
     test_decimal();
-    test_vocab();
     cdp_buf_release(&out);
     cdp_buf_release(&scratch);
     return check_report("test_normalize");

@@ -4,7 +4,8 @@
  *    answers libphonenumber gave when the file was made; both paths must give
  *    them.
  * 2. A differential test: deterministic pseudo-random inputs for many regions,
- *    where the fast path (and its cache) must agree with the reference.
+ *    where the fast path (and its cache) must agree with the reference, and
+ *    so must the country of each valid number (cdp_phone_region).
  * 3. A micro-benchmark, printed only. */
 #include <stdint.h>
 #include <stdio.h>
@@ -350,6 +351,12 @@ static void differential(const struct region *r, unsigned count, struct totals *
         if (!want.valid)
             continue;
         t->valid++;
+        /* The country of the number: cdp_phone_region against libphonenumber. */
+        char region[3], region_ref[3];
+        int rc = cdp_phone_region(pn, got.e164, region),
+            rc_ref = cdp_phone_region_reference(pn, got.e164, region_ref);
+        CHECK(rc == rc_ref && !strcmp(region, region_ref), "%s: region \"%s\", reference \"%s\"",
+              got.e164, region, region_ref);
         if (!strncmp(want.e164 + 1, r->cc, cclen)) {
             unsigned slot = g.pooled < POOL ? g.pooled++ : below(POOL);
             snprintf(g.pool[slot], sizeof g.pool[slot], "%s", want.e164 + 1 + cclen);
