@@ -24,6 +24,7 @@ enum {
     OPT_AS_OF,
     OPT_DROP_UNMAPPED,
     OPT_COUNTRY_FROM_PHONE,
+    OPT_RID_PREFIX,
 };
 
 static const struct cdp_option options[] = {
@@ -41,6 +42,8 @@ static const struct cdp_option options[] = {
     { OPT_TZ, "tz", "OFFSET", "UTC offset of times written without one (+00:00)" },
     { OPT_AS_OF, "as-of", "DATE", "today, for checking birth dates (YYYY-MM-DD)" },
     { OPT_DROP_UNMAPPED, "drop-unmapped", NULL, "do not keep unmapped columns under \"attrs\"" },
+    { OPT_RID_PREFIX, "rid-prefix", "TEXT", "put TEXT before the row numbers that stand for\n"
+                                            "_rid when no column is mapped to it" },
     { 0 },
 };
 
@@ -57,6 +60,7 @@ static const struct cdp_program program = {
 
 struct prefs {
     struct cdp_io_prefs io;
+    const char *rid_prefix;
     struct cdp_ingest_options ingest;
     struct cdp_mapping map;
 };
@@ -108,6 +112,9 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         break;
     case OPT_COUNTRY_FROM_PHONE:
         p->ingest.country_from_phone = true;
+        break;
+    case OPT_RID_PREFIX:
+        p->rid_prefix = arg;
         break;
     }
     return 0;
@@ -296,11 +303,13 @@ static int ingest_file(struct run *run, const char *path, const char *rid_prefix
 }
 
 /* Without a _rid column rows are numbered per file: "3", or "crm.csv:3"
- * when several files are read (by the path when two share a base name). */
+ * when several files are read (by the path when two share a base name),
+ * after --rid-prefix. */
 static int ingest_files(struct run *run, int nfiles, char **files)
 {
+    const char *given = run->p->rid_prefix ? run->p->rid_prefix : "";
     if (nfiles == 0)
-        return ingest_file(run, "-", "");
+        return ingest_file(run, "-", given);
     bool same_base = false;
     for (int i = 0; i < nfiles && !same_base; i++)
         for (int j = i + 1; j < nfiles && !same_base; j++) {
@@ -313,6 +322,7 @@ static int ingest_files(struct run *run, int nfiles, char **files)
     for (int i = 0; i < nfiles && !status; i++) {
         struct cdp_buf prefix = CDP_BUF_INIT;
         char *copy = cdp_xstrdup(files[i]);
+        cdp_buf_adds(&prefix, given);
         if (nfiles > 1)
             cdp_buf_printf(&prefix, "%s:", same_base ? files[i] : basename(copy));
         status = ingest_file(run, files[i], prefix.data ? prefix.data : "");

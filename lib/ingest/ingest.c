@@ -72,6 +72,7 @@ struct cdp_ingest {
     struct rule *rules; /* grouped by target, in the map file's order */
     size_t nrules;
     const char *rid_column; /* NULL: row numbers */
+    unsigned rid_modifiers; /* CDP_MAP_* */
     char **owned;           /* strings the targets point to */
     size_t nowned;
 
@@ -224,7 +225,7 @@ struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
     for (size_t i = 0; i < map->n; i++) {
         const struct cdp_map_entry *e = &map->v[i];
         if (strcmp(e->field, "_rid") == 0)
-            ing->rid_column = own(ing, e->value);
+            ing->rid_column = own(ing, e->value), ing->rid_modifiers = e->modifiers;
         else if (e->field[0] != '_' && !cdp_schema_find(e->field, strlen(e->field)))
             add_target(ing, own(ing, e->field), CDP_FT_TEXT, false, e);
     }
@@ -434,12 +435,10 @@ static void note_invalid(struct cdp_invalid_list *list, struct cdp_ingest_outcom
 }
 
 /* "17850.0" -> "17850": digits, a dot and zeros only (CDP_MAP_DROP_DOT_ZERO). */
-static void drop_dot_zero(struct slot *sl)
+static void drop_dot_zero(const char **text, size_t *len)
 {
-    if (sl->type != CDP_STRING && sl->type != CDP_NUMBER)
-        return;
-    const char *s = sl->val;
-    size_t n = sl->len, digits = 0;
+    const char *s = *text;
+    size_t n = *len, digits = 0;
     cdp_text_trim(&s, &n);
     while (digits < n && s[digits] >= '0' && s[digits] <= '9')
         digits++;
@@ -448,8 +447,8 @@ static void drop_dot_zero(struct slot *sl)
     for (size_t i = digits + 1; i < n; i++)
         if (s[i] != '0')
             return;
-    sl->val = s;
-    sl->len = digits;
+    *text = s;
+    *len = digits;
 }
 
 /* Whether a rule's test holds for the row's value of its column. */
@@ -731,6 +730,8 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
             rid = f->val;
             rid_len = f->vlen;
             cdp_text_trim(&rid, &rid_len);
+            if (ing->rid_modifiers & CDP_MAP_DROP_DOT_ZERO)
+                drop_dot_zero(&rid, &rid_len);
         }
         if (!empty)
             for (int k = 0; k < role->ntargets; k++)
@@ -754,8 +755,9 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
             ;
         else if (!sl->val && tg->constant)
             *sl = (struct slot){ tg->constant, strlen(tg->constant), CDP_STRING, NULL };
-        else if (sl->val && (tg->modifiers & CDP_MAP_DROP_DOT_ZERO))
-            drop_dot_zero(sl);
+        else if (sl->val && (tg->modifiers & CDP_MAP_DROP_DOT_ZERO) &&
+                 (sl->type == CDP_STRING || sl->type == CDP_NUMBER))
+            drop_dot_zero(&sl->val, &sl->len);
         if (!sl->val || slot_empty(sl))
             continue;
         size_t start = ing->norm.len;

@@ -94,8 +94,8 @@ static int put(struct cdp_mapping *m, const char *field, size_t flen, const char
               (vlen == 5 && memcmp(value, "event", 5) == 0)))
             return cdp_errorf(err, "%s_kind must be person or event", where);
     }
-    if (modifiers && special(field, flen))
-        return cdp_errorf(err, "%s%.*s takes no modifier", where, (int)flen, field);
+    if (modifiers && flen == 5 && memcmp(field, "_kind", 5) == 0)
+        return cdp_errorf(err, "%s_kind takes no modifier", where);
     if (vlen == 0)
         return cdp_errorf(err, "%sempty %s for field '%.*s'", where,
                           constant ? "value" : "column name", (int)flen, field);

@@ -22,7 +22,7 @@
  * and -m or --set win over any map file (its rules too), wherever they stand
  * on the command line. FIELD is a canonical field (schema.h), _rid, _kind,
  * or another name of lower-case letters, digits and '_' for a field of the
- * user's own; _rid and _kind take no modifier or rule. */
+ * user's own; _rid and _kind take no rule, _kind no modifier. */
 #ifndef CDP_INGEST_MAPPING_H
 #define CDP_INGEST_MAPPING_H
 

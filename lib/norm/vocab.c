@@ -49,7 +49,7 @@ char cdp_gender_parse(const char *s, size_t len, const char **reason)
                                         "мужчина", "1", NULL };
     static const char *const female[] = { "f", "ж", "жен", "жен.", "женский", "female",
                                           "woman", "женщина", "2", "w", NULL };
-    static const char *const unknown[] = { "0", "u", "x", NULL };
+    static const char *const unknown[] = { "0", NULL };
     static const char *const not_applicable[] = { "9", NULL };
     char w[64];
     if (reason)

@@ -100,7 +100,7 @@ static void test_genders_and_yes_no(void)
     CHECK_STR(gender("2"), "f");
     CHECK_STR(gender("0"), "!unspecified");
     CHECK_STR(gender("9"), "!not_applicable");
-    CHECK_STR(gender("X"), "!unspecified");
+    CHECK_STR(gender("X"), "?"); /* not a code of ISO/IEC 5218: a typo */
     CHECK_STR(gender("не указан"), "!unspecified");
     CHECK_STR(gender("Unknown"), "!unspecified");
     CHECK_STR(gender("-"), "!unspecified");

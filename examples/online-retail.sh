@@ -1,0 +1,209 @@
+#!/bin/sh
+# online-retail.sh: a real retailer's year, night by night. The 305 daily
+# exports of a UK online retailer of gifts (UCI Online Retail, 2010-12-01 to
+# 2011-12-09: 541,909 invoice lines, 4,372 customers) are fed to the chain one
+# night at a time, as its cron job would have run:
+#
+#   1. cdp-ingest   the day's invoice lines (share/cdp/maps/online-retail.map):
+#                   purchases, and returns for the lines of cancelled (C)
+#                   invoices; the customers and their countries
+#                   (online-retail-customers.map), one record per customer
+#   2. cdp-dedupe   the day's records get their customer's person id, kept
+#                   from night to night in the state file
+#   3. cdp-merge    every profile again from the whole history (all nights'
+#                   identified records): orders, revenue, returns, recency
+#   4. cdp-segment  the library's RFM, lapsed and VIP audiences, 10% held out,
+#                   who entered and left since last night
+#   5. cdp-export   the campaign file: customers at risk and those the shop
+#                   cannot lose, by customer id for the shop's own mailer
+#   (cdp-recommend and cdp-report will run here, between 4 and 5 and after 5,
+#   once they exist: see the marked places below.)
+#
+#   examples/online-retail.sh [--days N] [--data DIR] [OUT_DIR]
+#
+#   --days N   run the first N nights only (default: all 305)
+#   --data DIR the daily files DAY.csv.zst (default: $CDP_SHARED_DATA, else
+#              ../shared/data next to the repository, /online-retail/by-day)
+#   OUT_DIR    receives everything the run makes (default ./online-retail-out,
+#              emptied first):
+#     identity.state.zst, identity.journal.ndjson   ids from night to night
+#     history/DAY.ndjson.zst     each night's identified records, merged again
+#                                every night
+#     nights/DAY/                the night's canonical records, logs, stats,
+#                                campaign file (campaign.csv)
+#     profiles.ndjson.zst, segments.ndjson.zst      the last night's
+#     timings.tsv                what each step of each night cost, in seconds
+#
+# The programs are taken from PATH, the map files from $CDP_SHARE/maps
+# (default: ../share/cdp next to this script). Needs jq and zstd.
+#
+# The ids of earlier nights' records stay right only while cdp-dedupe merges
+# no ids (its journal stays empty): true here, where customer_id is the only
+# key and each customer has one. The run stops if that ever changes.
+
+set -eu
+
+prog=online-retail.sh
+script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+
+usage() {
+    echo "Usage: $prog [--days N] [--data DIR] [OUT_DIR]"
+}
+die() {
+    echo "$prog: $*" >&2
+    exit 1
+}
+
+days=0
+data=${CDP_SHARED_DATA:-$script_dir/../../shared/data}/online-retail/by-day
+while [ $# -gt 0 ]; do
+    case $1 in
+    -h | --help) usage; exit 0 ;;
+    --days)
+        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        case $2 in '' | *[!0-9]*) echo "$prog: --days takes a number, not '$2'" >&2; exit 2 ;; esac
+        days=$2
+        shift 2
+        ;;
+    --data)
+        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        data=$2
+        shift 2
+        ;;
+    -*) usage >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+if [ $# -gt 1 ]; then
+    usage >&2
+    exit 2
+fi
+out=${1:-./online-retail-out}
+share=${CDP_SHARE:-$script_dir/../share/cdp}
+maps=$share/maps
+
+for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment cdp-export jq zstd; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
+done
+[ -d "$data" ] || die "no such folder: $data"
+[ -f "$maps/online-retail.map" ] || die "no map files in $maps (set CDP_SHARE)"
+ls "$data"/*.csv.zst >/dev/null 2>&1 || die "no daily files DAY.csv.zst in $data"
+rm -rf "$out"
+mkdir -p "$out/history" "$out/nights"
+
+now() { date +%s.%N; }
+# seconds since $1, to the millisecond
+since() { echo "$1 $(now)" | awk '{ printf "%.3f", $2 - $1 }'; }
+
+# step NAME LOG COMMAND...: runs one program of the night, its messages kept in
+# LOG (shown if it fails); adds its time to the night's.
+step() {
+    name=$1 log=$2
+    shift 2
+    started=$(now)
+    if ! "$@" 2>"$log"; then
+        cat "$log" >&2
+        die "night $night ($day): $name failed"
+    fi
+    eval "t_$name=\$(since \$started)"
+}
+
+printf 'night\tday\tlines\thistory_lines\tprofiles\tingest\tdedupe\tmerge\tsegment\texport\ttotal\n' \
+    >"$out/timings.tsv"
+night=0 history_lines=0
+for file in "$data"/*.csv.zst; do
+    night=$((night + 1))
+    [ "$days" -gt 0 ] && [ "$night" -gt "$days" ] && break
+    day=$(basename "$file" .csv.zst)
+    dir=$out/nights/$day
+    mkdir -p "$dir"
+    night_started=$(now)
+
+    # 1. The day's invoice lines as events, and its customers. _rid is the
+    # line's number in the day, prefixed with the day to stay unique.
+    started=$(now)
+    step ingest "$dir/ingest-shop.log" cdp-ingest --source shop --map "$maps/online-retail.map" \
+        --rid-prefix "$day:" --as-of "$day" --stats "$dir/stats-ingest-shop.json" \
+        -o "$dir/shop.ndjson.zst" "$file"
+    # One person record per customer and day: the last line's.
+    step ingest "$dir/ingest-customers.log" sh -c '
+        cdp-ingest --source customers --map "$1" --as-of "$2" --drop-unmapped \
+            --stats "$3/stats-ingest-customers.json" "$4" |
+            jq -c -s "group_by(._rid) | map(last) | .[]" | zstd -q -1 -o "$3/customers.ndjson.zst"
+    ' sh "$maps/online-retail-customers.map" "$day" "$dir" "$file"
+    t_ingest=$(since "$started")
+
+    # 2. Person ids, stable from night to night.
+    step dedupe "$dir/dedupe.log" cdp-dedupe --state "$out/identity.state.zst" \
+        --journal "$out/identity.journal.ndjson" --stats "$dir/stats-dedupe.json" \
+        -o "$out/history/$day.ndjson.zst" "$dir/customers.ndjson.zst" "$dir/shop.ndjson.zst"
+    [ -s "$out/identity.journal.ndjson" ] &&
+        die "night $night ($day): cdp-dedupe merged or split ids (see $out/identity.journal.ndjson); the history merged below would need them followed"
+
+    # 3. Every profile, from the whole history, as of the end of the day.
+    step merge "$dir/merge.log" cdp-merge --as-of "$day" --prefer customers,shop \
+        --stats "$dir/stats-merge.json" -o "$out/profiles.ndjson.zst" "$out"/history/*.ndjson.zst
+
+    # 4. Audiences, with a control group and who entered and left.
+    previous=
+    if [ -f "$out/segments.ndjson.zst" ]; then
+        mv "$out/segments.ndjson.zst" "$out/segments.prev.ndjson.zst"
+        previous="--previous $out/segments.prev.ndjson.zst --journal $out/identity.journal.ndjson"
+    fi
+    # shellcheck disable=SC2086 # $previous is two options or none
+    step segment "$dir/segment.log" cdp-segment --as-of "$day" --use rfm,lapsed,vip \
+        --holdout 10 --salt online-retail $previous --report "$dir/segments-report.json" \
+        --stats "$dir/stats-segment.json" -o "$out/segments.ndjson.zst" "$out/profiles.ndjson.zst"
+
+    # cdp-recommend (issue #15) goes here: what to offer each customer of the
+    # campaign, learnt from the history.
+
+    # 5. The campaign: win back the customers at risk and those the shop
+    # cannot lose, a file the shop's own mailer joins on the customer id.
+    step export "$dir/export.log" cdp-export --format csv --channel none \
+        --segment rfm_at_risk --segment rfm_cant_lose \
+        -c customer_id='.customer_ids[0]' -c country='.country // ""' -c segment='.rfm.segment' \
+        -c orders=.orders -c revenue=.revenue -c last_purchase_at=.last_purchase_at \
+        --stats "$dir/stats-export.json" -o "$dir/campaign.csv" "$out/segments.ndjson.zst"
+
+    # cdp-report (issue #16) goes here: what the night found and how the
+    # campaigns did.
+
+    lines=$(jq .counts.read "$dir/stats-ingest-shop.json")
+    history_lines=$((history_lines + lines))
+    profiles=$(jq .counts.profiles "$dir/stats-merge.json")
+    total=$(since "$night_started")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$night" "$day" "$lines" \
+        "$history_lines" "$profiles" "$t_ingest" "$t_dedupe" "$t_merge" "$t_segment" \
+        "$t_export" "$total" >>"$out/timings.tsv"
+    printf 'night %3d %s: %5d lines, %6d in history, %4d profiles; %ss (merge %ss)\n' \
+        "$night" "$day" "$lines" "$history_lines" "$profiles" "$total" "$t_merge"
+done
+[ "$night" -gt 0 ] || die "no nights run"
+
+# What came out.
+echo
+echo "== $out after $(tail -n 1 "$out/timings.tsv" | cut -f1) nights (as of $(tail -n 1 "$out/timings.tsv" | cut -f2))"
+awk -F'\t' 'NR > 1 { n++; t += $11; m += $8; c[n] = $11; d[n] = $2 }
+    END {
+        printf "time: %.1f s in all, %.1f s of it cdp-merge; a night %.2f s on average\n", t, m, t / n
+        printf "night 1 (%s): %.2f s", d[1], c[1]
+        if (n >= 150) printf "; night 150 (%s): %.2f s", d[150], c[150]
+        printf "; night %d (%s): %.2f s\n", n, d[n], c[n]
+    }' "$out/timings.tsv"
+cat "$out"/nights/*/stats-ingest-shop.json | jq -s -r '
+    "invoice lines: \(map(.counts.read) | add) read, \(map(.counts.written) | add) written, " +
+    "\(map(.counts.rejected) | add) rejected, \(map(.counts.invalid // 0) | add) invalid values",
+    "countries left out (no one country), by reason: " +
+    (map(.omitted_by_reason // {} | to_entries[]) | group_by(.key) |
+     map("\(.[0].key) \(map(.value) | add)") | join(", ") | if . == "" then "none" else . end)'
+zstd -dc "$out/profiles.ndjson.zst" | jq -s -r '
+    "profiles: \(length), \(map(select(.orders > 0)) | length) with orders; " +
+    "orders \(map(.orders) | add), returns \(map(.returns) | add), " +
+    "revenue \(map(.revenue) | add * 100 | round / 100)",
+    "customers by country: " + (map(.country // "none") | group_by(.) |
+        map([.[0], length]) | sort_by(-.[1]) | .[:8] | map("\(.[0]) \(.[1])") | join(", ")) + ", ..."'
+jq -r '.segments | to_entries[] | select(.value.members > 0) |
+    "segment \(.key): \(.value.members) (held out \(.value.holdout))"' \
+    "$(ls -d "$out"/nights/* | tail -n 1)/segments-report.json"
+echo "campaign file of the last night: $(ls -d "$out"/nights/* | tail -n 1)/campaign.csv"
