@@ -232,7 +232,7 @@ CSV
 OUT
     [ "${stderr##*$'\n'}" = "cdp-ingest: 8 rows read, 8 written, 0 rejected, 5 countries from phones, 1 values left out, 1 invalid values" ]
     # Not by default.
-    run cdp-ingest -q -s crm -m _rid=id p.csv
+    run --separate-stderr cdp-ingest -q -s crm -m _rid=id p.csv
     [ "$(head -n 1 <<< "$output")" = '{"_source":"crm","_rid":"1","_kind":"person","phone":"+79123456789"}' ]
 }
 
