@@ -250,3 +250,24 @@ OUT
     run cdp-ingest -q -s shop --rid-prefix x/ -m _rid=email 2010-12-01.csv
     [ "$(jq -r ._rid <<< "$output" | paste -sd' ')" = "a@b.ru c@d.ru" ]
 }
+
+@test "every alias and non-country of vocab_aliases.txt is in cdp-ingest(1)" {
+    src=$BATS_TEST_DIRNAME/..
+    run python3 - "$src/lib/norm/vocab_aliases.txt" "$src/man/cdp-ingest.1" <<'PY'
+import re, sys
+aliases, page = sys.argv[1:]
+text = open(page, encoding="utf-8").read()
+text = re.sub(r"\\\[u([0-9A-F]{4})\]", lambda m: chr(int(m.group(1), 16)), text)
+text = text.replace("\\-", "-").replace("\\(em", "—")
+text = " ".join(line for line in text.splitlines() if not line.startswith(".") or " " in line)
+text = re.sub(r"\s+", " ", text)
+for line in open(aliases, encoding="utf-8"):
+    line = line.strip()
+    if line and not line.startswith("#"):
+        spelling = line.split(None, 1)[1]
+        if spelling not in text:
+            print("not in cdp-ingest(1):", spelling)
+PY
+    [ "$status" -eq 0 ]
+    [ "$output" = "" ]
+}
