@@ -680,30 +680,23 @@ static void reject(struct cdp_ingest_outcome *oc, const char *code, const char *
     snprintf(oc->reason, sizeof oc->reason, fmt, arg);
 }
 
-void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const char *default_rid,
-                    struct cdp_buf *out, struct cdp_ingest_outcome *oc,
-                    struct cdp_invalid_list *invalid)
+/* What routing found in a row. */
+struct routed {
+    size_t nattrs; /* columns for attrs, in ing->attrs */
+    bool any_value;
+    const char *rid; /* NULL: no _rid column, or an empty one */
+    size_t rid_len;
+};
+
+/* Routes each input value to the fields it feeds (ing->slots), to the rules
+ * that test it (ing->role_values), or to attrs. */
+static void route(struct cdp_ingest *ing, const struct cdp_record *in, struct routed *rt)
 {
-    oc->rejected = false;
-    oc->code = NULL;
-    oc->reason[0] = '\0';
-    oc->first_invalid = invalid->n;
-    oc->ninvalid = 0;
-    memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
-    memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
-    memset(ing->role_values, 0, ing->nroles * sizeof *ing->role_values);
-    oc->country_from_phone = false;
-    cdp_buf_reset(&ing->norm);
+    memset(rt, 0, sizeof *rt);
     if (ing->nattrs_cap < in->n) {
         ing->nattrs_cap = in->n;
         ing->attrs = cdp_xrealloc(ing->attrs, ing->nattrs_cap * sizeof *ing->attrs);
     }
-    size_t nattrs = 0;
-    bool any_value = false;
-    const char *rid = NULL;
-    size_t rid_len = 0;
-
-    /* Route each input value to the fields it feeds, or to attrs. */
     for (size_t i = 0; i < in->n; i++) {
         const struct cdp_field *f = &in->f[i];
         int r;
@@ -714,40 +707,38 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
         struct slot sl = { f->val, f->vlen, f->type, NULL };
         bool empty = slot_empty(&sl);
         if (!empty)
-            any_value = true;
+            rt->any_value = true;
         if (r < 0) {
             if (!empty && !ing->opt.drop_unmapped)
-                ing->attrs[nattrs++] = i;
+                ing->attrs[rt->nattrs++] = i;
             continue;
         }
         const struct role *role = &ing->roles[r];
         sl.column = role->column;
-        if (!empty)
-            ing->role_values[r] = sl;
-        if (role->ntargets == 0 && !role->rid && !empty && !ing->opt.drop_unmapped)
-            ing->attrs[nattrs++] = i; /* only a rule reads it */
-        if (role->rid && !empty) {
-            rid = f->val;
-            rid_len = f->vlen;
-            cdp_text_trim(&rid, &rid_len);
+        if (empty)
+            continue;
+        ing->role_values[r] = sl;
+        if (role->ntargets == 0 && !role->rid && !ing->opt.drop_unmapped)
+            ing->attrs[rt->nattrs++] = i; /* only a rule reads it */
+        if (role->rid) {
+            rt->rid = f->val;
+            rt->rid_len = f->vlen;
+            cdp_text_trim(&rt->rid, &rt->rid_len);
             if (ing->rid_modifiers & CDP_MAP_DROP_DOT_ZERO)
-                drop_dot_zero(&rid, &rid_len);
+                drop_dot_zero(&rt->rid, &rt->rid_len);
         }
-        if (!empty)
-            for (int k = 0; k < role->ntargets; k++)
-                ing->slots[role->targets[k]] = sl;
+        for (int k = 0; k < role->ntargets; k++)
+            ing->slots[role->targets[k]] = sl;
     }
-    if (!any_value) {
-        reject(oc, "empty_row", "%s", "empty row");
-        return;
-    }
-    if (ing->rid_column && !rid) {
-        reject(oc, "missing_rid", "no value in column \"%s\" (mapped to _rid)", ing->rid_column);
-        return;
-    }
+}
 
-    /* Normalise. */
-    bool has_invalid = false, has_omitted = false;
+/* Normalises every field's value (from a rule, its column or its constant)
+ * into ing->values; notes the invalid and omitted ones. */
+static void normalize_fields(struct cdp_ingest *ing, struct cdp_ingest_outcome *oc,
+                             struct cdp_invalid_list *invalid, bool *has_invalid,
+                             bool *has_omitted)
+{
+    *has_invalid = *has_omitted = false;
     for (size_t t = 0; t < ing->ntargets; t++) {
         const struct target *tg = &ing->targets[t];
         struct slot *sl = &ing->slots[t];
@@ -766,8 +757,8 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
         if (!normalize(ing, tg, sl, &raw, &omitted)) {
             ing->norm.len = start;
             note_invalid(invalid, oc, tg, sl, omitted);
-            has_invalid |= !omitted;
-            has_omitted |= omitted != NULL;
+            *has_invalid |= !omitted;
+            *has_omitted |= omitted != NULL;
             continue;
         }
         if (ing->norm.len > start)
@@ -785,26 +776,21 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
         fill_part(ing, ing->middle_name, base + parts.middle_off, parts.middle_len);
         fill_part(ing, ing->last_name, base + parts.last_off, parts.last_len);
     }
-    for (size_t g = 0; g < ing->nrequire; g++) {
-        if (!require_met(ing, ing->require[g])) {
-            char list[120];
-            snprintf(list, sizeof list, "%s", ing->require[g]);
-            for (char *c = list; *c; c++)
-                if (*c == ',')
-                    *c = '/';
-            reject(oc, "required", "no valid value for any of %s", list);
-            return;
-        }
-    }
+}
 
-    /* Write the record. */
+static void write_record(const struct cdp_ingest *ing, const struct cdp_record *in,
+                         const struct routed *rt, const char *default_rid, struct cdp_buf *out,
+                         const struct cdp_ingest_outcome *oc,
+                         const struct cdp_invalid_list *invalid, bool has_invalid,
+                         bool has_omitted)
+{
     bool first = true;
     cdp_buf_addc(out, '{');
     add_key(out, "_source", &first);
     cdp_json_add_string(out, ing->opt.source, strlen(ing->opt.source));
     add_key(out, "_rid", &first);
-    if (rid)
-        cdp_json_add_string(out, rid, rid_len);
+    if (rt->rid)
+        cdp_json_add_string(out, rt->rid, rt->rid_len);
     else
         cdp_json_add_string(out, default_rid, strlen(default_rid));
     add_key(out, "_kind", &first);
@@ -819,10 +805,10 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
         else
             cdp_json_add_string(out, ing->norm.data + v->off, v->len);
     }
-    if (nattrs) {
+    if (rt->nattrs) {
         add_key(out, "attrs", &first);
         cdp_buf_addc(out, '{');
-        for (size_t k = 0; k < nattrs; k++) {
+        for (size_t k = 0; k < rt->nattrs; k++) {
             const struct cdp_field *f = &in->f[ing->attrs[k]];
             if (k)
                 cdp_buf_addc(out, ',');
@@ -837,6 +823,47 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     if (has_omitted)
         add_set_aside(out, "_omitted", true, invalid, oc, &first);
     cdp_buf_adds(out, "}\n");
+}
+
+void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const char *default_rid,
+                    struct cdp_buf *out, struct cdp_ingest_outcome *oc,
+                    struct cdp_invalid_list *invalid)
+{
+    oc->rejected = false;
+    oc->code = NULL;
+    oc->reason[0] = '\0';
+    oc->first_invalid = invalid->n;
+    oc->ninvalid = 0;
+    oc->country_from_phone = false;
+    memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
+    memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
+    memset(ing->role_values, 0, ing->nroles * sizeof *ing->role_values);
+    cdp_buf_reset(&ing->norm);
+
+    struct routed rt;
+    route(ing, in, &rt);
+    if (!rt.any_value) {
+        reject(oc, "empty_row", "%s", "empty row");
+        return;
+    }
+    if (ing->rid_column && !rt.rid) {
+        reject(oc, "missing_rid", "no value in column \"%s\" (mapped to _rid)", ing->rid_column);
+        return;
+    }
+    bool has_invalid, has_omitted;
+    normalize_fields(ing, oc, invalid, &has_invalid, &has_omitted);
+    for (size_t g = 0; g < ing->nrequire; g++) {
+        if (!require_met(ing, ing->require[g])) {
+            char list[120];
+            snprintf(list, sizeof list, "%s", ing->require[g]);
+            for (char *c = list; *c; c++)
+                if (*c == ',')
+                    *c = '/';
+            reject(oc, "required", "no valid value for any of %s", list);
+            return;
+        }
+    }
+    write_record(ing, in, &rt, default_rid, out, oc, invalid, has_invalid, has_omitted);
 }
 
 void cdp_ingest_batch_run(struct cdp_ingest *ing, struct cdp_ingest_batch *b)
