@@ -47,10 +47,12 @@ CLI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/cli/*.c))
 GEN_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/gen/*.c))
 # The country and region vocabularies (lib/norm/vocab.h) are made at build
 # time from ISO 3166 as Debian's iso-codes package ships it: the English
-# names and their translations into ISO_LANGS, and lib/norm/vocab_aliases.txt.
+# names, their translations (countries into ISO_LANGS, regions into
+# ISO_REGION_LANGS) and lib/norm/vocab_aliases.txt.
 ISO_CODES   ?= /usr/share/iso-codes/json
 ISO_LOCALES ?= /usr/share/locale
 ISO_LANGS   := ru uk be kk uz de fr es it pt nl pl
+ISO_REGION_LANGS := ru uk be
 VOCAB_SRC := $(BUILD)/generated/vocab_iso.c
 LIB_OBJ   += $(BUILD)/generated/vocab_iso.o
 PROGS     := $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
@@ -95,7 +97,8 @@ $(BUILD)/tools/iso-vocab: $(BUILD)/tools/iso-vocab.o $(BUILD)/lib/norm/vocab_key
 	$(CC) $(SANFLAGS) $(LDFLAGS) $^ -ljq -lutf8proc -o $@
 $(VOCAB_SRC): $(BUILD)/tools/iso-vocab lib/norm/vocab_aliases.txt $(wildcard $(ISO_CODES)/iso_3166-[12].json)
 	@mkdir -p $(@D)
-	$(BUILD)/tools/iso-vocab $(ISO_CODES) $(ISO_LOCALES) lib/norm/vocab_aliases.txt $@ $(ISO_LANGS)
+	$(BUILD)/tools/iso-vocab $(ISO_CODES) $(ISO_LOCALES) lib/norm/vocab_aliases.txt $@ \
+	    '$(ISO_LANGS)' '$(ISO_REGION_LANGS)'
 $(BUILD)/generated/vocab_iso.o: $(VOCAB_SRC)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 

@@ -2,11 +2,14 @@
  * source file) from ISO 3166 as Debian's iso-codes package ships it, at
  * build time (see the Makefile and lib/norm/vocab.h).
  *
- *   iso-vocab ISO_JSON_DIR LOCALE_DIR ALIASES OUTPUT LANG...
+ *   iso-vocab ISO_JSON_DIR LOCALE_DIR ALIASES OUTPUT 'COUNTRY_LANG...' 'REGION_LANG...'
  *
  * ISO_JSON_DIR holds iso_3166-1.json and iso_3166-2.json (English names);
- * LOCALE_DIR/LANG/LC_MESSAGES/iso_3166-{1,2}.mo their translations (every
- * LANG has country names; some have no region names); ALIASES
+ * LOCALE_DIR/LANG/LC_MESSAGES/iso_3166-{1,2}.mo their translations into
+ * the languages of two space-separated lists, for countries and for regions
+ * (fewer: a region's name is mostly its own whatever the language; with
+ * the twelve languages of the countries the regions had 23,905 keys, with
+ * Russian, Ukrainian and Belarusian 19,443); ALIASES
  * is lib/norm/vocab_aliases.txt. Every name becomes a key (vocab_key.h).
  * A key that two ISO names give to two countries (a translation error, such
  * as a Kazakh name shared by the Congo and the DR Congo) is left out and
@@ -117,14 +120,9 @@ static int cmp_entry(const void *a, const void *b, void *mo)
     return strcmp(mo_msgid(mo, *(const uint32_t *)a), mo_msgid(mo, *(const uint32_t *)b));
 }
 
-/* Loads a .mo file; a missing one is an empty table unless required. */
-static void mo_load(struct mo *m, const char *path, bool required)
+static void mo_load(struct mo *m, const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f && !required && errno == ENOENT) {
-        m->sorted = cdp_xcalloc(1, sizeof *m->sorted);
-        return;
-    }
     if (!f)
         die("cannot open %s: %s (install the Debian package iso-codes: make deps)", path,
             strerror(errno));
@@ -395,52 +393,122 @@ static void resolve(struct words *w, bool region, const char *aliases, struct cd
     *w = kept;
 }
 
-static void write_c_string(FILE *f, const char *s)
+/* ---- writing ------------------------------------------------------------ */
+
+/* Every key and value once, sorted: the tables hold offsets into one string,
+ * so that they need no relocations (pointers made the programs 2.6 MB larger). */
+struct strings {
+    const char **v;
+    size_t n;
+    size_t *offset;
+};
+
+static int cmp_str(const void *a, const void *b)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void write_table(FILE *f, const char *name, const struct words *w)
+static void strings_build(struct strings *st, const struct words *a, const struct words *b)
+{
+    st->v = cdp_xcalloc(2 * (a->n + b->n) + 1, sizeof *st->v);
+    st->n = 0;
+    for (const struct words *w = a; w; w = w == a ? b : NULL)
+        for (size_t i = 0; i < w->n; i++) {
+            st->v[st->n++] = w->v[i].key;
+            st->v[st->n++] = w->v[i].value;
+        }
+    qsort(st->v, st->n, sizeof *st->v, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < st->n; i++)
+        if (k == 0 || strcmp(st->v[i], st->v[k - 1]) != 0)
+            st->v[k++] = st->v[i];
+    st->n = k;
+    st->offset = cdp_xcalloc(st->n + 1, sizeof *st->offset);
+    for (size_t i = 1; i <= st->n; i++)
+        st->offset[i] = st->offset[i - 1] + strlen(st->v[i - 1]) + 1;
+}
+
+static size_t strings_offset(const struct strings *st, const char *s)
+{
+    const char **at = bsearch(&s, st->v, st->n, sizeof *st->v, cmp_str);
+    return st->offset[at - st->v];
+}
+
+static void write_strings(FILE *f, const struct strings *st)
+{
+    fprintf(f, "const char cdp_vocab_strings[] =\n");
+    for (size_t i = 0; i < st->n; i++) {
+        fputs("    \"", f);
+        for (const char *c = st->v[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                fputc('\\', f);
+            fputc(*c, f);
+        }
+        fputs("\\0\"\n", f);
+    }
+    fputs("    \"\";\n\n", f);
+}
+
+static void write_table(FILE *f, const char *name, const struct words *w,
+                        const struct strings *st)
 {
     fprintf(f, "const struct cdp_vocab_entry %s[] = {\n", name);
-    for (size_t i = 0; i < w->n; i++) {
-        fputs("    { ", f);
-        write_c_string(f, w->v[i].key);
-        fputs(", ", f);
-        write_c_string(f, w->v[i].value);
-        fprintf(f, ", %s },\n", kind_names[w->v[i].kind]);
-    }
+    for (size_t i = 0; i < w->n; i++)
+        fprintf(f, "    { %zu, %zu, %s }, /* %s */\n", strings_offset(st, w->v[i].key),
+                strings_offset(st, w->v[i].value), kind_names[w->v[i].kind], w->v[i].value);
     fprintf(f, "};\nconst size_t %s_count = %zu;\n\n", name, w->n);
+}
+
+/* The words of a space-separated list, in place. */
+static int split_words(char *list, char **words, int max)
+{
+    int n = 0;
+    for (char *w = strtok(list, " "); w && n < max; w = strtok(NULL, " "))
+        words[n++] = w;
+    return n;
+}
+
+/* Loads LOCALE_DIR/LANG/LC_MESSAGES/DOMAIN.mo for each language. */
+static struct mo *load_translations(const char *locale_dir, const char *domain, int n,
+                                    char **langs)
+{
+    struct mo *mos = cdp_xcalloc((size_t)n + 1, sizeof *mos);
+    for (int l = 0; l < n; l++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s/LC_MESSAGES/%s.mo", locale_dir, langs[l], domain);
+        mo_load(&mos[l], path);
+    }
+    return mos;
+}
+
+static void free_translations(struct mo *mos, int n)
+{
+    for (int l = 0; l < n; l++) {
+        free(mos[l].data);
+        free(mos[l].sorted);
+    }
+    free(mos);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 5) {
-        fprintf(stderr, "usage: iso-vocab ISO_JSON_DIR LOCALE_DIR ALIASES OUTPUT LANG...\n");
+    if (argc != 7) {
+        fprintf(stderr, "usage: iso-vocab ISO_JSON_DIR LOCALE_DIR ALIASES OUTPUT "
+                        "'COUNTRY_LANG...' 'REGION_LANG...'\n");
         return 2;
     }
     const char *json_dir = argv[1], *locale_dir = argv[2], *aliases = argv[3], *output = argv[4];
-    int nlangs = argc - 5;
-    char **langs = argv + 5;
-    struct mo *mo1 = cdp_xcalloc((size_t)nlangs + 1, sizeof *mo1);
-    struct mo *mo2 = cdp_xcalloc((size_t)nlangs + 1, sizeof *mo2);
-    for (int l = 0; l < nlangs; l++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s/LC_MESSAGES/iso_3166-1.mo", locale_dir, langs[l]);
-        mo_load(&mo1[l], path, true);
-        snprintf(path, sizeof path, "%s/%s/LC_MESSAGES/iso_3166-2.mo", locale_dir, langs[l]);
-        mo_load(&mo2[l], path, false); /* not every language has region names */
-    }
+    char country_list[1024], region_list[1024], *langs[64], *region_langs[64];
+    snprintf(country_list, sizeof country_list, "%s", argv[5]);
+    snprintf(region_list, sizeof region_list, "%s", argv[6]);
+    int nlangs = split_words(country_list, langs, 64);
+    int nregion_langs = split_words(region_list, region_langs, 64);
+    struct mo *mo1 = load_translations(locale_dir, "iso_3166-1", nlangs, langs);
+    struct mo *mo2 = load_translations(locale_dir, "iso_3166-2", nregion_langs, region_langs);
     struct words countries = { 0 }, regions = { 0 };
     jv list1 = load_table(json_dir, "3166-1"), list2 = load_table(json_dir, "3166-2");
     add_countries(&countries, list1, mo1, nlangs, langs);
-    add_regions(&regions, list2, mo2, nlangs, langs);
+    add_regions(&regions, list2, mo2, nregion_langs, region_langs);
     add_aliases(&countries, &regions, aliases);
     struct cdp_buf dropped = CDP_BUF_INIT;
     resolve(&countries, false, aliases, &dropped);
@@ -452,28 +520,26 @@ int main(int argc, char **argv)
     if (!f)
         die("cannot write %s: %s", tmp, strerror(errno));
     fprintf(f, "/* Generated by tools/iso-vocab from %s/iso_3166-{1,2}.json, the\n"
-               " * translations in %s (", json_dir, locale_dir);
-    for (int l = 0; l < nlangs; l++)
-        fprintf(f, "%s%s", l ? " " : "", langs[l]);
-    fprintf(f, ") and %s. Do not edit.\n *\n"
-               " * Keys left out because they name two countries, or two regions of one\n"
+               " * translations in %s (countries: %s; regions: %s)\n"
+               " * and %s. Do not edit.\n *\n",
+            json_dir, locale_dir, argv[5], argv[6], aliases);
+    fprintf(f, " * Keys left out because they name two countries, or two regions of one\n"
                " * country, neither of which holds the other (key: value):\n%s */\n"
                "#include \"norm/vocab_table.h\"\n\n",
-            aliases, dropped.len ? dropped.data : " *   none\n");
-    write_table(f, "cdp_vocab_countries", &countries);
-    write_table(f, "cdp_vocab_regions", &regions);
+            dropped.len ? dropped.data : " *   none\n");
+    struct strings st;
+    strings_build(&st, &countries, &regions);
+    write_strings(f, &st);
+    write_table(f, "cdp_vocab_countries", &countries, &st);
+    write_table(f, "cdp_vocab_regions", &regions, &st);
+    free(st.v);
+    free(st.offset);
     if (fclose(f) != 0 || rename(tmp, output) != 0)
         die("cannot write %s: %s", output, strerror(errno));
     jv_free(list1);
     jv_free(list2);
-    for (int l = 0; l < nlangs; l++) {
-        free(mo1[l].data);
-        free(mo1[l].sorted);
-        free(mo2[l].data);
-        free(mo2[l].sorted);
-    }
-    free(mo1);
-    free(mo2);
+    free_translations(mo1, nlangs);
+    free_translations(mo2, nregion_langs);
     words_release(&countries);
     words_release(&regions);
     cdp_buf_release(&dropped);

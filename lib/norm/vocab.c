@@ -87,6 +87,11 @@ int cdp_bool_parse(const char *s, size_t len, const char **reason)
     return -1;
 }
 
+static const char *str(uint32_t offset)
+{
+    return cdp_vocab_strings + offset;
+}
+
 /* The first entry of the sorted table with this key, and how many share it. */
 static const struct cdp_vocab_entry *find(const struct cdp_vocab_entry *table, size_t n,
                                           const char *key, size_t *count)
@@ -94,13 +99,13 @@ static const struct cdp_vocab_entry *find(const struct cdp_vocab_entry *table, s
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(table[mid].key, key) < 0)
+        if (strcmp(str(table[mid].key), key) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     size_t end = lo;
-    while (end < n && strcmp(table[end].key, key) == 0)
+    while (end < n && strcmp(str(table[end].key), key) == 0)
         end++;
     *count = end - lo;
     return *count ? &table[lo] : NULL;
@@ -125,10 +130,10 @@ const char *cdp_country_lookup(struct cdp_buf *scratch, const char *s, size_t le
         return NULL;
     if (e->kind == CDP_VOCAB_NONE) {
         if (reason)
-            *reason = e->value;
+            *reason = str(e->value);
         return NULL;
     }
-    return e->value;
+    return str(e->value);
 }
 
 const char *cdp_region_lookup(struct cdp_buf *scratch, const char *s, size_t len,
@@ -144,9 +149,9 @@ const char *cdp_region_lookup(struct cdp_buf *scratch, const char *s, size_t len
     /* At most one region per country has the key (tools/iso-vocab.c). */
     const char *want = country ? country : count == 1 ? NULL : home;
     if (!want)
-        return count == 1 ? e->value : NULL;
+        return count == 1 ? str(e->value) : NULL;
     for (size_t i = 0; i < count; i++)
-        if (e[i].value[0] == want[0] && e[i].value[1] == want[1])
-            return e[i].value;
+        if (str(e[i].value)[0] == want[0] && str(e[i].value)[1] == want[1])
+            return str(e[i].value);
     return NULL;
 }

@@ -5,9 +5,10 @@
  * alpha-2 and alpha-3 codes, its English short, official and common names
  * and their translations into Russian, Ukrainian, Belarusian, Kazakh, Uzbek,
  * German, French, Spanish, Italian, Portuguese, Dutch and Polish (the
- * Makefile's ISO_LANGS); for a region (ISO 3166-2 subdivision) its code and
- * its names. A small list of exporters' own spellings (EIRE, RSA, UK, USA,
- * Россия, РФ...) and of values that are not a country (Unspecified, European
+ * Makefile's ISO_LANGS); for a region (ISO 3166-2 subdivision) its code,
+ * its name and its Russian, Ukrainian and Belarusian names (ISO_REGION_LANGS).
+ * A small list of exporters' own spellings (EIRE, RSA, UK, USA, Россия,
+ * РФ...) and of values that are not a country (Unspecified, European
  * Community, Channel Islands...) is lib/norm/vocab_aliases.txt.
  * Matching ignores case, accents, punctuation and spacing (vocab_key.h).
  *

@@ -5,6 +5,7 @@
 #define CDP_NORM_VOCAB_TABLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum cdp_vocab_kind {
     CDP_VOCAB_CODE,  /* an ISO code: GB, GBR, RU-MOW */
@@ -13,12 +14,14 @@ enum cdp_vocab_kind {
     CDP_VOCAB_NONE,  /* not a country; value is the reason */
 };
 
+/* Offsets into cdp_vocab_strings, which holds NUL-terminated strings. */
 struct cdp_vocab_entry {
-    const char *key;   /* vocab_key.h; sorted by key, then value */
-    const char *value; /* "GB", "RU-MOW", or the reason */
-    enum cdp_vocab_kind kind;
+    uint32_t key;   /* vocab_key.h; sorted by key, then value */
+    uint32_t value; /* "GB", "RU-MOW", or the reason */
+    uint8_t kind;   /* enum cdp_vocab_kind */
 };
 
+extern const char cdp_vocab_strings[];
 extern const struct cdp_vocab_entry cdp_vocab_countries[];
 extern const size_t cdp_vocab_countries_count;
 /* Region keys are vocab_key.h's region keys; one key may name subdivisions
