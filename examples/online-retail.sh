@@ -32,7 +32,9 @@
 #     nights/DAY/                the night's canonical records, logs, stats,
 #                                campaign file (campaign.csv)
 #     profiles.ndjson.zst, segments.ndjson.zst      the last night's
-#     timings.tsv                what each step of each night cost, in seconds
+#     timings.tsv                what each step of each night cost: CPU seconds
+#                                (user + system, all threads) per step, and
+#                                the night's CPU and wall-clock seconds
 #
 # The programs are taken from PATH, the map files from $CDP_SHARE/maps
 # (default: ../share/cdp next to this script). Needs jq and zstd.
@@ -91,24 +93,33 @@ ls "$data"/*.csv.zst >/dev/null 2>&1 || die "no daily files DAY.csv.zst in $data
 rm -rf "$out"
 mkdir -p "$out/history" "$out/nights"
 
+# Costs are CPU seconds, which a busy machine changes less than wall-clock
+# time: the shell's "times" gives what its children used so far. It must run
+# in this shell, not in a $(...) subshell, hence the file.
 now() { date +%s.%N; }
-# seconds since $1, to the millisecond
-since() { echo "$1 $(now)" | awk '{ printf "%.3f", $2 - $1 }'; }
+cpu() {
+    awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+        printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$out/.times"
+}
+# seconds from $1 to $2, to the millisecond
+minus() { echo "$1 $2" | awk '{ printf "%.3f", $2 - $1 }'; }
 
 # step NAME LOG COMMAND...: runs one program of the night, its messages kept in
-# LOG (shown if it fails); adds its time to the night's.
+# LOG (shown if it fails); adds the CPU time it used to t_NAME.
 step() {
     name=$1 log=$2
     shift 2
-    started=$(now)
+    times >"$out/.times"
+    before=$(cpu)
     if ! "$@" 2>"$log"; then
         cat "$log" >&2
         die "night $night ($day): $name failed"
     fi
-    eval "t_$name=\$(since \$started)"
+    times >"$out/.times"
+    eval "t_$name=\$(minus \"\$before\" \"\$(cpu)\" | awk -v t=\"\${t_$name:-0}\" '{ printf \"%.3f\", t + \$1 }')"
 }
 
-printf 'night\tday\tlines\thistory_lines\tprofiles\tingest\tdedupe\tmerge\tsegment\texport\ttotal\n' \
+printf 'night\tday\tlines\thistory_lines\tprofiles\tingest\tdedupe\tmerge\tsegment\texport\tcpu\twall\n' \
     >"$out/timings.tsv"
 night=0 history_lines=0
 for file in "$data"/*.csv.zst; do
@@ -117,11 +128,12 @@ for file in "$data"/*.csv.zst; do
     day=$(basename "$file" .csv.zst)
     dir=$out/nights/$day
     mkdir -p "$dir"
-    night_started=$(now)
+    times >"$out/.times"
+    night_started=$(now) night_cpu=$(cpu)
+    t_ingest=0 t_dedupe=0 t_merge=0 t_segment=0 t_export=0
 
     # 1. The day's invoice lines as events, and its customers. _rid is the
     # line's number in the day, prefixed with the day to stay unique.
-    started=$(now)
     step ingest "$dir/ingest-shop.log" cdp-ingest --source shop --map "$maps/online-retail.map" \
         --rid-prefix "$day:" --as-of "$day" --stats "$dir/stats-ingest-shop.json" \
         -o "$dir/shop.ndjson.zst" "$file"
@@ -131,7 +143,6 @@ for file in "$data"/*.csv.zst; do
             --stats "$3/stats-ingest-customers.json" "$4" |
             jq -c -s "group_by(._rid) | map(last) | .[]" | zstd -q -1 -o "$3/customers.ndjson.zst"
     ' sh "$maps/online-retail-customers.map" "$day" "$dir" "$file"
-    t_ingest=$(since "$started")
 
     # 2. Person ids, stable from night to night.
     step dedupe "$dir/dedupe.log" cdp-dedupe --state "$out/identity.state.zst" \
@@ -172,24 +183,27 @@ for file in "$data"/*.csv.zst; do
     lines=$(jq .counts.read "$dir/stats-ingest-shop.json")
     history_lines=$((history_lines + lines))
     profiles=$(jq .counts.profiles "$dir/stats-merge.json")
-    total=$(since "$night_started")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$night" "$day" "$lines" \
+    times >"$out/.times"
+    total=$(minus "$night_cpu" "$(cpu)")
+    wall=$(minus "$night_started" "$(now)")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$night" "$day" "$lines" \
         "$history_lines" "$profiles" "$t_ingest" "$t_dedupe" "$t_merge" "$t_segment" \
-        "$t_export" "$total" >>"$out/timings.tsv"
-    printf 'night %3d %s: %5d lines, %6d in history, %4d profiles; %ss (merge %ss)\n' \
-        "$night" "$day" "$lines" "$history_lines" "$profiles" "$total" "$t_merge"
+        "$t_export" "$total" "$wall" >>"$out/timings.tsv"
+    printf 'night %3d %s: %5d lines, %6d in history, %4d profiles; CPU %ss (merge %ss), wall %ss\n' \
+        "$night" "$day" "$lines" "$history_lines" "$profiles" "$total" "$t_merge" "$wall"
 done
+rm -f "$out/.times"
 [ "$night" -gt 0 ] || die "no nights run"
 
 # What came out.
 echo
 echo "== $out after $(tail -n 1 "$out/timings.tsv" | cut -f1) nights (as of $(tail -n 1 "$out/timings.tsv" | cut -f2))"
-awk -F'\t' 'NR > 1 { n++; t += $11; m += $8; c[n] = $11; d[n] = $2 }
+awk -F'\t' 'NR > 1 { n++; t += $11; w += $12; m += $8; c[n] = $11; g[n] = $8; d[n] = $2 }
     END {
-        printf "time: %.1f s in all, %.1f s of it cdp-merge; a night %.2f s on average\n", t, m, t / n
-        printf "night 1 (%s): %.2f s", d[1], c[1]
-        if (n >= 150) printf "; night 150 (%s): %.2f s", d[150], c[150]
-        printf "; night %d (%s): %.2f s\n", n, d[n], c[n]
+        printf "time: CPU %.1f s in all, %.1f s of it cdp-merge (wall %.1f s); a night %.2f s on average\n", t, m, w, t / n
+        printf "night 1 (%s): CPU %.2f s, merge %.2f s", d[1], c[1], g[1]
+        if (n >= 150) printf "; night 150 (%s): %.2f s, merge %.2f s", d[150], c[150], g[150]
+        printf "; night %d (%s): %.2f s, merge %.2f s\n", n, d[n], c[n], g[n]
     }' "$out/timings.tsv"
 cat "$out"/nights/*/stats-ingest-shop.json | jq -s -r '
     "invoice lines: \(map(.counts.read) | add) read, \(map(.counts.written) | add) written, " +
