@@ -1,0 +1,243 @@
+#include "recommend/write.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/pipeline.h"
+
+#include "io/json.h"
+#include "norm/date.h"
+
+static void add_figure(struct cdp_buf *b, double v)
+{
+    char s[32];
+    int n = snprintf(s, sizeof s, "%.6g", v);
+    cdp_buf_add(b, s, (size_t)n);
+}
+
+static void add_name(struct cdp_buf *b, const char *key, const char *s, size_t len)
+{
+    cdp_buf_adds(b, key);
+    cdp_json_add_string(b, s, len);
+}
+
+static void add_category(struct cdp_buf *b, const struct cdp_history *h, uint32_t item)
+{
+    uint32_t c = cdp_history_item_category(h, item);
+    if (c == CDP_NONE)
+        return;
+    size_t len;
+    const char *s = cdp_history_category_name(h, c, &len);
+    add_name(b, ",\"category\":", s, len);
+}
+
+void cdp_write_recs(const struct cdp_history *h, const struct cdp_recs *r, bool with_viewed,
+                    struct cdp_buf *out)
+{
+    size_t len;
+    const char *s = cdp_history_person(h, r->person, &len);
+    add_name(out, "{\"cdp_id\":", s, len);
+    cdp_buf_adds(out, ",\"recommendations\":[");
+    for (size_t i = 0; i < r->nrecs; i++) {
+        const struct cdp_rec *rec = &r->recs[i];
+        if (i)
+            cdp_buf_addc(out, ',');
+        s = cdp_history_sku(h, rec->item, &len);
+        add_name(out, "{\"sku\":", s, len);
+        cdp_buf_adds(out, ",\"score\":");
+        add_figure(out, rec->score);
+        cdp_buf_adds(out, ",\"reason\":\"");
+        cdp_buf_adds(out, cdp_reason_name(rec->reason));
+        cdp_buf_addc(out, '"');
+        if (rec->because != CDP_NONE) {
+            s = cdp_history_sku(h, rec->because, &len);
+            add_name(out, ",\"because\":", s, len);
+        }
+        add_category(out, h, rec->item);
+        cdp_buf_addc(out, '}');
+    }
+    cdp_buf_addc(out, ']');
+    if (with_viewed) {
+        cdp_buf_adds(out, ",\"viewed\":[");
+        for (size_t i = 0; i < r->nviewed; i++) {
+            if (i)
+                cdp_buf_addc(out, ',');
+            s = cdp_history_sku(h, r->viewed[i].item, &len);
+            add_name(out, "{\"sku\":", s, len);
+            cdp_buf_adds(out, ",\"at\":\"");
+            cdp_time_format(out, r->viewed[i].ts);
+            cdp_buf_addc(out, '"');
+            add_category(out, h, r->viewed[i].item);
+            cdp_buf_addc(out, '}');
+        }
+        cdp_buf_addc(out, ']');
+    }
+    cdp_buf_adds(out, "}\n");
+}
+
+void cdp_write_similar(const struct cdp_history *h, const struct cdp_pairs *p, uint32_t a,
+                       const uint8_t *eligible, size_t top, struct cdp_buf *out)
+{
+    uint32_t na = cdp_pairs_item_baskets(p, a);
+    if (!na)
+        return;
+    size_t len, n, shown = 0;
+    const char *s = cdp_history_sku(h, a, &len);
+    add_name(out, "{\"sku\":", s, len);
+    cdp_buf_adds(out, ",\"baskets\":");
+    cdp_buf_add_u64(out, na);
+    cdp_buf_adds(out, ",\"similar\":[");
+    const struct cdp_pair *nb = cdp_pairs_of(p, a, &n);
+    for (size_t i = 0; i < n && shown < top; i++) {
+        if (eligible && !eligible[nb[i].item])
+            continue;
+        struct cdp_pair_stats st;
+        cdp_pairs_stats(p, a, &nb[i], &st);
+        if (shown++)
+            cdp_buf_addc(out, ',');
+        s = cdp_history_sku(h, nb[i].item, &len);
+        add_name(out, "{\"sku\":", s, len);
+        cdp_buf_adds(out, ",\"support\":");
+        add_figure(out, st.support);
+        cdp_buf_adds(out, ",\"confidence\":");
+        add_figure(out, st.confidence);
+        cdp_buf_adds(out, ",\"lift\":");
+        add_figure(out, st.lift);
+        cdp_buf_adds(out, ",\"count\":");
+        cdp_buf_add_u64(out, nb[i].count);
+        cdp_buf_addc(out, '}');
+    }
+    cdp_buf_adds(out, "]}\n");
+}
+
+static void add_metrics(struct cdp_buf *b, const char *name, const struct cdp_metrics *m)
+{
+    cdp_buf_printf(b, ",\"%s\":{\"precision\":%.4f,\"recall\":%.4f,\"hit_rate\":%.4f,\"ndcg\":%.4f}",
+                   name, m->precision, m->recall, m->hit_rate, m->ndcg);
+}
+
+void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, size_t k,
+                          struct cdp_buf *out)
+{
+    add_name(out, "{\"split\":", split, strlen(split));
+    cdp_buf_printf(out, ",\"k\":%zu,\"people\":%llu,\"items\":%llu,\"evaluated\":%llu,\"truth\":%llu", k,
+                   (unsigned long long)e->people, (unsigned long long)e->items,
+                   (unsigned long long)e->evaluated, (unsigned long long)e->truth);
+    add_metrics(out, "recommender", &e->recommender);
+    add_metrics(out, "popular", &e->popular);
+    cdp_buf_adds(out, "}\n");
+}
+
+/* ---- everyone, on every CPU ------------------------------------------- */
+
+/* People per batch: enough to make handing over cheap. */
+#define BATCH_PEOPLE 512
+
+struct rec_batch {
+    uint32_t lo, hi;
+    struct cdp_buf out;
+};
+
+struct rec_run {
+    const struct cdp_recommender *r;
+    bool with_viewed;
+    struct cdp_output *out;
+    uint64_t people;
+    bool failed;
+};
+
+struct rec_worker {
+    struct rec_run *run;
+    struct cdp_scorer *scorer;
+};
+
+static void rec_work(void *worker, void *batch)
+{
+    struct rec_worker *w = worker;
+    struct rec_batch *b = batch;
+    const struct cdp_history *h = cdp_recommender_history(w->run->r);
+    for (uint32_t p = b->lo; p < b->hi; p++)
+        cdp_write_recs(h, cdp_scorer_run(w->scorer, p, 0), w->run->with_viewed, &b->out);
+}
+
+static void rec_consume(void *owner, void *batch)
+{
+    struct rec_run *run = owner;
+    struct rec_batch *b = batch;
+    if (!run->failed && cdp_output_write(run->out, b->out.data, b->out.len) < 0)
+        run->failed = true;
+    run->people += b->hi - b->lo;
+    cdp_buf_reset(&b->out);
+}
+
+static void *rec_batch_new(void *owner)
+{
+    (void)owner;
+    return cdp_xcalloc(1, sizeof(struct rec_batch));
+}
+
+static void rec_batch_free(void *owner, void *batch)
+{
+    (void)owner;
+    struct rec_batch *b = batch;
+    cdp_buf_release(&b->out);
+    free(b);
+}
+
+static const struct cdp_pipeline_ops rec_ops = { rec_batch_new, rec_batch_free, rec_work,
+                                                 rec_consume };
+
+int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t nworkers,
+                       struct cdp_output *out, uint64_t *people, struct cdp_error *err)
+{
+    struct rec_run run = { r, with_viewed, out, 0, false };
+    size_t nctx = nworkers ? nworkers : 1;
+    struct rec_worker *workers = cdp_xcalloc(nctx, sizeof *workers);
+    void **ctx = cdp_xcalloc(nctx, sizeof *ctx);
+    for (size_t i = 0; i < nctx; i++) {
+        workers[i].run = &run;
+        workers[i].scorer = cdp_scorer_new(r);
+        ctx[i] = &workers[i];
+    }
+    struct cdp_pipeline *pl = cdp_pipeline_new(&rec_ops, &run, nworkers, ctx, err);
+    if (pl) {
+        size_t n = cdp_history_people(cdp_recommender_history(r));
+        for (size_t p = 0; p < n && !run.failed; p += BATCH_PEOPLE) {
+            struct rec_batch *b = cdp_pipeline_batch(pl);
+            b->lo = (uint32_t)p;
+            b->hi = (uint32_t)(p + BATCH_PEOPLE < n ? p + BATCH_PEOPLE : n);
+            cdp_pipeline_submit(pl, b);
+        }
+        cdp_pipeline_drain(pl);
+        cdp_pipeline_free(pl);
+    }
+    for (size_t i = 0; i < nctx; i++)
+        cdp_scorer_free(workers[i].scorer);
+    free(workers);
+    free(ctx);
+    *people = run.people;
+    return pl ? 0 : -1;
+}
+
+void cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
+                           const uint8_t *eligible, size_t top, struct cdp_output *out,
+                           uint64_t *items)
+{
+    struct cdp_buf b = CDP_BUF_INIT;
+    size_t n = cdp_history_items(h);
+    *items = 0;
+    for (size_t a = 0; a < n; a++) {
+        size_t len = b.len;
+        cdp_write_similar(h, p, (uint32_t)a, eligible, top, &b);
+        *items += b.len > len;
+        if (b.len >= 1 << 16) {
+            if (cdp_output_write(out, b.data, b.len) < 0)
+                break;
+            cdp_buf_reset(&b);
+        }
+    }
+    if (b.len)
+        cdp_output_write(out, b.data, b.len);
+    cdp_buf_release(&b);
+}

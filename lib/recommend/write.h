@@ -1,0 +1,56 @@
+/* write.h: what cdp-recommend writes, one JSON object a line.
+ *
+ * Recommendations, one line per person:
+ *   {"cdp_id":"...","recommendations":[{"sku":"...","score":0.42,
+ *    "reason":"bought_together","because":"SKU","category":"..."}, ...],
+ *    "viewed":[{"sku":"...","at":"2026-11-19T10:00:00Z","category":"..."}]}
+ * ("because" only for bought_together and viewed, "category" when the item
+ * has one, "viewed" only when the list is asked for);
+ *
+ * similar items, one line per item bought:
+ *   {"sku":"...","baskets":120,"similar":[{"sku":"...","support":0.01,
+ *    "confidence":0.25,"lift":3.2,"count":30}, ...]}
+ *
+ * and the evaluation, one line. Figures are written with six significant
+ * digits (%.6g), evaluation figures with four decimals. */
+#ifndef CDP_RECOMMEND_WRITE_H
+#define CDP_RECOMMEND_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "io/output.h"
+#include "recommend/evaluate.h"
+#include "recommend/history.h"
+#include "recommend/pairs.h"
+#include "recommend/score.h"
+
+/* One person's line; with_viewed: add the recently viewed list. */
+void cdp_write_recs(const struct cdp_history *h, const struct cdp_recs *r, bool with_viewed,
+                    struct cdp_buf *out);
+
+/* Item a's line: its first `top` neighbours that are eligible (one byte per
+ * item; NULL: all). Nothing for an item in no basket. */
+void cdp_write_similar(const struct cdp_history *h, const struct cdp_pairs *p, uint32_t a,
+                       const uint8_t *eligible, size_t top, struct cdp_buf *out);
+
+/* Every person's line, in cdp_id order, scored on nworkers threads (0: the
+ * calling thread) and written to out; *people counts them. Stops early
+ * when a write fails (cdp_output_commit reports it). Returns 0, or -1
+ * with err when the threads cannot start. */
+int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t nworkers,
+                       struct cdp_output *out, uint64_t *people, struct cdp_error *err);
+
+/* Every item's line, in sku order, to out; *items counts them. */
+void cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
+                           const uint8_t *eligible, size_t top, struct cdp_output *out,
+                           uint64_t *items);
+
+/* The evaluation's line; split as the user wrote it. */
+void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, size_t k,
+                          struct cdp_buf *out);
+
+#endif
