@@ -52,7 +52,7 @@ static const struct cdp_option options[] = {
     { OPT_MIN_SUPPORT, "min-support", "X", "keep pairs with support at least X (default 0)" },
     { OPT_MIN_CONFIDENCE, "min-confidence", "X", "keep pairs with confidence at least X (default 0)" },
     { OPT_NEIGHBOURS, "neighbours", "K", "keep each item's K most similar items (default\n"
-                                         "200; 0: all)" },
+                                         "1000; 0: all)" },
     { OPT_MAX_BASKET, "max-basket", "N", "leave out baskets of more than N items (default\n"
                                          "1000; 0: none)" },
     { OPT_EXCLUDE_BOUGHT, "exclude-bought", "DAYS", "do not offer items bought within DAYS, all\n"

@@ -6,8 +6,8 @@
  * truth is the set of items they bought after it that someone had bought
  * before it (nobody can recommend an item never sold) and that they had not
  * bought before it (a repeat purchase is not a discovery); people with an
- * empty truth are left out. The protocol of Microsoft Recommenders' SAR
- * notebooks, so that figures compare with theirs.
+ * empty truth are left out: the protocol under which issue #15 gives SAR's
+ * figures on UCI Online Retail, so that ours compare with them.
  *
  * For each person, with the list cut to its first k items and a hit being a
  * recommended item in the truth (rank i counted from 1):
