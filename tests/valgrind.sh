@@ -52,6 +52,11 @@ vg "$build/bin/cdp-export" -q --format meta -o "$tmp/meta.csv" "$tmp/segments.nd
 vg "$build/bin/cdp-export" -q --format mailchimp --previous "$tmp/loyal.csv" --removed "$tmp/removed.csv" \
     --full "$tmp/full.csv" --split-rows 20 --rejects "$tmp/exp-rejects.ndjson" \
     -o "$tmp/changes.csv" "$tmp/segments2.ndjson" "$tmp/profiles-bad.ndjson" 2>/dev/null
+vg "$build/bin/cdp-recommend" -q --as-of 2026-11-20 --catalog "$here/fixtures/recommend/catalog.csv" \
+    --filter '.price < 50000' --exclude-category-bought Гостиная=365 --threads 2 --rejects "$tmp/rec-rej.ndjson" \
+    -o "$tmp/recs.ndjson" "$tmp/out.ndjson.zst"
+vg "$build/bin/cdp-recommend" -q --similar --basket person --threads 0 -o "$tmp/similar.ndjson" "$tmp/out.ndjson.zst"
+vg "$build/bin/cdp-recommend" -q --evaluate 2026-10-01 -o "$tmp/eval.json" "$tmp/out.ndjson.zst"
 awk -f "$here/fixtures/model/background.awk" > "$tmp/people.ndjson"
 cat "$here/fixtures/model/people.ndjson" >> "$tmp/people.ndjson"
 vg "$build/bin/cdp-dedupe" -q --model "$here/../share/cdp/models/person.json" --train \
