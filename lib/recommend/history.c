@@ -116,6 +116,7 @@ enum { F_KIND, F_ID, F_EVENT, F_SKU, F_CATEGORY, F_TS, F_QTY, F_AMOUNT, F_ORDER,
 static const char *const field_names[F_COUNT] = { "_kind", "cdp_id", "event", "sku", "category",
                                                   "ts", "qty", "amount", "order_id", "_source",
                                                   "price" };
+static const uint8_t field_lens[F_COUNT] = { 5, 6, 5, 3, 8, 2, 3, 6, 8, 7, 5 };
 
 static void find(struct worker *w, struct batch *b, size_t i)
 {
@@ -145,7 +146,7 @@ static void find(struct worker *w, struct batch *b, size_t i)
         if (x->klen < 2 || x->klen > 8)
             continue;
         for (int j = 0; j < F_COUNT; j++)
-            if (x->klen == strlen(field_names[j]) && memcmp(x->key, field_names[j], x->klen) == 0)
+            if (x->klen == field_lens[j] && memcmp(x->key, field_names[j], x->klen) == 0)
                 f[j] = x;
     }
     fd->person = keep(&b->arena, f[F_ID]);
