@@ -22,6 +22,8 @@
 #                                 run's kept as segments.prev.ndjson.zst)
 #   segments-report.json, segments-history.ndjson, audiences/NAME.ndjson
 #                                 sizes per segment; one file per audience
+#   recommendations.ndjson.zst    ten items to offer each person, and what
+#                                 they viewed last
 #   export/                       the campaign files for the mailing service,
 #                                 the SMS gateway and Meta
 #
@@ -30,7 +32,7 @@
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
 # day the example exports were made). Needs jq and zstd.
 #
-# The whole pipeline: ingest, dedupe, merge, segment, export.
+# The whole pipeline: ingest, dedupe, merge, segment, recommend, export.
 
 set -eu
 
@@ -66,7 +68,7 @@ die() {
     exit 1
 }
 
-for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment cdp-export jq zstd; do
+for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment cdp-recommend cdp-export jq zstd; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
 [ -d "$in_dir" ] || die "no such folder: $in_dir"
@@ -152,7 +154,18 @@ if ! cdp-segment --as-of "$as_of" --use rfm,birthday,cart,lapsed,category,vip \
     die "cdp-segment failed"
 fi
 
-# 5. Campaign files, consent and the global unsubscribe list honoured
+# 5. What to offer each person: items bought with theirs (online and at the
+# tills alike), the best sellers of the room they furnish, never what they
+# bought, and no living room to who bought one within the year.
+echo "== recommend"
+if ! cdp-recommend --as-of "$as_of" --exclude-category-bought Гостиная=365 \
+    --stats "$out_dir/stats-recommend.json" -o "$out_dir/recommendations.ndjson.zst" \
+    "$out_dir/identified.ndjson.zst" 2>"$out_dir/recommend.log"; then
+    cat "$out_dir/recommend.log" >&2
+    die "cdp-recommend failed"
+fi
+
+# 6. Campaign files, consent and the global unsubscribe list honoured
 # (examples/unsubscribed.txt): the new-collection preview for the mailing
 # service, SMS reminders of open carts, birthday greetings, and the lapsed
 # buyers as a hashed Meta audience for a win-back campaign.
@@ -172,7 +185,7 @@ export_audience carts-sms.txt sms abandoned_cart
 export_audience birthday-unisender.csv unisender birthday
 export_audience lapsed-meta.csv meta lapsed
 
-# 6. What came out.
+# 7. What came out.
 echo
 echo "== results in $out_dir (as of $as_of)"
 for src in $sources; do
@@ -246,6 +259,16 @@ jq -r '.segments | to_entries[] | select(.value.members + .value.holdout + (.val
     "    \(.key): \(.value.members), held out \(.value.holdout), entered \(.value.entered // "-"), exited \(.value.exited // "-"), revenue \(.value.revenue)"' \
     "$out_dir/segments-report.json"
 echo "  (one file per audience in $out_dir/audiences; run again to see entered and exited)"
+
+echo
+echo "---- recommend"
+sed 's/^/  /' "$out_dir/recommend.log"
+echo "  for the buyers with the most revenue (cdp_id: sku (why), ...):"
+zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0) | [.revenue, .cdp_id] | @tsv' |
+    sort -k1,1nr -k2,2 | head -n 3 | cut -f2 | while read -r id; do
+    zstd -dc "$out_dir/recommendations.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | jq -r '
+        "    \(.cdp_id): " + ([.recommendations[:5][] | "\(.sku) (\(.reason)\(if .because then " " + .because else "" end))"] | join(", "))'
+done
 
 echo
 echo "---- export (consent and $in_dir/unsubscribed.txt honoured)"
