@@ -637,6 +637,8 @@ void cdp_history_finish(struct cdp_history *h, int64_t cut_ms, const struct cdp_
     free(fut_person);
     free(fut_item);
     build_baskets(h, h->raw, npast, item_rank);
+    cdp_intern_free(h->baskets); /* order ids are not needed any more */
+    h->baskets = NULL;
 
     size_t *first = cdp_xcalloc(h->npeople + 2, sizeof *first);
     for (size_t i = 0; i < npast; i++) {
