@@ -312,7 +312,9 @@ static int write_out(struct run *run, size_t nworkers, struct cdp_error *err)
     if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
         return -1;
     if (p->similar) {
-        cdp_write_all_similar(run->history, run->pairs, run->eligible, p->score.top, run->out, &n);
+        if (cdp_write_all_similar(run->history, run->pairs, run->eligible, p->score.top, nworkers,
+                                  run->out, &n, err) < 0)
+            return -1;
         cdp_report_add(&run->report, "written", "items written", n);
     } else if (p->evaluate) {
         struct cdp_evaluation e;

@@ -405,4 +405,9 @@ OUT
     printf 'cdp_id;event;order_id;sku\na;purchase;1;100\na;purchase;1;200\nb;purchase;2;100\n' > in.csv
     run cdp-recommend -q --half-life 0 --popular-weight 0 --viewed 0 -d ';' in.csv
     [ "$(sed -n 2p <<< "$output")" = '{"cdp_id":"b","recommendations":[{"sku":"200","score":2,"reason":"bought_together","because":"100"}]}' ]
+    # A return (a negative qty, a string in CSV) takes back its purchase:
+    # b's 100 is no anchor any more.
+    printf 'cdp_id;event;order_id;sku;qty\na;purchase;1;100;1\na;purchase;1;200;1\nb;purchase;2;100;1\nb;purchase;3;100;-1\n' > in.csv
+    run cdp-recommend -q --half-life 0 --popular-half-life 0 --popular-weight 0 --viewed 0 -d ';' in.csv
+    [ "$(sed -n 2p <<< "$output")" = '{"cdp_id":"b","recommendations":[{"sku":"200","score":0.5,"reason":"popular"}]}' ]
 }

@@ -40,6 +40,7 @@ struct line {
     size_t off, len;
     uint64_t number;
     const char *code, *reason; /* set by the reader for a row it could not read */
+    bool found;                /* found already (a CSV row, parsed by the reader) */
 };
 
 struct batch {
@@ -104,10 +105,16 @@ static struct str keep(struct cdp_arena *a, const struct cdp_field *f)
     return s;
 }
 
+/* A number, written as JSON or (from CSV) as a string. */
+static bool number(const struct cdp_field *f)
+{
+    return f && (f->type == CDP_NUMBER ||
+                 (f->type == CDP_STRING && f->vlen && cdp_json_number_valid(f->val, f->vlen)));
+}
+
 static bool negative(const struct cdp_field *f)
 {
-    return f && f->type == CDP_NUMBER && f->vlen > 1 && f->val[0] == '-' &&
-           strspn(f->val + 1, "0.") != f->vlen - 1;
+    return number(f) && f->vlen > 1 && f->val[0] == '-' && strspn(f->val + 1, "0.") != f->vlen - 1;
 }
 
 /* The fields of one record that matter here. */
@@ -118,10 +125,62 @@ static const char *const field_names[F_COUNT] = { "_kind", "cdp_id", "event", "s
                                                   "price" };
 static const uint8_t field_lens[F_COUNT] = { 5, 6, 5, 3, 8, 2, 3, 6, 8, 7, 5 };
 
+/* What one record says, its strings copied into a. */
+static void extract(struct cdp_arena *a, const struct cdp_record *rec, struct found *fd)
+{
+    const struct cdp_field *f[F_COUNT] = { 0 };
+    for (size_t k = 0; k < rec->n; k++) {
+        const struct cdp_field *x = &rec->f[k];
+        if (x->klen < 2 || x->klen > 8)
+            continue;
+        for (int j = 0; j < F_COUNT; j++)
+            if (x->klen == field_lens[j] && memcmp(x->key, field_names[j], x->klen) == 0)
+                f[j] = x;
+    }
+    fd->person = keep(a, f[F_ID]);
+    bool person_record = f[F_KIND] ? f[F_KIND]->type == CDP_STRING && f[F_KIND]->vlen == 6 &&
+                                         memcmp(f[F_KIND]->val, "person", 6) == 0
+                                   : !f[F_EVENT];
+    if (!person_record && f[F_SKU] && f[F_SKU]->vlen && f[F_SKU]->type != CDP_NULL) {
+        fd->status = FOUND_EVENT;
+        fd->sku = keep(a, f[F_SKU]);
+        fd->category = f[F_CATEGORY] && f[F_CATEGORY]->type == CDP_STRING ? keep(a, f[F_CATEGORY])
+                                                                           : (struct str){ 0 };
+        fd->price = number(f[F_PRICE]) ? keep(a, f[F_PRICE]) : (struct str){ 0 };
+        const struct cdp_field *ev = f[F_EVENT];
+        fd->kind = ev && ev->type == CDP_STRING ? (uint8_t)cdp_event_kind(ev->val, ev->vlen)
+                                                : CDP_EVENT_OTHER;
+        if (fd->kind == CDP_EVENT_PURCHASE && (negative(f[F_QTY]) || negative(f[F_AMOUNT])))
+            fd->kind = CDP_EVENT_RETURN;
+        const struct cdp_field *ts = f[F_TS];
+        if (!ts || ts->type != CDP_STRING || !cdp_time_parse(ts->val, ts->vlen, &fd->ts))
+            fd->ts = CDP_UNDATED;
+        const struct cdp_field *order = f[F_ORDER];
+        if (fd->kind == CDP_EVENT_PURCHASE && order && order->vlen && order->type != CDP_NULL &&
+            order->type != CDP_ARRAY && order->type != CDP_OBJECT) {
+            /* _source, a unit separator, the order id */
+            const struct cdp_field *src = f[F_SOURCE];
+            size_t sn = src && src->type == CDP_STRING ? src->vlen : 0;
+            char *key = cdp_arena_alloc(a, sn + 1 + order->vlen + 1);
+            if (sn)
+                memcpy(key, src->val, sn);
+            key[sn] = '\x1f';
+            memcpy(key + sn + 1, order->val, order->vlen);
+            fd->basket.p = key;
+            fd->basket.n = (uint32_t)(sn + 1 + order->vlen);
+            fd->basket.hash = cdp_intern_hash(key, fd->basket.n);
+        }
+    } else if (fd->person.p) {
+        fd->status = FOUND_PERSON;
+    }
+}
+
 static void find(struct worker *w, struct batch *b, size_t i)
 {
     struct found *fd = &b->found[i];
     const struct line *l = &b->lines[i];
+    if (l->found)
+        return;
     memset(fd, 0, sizeof *fd);
     if (l->reason) {
         fd->status = FOUND_BAD;
@@ -140,52 +199,7 @@ static void find(struct worker *w, struct batch *b, size_t i)
         fd->reason = cdp_arena_strdup(&b->arena, why.msg, strlen(why.msg));
         return;
     }
-    const struct cdp_field *f[F_COUNT] = { 0 };
-    for (size_t k = 0; k < w->rec.n; k++) {
-        const struct cdp_field *x = &w->rec.f[k];
-        if (x->klen < 2 || x->klen > 8)
-            continue;
-        for (int j = 0; j < F_COUNT; j++)
-            if (x->klen == field_lens[j] && memcmp(x->key, field_names[j], x->klen) == 0)
-                f[j] = x;
-    }
-    fd->person = keep(&b->arena, f[F_ID]);
-    bool person_record = f[F_KIND] ? f[F_KIND]->type == CDP_STRING && f[F_KIND]->vlen == 6 &&
-                                         memcmp(f[F_KIND]->val, "person", 6) == 0
-                                   : !f[F_EVENT];
-    if (!person_record && f[F_SKU] && f[F_SKU]->vlen && f[F_SKU]->type != CDP_NULL) {
-        fd->status = FOUND_EVENT;
-        fd->sku = keep(&b->arena, f[F_SKU]);
-        fd->category = f[F_CATEGORY] && f[F_CATEGORY]->type == CDP_STRING ? keep(&b->arena, f[F_CATEGORY])
-                                                                           : (struct str){ 0 };
-        fd->price = f[F_PRICE] && f[F_PRICE]->type == CDP_NUMBER ? keep(&b->arena, f[F_PRICE])
-                                                                 : (struct str){ 0 };
-        const struct cdp_field *ev = f[F_EVENT];
-        fd->kind = ev && ev->type == CDP_STRING ? (uint8_t)cdp_event_kind(ev->val, ev->vlen)
-                                                : CDP_EVENT_OTHER;
-        if (fd->kind == CDP_EVENT_PURCHASE && (negative(f[F_QTY]) || negative(f[F_AMOUNT])))
-            fd->kind = CDP_EVENT_RETURN;
-        const struct cdp_field *ts = f[F_TS];
-        if (!ts || ts->type != CDP_STRING || !cdp_time_parse(ts->val, ts->vlen, &fd->ts))
-            fd->ts = CDP_UNDATED;
-        const struct cdp_field *order = f[F_ORDER];
-        if (fd->kind == CDP_EVENT_PURCHASE && order && order->vlen && order->type != CDP_NULL &&
-            order->type != CDP_ARRAY && order->type != CDP_OBJECT) {
-            /* _source, a unit separator, the order id */
-            const struct cdp_field *src = f[F_SOURCE];
-            size_t sn = src && src->type == CDP_STRING ? src->vlen : 0;
-            char *key = cdp_arena_alloc(&b->arena, sn + 1 + order->vlen + 1);
-            if (sn)
-                memcpy(key, src->val, sn);
-            key[sn] = '\x1f';
-            memcpy(key + sn + 1, order->val, order->vlen);
-            fd->basket.p = key;
-            fd->basket.n = (uint32_t)(sn + 1 + order->vlen);
-            fd->basket.hash = cdp_intern_hash(key, fd->basket.n);
-        }
-    } else if (fd->person.p) {
-        fd->status = FOUND_PERSON;
-    }
+    extract(&b->arena, &w->rec, fd);
 }
 
 static void work(void *worker, void *batch)
@@ -377,8 +391,10 @@ void cdp_history_free(struct cdp_history *h)
 #define BATCH_LINES 4096
 #define BATCH_BYTES ((size_t)1 << 20)
 
+/* Adds a line for the workers: NDJSON text to parse, a bad row to report,
+ * or (rec not NULL) a record the reader parsed, found here at once. */
 static void add_line(struct batch *b, const char *text, size_t len, const struct cdp_row *row,
-                     enum cdp_read k)
+                     enum cdp_read k, const struct cdp_record *rec)
 {
     if (b->n == b->cap) {
         b->cap = b->cap ? 2 * b->cap : BATCH_LINES;
@@ -390,6 +406,13 @@ static void add_line(struct batch *b, const char *text, size_t len, const struct
     l->len = len;
     l->number = row->line;
     l->code = l->reason = NULL;
+    l->found = rec != NULL;
+    if (rec) {
+        memset(&b->found[b->n - 1], 0, sizeof *b->found);
+        extract(&b->arena, rec, &b->found[b->n - 1]);
+        l->len = 0;
+        return;
+    }
     if (k == CDP_READ_BAD) {
         l->code = row->code;
         l->reason = cdp_arena_strdup(&b->arena, row->reason, strlen(row->reason));
@@ -415,7 +438,6 @@ int cdp_history_read(struct cdp_history *h, const char *path, const struct cdp_r
     h->hooks = hooks;
     bool csv = cdp_reader_format(r) == CDP_FORMAT_CSV;
     struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_buf json = CDP_BUF_INIT;
     struct cdp_row row;
     struct batch *b = cdp_pipeline_batch(pl);
     int status = 0;
@@ -425,14 +447,8 @@ int cdp_history_read(struct cdp_history *h, const char *path, const struct cdp_r
             status = -1;
             break;
         }
-        if (csv && k == CDP_READ_ROW) {
-            /* A CSV record goes to the workers as the JSON it would be. */
-            cdp_buf_reset(&json);
-            cdp_json_add_record(&json, &rec);
-            add_line(b, json.data, json.len, &row, k);
-        } else {
-            add_line(b, row.raw, row.rawlen, &row, k);
-        }
+        /* A CSV row comes parsed: what it says is found here. */
+        add_line(b, row.raw, row.rawlen, &row, k, csv && k == CDP_READ_ROW ? &rec : NULL);
         if (b->n >= BATCH_LINES || b->text.len >= BATCH_BYTES) {
             b->bytes = cdp_reader_bytes(r);
             cdp_pipeline_submit(pl, b);
@@ -446,7 +462,6 @@ int cdp_history_read(struct cdp_history *h, const char *path, const struct cdp_r
         cdp_pipeline_unused(pl, b);
     cdp_pipeline_drain(pl);
     cdp_pipeline_free(pl);
-    cdp_buf_release(&json);
     cdp_record_release(&rec);
     cdp_reader_close(r);
     h->file = NULL;

@@ -136,6 +136,7 @@ void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, siz
 
 struct rec_batch {
     uint32_t lo, hi;
+    uint64_t n; /* lines written (similar items) */
     struct cdp_buf out;
 };
 
@@ -220,24 +221,66 @@ int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t
     return pl ? 0 : -1;
 }
 
-void cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
-                           const uint8_t *eligible, size_t top, struct cdp_output *out,
-                           uint64_t *items)
+/* Items per batch of similar lines. */
+#define BATCH_ITEMS 1024
+
+struct similar_run {
+    const struct cdp_history *h;
+    const struct cdp_pairs *p;
+    const uint8_t *eligible;
+    size_t top;
+    struct cdp_output *out;
+    uint64_t items;
+    bool failed;
+};
+
+static void similar_work(void *worker, void *batch)
 {
-    struct cdp_buf b = CDP_BUF_INIT;
-    size_t n = cdp_history_items(h);
-    *items = 0;
-    for (size_t a = 0; a < n; a++) {
-        size_t len = b.len;
-        cdp_write_similar(h, p, (uint32_t)a, eligible, top, &b);
-        *items += b.len > len;
-        if (b.len >= 1 << 16) {
-            if (cdp_output_write(out, b.data, b.len) < 0)
-                break;
-            cdp_buf_reset(&b);
-        }
+    const struct similar_run *run = worker;
+    struct rec_batch *b = batch;
+    for (uint32_t a = b->lo; a < b->hi; a++) {
+        size_t len = b->out.len;
+        cdp_write_similar(run->h, run->p, a, run->eligible, run->top, &b->out);
+        b->n += b->out.len > len;
     }
-    if (b.len)
-        cdp_output_write(out, b.data, b.len);
-    cdp_buf_release(&b);
+}
+
+static void similar_consume(void *owner, void *batch)
+{
+    struct similar_run *run = owner;
+    struct rec_batch *b = batch;
+    if (!run->failed && cdp_output_write(run->out, b->out.data, b->out.len) < 0)
+        run->failed = true;
+    run->items += b->n;
+    b->n = 0;
+    cdp_buf_reset(&b->out);
+}
+
+static const struct cdp_pipeline_ops similar_ops = { rec_batch_new, rec_batch_free, similar_work,
+                                                     similar_consume };
+
+int cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
+                          const uint8_t *eligible, size_t top, size_t nworkers,
+                          struct cdp_output *out, uint64_t *items, struct cdp_error *err)
+{
+    struct similar_run run = { h, p, eligible, top, out, 0, false };
+    size_t nctx = nworkers ? nworkers : 1;
+    void **ctx = cdp_xcalloc(nctx, sizeof *ctx);
+    for (size_t i = 0; i < nctx; i++)
+        ctx[i] = &run; /* read only on the workers */
+    struct cdp_pipeline *pl = cdp_pipeline_new(&similar_ops, &run, nworkers, ctx, err);
+    if (pl) {
+        size_t n = cdp_history_items(h);
+        for (size_t a = 0; a < n && !run.failed; a += BATCH_ITEMS) {
+            struct rec_batch *b = cdp_pipeline_batch(pl);
+            b->lo = (uint32_t)a;
+            b->hi = (uint32_t)(a + BATCH_ITEMS < n ? a + BATCH_ITEMS : n);
+            cdp_pipeline_submit(pl, b);
+        }
+        cdp_pipeline_drain(pl);
+        cdp_pipeline_free(pl);
+    }
+    free(ctx);
+    *items = run.items;
+    return pl ? 0 : -1;
 }

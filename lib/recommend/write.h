@@ -44,10 +44,11 @@ void cdp_write_similar(const struct cdp_history *h, const struct cdp_pairs *p, u
 int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t nworkers,
                        struct cdp_output *out, uint64_t *people, struct cdp_error *err);
 
-/* Every item's line, in sku order, to out; *items counts them. */
-void cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
-                           const uint8_t *eligible, size_t top, struct cdp_output *out,
-                           uint64_t *items);
+/* Every item's line, in sku order, made on nworkers threads and written
+ * to out; *items counts them. Returns as cdp_write_all_recs. */
+int cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
+                          const uint8_t *eligible, size_t top, size_t nworkers,
+                          struct cdp_output *out, uint64_t *items, struct cdp_error *err);
 
 /* The evaluation's line; split as the user wrote it. */
 void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, size_t k,
