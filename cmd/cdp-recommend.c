@@ -10,7 +10,7 @@
 #include "recommend/catalog.h"
 #include "recommend/evaluate.h"
 #include "recommend/exclude.h"
-#include "recommend/history.h"
+#include "recommend/activity.h"
 #include "recommend/pairs.h"
 #include "recommend/score.h"
 #include "recommend/write.h"
@@ -219,7 +219,7 @@ struct run {
     struct cdp_report report;
     struct cdp_rejects *rejects;
     struct cdp_output *out;
-    struct cdp_history *history;
+    struct cdp_activity *activity;
     struct cdp_catalog *catalog;
     struct cdp_jq *filter;
     uint8_t *eligible;
@@ -254,11 +254,11 @@ static void catalog_problem(void *ctx, const char *file, uint64_t line, const ch
 static int learn(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     struct prefs *p = run->p;
-    struct cdp_history_hooks hooks = { run, reject, tick };
+    struct cdp_activity_hooks hooks = { run, reject, tick };
     int status = 0;
     for (int i = 0; i < (nfiles ? nfiles : 1) && !status; i++)
-        status = cdp_history_read(run->history, nfiles ? files[i] : "-", &p->io.in, &hooks, err);
-    const struct cdp_history_counts *c = cdp_history_counts(run->history);
+        status = cdp_activity_read(run->activity, nfiles ? files[i] : "-", &p->io.in, &hooks, err);
+    const struct cdp_activity_counts *c = cdp_activity_counts(run->activity);
     cdp_report_add(&run->report, "read", "records read", c->read);
     cdp_report_add(&run->report, "events", "events", c->events);
     cdp_report_add(&run->report, "rejected", "rejected", c->rejected);
@@ -270,15 +270,15 @@ static int learn(struct run *run, int nfiles, char **files, struct cdp_error *er
     struct cdp_catalog_hooks ch = { run, catalog_problem };
     if (p->catalog && !(run->catalog = cdp_catalog_load(p->catalog, &ch, err)))
         return -1;
-    if (!p->as_of_given && cdp_history_latest(run->history) != CDP_UNDATED)
-        p->score.as_of_ms = cdp_history_latest(run->history) + 1;
+    if (!p->as_of_given && cdp_activity_latest(run->activity) != CDP_UNDATED)
+        p->score.as_of_ms = cdp_activity_latest(run->activity) + 1;
     if (p->evaluate)
         p->score.as_of_ms = p->split_ms;
-    cdp_history_finish(run->history, p->score.as_of_ms, run->catalog);
-    cdp_report_add(&run->report, "people", NULL, cdp_history_people(run->history));
-    cdp_report_add(&run->report, "items", NULL, cdp_history_items(run->history));
+    cdp_activity_finish(run->activity, p->score.as_of_ms, run->catalog);
+    cdp_report_add(&run->report, "people", NULL, cdp_activity_people(run->activity));
+    cdp_report_add(&run->report, "items", NULL, cdp_activity_items(run->activity));
     cdp_report_add(&run->report, "future", NULL, c->future);
-    cdp_report_phase(&run->report, "history");
+    cdp_report_phase(&run->report, "activity");
     return 0;
 }
 
@@ -287,21 +287,21 @@ static int model(struct run *run, size_t nworkers, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     struct cdp_eligibility el;
-    run->eligible = cdp_eligible_items(run->history, run->catalog != NULL, run->filter, &el);
+    run->eligible = cdp_eligible_items(run->activity, run->catalog != NULL, run->filter, &el);
     if (el.filter_errors)
         cdp_report_data(&run->report, "--filter", 0, "%s (%llu items left out for errors)", el.first_error,
                         (unsigned long long)el.filter_errors);
     cdp_report_detail(&run->report, "items_left_out", "not_in_catalog", el.not_in_catalog);
     cdp_report_detail(&run->report, "items_left_out", "out_of_stock", el.out_of_stock);
     cdp_report_detail(&run->report, "items_left_out", "filtered", el.filtered + el.filter_errors);
-    const struct cdp_baskets *b = cdp_history_baskets(run->history, p->basket);
-    if (!(run->pairs = cdp_pairs_count(b, cdp_history_items(run->history), &p->pairs, nworkers, err)))
+    const struct cdp_baskets *b = cdp_activity_baskets(run->activity, p->basket);
+    if (!(run->pairs = cdp_pairs_count(b, cdp_activity_items(run->activity), &p->pairs, nworkers, err)))
         return -1;
     cdp_report_add(&run->report, "baskets", NULL, cdp_pairs_baskets(run->pairs));
     cdp_report_add(&run->report, "pairs", NULL, cdp_pairs_kept(run->pairs));
     cdp_report_add(&run->report, "baskets_too_large", NULL, cdp_pairs_too_large(run->pairs));
     cdp_report_phase(&run->report, "pairs");
-    run->recommender = cdp_recommender_new(run->history, run->pairs, run->eligible, &p->score);
+    run->recommender = cdp_recommender_new(run->activity, run->pairs, run->eligible, &p->score);
     return 0;
 }
 
@@ -312,7 +312,7 @@ static int write_out(struct run *run, size_t nworkers, struct cdp_error *err)
     if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
         return -1;
     if (p->similar) {
-        if (cdp_write_all_similar(run->history, run->pairs, run->eligible, p->score.top, nworkers,
+        if (cdp_write_all_similar(run->activity, run->pairs, run->eligible, p->score.top, nworkers,
                                   run->out, &n, err) < 0)
             return -1;
         cdp_report_add(&run->report, "written", "items written", n);
@@ -350,7 +350,7 @@ static int recommend(struct run *run, int nfiles, char **files)
     cdp_report_add(&run->report, "read", "records read", 0);
     cdp_report_add(&run->report, "events", "events", 0);
     cdp_report_add(&run->report, "rejected", "rejected", 0);
-    run->history = cdp_history_new(nworkers);
+    run->activity = cdp_activity_new(nworkers);
     if ((run->p->io.rejects && !(run->rejects = cdp_rejects_open(run->p->io.rejects, &err))) ||
         learn(run, nfiles, files, &err) < 0 || model(run, nworkers, &err) < 0 ||
         write_out(run, nworkers, &err) < 0)
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
         free(run.eligible);
         cdp_jq_free(run.filter);
         cdp_catalog_free(run.catalog);
-        cdp_history_free(run.history);
+        cdp_activity_free(run.activity);
         cdp_report_release(&run.report);
     }
     cdp_category_rules_release(&p.rules);

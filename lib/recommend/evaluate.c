@@ -62,9 +62,9 @@ static void add(struct cdp_metrics *sum, const struct cdp_metrics *m)
 
 static void score_person(struct worker *w, struct batch *b, uint32_t p)
 {
-    const struct cdp_history *h = cdp_recommender_history(w->r);
+    const struct cdp_activity *h = cdp_recommender_activity(w->r);
     size_t n, nf, nt = 0;
-    const struct cdp_event *ev = cdp_history_events(h, p, &n);
+    const struct cdp_event *ev = cdp_activity_events(h, p, &n);
     bool buyer = false;
     for (size_t i = 0; i < n; i++)
         if (ev[i].kind == CDP_EVENT_PURCHASE) {
@@ -74,9 +74,9 @@ static void score_person(struct worker *w, struct batch *b, uint32_t p)
     if (!buyer)
         return;
     b->people++;
-    const uint32_t *future = cdp_history_future(h, p, &nf);
+    const uint32_t *future = cdp_activity_future(h, p, &nf);
     for (size_t i = 0; i < nf; i++)
-        if (w->bought[future[i]] != p + 1 && cdp_history_buyers(h, future[i]) > 0)
+        if (w->bought[future[i]] != p + 1 && cdp_activity_buyers(h, future[i]) > 0)
             w->truth[nt++] = future[i];
     if (!nt)
         return;
@@ -139,11 +139,11 @@ static void mean(struct cdp_metrics *m, uint64_t n)
 int cdp_evaluate(const struct cdp_recommender *r, size_t k, size_t nworkers,
                  struct cdp_evaluation *out, struct cdp_error *err)
 {
-    const struct cdp_history *h = cdp_recommender_history(r);
-    size_t nitems = cdp_history_items(h), npeople = cdp_history_people(h);
+    const struct cdp_activity *h = cdp_recommender_activity(r);
+    size_t nitems = cdp_activity_items(h), npeople = cdp_activity_people(h);
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < nitems; i++)
-        out->items += cdp_history_buyers(h, (uint32_t)i) > 0;
+        out->items += cdp_activity_buyers(h, (uint32_t)i) > 0;
     size_t nctx = nworkers ? nworkers : 1;
     struct worker *workers = cdp_xcalloc(nctx, sizeof *workers);
     void **ctx = cdp_xcalloc(nctx, sizeof *ctx);

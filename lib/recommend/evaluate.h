@@ -1,6 +1,6 @@
 /* evaluate.h: how good the recommendations are, on a split in time.
  *
- * The history is cut at a moment (history.h): the recommender learns from
+ * The history is cut at a moment (activity.h): the recommender learns from
  * what happened before it and is scored on the purchases after it. Those
  * evaluated are the people who bought something before the cut; a person's
  * truth is the set of items they bought after it that someone had bought

@@ -83,16 +83,16 @@ void cdp_category_rules_release(struct cdp_category_rules *rules)
     memset(rules, 0, sizeof *rules);
 }
 
-uint8_t *cdp_eligible_items(const struct cdp_history *h, bool have_catalog, struct cdp_jq *filter,
+uint8_t *cdp_eligible_items(const struct cdp_activity *h, bool have_catalog, struct cdp_jq *filter,
                             struct cdp_eligibility *counts)
 {
-    size_t n = cdp_history_items(h);
+    size_t n = cdp_activity_items(h);
     uint8_t *ok = cdp_xmalloc(n + 1);
     memset(counts, 0, sizeof *counts);
     struct cdp_buf json = CDP_BUF_INIT;
     for (size_t i = 0; i < n; i++) {
         uint32_t item = (uint32_t)i;
-        const struct cdp_catalog_item *ci = cdp_history_item_catalog(h, item);
+        const struct cdp_catalog_item *ci = cdp_activity_item_catalog(h, item);
         ok[i] = 0;
         if (have_catalog && !ci) {
             counts->not_in_catalog++;
@@ -110,15 +110,15 @@ uint8_t *cdp_eligible_items(const struct cdp_history *h, bool have_catalog, stru
                 cdp_buf_add(&json, ci->json, ci->json_len);
             } else {
                 cdp_buf_adds(&json, "{\"sku\":");
-                s = cdp_history_sku(h, item, &len);
+                s = cdp_activity_sku(h, item, &len);
                 cdp_json_add_string(&json, s, len);
-                uint32_t c = cdp_history_item_category(h, item);
+                uint32_t c = cdp_activity_item_category(h, item);
                 if (c != CDP_NONE) {
                     cdp_buf_adds(&json, ",\"category\":");
-                    s = cdp_history_category_name(h, c, &len);
+                    s = cdp_activity_category_name(h, c, &len);
                     cdp_json_add_string(&json, s, len);
                 }
-                if ((s = cdp_history_item_price(h, item, &len)) != NULL) {
+                if ((s = cdp_activity_item_price(h, item, &len)) != NULL) {
                     cdp_buf_adds(&json, ",\"price\":");
                     cdp_buf_add(&json, s, len);
                 }
@@ -129,7 +129,7 @@ uint8_t *cdp_eligible_items(const struct cdp_history *h, bool have_catalog, stru
             if (pass < 0) {
                 if (!counts->filter_errors++)
                     snprintf(counts->first_error, sizeof counts->first_error, "sku %.100s: %.400s",
-                             cdp_history_sku(h, item, NULL), why.msg);
+                             cdp_activity_sku(h, item, NULL), why.msg);
                 continue;
             }
             if (!pass) {

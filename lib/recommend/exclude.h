@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "recommend/history.h"
+#include "recommend/activity.h"
 #include "rules/jq.h"
 
 #define CDP_EVER (-1L) /* a window holding all history */
@@ -61,7 +61,7 @@ struct cdp_eligibility {
  * (may be NULL) runs on the item's catalogue row, or without a catalogue
  * on {"sku":...,"category":...,"price":...} from its events; an item it
  * fails on is left out and counted. The caller frees the array. */
-uint8_t *cdp_eligible_items(const struct cdp_history *h, bool have_catalog, struct cdp_jq *filter,
+uint8_t *cdp_eligible_items(const struct cdp_activity *h, bool have_catalog, struct cdp_jq *filter,
                             struct cdp_eligibility *counts);
 
 #endif

@@ -1,6 +1,6 @@
 /* pairs.h: items bought together, counted over baskets.
  *
- * The association-rule figures, over N baskets (history.h: orders, or all
+ * The association-rule figures, over N baskets (activity.h: orders, or all
  * a person bought), where n(a) baskets hold item a and n(a,b) hold both:
  *
  *   support(a,b)      = n(a,b) / N
@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "recommend/history.h"
+#include "recommend/activity.h"
 
 enum cdp_similarity { CDP_SIM_JACCARD, CDP_SIM_LIFT, CDP_SIM_COUNT, CDP_SIM_CONFIDENCE };
 

@@ -8,7 +8,7 @@
 #include "norm/event.h"
 
 struct cdp_popularity {
-    const struct cdp_history *h;
+    const struct cdp_activity *h;
     double *score; /* per item, over the largest */
     uint32_t *ranked;
     size_t nranked;
@@ -39,35 +39,35 @@ static int cmp_rank(const void *a, const void *b, void *ctx)
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     if (p->score[x] != p->score[y])
         return p->score[x] > p->score[y] ? -1 : 1;
-    uint32_t bx = cdp_history_buyers(p->h, x), by = cdp_history_buyers(p->h, y);
+    uint32_t bx = cdp_activity_buyers(p->h, x), by = cdp_activity_buyers(p->h, y);
     if (bx != by)
         return bx > by ? -1 : 1;
     return (x > y) - (x < y);
 }
 
-struct cdp_popularity *cdp_popularity_new(const struct cdp_history *h, double half_life_days,
+struct cdp_popularity *cdp_popularity_new(const struct cdp_activity *h, double half_life_days,
                                           int64_t as_of_ms)
 {
     struct cdp_popularity *p = cdp_xcalloc(1, sizeof *p);
-    size_t nitems = cdp_history_items(h), ncats = cdp_history_categories(h);
+    size_t nitems = cdp_activity_items(h), ncats = cdp_activity_categories(h);
     double half_life_ms = half_life_days * 86400000.0;
     p->h = h;
     p->score = cdp_xcalloc(nitems + 1, sizeof *p->score);
     uint32_t *seen = cdp_xmalloc((nitems + 1) * sizeof *seen);
     memset(seen, 0xff, (nitems + 1) * sizeof *seen);
-    size_t n, npeople = cdp_history_people(h);
+    size_t n, npeople = cdp_activity_people(h);
     for (size_t person = 0; person < npeople; person++) {
-        const struct cdp_event *ev = cdp_history_events(h, (uint32_t)person, &n);
+        const struct cdp_event *ev = cdp_activity_events(h, (uint32_t)person, &n);
         add_buyer(p->score, ev, n, seen, (uint32_t)person, half_life_ms, as_of_ms);
     }
     /* Each anonymous purchase is a buyer of its own. */
-    const struct cdp_event *ev = cdp_history_anonymous(h, &n);
+    const struct cdp_event *ev = cdp_activity_anonymous(h, &n);
     for (size_t i = 0; i < n; i++)
         add_buyer(p->score, ev + i, 1, seen, (uint32_t)(npeople + i), half_life_ms, as_of_ms);
     free(seen);
     p->ranked = cdp_xmalloc((nitems + 1) * sizeof *p->ranked);
     for (size_t i = 0; i < nitems; i++)
-        if (cdp_history_buyers(h, (uint32_t)i) > 0)
+        if (cdp_activity_buyers(h, (uint32_t)i) > 0)
             p->ranked[p->nranked++] = (uint32_t)i;
     qsort_r(p->ranked, p->nranked, sizeof *p->ranked, cmp_rank, p);
     double top = p->nranked ? p->score[p->ranked[0]] : 0;
@@ -76,7 +76,7 @@ struct cdp_popularity *cdp_popularity_new(const struct cdp_history *h, double ha
     p->cat_first = cdp_xcalloc(ncats + 2, sizeof *p->cat_first);
     p->cat_ranked = cdp_xmalloc((p->nranked + 1) * sizeof *p->cat_ranked);
     for (size_t k = 0; k < p->nranked; k++) {
-        uint32_t c = cdp_history_item_category(h, p->ranked[k]);
+        uint32_t c = cdp_activity_item_category(h, p->ranked[k]);
         if (c != CDP_NONE)
             p->cat_first[c + 1]++;
     }
@@ -85,7 +85,7 @@ struct cdp_popularity *cdp_popularity_new(const struct cdp_history *h, double ha
     size_t *at = cdp_xmalloc((ncats + 1) * sizeof *at);
     memcpy(at, p->cat_first, (ncats + 1) * sizeof *at);
     for (size_t k = 0; k < p->nranked; k++) {
-        uint32_t c = cdp_history_item_category(h, p->ranked[k]);
+        uint32_t c = cdp_activity_item_category(h, p->ranked[k]);
         if (c != CDP_NONE)
             p->cat_ranked[at[c]++] = p->ranked[k];
     }

@@ -1,6 +1,6 @@
 /* popular.h: how popular each item is now.
  *
- * An item's popularity is the number of its buyers (history.h), each
+ * An item's popularity is the number of its buyers (activity.h), each
  * counted with the weight of their latest purchase of it, halved every
  * half-life back from the as-of moment, so that what sells this week
  * outranks what sold all last year:
@@ -23,11 +23,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recommend/history.h"
+#include "recommend/activity.h"
 
 struct cdp_popularity;
 
-struct cdp_popularity *cdp_popularity_new(const struct cdp_history *h, double half_life_days,
+struct cdp_popularity *cdp_popularity_new(const struct cdp_activity *h, double half_life_days,
                                           int64_t as_of_ms);
 void cdp_popularity_free(struct cdp_popularity *p);
 

@@ -9,7 +9,7 @@
 #define DAY_MS 86400000LL
 
 struct cdp_recommender {
-    const struct cdp_history *h;
+    const struct cdp_activity *h;
     const struct cdp_pairs *pairs;
     const uint8_t *eligible;
     struct cdp_score_options opt;
@@ -78,7 +78,7 @@ static int64_t day_of(int64_t ms)
     return ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
 }
 
-struct cdp_recommender *cdp_recommender_new(const struct cdp_history *h,
+struct cdp_recommender *cdp_recommender_new(const struct cdp_activity *h,
                                             const struct cdp_pairs *pairs,
                                             const uint8_t *eligible,
                                             const struct cdp_score_options *opt)
@@ -88,15 +88,15 @@ struct cdp_recommender *cdp_recommender_new(const struct cdp_history *h,
     r->pairs = pairs;
     r->eligible = eligible;
     r->opt = *opt;
-    r->nitems = cdp_history_items(h);
-    r->ncats = cdp_history_categories(h);
+    r->nitems = cdp_activity_items(h);
+    r->ncats = cdp_activity_categories(h);
     r->as_of_day = day_of(opt->as_of_ms - 1);
     r->cat_rule_days = cdp_xcalloc(r->ncats + 1, sizeof *r->cat_rule_days);
     const struct cdp_category_rules *rules = opt->category_rules;
     for (size_t i = 0; rules && i < rules->n; i++)
         for (size_t c = 0; c < r->ncats; c++) {
             size_t len;
-            const char *name = cdp_history_category_name(h, (uint32_t)c, &len);
+            const char *name = cdp_activity_category_name(h, (uint32_t)c, &len);
             if (strlen(rules->v[i].category) == len && memcmp(name, rules->v[i].category, len) == 0)
                 r->cat_rule_days[c] = rules->v[i].days;
         }
@@ -113,7 +113,7 @@ void cdp_recommender_free(struct cdp_recommender *r)
     free(r);
 }
 
-const struct cdp_history *cdp_recommender_history(const struct cdp_recommender *r)
+const struct cdp_activity *cdp_recommender_activity(const struct cdp_recommender *r)
 {
     return r->h;
 }
@@ -251,7 +251,7 @@ static void learn(struct cdp_scorer *s, const struct cdp_event *ev, size_t n)
         } else if (e->kind == CDP_EVENT_CART_ADD) {
             s->flags[i] |= CARTED;
         }
-        uint32_t c = cdp_history_item_category(r->h, i);
+        uint32_t c = cdp_activity_item_category(r->h, i);
         if (c == CDP_NONE)
             continue;
         if (s->cat_stamp[c] != s->stamp) {
@@ -282,7 +282,7 @@ static bool excluded(const struct cdp_scorer *s, uint32_t j, bool for_viewed)
     const struct cdp_recommender *r = s->r;
     if (r->eligible && !r->eligible[j])
         return true;
-    uint32_t c = cdp_history_item_category(r->h, j);
+    uint32_t c = cdp_activity_item_category(r->h, j);
     if (c != CDP_NONE && s->cat_stamp[c] == s->stamp && s->cat_excluded[c])
         return true;
     if (s->item_stamp[j] != s->stamp)
@@ -467,7 +467,7 @@ const struct cdp_recs *cdp_scorer_run(struct cdp_scorer *s, uint32_t person, uns
     }
     s->nanchors = s->ncands = s->ncats = s->nrecs = 0;
     size_t n;
-    const struct cdp_event *ev = cdp_history_events(r->h, person, &n);
+    const struct cdp_event *ev = cdp_activity_events(r->h, person, &n);
     learn(s, ev, n);
     if ((sources & CDP_SOURCE_PAIRS) && r->pairs)
         from_pairs(s);

@@ -19,7 +19,7 @@
  *
  * The list is the top N candidates by score (the smaller item number, that
  * is the sku in byte order, on a tie), filled up when short by fallbacks:
- * the most popular items (pairs' "buyers", history.h) of the person's
+ * the most popular items (activity.h's buyers) of the person's
  * category of interest (reason category: the category with the largest
  * affinity of its items, leaving out categories the person may not be
  * offered), then the most popular items overall (reason popular). Fallback
@@ -42,7 +42,7 @@
 
 #include "norm/event.h"
 #include "recommend/exclude.h"
-#include "recommend/history.h"
+#include "recommend/activity.h"
 #include "recommend/pairs.h"
 #include "recommend/popular.h"
 
@@ -112,13 +112,13 @@ struct cdp_recommender;
 
 /* Keeps pointers to h, pairs (NULL: no pairs source) and eligible (one byte
  * per item, exclude.h; NULL: all), which must outlive it; copies opt. */
-struct cdp_recommender *cdp_recommender_new(const struct cdp_history *h,
+struct cdp_recommender *cdp_recommender_new(const struct cdp_activity *h,
                                             const struct cdp_pairs *pairs,
                                             const uint8_t *eligible,
                                             const struct cdp_score_options *opt);
 void cdp_recommender_free(struct cdp_recommender *r);
 
-const struct cdp_history *cdp_recommender_history(const struct cdp_recommender *r);
+const struct cdp_activity *cdp_recommender_activity(const struct cdp_recommender *r);
 
 struct cdp_scorer;
 

@@ -22,28 +22,28 @@ static void add_name(struct cdp_buf *b, const char *key, const char *s, size_t l
     cdp_json_add_string(b, s, len);
 }
 
-static void add_category(struct cdp_buf *b, const struct cdp_history *h, uint32_t item)
+static void add_category(struct cdp_buf *b, const struct cdp_activity *h, uint32_t item)
 {
-    uint32_t c = cdp_history_item_category(h, item);
+    uint32_t c = cdp_activity_item_category(h, item);
     if (c == CDP_NONE)
         return;
     size_t len;
-    const char *s = cdp_history_category_name(h, c, &len);
+    const char *s = cdp_activity_category_name(h, c, &len);
     add_name(b, ",\"category\":", s, len);
 }
 
-void cdp_write_recs(const struct cdp_history *h, const struct cdp_recs *r, bool with_viewed,
+void cdp_write_recs(const struct cdp_activity *h, const struct cdp_recs *r, bool with_viewed,
                     struct cdp_buf *out)
 {
     size_t len;
-    const char *s = cdp_history_person(h, r->person, &len);
+    const char *s = cdp_activity_person(h, r->person, &len);
     add_name(out, "{\"cdp_id\":", s, len);
     cdp_buf_adds(out, ",\"recommendations\":[");
     for (size_t i = 0; i < r->nrecs; i++) {
         const struct cdp_rec *rec = &r->recs[i];
         if (i)
             cdp_buf_addc(out, ',');
-        s = cdp_history_sku(h, rec->item, &len);
+        s = cdp_activity_sku(h, rec->item, &len);
         add_name(out, "{\"sku\":", s, len);
         cdp_buf_adds(out, ",\"score\":");
         add_figure(out, rec->score);
@@ -51,7 +51,7 @@ void cdp_write_recs(const struct cdp_history *h, const struct cdp_recs *r, bool 
         cdp_buf_adds(out, cdp_reason_name(rec->reason));
         cdp_buf_addc(out, '"');
         if (rec->because != CDP_NONE) {
-            s = cdp_history_sku(h, rec->because, &len);
+            s = cdp_activity_sku(h, rec->because, &len);
             add_name(out, ",\"because\":", s, len);
         }
         add_category(out, h, rec->item);
@@ -63,7 +63,7 @@ void cdp_write_recs(const struct cdp_history *h, const struct cdp_recs *r, bool 
         for (size_t i = 0; i < r->nviewed; i++) {
             if (i)
                 cdp_buf_addc(out, ',');
-            s = cdp_history_sku(h, r->viewed[i].item, &len);
+            s = cdp_activity_sku(h, r->viewed[i].item, &len);
             add_name(out, "{\"sku\":", s, len);
             cdp_buf_adds(out, ",\"at\":\"");
             cdp_time_format(out, r->viewed[i].ts);
@@ -76,14 +76,14 @@ void cdp_write_recs(const struct cdp_history *h, const struct cdp_recs *r, bool 
     cdp_buf_adds(out, "}\n");
 }
 
-void cdp_write_similar(const struct cdp_history *h, const struct cdp_pairs *p, uint32_t a,
+void cdp_write_similar(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
                        const uint8_t *eligible, size_t top, struct cdp_buf *out)
 {
     uint32_t na = cdp_pairs_item_baskets(p, a);
     if (!na)
         return;
     size_t len, n, shown = 0;
-    const char *s = cdp_history_sku(h, a, &len);
+    const char *s = cdp_activity_sku(h, a, &len);
     add_name(out, "{\"sku\":", s, len);
     cdp_buf_adds(out, ",\"baskets\":");
     cdp_buf_add_u64(out, na);
@@ -96,7 +96,7 @@ void cdp_write_similar(const struct cdp_history *h, const struct cdp_pairs *p, u
         cdp_pairs_stats(p, a, &nb[i], &st);
         if (shown++)
             cdp_buf_addc(out, ',');
-        s = cdp_history_sku(h, nb[i].item, &len);
+        s = cdp_activity_sku(h, nb[i].item, &len);
         add_name(out, "{\"sku\":", s, len);
         cdp_buf_adds(out, ",\"support\":");
         add_figure(out, st.support);
@@ -157,7 +157,7 @@ static void rec_work(void *worker, void *batch)
 {
     struct rec_worker *w = worker;
     struct rec_batch *b = batch;
-    const struct cdp_history *h = cdp_recommender_history(w->run->r);
+    const struct cdp_activity *h = cdp_recommender_activity(w->run->r);
     for (uint32_t p = b->lo; p < b->hi; p++)
         cdp_write_recs(h, cdp_scorer_run(w->scorer, p, 0), w->run->with_viewed, &b->out);
 }
@@ -203,7 +203,7 @@ int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t
     }
     struct cdp_pipeline *pl = cdp_pipeline_new(&rec_ops, &run, nworkers, ctx, err);
     if (pl) {
-        size_t n = cdp_history_people(cdp_recommender_history(r));
+        size_t n = cdp_activity_people(cdp_recommender_activity(r));
         for (size_t p = 0; p < n && !run.failed; p += BATCH_PEOPLE) {
             struct rec_batch *b = cdp_pipeline_batch(pl);
             b->lo = (uint32_t)p;
@@ -225,7 +225,7 @@ int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t
 #define BATCH_ITEMS 1024
 
 struct similar_run {
-    const struct cdp_history *h;
+    const struct cdp_activity *h;
     const struct cdp_pairs *p;
     const uint8_t *eligible;
     size_t top;
@@ -259,7 +259,7 @@ static void similar_consume(void *owner, void *batch)
 static const struct cdp_pipeline_ops similar_ops = { rec_batch_new, rec_batch_free, similar_work,
                                                      similar_consume };
 
-int cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
+int cdp_write_all_similar(const struct cdp_activity *h, const struct cdp_pairs *p,
                           const uint8_t *eligible, size_t top, size_t nworkers,
                           struct cdp_output *out, uint64_t *items, struct cdp_error *err)
 {
@@ -270,7 +270,7 @@ int cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p
         ctx[i] = &run; /* read only on the workers */
     struct cdp_pipeline *pl = cdp_pipeline_new(&similar_ops, &run, nworkers, ctx, err);
     if (pl) {
-        size_t n = cdp_history_items(h);
+        size_t n = cdp_activity_items(h);
         for (size_t a = 0; a < n && !run.failed; a += BATCH_ITEMS) {
             struct rec_batch *b = cdp_pipeline_batch(pl);
             b->lo = (uint32_t)a;

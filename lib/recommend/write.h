@@ -24,17 +24,17 @@
 #include "base/error.h"
 #include "io/output.h"
 #include "recommend/evaluate.h"
-#include "recommend/history.h"
+#include "recommend/activity.h"
 #include "recommend/pairs.h"
 #include "recommend/score.h"
 
 /* One person's line; with_viewed: add the recently viewed list. */
-void cdp_write_recs(const struct cdp_history *h, const struct cdp_recs *r, bool with_viewed,
+void cdp_write_recs(const struct cdp_activity *h, const struct cdp_recs *r, bool with_viewed,
                     struct cdp_buf *out);
 
 /* Item a's line: its first `top` neighbours that are eligible (one byte per
  * item; NULL: all). Nothing for an item in no basket. */
-void cdp_write_similar(const struct cdp_history *h, const struct cdp_pairs *p, uint32_t a,
+void cdp_write_similar(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
                        const uint8_t *eligible, size_t top, struct cdp_buf *out);
 
 /* Every person's line, in cdp_id order, scored on nworkers threads (0: the
@@ -46,7 +46,7 @@ int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t
 
 /* Every item's line, in sku order, made on nworkers threads and written
  * to out; *items counts them. Returns as cdp_write_all_recs. */
-int cdp_write_all_similar(const struct cdp_history *h, const struct cdp_pairs *p,
+int cdp_write_all_similar(const struct cdp_activity *h, const struct cdp_pairs *p,
                           const uint8_t *eligible, size_t top, size_t nworkers,
                           struct cdp_output *out, uint64_t *items, struct cdp_error *err);
 

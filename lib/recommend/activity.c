@@ -1,4 +1,4 @@
-#include "recommend/history.h"
+#include "recommend/activity.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +57,7 @@ struct worker {
     struct cdp_record rec;
 };
 
-struct cdp_history {
+struct cdp_activity {
     size_t nworkers;
     struct worker *workers;
     void **ctx; /* &workers[i], for the pipeline */
@@ -72,10 +72,10 @@ struct cdp_history {
     size_t item_cap;
     struct cdp_arena arena;
     int64_t latest;
-    struct cdp_history_counts counts;
+    struct cdp_activity_counts counts;
     /* reading one file */
     const char *file;
-    const struct cdp_history_hooks *hooks;
+    const struct cdp_activity_hooks *hooks;
     /* after finish: everything by the new numbers */
     bool finished;
     size_t npeople, nitems, ncats;
@@ -214,7 +214,7 @@ static uint32_t intern(struct cdp_intern *t, const struct str *s)
     return s->p ? cdp_intern_add_hashed(t, s->p, s->n, s->hash, NULL) : CDP_NONE;
 }
 
-static void grow_items(struct cdp_history *h, uint32_t item)
+static void grow_items(struct cdp_activity *h, uint32_t item)
 {
     if (item < h->item_cap)
         return;
@@ -235,7 +235,7 @@ static void grow_items(struct cdp_history *h, uint32_t item)
     h->item_cap = cap;
 }
 
-static void add_event(struct cdp_history *h, const struct found *fd)
+static void add_event(struct cdp_activity *h, const struct found *fd)
 {
     struct raw_event e;
     e.ts = fd->ts;
@@ -269,9 +269,9 @@ static void add_event(struct cdp_history *h, const struct found *fd)
 
 static void consume(void *owner, void *batch)
 {
-    struct cdp_history *h = owner;
+    struct cdp_activity *h = owner;
     struct batch *b = batch;
-    const struct cdp_history_hooks *hk = h->hooks;
+    const struct cdp_activity_hooks *hk = h->hooks;
     for (size_t i = 0; i < b->n; i++) {
         const struct found *fd = &b->found[i];
         h->counts.read++;
@@ -312,9 +312,9 @@ static void batch_free(void *owner, void *batch)
 
 static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume };
 
-struct cdp_history *cdp_history_new(size_t nworkers)
+struct cdp_activity *cdp_activity_new(size_t nworkers)
 {
-    struct cdp_history *h = cdp_xcalloc(1, sizeof *h);
+    struct cdp_activity *h = cdp_xcalloc(1, sizeof *h);
     h->nworkers = nworkers;
     h->workers = cdp_xcalloc(nworkers ? nworkers : 1, sizeof *h->workers);
     h->ctx = cdp_xcalloc(nworkers ? nworkers : 1, sizeof *h->ctx);
@@ -346,7 +346,7 @@ void cdp_baskets_release(struct cdp_baskets *b)
     memset(b, 0, sizeof *b);
 }
 
-void cdp_history_free(struct cdp_history *h)
+void cdp_activity_free(struct cdp_activity *h)
 {
     if (!h)
         return;
@@ -421,8 +421,8 @@ static void add_line(struct batch *b, const char *text, size_t len, const struct
     b->text.len += CDP_LINE_PADDING;
 }
 
-int cdp_history_read(struct cdp_history *h, const char *path, const struct cdp_reader_options *opt,
-                     const struct cdp_history_hooks *hooks, struct cdp_error *err)
+int cdp_activity_read(struct cdp_activity *h, const char *path, const struct cdp_reader_options *opt,
+                     const struct cdp_activity_hooks *hooks, struct cdp_error *err)
 {
     struct cdp_reader_options ro = *opt;
     ro.lines_only = true;
@@ -469,12 +469,12 @@ int cdp_history_read(struct cdp_history *h, const char *path, const struct cdp_r
     return status;
 }
 
-int64_t cdp_history_latest(const struct cdp_history *h)
+int64_t cdp_activity_latest(const struct cdp_activity *h)
 {
     return h->latest;
 }
 
-const struct cdp_history_counts *cdp_history_counts(const struct cdp_history *h)
+const struct cdp_activity_counts *cdp_activity_counts(const struct cdp_activity *h)
 {
     return &h->counts;
 }
@@ -563,7 +563,7 @@ static void rows_of(size_t nrows, const uint32_t *row, const uint32_t *value, si
     *values = v;
 }
 
-static void apply_catalog(struct cdp_history *h, const struct cdp_catalog *cat,
+static void apply_catalog(struct cdp_activity *h, const struct cdp_catalog *cat,
                           const struct cdp_catalog_item ***by_old)
 {
     size_t n = cat ? cdp_catalog_count(cat) : 0;
@@ -582,7 +582,7 @@ static void apply_catalog(struct cdp_history *h, const struct cdp_catalog *cat,
     }
 }
 
-static void build_baskets(struct cdp_history *h, const struct raw_event *past, size_t npast,
+static void build_baskets(struct cdp_activity *h, const struct raw_event *past, size_t npast,
                           const uint32_t *item_rank)
 {
     uint32_t *row = cdp_xmalloc((npast + 1) * sizeof *row);
@@ -609,7 +609,7 @@ static void build_baskets(struct cdp_history *h, const struct raw_event *past, s
     free(val);
 }
 
-void cdp_history_finish(struct cdp_history *h, int64_t cut_ms, const struct cdp_catalog *cat)
+void cdp_activity_finish(struct cdp_activity *h, int64_t cut_ms, const struct cdp_catalog *cat)
 {
     const struct cdp_catalog_item **catalog_by_old;
     apply_catalog(h, cat, &catalog_by_old);
@@ -701,82 +701,82 @@ void cdp_history_finish(struct cdp_history *h, int64_t cut_ms, const struct cdp_
 
 /* ---- after finish ------------------------------------------------------- */
 
-size_t cdp_history_people(const struct cdp_history *h)
+size_t cdp_activity_people(const struct cdp_activity *h)
 {
     return h->npeople;
 }
 
-size_t cdp_history_items(const struct cdp_history *h)
+size_t cdp_activity_items(const struct cdp_activity *h)
 {
     return h->nitems;
 }
 
-size_t cdp_history_categories(const struct cdp_history *h)
+size_t cdp_activity_categories(const struct cdp_activity *h)
 {
     return h->ncats;
 }
 
-const char *cdp_history_person(const struct cdp_history *h, uint32_t person, size_t *len)
+const char *cdp_activity_person(const struct cdp_activity *h, uint32_t person, size_t *len)
 {
     if (len)
         *len = h->person_len[person];
     return h->person_name[person];
 }
 
-const char *cdp_history_sku(const struct cdp_history *h, uint32_t item, size_t *len)
+const char *cdp_activity_sku(const struct cdp_activity *h, uint32_t item, size_t *len)
 {
     if (len)
         *len = h->sku_len[item];
     return h->sku[item];
 }
 
-const char *cdp_history_category_name(const struct cdp_history *h, uint32_t category, size_t *len)
+const char *cdp_activity_category_name(const struct cdp_activity *h, uint32_t category, size_t *len)
 {
     if (len)
         *len = h->cat_len[category];
     return h->cat_name[category];
 }
 
-uint32_t cdp_history_item_category(const struct cdp_history *h, uint32_t item)
+uint32_t cdp_activity_item_category(const struct cdp_activity *h, uint32_t item)
 {
     return h->category[item];
 }
 
-const char *cdp_history_item_price(const struct cdp_history *h, uint32_t item, size_t *len)
+const char *cdp_activity_item_price(const struct cdp_activity *h, uint32_t item, size_t *len)
 {
     *len = h->price_len[item];
     return h->price[item];
 }
 
-const struct cdp_catalog_item *cdp_history_item_catalog(const struct cdp_history *h, uint32_t item)
+const struct cdp_catalog_item *cdp_activity_item_catalog(const struct cdp_activity *h, uint32_t item)
 {
     return h->catalog[item];
 }
 
-uint32_t cdp_history_buyers(const struct cdp_history *h, uint32_t item)
+uint32_t cdp_activity_buyers(const struct cdp_activity *h, uint32_t item)
 {
     return h->buyers[item];
 }
 
-const struct cdp_event *cdp_history_anonymous(const struct cdp_history *h, size_t *n)
+const struct cdp_event *cdp_activity_anonymous(const struct cdp_activity *h, size_t *n)
 {
     *n = h->events_first[h->npeople + 1] - h->events_first[h->npeople];
     return h->events + h->events_first[h->npeople];
 }
 
-const struct cdp_event *cdp_history_events(const struct cdp_history *h, uint32_t person, size_t *n)
+const struct cdp_event *cdp_activity_events(const struct cdp_activity *h, uint32_t person, size_t *n)
 {
     *n = h->events_first[person + 1] - h->events_first[person];
     return h->events + h->events_first[person];
 }
 
-const uint32_t *cdp_history_future(const struct cdp_history *h, uint32_t person, size_t *n)
+const uint32_t *cdp_activity_future(const struct cdp_activity *h, uint32_t person, size_t *n)
 {
     *n = h->future_first[person + 1] - h->future_first[person];
     return h->future + h->future_first[person];
 }
 
-const struct cdp_baskets *cdp_history_baskets(struct cdp_history *h, enum cdp_basket_kind kind)
+const struct cdp_baskets *cdp_activity_baskets(struct cdp_activity *h, enum cdp_basket_kind kind)
 {
     if (kind == CDP_BASKET_ORDER)
         return &h->order_baskets;
