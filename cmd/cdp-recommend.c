@@ -25,36 +25,38 @@ enum {
 
 static const struct cdp_option options[] = {
     { OPT_SIMILAR, "similar", NULL, "write each item's most similar items (bought\n"
-                                    "together) instead of recommendations per person" },
-    { OPT_EVALUATE, "evaluate", "DATE", "learn before DATE, score the purchases from DATE\n"
-                                        "on: precision, recall, hit rate and NDCG at N,\n"
-                                        "for the recommender and for popularity" },
+                                    "together), not recommendations per person" },
+    { OPT_EVALUATE, "evaluate", "DATE", "learn before DATE, score the purchases from\n"
+                                        "DATE on: precision, recall, hit rate and NDCG\n"
+                                        "at N, for the recommender and for popularity" },
     { 'n', "top", "N", "N items per person or per item (default 10)" },
     { OPT_AS_OF, "as-of", "DATE", "learn from what happened before the end of DATE\n"
-                                  "(YYYY-MM-DD) or an ISO time (default: the latest event)" },
-    { OPT_WEIGHT, "weight", "EVENT=W", "weight of an event kind (purchase 4, cart_add 3,\n"
-                                       "view 1, cart_remove -1, return -4, other 0)" },
-    { OPT_HALF_LIFE, "half-life", "DAYS", "an event counts half as much every DAYS before\n"
-                                          "--as-of (default 30; 0: no decay)" },
-    { OPT_POPULAR_HALF_LIFE, "popular-half-life", "DAYS", "a purchase counts half as much in popularity\n"
-                                                          "every DAYS (default 7; 0: count buyers)" },
+                                  "(YYYY-MM-DD) or an ISO time (default: the\n"
+                                  "latest event)" },
+    { OPT_WEIGHT, "weight", "EVENT=W", "weight of an event kind (purchase 4, cart_add\n"
+                                       "3, view 1, cart_remove -1, return -4, other 0)" },
+    { OPT_HALF_LIFE, "half-life", "DAYS", "an event counts half as much every DAYS\n"
+                                          "before --as-of (default 30; 0: no decay)" },
+    { OPT_POPULAR_HALF_LIFE, "popular-half-life", "N", "a purchase counts half as much in popularity\n"
+                                                       "every N days (default 7; 0: count buyers)" },
     { OPT_POPULAR_WEIGHT, "popular-weight", "W", "popularity's share of a bought-together score,\n"
                                                  "0 to 1 (default 0.2; 0: SAR's score alone)" },
-    { OPT_VIEWED, "viewed", "N", "add the N items viewed last, as a reminder list\n"
-                                 "(default 5; 0: no list)" },
-    { OPT_MIX_VIEWED, "mix-viewed", NULL, "items viewed or put in the cart may be recommended" },
-    { OPT_FALLBACK, "fallback", "LIST", "fill short lists from category,popular (default),\n"
-                                        "popular, category or none" },
-    { OPT_BASKET, "basket", "KIND", "what together means: order (default, one order or\n"
-                                    "receipt) or person (everything one person bought)" },
+    { OPT_VIEWED, "viewed", "N", "add the N items viewed last, as a reminder\n"
+                                 "list (default 5; 0: no list)" },
+    { OPT_MIX_VIEWED, "mix-viewed", NULL, "items viewed or in the cart may be recommended" },
+    { OPT_FALLBACK, "fallback", "LIST", "fill short lists from category,popular\n"
+                                        "(default), popular, category or none" },
+    { OPT_BASKET, "basket", "KIND", "what together means: order (default: one order\n"
+                                    "or receipt) or person (all one person bought)" },
     { OPT_SIMILARITY, "similarity", "SIM", "jaccard (default), lift, count or confidence" },
     { OPT_MIN_COUNT, "min-count", "N", "keep pairs in at least N baskets (default 1)" },
     { OPT_MIN_SUPPORT, "min-support", "X", "keep pairs with support at least X (default 0)" },
-    { OPT_MIN_CONFIDENCE, "min-confidence", "X", "keep pairs with confidence at least X (default 0)" },
-    { OPT_NEIGHBOURS, "neighbours", "K", "keep each item's K most similar items (default\n"
-                                         "1000; 0: all)" },
-    { OPT_MAX_BASKET, "max-basket", "N", "leave out baskets of more than N items (default\n"
-                                         "1000; 0: none)" },
+    { OPT_MIN_CONFIDENCE, "min-confidence", "X", "keep pairs with confidence at least X\n"
+                                                 "(default 0)" },
+    { OPT_NEIGHBOURS, "neighbours", "K", "keep each item's K most similar items\n"
+                                         "(default 1000; 0: all)" },
+    { OPT_MAX_BASKET, "max-basket", "N", "leave out baskets of more than N items\n"
+                                         "(default 1000; 0: none)" },
     { OPT_EXCLUDE_BOUGHT, "exclude-bought", "DAYS", "do not offer items bought within DAYS, all\n"
                                                     "(default) or 0 (offer them again)" },
     { OPT_EXCLUDE_CATEGORY, "exclude-category-bought", "CATEGORY=DAYS",
