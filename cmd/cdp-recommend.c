@@ -150,7 +150,8 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case 'n': p->score.top = (size_t)v; break;
     case OPT_AS_OF:
         if (!cdp_parse_as_of(arg, &day, &p->score.as_of_ms))
-            return cdp_usage_error(program.name, "--as-of takes YYYY-MM-DD, today or an ISO time, not '%s'", arg);
+            return cdp_usage_error(program.name, "--as-of takes YYYY-MM-DD, today or an ISO time, "
+                                   "not '%s'", arg);
         p->as_of_given = true;
         break;
     case OPT_WEIGHT:

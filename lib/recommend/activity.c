@@ -479,7 +479,7 @@ const struct cdp_activity_counts *cdp_activity_counts(const struct cdp_activity 
     return &h->counts;
 }
 
-/* ---- finishing ------------------------------------------------------------ */
+/* ---- finishing ----------------------------------------------------------- */
 
 /* Numbers in byte order of the names: rank[old id] = new id. */
 static int cmp_names(const void *a, const void *b, void *ctx)
@@ -699,7 +699,7 @@ void cdp_activity_finish(struct cdp_activity *h, int64_t cut_ms, const struct cd
     h->finished = true;
 }
 
-/* ---- after finish ------------------------------------------------------- */
+/* ---- after finish -------------------------------------------------------- */
 
 size_t cdp_activity_people(const struct cdp_activity *h)
 {

@@ -101,7 +101,7 @@ void cdp_activity_finish(struct cdp_activity *h, int64_t cut_ms, const struct cd
 
 const struct cdp_activity_counts *cdp_activity_counts(const struct cdp_activity *h);
 
-/* ---- after cdp_activity_finish ----------------------------------------- */
+/* ---- after cdp_activity_finish ------------------------------------------- */
 
 size_t cdp_activity_people(const struct cdp_activity *h);
 size_t cdp_activity_items(const struct cdp_activity *h);

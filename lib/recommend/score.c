@@ -118,7 +118,7 @@ const struct cdp_activity *cdp_recommender_activity(const struct cdp_recommender
     return r->h;
 }
 
-/* ---- one person --------------------------------------------------------- */
+/* ---- one person ---------------------------------------------------------- */
 
 enum { BOUGHT = 1, VIEWED = 2, CARTED = 4 };
 

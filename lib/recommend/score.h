@@ -95,7 +95,8 @@ struct cdp_recs {
 
 /* The defaults, as cdp-recommend(1) documents them: weights purchase 4,
  * cart_add 3, view 1, cart_remove -1 (those of the SAR package for R), return
- * -4 (it takes back its purchase), a half-life of 30 days (SAR's), popularity with a half-life of 7 days and a weight of 0.2
+ * -4 (it takes back its purchase), a half-life of 30 days (SAR's),
+ * popularity with a half-life of 7 days and a weight of 0.2
  * (the best on an October split of Online Retail, see popular.h), 10
  * items, 5 viewed, bought items left out for ever, both fallbacks. */
 void cdp_score_defaults(struct cdp_score_options *opt);

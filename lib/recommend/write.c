@@ -129,7 +129,7 @@ void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, siz
     cdp_buf_adds(out, "}\n");
 }
 
-/* ---- everyone, on every CPU ------------------------------------------- */
+/* ---- everyone, on every CPU ---------------------------------------------- */
 
 /* People per batch: enough to make handing over cheap. */
 #define BATCH_PEOPLE 512
