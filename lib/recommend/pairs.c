@@ -112,7 +112,8 @@ static void count_item(struct worker *w, struct batch *bt, uint32_t a)
         bt->cap = 2 * (bt->npairs + ncand) + 1024;
         bt->pairs = cdp_xrealloc(bt->pairs, bt->cap * sizeof *bt->pairs);
     }
-    memcpy(bt->pairs + bt->npairs, w->cand, ncand * sizeof *w->cand);
+    if (ncand)
+        memcpy(bt->pairs + bt->npairs, w->cand, ncand * sizeof *w->cand);
     bt->npairs += ncand;
     bt->n[a - bt->lo] = ncand;
 }
@@ -132,7 +133,8 @@ static void consume(void *owner, void *batch)
         p->cap = 2 * (p->npairs + bt->npairs) + 4096;
         p->pairs = cdp_xrealloc(p->pairs, p->cap * sizeof *p->pairs);
     }
-    memcpy(p->pairs + p->npairs, bt->pairs, bt->npairs * sizeof *bt->pairs);
+    if (bt->npairs)
+        memcpy(p->pairs + p->npairs, bt->pairs, bt->npairs * sizeof *bt->pairs);
     p->npairs += bt->npairs;
     for (uint32_t a = bt->lo; a < bt->hi; a++)
         p->first[a + 1] = p->first[a] + bt->n[a - bt->lo];
@@ -206,6 +208,8 @@ struct cdp_pairs *cdp_pairs_count(const struct cdp_baskets *baskets, size_t nite
     p->nitems = nitems;
     build_index(p, baskets);
     p->first = cdp_xcalloc(nitems + 1, sizeof *p->first);
+    p->cap = 4096;
+    p->pairs = cdp_xmalloc(p->cap * sizeof *p->pairs);
     size_t nctx = nworkers ? nworkers : 1;
     struct worker *workers = cdp_xcalloc(nctx, sizeof *workers);
     void **ctx = cdp_xcalloc(nctx, sizeof *ctx);
