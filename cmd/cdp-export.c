@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "export/audience.h"
 #include "export/format.h"
+#include "export/recs.h"
 #include "export/writer.h"
 #include "io/reader.h"
 #include "io/rejects.h"
@@ -16,7 +17,7 @@
 enum {
     OPT_CHANNEL = CDP_OPT_PROGRAM, OPT_INCLUDE_HOLDOUT, OPT_STRICT_CONSENT, OPT_SUPPRESS,
     OPT_SUPPRESS_COLUMN, OPT_REGION, OPT_BOM, OPT_CRLF, OPT_NO_PLUS, OPT_PREVIOUS, OPT_REMOVED,
-    OPT_FULL, OPT_SPLIT_ROWS, OPT_MODE,
+    OPT_FULL, OPT_SPLIT_ROWS, OPT_MODE, OPT_RECOMMENDATIONS, OPT_REC_COLUMNS,
 };
 
 static const struct cdp_option options[] = {
@@ -34,6 +35,10 @@ static const struct cdp_option options[] = {
     { 'c', "column", "HEADER=JQ", "a column: jq over the profile (csv; after the\n"
                                   "fixed columns of mailchimp, unisender, sendpulse,\n"
                                   "brevo)" },
+    { OPT_RECOMMENDATIONS, "recommendations", "FILE", "add each profile's recommendations from FILE\n"
+                                                      "(cdp-recommend): columns rec_1..rec_N, or in\n"
+                                                      "ndjson a member \"recommendations\"" },
+    { OPT_REC_COLUMNS, "rec-columns", "N", "how many of them (default 3)" },
     { 'd', "delimiter", "C", "csv: the delimiter (default ',')" },
     { OPT_BOM, "bom", NULL, "csv: start with a UTF-8 byte-order mark (Excel)" },
     { OPT_CRLF, "crlf", NULL, "end lines with CR LF" },
@@ -72,6 +77,8 @@ struct prefs {
     struct cdp_export_writer_options writer;
     struct list segments, suppress, previous, headers, exprs;
     const char *suppress_column;
+    const char *recommendations;
+    long rec_columns;
     bool channel_set, delimiter_set;
 };
 
@@ -131,6 +138,11 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
             return cdp_usage_error(program.name, "--split-rows takes a number of rows (1 or more), not '%s'", arg);
         w->split_rows = (uint64_t)n;
         break;
+    case OPT_RECOMMENDATIONS: p->recommendations = arg; break;
+    case OPT_REC_COLUMNS:
+        if (!cdp_parse_long(arg, 1, 100, &p->rec_columns))
+            return cdp_usage_error(program.name, "--rec-columns takes a number 1 to 100, not '%s'", arg);
+        break;
     case OPT_MODE:
         n = strtol(arg, &end, 8);
         if (!*arg || *end || n < 0 || n > 0777)
@@ -167,6 +179,8 @@ static int check_args(struct prefs *p)
         return cdp_usage_error(name, "--no-plus applies to --format sms");
     if (w->removed && !p->previous.n)
         return cdp_usage_error(name, "--removed needs --previous (what was exported before)");
+    if (p->recommendations && !f->extra_columns && f->kind != CDP_EXPORT_NDJSON)
+        return cdp_usage_error(name, "--recommendations: --format %s has fixed columns", f->name);
     if (p->suppress_column && !p->suppress.n)
         return cdp_usage_error(name, "--suppress-column needs --suppress FILE");
     if (w->split_rows && (!p->io.output || strcmp(p->io.output, "-") == 0))
@@ -199,6 +213,8 @@ struct run {
     struct cdp_record rec;
     struct cdp_contact contact;
     struct cdp_buf value;
+    struct cdp_export_recs *recs; /* --recommendations */
+    struct cdp_buf with_recs;     /* an ndjson line with them */
     const char *file; /* the input being read, and the line, for messages */
     uint64_t line;
     uint64_t read, exported, rejected, skipped[CDP_SKIP_COUNT], ads_consent_absent;
@@ -227,6 +243,8 @@ static bool jq_cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *
         }
         cdp_cells_add_json(cells, v, len);
     }
+    if (run->recs)
+        cdp_export_recs_cells(run->recs, rec, cells);
     return true;
 }
 
@@ -256,6 +274,17 @@ static int start(struct run *run, struct cdp_error *err)
             return prefixed(err, "-c ", p->headers.v[i]), 2;
     if (!(run->audience = cdp_audience_new(&p->audience, err)))
         return prefixed(err, "--region: ", NULL), 2;
+    if (p->recommendations) {
+        if (!(run->recs = cdp_export_recs_load(p->recommendations, p->rec_columns ? (size_t)p->rec_columns : 3,
+                                               err)))
+            return prefixed(err, "--recommendations ", NULL), 1;
+        size_t n;
+        const char *const *headers = cdp_export_recs_headers(run->recs, &n);
+        for (size_t i = 0; i < n && p->writer.format->kind != CDP_EXPORT_NDJSON; i++)
+            push(&p->headers, cdp_xstrdup(headers[i])); /* the columns after -c's */
+        p->writer.columns = p->headers.v;
+        p->writer.ncolumns = p->headers.n;
+    }
     p->writer.cells = jq_cells;
     p->writer.ctx = run;
     if (!(run->writer = cdp_export_writer_new(&p->writer, err)))
@@ -314,9 +343,16 @@ static int line(struct run *run, enum cdp_read k, const struct cdp_row *row, str
     }
     enum cdp_skip why = cdp_audience_check(run->audience, &run->rec, &run->contact);
     int rc = 0;
+    const char *text = row->raw;
+    size_t len = row->rawlen;
+    if (why == CDP_SKIP_NONE && run->recs && run->p->writer.format->kind == CDP_EXPORT_NDJSON) {
+        cdp_buf_reset(&run->with_recs);
+        cdp_buf_add(&run->with_recs, text, len);
+        cdp_export_recs_json(run->recs, &run->rec, &run->with_recs);
+        text = run->with_recs.data, len = run->with_recs.len;
+    }
     if (why == CDP_SKIP_NONE)
-        rc = cdp_export_writer_add(run->writer, &run->rec, row->raw, row->rawlen, &run->contact,
-                                   &why, err);
+        rc = cdp_export_writer_add(run->writer, &run->rec, text, len, &run->contact, &why, err);
     if (why != CDP_SKIP_NONE) {
         run->skipped[why]++;
     } else {
@@ -440,6 +476,8 @@ static void release(struct run *run)
     free(run->inputs);
     cdp_contact_release(&run->contact);
     cdp_buf_release(&run->value);
+    cdp_export_recs_free(run->recs);
+    cdp_buf_release(&run->with_recs);
     cdp_record_release(&run->rec);
     cdp_report_release(&run->report);
 }

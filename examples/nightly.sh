@@ -167,20 +167,26 @@ fi
 
 # 6. Campaign files, consent and the global unsubscribe list honoured
 # (examples/unsubscribed.txt): the new-collection preview for the mailing
-# service, SMS reminders of open carts, birthday greetings, and the lapsed
-# buyers as a hashed Meta audience for a win-back campaign.
+# service (with what to offer each reader), SMS reminders of open carts,
+# birthday greetings, and the lapsed buyers as a hashed Meta audience for a
+# win-back campaign.
 echo "== export"
 mkdir -p "$out_dir/export"
-# export NAME FORMAT SEGMENT: one campaign file, its log kept for the report.
+# export NAME FORMAT SEGMENT [OPTION]...: one campaign file, its log kept for
+# the report.
 export_audience() {
     name=$1 format=$2 segment=$3
-    if ! cdp-export --format "$format" --segment "$segment" --suppress "$in_dir/unsubscribed.txt" \
+    shift 3
+    if ! cdp-export --format "$format" --segment "$segment" --suppress "$in_dir/unsubscribed.txt" "$@" \
         -o "$out_dir/export/$name" "$out_dir/segments.ndjson.zst" 2>"$out_dir/export-$name.log"; then
         cat "$out_dir/export-$name.log" >&2
         die "cdp-export failed on $name"
     fi
 }
-export_audience preview-mailchimp.csv mailchimp preview
+# The preview mailing carries three recommendations a person (rec_1..rec_3
+# merge fields).
+export_audience preview-mailchimp.csv mailchimp preview \
+    --recommendations "$out_dir/recommendations.ndjson.zst" --rec-columns 3
 export_audience carts-sms.txt sms abandoned_cart
 export_audience birthday-unisender.csv unisender birthday
 export_audience lapsed-meta.csv meta lapsed

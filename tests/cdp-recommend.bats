@@ -411,3 +411,32 @@ OUT
     run cdp-recommend -q --half-life 0 --popular-half-life 0 --popular-weight 0 --viewed 0 -d ';' in.csv
     [ "$(sed -n 2p <<< "$output")" = '{"cdp_id":"b","recommendations":[{"sku":"200","score":0.5,"reason":"popular"}]}' ]
 }
+
+@test "cdp-export --recommendations: rec_1..rec_N columns, or a member of NDJSON lines" {
+    plain --top 3 -o recs.ndjson "$REC/shop.ndjson"
+    printf '%s\n' '{"cdp_id":"p1","email":"anna@example.com","first_name":"Анна","consent_email":true}' \
+        '{"cdp_id":"p9","email":"ivan@example.com","consent_email":true}' \
+        '{"cdp_id":"p42","email":"new@example.com","consent_email":true}' > profiles.ndjson
+    run --separate-stderr cdp-export -q --format mailchimp --recommendations recs.ndjson --rec-columns 4 profiles.ndjson
+    [ "$status" -eq 0 ]
+    # p1: K3 K4 G1 (top 3 of the file); p42 has no line in it.
+    assert_output <<'OUT'
+Email Address,First Name,Last Name,Birthday,Phone Number,Tags,rec_1,rec_2,rec_3,rec_4
+anna@example.com,Анна,,,,,K3,K4,G1,
+ivan@example.com,,,,,,K1,K2,K3,
+new@example.com,,,,,,,,,
+OUT
+    run cdp-export -q --format csv -c email=.email --recommendations recs.ndjson --rec-columns 1 profiles.ndjson
+    [ "$output" = $'email,rec_1\nanna@example.com,K3\nivan@example.com,K1\nnew@example.com,' ]
+    run cdp-export -q --format ndjson --recommendations recs.ndjson --rec-columns 2 profiles.ndjson
+    [ "${lines[0]}" = '{"cdp_id":"p1","email":"anna@example.com","first_name":"Анна","consent_email":true,"recommendations":["K3","K4"]}' ]
+    [ "${lines[2]}" = '{"cdp_id":"p42","email":"new@example.com","consent_email":true,"recommendations":[]}' ]
+    run --separate-stderr cdp-export --format meta --recommendations recs.ndjson profiles.ndjson
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-export: --recommendations: --format meta has fixed columns" ]
+    printf '{"cdp_id":"p1","recommendations":[{"score":1}]}\n' > bad.ndjson
+    run --separate-stderr cdp-export -o out.csv --format mailchimp --recommendations bad.ndjson profiles.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[0]}" = "cdp-export: --recommendations bad.ndjson:1: damaged recommendations line: a recommendation without a sku" ]
+    [ ! -e out.csv ]
+}

@@ -57,6 +57,10 @@ vg "$build/bin/cdp-recommend" -q --as-of 2026-11-20 --catalog "$here/fixtures/re
     -o "$tmp/recs.ndjson" "$tmp/out.ndjson.zst"
 vg "$build/bin/cdp-recommend" -q --similar --basket person --threads 0 -o "$tmp/similar.ndjson" "$tmp/out.ndjson.zst"
 vg "$build/bin/cdp-recommend" -q --evaluate 2026-10-01 -o "$tmp/eval.json" "$tmp/out.ndjson.zst"
+vg "$build/bin/cdp-export" -q --format mailchimp --recommendations "$tmp/recs.ndjson" --rec-columns 2 \
+    -o "$tmp/with-recs.csv" "$tmp/segments.ndjson"
+vg "$build/bin/cdp-export" -q --format ndjson --channel none --recommendations "$tmp/recs.ndjson" \
+    -o "$tmp/with-recs.ndjson" "$tmp/segments.ndjson"
 awk -f "$here/fixtures/model/background.awk" > "$tmp/people.ndjson"
 cat "$here/fixtures/model/people.ndjson" >> "$tmp/people.ndjson"
 vg "$build/bin/cdp-dedupe" -q --model "$here/../share/cdp/models/person.json" --train \

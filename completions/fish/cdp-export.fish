@@ -21,6 +21,8 @@ complete -c cdp-export -l strict-consent -d 'Ads: leave out profiles without con
 complete -c cdp-export -l suppress -r -F -d 'Never write the e-mails, phones or hashes listed'
 complete -c cdp-export -l suppress-column -x -d 'Read suppression files as CSV, this column'
 complete -c cdp-export -l region -x -a 'RU BY KZ UA US GB DE' -d 'Country of phones without a code'
+complete -c cdp-export -l recommendations -r -F -d "Add each profile's recommendations (cdp-recommend) from a file"
+complete -c cdp-export -l rec-columns -x -a '1 3 5 10' -d 'How many recommendations a row gets (default 3)'
 complete -c cdp-export -s c -l column -x -a '(__cdp_export_column)' -d 'A column: HEADER=JQ over the profile'
 complete -c cdp-export -s d -l delimiter -x -a 'comma semicolon tab pipe' -d 'csv: the delimiter'
 complete -c cdp-export -l bom -d 'csv: start with a UTF-8 byte-order mark'
