@@ -1,0 +1,47 @@
+/* fields.h: the figures the report needs from a parsed JSON line: numbers,
+ * strings and nested objects of a record (io/record.h), read leniently:
+ * a member that is absent or of another type reads as "not there", since
+ * profiles and events are written by several programs and versions. */
+#ifndef CDP_INSIGHT_FIELDS_H
+#define CDP_INSIGHT_FIELDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "io/json.h"
+#include "io/record.h"
+
+/* The number at key; false when absent or not a number. */
+bool cdp_field_number(const struct cdp_record *rec, const char *key, double *v);
+/* The string at key (not NUL-terminated: *len); NULL when absent or not a
+ * string. */
+const char *cdp_field_string(const struct cdp_record *rec, const char *key, size_t *len);
+
+/* A parser for objects nested in a record's values (one level each: a
+ * nested object's own objects need another). */
+struct cdp_nested {
+    struct cdp_json_parser *parser;
+    struct cdp_buf text; /* the value, padded for the parser */
+    struct cdp_record rec;
+};
+
+void cdp_nested_init(struct cdp_nested *n);
+void cdp_nested_release(struct cdp_nested *n);
+/* Parses the object f holds into n->rec (valid until the next call); false
+ * when f is NULL or not an object. */
+bool cdp_nested_parse(struct cdp_nested *n, const struct cdp_field *f);
+
+#endif
+
+/* What a linked event is, for outcomes, as cdp-merge(1) counts it
+ * (Purchases): a purchase line ("purchase" or "order" with an amount not
+ * below zero), a return line ("return" or "refund", or a negative amount or
+ * quantity), a cart_add (or add_to_cart), or another event. */
+enum cdp_event_kind { CDP_EVENT_OTHER, CDP_EVENT_PURCHASE, CDP_EVENT_RETURN, CDP_EVENT_CART_ADD };
+
+/* The kind of ev; for a purchase or return line, its money (amount, else
+ * price times qty, qty 1 when absent) into *amount, positive for a
+ * purchase and negative for a return. A purchase or return without any
+ * amount is CDP_EVENT_OTHER. */
+enum cdp_event_kind cdp_event_classify(const struct cdp_record *ev, double *amount);

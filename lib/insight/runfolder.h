@@ -1,0 +1,30 @@
+/* runfolder.h: where a nightly run's files are in its folder (the layout
+ * figures.h lists), found by name whether compressed or not. */
+#ifndef CDP_INSIGHT_RUNFOLDER_H
+#define CDP_INSIGHT_RUNFOLDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+/* DIR/NAME, DIR/NAME.zst or DIR/NAME.gz, the first that exists, into path;
+ * false (path holding DIR/NAME) when none does. */
+bool cdp_runfolder_find(const char *dir, const char *name, struct cdp_buf *path);
+
+/* The names in dir that start with prefix and end with suffix, sorted in
+ * byte order (freed by the caller, each and the array); 0 when dir cannot
+ * be read. */
+size_t cdp_runfolder_list(const char *dir, const char *prefix, const char *suffix, char ***names);
+
+/* The nights kept under DIR/nights (folders named YYYY-MM-DD), as days
+ * since 1970-01-01, in order (freed by the caller). */
+size_t cdp_runfolder_nights(const char *dir, int64_t **days);
+
+/* DIR/nights/YYYY-MM-DD into path. */
+void cdp_runfolder_night(const char *dir, int64_t day, struct cdp_buf *path);
+
+void cdp_runfolder_free_names(char **names, size_t n);
+
+#endif
