@@ -32,7 +32,6 @@ void cdp_nested_release(struct cdp_nested *n);
  * when f is NULL or not an object. */
 bool cdp_nested_parse(struct cdp_nested *n, const struct cdp_field *f);
 
-#endif
 
 /* What a linked event is, for outcomes, as cdp-merge(1) counts it
  * (Purchases): a purchase line ("purchase" or "order" with an amount not
@@ -45,3 +44,5 @@ enum cdp_event_kind { CDP_EVENT_OTHER, CDP_EVENT_PURCHASE, CDP_EVENT_RETURN, CDP
  * purchase and negative for a return. A purchase or return without any
  * amount is CDP_EVENT_OTHER. */
 enum cdp_event_kind cdp_event_classify(const struct cdp_record *ev, double *amount);
+
+#endif
