@@ -26,6 +26,9 @@
 #                                 they viewed last
 #   export/                       the campaign files for the mailing service,
 #                                 the SMS gateway and Meta
+#   nights/DATE/                  what the report needs of each night, kept:
+#                                 its stats files, journal and segment output
+#   report.html, report.json      the nightly report (cdp-report) and its figures
 #
 # The programs (cdp-ingest, cdp-dedupe, cdp-merge...) are taken from PATH; the map
 # files from $CDP_SHARE/maps (default: ../share/cdp next to this script).
@@ -68,7 +71,7 @@ die() {
     exit 1
 }
 
-for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment cdp-recommend cdp-export jq zstd; do
+for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment cdp-recommend cdp-export cdp-report jq zstd; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
 [ -d "$in_dir" ] || die "no such folder: $in_dir"
@@ -191,7 +194,24 @@ export_audience carts-sms.txt sms abandoned_cart
 export_audience birthday-unisender.csv unisender birthday
 export_audience lapsed-meta.csv meta lapsed
 
-# 7. What came out.
+# 7. The report. What it needs of tonight is kept under nights/DATE (hard
+# links: tomorrow's run replaces these files, it does not rewrite them), so
+# that a campaign sent to a segment tonight can be measured days later
+# (cdp-report --campaign SEGMENT@DATE).
+night=$out_dir/nights/$as_of
+mkdir -p "$night"
+for f in "$out_dir"/stats-*.json "$out_dir/identity.journal.ndjson" "$out_dir/segments.ndjson.zst"; do
+    ln -f "$f" "$night/" 2>/dev/null || cp "$f" "$night/"
+done
+echo "== report"
+# shellcheck disable=SC2086 # $CDP_CAMPAIGNS is options or none
+if ! cdp-report --title "Уютный дом" ${CDP_CAMPAIGNS-} --json "$out_dir/report.json" \
+    -o "$out_dir/report.html" "$out_dir" 2>"$out_dir/report.log"; then
+    cat "$out_dir/report.log" >&2
+    die "cdp-report failed"
+fi
+
+# 8. What came out.
 echo
 echo "== results in $out_dir (as of $as_of)"
 for src in $sources; do
@@ -285,3 +305,7 @@ for f in "$out_dir"/export-*.log; do
 done
 echo "  the preview mailing, as the mailing service gets it:"
 sed 's/^/    /' "$out_dir/export/preview-mailchimp.csv"
+
+echo
+echo "---- report"
+echo "  $out_dir/report.html (figures in $out_dir/report.json)"

@@ -16,7 +16,7 @@ allowed() {
     segment) echo "base io norm identity rules segment" ;;
     export) echo "base io norm export" ;;
     recommend) echo "base io norm rules recommend" ;;
-    insight) echo "base io norm segment insight" ;;
+    insight) echo "base io norm identity segment insight" ;;
     gen) echo "base io norm gen" ;;
     cli) echo "base io norm ingest identity profile rules segment export recommend insight cli" ;;
     *) echo "" ;;

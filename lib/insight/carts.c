@@ -106,7 +106,8 @@ void cdp_carts_add_profile(struct cdp_carts_run *r, const struct cdp_record *pro
         c->abandoned++;
         if (cdp_field_number(&nested->rec, "value", &v))
             c->value += v;
-        r->flags[person(r, id, len)] |= OPEN_NOW;
+        uint32_t k = person(r, id, len);
+        r->flags[k] |= OPEN_NOW;
     }
     if (!cdp_nested_parse(nested, cdp_record_gets(profile, "categories")))
         return;
@@ -190,7 +191,8 @@ void cdp_carts_event(struct cdp_carts_run *r, const char *cid, size_t len, enum 
     if (ms >= end)
         return;
     if (kind == CDP_EVENT_CART_ADD && ms >= end - CDP_CART_DAYS * DAY_MS) {
-        r->flags[person(r, cid, len)] |= ADDED;
+        uint32_t k = person(r, cid, len);
+        r->flags[k] |= ADDED;
     } else if (kind == CDP_EVENT_PURCHASE && ms >= r->before_end_ms) {
         uint32_t k = cdp_intern_find(r->ids, cid, len);
         if (k != UINT32_MAX && (r->flags[k] & OPEN_BEFORE))
