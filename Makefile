@@ -139,6 +139,7 @@ valgrind: deps-check
 demo: deps
 	@$(MAKE) --no-print-directory all
 	PATH="$(abspath $(BUILD))/bin:$$PATH" CDP_SHARE="$(CURDIR)/share/cdp" examples/nightly.sh examples demo-out
+	@echo "the nightly report: $(CURDIR)/demo-out/report.html"
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all

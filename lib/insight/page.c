@@ -41,7 +41,7 @@ static const char STYLE[] =
     ".note{color:var(--muted);font-size:14px}.verdict{font-weight:600;padding:8px 12px;border-radius:8px;margin:8px 0}"
     ".v-up{background:#e6f4ea;color:var(--up)}.v-down{background:#fce8e6;color:var(--down)}"
     ".v-too_few,.v-no_holdout,.v-no_data{background:#fff6e5;color:var(--warn)}"
-    "svg.chart{width:100%;height:auto;display:block;margin:4px 0 8px}svg text{font-size:12px;fill:var(--ink)}"
+    "svg.chart{width:100%;max-width:820px;height:auto;display:block;margin:4px 0 8px}svg text{font-size:12px;fill:var(--ink)}"
     "svg .tick,svg .legend{fill:var(--muted)}svg .grid{stroke:var(--line)}svg .axis,svg .zero{stroke:#9aa7b6}"
     "svg .bar{fill:#4a7fc1}svg .value{fill:var(--ink)}svg .cell{fill:var(--ink)}svg .dark{fill:#fff}svg .sub{font-size:10px;fill:var(--muted)}"
     "svg .sub.dark{fill:#dfe8f5}svg path{fill:none;stroke-width:2.5}svg .ci line{stroke:#9aa7b6;stroke-width:2.5}"
