@@ -156,7 +156,7 @@ nights() {
     # The page requested nothing but itself (Chromium's own calls to
     # Google's update and account services, which its flags do not all
     # stop, are the browser's, not the page's).
-    grep -q "\"url\":\"file://$out/report.html\"" "$t/net.json"
+    grep -q "file://$out/report.html" "$t/net.json"
     others=$(grep -o '"url":"[^"]*"' "$t/net.json" | sort -u | grep -v "\"url\":\"file://$out/report.html\"" |
         grep -Ev '"url":"https?://[a-z0-9.]*(google\.com|googleapis\.com)/' || true)
     [ -z "$others" ]
