@@ -56,7 +56,16 @@ static const char *string_member(struct cdp_record *rec, const char *key)
     return f && f->type == CDP_STRING ? cdp_record_strdup(rec, f->val, f->vlen) : NULL;
 }
 
-int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct cdp_error *err)
+/* The run of a line: the number's digits (cdp-dedupe writes a count). */
+static uint64_t run_number(const struct cdp_field *run)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < run->vlen && run->val[i] >= '0' && run->val[i] <= '9'; i++)
+        n = n * 10 + (uint64_t)(run->val[i] - '0');
+    return n;
+}
+
+int cdp_journal_read_runs(const char *path, cdp_journal_run_fn fn, void *ctx, struct cdp_error *err)
 {
     struct cdp_runfile *rf = cdp_runfile_open(path, "journal", false, err);
     if (!rf)
@@ -76,7 +85,7 @@ int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct
             k = cdp_runfile_damaged(rf, err, "not a cdp-dedupe journal line");
             break;
         }
-        if (fn(ctx, &e, err) < 0) {
+        if (fn(ctx, run ? run_number(run) : 0, &e, err) < 0) {
             k = -1;
             break;
         }
@@ -84,4 +93,22 @@ int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct
     cdp_record_release(&rec);
     cdp_runfile_close(rf);
     return k < 0 ? -1 : 0;
+}
+
+struct plain_reader {
+    cdp_journal_read_fn fn;
+    void *ctx;
+};
+
+static int without_run(void *ctx, uint64_t run, const struct cdp_journal_entry *e, struct cdp_error *err)
+{
+    (void)run;
+    struct plain_reader *r = ctx;
+    return r->fn(r->ctx, e, err);
+}
+
+int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct cdp_error *err)
+{
+    struct plain_reader r = { fn, ctx };
+    return cdp_journal_read_runs(path, without_run, &r, err);
 }

@@ -35,4 +35,11 @@ int cdp_journal_append(const char *path, const char *lines, size_t len, struct c
 typedef int (*cdp_journal_read_fn)(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *err);
 int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct cdp_error *err);
 
+/* The same, with the number of the run that wrote each entry (0 for a
+ * line without "run"): what a reader needs to tell one night's entries
+ * from the next. */
+typedef int (*cdp_journal_run_fn)(void *ctx, uint64_t run, const struct cdp_journal_entry *e,
+                                  struct cdp_error *err);
+int cdp_journal_read_runs(const char *path, cdp_journal_run_fn fn, void *ctx, struct cdp_error *err);
+
 #endif

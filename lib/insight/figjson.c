@@ -108,26 +108,8 @@ static void run(struct cdp_buf *b, const struct cdp_run_figures *r)
     cdp_buf_adds(b, "]}");
 }
 
-static void identity(struct cdp_buf *b, const struct cdp_identity_figures *id)
+static void largest(struct cdp_buf *b, const struct cdp_identity_figures *id)
 {
-    static const char *const bins[CDP_RECORD_BINS] = { "1", "2", "3", "4", "5", "6-10", "11-20", "21+" };
-    static const char *const wbins[CDP_WEIGHT_BINS] = { "<5", "5-10", "10-15", "15-20",
-                                                        "20-25", "25-30", "30-35", "35+" };
-    key(b, "identity");
-    cdp_buf_addc(b, '{');
-    key(b, "persons");
-    num(b, (double)id->persons);
-    key(b, "records");
-    num(b, (double)id->records);
-    key(b, "cross_source");
-    num(b, (double)id->cross_source);
-    key(b, "records_per_person");
-    cdp_buf_addc(b, '{');
-    for (size_t i = 0; i < CDP_RECORD_BINS; i++) {
-        key(b, bins[i]);
-        num(b, (double)id->record_bins[i]);
-    }
-    cdp_buf_addc(b, '}');
     key(b, "largest");
     cdp_buf_addc(b, '[');
     for (size_t i = 0; i < id->nclusters; i++) {
@@ -150,51 +132,103 @@ static void identity(struct cdp_buf *b, const struct cdp_identity_figures *id)
         cdp_buf_addc(b, '}');
     }
     cdp_buf_addc(b, ']');
-    if (id->journal_read) {
-        key(b, "journal");
-        cdp_buf_addc(b, '{');
-        key(b, "since");
-        day(b, id->journal_since_known ? id->journal_since_day : -1);
-        key(b, "merged");
-        num(b, (double)id->merged);
-        key(b, "split");
-        num(b, (double)id->split);
-        key(b, "total_merged");
-        num(b, (double)id->total_merged);
-        key(b, "total_split");
-        num(b, (double)id->total_split);
-        cdp_buf_addc(b, '}');
-    }
-    if (id->links_read) {
-        key(b, "links");
-        cdp_buf_addc(b, '{');
-        key(b, "used_by_key");
-        named(b, &id->used_by_key);
-        key(b, "refused_by_reason");
-        named(b, &id->refused_by_reason);
-        key(b, "refused_by_key");
-        named(b, &id->refused_by_key);
-        key(b, "model_links");
-        num(b, (double)id->model_links);
-        if (id->model_links) {
-            key(b, "model_weight");
-            cdp_buf_addc(b, '{');
-            key(b, "min");
-            num(b, id->weight_min);
-            key(b, "max");
-            num(b, id->weight_max);
-            key(b, "mean");
-            num(b, id->weight_sum / (double)id->model_links);
-            key(b, "bins");
-            cdp_buf_addc(b, '{');
-            for (size_t i = 0; i < CDP_WEIGHT_BINS; i++) {
-                key(b, wbins[i]);
-                num(b, (double)id->weight_bins[i]);
-            }
-            cdp_buf_adds(b, "}}");
+}
+
+static void journal(struct cdp_buf *b, const struct cdp_identity_figures *id)
+{
+    key(b, "journal");
+    cdp_buf_addc(b, '{');
+    key(b, "since");
+    day(b, id->journal_since_known ? id->journal_since_day : -1);
+    key(b, "merged");
+    num(b, (double)id->merged);
+    key(b, "split");
+    num(b, (double)id->split);
+    key(b, "total_merged");
+    num(b, (double)id->total_merged);
+    key(b, "total_split");
+    num(b, (double)id->total_split);
+    key(b, "entries");
+    cdp_buf_addc(b, '[');
+    for (size_t i = 0; i < id->nlines; i++) {
+        const struct cdp_journal_line *l = &id->lines[i];
+        comma(b, i);
+        cdp_buf_adds(b, "{\"from\":");
+        str(b, l->from);
+        key(b, "to");
+        str(b, l->to);
+        key(b, "reason");
+        str(b, l->reason);
+        if (l->key) {
+            key(b, "key");
+            str(b, l->key);
+            key(b, "value");
+            str(b, l->value);
         }
         cdp_buf_addc(b, '}');
     }
+    cdp_buf_adds(b, "]}");
+}
+
+static void links(struct cdp_buf *b, const struct cdp_identity_figures *id)
+{
+    static const char *const wbins[CDP_WEIGHT_BINS] = { "<5", "5-10", "10-15", "15-20",
+                                                        "20-25", "25-30", "30-35", "35+" };
+    key(b, "links");
+    cdp_buf_addc(b, '{');
+    key(b, "used_by_key");
+    named(b, &id->used_by_key);
+    key(b, "refused_by_reason");
+    named(b, &id->refused_by_reason);
+    key(b, "refused_by_key");
+    named(b, &id->refused_by_key);
+    key(b, "model_links");
+    num(b, (double)id->model_links);
+    if (id->model_links) {
+        key(b, "model_weight");
+        cdp_buf_addc(b, '{');
+        key(b, "min");
+        num(b, id->weight_min);
+        key(b, "max");
+        num(b, id->weight_max);
+        key(b, "mean");
+        num(b, id->weight_sum / (double)id->model_links);
+        key(b, "bins");
+        cdp_buf_addc(b, '{');
+        for (size_t i = 0; i < CDP_WEIGHT_BINS; i++) {
+            key(b, wbins[i]);
+            num(b, (double)id->weight_bins[i]);
+        }
+        cdp_buf_adds(b, "}}");
+    }
+    cdp_buf_addc(b, '}');
+}
+
+static void identity(struct cdp_buf *b, const struct cdp_identity_figures *id)
+{
+    static const char *const bins[CDP_RECORD_BINS] = { "1", "2", "3", "4", "5", "6-10", "11-20", "21+" };
+    key(b, "identity");
+    cdp_buf_addc(b, '{');
+    key(b, "values");
+    str(b, id->values_shown ? "shown" : "masked");
+    key(b, "persons");
+    num(b, (double)id->persons);
+    key(b, "records");
+    num(b, (double)id->records);
+    key(b, "cross_source");
+    num(b, (double)id->cross_source);
+    key(b, "records_per_person");
+    cdp_buf_addc(b, '{');
+    for (size_t i = 0; i < CDP_RECORD_BINS; i++) {
+        key(b, bins[i]);
+        num(b, (double)id->record_bins[i]);
+    }
+    cdp_buf_addc(b, '}');
+    largest(b, id);
+    if (id->journal_read)
+        journal(b, id);
+    if (id->links_read)
+        links(b, id);
     cdp_buf_addc(b, '}');
 }
 

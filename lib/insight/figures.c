@@ -302,6 +302,7 @@ size_t cdp_insight_read(const struct cdp_insight_options *opt, struct cdp_insigh
     g.fig = fig;
     cdp_nested_init(&g.nested);
     cdp_nested_init(&g.inner);
+    fig->identity.values_shown = opt->show_values;
     g.nnights = cdp_runfolder_nights(opt->dir, &g.nights);
     read_history(&g);
     if (fig->as_of_day < 0 && g.nnights)

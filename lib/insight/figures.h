@@ -90,16 +90,20 @@ struct cdp_run_figures {
 
 struct cdp_cluster {
     char *cdp_id;
-    char *name;    /* first and last name, or NULL */
+    char *name;    /* first and last name (masked unless values are shown), or NULL */
     char *sources; /* "crm 1, pos 4" */
     uint64_t records, emails, phones, cards;
 };
 
+#define CDP_JOURNAL_LINES 10 /* entries since the night before, listed */
+
 struct cdp_journal_line {
-    char *from, *to, *reason, *key, *value; /* key, value NULL for a split */
+    char *from, *to, *reason, *key, *value; /* key, value NULL for a split; value
+                                               masked unless values are shown */
 };
 
 struct cdp_identity_figures {
+    bool values_shown; /* names and link values in clear (else masked, norm/show.h) */
     bool profiles_read;
     uint64_t persons, records, cross_source;
     uint64_t record_bins[CDP_RECORD_BINS];
@@ -210,6 +214,7 @@ struct cdp_insight_options {
     const struct cdp_campaign_spec *campaigns;
     size_t ncampaigns;
     int window;      /* days (default 14) */
+    bool show_values; /* personal values (names, e-mails, phones, cards) in clear */
 };
 
 struct cdp_insight {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "identity/journal.h"
+#include "norm/show.h"
 #include "io/runfile.h"
 
 static void ignore(void *ctx, const char *s, size_t len)
@@ -44,6 +45,24 @@ static void free_cluster(struct cdp_cluster *c)
     free(c->sources);
 }
 
+/* "First Last" of a profile, each masked (norm/show.h) unless clear;
+ * NULL when it has neither. */
+static char *person_name(const struct cdp_record *p, bool clear)
+{
+    size_t fl = 0, ll = 0;
+    const char *first = cdp_field_string(p, "first_name", &fl), *last = cdp_field_string(p, "last_name", &ll);
+    if (!first && !last)
+        return NULL;
+    struct cdp_buf name = CDP_BUF_INIT;
+    if (first)
+        cdp_show_value(&name, first, fl, CDP_SHOW_TEXT, clear);
+    if (first && last)
+        cdp_buf_addc(&name, ' ');
+    if (last)
+        cdp_show_value(&name, last, ll, CDP_SHOW_TEXT, clear);
+    return cdp_buf_detach(&name, NULL);
+}
+
 static void add_cluster(struct cdp_identity_figures *id, const struct cdp_record *p,
                         struct cdp_nested *n, const char *cid, size_t cidlen, uint64_t records)
 {
@@ -63,14 +82,7 @@ static void add_cluster(struct cdp_identity_figures *id, const struct cdp_record
     c->emails = array_length(n, p, "emails");
     c->phones = array_length(n, p, "phones");
     c->cards = array_length(n, p, "cards");
-    size_t fl = 0, ll = 0;
-    const char *first = cdp_field_string(p, "first_name", &fl), *last = cdp_field_string(p, "last_name", &ll);
-    if (first || last) {
-        struct cdp_buf name = CDP_BUF_INIT;
-        cdp_buf_printf(&name, "%.*s%s%.*s", (int)fl, first ? first : "", first && last ? " " : "",
-                       (int)ll, last ? last : "");
-        c->name = cdp_buf_detach(&name, NULL);
-    }
+    c->name = person_name(p, id->values_shown);
     struct cdp_buf sources = CDP_BUF_INIT;
     if (cdp_nested_parse(n, cdp_record_gets(p, "sources")))
         for (size_t i = 0; i < n->rec.n; i++) {
@@ -105,37 +117,49 @@ void cdp_persons_add_profile(struct cdp_identity_figures *id, const struct cdp_r
 
 /* ---- the journal -------------------------------------------------------- */
 
+/* The last run the night before's journal names (entries of later runs
+ * are tonight's news), and tonight's tallies. */
 struct journal_count {
     struct cdp_identity_figures *id;
-    uint64_t seen, skip; /* entries read; those of the night before */
-    bool tally;
+    uint64_t last_run_before;
 };
 
-static char *dup_or_null(const char *s)
+/* The value of a merge's link as logs show it (norm/show.h). */
+static char *shown_value(const struct cdp_journal_entry *e, bool clear)
 {
-    return s ? cdp_xstrdup(s) : NULL;
+    if (!e->value)
+        return NULL;
+    struct cdp_buf b = CDP_BUF_INIT;
+    cdp_show_value(&b, e->value, strlen(e->value), e->key ? cdp_show_kind_of(e->key) : CDP_SHOW_AUTO, clear);
+    return cdp_buf_detach(&b, NULL);
 }
 
-static int count_entry(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *err)
+static int last_run(void *ctx, uint64_t run, const struct cdp_journal_entry *e, struct cdp_error *err)
+{
+    (void)e, (void)err;
+    struct journal_count *jc = ctx;
+    if (run > jc->last_run_before)
+        jc->last_run_before = run;
+    return 0;
+}
+
+static int count_entry(void *ctx, uint64_t run, const struct cdp_journal_entry *e, struct cdp_error *err)
 {
     (void)err;
     struct journal_count *jc = ctx;
     struct cdp_identity_figures *id = jc->id;
-    jc->seen++;
-    if (!jc->tally)
-        return 0;
     bool merged = !strcmp(e->reason, "merged");
     id->total_merged += merged;
     id->total_split += !merged;
-    if (jc->seen <= jc->skip)
+    if (run <= jc->last_run_before)
         return 0;
     id->merged += merged;
     id->split += !merged;
-    if (id->nlines < 10) {
+    if (id->nlines < CDP_JOURNAL_LINES) {
         id->lines = cdp_xrealloc(id->lines, (id->nlines + 1) * sizeof *id->lines);
         id->lines[id->nlines++] = (struct cdp_journal_line){
             cdp_xstrdup(e->from), cdp_xstrdup(e->to), cdp_xstrdup(e->reason),
-            merged ? dup_or_null(e->key) : NULL, merged ? dup_or_null(e->value) : NULL
+            merged && e->key ? cdp_xstrdup(e->key) : NULL, merged ? shown_value(e, id->values_shown) : NULL
         };
     }
     return 0;
@@ -144,15 +168,14 @@ static int count_entry(void *ctx, const struct cdp_journal_entry *e, struct cdp_
 int cdp_persons_read_journal(struct cdp_identity_figures *id, const char *path,
                              const char *before_path, int64_t before_day, struct cdp_error *err)
 {
-    struct journal_count jc = { id, 0, 0, false };
+    struct journal_count jc = { id, 0 };
     if (before_path) {
-        if (cdp_journal_read(before_path, count_entry, &jc, err) < 0)
+        if (cdp_journal_read_runs(before_path, last_run, &jc, err) < 0)
             return -1;
         id->journal_since_known = true;
         id->journal_since_day = before_day;
     }
-    jc = (struct journal_count){ id, 0, jc.seen, true };
-    if (cdp_journal_read(path, count_entry, &jc, err) < 0)
+    if (cdp_journal_read_runs(path, count_entry, &jc, err) < 0)
         return -1;
     id->journal_read = true;
     return 0;

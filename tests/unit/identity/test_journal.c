@@ -65,6 +65,14 @@ static int stop_at_split(void *ctx, const struct cdp_journal_entry *e, struct cd
     return strcmp(e->reason, "split") == 0 ? cdp_errorf(e_err, "stopped") : 0;
 }
 
+/* The runs of the entries, as "run reason" lines. */
+static int collect_runs(void *ctx, uint64_t run, const struct cdp_journal_entry *e, struct cdp_error *e_err)
+{
+    (void)e_err;
+    cdp_buf_printf(ctx, "%llu %s\n", (unsigned long long)run, e->reason);
+    return 0;
+}
+
 static void test_append_and_read(const char *name)
 {
     struct cdp_buf lines = CDP_BUF_INIT, got = CDP_BUF_INIT;
@@ -77,6 +85,9 @@ static void test_append_and_read(const char *name)
     CHECK(cdp_journal_read(path(name), collect, &got, &err) == 0);
     CHECK_STR(got.data, "9f2c4e1a0b3d5c6e>41ab77d09f2c4e1a merged email=ivan\"x\"@mail.ru\n"
                         "77d041ab9f2c4e1a>41ab77d09f2c4e1a split -=-\n");
+    cdp_buf_reset(&got);
+    CHECK(cdp_journal_read_runs(path(name), collect_runs, &got, &err) == 0);
+    CHECK_STR(got.data, "1 merged\n2 split\n");
     int calls = 0;
     CHECK(cdp_journal_read(path(name), stop_at_split, &calls, &err) == -1);
     CHECK(calls == 2);
@@ -107,6 +118,12 @@ static void test_damaged(void)
     snprintf(want, sizeof want, "%s:3: damaged journal line: not a cdp-dedupe journal line", path("bad.ndjson"));
     CHECK_STR(err.msg, want);
     CHECK_STR(got.data, "a>b merged -=-\n"); /* the good line before it */
+    /* a line without a run (as early journals were written) is run 0 */
+    write_file("norun.ndjson", "{\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\n"
+                               "{\"run\":18446744073709551615,\"from\":\"a\",\"to\":\"b\",\"reason\":\"split\"}\n");
+    cdp_buf_reset(&got);
+    CHECK(cdp_journal_read_runs(path("norun.ndjson"), collect_runs, &got, &err) == 0);
+    CHECK_STR(got.data, "0 merged\n18446744073709551615 split\n");
     write_file("bad2.ndjson", "{\"run\":\"1\",\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\n");
     CHECK(cdp_journal_read(path("bad2.ndjson"), collect, &got, &err) == -1);
     snprintf(want, sizeof want, "%s:1: damaged journal line: not a cdp-dedupe journal line", path("bad2.ndjson"));
@@ -131,7 +148,7 @@ int main(void)
     test_format();
     test_plain_text();
     test_damaged();
-    const char *names[] = { "j.ndjson", "j.ndjson.zst", "bad.ndjson", "bad2.ndjson", "bad3.ndjson" };
+    const char *names[] = { "j.ndjson", "j.ndjson.zst", "bad.ndjson", "bad2.ndjson", "bad3.ndjson", "norun.ndjson" };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         unlink(path(names[i]));
     rmdir(dir);
