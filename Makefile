@@ -2,7 +2,7 @@
 #
 #   make            build the programs into build/bin
 #   make check      install missing Debian packages (as root), build, run every test
-#   make demo       the same set-up, then run examples/nightly.sh and show what came out
+#   make demo       the same set-up, then three nights of examples/nightly.sh (examples/nights.sh)
 #   make bench      measure throughput against Miller and jq (SCALE=100k|1M|10M)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -138,7 +138,7 @@ valgrind: deps-check
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	PATH="$(abspath $(BUILD))/bin:$$PATH" CDP_SHARE="$(CURDIR)/share/cdp" examples/nightly.sh examples demo-out
+	PATH="$(abspath $(BUILD))/bin:$$PATH" CDP_SHARE="$(CURDIR)/share/cdp" examples/nights.sh examples demo-out
 	@echo "the nightly report: $(CURDIR)/demo-out/report.html"
 
 bench: deps-bench

@@ -308,4 +308,9 @@ sed 's/^/    /' "$out_dir/export/preview-mailchimp.csv"
 
 echo
 echo "---- report"
-echo "  $out_dir/report.html (figures in $out_dir/report.json)"
+sed 's/^/  /' "$out_dir/report.log"
+echo "  $out_dir/report.html (figures in $out_dir/report.json), among them:"
+jq -r '"    persons \(.identity.persons), merged since the night before \(.identity.journal.merged // "-")",
+    "    abandoned carts \(.carts.abandoned) (abandonment rate \(.carts.abandonment_rate * 1000 | round / 10)%), recovered since the night before \(.carts.recovered // "-")",
+    (.campaigns[] | "    campaign \(.segment)@\(.date), \(.observed_days) of \(.window_days) days: got it \(.sent.converted)/\(.sent.people) bought, control group \(.held_out.converted)/\(.held_out.people): \(.verdict)")' \
+    "$out_dir/report.json"
