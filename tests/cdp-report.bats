@@ -218,9 +218,10 @@ chromium_shot() { # HTML PNG NETLOG LOG
     for s in run identity audiences campaigns carts; do grep -q "<section id=\"$s\">" "$out/report.html"; done
     [ "$(grep -o '<svg class="chart' "$out/report.html" | wc -l)" -ge 10 ]
     # Nothing in the markup could fetch: no script, link, image, frame or
-    # style sheet URL; the only links are the rejects files beside it.
+    # style sheet URL; the only links are the rejects files beside it and
+    # the sections of the page.
     ! grep -Eiq '<(script|link|img|iframe|object|embed)|src=|url\(|@import' "$out/report.html"
-    [ -z "$(grep -o 'href="[^"]*"' "$out/report.html" | grep -v '^href="rejects-[a-z]*\.ndjson"$')" ]
+    [ -z "$(grep -o 'href="[^"]*"' "$out/report.html" | grep -Ev '^href="(rejects-[a-z]*\.ndjson|#[a-z]*)"$')" ]
     chromium_shot "$out/report.html" "$t/page.png" "$t/net.json" "$t/log.txt"
     [ -s "$t/page.png" ]
     # Under the page's policy (default-src 'none') an attempt to load

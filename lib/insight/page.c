@@ -1,4 +1,7 @@
-/* page.c: see page.h. */
+/* page.c: see page.h. The page is written top to bottom: the head (title,
+ * date, the sections' links, tonight's headline figures with their change
+ * since the night before), then one function per section, each made of
+ * small blocks (a table, a chart, a note). */
 #include "insight/page.h"
 
 #include <math.h>
@@ -10,7 +13,10 @@
 #include "insight/svg.h"
 #include "insight/texts.h"
 
-#define MAX_LINES 8 /* series in one line chart */
+#define MAX_LINES 8   /* series in one line chart */
+#define TOP_BARS 10   /* rows in a top list */
+#define OVERLAP_WIDE 12
+#define OVERLAP_NARROW 6
 
 struct page {
     const struct cdp_insight *fig;
@@ -20,39 +26,68 @@ struct page {
     struct cdp_buf t; /* scratch for formatted figures */
 };
 
+/* Every chart is drawn twice (svg.h): for its place on a laptop (half
+ * the content's width or all of it) and for a phone; the style sheet shows
+ * one. 520 units is a half column of the 1100 px content area; 340 fits a
+ * 390 px phone less the page's margins. */
+enum slot { HALF, FULL };
+static const struct cdp_svg_size WIDE[2] = { { 520, "w" }, { 1080, "w" } };
+static const struct cdp_svg_size NARROW = { 340, "n" };
+
 static const char STYLE[] =
     ":root{--ink:#1d2733;--muted:#5b6b7d;--line:#e3e8ef;--card:#fff;--bg:#f4f6fa;--accent:#1f54a0;"
     "--up:#1b7f4a;--down:#b3261e;--warn:#8a5a00}"
-    "*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--ink);"
+    "*{box-sizing:border-box}"
+    "body{margin:0;background:var(--bg);color:var(--ink);"
     "font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}"
-    "header{background:#16324f;color:#fff;padding:20px 24px}header h1{margin:0;font-size:22px}"
-    "header p{margin:4px 0 0;color:#c9d6e6}main{max-width:1180px;margin:0 auto;padding:16px}"
-    "section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 20px;margin:16px 0}"
-    "h2{margin:0 0 12px;font-size:19px}h3{margin:16px 0 8px;font-size:15px;color:var(--muted)}"
-    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px}"
-    ".kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}"
-    ".kpi b{display:block;font-size:24px;font-variant-numeric:tabular-nums}.kpi span{color:var(--muted);font-size:13px}"
-    ".grid2{display:grid;grid-template-columns:1fr 1fr;gap:20px}@media(max-width:720px){.grid2{grid-template-columns:1fr}"
-    "main{padding:8px}section{padding:12px}}"
+    "header{background:#16324f;color:#fff;padding:18px 24px 12px}"
+    "header h1{margin:0;font-size:22px}header p{margin:2px 0 10px;color:#c9d6e6}"
+    "header>div{max-width:1108px;margin:0 auto}"
+    "nav{display:flex;flex-wrap:wrap;gap:2px 18px}nav a{color:#fff;text-decoration:none;font-size:14px;opacity:.85}"
+    "nav a:hover{opacity:1;text-decoration:underline}"
+    "main{max-width:1140px;margin:0 auto;padding:16px}"
+    "section{background:var(--card);border:1px solid var(--line);border-radius:10px;"
+    "padding:16px 20px;margin:16px 0}"
+    "h2{margin:0 0 12px;font-size:19px}h3{margin:18px 0 8px;font-size:15px;color:var(--muted)}"
+    ".kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:0 0 8px}"
+    ".kpi{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:10px 14px}"
+    ".kpi b{display:block;font-size:24px;font-variant-numeric:tabular-nums;white-space:nowrap}"
+    ".kpi span{display:block;color:var(--muted);font-size:13px}.kpi i{font-style:normal;font-size:13px}"
+    ".grid2{display:grid;grid-template-columns:1fr 1fr;gap:8px 28px;align-items:start}"
+    ".grid2>div{min-width:0}"
     "table{border-collapse:collapse;width:100%;font-size:14px;font-variant-numeric:tabular-nums}"
-    ".scroll{overflow-x:auto}th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}"
+    ".scroll{overflow-x:auto}"
+    "th,td{padding:5px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}"
     "th:first-child,td:first-child{text-align:left}th{color:var(--muted);font-weight:600}"
-    ".problems{background:#fff6e5;border-color:#f0c36d}.problems li{margin:4px 0}.error{color:var(--down)}"
-    ".note{color:var(--muted);font-size:14px}.verdict{font-weight:600;padding:8px 12px;border-radius:8px;margin:8px 0}"
+    "td.l,th.l{text-align:left}td.wrap{white-space:normal}tr.sum td{border-top:2px solid var(--line)}"
+    "code{font-size:13px}"
+    ".note{color:var(--muted);font-size:14px}.error{color:var(--down)}"
+    ".verdict{font-weight:600;padding:8px 12px;border-radius:8px;margin:8px 0}"
     ".v-up{background:#e6f4ea;color:var(--up)}.v-down{background:#fce8e6;color:var(--down)}"
     ".v-too_few,.v-no_holdout,.v-no_data{background:#fff6e5;color:var(--warn)}"
-    "svg.chart{width:100%;max-width:820px;height:auto;display:block;margin:4px 0 8px}svg text{font-size:12px;fill:var(--ink)}"
+    "svg.chart{width:100%;height:auto;display:block;margin:4px 0 8px}svg.chart.n{display:none}"
+    "svg text{font-size:12px;fill:var(--ink)}"
     "svg .tick,svg .legend{fill:var(--muted)}svg .grid{stroke:var(--line)}svg .axis,svg .zero{stroke:#9aa7b6}"
-    "svg .bar{fill:#4a7fc1}svg .value{fill:var(--ink)}svg .cell{fill:var(--ink)}svg .dark{fill:#fff}svg .sub{font-size:10px;fill:var(--muted)}"
-    "svg .sub.dark{fill:#dfe8f5}svg path{fill:none;stroke-width:2.5}svg .ci line{stroke:#9aa7b6;stroke-width:2.5}"
+    "svg .bar{fill:#4a7fc1}svg .value{fill:var(--ink)}svg .cell{fill:var(--ink)}svg .dark{fill:#fff}"
+    "svg .sub{font-size:10px;fill:var(--muted)}svg .sub.dark{fill:#dfe8f5}"
+    "svg path{fill:none;stroke-width:2.5}svg .ci line{stroke:#9aa7b6;stroke-width:2.5}"
     "svg .ci.up line{stroke:var(--up)}svg .ci.down line{stroke:var(--down)}svg .estimate{fill:var(--ink)}"
     "svg .axis-title{fill:var(--muted)}"
     ".s0{stroke:#1f54a0;fill:#1f54a0}.s1{stroke:#e07b1a;fill:#e07b1a}.s2{stroke:#2a9d8f;fill:#2a9d8f}"
     ".s3{stroke:#b3261e;fill:#b3261e}.s4{stroke:#7b4fb0;fill:#7b4fb0}.s5{stroke:#7a8b99;fill:#7a8b99}"
     ".s6{stroke:#c9a227;fill:#c9a227}.s7{stroke:#3b8bd0;fill:#3b8bd0}svg g path{fill:none}"
-    ".spark{width:90px;height:22px}.spark path{stroke:#1f54a0;stroke-width:2;fill:none}"
-    ".up{color:var(--up)}.down{color:var(--down)}footer{color:var(--muted);font-size:13px;text-align:center;padding:12px}"
-    "a{color:var(--accent)}@media print{body{background:#fff}section{break-inside:avoid}}";
+    ".spark{width:80px;height:20px;vertical-align:middle}.spark path{stroke:#1f54a0;stroke-width:2;fill:none}"
+    ".up{color:var(--up)}.down{color:var(--down)}"
+    "footer{color:var(--muted);font-size:13px;text-align:center;padding:12px}a{color:var(--accent)}"
+    "@media(max-width:760px){.grid2{grid-template-columns:1fr}main{padding:8px}"
+    "section{padding:12px;margin:10px 0}header{padding:14px 12px 8px}nav{gap:2px 12px}"
+    ".kpis{grid-template-columns:1fr 1fr;gap:8px}.kpi b{font-size:20px}}"
+    "@media(max-width:600px){svg.chart.w{display:none}svg.chart.n{display:block}.opt{display:none}"
+    "table{font-size:13px}th,td{padding:4px 6px}}"
+    "@media print{body{background:#fff;font-size:12px}header{background:#fff;color:var(--ink);"
+    "border-bottom:2px solid var(--ink)}header p{color:var(--muted)}nav{display:none}main{max-width:none}"
+    "section{border:0;padding:0;margin:12px 0}svg.chart.w{display:block!important}"
+    "svg.chart.n{display:none!important}table,svg,.kpis,h3{break-inside:avoid}h3{break-after:avoid}}";
 
 static const char *T(struct page *p, enum cdp_text id)
 {
@@ -96,9 +131,21 @@ static void fmt_points(struct cdp_buf *b, double v, void *ctx)
     cdp_fmt_points(b, *(enum cdp_lang *)ctx, v, 0);
 }
 
-static void fmt_signed(struct cdp_buf *b, double v, void *ctx)
+static void fmt_points1(struct cdp_buf *b, double v, void *ctx)
 {
-    cdp_fmt_signed(b, *(enum cdp_lang *)ctx, v, fabs(v) < 10 && v != floor(v) ? 2 : 0);
+    cdp_fmt_points(b, *(enum cdp_lang *)ctx, v, 1);
+}
+
+static void fmt_signed2(struct cdp_buf *b, double v, void *ctx)
+{
+    cdp_fmt_signed(b, *(enum cdp_lang *)ctx, v, 2);
+}
+
+static void fmt_money2(struct cdp_buf *b, double v, void *ctx)
+{
+    if (isfinite(v) && v > 0)
+        cdp_buf_addc(b, '+');
+    cdp_fmt_money(b, *(enum cdp_lang *)ctx, v, 2);
 }
 
 /* Strings the charts take, formatted and kept until freed. */
@@ -121,13 +168,45 @@ static void labels_free(struct labels *l)
     memset(l, 0, sizeof *l);
 }
 
-static void kpi(struct page *p, const char *value, const char *label)
+/* ---- blocks ----------------------------------------------------------------- */
+
+static void h3(struct page *p, const char *title)
+{
+    raw(p, "<h3>");
+    h(p, title);
+    raw(p, "</h3>");
+}
+
+static void note(struct page *p, const char *text)
+{
+    raw(p, "<p class=\"note\">");
+    h(p, text);
+    raw(p, "</p>");
+}
+
+/* A headline figure; delta (the change since the night before, formatted)
+ * may be NULL. */
+static void kpi(struct page *p, const char *value, const char *label, const char *delta)
 {
     raw(p, "<div class=\"kpi\"><b>");
     h(p, value);
     raw(p, "</b><span>");
     h(p, label);
-    raw(p, "</span></div>");
+    raw(p, "</span>");
+    if (delta) {
+        raw(p, "<i class=\"note\">");
+        h(p, delta);
+        raw(p, "</i>");
+    }
+    raw(p, "</div>");
+}
+
+static void kpi_count(struct page *p, double v, const char *label, const char *delta)
+{
+    struct cdp_buf value = CDP_BUF_INIT;
+    cdp_fmt_number(&value, p->lang, v, 0);
+    kpi(p, value.data, label, delta);
+    cdp_buf_release(&value);
 }
 
 static void problems(struct page *p, enum cdp_section sec)
@@ -156,9 +235,98 @@ static void section_open(struct page *p, const char *id, enum cdp_text title, en
     problems(p, sec);
 }
 
+static void section_close(struct page *p)
+{
+    raw(p, "</section>\n");
+}
+
+/* Column classes: text columns align left; optional ones are left out on
+ * a phone, where the table would otherwise scroll past its key figures. */
+enum { LEFT = 1, OPT = 2 };
+
+static const char *const column_class[4] = { "", " class=\"l\"", " class=\"opt\"", " class=\"l opt\"" };
+
+/* A table's header row: the first cell (left), then the given texts with
+ * their classes (kinds[i], LEFT | OPT; kinds NULL: numbers). */
+static void table_head(struct page *p, const char *first, const enum cdp_text *cols, const int *kinds, size_t n)
+{
+    raw(p, "<div class=\"scroll\"><table><tr><th>");
+    h(p, first);
+    raw(p, "</th>");
+    for (size_t i = 0; i < n; i++) {
+        cdp_buf_printf(p->b, "<th%s>", column_class[kinds ? kinds[i] & 3 : 0]);
+        h(p, T(p, cols[i]));
+        raw(p, "</th>");
+    }
+    raw(p, "</tr>");
+}
+
+/* Opens a cell of that kind. */
+static void td(struct page *p, int kind)
+{
+    cdp_buf_printf(p->b, "<td%s>", column_class[kind & 3]);
+}
+
+static void table_end(struct page *p)
+{
+    raw(p, "</table></div>");
+}
+
+/* ---- charts, each in its two sizes ----------------------------------------- */
+
+static void chart_lines(struct page *p, enum slot slot, const struct cdp_svg_lines *c)
+{
+    cdp_svg_lines(p->b, &WIDE[slot], c);
+    cdp_svg_lines(p->b, &NARROW, c);
+}
+
+static void chart_bars(struct page *p, enum slot slot, const struct cdp_svg_bars *c)
+{
+    cdp_svg_bars(p->b, &WIDE[slot], c);
+    cdp_svg_bars(p->b, &NARROW, c);
+}
+
+static void chart_columns(struct page *p, enum slot slot, const struct cdp_svg_bars *c)
+{
+    cdp_svg_columns(p->b, &WIDE[slot], c);
+    cdp_svg_columns(p->b, &NARROW, c);
+}
+
+static void chart_intervals(struct page *p, enum slot slot, const struct cdp_svg_intervals *c)
+{
+    cdp_svg_intervals(p->b, &WIDE[slot], c);
+    cdp_svg_intervals(p->b, &NARROW, c);
+}
+
+/* Bars of the first TOP_BARS of a list (sorted), titled; "none" when
+ * empty. */
+static void top_bars(struct page *p, const struct cdp_named_list *l, const char *title, bool as_money)
+{
+    h3(p, title);
+    size_t n = l->n < TOP_BARS ? l->n : TOP_BARS;
+    if (n == 0) {
+        note(p, T(p, CDP_T_NONE));
+        return;
+    }
+    const char *lab[TOP_BARS], *vl[TOP_BARS];
+    double v[TOP_BARS];
+    struct labels keepers = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        lab[i] = l->v[i].name;
+        v[i] = l->v[i].value;
+        struct cdp_buf *s = scratch(p);
+        if (as_money)
+            cdp_fmt_money(s, p->lang, v[i], 0);
+        else
+            cdp_fmt_number(s, p->lang, v[i], 0);
+        vl[i] = keep(&keepers, s);
+    }
+    chart_bars(p, HALF, &(struct cdp_svg_bars){ title, n, lab, v, vl });
+    labels_free(&keepers);
+}
+
 /* The night labels for charts over the given days. */
-static void day_labels(struct page *p, const int64_t *days, size_t n, struct labels *out,
-                       const char **xl)
+static void day_labels(struct page *p, const int64_t *days, size_t n, struct labels *out, const char **xl)
 {
     for (size_t i = 0; i < n; i++) {
         struct cdp_buf *s = scratch(p);
@@ -167,7 +335,89 @@ static void day_labels(struct page *p, const int64_t *days, size_t n, struct lab
     }
 }
 
-/* ---- 1. the run ----------------------------------------------------------- */
+/* ---- night against night ------------------------------------------------------ */
+
+/* The night kept before tonight (its index in the run's nights), or -1. */
+static long night_before(const struct cdp_insight *fig)
+{
+    long best = -1;
+    for (size_t i = 0; i < fig->run.nnights; i++)
+        if (fig->run.nights[i].day < fig->as_of_day &&
+            (best < 0 || fig->run.nights[i].day > fig->run.nights[best].day))
+            best = (long)i;
+    return best;
+}
+
+/* A count summed over stats files: cdp-ingest's (program NULL: every
+ * source) or one program's; NaN when there is no such file. */
+static double files_count(const struct cdp_stats_file *f, size_t n, const char *program, const char *name)
+{
+    double sum = NAN;
+    for (size_t i = 0; i < n; i++)
+        if (program ? !strcmp(f[i].program, program) : f[i].source != NULL)
+            sum = (isnan(sum) ? 0 : sum) + cdp_stats_count(&f[i], name);
+    return sum;
+}
+
+/* "+2 since 21 Nov" into out, for now against the night before (day);
+ * NULL when either is unknown. */
+static const char *since(struct page *p, double now, double before, int64_t day, struct cdp_buf *out)
+{
+    if (!isfinite(now) || !isfinite(before) || day < 0)
+        return NULL;
+    struct cdp_buf change = CDP_BUF_INIT, date = CDP_BUF_INIT;
+    cdp_fmt_signed(&change, p->lang, now - before, 0);
+    cdp_fmt_date_short(&date, p->lang, day);
+    cdp_buf_reset(out);
+    if (now == before)
+        cdp_buf_printf(out, T(p, CDP_T_UNCHANGED_SINCE), date.data);
+    else
+        cdp_buf_printf(out, T(p, CDP_T_DELTA_SINCE), change.data, date.data);
+    cdp_buf_release(&change);
+    cdp_buf_release(&date);
+    return out->data;
+}
+
+/* Members and held-out members of a segment on the history's night day
+ * (NaN when it is not there). */
+static double segment_total(const struct cdp_audience_figures *au, const char *name, int64_t day)
+{
+    long s = cdp_audiences_find(au, name, strlen(name));
+    for (size_t i = 0; s >= 0 && i < au->nnights; i++)
+        if (au->days[i] == day)
+            return au->members[(size_t)s * au->nnights + i] + au->holdout[(size_t)s * au->nnights + i];
+    return NAN;
+}
+
+static void head_kpis(struct page *p)
+{
+    const struct cdp_insight *fig = p->fig;
+    const struct cdp_run_figures *run = &fig->run;
+    long k = night_before(fig);
+    const struct cdp_stats_file *bf = k >= 0 ? run->nights[k].files : NULL;
+    size_t bn = k >= 0 ? run->nights[k].nfiles : 0;
+    int64_t day = k >= 0 ? run->nights[k].day : -1;
+    struct cdp_buf d = CDP_BUF_INIT;
+    double now;
+    raw(p, "<div class=\"kpis\">");
+    kpi_count(p, (double)fig->identity.persons, T(p, CDP_T_KPI_PERSONS),
+              since(p, (double)fig->identity.persons, files_count(bf, bn, "cdp-segment", "read"), day, &d));
+    now = files_count(run->files, run->nfiles, NULL, "rejected");
+    kpi_count(p, isfinite(now) ? now : 0, T(p, CDP_T_KPI_REJECTED),
+              since(p, now, files_count(bf, bn, NULL, "rejected"), day, &d));
+    now = files_count(run->files, run->nfiles, "cdp-segment", "memberships");
+    kpi_count(p, isfinite(now) ? now : 0, T(p, CDP_T_KPI_MEMBERSHIPS),
+              since(p, now, files_count(bf, bn, "cdp-segment", "memberships"), day, &d));
+    kpi_count(p, (double)fig->carts.abandoned, T(p, CDP_T_KPI_CARTS),
+              since(p, (double)fig->carts.abandoned, segment_total(&fig->audiences, "abandoned_cart", day), day, &d));
+    struct cdp_buf *s = scratch(p);
+    cdp_fmt_money(s, p->lang, fig->carts.value, 0);
+    kpi(p, s->data, T(p, CDP_T_KPI_CART_VALUE), NULL);
+    raw(p, "</div>");
+    cdp_buf_release(&d);
+}
+
+/* ---- 1. the run ------------------------------------------------------------- */
 
 static const char *base_name(const char *path)
 {
@@ -175,41 +425,44 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+static void rejects_link(struct page *p, const struct cdp_stats_file *f)
+{
+    if (!f->rejects || !f->rejects_lines) {
+        h(p, T(p, CDP_T_NONE));
+        return;
+    }
+    raw(p, "<a href=\"");
+    h(p, p->opt->local_links ? base_name(f->rejects) : f->rejects);
+    raw(p, "\">");
+    h(p, base_name(f->rejects));
+    raw(p, "</a>");
+}
+
 static void run_table(struct page *p)
 {
+    static const enum cdp_text cols[] = { CDP_T_READ, CDP_T_WRITTEN, CDP_T_REJECTED, CDP_T_INVALID,
+                                          CDP_T_REJECTS_FILE };
+    static const char *const counts[] = { "read", "written", "rejected", "invalid" };
     const struct cdp_run_figures *run = &p->fig->run;
-    raw(p, "<div class=\"scroll\"><table><tr><th>");
-    h(p, T(p, CDP_T_SOURCE));
-    cdp_buf_printf(p->b, "</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>",
-                   T(p, CDP_T_READ), T(p, CDP_T_WRITTEN), T(p, CDP_T_REJECTED), T(p, CDP_T_INVALID),
-                   T(p, CDP_T_REJECTS_FILE));
+    table_head(p, T(p, CDP_T_SOURCE), cols, NULL, 5);
     for (size_t i = 0; i < run->nfiles; i++) {
         const struct cdp_stats_file *f = &run->files[i];
         if (!f->source)
             continue;
         raw(p, "<tr><td>");
         h(p, f->source);
-        static const char *const cols[] = { "read", "written", "rejected", "invalid" };
         for (size_t k = 0; k < 4; k++) {
             raw(p, "</td><td>");
-            count(p, cdp_stats_count(f, cols[k]));
+            count(p, cdp_stats_count(f, counts[k]));
         }
         raw(p, "</td><td>");
-        if (f->rejects && f->rejects_lines) {
-            raw(p, "<a href=\"");
-            h(p, p->opt->local_links ? base_name(f->rejects) : f->rejects);
-            raw(p, "\">");
-            h(p, base_name(f->rejects));
-            raw(p, "</a>");
-        } else {
-            h(p, T(p, CDP_T_NONE));
-        }
+        rejects_link(p, f);
         raw(p, "</td></tr>");
     }
-    raw(p, "</table></div>");
+    table_end(p);
 }
 
-/* Bars of a group's counts over every ingest file ("source: reason"). */
+/* A group's counts over every source ("source: reason"), as top bars. */
 static void group_bars(struct page *p, const char *group, enum cdp_text title)
 {
     const struct cdp_run_figures *run = &p->fig->run;
@@ -224,32 +477,12 @@ static void group_bars(struct page *p, const char *group, enum cdp_text title)
             cdp_named_add(&all, name.data, name.len, g->counts.v[k].value);
         }
     }
-    cdp_buf_release(&name);
     cdp_named_sort(&all);
-    raw(p, "<div><h3>");
-    h(p, T(p, title));
-    raw(p, "</h3>");
-    if (all.n == 0) {
-        raw(p, "<p class=\"note\">");
-        h(p, T(p, CDP_T_NONE));
-        raw(p, "</p></div>");
-        return;
-    }
-    size_t n = all.n < 10 ? all.n : 10;
-    const char *lab[10], *vl[10];
-    double v[10];
-    struct labels keepers = { 0 };
-    for (size_t i = 0; i < n; i++) {
-        lab[i] = all.v[i].name;
-        v[i] = all.v[i].value;
-        struct cdp_buf *s = scratch(p);
-        cdp_fmt_number(s, p->lang, v[i], 0);
-        vl[i] = keep(&keepers, s);
-    }
-    cdp_svg_bars(p->b, &(struct cdp_svg_bars){ T(p, title), n, lab, v, vl });
-    labels_free(&keepers);
-    cdp_named_release(&all);
+    raw(p, "<div>");
+    top_bars(p, &all, T(p, title), false);
     raw(p, "</div>");
+    cdp_buf_release(&name);
+    cdp_named_release(&all);
 }
 
 /* A line per source over the kept nights: the sum of the given counts. */
@@ -280,10 +513,9 @@ static void run_trend(struct page *p, enum cdp_text title, const char *c1, const
         series[ns] = (struct cdp_svg_series){ run->files[f].source, values[ns] };
         ns++;
     }
-    raw(p, "<div><h3>");
-    h(p, T(p, title));
-    raw(p, "</h3>");
-    cdp_svg_lines(p->b, &(struct cdp_svg_lines){ T(p, title), n, xl, series, ns, fmt_count, &p->lang });
+    raw(p, "<div>");
+    h3(p, T(p, title));
+    chart_lines(p, HALF, &(struct cdp_svg_lines){ T(p, title), n, xl, series, ns, fmt_count, &p->lang });
     raw(p, "</div>");
     for (size_t i = 0; i < ns; i++)
         free(values[i]);
@@ -295,11 +527,10 @@ static void run_trend(struct page *p, enum cdp_text title, const char *c1, const
 static void programs_table(struct page *p)
 {
     const struct cdp_run_figures *run = &p->fig->run;
-    raw(p, "<h3>");
-    h(p, T(p, CDP_T_PROGRAMS));
-    raw(p, "</h3><div class=\"scroll\"><table><tr><th>");
+    h3(p, T(p, CDP_T_PROGRAMS));
+    raw(p, "<div class=\"scroll\"><table><tr><th>");
     h(p, T(p, CDP_T_PROGRAM));
-    raw(p, "</th><th style=\"text-align:left\">");
+    raw(p, "</th><th class=\"l\">");
     h(p, T(p, CDP_T_COUNTS));
     raw(p, "</th></tr>");
     for (size_t i = 0; i < run->nfiles; i++) {
@@ -308,7 +539,7 @@ static void programs_table(struct page *p)
             continue;
         raw(p, "<tr><td>");
         h(p, f->program);
-        raw(p, "</td><td style=\"text-align:left;white-space:normal\">");
+        raw(p, "</td><td class=\"l wrap\">");
         for (size_t k = 0; k < f->counts.n; k++) {
             if (k)
                 raw(p, ", ");
@@ -318,7 +549,7 @@ static void programs_table(struct page *p)
         }
         raw(p, "</td></tr>");
     }
-    raw(p, "</table></div>");
+    table_end(p);
 }
 
 static void page_run(struct page *p)
@@ -329,47 +560,17 @@ static void page_run(struct page *p)
     group_bars(p, "rejected_by_reason", CDP_T_TOP_REASONS);
     group_bars(p, "invalid_by_field", CDP_T_TOP_FIELDS);
     raw(p, "</div>");
-    if (p->fig->run.nnights < 2) {
-        raw(p, "<p class=\"note\">");
-        h(p, T(p, CDP_T_ONE_NIGHT));
-        raw(p, "</p>");
-    }
+    if (p->fig->run.nnights < 2)
+        note(p, T(p, CDP_T_ONE_NIGHT));
     raw(p, "<div class=\"grid2\">");
     run_trend(p, CDP_T_TREND_READ, "read", NULL);
     run_trend(p, CDP_T_TREND_BAD, "rejected", "invalid");
     raw(p, "</div>");
     programs_table(p);
-    raw(p, "</section>");
+    section_close(p);
 }
 
-/* ---- 2. identity ---------------------------------------------------------- */
-
-static void named_bars(struct page *p, const struct cdp_named_list *l, enum cdp_text title)
-{
-    raw(p, "<div><h3>");
-    h(p, T(p, title));
-    raw(p, "</h3>");
-    size_t n = l->n < 10 ? l->n : 10;
-    if (n == 0) {
-        raw(p, "<p class=\"note\">");
-        h(p, T(p, CDP_T_NONE));
-        raw(p, "</p></div>");
-        return;
-    }
-    const char *lab[10], *vl[10];
-    double v[10];
-    struct labels keepers = { 0 };
-    for (size_t i = 0; i < n; i++) {
-        lab[i] = l->v[i].name;
-        v[i] = l->v[i].value;
-        struct cdp_buf *s = scratch(p);
-        cdp_fmt_number(s, p->lang, v[i], 0);
-        vl[i] = keep(&keepers, s);
-    }
-    cdp_svg_bars(p->b, &(struct cdp_svg_bars){ T(p, title), n, lab, v, vl });
-    labels_free(&keepers);
-    raw(p, "</div>");
-}
+/* ---- 2. identity ------------------------------------------------------------ */
 
 static void columns(struct page *p, enum cdp_text title, const char *const *lab, const uint64_t *counts,
                     size_t n)
@@ -383,100 +584,167 @@ static void columns(struct page *p, enum cdp_text title, const char *const *lab,
         cdp_fmt_number(s, p->lang, v[i], 0);
         vl[i] = keep(&keepers, s);
     }
-    raw(p, "<div><h3>");
-    h(p, T(p, title));
-    raw(p, "</h3>");
-    cdp_svg_columns(p->b, &(struct cdp_svg_bars){ T(p, title), n, lab, v, vl });
-    raw(p, "</div>");
+    h3(p, T(p, title));
+    chart_columns(p, HALF, &(struct cdp_svg_bars){ T(p, title), n, lab, v, vl });
     labels_free(&keepers);
 }
 
-static void page_identity(struct page *p)
+/* "merged since 21 Nov 2026" (or since the journal began). */
+static void journal_label(struct page *p, enum cdp_text what, struct cdp_buf *out)
+{
+    const struct cdp_identity_figures *id = &p->fig->identity;
+    struct cdp_buf date = CDP_BUF_INIT, when = CDP_BUF_INIT;
+    if (id->journal_since_known) {
+        cdp_fmt_date(&date, p->lang, id->journal_since_day);
+        cdp_buf_printf(&when, T(p, CDP_T_SINCE), date.data);
+    } else {
+        cdp_buf_adds(&when, T(p, CDP_T_SINCE_START));
+    }
+    cdp_buf_reset(out);
+    cdp_buf_printf(out, "%s, %s", T(p, what), when.data);
+    cdp_buf_release(&date);
+    cdp_buf_release(&when);
+}
+
+static void identity_kpis(struct page *p)
+{
+    const struct cdp_identity_figures *id = &p->fig->identity;
+    raw(p, "<div class=\"kpis\">");
+    kpi_count(p, (double)id->persons, T(p, CDP_T_KPI_PERSONS), NULL);
+    kpi_count(p, (double)id->records, T(p, CDP_T_RECORDS), NULL);
+    kpi_count(p, (double)id->cross_source, T(p, CDP_T_CROSS_SOURCE), NULL);
+    if (id->journal_read) {
+        struct cdp_buf label = CDP_BUF_INIT;
+        journal_label(p, CDP_T_MERGED, &label);
+        kpi_count(p, (double)id->merged, label.data, NULL);
+        journal_label(p, CDP_T_SPLIT, &label);
+        kpi_count(p, (double)id->split, label.data, NULL);
+        cdp_buf_release(&label);
+    }
+    raw(p, "</div>");
+}
+
+static void identity_charts(struct page *p)
 {
     static const char *const bins[CDP_RECORD_BINS] = { "1", "2", "3", "4", "5", "6–10", "11–20", "21+" };
     static const char *const wbins[CDP_WEIGHT_BINS] = { "<5", "5–10", "10–15", "15–20",
                                                         "20–25", "25–30", "30–35", "35+" };
     const struct cdp_identity_figures *id = &p->fig->identity;
-    section_open(p, "identity", CDP_T_SEC_IDENTITY, CDP_SEC_IDENTITY);
-    raw(p, "<div class=\"kpis\">");
-    struct cdp_buf *s = scratch(p);
-    cdp_fmt_count(s, p->lang, id->persons);
-    kpi(p, s->data, T(p, CDP_T_KPI_PERSONS));
-    s = scratch(p);
-    cdp_fmt_count(s, p->lang, id->records);
-    kpi(p, s->data, T(p, CDP_T_RECORDS));
-    s = scratch(p);
-    cdp_fmt_count(s, p->lang, id->cross_source);
-    kpi(p, s->data, T(p, CDP_T_CROSS_SOURCE));
-    if (id->journal_read) {
-        struct cdp_buf since = CDP_BUF_INIT, label = CDP_BUF_INIT;
-        if (id->journal_since_known) {
-            cdp_fmt_date(&since, p->lang, id->journal_since_day);
-            cdp_buf_printf(&label, T(p, CDP_T_SINCE), since.data);
-        } else {
-            cdp_buf_adds(&label, T(p, CDP_T_SINCE_START));
-        }
-        s = scratch(p);
-        cdp_fmt_count(s, p->lang, id->merged);
-        cdp_buf_printf(&since, " %s", "");
-        struct cdp_buf l2 = CDP_BUF_INIT;
-        cdp_buf_printf(&l2, "%s, %s", T(p, CDP_T_MERGED), label.data);
-        kpi(p, s->data, l2.data);
-        s = scratch(p);
-        cdp_fmt_count(s, p->lang, id->split);
-        cdp_buf_reset(&l2);
-        cdp_buf_printf(&l2, "%s, %s", T(p, CDP_T_SPLIT), label.data);
-        kpi(p, s->data, l2.data);
-        cdp_buf_release(&since);
-        cdp_buf_release(&label);
-        cdp_buf_release(&l2);
-    }
-    raw(p, "</div><div class=\"grid2\">");
+    raw(p, "<div class=\"grid2\"><div>");
     columns(p, CDP_T_RECORDS_PER_PERSON, bins, id->record_bins, CDP_RECORD_BINS);
-    if (id->model_links)
+    raw(p, "</div><div>");
+    if (id->links_read)
+        top_bars(p, &id->used_by_key, T(p, CDP_T_LINKS_USED), false);
+    raw(p, "</div><div>");
+    if (id->links_read)
+        top_bars(p, &id->refused_by_reason, T(p, CDP_T_LINKS_REFUSED), false);
+    raw(p, "</div><div>");
+    if (id->model_links) {
         columns(p, CDP_T_MODEL, wbins, id->weight_bins, CDP_WEIGHT_BINS);
-    else {
-        raw(p, "<div><h3>");
-        h(p, T(p, CDP_T_MODEL));
-        raw(p, "</h3><p class=\"note\">");
-        h(p, T(p, CDP_T_NO_MODEL));
-        raw(p, "</p></div>");
+    } else {
+        h3(p, T(p, CDP_T_MODEL));
+        note(p, T(p, CDP_T_NO_MODEL));
     }
-    raw(p, "</div>");
-    if (id->links_read) {
-        raw(p, "<div class=\"grid2\">");
-        named_bars(p, &id->used_by_key, CDP_T_LINKS_USED);
-        named_bars(p, &id->refused_by_reason, CDP_T_LINKS_REFUSED);
-        raw(p, "</div>");
+    raw(p, "</div></div>");
+}
+
+/* The merges and splits since the night before, as the journal has them
+ * (link values masked unless shown: persons.c). */
+static void journal_table(struct page *p)
+{
+    static const enum cdp_text cols[] = { CDP_T_ID_INTO, CDP_T_HOW };
+    static const int kinds[] = { LEFT, LEFT };
+    const struct cdp_identity_figures *id = &p->fig->identity;
+    if (!id->journal_read)
+        return;
+    struct cdp_buf title = CDP_BUF_INIT, date = CDP_BUF_INIT;
+    if (id->journal_since_known) {
+        cdp_fmt_date(&date, p->lang, id->journal_since_day);
+        cdp_buf_printf(&title, T(p, CDP_T_JOURNAL), date.data);
+    } else {
+        cdp_buf_adds(&title, T(p, CDP_T_JOURNAL_ALL));
     }
-    raw(p, "<h3>");
-    h(p, T(p, CDP_T_LARGEST));
-    cdp_buf_printf(p->b, "</h3><div class=\"scroll\"><table><tr><th>cdp_id</th><th style=\"text-align:left\">%s</th>"
-                         "<th>%s</th><th style=\"text-align:left\">%s</th><th>%s</th><th>%s</th><th>%s</th></tr>",
-                   T(p, CDP_T_NAME), T(p, CDP_T_RECORDS), T(p, CDP_T_SOURCES), T(p, CDP_T_EMAILS),
-                   T(p, CDP_T_PHONES), T(p, CDP_T_CARDS));
+    h3(p, title.data);
+    if (id->nlines == 0)
+        note(p, T(p, CDP_T_NO_JOURNAL_LINES));
+    for (size_t i = 0; i < id->nlines; i++) {
+        const struct cdp_journal_line *l = &id->lines[i];
+        if (i == 0)
+            table_head(p, T(p, CDP_T_ID_FROM), cols, kinds, 2);
+        raw(p, "<tr><td><code>");
+        h(p, l->from);
+        raw(p, "</code></td><td class=\"l\"><code>");
+        h(p, l->to);
+        raw(p, "</code></td><td class=\"l\">");
+        struct cdp_buf *s = scratch(p);
+        if (!strcmp(l->reason, "merged")) {
+            cdp_buf_reset(&date);
+            cdp_buf_printf(&date, "%s %s", l->key ? l->key : "", l->value ? l->value : "");
+            cdp_buf_printf(s, T(p, CDP_T_MERGED_BY), date.data);
+        } else {
+            cdp_buf_adds(s, T(p, CDP_T_SPLIT_OFF));
+        }
+        h(p, s->data);
+        raw(p, "</td></tr>");
+        if (i + 1 == id->nlines)
+            table_end(p);
+    }
+    cdp_buf_release(&title);
+    cdp_buf_release(&date);
+}
+
+static void clusters_table(struct page *p)
+{
+    static const enum cdp_text cols[] = { CDP_T_NAME, CDP_T_RECORDS, CDP_T_SOURCES, CDP_T_EMAILS,
+                                          CDP_T_PHONES, CDP_T_CARDS };
+    static const int kinds[] = { LEFT, 0, LEFT, OPT, OPT, OPT };
+    const struct cdp_identity_figures *id = &p->fig->identity;
+    h3(p, T(p, CDP_T_LARGEST));
+    table_head(p, "cdp_id", cols, kinds, 6);
     for (size_t i = 0; i < id->nclusters; i++) {
         const struct cdp_cluster *c = &id->clusters[i];
         raw(p, "<tr><td><code>");
         h(p, c->cdp_id);
-        raw(p, "</code></td><td style=\"text-align:left\">");
+        raw(p, "</code></td>");
+        td(p, LEFT);
         h(p, c->name ? c->name : "—");
         raw(p, "</td><td>");
         count(p, (double)c->records);
-        raw(p, "</td><td style=\"text-align:left\">");
+        raw(p, "</td>");
+        td(p, LEFT);
         h(p, c->sources);
-        raw(p, "</td><td>");
+        raw(p, "</td>");
+        td(p, OPT);
         count(p, (double)c->emails);
-        raw(p, "</td><td>");
+        raw(p, "</td>");
+        td(p, OPT);
         count(p, (double)c->phones);
-        raw(p, "</td><td>");
+        raw(p, "</td>");
+        td(p, OPT);
         count(p, (double)c->cards);
         raw(p, "</td></tr>");
     }
-    raw(p, "</table></div></section>");
+    table_end(p);
 }
 
-/* ---- 3. audiences --------------------------------------------------------- */
+static void page_identity(struct page *p)
+{
+    section_open(p, "identity", CDP_T_SEC_IDENTITY, CDP_SEC_IDENTITY);
+    identity_kpis(p);
+    identity_charts(p);
+    journal_table(p);
+    clusters_table(p);
+    section_close(p);
+}
+
+/* ---- 3. audiences ----------------------------------------------------------- */
+
+/* Members of segment s `back` nights before the history's last (NaN when
+ * not there). */
+static double members(const struct cdp_audience_figures *au, size_t s, size_t back)
+{
+    return au->nnights > back ? au->members[s * au->nnights + au->nnights - 1 - back] : NAN;
+}
 
 /* Segments in order of tonight's size, largest first. */
 static size_t *by_size(const struct cdp_audience_figures *au)
@@ -486,8 +754,7 @@ static size_t *by_size(const struct cdp_audience_figures *au)
         order[i] = i;
     for (size_t i = 1; i < au->nsegments; i++)
         for (size_t j = i; j > 0; j--) {
-            double a = au->members[order[j] * au->nnights + au->nnights - 1];
-            double b = au->members[order[j - 1] * au->nnights + au->nnights - 1];
+            double a = members(au, order[j], 0), b = members(au, order[j - 1], 0);
             a = isfinite(a) ? a : -1, b = isfinite(b) ? b : -1;
             if (a <= b)
                 break;
@@ -503,15 +770,15 @@ static void sparkline(struct page *p, const double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         if (isfinite(v[i]))
             lo = fmin(lo, v[i]), hi = fmax(hi, v[i]);
-    raw(p, "<svg class=\"spark\" viewBox=\"0 0 90 22\" aria-hidden=\"true\"><path d=\"");
+    raw(p, "<svg class=\"spark\" viewBox=\"0 0 80 20\" aria-hidden=\"true\"><path d=\"");
     bool pen = false;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(v[i])) {
             pen = false;
             continue;
         }
-        double x = n > 1 ? 2 + 86.0 * (double)i / (double)(n - 1) : 45;
-        double y = hi > lo ? 19 - 16 * (v[i] - lo) / (hi - lo) : 11;
+        double x = n > 1 ? 2 + 76.0 * (double)i / (double)(n - 1) : 40;
+        double y = hi > lo ? 17 - 14 * (v[i] - lo) / (hi - lo) : 10;
         cdp_buf_printf(p->b, "%c%.1f %.1f", pen ? 'L' : 'M', x, y);
         if (n == 1)
             cdp_buf_printf(p->b, "L%.1f %.1f", x + 1, y);
@@ -520,44 +787,48 @@ static void sparkline(struct page *p, const double *v, size_t n)
     raw(p, "\"/></svg>");
 }
 
-static double tonight(const struct cdp_audience_figures *au, size_t s, size_t back)
+static void segment_row(struct page *p, size_t s)
 {
-    return au->nnights > back ? au->members[s * au->nnights + au->nnights - 1 - back] : NAN;
+    const struct cdp_audience_figures *au = &p->fig->audiences;
+    double now = members(au, s, 0), d = now - members(au, s, 1);
+    raw(p, "<tr><td>");
+    h(p, au->names[s]);
+    raw(p, "</td>");
+    td(p, OPT);
+    sparkline(p, au->members + s * au->nnights, au->nnights);
+    raw(p, "</td><td>");
+    count(p, now);
+    cdp_buf_printf(p->b, "</td><td class=\"%s\">", d > 0 ? "up" : d < 0 ? "down" : "");
+    cdp_fmt_signed(p->b, p->lang, d, 0);
+    if (au->deltas) {
+        raw(p, "</td><td>");
+        count(p, (double)au->entered[s]);
+        raw(p, "</td><td>");
+        count(p, (double)au->exited[s]);
+    }
+    raw(p, "</td><td>");
+    count(p, au->holdout[s * au->nnights + au->nnights - 1]);
+    raw(p, "</td>");
+    td(p, OPT);
+    money(p, au->revenue[s], 0);
+    raw(p, "</td></tr>");
 }
 
 static void segment_table(struct page *p, const size_t *order)
 {
+    static const enum cdp_text with[] = { CDP_T_TREND, CDP_T_MEMBERS, CDP_T_CHANGE, CDP_T_ENTERED,
+                                          CDP_T_EXITED, CDP_T_HOLDOUT, CDP_T_REVENUE };
+    static const enum cdp_text without[] = { CDP_T_TREND, CDP_T_MEMBERS, CDP_T_CHANGE, CDP_T_HOLDOUT,
+                                             CDP_T_REVENUE };
+    static const int with_kinds[] = { OPT, 0, 0, 0, 0, 0, OPT }, without_kinds[] = { OPT, 0, 0, 0, OPT };
     const struct cdp_audience_figures *au = &p->fig->audiences;
-    cdp_buf_printf(p->b, "<div class=\"scroll\"><table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>",
-                   T(p, CDP_T_SEGMENT), T(p, CDP_T_TREND), T(p, CDP_T_MEMBERS), T(p, CDP_T_CHANGE));
     if (au->deltas)
-        cdp_buf_printf(p->b, "<th>%s</th><th>%s</th>", T(p, CDP_T_ENTERED), T(p, CDP_T_EXITED));
-    cdp_buf_printf(p->b, "<th>%s</th><th>%s</th></tr>", T(p, CDP_T_HOLDOUT), T(p, CDP_T_REVENUE));
-    for (size_t k = 0; k < au->nsegments; k++) {
-        size_t s = order[k];
-        double now = tonight(au, s, 0), before = tonight(au, s, 1);
-        raw(p, "<tr><td>");
-        h(p, au->names[s]);
-        raw(p, "</td><td>");
-        sparkline(p, au->members + s * au->nnights, au->nnights);
-        raw(p, "</td><td>");
-        count(p, now);
-        double d = now - before;
-        cdp_buf_printf(p->b, "</td><td class=\"%s\">", d > 0 ? "up" : d < 0 ? "down" : "");
-        cdp_fmt_signed(p->b, p->lang, d, 0);
-        if (au->deltas) {
-            raw(p, "</td><td>");
-            count(p, (double)au->entered[s]);
-            raw(p, "</td><td>");
-            count(p, (double)au->exited[s]);
-        }
-        raw(p, "</td><td>");
-        count(p, au->holdout[s * au->nnights + au->nnights - 1]);
-        raw(p, "</td><td>");
-        money(p, au->revenue[s], 0);
-        raw(p, "</td></tr>");
-    }
-    raw(p, "</table></div>");
+        table_head(p, T(p, CDP_T_SEGMENT), with, with_kinds, 7);
+    else
+        table_head(p, T(p, CDP_T_SEGMENT), without, without_kinds, 5);
+    for (size_t k = 0; k < au->nsegments; k++)
+        segment_row(p, order[k]);
+    table_end(p);
 }
 
 static void segment_lines(struct page *p, const size_t *order)
@@ -570,93 +841,98 @@ static void segment_lines(struct page *p, const size_t *order)
     size_t n = au->nsegments < 6 ? au->nsegments : 6;
     for (size_t i = 0; i < n; i++)
         series[i] = (struct cdp_svg_series){ au->names[order[i]], au->members + order[i] * au->nnights };
-    raw(p, "<h3>");
-    h(p, T(p, CDP_T_SEGMENT_SIZES));
-    raw(p, "</h3>");
-    cdp_svg_lines(p->b, &(struct cdp_svg_lines){ T(p, CDP_T_SEGMENT_SIZES), au->nnights, xl, series, n,
-                                                 fmt_count, &p->lang });
+    h3(p, T(p, CDP_T_SEGMENT_SIZES));
+    chart_lines(p, FULL, &(struct cdp_svg_lines){ T(p, CDP_T_SEGMENT_SIZES), au->nnights, xl, series, n,
+                                                  fmt_count, &p->lang });
     labels_free(&keepers);
     free(xl);
 }
 
+/* The segments that changed most since the night before, by how much. */
 static void movers(struct page *p)
 {
     const struct cdp_audience_figures *au = &p->fig->audiences;
     struct cdp_named_list l = { 0 };
     for (size_t s = 0; s < au->nsegments; s++) {
-        double d = tonight(au, s, 0) - tonight(au, s, 1);
+        double d = members(au, s, 0) - members(au, s, 1);
         if (isfinite(d) && d != 0)
             cdp_named_add(&l, au->names[s], strlen(au->names[s]), fabs(d));
     }
     cdp_named_sort(&l);
-    raw(p, "<div><h3>");
-    h(p, T(p, CDP_T_MOVERS));
-    raw(p, "</h3>");
-    if (l.n == 0) {
-        raw(p, "<p class=\"note\">");
-        h(p, T(p, CDP_T_NO_MOVERS));
-        raw(p, "</p>");
-    } else {
-        size_t n = l.n < 5 ? l.n : 5;
-        const char *lab[5], *vl[5];
-        double v[5];
-        struct labels keepers = { 0 };
-        for (size_t i = 0; i < n; i++) {
-            long s = -1;
-            for (size_t k = 0; k < au->nsegments; k++)
-                if (!strcmp(au->names[k], l.v[i].name))
-                    s = (long)k;
-            struct cdp_buf *t = scratch(p);
-            cdp_fmt_signed(t, p->lang, tonight(au, (size_t)s, 0) - tonight(au, (size_t)s, 1), 0);
-            lab[i] = l.v[i].name;
-            v[i] = l.v[i].value;
-            vl[i] = keep(&keepers, t);
-        }
-        cdp_svg_bars(p->b, &(struct cdp_svg_bars){ T(p, CDP_T_MOVERS), n, lab, v, vl });
-        labels_free(&keepers);
+    h3(p, T(p, CDP_T_MOVERS));
+    size_t n = l.n < 6 ? l.n : 6;
+    const char *lab[6], *vl[6];
+    double v[6];
+    struct labels keepers = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        long s = cdp_audiences_find(au, l.v[i].name, strlen(l.v[i].name));
+        struct cdp_buf *t = scratch(p);
+        cdp_fmt_signed(t, p->lang, members(au, (size_t)s, 0) - members(au, (size_t)s, 1), 0);
+        lab[i] = l.v[i].name;
+        v[i] = l.v[i].value;
+        vl[i] = keep(&keepers, t);
     }
+    if (n)
+        chart_bars(p, HALF, &(struct cdp_svg_bars){ T(p, CDP_T_MOVERS), n, lab, v, vl });
+    else
+        note(p, T(p, CDP_T_NO_MOVERS));
+    labels_free(&keepers);
     cdp_named_release(&l);
-    raw(p, "</div>");
 }
 
-static void overlap(struct page *p, const size_t *order)
+/* The overlap of the n largest non-empty segments: rows named, columns
+ * numbered as the rows are (names would not fit above the cells). */
+static void overlap_grid(struct page *p, const size_t *idx, size_t n, const struct cdp_svg_size *size)
 {
     const struct cdp_audience_figures *au = &p->fig->audiences;
-    size_t n = 0, idx[12];
-    for (size_t k = 0; k < au->nsegments && n < 12; k++)
-        if (au->overlap[order[k] * au->nsegments + order[k]])
-            idx[n++] = order[k];
-    if (n == 0)
-        return;
-    const char *rl[12];
-    double v[144];
-    const char *text[144];
+    const char *rl[OVERLAP_WIDE], *cl[OVERLAP_WIDE];
+    double v[OVERLAP_WIDE * OVERLAP_WIDE];
+    const char *text[OVERLAP_WIDE * OVERLAP_WIDE];
     struct labels keepers = { 0 };
     for (size_t r = 0; r < n; r++) {
-        rl[r] = au->names[idx[r]];
+        struct cdp_buf *t = scratch(p);
+        cdp_buf_printf(t, "%zu %s", r + 1, au->names[idx[r]]);
+        rl[r] = keep(&keepers, t);
+        t = scratch(p);
+        cdp_buf_printf(t, "%zu", r + 1);
+        cl[r] = keep(&keepers, t);
         for (size_t c = 0; c < n; c++) {
             double x = (double)au->overlap[idx[r] * au->nsegments + idx[c]];
             v[r * n + c] = r == c ? 0 : x;
-            struct cdp_buf *t = scratch(p);
+            t = scratch(p);
             if (x > 0 || r == c)
                 cdp_fmt_number(t, p->lang, x, 0);
             text[r * n + c] = keep(&keepers, t);
         }
     }
-    raw(p, "<h3>");
-    h(p, T(p, CDP_T_OVERLAP));
-    raw(p, "</h3>");
-    cdp_svg_grid(p->b, &(struct cdp_svg_grid){ T(p, CDP_T_OVERLAP), n, n, rl, rl, v, text, NULL, NULL, NULL });
+    cdp_svg_grid(p->b, size, &(struct cdp_svg_grid){ T(p, CDP_T_OVERLAP), n, n, rl, cl, v, text, NULL, NULL, NULL });
     labels_free(&keepers);
+}
+
+static void overlap(struct page *p, const size_t *order)
+{
+    const struct cdp_audience_figures *au = &p->fig->audiences;
+    size_t n = 0, idx[OVERLAP_WIDE];
+    for (size_t k = 0; k < au->nsegments && n < OVERLAP_WIDE; k++)
+        if (au->overlap[order[k] * au->nsegments + order[k]])
+            idx[n++] = order[k];
+    if (n == 0)
+        return;
+    h3(p, T(p, CDP_T_OVERLAP));
+    overlap_grid(p, idx, n, &(struct cdp_svg_size){ n > 8 ? WIDE[FULL].width * 0.75 : WIDE[HALF].width, "w" });
+    overlap_grid(p, idx, n < OVERLAP_NARROW ? n : OVERLAP_NARROW, &NARROW);
 }
 
 static void rfm(struct page *p)
 {
-    const struct cdp_audience_figures *au = &p->fig->audiences;
-    if (!au->rfm_profiles)
-        return;
     static const char *const rows[5] = { "5", "4", "3", "2", "1" };
     static const char *const cols[5] = { "1", "2", "3", "4", "5" };
+    const struct cdp_audience_figures *au = &p->fig->audiences;
+    h3(p, T(p, CDP_T_RFM));
+    if (!au->rfm_profiles) {
+        note(p, T(p, CDP_T_NONE));
+        return;
+    }
     double v[25];
     const char *text[25], *sub[25];
     struct labels keepers = { 0 };
@@ -672,11 +948,10 @@ static void rfm(struct page *p)
                 cdp_fmt_money(t, p->lang, au->rfm_revenue[rr][f], 0);
             sub[i] = keep(&keepers, t);
         }
-    raw(p, "<h3>");
-    h(p, T(p, CDP_T_RFM));
-    raw(p, "</h3>");
-    cdp_svg_grid(p->b, &(struct cdp_svg_grid){ T(p, CDP_T_RFM), 5, 5, rows, cols, v, text, sub,
-                                               T(p, CDP_T_RECENCY), T(p, CDP_T_FREQUENCY) });
+    struct cdp_svg_grid g = { T(p, CDP_T_RFM), 5, 5, rows, cols, v, text, sub, T(p, CDP_T_RECENCY),
+                              T(p, CDP_T_FREQUENCY) };
+    cdp_svg_grid(p->b, &WIDE[HALF], &g);
+    cdp_svg_grid(p->b, &NARROW, &g);
     labels_free(&keepers);
 }
 
@@ -687,18 +962,41 @@ static void page_audiences(struct page *p)
     if (p->fig->audiences.nsegments) {
         segment_lines(p, order);
         segment_table(p, order);
-        raw(p, "<div class=\"grid2\">");
+        raw(p, "<div class=\"grid2\"><div>");
         movers(p);
-        raw(p, "<div>");
+        raw(p, "</div><div>");
         rfm(p);
         raw(p, "</div></div>");
         overlap(p, order);
     }
     free(order);
-    raw(p, "</section>");
+    section_close(p);
 }
 
-/* ---- 4. campaigns --------------------------------------------------------- */
+/* ---- 4. campaigns ----------------------------------------------------------- */
+
+static void campaign_head(struct page *p, const struct cdp_campaign *c)
+{
+    static const char *const classes[] = { "no_data", "no_holdout", "too_few", "up", "down" };
+    static const enum cdp_text verdicts[] = { CDP_T_V_NO_DATA, CDP_T_V_NO_HOLDOUT, CDP_T_V_TOO_FEW,
+                                              CDP_T_V_UP, CDP_T_V_DOWN };
+    struct cdp_buf date = CDP_BUF_INIT, window = CDP_BUF_INIT, observed = CDP_BUF_INIT;
+    cdp_fmt_date(&date, p->lang, c->day);
+    struct cdp_buf *t = scratch(p);
+    cdp_buf_printf(t, T(p, CDP_T_CAMPAIGN), c->segment, date.data);
+    h3(p, t->data);
+    cdp_buf_printf(&window, "%d", c->window);
+    cdp_buf_printf(&observed, "%d", c->observed);
+    t = scratch(p);
+    cdp_buf_printf(t, T(p, CDP_T_WINDOW), window.data, observed.data);
+    note(p, t->data);
+    cdp_buf_printf(p->b, "<div class=\"verdict v-%s\">", classes[c->verdict]);
+    h(p, T(p, verdicts[c->verdict]));
+    raw(p, "</div>");
+    cdp_buf_release(&date);
+    cdp_buf_release(&window);
+    cdp_buf_release(&observed);
+}
 
 static void arm_row(struct page *p, enum cdp_text name, const struct cdp_arm *a)
 {
@@ -712,151 +1010,126 @@ static void arm_row(struct page *p, enum cdp_text name, const struct cdp_arm *a)
     cdp_fmt_percent(p->b, p->lang, a->n ? (double)a->converted / (double)a->n : NAN, 1);
     raw(p, ")</td><td>");
     money(p, a->n ? a->revenue_pp.mean : NAN, 2);
-    raw(p, "</td><td>");
+    raw(p, "</td>");
+    td(p, OPT);
     cdp_fmt_number(p->b, p->lang, a->n ? a->orders_pp.mean : NAN, 2);
     raw(p, "</td></tr>");
 }
 
-static void interval_cells(struct page *p, double est, struct cdp_interval ci, double pv,
-                           void (*fmt)(struct cdp_buf *, double, void *))
+typedef void (*fmt_fn)(struct cdp_buf *, double, void *);
+
+/* One row of the comparison: a label and, per measure, a value given by
+ * pick (the difference, an interval's ends or a p-value). */
+static void compare_cell(struct page *p, double v, double high, fmt_fn fmt, int kind)
 {
-    raw(p, "<td>");
-    fmt(p->b, est, &p->lang);
-    raw(p, "</td><td>");
-    if (isfinite(ci.low)) {
-        fmt(p->b, ci.low, &p->lang);
-        raw(p, " … ");
-        fmt(p->b, ci.high, &p->lang);
-    } else {
+    td(p, kind);
+    if (!isfinite(v)) {
         raw(p, "—");
+    } else if (isfinite(high)) {
+        fmt(p->b, v, &p->lang);
+        raw(p, " … ");
+        fmt(p->b, high, &p->lang);
+    } else {
+        fmt(p->b, v, &p->lang);
     }
-    raw(p, "</td><td>");
-    cdp_fmt_number(p->b, p->lang, pv, 3);
     raw(p, "</td>");
 }
 
-static void fmt_points1(struct cdp_buf *b, double v, void *ctx)
+static void fmt_p(struct cdp_buf *b, double v, void *ctx)
 {
-    cdp_fmt_points(b, *(enum cdp_lang *)ctx, v, 1);
+    cdp_fmt_number(b, *(enum cdp_lang *)ctx, v, 3);
 }
 
-static void fmt_money2(struct cdp_buf *b, double v, void *ctx)
+/* The arms, then the difference, its 95% interval and p-value, each
+ * under the measure it is about. */
+static void campaign_table(struct page *p, const struct cdp_campaign *c)
 {
-    if (isfinite(v) && v > 0)
-        cdp_buf_addc(b, '+');
-    cdp_fmt_money(b, *(enum cdp_lang *)ctx, v, 2);
+    static const enum cdp_text cols[] = { CDP_T_PEOPLE, CDP_T_CONVERSION, CDP_T_REVENUE_PP, CDP_T_ORDERS_PP };
+    static const int kinds[] = { 0, 0, 0, OPT };
+    table_head(p, T(p, CDP_T_ARM), cols, kinds, 4);
+    arm_row(p, CDP_T_SENT, &c->sent);
+    arm_row(p, CDP_T_HELD, &c->held);
+    if (c->verdict >= CDP_VERDICT_TOO_FEW) {
+        raw(p, "<tr class=\"sum\"><td>");
+        h(p, T(p, CDP_T_DIFFERENCE));
+        raw(p, "</td><td></td>");
+        compare_cell(p, c->uplift, NAN, fmt_points1, 0);
+        compare_cell(p, c->revenue.diff, NAN, fmt_money2, 0);
+        compare_cell(p, c->orders.diff, NAN, fmt_signed2, OPT);
+        raw(p, "</tr><tr><td>");
+        h(p, T(p, CDP_T_CI));
+        raw(p, "</td><td></td>");
+        compare_cell(p, c->uplift_ci.low, c->uplift_ci.high, fmt_points1, 0);
+        compare_cell(p, c->revenue.ci.low, c->revenue.ci.high, fmt_money2, 0);
+        compare_cell(p, c->orders.ci.low, c->orders.ci.high, fmt_signed2, OPT);
+        raw(p, "</tr><tr><td>");
+        h(p, T(p, CDP_T_P_VALUE));
+        raw(p, "</td><td></td>");
+        compare_cell(p, c->p, NAN, fmt_p, 0);
+        compare_cell(p, c->revenue.p, NAN, fmt_p, 0);
+        compare_cell(p, c->orders.p, NAN, fmt_p, OPT);
+        raw(p, "</tr>");
+    }
+    table_end(p);
 }
 
 static void campaign(struct page *p, const struct cdp_campaign *c)
 {
-    static const char *const classes[] = { "no_data", "no_holdout", "too_few", "up", "down" };
-    static const enum cdp_text verdicts[] = { CDP_T_V_NO_DATA, CDP_T_V_NO_HOLDOUT, CDP_T_V_TOO_FEW,
-                                              CDP_T_V_UP, CDP_T_V_DOWN };
-    struct cdp_buf date = CDP_BUF_INIT, a = CDP_BUF_INIT, b = CDP_BUF_INIT;
-    cdp_fmt_date(&date, p->lang, c->day);
-    raw(p, "<h3>");
-    struct cdp_buf *t = scratch(p);
-    cdp_buf_printf(t, T(p, CDP_T_CAMPAIGN), c->segment, date.data);
-    h(p, t->data);
-    raw(p, "</h3><p class=\"note\">");
-    cdp_buf_printf(&a, "%d", c->window);
-    cdp_buf_printf(&b, "%d", c->observed);
-    t = scratch(p);
-    cdp_buf_printf(t, T(p, CDP_T_WINDOW), a.data, b.data);
-    h(p, t->data);
-    cdp_buf_printf(p->b, "</p><div class=\"verdict v-%s\">", classes[c->verdict]);
-    h(p, T(p, verdicts[c->verdict]));
-    raw(p, "</div>");
-    cdp_buf_printf(p->b, "<div class=\"scroll\"><table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>",
-                   T(p, CDP_T_ARM), T(p, CDP_T_PEOPLE), T(p, CDP_T_CONVERSION), T(p, CDP_T_REVENUE_PP),
-                   T(p, CDP_T_ORDERS_PP));
-    arm_row(p, CDP_T_SENT, &c->sent);
-    arm_row(p, CDP_T_HELD, &c->held);
-    raw(p, "</table></div>");
-    if (c->verdict >= CDP_VERDICT_TOO_FEW) {
-        cdp_buf_printf(p->b, "<div class=\"scroll\"><table><tr><th></th><th>%s</th><th>%s</th><th>%s</th></tr>",
-                       T(p, CDP_T_UPLIFT), T(p, CDP_T_CI), T(p, CDP_T_P_VALUE));
-        raw(p, "<tr><td>");
-        h(p, T(p, CDP_T_CONVERSION));
-        raw(p, " (");
-        h(p, T(p, CDP_T_RELATIVE));
-        raw(p, " ");
-        cdp_fmt_signed(p->b, p->lang, c->relative * 100, 0);
-        raw(p, isfinite(c->relative) ? (p->lang == CDP_LANG_RU ? "\xc2\xa0%)" : "%)") : ")");
-        raw(p, "</td>");
-        interval_cells(p, c->uplift, c->uplift_ci, c->p, fmt_points1);
-        raw(p, "</tr><tr><td>");
-        h(p, T(p, CDP_T_REVENUE_PP));
-        raw(p, "</td>");
-        interval_cells(p, c->revenue.diff, c->revenue.ci, c->revenue.p, fmt_money2);
-        raw(p, "</tr><tr><td>");
-        h(p, T(p, CDP_T_ORDERS_PP));
-        raw(p, "</td>");
-        interval_cells(p, c->orders.diff, c->orders.ci, c->orders.p, fmt_signed);
-        raw(p, "</tr></table></div>");
-        const char *lab[1] = { T(p, CDP_T_CONVERSION) };
-        cdp_svg_intervals(p->b, &(struct cdp_svg_intervals){ T(p, CDP_T_UPLIFT_CHART), 1, lab, &c->uplift,
-                                                             &c->uplift_ci.low, &c->uplift_ci.high,
-                                                             fmt_points, &p->lang });
-    }
-    cdp_buf_release(&date);
-    cdp_buf_release(&a);
-    cdp_buf_release(&b);
+    campaign_head(p, c);
+    campaign_table(p, c);
+    if (c->verdict < CDP_VERDICT_TOO_FEW)
+        return;
+    const char *lab[1] = { T(p, CDP_T_CONVERSION) };
+    raw(p, "<div class=\"grid2\"><div>");
+    h3(p, T(p, CDP_T_UPLIFT_CHART));
+    chart_intervals(p, HALF, &(struct cdp_svg_intervals){ T(p, CDP_T_UPLIFT_CHART), 1, lab, &c->uplift,
+                                                          &c->uplift_ci.low, &c->uplift_ci.high, fmt_points,
+                                                          &p->lang });
+    raw(p, "</div></div>");
 }
 
 static void page_campaigns(struct page *p)
 {
     section_open(p, "campaigns", CDP_T_SEC_CAMPAIGNS, CDP_SEC_CAMPAIGNS);
-    if (p->fig->ncampaigns == 0) {
-        raw(p, "<p class=\"note\">");
-        h(p, T(p, CDP_T_NO_CAMPAIGNS));
-        raw(p, "</p>");
-    }
+    if (p->fig->ncampaigns == 0)
+        note(p, T(p, CDP_T_NO_CAMPAIGNS));
     for (size_t i = 0; i < p->fig->ncampaigns; i++)
         campaign(p, &p->fig->campaigns[i]);
-    if (p->fig->ncampaigns) {
-        raw(p, "<p class=\"note\">");
-        h(p, T(p, CDP_T_METHOD));
-        raw(p, "</p>");
-    }
-    raw(p, "</section>");
+    if (p->fig->ncampaigns)
+        note(p, T(p, CDP_T_METHOD));
+    section_close(p);
 }
 
-/* ---- 5. carts and categories ---------------------------------------------- */
+/* ---- 5. carts and categories ------------------------------------------------ */
 
 static void cart_kpis(struct page *p)
 {
     const struct cdp_cart_figures *c = &p->fig->carts;
+    struct cdp_buf value = CDP_BUF_INIT, label = CDP_BUF_INIT, n = CDP_BUF_INIT;
     raw(p, "<div class=\"kpis\">");
-    struct cdp_buf *s = scratch(p), label = CDP_BUF_INIT, n = CDP_BUF_INIT;
-    cdp_fmt_count(s, p->lang, c->abandoned);
-    kpi(p, s->data, T(p, CDP_T_ABANDONED));
-    s = scratch(p);
-    cdp_fmt_money(s, p->lang, c->value, 0);
-    kpi(p, s->data, T(p, CDP_T_CART_VALUE));
-    s = scratch(p);
-    cdp_fmt_count(s, p->lang, c->created);
+    kpi_count(p, (double)c->abandoned, T(p, CDP_T_ABANDONED), NULL);
+    cdp_fmt_money(&value, p->lang, c->value, 0);
+    kpi(p, value.data, T(p, CDP_T_CART_VALUE), NULL);
     cdp_buf_printf(&n, "%d", CDP_CART_DAYS);
     cdp_buf_printf(&label, T(p, CDP_T_CARTS_CREATED), n.data);
-    kpi(p, s->data, label.data);
-    s = scratch(p);
-    cdp_fmt_percent(s, p->lang, c->rate, 1);
-    kpi(p, s->data, T(p, CDP_T_ABANDON_RATE));
+    kpi_count(p, (double)c->created, label.data, NULL);
+    cdp_buf_reset(&value);
+    cdp_fmt_percent(&value, p->lang, c->rate, 1);
+    kpi(p, value.data, T(p, CDP_T_ABANDON_RATE), NULL);
     if (c->previous_read) {
         cdp_buf_reset(&n);
-        cdp_fmt_date(&n, p->lang, c->previous_day);
+        cdp_fmt_date_short(&n, p->lang, c->previous_day);
         cdp_buf_reset(&label);
         cdp_buf_printf(&label, T(p, CDP_T_RECOVERED), n.data);
-        s = scratch(p);
-        cdp_fmt_count(s, p->lang, c->recovered);
-        cdp_buf_adds(s, " / ");
-        cdp_fmt_money(s, p->lang, c->recovered_value, 0);
-        kpi(p, s->data, label.data);
-        s = scratch(p);
-        cdp_fmt_percent(s, p->lang, c->recovery_rate, 1);
-        kpi(p, s->data, T(p, CDP_T_RECOVERY_RATE));
+        cdp_buf_reset(&value);
+        cdp_fmt_money(&value, p->lang, c->recovered_value, 0);
+        cdp_buf_reset(&n);
+        cdp_fmt_percent(&n, p->lang, c->recovery_rate, 1);
+        cdp_buf_printf(&n, " %s, %s", T(p, CDP_T_RECOVERY_RATE), value.data);
+        kpi_count(p, (double)c->recovered, label.data, n.data);
     }
     raw(p, "</div>");
+    cdp_buf_release(&value);
     cdp_buf_release(&label);
     cdp_buf_release(&n);
 }
@@ -865,8 +1138,11 @@ static void cart_trend(struct page *p)
 {
     const struct cdp_audience_figures *au = &p->fig->audiences;
     long s = cdp_audiences_find(au, "abandoned_cart", 14);
-    if (s < 0 || au->nnights == 0)
+    h3(p, T(p, CDP_T_CART_TREND));
+    if (s < 0 || au->nnights == 0) {
+        note(p, T(p, CDP_T_NONE));
         return;
+    }
     double *v = cdp_xmalloc(au->nnights * sizeof *v);
     for (size_t i = 0; i < au->nnights; i++)
         v[i] = au->members[(size_t)s * au->nnights + i] + au->holdout[(size_t)s * au->nnights + i];
@@ -874,53 +1150,34 @@ static void cart_trend(struct page *p)
     struct labels keepers = { 0 };
     day_labels(p, au->days, au->nnights, &keepers, xl);
     struct cdp_svg_series series = { T(p, CDP_T_ABANDONED), v };
-    raw(p, "<div><h3>");
-    h(p, T(p, CDP_T_CART_TREND));
-    raw(p, "</h3>");
-    cdp_svg_lines(p->b, &(struct cdp_svg_lines){ T(p, CDP_T_CART_TREND), au->nnights, xl, &series, 1,
-                                                 fmt_count, &p->lang });
-    raw(p, "</div>");
+    chart_lines(p, HALF, &(struct cdp_svg_lines){ T(p, CDP_T_CART_TREND), au->nnights, xl, &series, 1,
+                                                  fmt_count, &p->lang });
     labels_free(&keepers);
     free(xl);
     free(v);
 }
 
-static void categories(struct page *p)
+static void category_bars(struct page *p, bool furnishing)
 {
     const struct cdp_cart_figures *c = &p->fig->carts;
-    size_t n = c->ncategories < 10 ? c->ncategories : 10;
-    const char *lab[10], *vl[10];
-    double v[10];
-    struct labels keepers = { 0 };
-    for (size_t i = 0; i < n; i++) {
-        lab[i] = c->categories[i].name;
-        v[i] = c->categories[i].revenue;
-        struct cdp_buf *t = scratch(p);
-        cdp_fmt_money(t, p->lang, v[i], 0);
-        vl[i] = keep(&keepers, t);
+    struct cdp_named_list l = { 0 };
+    for (size_t i = 0; i < c->ncategories; i++) {
+        const struct cdp_category *k = &c->categories[i];
+        double v = furnishing ? (double)k->furnishing : k->revenue;
+        if (v > 0)
+            cdp_named_add(&l, k->name, strlen(k->name), v);
     }
-    raw(p, "<div><h3>");
-    h(p, T(p, CDP_T_TOP_CATEGORIES));
-    raw(p, "</h3>");
-    cdp_svg_bars(p->b, &(struct cdp_svg_bars){ T(p, CDP_T_TOP_CATEGORIES), n, lab, v, vl });
-    raw(p, "</div><div><h3>");
-    h(p, T(p, CDP_T_ROOMS));
-    raw(p, "</h3>");
-    size_t m = 0;
-    for (size_t i = 0; i < c->ncategories && m < 10; i++)
-        if (c->categories[i].furnishing) {
-            lab[m] = c->categories[i].name;
-            v[m] = (double)c->categories[i].furnishing;
-            struct cdp_buf *t = scratch(p);
-            cdp_fmt_number(t, p->lang, v[m], 0);
-            vl[m++] = keep(&keepers, t);
-        }
-    cdp_svg_bars(p->b, &(struct cdp_svg_bars){ T(p, CDP_T_ROOMS), m, lab, v, vl });
-    raw(p, "</div>");
-    labels_free(&keepers);
-    cdp_buf_printf(p->b, "<div class=\"scroll\"><table><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>",
-                   T(p, CDP_T_CATEGORY), T(p, CDP_T_BUYERS), T(p, CDP_T_ORDERS), T(p, CDP_T_REVENUE),
-                   T(p, CDP_T_VIEWERS));
+    cdp_named_sort(&l);
+    top_bars(p, &l, T(p, furnishing ? CDP_T_ROOMS : CDP_T_TOP_CATEGORIES), !furnishing);
+    cdp_named_release(&l);
+}
+
+static void category_table(struct page *p)
+{
+    static const enum cdp_text cols[] = { CDP_T_BUYERS, CDP_T_ORDERS, CDP_T_REVENUE, CDP_T_VIEWERS };
+    const struct cdp_cart_figures *c = &p->fig->carts;
+    h3(p, T(p, CDP_T_CATEGORIES));
+    table_head(p, T(p, CDP_T_CATEGORY), cols, NULL, 4);
     for (size_t i = 0; i < c->ncategories; i++) {
         raw(p, "<tr><td>");
         h(p, c->categories[i].name);
@@ -934,53 +1191,50 @@ static void categories(struct page *p)
         count(p, (double)c->categories[i].viewers);
         raw(p, "</td></tr>");
     }
-    raw(p, "</table></div>");
+    table_end(p);
 }
 
 static void page_carts(struct page *p)
 {
     section_open(p, "carts", CDP_T_SEC_CARTS, CDP_SEC_CARTS);
+    if (!p->fig->carts.previous_read)
+        note(p, T(p, CDP_T_NO_PREVIOUS));
     cart_kpis(p);
-    raw(p, "<div class=\"grid2\">");
+    raw(p, "<div class=\"grid2\"><div>");
     cart_trend(p);
-    raw(p, "</div><div class=\"grid2\">");
-    categories(p);
-    raw(p, "</div></section>");
+    raw(p, "</div><div>");
+    category_bars(p, true);
+    raw(p, "</div><div>");
+    category_bars(p, false);
+    raw(p, "</div><div>");
+    category_table(p);
+    raw(p, "</div></div>");
+    section_close(p);
 }
 
-/* ---- the page ------------------------------------------------------------- */
+/* ---- the page --------------------------------------------------------------- */
 
-static void head_kpis(struct page *p)
+static void head(struct page *p, const char *title, const char *date)
 {
-    const struct cdp_insight *fig = p->fig;
-    double rejected = 0, memberships = 0;
-    for (size_t i = 0; i < fig->run.nfiles; i++) {
-        if (fig->run.files[i].source)
-            rejected += cdp_stats_count(&fig->run.files[i], "rejected");
-        if (!strcmp(fig->run.files[i].program, "cdp-segment"))
-            memberships = cdp_stats_count(&fig->run.files[i], "memberships");
-    }
-    raw(p, "<div class=\"kpis\">");
+    static const char *const ids[] = { "run", "identity", "audiences", "campaigns", "carts" };
+    static const enum cdp_text names[] = { CDP_T_NAV_RUN, CDP_T_NAV_IDENTITY, CDP_T_NAV_AUDIENCES,
+                                           CDP_T_NAV_CAMPAIGNS, CDP_T_NAV_CARTS };
+    raw(p, "</head>\n<body><header><div><h1>");
+    h(p, title);
+    raw(p, "</h1><p>");
     struct cdp_buf *s = scratch(p);
-    cdp_fmt_count(s, p->lang, fig->identity.persons);
-    kpi(p, s->data, T(p, CDP_T_KPI_PERSONS));
-    s = scratch(p);
-    cdp_fmt_number(s, p->lang, rejected, 0);
-    kpi(p, s->data, T(p, CDP_T_KPI_REJECTED));
-    s = scratch(p);
-    cdp_fmt_number(s, p->lang, memberships, 0);
-    kpi(p, s->data, T(p, CDP_T_KPI_MEMBERSHIPS));
-    s = scratch(p);
-    cdp_fmt_count(s, p->lang, fig->carts.abandoned);
-    kpi(p, s->data, T(p, CDP_T_KPI_CARTS));
-    s = scratch(p);
-    cdp_fmt_money(s, p->lang, fig->carts.value, 0);
-    kpi(p, s->data, T(p, CDP_T_KPI_CART_VALUE));
-    raw(p, "</div>");
+    cdp_buf_printf(s, T(p, CDP_T_AS_OF), date);
+    h(p, s->data);
+    raw(p, "</p><nav>");
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        cdp_buf_printf(p->b, "<a href=\"#%s\">", ids[i]);
+        h(p, T(p, names[i]));
+        raw(p, "</a>");
+    }
+    raw(p, "</nav></div></header><main>");
 }
 
-void cdp_insight_page(const struct cdp_insight *fig, const struct cdp_page_options *opt,
-                      struct cdp_buf *out)
+void cdp_insight_page(const struct cdp_insight *fig, const struct cdp_page_options *opt, struct cdp_buf *out)
 {
     struct page p = { fig, opt, opt->lang, out, CDP_BUF_INIT };
     struct cdp_buf date = CDP_BUF_INIT, title = CDP_BUF_INIT;
@@ -988,36 +1242,27 @@ void cdp_insight_page(const struct cdp_insight *fig, const struct cdp_page_optio
         cdp_fmt_date(&date, p.lang, fig->as_of_day);
     else
         cdp_buf_adds(&date, T(&p, CDP_T_NO_DATE));
-    cdp_buf_printf(&title, "%s%s%s", opt->title ? opt->title : "", opt->title ? ": " : "",
-                   T(&p, CDP_T_TITLE));
+    cdp_buf_printf(&title, "%s%s%s", opt->title ? opt->title : "", opt->title ? ": " : "", T(&p, CDP_T_TITLE));
     cdp_buf_printf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
                         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-                        "<title>", cdp_lang_code(p.lang));
+                        "<meta http-equiv=\"Content-Security-Policy\" "
+                        "content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>",
+                   cdp_lang_code(p.lang));
     h(&p, title.data);
     raw(&p, " — ");
     h(&p, date.data);
     raw(&p, "</title><style>");
     raw(&p, STYLE);
-    raw(&p, "</style></head>\n<body><header><h1>");
-    h(&p, title.data);
-    raw(&p, "</h1><p>");
-    struct cdp_buf *s = scratch(&p);
-    cdp_buf_printf(s, T(&p, CDP_T_AS_OF), date.data);
-    h(&p, s->data);
-    raw(&p, "</p></header><main>");
+    raw(&p, "</style>");
+    head(&p, title.data, date.data);
     head_kpis(&p);
     page_run(&p);
-    raw(&p, "\n");
     page_identity(&p);
-    raw(&p, "\n");
     page_audiences(&p);
-    raw(&p, "\n");
     page_campaigns(&p);
-    raw(&p, "\n");
     page_carts(&p);
-    raw(&p, "\n</main><footer>");
-    s = scratch(&p);
+    raw(&p, "</main><footer>");
+    struct cdp_buf *s = scratch(&p);
     cdp_buf_printf(s, T(&p, CDP_T_FOOTER), opt->folder);
     h(&p, s->data);
     raw(&p, "</footer></body></html>\n");

@@ -1,12 +1,12 @@
-/* svg.c: see svg.h. Coordinates are in a 640-unit-wide viewBox; text is
- * 12 units high, which the page scales with the chart. */
+/* svg.c: see svg.h. Coordinates are in a viewBox as wide as the chart's
+ * size says, in which text is 12 units high: drawn at its width, a chart's
+ * text is 12 px. */
 #include "insight/svg.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
-#define WIDTH 640.0
 #define FONT 12.0
 #define SERIES_COLOURS 8
 
@@ -33,14 +33,33 @@ static double text_width(const char *s, double size)
     return (double)chars * size * 0.6;
 }
 
-static void open_svg(struct cdp_buf *b, const char *cls, double height, const char *title)
+static void open_svg(struct cdp_buf *b, const struct cdp_svg_size *size, const char *cls, double height,
+                     const char *title)
 {
-    cdp_buf_printf(b, "<svg class=\"chart %s\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"",
-                   cls, WIDTH, height);
+    cdp_buf_printf(b, "<svg class=\"chart %s%s%s\" viewBox=\"0 0 %.0f %.0f\" style=\"max-width:%.0fpx\" "
+                      "role=\"img\" aria-label=\"",
+                   cls, size->cls ? " " : "", size->cls ? size->cls : "", size->width, height, size->width);
     cdp_xml_text(b, title);
     cdp_buf_adds(b, "\"><title>");
     cdp_xml_text(b, title);
     cdp_buf_adds(b, "</title>");
+}
+
+/* s cut to fit max units at size (whole characters, then an ellipsis). */
+static const char *fit(struct cdp_buf *out, const char *s, double size, double max)
+{
+    cdp_buf_reset(out);
+    cdp_buf_adds(out, s ? s : "");
+    if (text_width(out->data, size) <= max)
+        return out->data;
+    while (out->len > 0 && text_width(out->data, size) + size * 0.6 > max) {
+        do
+            out->len--;
+        while (out->len > 0 && ((unsigned char)out->data[out->len] & 0xc0) == 0x80);
+        out->data[out->len] = '\0';
+    }
+    cdp_buf_adds(out, "…");
+    return out->data;
 }
 
 static void text(struct cdp_buf *b, double x, double y, const char *anchor, const char *cls,
@@ -107,13 +126,13 @@ static void y_grid(struct cdp_buf *b, struct axis a, double left, double right, 
 }
 
 /* The legend under a chart, wrapped into rows; returns its height. */
-static double legend(struct cdp_buf *b, const struct cdp_svg_series *s, size_t n, double top,
-                     bool draw)
+static double legend(struct cdp_buf *b, double width, const struct cdp_svg_series *s, size_t n,
+                     double top, bool draw)
 {
     double x = 8, y = top + FONT;
     for (size_t i = 0; i < n; i++) {
         double w = 26 + text_width(s[i].name, FONT) + 16;
-        if (x + w > WIDTH && x > 8) {
+        if (x + w > width && x > 8) {
             x = 8;
             y += FONT + 8;
         }
@@ -127,8 +146,9 @@ static double legend(struct cdp_buf *b, const struct cdp_svg_series *s, size_t n
     return y - top + 6;
 }
 
-void cdp_svg_lines(struct cdp_buf *b, const struct cdp_svg_lines *c)
+void cdp_svg_lines(struct cdp_buf *b, const struct cdp_svg_size *size, const struct cdp_svg_lines *c)
 {
+    double width = size->width;
     double lo = 0, hi = 0;
     for (size_t s = 0; s < c->nseries; s++)
         for (size_t i = 0; i < c->npoints; i++)
@@ -145,9 +165,9 @@ void cdp_svg_lines(struct cdp_buf *b, const struct cdp_svg_lines *c)
         widest = fmax(widest, text_width(label.data, FONT));
     }
     cdp_buf_release(&label);
-    double left = 14 + widest, right = WIDTH - 16, top = 10, bottom = 190;
-    double height = bottom + 24 + legend(b, c->series, c->nseries, 0, false) + 4;
-    open_svg(b, "lines", height, c->title);
+    double left = 14 + widest, right = width - 16, top = 10, bottom = width < 500 ? 150 : 190;
+    double height = bottom + 24 + legend(b, width, c->series, c->nseries, 0, false) + 4;
+    open_svg(b, size, "lines", height, c->title);
     y_grid(b, a, left, right, top, bottom, c->fmt, c->ctx);
     double dx = c->npoints > 1 ? (right - left - 20) / (double)(c->npoints - 1) : 0;
     double x0 = c->npoints > 1 ? left + 10 : (left + right) / 2;
@@ -178,40 +198,43 @@ void cdp_svg_lines(struct cdp_buf *b, const struct cdp_svg_lines *c)
                                bottom - (v[i] - a.lo) / (a.hi - a.lo) * (bottom - top));
         cdp_buf_adds(b, "</g>");
     }
-    legend(b, c->series, c->nseries, bottom + 28, true);
+    legend(b, width, c->series, c->nseries, bottom + 28, true);
     cdp_buf_adds(b, "</svg>");
 }
 
-void cdp_svg_bars(struct cdp_buf *b, const struct cdp_svg_bars *c)
+void cdp_svg_bars(struct cdp_buf *b, const struct cdp_svg_size *size, const struct cdp_svg_bars *c)
 {
+    double width = size->width;
+    struct cdp_buf cut = CDP_BUF_INIT;
     double widest = 0, max = 0, value_w = 0;
     for (size_t i = 0; i < c->n; i++) {
         widest = fmax(widest, text_width(c->labels[i], FONT));
         value_w = fmax(value_w, text_width(c->value_labels[i], FONT));
         max = fmax(max, c->values[i]);
     }
-    widest = fmin(widest, WIDTH * 0.4);
-    double row = 22, left = 8 + widest + 8, right = WIDTH - value_w - 12;
-    open_svg(b, "bars", row * (double)c->n + 6, c->title);
+    widest = fmin(widest, width * 0.4);
+    double row = 22, left = 8 + widest + 8, right = width - value_w - 12;
+    open_svg(b, size, "bars", row * (double)c->n + 6, c->title);
     for (size_t i = 0; i < c->n; i++) {
         double y = 4 + row * (double)i;
         double w = max > 0 ? c->values[i] / max * (right - left) : 0;
-        text(b, left - 8, y + 13, "end", "label", c->labels[i]);
+        text(b, left - 8, y + 13, "end", "label", fit(&cut, c->labels[i], FONT, widest));
         cdp_buf_printf(b, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" rx=\"2\"/>",
                        left, y + 1, fmax(w, c->values[i] > 0 ? 1.5 : 0));
         text(b, left + w + 6, y + 13, NULL, "value", c->value_labels[i]);
     }
     cdp_buf_adds(b, "</svg>");
+    cdp_buf_release(&cut);
 }
 
-void cdp_svg_columns(struct cdp_buf *b, const struct cdp_svg_bars *c)
+void cdp_svg_columns(struct cdp_buf *b, const struct cdp_svg_size *size, const struct cdp_svg_bars *c)
 {
     double max = 0;
     for (size_t i = 0; i < c->n; i++)
         max = fmax(max, c->values[i]);
-    double left = 8, right = WIDTH - 8, top = 22, bottom = 170;
+    double left = 8, right = size->width - 8, top = 22, bottom = size->width < 500 ? 140 : 170;
     double slot = c->n ? (right - left) / (double)c->n : 0, gap = fmin(8, slot * 0.2);
-    open_svg(b, "columns", bottom + 24, c->title);
+    open_svg(b, size, "columns", bottom + 24, c->title);
     cdp_buf_printf(b, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", left,
                    right, bottom, bottom);
     for (size_t i = 0; i < c->n; i++) {
@@ -234,70 +257,71 @@ static void shade(struct cdp_buf *b, double t)
                    (int)(pale[1] + (deep[1] - pale[1]) * t), (int)(pale[2] + (deep[2] - pale[2]) * t));
 }
 
-void cdp_svg_grid(struct cdp_buf *b, const struct cdp_svg_grid *c)
+/* Where a grid's parts go. */
+struct grid_layout {
+    double left, top, cell_w, cell_h, max;
+};
+
+static struct grid_layout grid_layout(const struct cdp_svg_size *size, const struct cdp_svg_grid *c)
 {
-    double widest = 0, max = 0;
+    struct grid_layout g = { 0, 0, 0, 0, 0 };
+    double widest = 0;
     for (size_t r = 0; r < c->rows; r++)
         widest = fmax(widest, text_width(c->row_labels[r], FONT));
     for (size_t i = 0; i < c->rows * c->cols; i++)
         if (isfinite(c->values[i]))
-            max = fmax(max, c->values[i]);
-    double col_label_h = 0;
-    for (size_t k = 0; k < c->cols; k++)
-        col_label_h = fmax(col_label_h, text_width(c->col_labels[k], 11));
-    double left = 8 + (c->row_title ? FONT + 8 : 0) + fmin(widest, 200) + 8;
-    double cell_w = (WIDTH - left - 8) / (double)(c->cols ? c->cols : 1);
-    /* Column labels turn upright (rotated) when they do not fit a cell. */
-    bool rotate = col_label_h > cell_w - 4;
-    double top = (c->col_title ? FONT + 10 : 0) + (rotate ? fmin(col_label_h, 160) + 8 : FONT + 8);
-    double cell_h = c->subtext ? 40 : 28;
-    if (cell_w < 36)
-        cell_h = fmin(cell_h, 24);
-    double height = top + cell_h * (double)c->rows + 4;
-    open_svg(b, "grid", height, c->title);
+            g.max = fmax(g.max, c->values[i]);
+    g.left = 8 + (c->row_title ? FONT + 8 : 0) + fmin(widest, size->width * 0.4) + 8;
+    g.cell_w = (size->width - g.left - 8) / (double)(c->cols ? c->cols : 1);
+    g.top = (c->col_title ? FONT + 10 : 0) + FONT + 8;
+    g.cell_h = c->subtext ? 40 : g.cell_w < 36 ? 24 : 28;
+    return g;
+}
+
+static void grid_cell(struct cdp_buf *b, const struct cdp_svg_grid *c, const struct grid_layout *g,
+                      size_t r, size_t k)
+{
+    size_t i = r * c->cols + k;
+    double y = g->top + g->cell_h * (double)r, t = g->max > 0 ? c->values[i] / g->max : 0;
+    cdp_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"",
+                   g->left + g->cell_w * (double)k + 1, y + 1, g->cell_w - 2, g->cell_h - 2);
+    shade(b, t);
+    cdp_buf_adds(b, "\" rx=\"3\"/>");
+    double cx = g->left + g->cell_w * ((double)k + 0.5);
+    if (c->text && c->text[i] && text_width(c->text[i], FONT) < g->cell_w - 2)
+        text(b, cx, y + (c->subtext ? g->cell_h / 2 - 2 : g->cell_h / 2 + 4), "middle",
+             t > 0.55 ? "cell dark" : "cell", c->text[i]);
+    if (c->subtext && c->subtext[i] && text_width(c->subtext[i], 10) < g->cell_w - 4)
+        text(b, cx, y + g->cell_h / 2 + 12, "middle", t > 0.55 ? "sub dark" : "sub", c->subtext[i]);
+}
+
+void cdp_svg_grid(struct cdp_buf *b, const struct cdp_svg_size *size, const struct cdp_svg_grid *c)
+{
+    struct grid_layout g = grid_layout(size, c);
+    struct cdp_buf cut = CDP_BUF_INIT;
+    open_svg(b, size, "grid", g.top + g.cell_h * (double)c->rows + 4, c->title);
     if (c->col_title)
-        text(b, left + (WIDTH - 8 - left) / 2, FONT, "middle", "axis-title", c->col_title);
+        text(b, g.left + (size->width - 8 - g.left) / 2, FONT, "middle", "axis-title", c->col_title);
     if (c->row_title) {
         cdp_buf_printf(b, "<text class=\"axis-title\" text-anchor=\"middle\" transform=\"translate(%.1f %.1f) rotate(-90)\">",
-                       8 + FONT, top + cell_h * (double)c->rows / 2);
+                       8 + FONT, g.top + g.cell_h * (double)c->rows / 2);
         cdp_xml_text(b, c->row_title);
         cdp_buf_adds(b, "</text>");
     }
-    for (size_t k = 0; k < c->cols; k++) {
-        double x = left + cell_w * ((double)k + 0.5);
-        if (rotate) {
-            cdp_buf_printf(b, "<text class=\"tick\" transform=\"translate(%.1f %.1f) rotate(-60)\">",
-                           x + 3, top - 6);
-            cdp_xml_text(b, c->col_labels[k]);
-            cdp_buf_adds(b, "</text>");
-        } else {
-            text(b, x, top - 8, "middle", "tick", c->col_labels[k]);
-        }
-    }
+    for (size_t k = 0; k < c->cols; k++)
+        text(b, g.left + g.cell_w * ((double)k + 0.5), g.top - 8, "middle", "tick",
+             fit(&cut, c->col_labels[k], FONT, g.cell_w - 2));
     for (size_t r = 0; r < c->rows; r++) {
-        double y = top + cell_h * (double)r;
-        text(b, left - 8, y + cell_h / 2 + 4, "end", "label", c->row_labels[r]);
-        for (size_t k = 0; k < c->cols; k++) {
-            size_t i = r * c->cols + k;
-            double t = max > 0 ? c->values[i] / max : 0;
-            cdp_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"",
-                           left + cell_w * (double)k + 1, y + 1, cell_w - 2, cell_h - 2);
-            shade(b, t);
-            cdp_buf_adds(b, "\" rx=\"3\"/>");
-            const char *cls = t > 0.55 ? "cell dark" : "cell";
-            double cx = left + cell_w * ((double)k + 0.5);
-            if (c->text && c->text[i] && cell_w >= 18)
-                text(b, cx, y + (c->subtext ? cell_h / 2 - 2 : cell_h / 2 + 4), "middle", cls,
-                     c->text[i]);
-            if (c->subtext && c->subtext[i] && text_width(c->subtext[i], 10) < cell_w - 4)
-                text(b, cx, y + cell_h / 2 + 12, "middle", t > 0.55 ? "sub dark" : "sub",
-                     c->subtext[i]);
-        }
+        text(b, g.left - 8, g.top + g.cell_h * (double)r + g.cell_h / 2 + 4, "end", "label",
+             fit(&cut, c->row_labels[r], FONT, g.left - 16 - (c->row_title ? FONT + 8 : 0)));
+        for (size_t k = 0; k < c->cols; k++)
+            grid_cell(b, c, &g, r, k);
     }
     cdp_buf_adds(b, "</svg>");
+    cdp_buf_release(&cut);
 }
 
-void cdp_svg_intervals(struct cdp_buf *b, const struct cdp_svg_intervals *c)
+void cdp_svg_intervals(struct cdp_buf *b, const struct cdp_svg_size *size, const struct cdp_svg_intervals *c)
 {
     double lo = 0, hi = 0, widest = 0;
     for (size_t i = 0; i < c->n; i++) {
@@ -309,10 +333,10 @@ void cdp_svg_intervals(struct cdp_buf *b, const struct cdp_svg_intervals *c)
     }
     /* Symmetric about zero, so that "which side of zero" is seen at once. */
     double m = fmax(fabs(lo), fabs(hi));
-    struct axis a = value_axis(-m, m, 4);
-    double left = 8 + fmin(widest, 220) + 12, right = WIDTH - 24, row = 30, top = 8;
+    struct axis a = value_axis(-m, m, size->width < 500 ? 2 : 4);
+    double left = 8 + fmin(widest, size->width * 0.35) + 12, right = size->width - 28, row = 30, top = 8;
     double bottom = top + row * (double)c->n;
-    open_svg(b, "intervals", bottom + 26, c->title);
+    open_svg(b, size, "intervals", bottom + 26, c->title);
     struct cdp_buf label = CDP_BUF_INIT;
     for (double v = a.lo; v <= a.hi + a.step / 2; v += a.step) {
         double x = left + (v - a.lo) / (a.hi - a.lo) * (right - left);

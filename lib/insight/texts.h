@@ -13,6 +13,13 @@
     X(PROBLEMS, "What could not be read", "Что не удалось прочитать") \
     X(NOTES, "Notes", "Заметки") \
     X(KPI_PERSONS, "persons", "клиентов") \
+    X(NAV_RUN, "Run", "Прогон") \
+    X(NAV_IDENTITY, "Identity", "Клиенты") \
+    X(NAV_AUDIENCES, "Audiences", "Аудитории") \
+    X(NAV_CAMPAIGNS, "Campaigns", "Кампании") \
+    X(NAV_CARTS, "Carts", "Корзины") \
+    X(DELTA_SINCE, "%s since %s", "%s с %s") \
+    X(UNCHANGED_SINCE, "unchanged since %s", "без изменений с %s") \
     X(KPI_REJECTED, "rows rejected", "строк отклонено") \
     X(KPI_MEMBERSHIPS, "in segments", "в сегментах") \
     X(KPI_CARTS, "abandoned carts", "брошенных корзин") \
@@ -38,7 +45,7 @@
     X(PROGRAM, "Program", "Программа") \
     X(COUNTS, "Counts", "Счётчики") \
     X(PERSONS, "Persons", "Клиентов") \
-    X(RECORDS, "Records", "Записей") \
+    X(RECORDS, "records", "записей") \
     X(CROSS_SOURCE, "in more than one source", "в нескольких источниках") \
     X(RECORDS_PER_PERSON, "Records per person", "Записей на клиента") \
     X(LARGEST, "The largest clusters (the first place to look for a false merge)", "Самые крупные склейки (где искать ошибочное объединение)") \
@@ -51,7 +58,14 @@
     X(SPLIT, "split", "разделено") \
     X(SINCE, "since %s", "с %s") \
     X(SINCE_START, "since the journal began", "с начала журнала") \
-    X(JOURNAL, "Ids merged and split", "Объединённые и разделённые id") \
+    X(JOURNAL, "Ids merged and split since %s", "Объединённые и разделённые id с %s") \
+    X(JOURNAL_ALL, "Ids merged and split (the whole journal)", "Объединённые и разделённые id (весь журнал)") \
+    X(ID_FROM, "id", "id") \
+    X(ID_INTO, "into", "в") \
+    X(HOW, "how", "как") \
+    X(MERGED_BY, "merged by %s", "объединены по %s") \
+    X(SPLIT_OFF, "split off", "отделён") \
+    X(NO_JOURNAL_LINES, "No id was merged or split.", "Ни один id не объединён и не разделён.") \
     X(LINKS_USED, "Links used, by key", "Использованные связи по ключам") \
     X(LINKS_REFUSED, "Links refused, by reason", "Отклонённые связи по причинам") \
     X(MODEL, "Model links by match weight", "Связи модели по весу совпадения") \
@@ -82,6 +96,7 @@
     X(REVENUE_PP, "revenue per person", "выручка на человека") \
     X(ORDERS_PP, "orders per person", "заказов на человека") \
     X(UPLIFT, "uplift", "прирост") \
+    X(DIFFERENCE, "difference", "разница") \
     X(RELATIVE, "relative", "относительный") \
     X(CI, "95% interval", "95% интервал") \
     X(P_VALUE, "p-value", "p-значение") \
@@ -102,6 +117,7 @@
     X(CART_TREND, "Abandoned carts per night (segment abandoned_cart)", "Брошенные корзины по ночам (сегмент abandoned_cart)") \
     X(TOP_CATEGORIES, "Top categories by revenue", "Лучшие категории по выручке") \
     X(CATEGORY, "Category", "Категория") \
+    X(CATEGORIES, "Every category", "Все категории") \
     X(BUYERS, "buyers", "покупателей") \
     X(ORDERS, "orders", "заказов") \
     X(VIEWERS, "viewed", "смотрели") \
