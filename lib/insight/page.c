@@ -26,12 +26,12 @@ struct page {
     struct cdp_buf t; /* scratch for formatted figures */
 };
 
-/* Every chart is drawn twice (svg.h): for its place on a laptop (half
- * the content's width or all of it) and for a phone; the style sheet shows
- * one. 520 units is a half column of the 1100 px content area; 340 fits a
- * 390 px phone less the page's margins. */
-enum slot { HALF, FULL };
-static const struct cdp_svg_size WIDE[2] = { { 520, "w" }, { 1080, "w" } };
+/* Every chart is drawn twice (svg.h): for a column of a laptop's page
+ * and for a phone; the style sheet shows one. 520 units is half the 1100
+ * px content area, and also fits a printed A4 page (about 720 px) at its
+ * own size; 340 fits a 390 px phone less the page's margins. No chart
+ * spans the whole width: 1100 units would print at two thirds, 8 px text. */
+static const struct cdp_svg_size WIDE = { 520, "w" };
 static const struct cdp_svg_size NARROW = { 340, "n" };
 
 static const char STYLE[] =
@@ -87,7 +87,8 @@ static const char STYLE[] =
     "@media print{body{background:#fff;font-size:12px}header{background:#fff;color:var(--ink);"
     "border-bottom:2px solid var(--ink)}header p{color:var(--muted)}nav{display:none}main{max-width:none}"
     "section{border:0;padding:0;margin:12px 0}svg.chart.w{display:block!important}"
-    "svg.chart.n{display:none!important}table,svg,.kpis,h3{break-inside:avoid}h3{break-after:avoid}}";
+    "svg.chart.n{display:none!important}.scroll{overflow:visible}table{font-size:11px}th,td{padding:3px 5px}"
+    "table,svg,.kpis,h3{break-inside:avoid}h2,h3{break-after:avoid}}";
 
 static const char *T(struct page *p, enum cdp_text id)
 {
@@ -274,27 +275,27 @@ static void table_end(struct page *p)
 
 /* ---- charts, each in its two sizes ----------------------------------------- */
 
-static void chart_lines(struct page *p, enum slot slot, const struct cdp_svg_lines *c)
+static void chart_lines(struct page *p, const struct cdp_svg_lines *c)
 {
-    cdp_svg_lines(p->b, &WIDE[slot], c);
+    cdp_svg_lines(p->b, &WIDE, c);
     cdp_svg_lines(p->b, &NARROW, c);
 }
 
-static void chart_bars(struct page *p, enum slot slot, const struct cdp_svg_bars *c)
+static void chart_bars(struct page *p, const struct cdp_svg_bars *c)
 {
-    cdp_svg_bars(p->b, &WIDE[slot], c);
+    cdp_svg_bars(p->b, &WIDE, c);
     cdp_svg_bars(p->b, &NARROW, c);
 }
 
-static void chart_columns(struct page *p, enum slot slot, const struct cdp_svg_bars *c)
+static void chart_columns(struct page *p, const struct cdp_svg_bars *c)
 {
-    cdp_svg_columns(p->b, &WIDE[slot], c);
+    cdp_svg_columns(p->b, &WIDE, c);
     cdp_svg_columns(p->b, &NARROW, c);
 }
 
-static void chart_intervals(struct page *p, enum slot slot, const struct cdp_svg_intervals *c)
+static void chart_intervals(struct page *p, const struct cdp_svg_intervals *c)
 {
-    cdp_svg_intervals(p->b, &WIDE[slot], c);
+    cdp_svg_intervals(p->b, &WIDE, c);
     cdp_svg_intervals(p->b, &NARROW, c);
 }
 
@@ -321,7 +322,7 @@ static void top_bars(struct page *p, const struct cdp_named_list *l, const char 
             cdp_fmt_number(s, p->lang, v[i], 0);
         vl[i] = keep(&keepers, s);
     }
-    chart_bars(p, HALF, &(struct cdp_svg_bars){ title, n, lab, v, vl });
+    chart_bars(p, &(struct cdp_svg_bars){ title, n, lab, v, vl });
     labels_free(&keepers);
 }
 
@@ -515,7 +516,7 @@ static void run_trend(struct page *p, enum cdp_text title, const char *c1, const
     }
     raw(p, "<div>");
     h3(p, T(p, title));
-    chart_lines(p, HALF, &(struct cdp_svg_lines){ T(p, title), n, xl, series, ns, fmt_count, &p->lang });
+    chart_lines(p, &(struct cdp_svg_lines){ T(p, title), n, xl, series, ns, fmt_count, &p->lang });
     raw(p, "</div>");
     for (size_t i = 0; i < ns; i++)
         free(values[i]);
@@ -585,7 +586,7 @@ static void columns(struct page *p, enum cdp_text title, const char *const *lab,
         vl[i] = keep(&keepers, s);
     }
     h3(p, T(p, title));
-    chart_columns(p, HALF, &(struct cdp_svg_bars){ T(p, title), n, lab, v, vl });
+    chart_columns(p, &(struct cdp_svg_bars){ T(p, title), n, lab, v, vl });
     labels_free(&keepers);
 }
 
@@ -842,7 +843,7 @@ static void segment_lines(struct page *p, const size_t *order)
     for (size_t i = 0; i < n; i++)
         series[i] = (struct cdp_svg_series){ au->names[order[i]], au->members + order[i] * au->nnights };
     h3(p, T(p, CDP_T_SEGMENT_SIZES));
-    chart_lines(p, FULL, &(struct cdp_svg_lines){ T(p, CDP_T_SEGMENT_SIZES), au->nnights, xl, series, n,
+    chart_lines(p, &(struct cdp_svg_lines){ T(p, CDP_T_SEGMENT_SIZES), au->nnights, xl, series, n,
                                                   fmt_count, &p->lang });
     labels_free(&keepers);
     free(xl);
@@ -873,7 +874,7 @@ static void movers(struct page *p)
         vl[i] = keep(&keepers, t);
     }
     if (n)
-        chart_bars(p, HALF, &(struct cdp_svg_bars){ T(p, CDP_T_MOVERS), n, lab, v, vl });
+        chart_bars(p, &(struct cdp_svg_bars){ T(p, CDP_T_MOVERS), n, lab, v, vl });
     else
         note(p, T(p, CDP_T_NO_MOVERS));
     labels_free(&keepers);
@@ -919,7 +920,7 @@ static void overlap(struct page *p, const size_t *order)
     if (n == 0)
         return;
     h3(p, T(p, CDP_T_OVERLAP));
-    overlap_grid(p, idx, n, &(struct cdp_svg_size){ n > 8 ? WIDE[FULL].width * 0.75 : WIDE[HALF].width, "w" });
+    overlap_grid(p, idx, n, &WIDE);
     overlap_grid(p, idx, n < OVERLAP_NARROW ? n : OVERLAP_NARROW, &NARROW);
 }
 
@@ -950,7 +951,7 @@ static void rfm(struct page *p)
         }
     struct cdp_svg_grid g = { T(p, CDP_T_RFM), 5, 5, rows, cols, v, text, sub, T(p, CDP_T_RECENCY),
                               T(p, CDP_T_FREQUENCY) };
-    cdp_svg_grid(p->b, &WIDE[HALF], &g);
+    cdp_svg_grid(p->b, &WIDE, &g);
     cdp_svg_grid(p->b, &NARROW, &g);
     labels_free(&keepers);
 }
@@ -960,14 +961,17 @@ static void page_audiences(struct page *p)
     section_open(p, "audiences", CDP_T_SEC_AUDIENCES, CDP_SEC_AUDIENCES);
     size_t *order = by_size(&p->fig->audiences);
     if (p->fig->audiences.nsegments) {
+        raw(p, "<div class=\"grid2\"><div>");
         segment_lines(p, order);
+        raw(p, "</div><div>");
+        movers(p);
+        raw(p, "</div></div>");
         segment_table(p, order);
         raw(p, "<div class=\"grid2\"><div>");
-        movers(p);
-        raw(p, "</div><div>");
         rfm(p);
-        raw(p, "</div></div>");
+        raw(p, "</div><div>");
         overlap(p, order);
+        raw(p, "</div></div>");
     }
     free(order);
     section_close(p);
@@ -1082,7 +1086,7 @@ static void campaign(struct page *p, const struct cdp_campaign *c)
     const char *lab[1] = { T(p, CDP_T_CONVERSION) };
     raw(p, "<div class=\"grid2\"><div>");
     h3(p, T(p, CDP_T_UPLIFT_CHART));
-    chart_intervals(p, HALF, &(struct cdp_svg_intervals){ T(p, CDP_T_UPLIFT_CHART), 1, lab, &c->uplift,
+    chart_intervals(p, &(struct cdp_svg_intervals){ T(p, CDP_T_UPLIFT_CHART), 1, lab, &c->uplift,
                                                           &c->uplift_ci.low, &c->uplift_ci.high, fmt_points,
                                                           &p->lang });
     raw(p, "</div></div>");
@@ -1150,7 +1154,7 @@ static void cart_trend(struct page *p)
     struct labels keepers = { 0 };
     day_labels(p, au->days, au->nnights, &keepers, xl);
     struct cdp_svg_series series = { T(p, CDP_T_ABANDONED), v };
-    chart_lines(p, HALF, &(struct cdp_svg_lines){ T(p, CDP_T_CART_TREND), au->nnights, xl, &series, 1,
+    chart_lines(p, &(struct cdp_svg_lines){ T(p, CDP_T_CART_TREND), au->nnights, xl, &series, 1,
                                                   fmt_count, &p->lang });
     labels_free(&keepers);
     free(xl);
