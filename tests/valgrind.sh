@@ -61,6 +61,25 @@ vg "$build/bin/cdp-export" -q --format mailchimp --recommendations "$tmp/recs.nd
     -o "$tmp/with-recs.csv" "$tmp/segments.ndjson"
 vg "$build/bin/cdp-export" -q --format ndjson --channel none --recommendations "$tmp/recs.ndjson" \
     -o "$tmp/with-recs.ndjson" "$tmp/segments.ndjson"
+# A run folder of two nights for cdp-report: tonight's files, and what was
+# kept of each night (a campaign sent to abandoned_cart on the first).
+run=$tmp/run
+mkdir -p "$run/nights/2026-11-20" "$run/nights/2026-11-21"
+cp "$tmp/segments.ndjson" "$run/nights/2026-11-20/segments.ndjson"
+cp "$tmp/segments2.ndjson" "$run/segments.ndjson"
+cp "$tmp/segments2.ndjson" "$run/nights/2026-11-21/segments.ndjson"
+cp "$tmp/journal.ndjson" "$run/identity.journal.ndjson"
+cp "$tmp/journal.ndjson" "$run/nights/2026-11-21/identity.journal.ndjson"
+cp "$tmp/links.ndjson" "$tmp/history.ndjson" "$run/"
+mv "$run/history.ndjson" "$run/segments-history.ndjson"
+cp "$tmp/out.ndjson.zst" "$run/identified.ndjson.zst"
+echo '{"program":"cdp-ingest","counts":{"read":3,"written":2,"rejected":1},"rejected_by_reason":{"bad":1}}' \
+    > "$run/stats-ingest-crm.json"
+cp "$run/stats-ingest-crm.json" "$run/nights/2026-11-20/"
+cp "$run/stats-ingest-crm.json" "$run/nights/2026-11-21/"
+vg "$build/bin/cdp-report" -q --lang ru --campaign abandoned_cart@2026-11-20 --campaign lapsed@2026-11-19 \
+    --json "$tmp/report.json" -o "$tmp/report.html" "$run" 2>/dev/null || [ $? -eq 1 ]
+vg "$build/bin/cdp-report" -q --lang en --show-values -o "$tmp/report-en.html" "$run"
 awk -f "$here/fixtures/model/background.awk" > "$tmp/people.ndjson"
 cat "$here/fixtures/model/people.ndjson" >> "$tmp/people.ndjson"
 vg "$build/bin/cdp-dedupe" -q --model "$here/../share/cdp/models/person.json" --train \
