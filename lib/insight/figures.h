@@ -8,8 +8,8 @@
  *   identified.ndjson.zst        cdp-dedupe's output: the linked events
  *   identity.journal.ndjson      cdp-dedupe --journal (identity/journal.h)
  *   links.ndjson                 cdp-dedupe --links
- *   nights/DATE/                 what was kept of each night: its stats-*.json
- *                                and its segments.ndjson.zst
+ *   nights/DATE/                 what was kept of each night: its stats-*.json,
+ *                                identity.journal.ndjson and segments.ndjson.zst
  *
  * Each file may also be compressed (.zst or .gz, or without). The history
  * and tonight's segment output are needed; the rest is used when it is

@@ -1201,8 +1201,6 @@ static void category_table(struct page *p)
 static void page_carts(struct page *p)
 {
     section_open(p, "carts", CDP_T_SEC_CARTS, CDP_SEC_CARTS);
-    if (!p->fig->carts.previous_read)
-        note(p, T(p, CDP_T_NO_PREVIOUS));
     cart_kpis(p);
     raw(p, "<div class=\"grid2\"><div>");
     cart_trend(p);

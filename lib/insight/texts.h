@@ -10,8 +10,6 @@
     X(TITLE, "Nightly report", "Ночной отчёт") \
     X(AS_OF, "as of %s", "на %s") \
     X(NO_DATE, "date unknown", "дата неизвестна") \
-    X(PROBLEMS, "What could not be read", "Что не удалось прочитать") \
-    X(NOTES, "Notes", "Заметки") \
     X(KPI_PERSONS, "persons", "клиентов") \
     X(NAV_RUN, "Run", "Прогон") \
     X(NAV_IDENTITY, "Identity", "Клиенты") \
@@ -44,7 +42,6 @@
     X(PROGRAMS, "Programs", "Программы") \
     X(PROGRAM, "Program", "Программа") \
     X(COUNTS, "Counts", "Счётчики") \
-    X(PERSONS, "Persons", "Клиентов") \
     X(RECORDS, "records", "записей") \
     X(CROSS_SOURCE, "in more than one source", "в нескольких источниках") \
     X(RECORDS_PER_PERSON, "Records per person", "Записей на клиента") \
@@ -95,9 +92,7 @@
     X(CONVERSION, "bought", "купили") \
     X(REVENUE_PP, "revenue per person", "выручка на человека") \
     X(ORDERS_PP, "orders per person", "заказов на человека") \
-    X(UPLIFT, "uplift", "прирост") \
     X(DIFFERENCE, "difference", "разница") \
-    X(RELATIVE, "relative", "относительный") \
     X(CI, "95% interval", "95% интервал") \
     X(P_VALUE, "p-value", "p-значение") \
     X(METHOD, "Conversion: Newcombe's interval (from Wilson's) and the two-proportion z-test; revenue and orders per person: Welch's t.", "Конверсия: интервал Ньюкомба (по Уилсону) и z-тест для двух долей; выручка и заказы на человека: t-критерий Уэлча.") \
@@ -113,7 +108,6 @@
     X(ABANDON_RATE, "abandonment rate", "доля брошенных") \
     X(RECOVERED, "recovered since %s", "возвращено с %s") \
     X(RECOVERY_RATE, "recovery rate", "доля возвращённых") \
-    X(NO_PREVIOUS, "Recovered carts: no segment output kept for the night before.", "Возвращённые корзины: нет выгрузки за прошлую ночь.") \
     X(CART_TREND, "Abandoned carts per night (segment abandoned_cart)", "Брошенные корзины по ночам (сегмент abandoned_cart)") \
     X(TOP_CATEGORIES, "Top categories by revenue", "Лучшие категории по выручке") \
     X(CATEGORY, "Category", "Категория") \
@@ -122,8 +116,7 @@
     X(ORDERS, "orders", "заказов") \
     X(VIEWERS, "viewed", "смотрели") \
     X(ROOMS, "Rooms being furnished now (latest purchase or view in 90 days)", "Какие комнаты обставляют сейчас (покупка или просмотр за 90 дней)") \
-    X(FOOTER, "Made by cdp-report from %s. Figures as --json writes them.", "Сделано cdp-report из %s. Все цифры есть в --json.") \
-    X(OTHER, "other", "прочие")
+    X(FOOTER, "Made by cdp-report from %s. Figures as --json writes them.", "Сделано cdp-report из %s. Все цифры есть в --json.")
 
 enum cdp_text {
 #define CDP_TEXT_ID(id, en, ru) CDP_T_##id,
