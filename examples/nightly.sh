@@ -33,9 +33,11 @@
 # The programs (cdp-ingest, cdp-dedupe, cdp-merge...) are taken from PATH; the map
 # files from $CDP_SHARE/maps (default: ../share/cdp next to this script).
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
-# day the example exports were made). Needs jq and zstd.
+# day the example exports were made). CDP_CAMPAIGNS holds cdp-report options
+# for the campaigns to measure (--campaign SEGMENT@DATE...; default none).
+# Needs jq and zstd. nights.sh runs this night after night.
 #
-# The whole pipeline: ingest, dedupe, merge, segment, recommend, export.
+# The whole pipeline: ingest, dedupe, merge, segment, recommend, export, report.
 
 set -eu
 
