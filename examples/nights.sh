@@ -105,7 +105,14 @@ append() {
     cp "$in_dir/segments.rules" "$in_dir/unsubscribed.txt" "$3/"
 }
 
-days=$(cd "$in_dir" && for d in 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]; do [ -d "$d" ] && echo "$d"; done || true)
+days=$(
+    cd "$in_dir"
+    for d in 20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]; do
+        if [ -d "$d" ]; then
+            echo "$d"
+        fi
+    done
+)
 last=$(echo "$days" | tail -n 1)
 if [ -z "$last" ]; then
     night "$first" "$in_dir" show
