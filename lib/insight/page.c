@@ -444,8 +444,9 @@ static void run_table(struct page *p)
     static const enum cdp_text cols[] = { CDP_T_READ, CDP_T_WRITTEN, CDP_T_REJECTED, CDP_T_INVALID,
                                           CDP_T_REJECTS_FILE };
     static const char *const counts[] = { "read", "written", "rejected", "invalid" };
+    static const int kinds[] = { 0, 0, 0, 0, OPT }; /* a phone cannot open the file anyway */
     const struct cdp_run_figures *run = &p->fig->run;
-    table_head(p, T(p, CDP_T_SOURCE), cols, NULL, 5);
+    table_head(p, T(p, CDP_T_SOURCE), cols, kinds, 5);
     for (size_t i = 0; i < run->nfiles; i++) {
         const struct cdp_stats_file *f = &run->files[i];
         if (!f->source)
@@ -456,7 +457,8 @@ static void run_table(struct page *p)
             raw(p, "</td><td>");
             count(p, cdp_stats_count(f, counts[k]));
         }
-        raw(p, "</td><td>");
+        raw(p, "</td>");
+        td(p, OPT);
         rejects_link(p, f);
         raw(p, "</td></tr>");
     }
