@@ -76,6 +76,7 @@ night() {
         die "the night of $1 failed"
     fi
     if [ "${3-}" = show ]; then
+        echo "== night of $1: what nightly.sh printed"
         cat "$log"
     else
         echo "== night of $1: done (what it printed: $log)"
