@@ -103,8 +103,11 @@ void cdp_buf_release(struct cdp_buf *b)
 
 char *cdp_buf_detach(struct cdp_buf *b, size_t *len)
 {
-    if (!b->data)
+    if (!b->data) {
+        /* Never written to: nothing has put its NUL there yet. */
         cdp_buf_grow(b, 0);
+        b->data[0] = '\0';
+    }
     char *p = b->data;
     if (len)
         *len = b->len;
