@@ -1,6 +1,8 @@
 #include "base/hash.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -69,4 +71,65 @@ bool cdp_sha256_hex_like(const char *s, size_t len)
             return false;
     }
     return true;
+}
+
+/* ---- HMAC-SHA-256 --------------------------------------------------------- */
+
+struct cdp_hmac {
+    EVP_MAC *mac;
+    EVP_MAC_CTX *ctx;
+};
+
+/* Only a broken libcrypto fails once the key is set: a wrong digest must
+ * never be taken for a right one. */
+static void hmac_failed(void)
+{
+    fputs("cdp: HMAC-SHA-256 failed in libcrypto\n", stderr);
+    abort();
+}
+
+struct cdp_hmac *cdp_hmac_new(const void *key, size_t len)
+{
+    struct cdp_hmac *h = cdp_xcalloc(1, sizeof *h);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                            OSSL_PARAM_construct_end() };
+    h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    h->ctx = h->mac ? EVP_MAC_CTX_new(h->mac) : NULL;
+    /* An empty key still needs a pointer: NULL means "keep the old key". */
+    if (!h->ctx || EVP_MAC_init(h->ctx, len ? key : (const void *)"", len, params) != 1) {
+        cdp_hmac_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void cdp_hmac_free(struct cdp_hmac *h)
+{
+    if (!h)
+        return;
+    EVP_MAC_CTX_free(h->ctx);
+    EVP_MAC_free(h->mac);
+    free(h);
+}
+
+void cdp_hmac_begin(struct cdp_hmac *h)
+{
+    /* No key: the one set up is used again, its padded blocks already
+     * hashed (OpenSSL keeps them), so a digest costs no key schedule. */
+    if (EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1)
+        hmac_failed();
+}
+
+void cdp_hmac_update(struct cdp_hmac *h, const void *data, size_t len)
+{
+    if (len && EVP_MAC_update(h->ctx, data, len) != 1)
+        hmac_failed();
+}
+
+void cdp_hmac_end(struct cdp_hmac *h, unsigned char out[CDP_HMAC_SIZE])
+{
+    size_t n = 0;
+    if (EVP_MAC_final(h->ctx, out, &n, CDP_HMAC_SIZE) != 1 || n != CDP_HMAC_SIZE)
+        hmac_failed();
 }

@@ -1,4 +1,6 @@
-/* hash.h: SHA-256 as ad platforms want it, lower-case hexadecimal.
+/* hash.h: SHA-256 as ad platforms want it, lower-case hexadecimal; and
+ * HMAC-SHA-256, keyed hashes of values that must be recognised later but
+ * never read back (the forget list, io/forgetlist.h).
  *
  * Google Customer Match and Meta Custom Audiences take identifiers hashed
  * with SHA-256 and written as 64 lower-case hex digits; suppression lists
@@ -31,5 +33,23 @@ void cdp_sha256_add_hex(struct cdp_sha256 *h, struct cdp_buf *out, const void *d
 
 /* Whether s is exactly 64 hex digits (either case): a SHA-256 written out. */
 bool cdp_sha256_hex_like(const char *s, size_t len);
+
+/* ---- HMAC-SHA-256 --------------------------------------------------------- */
+
+#define CDP_HMAC_SIZE 32
+
+struct cdp_hmac;
+
+/* A keyed hasher for key (any bytes). NULL when libcrypto cannot provide
+ * HMAC-SHA-256. The key is set up once: each digest then costs two SHA-256
+ * compressions plus the data's. Not thread-safe: one per thread. */
+struct cdp_hmac *cdp_hmac_new(const void *key, size_t len);
+void cdp_hmac_free(struct cdp_hmac *h);
+
+/* The digest of the concatenation of parts: begin, then update any number
+ * of times, then end. */
+void cdp_hmac_begin(struct cdp_hmac *h);
+void cdp_hmac_update(struct cdp_hmac *h, const void *data, size_t len);
+void cdp_hmac_end(struct cdp_hmac *h, unsigned char out[CDP_HMAC_SIZE]);
 
 #endif
