@@ -328,47 +328,56 @@ static int link_anonymous(struct cdp_output *o)
     return 0;
 }
 
-int cdp_output_commit(struct cdp_output *o, struct cdp_error *err)
+int cdp_output_stage(struct cdp_output *o, struct cdp_error *err)
 {
-    int r = 0;
     bool compressed = o->zstd || o->gzip;
     if (o->buf.len > 0 || compressed)
         emit(o, o->buf.data ? o->buf.data : "", o->buf.len, true);
     cdp_buf_reset(&o->buf);
-    if (o->write_errno) {
-        r = cdp_errorf_errno(err, o->write_errno, "cannot write to %s%s%s",
-                             o->name ? "'" : "", cdp_output_name(o), o->name ? "'" : "");
-        goto done;
-    }
+    if (o->write_errno)
+        return cdp_errorf_errno(err, o->write_errno, "cannot write to %s%s%s", o->name ? "'" : "",
+                                cdp_output_name(o), o->name ? "'" : "");
     if (o->path) {
-        if (fdatasync(o->fd) < 0 && errno != EINVAL) {
-            r = cdp_errorf_errno(err, errno, "cannot write '%s'", o->path);
-            goto done;
-        }
-        if (o->anonymous && link_anonymous(o) < 0) {
-            r = cdp_errorf_errno(err, errno, "cannot create '%s'", o->path);
-            goto done;
-        }
-        if (close(o->fd) < 0) {
-            o->own_fd = false;
-            r = cdp_errorf_errno(err, errno, "cannot write '%s'", o->path);
-            goto done;
-        }
+        if (fdatasync(o->fd) < 0 && errno != EINVAL)
+            return cdp_errorf_errno(err, errno, "cannot write '%s'", o->path);
+        if (o->anonymous && link_anonymous(o) < 0)
+            return cdp_errorf_errno(err, errno, "cannot create '%s'", o->path);
         o->own_fd = false;
-        if (rename(o->tmp_path, o->path) < 0) {
-            r = cdp_errorf_errno(err, errno, "cannot rename into '%s'", o->path);
-            goto done;
-        }
+        if (close(o->fd) < 0)
+            return cdp_errorf_errno(err, errno, "cannot write '%s'", o->path);
+    } else if (o->own_fd) {
+        o->own_fd = false;
+        if (close(o->fd) < 0)
+            return cdp_errorf_errno(err, errno, "cannot write to '%s'", cdp_output_name(o));
+    }
+    return 0;
+}
+
+int cdp_output_publish(struct cdp_output *o, struct cdp_error *err)
+{
+    int r = 0;
+    if (o->path && rename(o->tmp_path, o->path) < 0)
+        r = cdp_errorf_errno(err, errno, "cannot rename into '%s'", o->path);
+    else if (o->path) {
         free(o->tmp_path);
         o->tmp_path = NULL;
-    } else if (o->own_fd) {
-        if (close(o->fd) < 0)
-            r = cdp_errorf_errno(err, errno, "cannot write to '%s'", cdp_output_name(o));
-        o->own_fd = false;
     }
-done:
     cdp_output_abort(o);
     return r;
+}
+
+int cdp_output_commit(struct cdp_output *o, struct cdp_error *err)
+{
+    if (cdp_output_stage(o, err) < 0) {
+        cdp_output_abort(o);
+        return -1;
+    }
+    return cdp_output_publish(o, err);
+}
+
+const char *cdp_output_target(const struct cdp_output *o)
+{
+    return o->path;
 }
 
 void cdp_output_abort(struct cdp_output *o)

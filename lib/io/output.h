@@ -61,6 +61,20 @@ int cdp_output_flush_some(struct cdp_output *o);
  * Frees o. Returns 0, or -1 with err set (the temporary file is removed). */
 int cdp_output_commit(struct cdp_output *o, struct cdp_error *err);
 
+/* cdp_output_commit in two steps, for files that must be replaced together
+ * (io/replace.h): stage writes everything, finishes compression, syncs the
+ * file and links it under a hidden name beside its target, without touching
+ * the target (0, or -1 with err: abort o then); publish renames it over the
+ * target, the one step that cannot be undone, and frees o (0, or -1 with
+ * err: the target is as it was). For standard output and devices, stage
+ * flushes and publish only frees o. */
+int cdp_output_stage(struct cdp_output *o, struct cdp_error *err);
+int cdp_output_publish(struct cdp_output *o, struct cdp_error *err);
+
+/* The file a commit replaces (symlinks resolved), or NULL for standard
+ * output, a device or a pipe. */
+const char *cdp_output_target(const struct cdp_output *o);
+
 /* Discards the output: the temporary file is removed, an existing file of
  * that name is left as it was. Frees o; accepts NULL. */
 void cdp_output_abort(struct cdp_output *o);
