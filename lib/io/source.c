@@ -440,6 +440,11 @@ ssize_t cdp_source_read(struct cdp_source *s, char *buf, size_t n, struct cdp_er
     return read_decoded(s, buf, n, err);
 }
 
+bool cdp_source_dropped_bom(const struct cdp_source *s)
+{
+    return !s->at_start && s->head_len >= 3 && memcmp(s->head, "\xEF\xBB\xBF", 3) == 0;
+}
+
 const char *cdp_source_name(const struct cdp_source *s)
 {
     return s->name;

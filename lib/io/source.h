@@ -36,6 +36,9 @@ ssize_t cdp_source_read(struct cdp_source *s, char *buf, size_t n, struct cdp_er
 /* The name used in messages: the path, or "(stdin)". */
 const char *cdp_source_name(const struct cdp_source *s);
 enum cdp_compression cdp_source_compression(const struct cdp_source *s);
+/* After the first read: whether the input began with a byte-order mark
+ * (dropped), for a program that writes a file back as it was. */
+bool cdp_source_dropped_bom(const struct cdp_source *s);
 /* Bytes read from the file itself (before decompression), for progress. */
 uint64_t cdp_source_raw_bytes(const struct cdp_source *s);
 
