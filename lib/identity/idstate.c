@@ -513,3 +513,276 @@ int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_
     cdp_buf_release(&tmp);
     return cdp_output_commit(o, err);
 }
+
+/* ---- erasure (cdp-forget) ------------------------------------------------ */
+
+const struct cdp_output_options cdp_idstate_output_options = { true, 3, 0600 };
+
+/* One line of a state, as the erasure passes see it. */
+struct state_line {
+    const struct cdp_record *rec;
+    const char *raw;
+    size_t rawlen;
+    const struct cdp_field *id; /* of a node or an id entry */
+    bool node, person;
+};
+
+typedef int (*state_line_fn)(void *ctx, const struct state_line *l, struct cdp_error *err);
+
+/* What scanning a state needs between its lines. */
+struct scanning {
+    const char *path;
+    uint64_t nodes, ids;
+    bool header, end;
+};
+
+/* Checks one line of the state and hands nodes and ids to fn: the same
+ * checks as cdp_idstate_load, so that a damaged state is never rewritten. */
+static int scan_line(struct scanning *sc, const struct cdp_record *rec, const struct cdp_row *row,
+                     state_line_fn fn, void *ctx, struct cdp_error *err)
+{
+    struct loading l = { .path = sc->path };
+    bool ok = true;
+    if (!sc->header) {
+        const struct cdp_field *f = get(rec, "format", CDP_STRING);
+        if (!f || f->vlen != strlen(STATE_FORMAT) || memcmp(f->val, STATE_FORMAT, f->vlen))
+            return cdp_errorf(err, "'%s' is not a cdp-dedupe state file", sc->path);
+        if (get_u64(rec, "version", &ok) != STATE_VERSION || !ok)
+            return cdp_errorf(err, "state file '%s' has another version than %d", sc->path, STATE_VERSION);
+        sc->header = true;
+        return fn(ctx, &(struct state_line){ rec, row->raw, row->rawlen, NULL, false, false }, err);
+    }
+    if (sc->end)
+        return damaged_line(&l, row->line, err);
+    if (get(rec, "end", CDP_TRUE)) {
+        if (get_u64(rec, "nodes", &ok) != sc->nodes || get_u64(rec, "ids", &ok) != sc->ids || !ok)
+            return cdp_errorf(err, "state file '%s' is damaged (counts do not match)", sc->path);
+        sc->end = true;
+        return 0;
+    }
+    struct state_line sl = { rec, row->raw, row->rawlen, get(rec, "id", CDP_STRING), false, false };
+    const struct cdp_field *kind = get(rec, "n", CDP_STRING);
+    if (!sl.id || (kind && (!get(rec, "s", CDP_STRING) || !get(rec, "r", CDP_STRING) ||
+                            !get(rec, "v", CDP_STRING))) ||
+        (!kind && (get_u64(rec, "born", &ok) == 0 || !ok)))
+        return damaged_line(&l, row->line, err);
+    sl.node = kind != NULL;
+    sl.person = kind && kind->vlen == 1 && kind->val[0] == 'p';
+    if (sl.node)
+        sc->nodes++;
+    else
+        sc->ids++;
+    return fn(ctx, &sl, err);
+}
+
+/* Reads the whole state at path, line by line, through fn. */
+static int scan_state(const char *path, state_line_fn fn, void *ctx, struct cdp_error *err)
+{
+    if (access(path, F_OK) != 0)
+        return cdp_errorf_errno(err, errno, "cannot open state file '%s'", path);
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
+    struct cdp_reader *r = cdp_reader_open(path, &opt, err);
+    if (!r)
+        return -1;
+    struct scanning sc = { path, 0, 0, false, false };
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_row row;
+    int rc = 0;
+    for (;;) {
+        struct cdp_error why;
+        enum cdp_read k = cdp_reader_next(r, &rec, &row, &why);
+        if (k == CDP_READ_END)
+            break;
+        if (k == CDP_READ_ERROR)
+            rc = cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
+        else if (k == CDP_READ_BAD)
+            rc = sc.header ? cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
+                                        (unsigned long long)row.line)
+                           : cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
+        else
+            rc = scan_line(&sc, &rec, &row, fn, ctx, err);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && (!sc.header || !sc.end))
+        rc = cdp_errorf(err, "state file '%s' is damaged (%s)", path, sc.header ? "cut short" : "empty");
+    cdp_record_release(&rec);
+    cdp_reader_close(r);
+    return rc;
+}
+
+/* Calls fn for each "KEY\x1FVALUE" of a node's "v", composite parts joined
+ * by '+' as the links file shows them (the state joins them by 0x1F). */
+static void each_value(const struct cdp_field *v, struct cdp_buf *tmp,
+                       void (*fn)(void *ctx, const char *kv, size_t len), void *ctx)
+{
+    const char *s = v->val, *end = v->val + v->vlen;
+    while (s < end) {
+        const char *e = memchr(s, '\x1E', (size_t)(end - s));
+        if (!e)
+            e = end;
+        cdp_buf_reset(tmp);
+        const char *sep = memchr(s, '\x1F', (size_t)(e - s));
+        for (const char *p = s; p < e; p++)
+            cdp_buf_addc(tmp, *p == '\x1F' && p != sep ? '+' : *p);
+        if (tmp->len)
+            fn(ctx, tmp->data, tmp->len);
+        s = e + 1;
+    }
+}
+
+struct finding {
+    const char *const *values;
+    size_t nvalues;
+    const char *const *ids;
+    size_t nids;
+    cdp_idstate_found_fn fn;
+    void *ctx;
+    const char *id; /* of the node being looked at */
+    struct cdp_buf tmp;
+};
+
+static void find_value(void *ctx, const char *kv, size_t len)
+{
+    struct finding *f = ctx;
+    for (size_t i = 0; i < f->nvalues; i++)
+        if (strlen(f->values[i]) == len && memcmp(f->values[i], kv, len) == 0)
+            f->fn(f->ctx, i, f->id);
+}
+
+static int find_line(void *ctx, const struct state_line *l, struct cdp_error *err)
+{
+    struct finding *f = ctx;
+    (void)err;
+    if (!l->id)
+        return 0;
+    char *id = cdp_xstrndup(l->id->val, l->id->vlen);
+    f->id = id;
+    for (size_t i = 0; i < f->nids; i++)
+        if (strcmp(f->ids[i], id) == 0 && !l->node)
+            f->fn(f->ctx, f->nvalues + i, id); /* every id has one entry */
+    if (l->node)
+        each_value(get(l->rec, "v", CDP_STRING), &f->tmp, find_value, f);
+    free(id);
+    return 0;
+}
+
+int cdp_idstate_find(const char *path, const char *const *values, size_t nvalues,
+                     const char *const *ids, size_t nids, cdp_idstate_found_fn fn, void *ctx,
+                     struct cdp_error *err)
+{
+    struct finding f = { values, nvalues, ids, nids, fn, ctx, NULL, CDP_BUF_INIT };
+    int rc = scan_state(path, find_line, &f, err);
+    cdp_buf_release(&f.tmp);
+    return rc;
+}
+
+void cdp_idstate_persons_init(struct cdp_idstate_persons *p)
+{
+    memset(p, 0, sizeof *p);
+    p->ids = cdp_intern_new();
+    p->nodes = cdp_intern_new();
+    p->persons = cdp_intern_new();
+    p->values = cdp_intern_new();
+}
+
+void cdp_idstate_persons_release(struct cdp_idstate_persons *p)
+{
+    cdp_intern_free(p->ids);
+    cdp_intern_free(p->nodes);
+    cdp_intern_free(p->persons);
+    cdp_intern_free(p->values);
+    free(p->shared);
+    memset(p, 0, sizeof *p);
+}
+
+static bool is_theirs(const struct cdp_idstate_persons *p, const struct state_line *l)
+{
+    return l->id && cdp_intern_find(p->ids, l->id->val, l->id->vlen) != UINT32_MAX;
+}
+
+static void collect_value(void *ctx, const char *kv, size_t len)
+{
+    struct cdp_idstate_persons *p = ctx;
+    cdp_intern_add(p->values, kv, len, NULL);
+}
+
+static int collect_line(void *ctx, const struct state_line *l, struct cdp_error *err)
+{
+    struct cdp_idstate_persons *p = ctx;
+    (void)err;
+    if (!l->node || !is_theirs(p, l))
+        return 0;
+    const struct cdp_field *s = get(l->rec, "s", CDP_STRING), *r = get(l->rec, "r", CDP_STRING);
+    struct cdp_buf b = CDP_BUF_INIT;
+    cdp_buf_add(&b, s->val, s->vlen);
+    cdp_buf_addc(&b, '\x1F');
+    cdp_buf_add(&b, r->val, r->vlen);
+    cdp_intern_add(p->nodes, b.data, b.len, NULL);
+    if (l->person)
+        cdp_intern_add(p->persons, b.data, b.len, NULL);
+    bool ok = true;
+    p->records += get_u64(l->rec, "w", &ok);
+    each_value(get(l->rec, "v", CDP_STRING), &b, collect_value, p);
+    cdp_buf_release(&b);
+    return 0;
+}
+
+int cdp_idstate_collect(const char *path, struct cdp_idstate_persons *p, struct cdp_error *err)
+{
+    return scan_state(path, collect_line, p, err);
+}
+
+/* What writing the state without some persons needs between its lines. */
+struct staging {
+    struct cdp_idstate_persons *p;
+    struct cdp_output *out;
+    uint64_t nodes, ids; /* written */
+};
+
+static void mark_shared(void *ctx, const char *kv, size_t len)
+{
+    struct cdp_idstate_persons *p = ctx;
+    uint32_t i = cdp_intern_find(p->values, kv, len);
+    if (i != UINT32_MAX)
+        p->shared[i] = true;
+}
+
+static int stage_line(void *ctx, const struct state_line *l, struct cdp_error *err)
+{
+    struct staging *st = ctx;
+    (void)err;
+    if (is_theirs(st->p, l)) {
+        if (l->node)
+            st->p->nodes_removed++;
+        else
+            st->p->ids_removed++;
+        return 0;
+    }
+    if (l->node) {
+        struct cdp_buf tmp = CDP_BUF_INIT;
+        each_value(get(l->rec, "v", CDP_STRING), &tmp, mark_shared, st->p);
+        cdp_buf_release(&tmp);
+        st->nodes++;
+    } else if (l->id) {
+        st->ids++;
+    }
+    cdp_output_write(st->out, l->raw, l->rawlen);
+    cdp_output_write(st->out, "\n", 1);
+    return 0;
+}
+
+int cdp_idstate_stage_without(const char *path, struct cdp_idstate_persons *p,
+                              struct cdp_output *out, struct cdp_error *err)
+{
+    free(p->shared);
+    p->shared = cdp_xcalloc(cdp_intern_count(p->values) + 1, sizeof *p->shared);
+    p->nodes_removed = p->ids_removed = 0;
+    struct staging st = { p, out, 0, 0 };
+    if (scan_state(path, stage_line, &st, err) < 0)
+        return -1;
+    struct cdp_buf *b = cdp_output_buffer(out);
+    cdp_buf_printf(b, "{\"end\":true,\"nodes\":%llu,\"ids\":%llu}\n", (unsigned long long)st.nodes,
+                   (unsigned long long)st.ids);
+    return 0;
+}

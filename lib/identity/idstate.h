@@ -21,10 +21,13 @@
 #ifndef CDP_IDENTITY_IDSTATE_H
 #define CDP_IDENTITY_IDSTATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/intern.h"
 #include "identity/graph.h"
+#include "io/output.h"
 
 struct cdp_idstate;
 
@@ -59,5 +62,51 @@ uint64_t cdp_idstate_run(const struct cdp_idstate *st);
 /* Writes the graph and its ids to path, atomically. */
 int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_graph *g,
                      const char *const *conflicts, size_t nconflicts, struct cdp_error *err);
+
+/* ---- erasure (cdp-forget) ------------------------------------------------
+ *
+ * Reading a state file for the persons some identifiers belong to, and
+ * writing it again without them. A missing file is an error here: there is
+ * nobody to find. */
+
+/* Calls fn(ctx, which, id) for each node holding values[which] (each
+ * "KEY\x1FVALUE", as the state holds them), and for each of ids[0..nids)
+ * the state knows (which = nvalues + its index), with the id it has. */
+typedef void (*cdp_idstate_found_fn)(void *ctx, size_t which, const char *id);
+int cdp_idstate_find(const char *path, const char *const *values, size_t nvalues,
+                     const char *const *ids, size_t nids, cdp_idstate_found_fn fn, void *ctx,
+                     struct cdp_error *err);
+
+/* Some persons as the state knows them. The caller fills ids; the rest is
+ * cdp_idstate_collect's and cdp_idstate_stage_without's. */
+struct cdp_idstate_persons {
+    struct cdp_intern *ids;     /* their ids (and the ids merged into them) */
+    struct cdp_intern *nodes;   /* "SOURCE\x1FRID" of their nodes: person
+                                   records and event tuples (the records the
+                                   links file names) */
+    struct cdp_intern *persons; /* "SOURCE\x1FRID" of their person records */
+    struct cdp_intern *values;  /* "KEY\x1FVALUE" of their identifiers, the
+                                   parts of a composite joined by '+' (as the
+                                   links file shows them) */
+    bool *shared;               /* per value: someone else holds it too */
+    uint64_t records;           /* records their nodes stand for */
+    uint64_t nodes_removed, ids_removed; /* by cdp_idstate_stage_without */
+};
+
+void cdp_idstate_persons_init(struct cdp_idstate_persons *p);
+void cdp_idstate_persons_release(struct cdp_idstate_persons *p);
+
+/* Fills p's nodes, persons, values and records from the nodes of p->ids. */
+int cdp_idstate_collect(const char *path, struct cdp_idstate_persons *p, struct cdp_error *err);
+
+/* Writes the state at path to out (opened by the caller) without p's nodes
+ * and ids, every other line as it was; marks the values of p that other
+ * nodes hold as shared; counts what it removed. Call after
+ * cdp_idstate_collect. */
+int cdp_idstate_stage_without(const char *path, struct cdp_idstate_persons *p,
+                              struct cdp_output *out, struct cdp_error *err);
+
+/* The options a state is written with (zstd, 0600), for out. */
+extern const struct cdp_output_options cdp_idstate_output_options;
 
 #endif

@@ -1,6 +1,8 @@
 #include "identity/journal.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -111,4 +113,84 @@ int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct
 {
     struct plain_reader r = { fn, ctx };
     return cdp_journal_read_runs(path, without_run, &r, err);
+}
+
+/* ---- erasure (cdp-forget) ------------------------------------------------ */
+
+struct merges {
+    char **from, **to;
+    size_t n, cap;
+};
+
+static int collect_merge(void *ctx, const struct cdp_journal_entry *e, struct cdp_error *err)
+{
+    struct merges *m = ctx;
+    (void)err;
+    if (strcmp(e->reason, "merged") != 0)
+        return 0;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->from = cdp_xrealloc(m->from, m->cap * sizeof *m->from);
+        m->to = cdp_xrealloc(m->to, m->cap * sizeof *m->to);
+    }
+    m->from[m->n] = cdp_xstrdup(e->from);
+    m->to[m->n++] = cdp_xstrdup(e->to);
+    return 0;
+}
+
+static bool has(const struct cdp_intern *ids, const char *id)
+{
+    return cdp_intern_find(ids, id, strlen(id)) != UINT32_MAX;
+}
+
+int cdp_journal_aliases(const char *path, struct cdp_intern *ids, struct cdp_error *err)
+{
+    struct merges m = { NULL, NULL, 0, 0 };
+    int rc = cdp_journal_read(path, collect_merge, &m, err);
+    /* Until nothing is added: a journal holds few merges a person. */
+    for (bool added = rc == 0; added;) {
+        added = false;
+        for (size_t i = 0; i < m.n; i++)
+            if (has(ids, m.from[i]) != has(ids, m.to[i])) {
+                const char *other = has(ids, m.from[i]) ? m.to[i] : m.from[i];
+                cdp_intern_add(ids, other, strlen(other), NULL);
+                added = true;
+            }
+    }
+    for (size_t i = 0; i < m.n; i++) {
+        free(m.from[i]);
+        free(m.to[i]);
+    }
+    free(m.from);
+    free(m.to);
+    return rc;
+}
+
+int cdp_journal_forget(const char *path, const struct cdp_intern *ids, struct cdp_output *out,
+                       uint64_t *kept, uint64_t *removed, struct cdp_error *err)
+{
+    struct cdp_runfile *rf = cdp_runfile_open(path, "journal", false, err);
+    if (!rf)
+        return -1;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    int k;
+    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
+        const char *from = string_member(&rec, "from"), *to = string_member(&rec, "to");
+        if (!from || !to || !string_member(&rec, "reason")) {
+            k = cdp_runfile_damaged(rf, err, "not a cdp-dedupe journal line");
+            break;
+        }
+        if (has(ids, from) || has(ids, to)) {
+            ++*removed;
+            continue;
+        }
+        size_t len;
+        const char *raw = cdp_runfile_raw(rf, &len);
+        cdp_output_write(out, raw, len);
+        cdp_output_write(out, "\n", 1);
+        ++*kept;
+    }
+    cdp_record_release(&rec);
+    cdp_runfile_close(rf);
+    return k < 0 ? -1 : 0;
 }

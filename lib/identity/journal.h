@@ -19,7 +19,9 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/intern.h"
 #include "identity/idstate.h"
+#include "io/output.h"
 
 /* Appends the line for entry e of run `run` to b. */
 void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e);
@@ -41,5 +43,17 @@ int cdp_journal_read(const char *path, cdp_journal_read_fn fn, void *ctx, struct
 typedef int (*cdp_journal_run_fn)(void *ctx, uint64_t run, const struct cdp_journal_entry *e,
                                   struct cdp_error *err);
 int cdp_journal_read_runs(const char *path, cdp_journal_run_fn fn, void *ctx, struct cdp_error *err);
+
+/* ---- erasure (cdp-forget) ---------------------------------------------- */
+
+/* Adds to ids every id joined to one of them by "merged" lines, over any
+ * number of runs (A merged into B, B into C: A, B and C are one person's).
+ * Split lines are not followed: the part split off is someone else. */
+int cdp_journal_aliases(const char *path, struct cdp_intern *ids, struct cdp_error *err);
+
+/* Copies the journal at path to out but the lines whose "from" or "to" is
+ * one of ids, each line as written; counts both. */
+int cdp_journal_forget(const char *path, const struct cdp_intern *ids, struct cdp_output *out,
+                       uint64_t *kept, uint64_t *removed, struct cdp_error *err);
 
 #endif
