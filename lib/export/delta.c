@@ -5,8 +5,13 @@
 
 #include "export/csv_cell.h"
 #include "export/parts.h"
+#include "export/platform_ids.h"
+#include "base/hash.h"
 #include "base/intern.h"
+#include "io/json.h"
+#include "io/lines.h"
 #include "io/reader.h"
+#include "io/source.h"
 
 struct entry {
     size_t off, len; /* the row's text in rows */
@@ -222,4 +227,182 @@ void cdp_delta_baseline_free(struct cdp_delta_baseline *b)
         return;
     cdp_parts_free(b->parts);
     free(b);
+}
+
+/* ---- cdp-forget ---------------------------------------------------------- */
+
+struct cdp_delta_forget {
+    struct cdp_intern *forms; /* every cell a row of theirs may hold */
+    struct cdp_intern *ids;   /* cdp_id */
+    struct cdp_sha256 *sha;
+    struct cdp_buf tmp;
+};
+
+struct cdp_delta_forget *cdp_delta_forget_new(void)
+{
+    struct cdp_sha256 *sha = cdp_sha256_new();
+    if (!sha)
+        return NULL;
+    struct cdp_delta_forget *f = cdp_xcalloc(1, sizeof *f);
+    f->forms = cdp_intern_new();
+    f->ids = cdp_intern_new();
+    f->sha = sha;
+    return f;
+}
+
+void cdp_delta_forget_free(struct cdp_delta_forget *f)
+{
+    if (!f)
+        return;
+    cdp_intern_free(f->forms);
+    cdp_intern_free(f->ids);
+    cdp_sha256_free(f->sha);
+    cdp_buf_release(&f->tmp);
+    free(f);
+}
+
+/* s as it is and its SHA-256. */
+static void add_form(struct cdp_delta_forget *f, const char *s, size_t len)
+{
+    if (!len)
+        return;
+    char hex[CDP_SHA256_HEX_SIZE];
+    cdp_intern_add(f->forms, s, len, NULL);
+    cdp_sha256_hex(f->sha, s, len, hex);
+    cdp_intern_add(f->forms, hex, 64, NULL);
+}
+
+void cdp_delta_forget_email(struct cdp_delta_forget *f, const char *s, size_t len)
+{
+    add_form(f, s, len); /* mailing services; Meta's spelling: trimmed, lower-case */
+    cdp_buf_reset(&f->tmp);
+    if (cdp_norm_email_google(&f->tmp, s, len))
+        add_form(f, f->tmp.data, f->tmp.len);
+}
+
+void cdp_delta_forget_phone(struct cdp_delta_forget *f, const char *s, size_t len)
+{
+    add_form(f, s, len); /* E.164: mailing services, sms, Google */
+    if (len > 1 && s[0] == '+')
+        add_form(f, s + 1, len - 1); /* digits: sms --no-plus, Meta */
+}
+
+void cdp_delta_forget_id(struct cdp_delta_forget *f, const char *s, size_t len)
+{
+    cdp_intern_add(f->ids, s, len, NULL);
+}
+
+/* Whether a CSV row (one or more lines) has a cell that is one of the
+ * forms. Cells are split at any of the delimiters a format uses, outside
+ * quotes: no form holds one. */
+static bool row_matches(struct cdp_delta_forget *f, const char *row, size_t len)
+{
+    size_t i = 0;
+    while (i <= len) {
+        cdp_buf_reset(&f->tmp);
+        bool quoted = i < len && row[i] == '"';
+        if (quoted)
+            i++;
+        for (; i < len; i++) {
+            char c = row[i];
+            if (quoted && c == '"') {
+                if (i + 1 < len && row[i + 1] == '"') {
+                    cdp_buf_addc(&f->tmp, '"');
+                    i++;
+                    continue;
+                }
+                quoted = false;
+                continue;
+            }
+            if (!quoted && (c == ',' || c == ';' || c == '\t' || c == '|'))
+                break;
+            cdp_buf_addc(&f->tmp, c);
+        }
+        size_t n = f->tmp.len;
+        while (n && (f->tmp.data[n - 1] == '\r' || f->tmp.data[n - 1] == ' '))
+            n--;
+        if (n && cdp_intern_find(f->forms, f->tmp.data, n) != UINT32_MAX)
+            return true;
+        i++; /* past the delimiter */
+    }
+    return false;
+}
+
+/* Whether an NDJSON line's cdp_id is one of the ids. */
+static int line_matches(struct cdp_delta_forget *f, struct cdp_json_parser *json, struct cdp_record *rec,
+                        const char *line, size_t len, uint64_t number, const char *path,
+                        struct cdp_error *err)
+{
+    struct cdp_error why;
+    cdp_record_clear(rec);
+    cdp_buf_reset(&f->tmp);
+    cdp_buf_add_padded(&f->tmp, line, len);
+    if (cdp_json_parse_object(json, f->tmp.data, len, rec, &why) != CDP_JSON_OK)
+        return cdp_errorf(err, "%s:%llu: %s", path, (unsigned long long)number, why.msg);
+    const struct cdp_field *id = cdp_record_gets(rec, "cdp_id");
+    return id && id->type == CDP_STRING && cdp_intern_find(f->ids, id->val, id->vlen) != UINT32_MAX;
+}
+
+/* Odd: a row whose quotes are still open goes on on the next line. */
+static size_t quotes(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == '"';
+    return n;
+}
+
+int cdp_delta_forget_file(struct cdp_delta_forget *f, const char *path, struct cdp_output *out,
+                          uint64_t *kept, uint64_t *removed, struct cdp_error *err)
+{
+    struct cdp_source *src = cdp_source_open(path, NULL, err);
+    if (!src)
+        return -1;
+    struct cdp_lines *lines = cdp_lines_new(src);
+    struct cdp_json_parser *json = cdp_json_parser_new();
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_buf row = CDP_BUF_INIT;
+    const char *line;
+    size_t len;
+    uint64_t number;
+    bool nl, first = true, ndjson = false;
+    size_t open_quotes = 0;
+    int k, rc = 0;
+    while (rc == 0 && (k = cdp_lines_next(lines, &line, &len, &number, &nl, err)) > 0) {
+        if (first) {
+            if (cdp_source_dropped_bom(src))
+                cdp_output_write(out, "\xEF\xBB\xBF", 3);
+            ndjson = len && line[0] == '{';
+            first = false;
+        }
+        cdp_buf_add(&row, line, len);
+        if (nl)
+            cdp_buf_addc(&row, '\n');
+        open_quotes += ndjson ? 0 : quotes(line, len);
+        if (open_quotes % 2 && nl)
+            continue; /* a quoted cell holds a line break */
+        size_t text = row.len - (nl ? 1 : 0);
+        int m = text == 0 ? 0
+                : ndjson  ? line_matches(f, json, &rec, row.data, text, number, path, err)
+                          : row_matches(f, row.data, text);
+        if (m < 0)
+            rc = -1;
+        else if (m)
+            ++*removed;
+        else {
+            cdp_output_write(out, row.data, row.len);
+            *kept += text > 0;
+        }
+        cdp_buf_reset(&row);
+        open_quotes = 0;
+    }
+    if (rc == 0 && k < 0)
+        rc = -1;
+    if (rc == 0 && row.len)
+        cdp_output_write(out, row.data, row.len); /* an unclosed quote at the end: as it was */
+    cdp_buf_release(&row);
+    cdp_record_release(&rec);
+    cdp_json_parser_free(json);
+    cdp_lines_free(lines);
+    return rc;
 }

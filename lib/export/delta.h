@@ -87,4 +87,32 @@ const char *cdp_delta_baseline_file(const struct cdp_delta_baseline *b);
 /* Discards the file unless committed, and frees b (accepts NULL). */
 void cdp_delta_baseline_free(struct cdp_delta_baseline *b);
 
+/* ---- cdp-forget --------------------------------------------------------- */
+
+/* Some persons' rows, recognised in any export file or baseline whatever
+ * its format: by every form a format writes their contacts in (an e-mail
+ * as it is, and SHA-256 of it as Google and Meta spell it; a phone in
+ * E.164, as digits only, and SHA-256 of both), and in NDJSON by cdp_id. */
+struct cdp_delta_forget;
+
+/* NULL only when libcrypto fails. */
+struct cdp_delta_forget *cdp_delta_forget_new(void);
+void cdp_delta_forget_free(struct cdp_delta_forget *f);
+
+/* A person's e-mail (as the canonical records hold it), phone (E.164), or
+ * cdp_id. */
+void cdp_delta_forget_email(struct cdp_delta_forget *f, const char *s, size_t len);
+void cdp_delta_forget_phone(struct cdp_delta_forget *f, const char *s, size_t len);
+void cdp_delta_forget_id(struct cdp_delta_forget *f, const char *s, size_t len);
+
+/* Copies the file at path to out (a byte-order mark, the header row and
+ * every other row as written) but the rows of those persons: a row of a
+ * CSV file, or a line of a file without a header (sms), with a cell that
+ * is one of their forms (a header row never is); an NDJSON line whose
+ * cdp_id is one of theirs. Counts rows kept (the header row among them)
+ * and removed. -1 with err when
+ * path cannot be read, or an NDJSON line is not a JSON object. */
+int cdp_delta_forget_file(struct cdp_delta_forget *f, const char *path, struct cdp_output *out,
+                          uint64_t *kept, uint64_t *removed, struct cdp_error *err);
+
 #endif
