@@ -8,6 +8,8 @@
 #include "identity/linked.h"
 #include "io/batch.h"
 #include "io/json.h"
+#include "io/lines.h"
+#include "io/runfile.h"
 
 /* Pass 1 marks a row that is not a record with this instead of a node. */
 #define ROW_BAD (CDP_NO_NODE - 1)
@@ -409,4 +411,83 @@ int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, siz
         if (write_input(lk, &inputs[i], in, ids, out, written, err) < 0)
             return -1;
     return 0;
+}
+
+/* ---- cdp-forget ------------------------------------------------------------ */
+
+/* Whether the record a link names ({"_source":..,"_rid":..}, JSON text) is
+ * one of p's nodes. */
+static bool names_node(struct cdp_json_parser *json, struct cdp_buf *pad, const struct cdp_field *ref,
+                       const struct cdp_idstate_persons *p)
+{
+    if (!ref || ref->type != CDP_OBJECT)
+        return false;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_error why;
+    cdp_buf_reset(pad);
+    cdp_buf_add_padded(pad, ref->val, ref->vlen);
+    bool found = false;
+    if (cdp_json_parse_object(json, pad->data, pad->len, &rec, &why) == CDP_JSON_OK) {
+        const struct cdp_field *s = cdp_record_gets(&rec, "_source"), *r = cdp_record_gets(&rec, "_rid");
+        if (s && r && s->type == CDP_STRING && r->type == CDP_STRING) {
+            struct cdp_buf key = CDP_BUF_INIT;
+            cdp_buf_add(&key, s->val, s->vlen);
+            cdp_buf_addc(&key, '\x1F');
+            cdp_buf_add(&key, r->val, r->vlen);
+            found = cdp_intern_find(p->nodes, key.data, key.len) != UINT32_MAX;
+            cdp_buf_release(&key);
+        }
+    }
+    cdp_record_release(&rec);
+    return found;
+}
+
+/* Whether a link's key and value are an identifier only p hold. */
+static bool names_value(const struct cdp_field *key, const struct cdp_field *value,
+                        const struct cdp_idstate_persons *p, struct cdp_buf *tmp)
+{
+    if (!key || !value || key->type != CDP_STRING || value->type != CDP_STRING)
+        return false;
+    cdp_buf_reset(tmp);
+    cdp_buf_add(tmp, key->val, key->vlen);
+    cdp_buf_addc(tmp, '\x1F');
+    cdp_buf_add(tmp, value->val, value->vlen);
+    uint32_t i = cdp_intern_find(p->values, tmp->data, tmp->len);
+    return i != UINT32_MAX && !(p->shared && p->shared[i]);
+}
+
+int cdp_linker_forget_links(const char *path, const struct cdp_idstate_persons *p,
+                            struct cdp_output *out, uint64_t *kept, uint64_t *removed,
+                            struct cdp_error *err)
+{
+    struct cdp_runfile *rf = cdp_runfile_open(path, "links", false, err);
+    if (!rf)
+        return -1;
+    struct cdp_json_parser *json = cdp_json_parser_new();
+    struct cdp_buf pad = CDP_BUF_INIT, tmp = CDP_BUF_INIT;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    int k;
+    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
+        const struct cdp_field *key = cdp_record_gets(&rec, "key"), *value = cdp_record_gets(&rec, "value");
+        if (!cdp_record_gets(&rec, "link") || !key || !value) {
+            k = cdp_runfile_damaged(rf, err, "not a cdp-dedupe link");
+            break;
+        }
+        if (names_node(json, &pad, cdp_record_gets(&rec, "a"), p) ||
+            names_node(json, &pad, cdp_record_gets(&rec, "b"), p) || names_value(key, value, p, &tmp)) {
+            ++*removed;
+            continue;
+        }
+        size_t len;
+        const char *raw = cdp_runfile_raw(rf, &len);
+        cdp_output_write(out, raw, len);
+        cdp_output_write(out, "\n", 1);
+        ++*kept;
+    }
+    cdp_record_release(&rec);
+    cdp_buf_release(&pad);
+    cdp_buf_release(&tmp);
+    cdp_json_parser_free(json);
+    cdp_runfile_close(rf);
+    return k < 0 ? -1 : 0;
 }

@@ -88,4 +88,13 @@ int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, siz
                      const struct cdp_reader_options *in, const struct cdp_idstate *ids,
                      struct cdp_output *out, uint64_t *written, struct cdp_error *err);
 
+/* cdp-forget: copies the links file at path to out but the lines about the
+ * persons p (identity/idstate.h): those naming one of their records as "a"
+ * or "b", and those whose key and value are one of their identifiers that
+ * nobody else holds. Every other line is copied as written; counts both.
+ * -1 with err when path cannot be read or has a line that is not a link. */
+int cdp_linker_forget_links(const char *path, const struct cdp_idstate_persons *p,
+                            struct cdp_output *out, uint64_t *kept, uint64_t *removed,
+                            struct cdp_error *err);
+
 #endif
