@@ -17,8 +17,9 @@ allowed() {
     export) echo "base io norm export" ;;
     recommend) echo "base io norm rules recommend" ;;
     insight) echo "base io norm identity segment insight" ;;
+    forget) echo "base io norm identity export forget" ;;
     gen) echo "base io norm gen" ;;
-    cli) echo "base io norm ingest identity profile rules segment export recommend insight cli" ;;
+    cli) echo "base io norm ingest identity profile rules segment export recommend insight forget cli" ;;
     *) echo "" ;;
     esac
 }

@@ -26,6 +26,8 @@ struct cdp_idstate {
     size_t born_cap;
     uint32_t *group_id;     /* per group: id */
     size_t ngroups;
+    struct cdp_forget_check *forget; /* nodes left out at load, or NULL */
+    uint64_t forgotten;
 };
 
 struct cdp_idstate *cdp_idstate_new(void)
@@ -46,7 +48,44 @@ void cdp_idstate_free(struct cdp_idstate *st)
     cdp_intern_free(st->ids);
     free(st->born);
     free(st->group_id);
+    cdp_forget_check_free(st->forget);
     free(st);
+}
+
+void cdp_idstate_forget(struct cdp_idstate *st, const struct cdp_forgetlist *l)
+{
+    cdp_forget_check_free(st->forget);
+    st->forget = l && cdp_forgetlist_count(l) ? cdp_forget_check_new(l) : NULL;
+}
+
+uint64_t cdp_idstate_forgotten(const struct cdp_idstate *st)
+{
+    return st->forgotten;
+}
+
+/* Whether a saved node is a forgotten person's: by its id, its record (a
+ * person's), or one of its values "KEY\x1FVALUE" of a key the list keys. */
+static bool node_forgotten(struct cdp_forget_check *c, const char *id, size_t idlen, bool person,
+                           const struct cdp_field *s, const struct cdp_field *r, char **vals, size_t nv)
+{
+    if (cdp_forget_check_value(c, "cdp_id", id, idlen) ||
+        (person && cdp_forget_check_record_id(c, s->val, s->vlen, r->val, r->vlen)))
+        return true;
+    for (size_t i = 0; i < nv; i++) {
+        const char *sep = strchr(vals[i], '\x1F');
+        if (sep && cdp_forgetlist_field(vals[i], (size_t)(sep - vals[i])) &&
+            !strchr(sep + 1, '\x1F')) {
+            char key[32];
+            size_t klen = (size_t)(sep - vals[i]);
+            if (klen < sizeof key) {
+                memcpy(key, vals[i], klen);
+                key[klen] = '\0';
+                if (cdp_forget_check_value(c, key, sep + 1, strlen(sep + 1)))
+                    return true;
+            }
+        }
+    }
+    return false;
 }
 
 int cdp_idstate_lock(struct cdp_idstate *st, const char *path, struct cdp_error *err)
@@ -212,11 +251,17 @@ static int load_node(struct loading *l, const struct cdp_record *rec, uint32_t i
         if (l->conf_map[i] != SIZE_MAX && cvals[i][0])
             l->conf[l->conf_map[i]] = cvals[i];
     bool person = kind->vlen == 1 && kind->val[0] == 'p';
-    uint32_t node = person ? cdp_graph_find_person(l->g, scopy, rcopy) : CDP_NO_NODE;
-    if (node == CDP_NO_NODE)
-        node = cdp_graph_add_saved(l->g, person, scopy, rcopy, (const char *const *)vals, nv, l->conf, w);
-    if (node != CDP_NO_NODE)
-        cdp_graph_set_old(l->g, node, idx);
+    size_t idlen;
+    const char *id = cdp_intern_str(l->st->ids, idx, &idlen);
+    if (l->st->forget && node_forgotten(l->st->forget, id, idlen, person, s, rid, vals, nv)) {
+        l->st->forgotten++;
+    } else {
+        uint32_t node = person ? cdp_graph_find_person(l->g, scopy, rcopy) : CDP_NO_NODE;
+        if (node == CDP_NO_NODE)
+            node = cdp_graph_add_saved(l->g, person, scopy, rcopy, (const char *const *)vals, nv, l->conf, w);
+        if (node != CDP_NO_NODE)
+            cdp_graph_set_old(l->g, node, idx);
+    }
     free(vals);
     free(vcopy);
     free(cvals);
@@ -707,12 +752,24 @@ static void collect_value(void *ctx, const char *kv, size_t len)
     cdp_intern_add(p->values, kv, len, NULL);
 }
 
+/* What collecting needs between the lines. */
+struct collecting {
+    struct cdp_idstate_persons *p;
+    bool *seen; /* per id of p->ids: a node has it */
+};
+
 static int collect_line(void *ctx, const struct state_line *l, struct cdp_error *err)
 {
-    struct cdp_idstate_persons *p = ctx;
+    struct collecting *co = ctx;
+    struct cdp_idstate_persons *p = co->p;
     (void)err;
     if (!l->node || !is_theirs(p, l))
         return 0;
+    uint32_t who = cdp_intern_find(p->ids, l->id->val, l->id->vlen);
+    if (!co->seen[who]) {
+        co->seen[who] = true;
+        p->groups++;
+    }
     const struct cdp_field *s = get(l->rec, "s", CDP_STRING), *r = get(l->rec, "r", CDP_STRING);
     struct cdp_buf b = CDP_BUF_INIT;
     cdp_buf_add(&b, s->val, s->vlen);
@@ -730,7 +787,11 @@ static int collect_line(void *ctx, const struct state_line *l, struct cdp_error 
 
 int cdp_idstate_collect(const char *path, struct cdp_idstate_persons *p, struct cdp_error *err)
 {
-    return scan_state(path, collect_line, p, err);
+    struct collecting co = { p, cdp_xcalloc(cdp_intern_count(p->ids) + 1, sizeof *co.seen) };
+    p->groups = 0;
+    int rc = scan_state(path, collect_line, &co, err);
+    free(co.seen);
+    return rc;
 }
 
 /* What writing the state without some persons needs between its lines. */

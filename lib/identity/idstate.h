@@ -27,6 +27,7 @@
 #include "base/error.h"
 #include "base/intern.h"
 #include "identity/graph.h"
+#include "io/forgetlist.h"
 #include "io/output.h"
 
 struct cdp_idstate;
@@ -36,6 +37,13 @@ void cdp_idstate_free(struct cdp_idstate *st);
 
 /* Takes the lock on path (path + ".lock"), without waiting. */
 int cdp_idstate_lock(struct cdp_idstate *st, const char *path, struct cdp_error *err);
+
+/* With a forget list (io/forgetlist.h), cdp_idstate_load leaves out the
+ * nodes it matches: those of an id on the list, a person record on it, or
+ * holding an identifier on it. Call before loading; the list must outlive
+ * the load. Returns how many nodes were left out so far. */
+void cdp_idstate_forget(struct cdp_idstate *st, const struct cdp_forgetlist *l);
+uint64_t cdp_idstate_forgotten(const struct cdp_idstate *st);
 
 /* Reads the state at path (a missing file is an empty state: the first run)
  * into the graph: call after today's records are in, before resolving. */
@@ -89,6 +97,7 @@ struct cdp_idstate_persons {
                                    parts of a composite joined by '+' (as the
                                    links file shows them) */
     bool *shared;               /* per value: someone else holds it too */
+    size_t groups;              /* how many of ids have nodes: persons now */
     uint64_t records;           /* records their nodes stand for */
     uint64_t nodes_removed, ids_removed; /* by cdp_idstate_stage_without */
 };

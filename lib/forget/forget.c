@@ -1,0 +1,448 @@
+#include "forget/forget.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/intern.h"
+#include "export/delta.h"
+#include "identity/idstate.h"
+#include "identity/journal.h"
+#include "identity/linker.h"
+#include "io/forgetlist.h"
+#include "io/lines.h"
+#include "io/replace.h"
+#include "io/source.h"
+#include "norm/email.h"
+#include "norm/phone.h"
+#include "norm/show.h"
+#include "norm/text.h"
+
+/* One identifier of the request. */
+struct request {
+    char *field;
+    char *value;        /* normalised */
+    char *kv;           /* "FIELD\x1FVALUE", as the state holds it */
+    struct cdp_intern *ids; /* the ids of the nodes holding it */
+};
+
+struct cdp_forget {
+    struct cdp_forget_options o;
+    struct cdp_phone_normalizer *phones;
+    struct request *req;
+    size_t nreq, cap;
+    size_t *lookup;                 /* cdp_forget_find's: see there */
+    struct cdp_idstate *lock;       /* holds the state's lock */
+    struct cdp_idstate_persons p;
+    struct cdp_forgetlist *list;    /* the forget list, or NULL */
+    struct cdp_forgetlist *match;   /* what this request removes */
+    struct cdp_delta_forget *rows;  /* the same, for export files */
+    struct cdp_replace *replace;
+    struct cdp_output *state_out;   /* staged last */
+    struct cdp_forget_result res;
+    size_t files_cap;
+};
+
+struct cdp_forget *cdp_forget_new(const struct cdp_forget_options *o, struct cdp_error *err)
+{
+    char why[256];
+    struct cdp_phone_normalizer *phones = cdp_phone_normalizer_new(o->region ? o->region : "RU", why,
+                                                                   sizeof why);
+    if (!phones) {
+        cdp_errorf(err, "%s", why);
+        return NULL;
+    }
+    struct cdp_forget *f = cdp_xcalloc(1, sizeof *f);
+    f->o = *o;
+    if (!f->o.max_persons)
+        f->o.max_persons = 1;
+    f->phones = phones;
+    cdp_idstate_persons_init(&f->p);
+    f->replace = cdp_replace_new();
+    return f;
+}
+
+void cdp_forget_free(struct cdp_forget *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->nreq; i++) {
+        free(f->req[i].field);
+        free(f->req[i].value);
+        free(f->req[i].kv);
+        cdp_intern_free(f->req[i].ids);
+    }
+    free(f->req);
+    free(f->lookup);
+    cdp_phone_normalizer_free(f->phones);
+    cdp_idstate_free(f->lock);
+    cdp_idstate_persons_release(&f->p);
+    cdp_forgetlist_free(f->list);
+    cdp_forgetlist_free(f->match);
+    cdp_delta_forget_free(f->rows);
+    cdp_output_abort(f->state_out);
+    cdp_replace_free(f->replace);
+    free(f->res.files);
+    free(f);
+}
+
+size_t cdp_forget_count(const struct cdp_forget *f)
+{
+    return f->nreq;
+}
+
+const struct cdp_forget_result *cdp_forget_result(const struct cdp_forget *f)
+{
+    return &f->res;
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+/* A value for a message: masked (norm/show.h). */
+static const char *shown(struct cdp_buf *b, const char *field, const char *s, size_t len)
+{
+    cdp_buf_reset(b);
+    cdp_show_value(b, s, len, strcmp(field, "cdp_id") == 0 ? CDP_SHOW_PLAIN : cdp_show_kind_of(field),
+                   false);
+    return b->data ? b->data : "";
+}
+
+static const char *noun(const char *field)
+{
+    return strcmp(field, "email") == 0 ? "e-mail" : strcmp(field, "customer_id") == 0 ? "customer id" : field;
+}
+
+/* The value as cdp-ingest writes it into a canonical record. */
+static int normalise(struct cdp_forget *f, const char *field, const char *s, size_t len,
+                     struct cdp_buf *out, struct cdp_error *err)
+{
+    struct cdp_buf msg = CDP_BUF_INIT;
+    int rc = 0;
+    cdp_text_trim(&s, &len);
+    if (strcmp(field, "email") == 0) {
+        if (!cdp_email_normalize(out, s, len))
+            rc = cdp_errorf(err, "not an e-mail address: '%s'", shown(&msg, field, s, len));
+    } else if (strcmp(field, "phone") == 0) {
+        char e164[CDP_PHONE_E164_MAX];
+        if (cdp_phone_normalize(f->phones, s, len, e164, NULL))
+            cdp_buf_adds(out, e164);
+        else
+            rc = cdp_errorf(err, "not a phone number: '%s'", shown(&msg, field, s, len));
+    } else if (strcmp(field, "card") == 0 || strcmp(field, "customer_id") == 0 ||
+               strcmp(field, "cdp_id") == 0) {
+        if (len == 0)
+            rc = cdp_errorf(err, "an empty %s", noun(field));
+        cdp_buf_add(out, s, len);
+    } else {
+        rc = cdp_errorf(err, "no identifier '%s' (email, phone, card, customer_id, cdp_id)", field);
+    }
+    if (rc == 0 && strcmp(field, "cdp_id") != 0 && f->o.blocks &&
+        cdp_keyset_blocked(f->o.blocks, out->data, out->len))
+        rc = cdp_errorf(err, "%s '%s' is a placeholder that is nobody's (blocked): it names no person",
+                        noun(field), shown(&msg, field, out->data, out->len));
+    cdp_buf_release(&msg);
+    return rc;
+}
+
+int cdp_forget_add(struct cdp_forget *f, const char *field, const char *value, size_t len,
+                   struct cdp_error *err)
+{
+    struct cdp_buf v = CDP_BUF_INIT;
+    if (normalise(f, field, value, len, &v, err) < 0) {
+        cdp_buf_release(&v);
+        return -1;
+    }
+    struct cdp_buf kv = CDP_BUF_INIT;
+    cdp_buf_printf(&kv, "%s\x1F%.*s", field, (int)v.len, v.data);
+    for (size_t i = 0; i < f->nreq; i++)
+        if (strcmp(f->req[i].kv, kv.data) == 0) {
+            cdp_buf_release(&v);
+            cdp_buf_release(&kv);
+            return 0; /* given twice */
+        }
+    if (f->nreq == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 8;
+        f->req = cdp_xrealloc(f->req, f->cap * sizeof *f->req);
+    }
+    f->req[f->nreq++] = (struct request){ cdp_xstrdup(field), cdp_buf_detach(&v, NULL),
+                                          cdp_buf_detach(&kv, NULL), cdp_intern_new() };
+    f->res.identifiers = f->nreq;
+    return 0;
+}
+
+int cdp_forget_add_file(struct cdp_forget *f, const char *path, struct cdp_error *err)
+{
+    struct cdp_source *src = cdp_source_open(path, NULL, err);
+    if (!src)
+        return -1;
+    struct cdp_lines *lines = cdp_lines_new(src);
+    const char *line;
+    size_t len;
+    uint64_t number;
+    bool nl;
+    int k, rc = 0;
+    while (rc == 0 && (k = cdp_lines_next(lines, &line, &len, &number, &nl, err)) > 0) {
+        cdp_text_trim(&line, &len);
+        if (len == 0 || line[0] == '#')
+            continue;
+        const char *eq = memchr(line, '=', len);
+        struct cdp_error why;
+        if (!eq) {
+            rc = cdp_errorf(err, "%s:%llu: not FIELD=VALUE (email=..., phone=..., card=..., "
+                                 "customer_id=..., cdp_id=...)", path, (unsigned long long)number);
+            break;
+        }
+        const char *name = line;
+        size_t nlen = (size_t)(eq - line);
+        cdp_text_trim(&name, &nlen);
+        char *field = cdp_xstrndup(name, nlen);
+        if (cdp_forget_add(f, field, eq + 1, (size_t)(line + len - (eq + 1)), &why) < 0)
+            rc = cdp_errorf(err, "%s:%llu: %s", path, (unsigned long long)number, why.msg);
+        free(field);
+    }
+    if (rc == 0 && k < 0)
+        rc = -1;
+    cdp_lines_free(lines);
+    return rc;
+}
+
+/* ---- 1. finding the persons --------------------------------------------- */
+
+static void found(void *ctx, size_t which, const char *id)
+{
+    struct cdp_forget *f = ctx;
+    cdp_intern_add(f->req[f->lookup[which]].ids, id, strlen(id), NULL);
+}
+
+/* The persons an identifier reaches: the ids it was found with that are
+ * persons now (the state's nodes carry current ids only; a cdp_id the
+ * state knows is one). */
+static int check_limit(struct cdp_forget *f, const struct request *r, struct cdp_error *err)
+{
+    size_t n = cdp_intern_count(r->ids);
+    if (n <= f->o.max_persons)
+        return 0;
+    struct cdp_buf ids = CDP_BUF_INIT, msg = CDP_BUF_INIT;
+    for (uint32_t i = 0; i < n && i < 5; i++)
+        cdp_buf_printf(&ids, "%s%s", i ? ", " : "", cdp_intern_str(r->ids, i, NULL));
+    if (n > 5)
+        cdp_buf_adds(&ids, ", ...");
+    cdp_errorf(err, "%s '%s' belongs to %zu persons (cdp_id %s), more than the %u allowed: name "
+                    "the one who asked by their cdp_id",
+               noun(r->field), shown(&msg, r->field, r->value, strlen(r->value)), n, ids.data,
+               f->o.max_persons);
+    cdp_buf_release(&ids);
+    cdp_buf_release(&msg);
+    return -1;
+}
+
+int cdp_forget_find(struct cdp_forget *f, struct cdp_error *err)
+{
+    f->lock = cdp_idstate_new();
+    if (cdp_idstate_lock(f->lock, f->o.state, err) < 0)
+        return -1;
+    if (f->o.forgotten && !(f->list = cdp_forgetlist_open(f->o.forgotten, err)))
+        return -1;
+    /* The state is asked for values and for ids apart: lookup[k] is the
+     * request the k-th of them (values first) comes from. */
+    const char **values = cdp_xcalloc(f->nreq + 1, sizeof *values), **ids = cdp_xcalloc(f->nreq + 1, sizeof *ids);
+    size_t nvalues = 0, nids = 0;
+    f->lookup = cdp_xcalloc(f->nreq + 1, sizeof *f->lookup);
+    for (size_t i = 0; i < f->nreq; i++)
+        if (strcmp(f->req[i].field, "cdp_id") != 0) {
+            f->lookup[nvalues] = i;
+            values[nvalues++] = f->req[i].kv;
+        }
+    for (size_t i = 0; i < f->nreq; i++)
+        if (strcmp(f->req[i].field, "cdp_id") == 0) {
+            f->lookup[nvalues + nids] = i;
+            ids[nids++] = f->req[i].value;
+        }
+    int rc = cdp_idstate_find(f->o.state, values, nvalues, ids, nids, found, f, err);
+    free(values);
+    free(ids);
+    for (size_t i = 0; rc == 0 && i < f->nreq; i++) {
+        const struct request *r = &f->req[i];
+        size_t n = cdp_intern_count(r->ids);
+        f->res.unknown += n == 0;
+        rc = check_limit(f, r, err);
+        for (uint32_t k = 0; rc == 0 && k < n; k++) {
+            size_t len;
+            const char *id = cdp_intern_str(r->ids, k, &len);
+            cdp_intern_add(f->p.ids, id, len, NULL);
+        }
+    }
+    if (rc == 0 && f->o.journal && cdp_intern_count(f->p.ids))
+        rc = cdp_journal_aliases(f->o.journal, f->p.ids, err);
+    if (rc == 0)
+        rc = cdp_idstate_collect(f->o.state, &f->p, err);
+    f->res.persons = f->p.groups;
+    f->res.ids = cdp_intern_count(f->p.ids);
+    f->res.records = f->p.records;
+    return rc;
+}
+
+/* ---- 2. writing the files without them ----------------------------------- */
+
+static struct cdp_forget_file *file_entry(struct cdp_forget *f, const char *path, const char *kind)
+{
+    if (f->res.nfiles == f->files_cap) {
+        f->files_cap = f->files_cap ? f->files_cap * 2 : 16;
+        f->res.files = cdp_xrealloc(f->res.files, f->files_cap * sizeof *f->res.files);
+    }
+    struct cdp_forget_file *e = &f->res.files[f->res.nfiles++];
+    *e = (struct cdp_forget_file){ path, kind, 0, 0 };
+    return e;
+}
+
+/* A new version of path, compressed as the file is (zstd by its bytes;
+ * gzip by its name, as io/output.h does). */
+static struct cdp_output *open_like(const char *path, struct cdp_error *err)
+{
+    struct cdp_source *s = cdp_source_open(path, NULL, err);
+    if (!s)
+        return NULL;
+    struct cdp_output_options opt = { cdp_source_compression(s) == CDP_COMPRESS_ZSTD, 0, 0600 };
+    cdp_source_close(s);
+    return cdp_output_open(path, &opt, err);
+}
+
+/* Adds a staged file to those replaced, or drops it when nothing of the
+ * persons was in it (the file stays as it is). */
+static int keep_if_changed(struct cdp_forget *f, struct cdp_output *o, const struct cdp_forget_file *e,
+                           struct cdp_error *err)
+{
+    if (e->removed == 0) {
+        cdp_output_abort(o);
+        return 0;
+    }
+    return cdp_replace_add(f->replace, o, err);
+}
+
+/* What removes them: the entries of the forget list (their ids, their
+ * person records, their identifiers nobody else holds, and the request's
+ * own), and the contacts export files may hold. */
+static void add_entry(struct cdp_forget *f, const char *field, const char *value, size_t len)
+{
+    cdp_forgetlist_add(f->match, field, value, len);
+    if (f->list && cdp_forgetlist_add(f->list, field, value, len))
+        f->res.listed++;
+    if (strcmp(field, "email") == 0)
+        cdp_delta_forget_email(f->rows, value, len);
+    else if (strcmp(field, "phone") == 0)
+        cdp_delta_forget_phone(f->rows, value, len);
+    else if (strcmp(field, "cdp_id") == 0)
+        cdp_delta_forget_id(f->rows, value, len);
+}
+
+static int build_matchers(struct cdp_forget *f, struct cdp_error *err)
+{
+    f->match = cdp_forgetlist_new();
+    if (!(f->rows = cdp_delta_forget_new()))
+        return cdp_errorf(err, "libcrypto cannot compute SHA-256");
+    for (uint32_t i = 0; i < cdp_intern_count(f->p.ids); i++) {
+        size_t len;
+        const char *id = cdp_intern_str(f->p.ids, i, &len);
+        add_entry(f, "cdp_id", id, len);
+    }
+    for (uint32_t i = 0; i < cdp_intern_count(f->p.persons); i++) {
+        size_t len;
+        const char *sr = cdp_intern_str(f->p.persons, i, &len);
+        const char *sep = memchr(sr, '\x1F', len);
+        size_t slen = (size_t)(sep - sr);
+        cdp_forgetlist_add_record(f->match, sr, slen, sep + 1, len - slen - 1);
+        if (f->list && cdp_forgetlist_add_record(f->list, sr, slen, sep + 1, len - slen - 1))
+            f->res.listed++;
+    }
+    for (uint32_t i = 0; i < cdp_intern_count(f->p.values); i++) {
+        size_t len;
+        const char *kv = cdp_intern_str(f->p.values, i, &len);
+        const char *sep = memchr(kv, '\x1F', len);
+        size_t klen = (size_t)(sep - kv), vlen = len - klen - 1;
+        bool blocked = f->o.blocks && cdp_keyset_blocked(f->o.blocks, sep + 1, vlen);
+        if (f->p.shared[i] || blocked) {
+            f->res.shared++;
+            continue;
+        }
+        char *key = cdp_xstrndup(kv, klen);
+        if (cdp_forgetlist_field(key, klen))
+            add_entry(f, key, sep + 1, vlen);
+        free(key);
+    }
+    for (size_t i = 0; i < f->nreq; i++)
+        add_entry(f, f->req[i].field, f->req[i].value, strlen(f->req[i].value));
+    f->res.list_size = f->list ? cdp_forgetlist_count(f->list) : 0;
+    return 0;
+}
+
+/* The kinds of file, each through the module that owns its format. */
+enum kind { RECORDS, EXPORT, LINKS, JOURNAL };
+
+static int stage_file(struct cdp_forget *f, const char *path, enum kind kind, struct cdp_error *err)
+{
+    static const char *const names[] = { "records", "export", "links", "journal" };
+    struct cdp_forget_file *e = file_entry(f, path, names[kind]);
+    struct cdp_output *o = open_like(path, err);
+    if (!o)
+        return -1;
+    struct cdp_forget_check *c = kind == RECORDS ? cdp_forget_check_new(f->match) : NULL;
+    int rc;
+    switch (kind) {
+    case RECORDS: rc = cdp_forget_check_file(c, path, o, &e->kept, &e->removed, err); break;
+    case EXPORT: rc = cdp_delta_forget_file(f->rows, path, o, &e->kept, &e->removed, err); break;
+    case LINKS: rc = cdp_linker_forget_links(path, &f->p, o, &e->kept, &e->removed, err); break;
+    default: rc = cdp_journal_forget(path, f->p.ids, o, &e->kept, &e->removed, err); break;
+    }
+    cdp_forget_check_free(c);
+    if (rc < 0) {
+        cdp_output_abort(o);
+        return -1;
+    }
+    return keep_if_changed(f, o, e, err);
+}
+
+int cdp_forget_stage(struct cdp_forget *f, struct cdp_error *err)
+{
+    /* The state first: it says which of their identifiers others hold. */
+    if (!(f->state_out = cdp_output_open(f->o.state, &cdp_idstate_output_options, err)) ||
+        cdp_idstate_stage_without(f->o.state, &f->p, f->state_out, err) < 0 ||
+        build_matchers(f, err) < 0)
+        return -1;
+    if (f->list && f->res.listed) {
+        struct cdp_forget_file *e = file_entry(f, f->o.forgotten, "forget list");
+        e->kept = cdp_forgetlist_count(f->list) - f->res.listed;
+        e->removed = f->res.listed; /* "removed" from the nightly run: added here */
+        if (cdp_forgetlist_stage(f->list, f->o.forgotten, f->replace, err) < 0)
+            return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < f->o.nrecords; i++)
+        rc = stage_file(f, f->o.records[i], RECORDS, err);
+    for (size_t i = 0; rc == 0 && i < f->o.nexports; i++)
+        rc = stage_file(f, f->o.exports[i], EXPORT, err);
+    if (rc == 0 && f->o.links)
+        rc = stage_file(f, f->o.links, LINKS, err);
+    if (rc == 0 && f->o.journal)
+        rc = stage_file(f, f->o.journal, JOURNAL, err);
+    if (rc < 0)
+        return -1;
+    /* The state last: while it is old, running again finds them again. */
+    struct cdp_forget_file *e = file_entry(f, f->o.state, "state");
+    e->removed = f->p.nodes_removed + f->p.ids_removed;
+    struct cdp_output *o = f->state_out;
+    f->state_out = NULL;
+    return keep_if_changed(f, o, e, err);
+}
+
+/* ---- 3. replacing them -------------------------------------------------- */
+
+int cdp_forget_commit(struct cdp_forget *f, struct cdp_error *err)
+{
+    if (f->o.dry_run) {
+        cdp_replace_free(f->replace); /* discards every staged file */
+        f->replace = cdp_replace_new();
+        return 0;
+    }
+    return cdp_replace_commit(f->replace, err);
+}
