@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "ingest/ingest.h"
 #include "ingest/mapping.h"
+#include "io/forgetlist.h"
 #include "io/json.h"
 #include "io/output.h"
 #include "io/reader.h"
@@ -25,6 +26,7 @@ enum {
     OPT_DROP_UNMAPPED,
     OPT_COUNTRY_FROM_PHONE,
     OPT_RID_PREFIX,
+    OPT_FORGOTTEN,
 };
 
 static const struct cdp_option options[] = {
@@ -44,6 +46,8 @@ static const struct cdp_option options[] = {
     { OPT_DROP_UNMAPPED, "drop-unmapped", NULL, "do not keep unmapped columns under \"attrs\"" },
     { OPT_RID_PREFIX, "rid-prefix", "TEXT", "put TEXT before the row numbers that stand for\n"
                                             "_rid when no column is mapped to it" },
+    { OPT_FORGOTTEN, "forgotten", "FILE", "drop the records of persons on this forget list\n"
+                                          "(see cdp-forget(1))" },
     { 0 },
 };
 
@@ -61,6 +65,7 @@ static const struct cdp_program program = {
 struct prefs {
     struct cdp_io_prefs io;
     const char *rid_prefix;
+    const char *forgotten;
     struct cdp_ingest_options ingest;
     struct cdp_mapping map;
 };
@@ -116,6 +121,9 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_RID_PREFIX:
         p->rid_prefix = arg;
         break;
+    case OPT_FORGOTTEN:
+        p->forgotten = arg;
+        break;
     }
     return 0;
 }
@@ -140,6 +148,7 @@ struct run {
     struct cdp_pipeline *pipeline;
     struct cdp_output *out;
     struct cdp_rejects *rejects;
+    struct cdp_forgetlist *forgotten;
     struct cdp_record rec;
     uint64_t bytes_done; /* input bytes of finished files, for progress */
     const char *file;    /* the file being read, for messages */
@@ -203,6 +212,10 @@ static void consume(void *owner, void *batch)
             reject(run, br, br->code, br->reason);
         } else if (oc->rejected) {
             reject(run, br, oc->code, oc->reason);
+        } else if (oc->forgotten) {
+            /* Counted only: no message, no rejects line (it would keep
+             * their data). */
+            cdp_report_add(&run->report, "forgotten", "forgotten", 1);
         } else {
             report_invalid(run, br->line, &b->invalid, oc);
             cdp_report_add(&run->report, "written", "written", 1);
@@ -336,6 +349,9 @@ static int start(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     size_t nworkers = cdp_cli_threads(&p->io);
+    if (p->forgotten && !(run->forgotten = cdp_forgetlist_open(p->forgotten, err)))
+        return 1;
+    p->ingest.forgotten = run->forgotten;
     run->nings = nworkers ? nworkers : 1;
     run->ings = cdp_xcalloc(run->nings, sizeof *run->ings);
     for (size_t i = 0; i < run->nings; i++)
@@ -391,6 +407,8 @@ int main(int argc, char **argv)
     cdp_report_add(&run.report, "read", "rows read", 0);
     cdp_report_add(&run.report, "written", "written", 0);
     cdp_report_add(&run.report, "rejected", "rejected", 0);
+    if (p.forgotten)
+        cdp_report_add(&run.report, "forgotten", "forgotten", 0);
 
     struct cdp_error err;
     status = start(&run, &err);
@@ -410,6 +428,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < run.nings; i++)
         cdp_ingest_free(run.ings[i]);
     free(run.ings);
+    cdp_forgetlist_free(run.forgotten);
     cdp_record_release(&run.rec);
     cdp_report_release(&run.report);
     cdp_mapping_release(&p.map);

@@ -100,6 +100,10 @@ struct cdp_ingest {
     size_t nrequire;
     int full_name, first_name, middle_name, last_name; /* target indexes */
     int country, phone;
+    /* --forgotten: the checker, and the identifier fields it is asked about */
+    struct cdp_forget_check *forget;
+    int *forget_fields;
+    size_t nforget_fields;
 };
 
 static const char *own(struct cdp_ingest *ing, const char *s)
@@ -257,6 +261,13 @@ struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
         }
         ing->kind = event ? CDP_KIND_EVENT : CDP_KIND_PERSON;
     }
+    if (opt->forgotten && cdp_forgetlist_count(opt->forgotten)) {
+        ing->forget = cdp_forget_check_new(opt->forgotten);
+        ing->forget_fields = cdp_xcalloc(ing->ntargets + 1, sizeof *ing->forget_fields);
+        for (size_t i = 0; i < ing->ntargets; i++)
+            if (cdp_forgetlist_field(ing->targets[i].name, strlen(ing->targets[i].name)))
+                ing->forget_fields[ing->nforget_fields++] = (int)i;
+    }
     ing->require = cdp_xcalloc(map->nrequire + 1, sizeof *ing->require);
     for (size_t g = 0; g < map->nrequire; g++) {
         const char *p = ing->require[ing->nrequire++] = (char *)own(ing, map->require[g]);
@@ -289,6 +300,8 @@ void cdp_ingest_free(struct cdp_ingest *ing)
     if (!ing)
         return;
     cdp_phone_normalizer_free(ing->phones);
+    cdp_forget_check_free(ing->forget);
+    free(ing->forget_fields);
     for (size_t i = 0; i < ing->nowned; i++)
         free(ing->owned[i]);
     free(ing->owned);
@@ -825,6 +838,22 @@ static void write_record(const struct cdp_ingest *ing, const struct cdp_record *
     cdp_buf_adds(out, "}\n");
 }
 
+/* --forgotten: whether the forget list holds one of the row's identifiers,
+ * as normalised, or (a person record) its _source and _rid. */
+static bool forgotten(const struct cdp_ingest *ing, const struct routed *rt, const char *default_rid)
+{
+    for (size_t k = 0; k < ing->nforget_fields; k++) {
+        int t = ing->forget_fields[k];
+        const struct value_span *v = &ing->values[t];
+        if (v->present && cdp_forget_check_value(ing->forget, ing->targets[t].name, ing->norm.data + v->off, v->len))
+            return true;
+    }
+    const char *rid = rt->rid ? rt->rid : default_rid;
+    size_t rlen = rt->rid ? rt->rid_len : strlen(default_rid);
+    return ing->kind == CDP_KIND_PERSON &&
+           cdp_forget_check_record_id(ing->forget, ing->opt.source, strlen(ing->opt.source), rid, rlen);
+}
+
 void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const char *default_rid,
                     struct cdp_buf *out, struct cdp_ingest_outcome *oc,
                     struct cdp_invalid_list *invalid)
@@ -835,6 +864,7 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     oc->first_invalid = invalid->n;
     oc->ninvalid = 0;
     oc->country_from_phone = false;
+    oc->forgotten = false;
     memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
     memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
     memset(ing->role_values, 0, ing->nroles * sizeof *ing->role_values);
@@ -852,6 +882,12 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     }
     bool has_invalid, has_omitted;
     normalize_fields(ing, oc, invalid, &has_invalid, &has_omitted);
+    if (ing->forget && forgotten(ing, &rt, default_rid)) {
+        oc->forgotten = true;
+        oc->ninvalid = 0; /* nothing of theirs is shown */
+        invalid->n = oc->first_invalid;
+        return;
+    }
     for (size_t g = 0; g < ing->nrequire; g++) {
         if (!require_met(ing, ing->require[g])) {
             char list[120];
@@ -889,6 +925,7 @@ void cdp_ingest_batch_run(struct cdp_ingest *ing, struct cdp_ingest_batch *b)
             oc->first_invalid = b->invalid.n;
             oc->ninvalid = 0;
             oc->country_from_phone = false;
+            oc->forgotten = false;
             continue;
         }
         cdp_buf_reset(&rid);

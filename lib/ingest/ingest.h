@@ -20,6 +20,7 @@
 #include "norm/date.h"
 #include "base/error.h"
 #include "ingest/mapping.h"
+#include "io/forgetlist.h"
 #include "io/record.h"
 
 struct cdp_ingest_options {
@@ -31,6 +32,9 @@ struct cdp_ingest_options {
     int64_t as_of_day;   /* days since 1970: later birth dates are invalid */
     bool drop_unmapped;  /* no "attrs" */
     bool country_from_phone; /* no country: the phone's (phone.h), if valid */
+    /* The forget list (io/forgetlist.h), or NULL: a row whose record it
+     * matches is dropped, neither written nor rejected (outcome.forgotten). */
+    const struct cdp_forgetlist *forgotten;
 };
 
 /* A value that could not be normalised, or that says there is none, for
@@ -55,6 +59,7 @@ struct cdp_ingest_outcome {
     char reason[160];
     size_t first_invalid, ninvalid; /* in the invalid list (omitted ones too) */
     bool country_from_phone;        /* the country was the phone's */
+    bool forgotten;                 /* dropped: a person on the forget list */
 };
 
 /* A batch of rows and what became of them: what a worker thread fills. */
