@@ -16,7 +16,7 @@
 enum {
     OPT_MAX_PER_KEY = CDP_OPT_PROGRAM, OPT_BLOCK_VALUE, OPT_BLOCK_FILE, OPT_NO_DEFAULT_BLOCKS, OPT_CONFLICT,
     OPT_NO_CONFLICT, OPT_TRAIN, OPT_MODEL_OUT, OPT_THRESHOLD, OPT_SEED, OPT_LABELS, OPT_STATE, OPT_JOURNAL,
-    OPT_LINKS,
+    OPT_LINKS, OPT_FORGOTTEN,
 };
 
 static const struct cdp_option options[] = {
@@ -46,6 +46,8 @@ static const struct cdp_option options[] = {
     { OPT_STATE, "state", "FILE", "keep person ids stable across runs in FILE" },
     { OPT_JOURNAL, "journal", "FILE", "append to FILE the ids merged or split (with --state)" },
     { OPT_LINKS, "links", "FILE", "explain every link used and refused, as NDJSON" },
+    { OPT_FORGOTTEN, "forgotten", "FILE", "leave out the records of persons on this forget\n"
+                                          "list, and drop them from the state (cdp-forget(1))" },
     { 0 },
 };
 
@@ -66,7 +68,7 @@ struct prefs {
     const char **limits, **extra_conflicts, **conflicts;
     size_t nlimits, nextra_conflicts, nconflicts;
     bool no_conflict, no_default_blocks, train;
-    const char *links, *state, *journal, *model_path, *model_out, *labels;
+    const char *links, *state, *journal, *model_path, *model_out, *labels, *forgotten;
     struct cdp_fsmodel *model;
     double threshold; /* < 0: the model's */
     long seed;
@@ -120,6 +122,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_LINKS: p->links = arg; break;
     case OPT_STATE: p->state = arg; break;
     case OPT_JOURNAL: p->journal = arg; break;
+    case OPT_FORGOTTEN: p->forgotten = arg; break;
     }
     return 0;
 }
@@ -170,6 +173,7 @@ struct run {
     struct cdp_linker *linker;
     struct cdp_output *out, *links;
     struct cdp_rejects *rejects;
+    struct cdp_forgetlist *forgotten;
     struct cdp_buf journal; /* this run's journal lines */
 };
 
@@ -228,8 +232,11 @@ static int start(struct run *run, int nfiles, char **files, struct cdp_error *er
     run->ids = cdp_idstate_new();
     if (p->state && cdp_idstate_lock(run->ids, p->state, err) < 0)
         return -1;
+    if (p->forgotten && !(run->forgotten = cdp_forgetlist_open(p->forgotten, err)))
+        return -1;
+    cdp_idstate_forget(run->ids, run->forgotten);
     struct cdp_linker_options lo = { p->keys, p->conflicts, p->nconflicts, p->model, cdp_cli_threads(&p->io),
-                                     progress, reject, run };
+                                     progress, reject, run, run->forgotten };
     run->linker = cdp_linker_new(&lo);
     return 0;
 }
@@ -297,6 +304,8 @@ static int write_records(struct run *run, struct cdp_error *err)
     int status = cdp_linker_write(run->linker, run->inputs, run->ninputs, &p->io.in, run->ids, run->out,
                                   &written, err);
     cdp_report_add(&run->report, "written", "written", written);
+    if (p->forgotten)
+        cdp_report_add(&run->report, "forgotten", "forgotten", cdp_linker_forgotten(run->linker));
     if (status == 0)
         cdp_report_phase(&run->report, "written");
     return status;
@@ -364,6 +373,7 @@ static int dedupe(struct prefs *p, int nfiles, char **files)
     free(run.inputs);
     cdp_linker_free(run.linker);
     cdp_idstate_free(run.ids);
+    cdp_forgetlist_free(run.forgotten);
     cdp_buf_release(&run.journal);
     cdp_report_release(&run.report);
     return status;

@@ -11,8 +11,12 @@
 #include "io/lines.h"
 #include "io/runfile.h"
 
-/* Pass 1 marks a row that is not a record with this instead of a node. */
+/* Pass 1 marks a row that is not a record with this instead of a node,
+ * and a record of a forgotten person with the other. */
 #define ROW_BAD (CDP_NO_NODE - 1)
+#define ROW_FORGOTTEN (CDP_NO_NODE - 2)
+#define ITEM_BAD UINT32_MAX
+#define ITEM_FORGOTTEN (UINT32_MAX - 1)
 
 /* Rows a pass 1 batch holds at most, and bytes: enough to make handing a
  * batch to a thread cheap, few enough to keep memory small. */
@@ -26,6 +30,7 @@ struct cdp_linker {
     uint32_t *row_node; /* per input row, in order: node, CDP_NO_NODE or ROW_BAD */
     uint8_t *had_id;    /* bit per row: the record already had a cdp_id */
     size_t nrows, rows_cap;
+    uint64_t forgotten; /* rows of ROW_FORGOTTEN */
     size_t next_row;    /* pass 2: the row to write next */
     struct cdp_record rec;
     struct cdp_json_parser *json;
@@ -61,6 +66,11 @@ uint64_t cdp_linker_rows(const struct cdp_linker *lk)
     return lk->nrows;
 }
 
+uint64_t cdp_linker_forgotten(const struct cdp_linker *lk)
+{
+    return lk->forgotten;
+}
+
 struct cdp_graph *cdp_linker_graph(struct cdp_linker *lk)
 {
     return lk->graph;
@@ -78,7 +88,7 @@ struct read_batch {
     bool json;          /* rows are raw NDJSON lines to parse */
     const char *source; /* _source for records that have none */
     struct cdp_graph_items items;
-    uint32_t *item_of_row; /* UINT32_MAX: a bad row */
+    uint32_t *item_of_row; /* ITEM_BAD: a bad row; ITEM_FORGOTTEN */
     size_t item_cap;
     struct cdp_buf fsvals; /* --model: the model's fields of each person record */
     uint64_t *fs_off;      /* per item: offset in fsvals, UINT64_MAX for none */
@@ -91,6 +101,7 @@ struct read_worker {
     struct cdp_record rec;
     struct cdp_record scratch; /* a record's attrs, for the model */
     struct cdp_buf pad;
+    struct cdp_forget_check *forget; /* --forgotten, or NULL */
 };
 
 /* The model's fields of item it (a person record), packed into fsvals. */
@@ -121,7 +132,7 @@ static void read_work(void *worker, void *batch)
     }
     for (size_t i = 0; i < b->rows.n; i++) {
         const struct cdp_batch_row *row = &b->rows.rows[i];
-        b->item_of_row[i] = UINT32_MAX;
+        b->item_of_row[i] = ITEM_BAD;
         if (row->kind != CDP_READ_ROW)
             continue;
         const struct cdp_record *rec = &w->rec;
@@ -134,6 +145,10 @@ static void read_work(void *worker, void *batch)
         } else {
             cdp_batch_record(&b->rows, i, &view);
             rec = &view;
+        }
+        if (w->forget && cdp_forget_check_record(w->forget, rec)) {
+            b->item_of_row[i] = ITEM_FORGOTTEN;
+            continue;
         }
         b->item_of_row[i] = (uint32_t)b->items.n;
         cdp_graph_extract(w->o->keys, w->o->conflicts, w->o->nconflicts, rec, b->source, row->number,
@@ -163,8 +178,9 @@ static void read_consume(void *owner, void *batch)
     struct read_batch *b = batch;
     for (size_t i = 0; i < b->rows.n; i++) {
         uint32_t it = b->item_of_row[i];
-        if (it == UINT32_MAX) {
-            add_row(lk, ROW_BAD, false);
+        if (it == ITEM_BAD || it == ITEM_FORGOTTEN) {
+            add_row(lk, it == ITEM_BAD ? ROW_BAD : ROW_FORGOTTEN, false);
+            lk->forgotten += it == ITEM_FORGOTTEN;
             continue;
         }
         uint32_t node = cdp_graph_add_item(lk->graph, &b->items, it);
@@ -252,6 +268,8 @@ int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size
         workers[i].json = cdp_json_parser_new();
         workers[i].rec = (struct cdp_record)CDP_RECORD_INIT;
         workers[i].scratch = (struct cdp_record)CDP_RECORD_INIT;
+        if (lk->o.forgotten && cdp_forgetlist_count(lk->o.forgotten))
+            workers[i].forget = cdp_forget_check_new(lk->o.forgotten);
         ctx[i] = &workers[i];
     }
     int status = -1;
@@ -267,6 +285,7 @@ int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size
         cdp_record_release(&workers[i].rec);
         cdp_record_release(&workers[i].scratch);
         cdp_buf_release(&workers[i].pad);
+        cdp_forget_check_free(workers[i].forget);
     }
     free(workers);
     free(ctx);
@@ -381,6 +400,8 @@ static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
         }
         size_t ri = lk->next_row++;
         uint32_t node = lk->row_node[ri];
+        if (node == ROW_FORGOTTEN)
+            continue;
         bool parse = ndjson && (node == ROW_BAD || (lk->had_id[ri / 8] >> (ri % 8) & 1));
         if (parse)
             k = reparse(lk, &row);

@@ -32,6 +32,7 @@
 #include "identity/keys.h"
 #include "identity/model.h"
 #include "identity/modellink.h"
+#include "io/forgetlist.h"
 #include "io/output.h"
 #include "io/reader.h"
 #include "io/rejects.h"
@@ -50,6 +51,9 @@ struct cdp_linker_options {
      * is the input's label; the reject is valid during the call). */
     void (*reject)(void *ctx, const struct cdp_reject *r);
     void *ctx;
+    /* The forget list (io/forgetlist.h), or NULL: the records it matches are
+     * neither linked nor written (cdp_linker_forgotten counts them). */
+    const struct cdp_forgetlist *forgotten;
 };
 
 struct cdp_linker;
@@ -65,6 +69,9 @@ int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size
 
 /* The rows pass 1 has read: records and rows that are not. */
 uint64_t cdp_linker_rows(const struct cdp_linker *lk);
+
+/* Of those, the records of forgotten persons (left out). */
+uint64_t cdp_linker_forgotten(const struct cdp_linker *lk);
 
 /* The graph, to load the state into, resolve, and give ids. */
 struct cdp_graph *cdp_linker_graph(struct cdp_linker *lk);
