@@ -9,6 +9,7 @@
 #include "export/format.h"
 #include "export/recs.h"
 #include "export/writer.h"
+#include "io/forgetlist.h"
 #include "io/reader.h"
 #include "io/rejects.h"
 #include "io/reread.h"
@@ -17,7 +18,7 @@
 enum {
     OPT_CHANNEL = CDP_OPT_PROGRAM, OPT_INCLUDE_HOLDOUT, OPT_STRICT_CONSENT, OPT_SUPPRESS,
     OPT_SUPPRESS_COLUMN, OPT_REGION, OPT_BOM, OPT_CRLF, OPT_NO_PLUS, OPT_PREVIOUS, OPT_REMOVED,
-    OPT_FULL, OPT_SPLIT_ROWS, OPT_MODE, OPT_RECOMMENDATIONS, OPT_REC_COLUMNS,
+    OPT_FULL, OPT_SPLIT_ROWS, OPT_MODE, OPT_RECOMMENDATIONS, OPT_REC_COLUMNS, OPT_FORGOTTEN,
 };
 
 static const struct cdp_option options[] = {
@@ -50,6 +51,8 @@ static const struct cdp_option options[] = {
     { OPT_SPLIT_ROWS, "split-rows", "N", "write OUT as NAME-0001.EXT, NAME-0002.EXT, ... of\n"
                                          "at most N rows each" },
     { OPT_MODE, "mode", "MODE", "permissions of the files written (default 0600)" },
+    { OPT_FORGOTTEN, "forgotten", "FILE", "never export persons on this forget list\n"
+                                          "(see cdp-forget(1))" },
     { 0 },
 };
 
@@ -76,7 +79,7 @@ struct prefs {
     struct cdp_audience_options audience;
     struct cdp_export_writer_options writer;
     struct list segments, suppress, previous, headers, exprs;
-    const char *suppress_column;
+    const char *suppress_column, *forgotten;
     const char *recommendations;
     long rec_columns;
     bool channel_set, delimiter_set;
@@ -149,6 +152,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
             return cdp_usage_error(program.name, "--mode takes octal permissions like 0600 or 644, not '%s'", arg);
         w->out.mode = (mode_t)n;
         break;
+    case OPT_FORGOTTEN: p->forgotten = arg; break;
     }
     return 0;
 }
@@ -208,6 +212,7 @@ struct run {
     struct cdp_audience *audience;
     struct cdp_export_writer *writer;
     struct cdp_rejects *rejects;
+    struct cdp_forgetlist *forgotten;
     struct cdp_reread *inputs;
     size_t ninputs;
     struct cdp_record rec;
@@ -289,6 +294,9 @@ static int start(struct run *run, struct cdp_error *err)
     p->writer.ctx = run;
     if (!(run->writer = cdp_export_writer_new(&p->writer, err)))
         return 1;
+    if (p->forgotten && !(run->forgotten = cdp_forgetlist_open(p->forgotten, err)))
+        return prefixed(err, "--forgotten: ", NULL), 1;
+    cdp_audience_forget(run->audience, run->forgotten);
     for (size_t i = 0; i < p->suppress.n; i++)
         if (cdp_audience_add_suppression(run->audience, p->suppress.v[i], p->suppress_column,
                                          suppress_bad, run, err) < 0)
@@ -438,7 +446,8 @@ static void add_counts(struct run *run)
     if (run->p->writer.channel == CDP_CHANNEL_ADS)
         cdp_report_add(r, "exported_without_consent_ads", NULL, run->ads_consent_absent);
     for (int i = 1; i < CDP_SKIP_COUNT; i++)
-        cdp_report_detail(r, "skipped", cdp_skip_name((enum cdp_skip)i), run->skipped[i]);
+        if (i != CDP_SKIP_FORGOTTEN || run->p->forgotten)
+            cdp_report_detail(r, "skipped", cdp_skip_name((enum cdp_skip)i), run->skipped[i]);
     const struct cdp_suppress *s = run->audience ? cdp_audience_suppression(run->audience) : NULL;
     if (s) {
         size_t e, ph, h, u;
@@ -471,6 +480,7 @@ static void release(struct run *run)
     cdp_rejects_abort(run->rejects);
     cdp_export_writer_free(run->writer);
     cdp_audience_free(run->audience);
+    cdp_forgetlist_free(run->forgotten);
     for (size_t i = 0; i < run->ninputs; i++)
         cdp_reread_release(&run->inputs[i]);
     free(run->inputs);

@@ -20,6 +20,7 @@ struct cdp_audience {
     struct cdp_suppress *lists;  /* --suppress; NULL: none */
     struct cdp_suppress *refused; /* contacts of profiles that refused the channel */
     struct cdp_contact refusal;  /* scratch of the refusals pass */
+    struct cdp_forget_check *forget; /* --forgotten; NULL: none */
 };
 
 bool cdp_channel_parse(const char *s, enum cdp_channel *ch)
@@ -45,7 +46,7 @@ const char *cdp_skip_name(enum cdp_skip s)
         "exported",   "gone",       "not_in_segment", "holdout",
         "no_email",   "invalid_email", "no_phone",   "invalid_phone",
         "no_mobile",  "no_contact", "no_consent",    "suppressed",
-        "refused_elsewhere", "duplicate",  "column_error",
+        "refused_elsewhere", "duplicate",  "column_error", "forgotten",
     };
     return (unsigned)s < CDP_SKIP_COUNT ? names[s] : "unknown";
 }
@@ -97,6 +98,7 @@ void cdp_audience_free(struct cdp_audience *a)
     cdp_suppress_free(a->lists);
     cdp_suppress_free(a->refused);
     cdp_contact_release(&a->refusal);
+    cdp_forget_check_free(a->forget);
     free(a);
 }
 
@@ -426,9 +428,17 @@ static bool refused_elsewhere(struct cdp_suppress *s, enum cdp_channel ch, const
     return false;
 }
 
+void cdp_audience_forget(struct cdp_audience *a, const struct cdp_forgetlist *l)
+{
+    cdp_forget_check_free(a->forget);
+    a->forget = l && cdp_forgetlist_count(l) ? cdp_forget_check_new(l) : NULL;
+}
+
 enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record *rec,
                                  struct cdp_contact *c)
 {
+    if (a->forget && cdp_forget_check_record(a->forget, rec))
+        return CDP_SKIP_FORGOTTEN;
     enum cdp_skip why = check_profile(a, rec, c);
     if (why == CDP_SKIP_NONE && a->lists && suppressed(a->lists, c))
         why = CDP_SKIP_SUPPRESSED;
@@ -472,7 +482,8 @@ int cdp_audience_read_refusals(struct cdp_audience *a, const char *path,
         if (lines && (!cdp_audience_may_refuse(a, row.raw, row.rawlen) ||
                       cdp_json_parse_object(json, row.raw, row.rawlen, &rec, &why) != CDP_JSON_OK))
             continue;
-        if (cdp_audience_refused(a, &rec, &a->refusal))
+        if ((!a->forget || !cdp_forget_check_record(a->forget, &rec)) &&
+            cdp_audience_refused(a, &rec, &a->refusal))
             add_refusal(a->refused, &a->refusal);
     }
     cdp_record_release(&rec);

@@ -57,6 +57,7 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "export/suppress.h"
+#include "io/forgetlist.h"
 #include "io/reader.h"
 #include "io/record.h"
 #include "norm/phone.h"
@@ -83,6 +84,7 @@ enum cdp_skip {
     CDP_SKIP_REFUSED_ELSEWHERE,
     CDP_SKIP_DUPLICATE,
     CDP_SKIP_COLUMN_ERROR,
+    CDP_SKIP_FORGOTTEN, /* on the forget list: see cdp_audience_forget */
     CDP_SKIP_COUNT
 };
 
@@ -126,6 +128,11 @@ struct cdp_audience;
 struct cdp_audience *cdp_audience_new(const struct cdp_audience_options *opt,
                                       struct cdp_error *err);
 void cdp_audience_free(struct cdp_audience *a);
+
+/* With a forget list (io/forgetlist.h: its cdp_id, an e-mail, phone, card
+ * or customer id of the profile on it), a profile is "forgotten" before any
+ * other reason, and its refusals are not read. The list must outlive a. */
+void cdp_audience_forget(struct cdp_audience *a, const struct cdp_forgetlist *l);
 
 /* CDP_SKIP_NONE with c filled, or the first reason the profile is left out
  * (c then holds what was found so far). */
