@@ -9,6 +9,8 @@
 #   shop-customers.jsonl    online shop accounts, one JSON object a line
 #   pos-receipts.csv        till receipt lines, Excel "CSV UTF-8" (with BOM)
 #   web-events.ndjson.zst   site and app events, zstd-compressed JSON lines
+#   erasure-requests.txt    people who asked to be forgotten (optional), one
+#                           email=..., phone=..., card=... a line
 # OUT_DIR receives everything the run makes (default: ./nightly-out):
 #   SOURCE.ndjson.zst             canonical records of one source
 #   rejects-SOURCE.ndjson         rows that could not be used, with line and reason
@@ -29,6 +31,9 @@
 #   nights/DATE/                  what the report needs of each night, kept:
 #                                 its stats files, journal and segment output
 #   report.html, report.json      the nightly report (cdp-report) and its figures
+#   forgotten.list, forgotten.list.secret
+#                                 who was erased (keyed hashes), kept out of
+#                                 every later night
 #
 # The programs (cdp-ingest, cdp-dedupe, cdp-merge...) are taken from PATH; the map
 # files from $CDP_SHARE/maps (default: ../share/cdp next to this script).
@@ -37,7 +42,8 @@
 # for the campaigns to measure (--campaign SEGMENT@DATE...; default none).
 # Needs jq and zstd. nights.sh runs this night after night.
 #
-# The whole pipeline: ingest, dedupe, merge, segment, recommend, export, report.
+# The whole pipeline: ingest, dedupe, merge, segment, recommend, export, erasure
+# requests, report.
 
 set -eu
 
@@ -79,6 +85,7 @@ done
 [ -d "$in_dir" ] || die "no such folder: $in_dir"
 [ -d "$maps" ] || die "no map files in $maps (set CDP_SHARE)"
 mkdir -p "$out_dir"
+forgotten=$out_dir/forgotten.list
 
 # ingest SOURCE FILE MAP [OPTION]...: one export to OUT_DIR/SOURCE.ndjson.zst.
 ingest() {
@@ -90,7 +97,7 @@ ingest() {
     # Messages (invalid values, rejected rows, the summary) are kept in a log
     # and shown in the report below; on failure they are shown at once.
     if ! cdp-ingest --source "$src" --map "$map" "$@" --as-of "$as_of" \
-        --rejects "$out_dir/rejects-$src.ndjson" \
+        --forgotten "$forgotten" --rejects "$out_dir/rejects-$src.ndjson" \
         --stats "$out_dir/stats-ingest-$src.json" \
         --output "$out_dir/$src.ndjson.zst" \
         "$file" 2>"$out_dir/ingest-$src.log"; then
@@ -118,7 +125,7 @@ sources="crm shop pos web"
 # ids merged or split; the links file explains every link.
 echo "== dedupe"
 if ! cdp-dedupe --state "$out_dir/identity.state.zst" --journal "$out_dir/identity.journal.ndjson" \
-    --links "$out_dir/links.ndjson" --stats "$out_dir/stats-dedupe.json" \
+    --links "$out_dir/links.ndjson" --stats "$out_dir/stats-dedupe.json" --forgotten "$forgotten" \
     -o "$out_dir/identified.ndjson.zst" \
     "$out_dir/crm.ndjson.zst" "$out_dir/shop.ndjson.zst" \
     "$out_dir/pos.ndjson.zst" "$out_dir/web.ndjson.zst" 2>"$out_dir/dedupe.log"; then
@@ -183,7 +190,8 @@ export_audience() {
     name=$1 format=$2 segment=$3
     shift 3
     if ! cdp-export --format "$format" --segment "$segment" --suppress "$in_dir/unsubscribed.txt" "$@" \
-        -o "$out_dir/export/$name" "$out_dir/segments.ndjson.zst" 2>"$out_dir/export-$name.log"; then
+        --forgotten "$forgotten" -o "$out_dir/export/$name" "$out_dir/segments.ndjson.zst" \
+        2>"$out_dir/export-$name.log"; then
         cat "$out_dir/export-$name.log" >&2
         die "cdp-export failed on $name"
     fi
@@ -196,7 +204,26 @@ export_audience carts-sms.txt sms abandoned_cart
 export_audience birthday-unisender.csv unisender birthday
 export_audience lapsed-meta.csv meta lapsed
 
-# 7. The report. What it needs of tonight is kept under nights/DATE (hard
+# 7. Erasure requests (the right to be forgotten): each person is removed from
+# everything this folder keeps, all files or none, and put on the forget list
+# (keyed hashes, never the identifiers) that keeps them out of later nights.
+requests=$in_dir/erasure-requests.txt
+if [ -f "$requests" ]; then
+    echo "== erasure requests: $requests"
+    set -- # the export files, each after --export
+    for f in "$out_dir"/export/*; do
+        set -- "$@" --export "$f"
+    done
+    if ! cdp-forget --list "$requests" --state "$out_dir/identity.state.zst" \
+        --journal "$out_dir/identity.journal.ndjson" --links "$out_dir/links.ndjson" \
+        --forgotten "$forgotten" "$@" "$out_dir"/*.ndjson.zst "$out_dir"/audiences/*.ndjson \
+        2>"$out_dir/forget.log"; then
+        cat "$out_dir/forget.log" >&2
+        die "cdp-forget failed"
+    fi
+fi
+
+# 8. The report. What it needs of tonight is kept under nights/DATE (hard
 # links: tomorrow's run replaces these files, it does not rewrite them), so
 # that a campaign sent to a segment tonight can be measured days later
 # (cdp-report --campaign SEGMENT@DATE).
@@ -213,7 +240,7 @@ if ! cdp-report --title "Уютный дом" ${CDP_CAMPAIGNS-} --json "$out_dir
     die "cdp-report failed"
 fi
 
-# 8. What came out.
+# 9. What came out.
 echo
 echo "== results in $out_dir (as of $as_of)"
 for src in $sources; do
@@ -316,3 +343,9 @@ jq -r '"    persons \(.identity.persons), merged since the night before \(.ident
     "    abandoned carts \(.carts.abandoned) (abandonment rate \(.carts.abandonment_rate * 1000 | round / 10)%), recovered since the night before \(.carts.recovered // "-")",
     (.campaigns[] | "    campaign \(.segment)@\(.date), \(.observed_days) of \(.window_days) days: got it \(.sent.converted)/\(.sent.people) bought, control group \(.held_out.converted)/\(.held_out.people): \(.verdict)")' \
     "$out_dir/report.json"
+
+if [ -f "$out_dir/forget.log" ]; then
+    echo
+    echo "---- erasure requests (lines removed per file; the forget list)"
+    sed 's/^/  /' "$out_dir/forget.log"
+fi
