@@ -25,8 +25,8 @@ static const struct cdp_option options[] = {
     { OPT_STATE, "state", "FILE", "cdp-dedupe's state: who the identifiers belong to\n(required)" },
     { OPT_JOURNAL, "journal", "FILE", "cdp-dedupe's journal: their merged ids; lines\nremoved" },
     { OPT_LINKS, "links", "FILE", "a cdp-dedupe links file: lines removed" },
-    { OPT_EXPORT, "export", "FILE", "an export file or baseline (cdp-export -o, --full,\n"
-                                    "--removed): rows removed (repeatable)" },
+    { OPT_EXPORT, "export", "FILE", "a file of cdp-export (its output, or a baseline\n"
+                                    "of --full or --removed): rows removed (repeatable)" },
     { OPT_FORGOTTEN, "forgotten", "FILE", "the forget list to add them to (FILE.secret\n"
                                           "beside it)" },
     { OPT_REGION, "region", "CC", "country of phones written without a code (RU)" },
@@ -41,10 +41,10 @@ static const struct cdp_option options[] = {
 static const struct cdp_program program = {
     .name = "cdp-forget",
     .synopsis = "--state FILE IDENTIFIER... [OPTION]... [FILE]...",
-    .about = "Remove the persons the identifiers belong to from the identity state, the journal,\n"
-             "the links, the record files (canonical, linked, profiles, segments: FILE...) and\n"
-             "the export files, all or none, and add them to the forget list. IDENTIFIER is\n"
-             "--email, --phone, --card, --customer-id, --cdp-id or --list.\n",
+    .about = "Remove the persons the identifiers belong to from cdp-dedupe's state, journal\n"
+             "and links, from the record files (FILE: canonical, linked, profiles, segments)\n"
+             "and from the export files, all or none, and put them on the forget list.\n"
+             "IDENTIFIER is --email, --phone, --card, --customer-id, --cdp-id or --list.\n",
     .options = options,
     .shared = CDP_SHARED_STATS | CDP_SHARED_QUIET,
     .epilogue = "See cdp-forget(1).",

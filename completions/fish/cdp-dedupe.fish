@@ -57,6 +57,7 @@ complete -c cdp-dedupe -l labels -r -F -d 'Refine the model with pairs known to 
 complete -c cdp-dedupe -l state -r -F -d 'Keep person ids stable across runs in a file'
 complete -c cdp-dedupe -l journal -r -F -d 'Append the ids merged or split (needs --state)'
 complete -c cdp-dedupe -l links -r -F -d 'Explain every link used and refused'
+complete -c cdp-dedupe -l forgotten -r -F -d 'Leave out the persons on a forget list (cdp-forget)'
 complete -c cdp-dedupe -l threads -x -d 'Worker threads (0-64)'
 complete -c cdp-dedupe -l rejects -r -F -d 'Write input lines that are not records to a file'
 complete -c cdp-dedupe -s o -l output -r -F -d 'Write to a file (atomically)'

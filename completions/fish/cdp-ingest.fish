@@ -46,6 +46,7 @@ complete -c cdp-ingest -l tz -x -a 'Z +00:00 +01:00 +02:00 +03:00 +04:00 +05:00 
 complete -c cdp-ingest -l as-of -x -a 'today' -d 'Date taken as today for birth dates (YYYY-MM-DD)'
 complete -c cdp-ingest -l drop-unmapped -d 'Do not keep unmapped columns under attrs'
 complete -c cdp-ingest -l rid-prefix -x -d 'Text before the row numbers that stand for _rid'
+complete -c cdp-ingest -l forgotten -r -F -d 'Drop the records of persons on a forget list (cdp-forget)'
 complete -c cdp-ingest -l rejects -r -F -d 'Write rejected rows to a file'
 complete -c cdp-ingest -l threads -x -d 'Worker threads (0-64)'
 complete -c cdp-ingest -s o -l output -r -F -d 'Write to a file (atomically)'
