@@ -165,7 +165,7 @@ static void count(struct cdp_report *r, const struct cdp_forget_result *res, boo
     cdp_report_add(r, "unknown", "unknown", res->unknown);
     cdp_report_add(r, "persons", "persons found", res->persons);
     cdp_report_add(r, "ids", NULL, res->ids);
-    cdp_report_add(r, "records", "records of theirs", res->records);
+    cdp_report_add(r, "records", NULL, res->records);
     cdp_report_add(r, "shared", NULL, res->shared);
     cdp_report_add(r, "removed", dry_run ? "lines to remove" : "lines removed", removed);
     cdp_report_add(r, "files_changed", dry_run ? "files to change" : "files changed", changed);

@@ -99,12 +99,13 @@ const struct cdp_forget_result *cdp_forget_result(const struct cdp_forget *f)
 
 /* ---- the request -------------------------------------------------------- */
 
-/* A value for a message: masked (norm/show.h). */
-static const char *shown(struct cdp_buf *b, const char *field, const char *s, size_t len)
+/* A value for a message: masked (norm/show.h), but a placeholder that is
+ * nobody's (clear). */
+static const char *shown(struct cdp_buf *b, const char *field, const char *s, size_t len, bool clear)
 {
     cdp_buf_reset(b);
     cdp_show_value(b, s, len, strcmp(field, "cdp_id") == 0 ? CDP_SHOW_PLAIN : cdp_show_kind_of(field),
-                   false);
+                   clear);
     return b->data ? b->data : "";
 }
 
@@ -122,13 +123,13 @@ static int normalise(struct cdp_forget *f, const char *field, const char *s, siz
     cdp_text_trim(&s, &len);
     if (strcmp(field, "email") == 0) {
         if (!cdp_email_normalize(out, s, len))
-            rc = cdp_errorf(err, "not an e-mail address: '%s'", shown(&msg, field, s, len));
+            rc = cdp_errorf(err, "not an e-mail address: '%s'", shown(&msg, field, s, len, false));
     } else if (strcmp(field, "phone") == 0) {
         char e164[CDP_PHONE_E164_MAX];
         if (cdp_phone_normalize(f->phones, s, len, e164, NULL))
             cdp_buf_adds(out, e164);
         else
-            rc = cdp_errorf(err, "not a phone number: '%s'", shown(&msg, field, s, len));
+            rc = cdp_errorf(err, "not a phone number: '%s'", shown(&msg, field, s, len, false));
     } else if (strcmp(field, "card") == 0 || strcmp(field, "customer_id") == 0 ||
                strcmp(field, "cdp_id") == 0) {
         if (len == 0)
@@ -140,7 +141,7 @@ static int normalise(struct cdp_forget *f, const char *field, const char *s, siz
     if (rc == 0 && strcmp(field, "cdp_id") != 0 && f->o.blocks &&
         cdp_keyset_blocked(f->o.blocks, out->data, out->len))
         rc = cdp_errorf(err, "%s '%s' is a placeholder that is nobody's (blocked): it names no person",
-                        noun(field), shown(&msg, field, out->data, out->len));
+                        noun(field), shown(&msg, field, out->data, out->len, true));
     cdp_buf_release(&msg);
     return rc;
 }
@@ -230,7 +231,7 @@ static int check_limit(struct cdp_forget *f, const struct request *r, struct cdp
         cdp_buf_adds(&ids, ", ...");
     cdp_errorf(err, "%s '%s' belongs to %zu persons (cdp_id %s), more than the %u allowed: name "
                     "the one who asked by their cdp_id",
-               noun(r->field), shown(&msg, r->field, r->value, strlen(r->value)), n, ids.data,
+               noun(r->field), shown(&msg, r->field, r->value, strlen(r->value), false), n, ids.data,
                f->o.max_persons);
     cdp_buf_release(&ids);
     cdp_buf_release(&msg);

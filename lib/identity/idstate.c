@@ -281,8 +281,16 @@ static int load_line(struct loading *l, const struct cdp_record *rec, uint64_t l
     const struct cdp_field *id = get(rec, "id", CDP_STRING);
     if (!id)
         return damaged_line(l, line, err);
+    bool node = get(rec, "n", CDP_STRING) != NULL;
+    if (l->st->forget && cdp_forget_check_value(l->st->forget, "cdp_id", id->val, id->vlen)) {
+        /* A forgotten person's id, and its nodes: not kept (counted for
+         * the end line's check). */
+        l->st->forgotten += node;
+        *(node ? &l->nodes : &l->ids) += 1;
+        return 0;
+    }
     uint32_t idx = id_index(l->st, id->val, id->vlen);
-    if (get(rec, "n", CDP_STRING))
+    if (node)
         return load_node(l, rec, idx, line, err);
     bool ok = true;
     uint64_t born = get_u64(rec, "born", &ok);

@@ -1,0 +1,349 @@
+#!/usr/bin/env bats
+# cdp-forget: a person erased from every file of a night, all files or none,
+# and kept out of the next nights by the forget list.
+
+load helper
+
+EXAMPLES=$BATS_TEST_DIRNAME/../examples
+WHO=andrey.kuznetsov79@gmail.com # Андрей Кузнецов: CRM (twice), shop, tills, site
+
+# One night of examples/nightly.sh (without its erasure requests), and export
+# files and baselines of every kind the person is in, made once.
+setup_file() {
+    local ex=$BATS_FILE_TMPDIR/examples night=$BATS_FILE_TMPDIR/night f
+    mkdir -p "$ex"
+    for f in "$EXAMPLES"/*; do
+        [ "${f##*/}" = erasure-requests.txt ] || ln -s "$f" "$ex/"
+    done
+    "$EXAMPLES/nightly.sh" "$ex" "$night" > "$BATS_FILE_TMPDIR/night.log" 2>&1
+    for f in mailchimp meta sms ndjson; do
+        cdp-export -q --format "$f" --segment category_interest --full "$night/export/ci-$f.full.zst" \
+            -o "$night/export/ci-$f.out" "$night/segments.ndjson.zst"
+    done
+}
+
+setup() {
+    cd "$BATS_TEST_TMPDIR"
+    cp -a "$BATS_FILE_TMPDIR/night" out
+}
+
+# Every file under a folder, decompressed, as "PATH<TAB>LINE" lines.
+contents() {
+    local f
+    find "$1" -type f ! -name '*.lock' | sort | while read -r f; do
+        case $f in
+        *.zst) zstd -dcq "$f" ;;
+        *) cat "$f" ;;
+        esac | sed "s|^|${f#"$1"/}\t|"
+    done
+}
+
+# The person's identifiers and names, as they are written anywhere, one a
+# line: ids, e-mails, phones (E.164 and digits), cards, customer and cookie
+# ids, names, and the SHA-256 of the e-mails and phones Meta and Google get.
+traces() {
+    local id
+    id=$(zstd -dc out/identified.ndjson.zst | jq -r --arg e "$WHO" 'select(.email == $e) | .cdp_id' | head -n 1)
+    [ -n "$id" ]
+    zstd -dc out/identified.ndjson.zst | jq -r --arg id "$id" 'select(.cdp_id == $id) |
+        .cdp_id, .email, .phone, .card, .customer_id, .anon_id, .last_name, .first_name | values' |
+        sort -u > traces
+    grep '^+' traces | cut -c2- >> traces
+    grep -E '@|^7' traces | while read -r v; do printf %s "$v" | sha256sum | cut -c1-64; done >> traces
+    sort -u -o traces traces
+}
+
+forget() {
+    cdp-forget --state out/identity.state.zst --journal out/identity.journal.ndjson \
+        --links out/links.ndjson --forgotten out/forgotten.list \
+        $(for f in out/export/*; do echo "--export $f"; done) \
+        out/*.ndjson.zst out/audiences/*.ndjson "$@"
+}
+
+# A checksum of every file, to see that nothing changed.
+sums() {
+    find out -type f ! -name '*.lock' | sort | xargs sha256sum
+}
+
+@test "--help, --version, usage errors" {
+    run cdp-forget --help
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "Usage: cdp-forget --state FILE IDENTIFIER... [OPTION]... [FILE]..." ]
+    run cdp-forget --version
+    [[ "$output" =~ ^cdp-forget\ \(cdp\)\  ]]
+    sums > before
+    run cdp-forget --email "$WHO"
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: --state FILE is required: it says whose records are whose" ]
+    run cdp-forget --state out/identity.state.zst
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: whom to forget? give --email, --phone, --card, --customer-id, --cdp-id or --list" ]
+    run cdp-forget --state out/identity.state.zst --email ivan.petrov-mail.ru
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: --email: not an e-mail address: 'iv***ru'" ]
+    run cdp-forget --state out/identity.state.zst --phone 12
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: --phone: not a phone number: '***'" ]
+    run cdp-forget --state out/identity.state.zst --phone '8 (999) 999-99-99'
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: --phone: phone '+79999999999' is a placeholder that is nobody's (blocked): it names no person" ]
+    run cdp-forget --state out/identity.state.zst --card ' '
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: --card: an empty card" ]
+    run cdp-forget --state out/identity.state.zst --email "$WHO" -
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: '-': files are rewritten in place; name them" ]
+    run cdp-forget --state out/identity.state.zst --email "$WHO" --max-persons 0
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: --max-persons takes a number of persons (1 or more), not '0'" ]
+    printf 'email=%s\nname=Иван\n' "$WHO" > requests.txt
+    run cdp-forget --state out/identity.state.zst --list requests.txt
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-forget: --list: requests.txt:2: no identifier 'name' (email, phone, card, customer_id, cdp_id)" ]
+    run cdp-forget --state out/identity.state.zst --email "$WHO" --region XX
+    [ "$status" -eq 2 ]
+    run cdp-forget --state out/identity.state.zst --email "$WHO" --no-such-option
+    [ "$status" -eq 2 ]
+    sums | diff before -
+}
+
+@test "by e-mail: every record, link, journal line, membership and export row of the person goes" {
+    traces
+    [ "$(wc -l < traces)" -ge 12 ]
+    contents out > before
+    # the person is everywhere before (so that the check below can fail)
+    run grep -c -F -f traces before
+    [ "$output" -ge 40 ]
+    run --separate-stderr forget --email "$WHO"
+    [ "$status" -eq 0 ]
+    assert_output <<'OUT'
+OUT
+    diff -u - <(printf '%s\n' "$stderr") <<'ERR'
+cdp-forget: out/forgotten.list: 12 entries added (12 in all)
+cdp-forget: out/crm.ndjson.zst: 2 of 44 lines removed (records)
+cdp-forget: out/identified.ndjson.zst: 12 of 292 lines removed (records)
+cdp-forget: out/pos.ndjson.zst: 3 of 70 lines removed (records)
+cdp-forget: out/profiles.ndjson.zst: 1 of 48 lines removed (records)
+cdp-forget: out/segments.ndjson.zst: 1 of 48 lines removed (records)
+cdp-forget: out/shop.ndjson.zst: 1 of 30 lines removed (records)
+cdp-forget: out/web.ndjson.zst: 6 of 148 lines removed (records)
+cdp-forget: out/audiences/category_interest.ndjson: 1 of 26 lines removed (records)
+cdp-forget: out/export/ci-mailchimp.full.zst: 1 of 19 lines removed (export)
+cdp-forget: out/export/ci-mailchimp.out: 1 of 19 lines removed (export)
+cdp-forget: out/export/ci-meta.full.zst: 1 of 24 lines removed (export)
+cdp-forget: out/export/ci-meta.out: 1 of 24 lines removed (export)
+cdp-forget: out/export/ci-ndjson.full.zst: 1 of 26 lines removed (export)
+cdp-forget: out/export/ci-ndjson.out: 1 of 26 lines removed (export)
+cdp-forget: out/export/ci-sms.full.zst: 1 of 11 lines removed (export)
+cdp-forget: out/export/ci-sms.out: 1 of 11 lines removed (export)
+cdp-forget: out/links.ndjson: 5 of 78 lines removed (links)
+cdp-forget: out/identity.state.zst: 7 lines removed (state)
+cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 59 lines removed, 19 files changed, 22 unchanged, 12 added to the forget list
+ERR
+    contents out > after
+    # nothing of the person in any file, decompressed, hashed or not
+    run grep -F -f traces after
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    # the forget list holds keyed hashes only
+    run grep -c '"h":"[0-9a-f]\{64\}"' out/forgotten.list
+    [ "$output" = 12 ]
+    [ "$(head -c 42 out/forgotten.list)" = '{"format":"cdp-forget-list","version":1,"k' ]
+}
+
+@test "every other person's lines are kept byte for byte, in order" {
+    traces
+    contents out > before
+    forget -q --email "$WHO"
+    contents out > after
+    # the state's end line counts its lines: all else is the same
+    diff <(grep -v -F -f traces before | grep -v 'identity.state.zst	{"end":true') \
+        <(grep -v -e 'identity.state.zst	{"end":true' -e '^forgotten.list' after)
+    [ "$(grep 'identity.state.zst	{"end":true' after)" = 'identity.state.zst	{"end":true,"nodes":118,"ids":47}' ]
+    [ "$(grep -c 'identity.state.zst	{"end":true,"nodes":124,"ids":48}' before)" = 1 ]
+}
+
+@test "ids merged into theirs: journal lines, and the lines of the old ids, go too" {
+    # A second night links a visitor known by a cookie only to the person:
+    # the visitor's id is merged into the person's.
+    echo '{"_source":"web","_rid":"9001","_kind":"event","customer_id":"10002","anon_id":"6e2d3c61-6fb3-4c13-a35f-fc5b8ba060f1","ts":"2026-11-21T10:00:00Z","event":"view"}' > extra.ndjson
+    echo '{"run":1,"from":"00000000000000aa","to":"00000000000000bb","reason":"merged","key":"email","value":"x@y.ru"}' >> out/identity.journal.ndjson
+    cdp-dedupe -q --state out/identity.state.zst --journal out/identity.journal.ndjson \
+        -o out/identified.ndjson.zst out/crm.ndjson.zst out/shop.ndjson.zst out/pos.ndjson.zst \
+        out/web.ndjson.zst extra.ndjson
+    assert_file out/identity.journal.ndjson <<'OUT'
+{"run":1,"from":"00000000000000aa","to":"00000000000000bb","reason":"merged","key":"email","value":"x@y.ru"}
+{"run":2,"from":"ab52e6612710b855","to":"2624788d0b617621","reason":"merged","key":"anon_id","value":"6e2d3c61-6fb3-4c13-a35f-fc5b8ba060f1"}
+OUT
+    # the last segment output still has the visitor under the old id
+    [ "$(zstd -dc out/segments.ndjson.zst | grep -c '"cdp_id":"ab52e6612710b855"')" = 1 ]
+    run --separate-stderr cdp-forget --email "$WHO" --state out/identity.state.zst \
+        --journal out/identity.journal.ndjson out/segments.ndjson.zst out/identified.ndjson.zst
+    [ "$status" -eq 0 ]
+    diff -u - <(printf '%s\n' "$stderr") <<'ERR'
+cdp-forget: out/segments.ndjson.zst: 2 of 48 lines removed (records)
+cdp-forget: out/identified.ndjson.zst: 16 of 293 lines removed (records)
+cdp-forget: out/identity.journal.ndjson: 1 of 2 lines removed (journal)
+cdp-forget: out/identity.state.zst: 10 lines removed (state)
+cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 29 lines removed, 4 files changed, 0 unchanged, 0 added to the forget list
+ERR
+    assert_file out/identity.journal.ndjson <<'OUT'
+{"run":1,"from":"00000000000000aa","to":"00000000000000bb","reason":"merged","key":"email","value":"x@y.ru"}
+OUT
+    run bash -c "zstd -dc out/identity.state.zst out/segments.ndjson.zst | grep -c -e ab52e6612710b855 -e 2624788d0b617621 -e 6e2d3c61-6fb3"
+    [ "$output" = 0 ]
+}
+
+@test "the files written are 0600; unchanged ones are left as they were" {
+    chmod 644 out/crm.ndjson.zst out/audiences/lapsed.ndjson
+    touch -d 2020-01-01 out/audiences/lapsed.ndjson
+    forget -q --email "$WHO"
+    [ "$(stat -c %a out/crm.ndjson.zst out/forgotten.list out/forgotten.list.secret out/identity.state.zst)" = "600
+600
+600
+600" ]
+    [ "$(stat -c '%a %y' out/audiences/lapsed.ndjson)" = "644 2020-01-01 00:00:00.000000000 +0000" ]
+    [ "$(wc -c < out/forgotten.list.secret)" = 65 ]
+    grep -qx '[0-9a-f]\{64\}' out/forgotten.list.secret
+    # no old versions left beside the files
+    [ -z "$(find out -name '.*')" ]
+}
+
+@test "the next night with the same exports does not bring the person back" {
+    traces
+    forget -q --email "$WHO"
+    CDP_AS_OF=2026-11-21 "$BATS_TEST_DIRNAME/../examples/nightly.sh" "$BATS_FILE_TMPDIR/examples" out > night2.log
+    contents out > after
+    run grep -F -f traces after
+    [ "$status" -eq 1 ]
+    # each source still has them, and each time they are dropped as forgotten
+    grep -h '^cdp-ingest:.*forgotten' out/ingest-*.log > dropped
+    assert_file dropped <<'OUT'
+cdp-ingest: 45 rows read, 42 written, 1 rejected, 2 forgotten, 4 invalid values
+cdp-ingest: 70 rows read, 67 written, 0 rejected, 3 forgotten, 2 invalid values
+cdp-ingest: 31 rows read, 29 written, 1 rejected, 1 forgotten
+cdp-ingest: 148 rows read, 142 written, 0 rejected, 6 forgotten
+OUT
+    [ "$(jq -c .counts out/stats-ingest-crm.json)" = '{"read":45,"written":42,"rejected":1,"forgotten":2,"invalid":4}' ]
+}
+
+@test "cdp-dedupe and cdp-export on yesterday's files leave the person out" {
+    traces
+    cp -a out yesterday
+    forget -q --email "$WHO"
+    # canonical records and state of before the erasure, with the forget list
+    cdp-dedupe --state yesterday/identity.state.zst --forgotten out/forgotten.list \
+        -o identified.ndjson yesterday/crm.ndjson.zst yesterday/shop.ndjson.zst \
+        yesterday/pos.ndjson.zst yesterday/web.ndjson.zst 2> dedupe.log
+    [ "$(cat dedupe.log)" = "cdp-dedupe: 292 records read, 47 persons, 280 written, 0 rejected, 12 forgotten, 71 links, 2 refused" ]
+    run grep -c -F -f traces identified.ndjson
+    [ "$output" = 0 ]
+    run bash -c "zstd -dc yesterday/identity.state.zst | grep -c -F -f traces"
+    [ "$output" = 0 ]
+    # the profiles of before, with the forget list
+    cdp-export --format ndjson --channel none --forgotten out/forgotten.list --stats export.json \
+        -o all.ndjson yesterday/segments.ndjson.zst 2> export.log
+    [ "$(cat export.log)" = "cdp-export: 48 profiles read, 47 exported, 1 skipped (1 forgotten), 0 rejected" ]
+    [ "$(jq -c .skipped.forgotten export.json)" = 1 ]
+    run grep -c -F -f traces all.ndjson
+    [ "$output" = 0 ]
+    # without the option, no "forgotten" in --stats (the files of earlier runs stay the same)
+    cdp-export -q --format ndjson --channel none --stats plain.json -o /dev/null yesterday/segments.ndjson.zst
+    [ "$(jq -c '.skipped | has("forgotten")' plain.json)" = false ]
+}
+
+@test "a damaged or missing state: exit 1, no file changed" {
+    sums > before
+    zstd -dc out/identity.state.zst | head -n 20 | zstd -q -o cut.zst
+    mv cut.zst out/identity.state.zst
+    sums > damaged
+    run forget --email "$WHO"
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: state file 'out/identity.state.zst' is damaged (cut short)" ]
+    sums | diff damaged -
+    rm out/identity.state.zst
+    run forget --email "$WHO"
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: cannot open state file 'out/identity.state.zst': No such file or directory" ]
+    [ ! -e out/forgotten.list ]
+    [ ! -e out/forgotten.list.secret ]
+}
+
+@test "a file that cannot be read stops the run before any file is replaced" {
+    # the last file named is damaged: every other would be rewritten
+    echo '{"cdp_id":"x"' >> out/audiences/vip.ndjson
+    sums > before
+    run forget --email "$WHO"
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: out/audiences/vip.ndjson:3: damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc." ]
+    sums | diff before -
+    [ -z "$(find out -name '.*')" ]
+}
+
+@test "an identifier two persons hold stops the run; the one who asked is named by cdp_id" {
+    # a mother and her son share the family's e-mail (cdp-dedupe keeps them apart)
+    sums > before
+    run forget --email popovy.family@mail.ru
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: e-mail 'po***@mail.ru' belongs to 2 persons (cdp_id 47825f1746425139, 9614531a387dfd73), more than the 1 allowed: name the one who asked by their cdp_id" ]
+    sums | diff before -
+    # for the mother, the family's e-mail is one of hers someone else holds
+    [ "$(jq -c .counts.shared <(cdp-forget -q --dry-run --stats /dev/stdout --state out/identity.state.zst --cdp-id 47825f1746425139))" = 1 ]
+    run --separate-stderr forget --cdp-id 9614531a387dfd73
+    [ "$status" -eq 0 ]
+    [ "${stderr##*$'\n'}" = "cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 19 lines removed, 10 files changed, 31 unchanged, 4 added to the forget list" ]
+    # the shared e-mail stays, with the mother; the son's card and phone go
+    [ "$(zstd -dc out/profiles.ndjson.zst | grep -c popovy.family@mail.ru)" = 1 ]
+    [ "$(zstd -dc out/identified.ndjson.zst | grep -c -e 0010234 -e 79215550011 -e 9614531a387dfd73)" = 0 ]
+}
+
+@test "--dry-run counts and changes nothing; a second run finds nobody" {
+    sums > before
+    run --separate-stderr forget --email "$WHO" --dry-run
+    [ "$status" -eq 0 ]
+    [ "${stderr##*$'\n'}" = "cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 59 lines to remove, 19 files to change, 22 unchanged, 12 added to the forget list" ]
+    sums | diff before -
+    forget -q --email "$WHO"
+    sums > after
+    run --separate-stderr forget --email "$WHO" --stats stats.json
+    [ "$status" -eq 0 ]
+    [ "$stderr" = "cdp-forget: 1 identifiers, 1 unknown, 0 persons found, 0 lines removed, 0 files changed, 40 unchanged, 0 added to the forget list" ]
+    sums | diff after -
+    [ "$(jq -c .counts stats.json)" = '{"identifiers":1,"unknown":1,"persons":0,"ids":0,"records":0,"shared":0,"removed":0,"files_changed":0,"files_unchanged":40,"listed":0}' ]
+}
+
+@test "the forget list: by phone or card too, and refused with another secret" {
+    forget -q --phone '8 (903) 111-22-33'
+    cp out/forgotten.list.secret secret.saved
+    # a secret of another list: every program refuses the list
+    printf '%064d\n' 7 > out/forgotten.list.secret
+    run cdp-ingest -s crm --forgotten out/forgotten.list -o /dev/null /dev/null
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-ingest: out/forgotten.list:1: damaged forget list line: the forget list was made with another secret" ]
+    run cdp-dedupe --forgotten out/forgotten.list -o /dev/null out/crm.ndjson.zst
+    [ "$status" -eq 1 ]
+    run cdp-export --format sms --forgotten out/forgotten.list -o /dev/null out/segments.ndjson.zst
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-export: --forgotten: out/forgotten.list:1: damaged forget list line: the forget list was made with another secret" ]
+    # a missing secret, or one others may read, too
+    rm out/forgotten.list.secret
+    run cdp-ingest -s crm --forgotten out/forgotten.list -o /dev/null /dev/null
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-ingest: forget list 'out/forgotten.list' has no secret beside it ('out/forgotten.list.secret' is missing): without it the list matches nobody" ]
+    cp secret.saved out/forgotten.list.secret
+    chmod 644 out/forgotten.list.secret
+    run cdp-ingest -s crm --forgotten out/forgotten.list -o /dev/null /dev/null
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-ingest: secret 'out/forgotten.list.secret' may be read by others (mode 0644): make it 0600" ]
+    # a missing list is an empty one
+    run cdp-ingest -s crm --forgotten nothing.list -o /dev/null /dev/null
+    [ "$status" -eq 0 ]
+    [ "$output" = "cdp-ingest: 0 rows read, 0 written, 0 rejected, 0 forgotten" ]
+}
+
+@test "--list: a batch of requests, comments and blank lines skipped" {
+    printf '# received 2026-11-20\n\nemail = %s\nphone=+79031112233\ncard=0010232\n' "$WHO" > requests.txt
+    run --separate-stderr forget --list requests.txt
+    [ "$status" -eq 0 ]
+    [ "${stderr##*$'\n'}" = "cdp-forget: 3 identifiers, 0 unknown, 1 persons found, 59 lines removed, 19 files changed, 22 unchanged, 12 added to the forget list" ]
+}
