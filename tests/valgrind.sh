@@ -80,6 +80,18 @@ cp "$run/stats-ingest-crm.json" "$run/nights/2026-11-21/"
 vg "$build/bin/cdp-report" -q --lang ru --campaign abandoned_cart@2026-11-20 --campaign lapsed@2026-11-19 \
     --json "$tmp/report.json" -o "$tmp/report.html" "$run" 2>/dev/null || [ $? -eq 1 ]
 vg "$build/bin/cdp-report" -q --lang en --show-values -o "$tmp/report-en.html" "$run"
+# An erasure: the state, journal, links, record and export files, the forget
+# list; then the list on every program that reads it.
+vg "$build/bin/cdp-forget" -q --email andrey.kuznetsov79@gmail.com --state "$tmp/state.zst" \
+    --journal "$tmp/journal.ndjson" --links "$tmp/links.ndjson" --forgotten "$tmp/forgotten.list" \
+    --export "$tmp/meta.csv" --export "$tmp/full.csv" "$tmp/out.ndjson.zst" "$tmp/segments.ndjson" \
+    "$tmp/crm.ndjson.zst" "$tmp/pos.ndjson"
+vg "$build/bin/cdp-ingest" -q -s pos --map "$maps/pos.map" --forgotten "$tmp/forgotten.list" --threads 2 \
+    -o "$tmp/pos2.ndjson" "$ex/pos-receipts.csv" 2>/dev/null
+vg "$build/bin/cdp-dedupe" -q --state "$tmp/state.zst" --forgotten "$tmp/forgotten.list" --threads 2 \
+    -o "$tmp/out2.ndjson" "$tmp/crm.ndjson.zst" "$tmp/shop.ndjson" "$tmp/pos.ndjson" "$tmp/web.ndjson"
+vg "$build/bin/cdp-export" -q --format sms --forgotten "$tmp/forgotten.list" -o "$tmp/sms.txt" \
+    "$tmp/profiles.ndjson"
 awk -f "$here/fixtures/model/background.awk" > "$tmp/people.ndjson"
 cat "$here/fixtures/model/people.ndjson" >> "$tmp/people.ndjson"
 vg "$build/bin/cdp-dedupe" -q --model "$here/../share/cdp/models/person.json" --train \
