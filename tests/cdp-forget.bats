@@ -267,6 +267,9 @@ OUT
     [ "$status" -eq 1 ]
     [ "$output" = "cdp-forget: cannot open state file 'out/identity.state.zst': No such file or directory" ]
     [ ! -e out/forgotten.list ]
+    rm out/identity.state.zst.lock
+    run forget --email "$WHO"
+    [ ! -e out/identity.state.zst.lock ]
     [ ! -e out/forgotten.list.secret ]
 }
 

@@ -1,8 +1,10 @@
 #include "forget/forget.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/intern.h"
@@ -240,6 +242,9 @@ static int check_limit(struct cdp_forget *f, const struct request *r, struct cdp
 
 int cdp_forget_find(struct cdp_forget *f, struct cdp_error *err)
 {
+    /* Before the lock, which would leave a lock file beside a missing state. */
+    if (access(f->o.state, F_OK) != 0)
+        return cdp_errorf_errno(err, errno, "cannot open state file '%s'", f->o.state);
     f->lock = cdp_idstate_new();
     if (cdp_idstate_lock(f->lock, f->o.state, err) < 0)
         return -1;
