@@ -23,7 +23,8 @@ static const struct cdp_option options[] = {
                                 "(email=..., phone=..., card=..., customer_id=...,\n"
                                 "cdp_id=...)" },
     { OPT_STATE, "state", "FILE", "cdp-dedupe's state: who the identifiers belong to\n(required)" },
-    { OPT_JOURNAL, "journal", "FILE", "cdp-dedupe's journal: their merged ids; lines\nremoved" },
+    { OPT_JOURNAL, "journal", "FILE", "cdp-dedupe's journal: their merged ids; lines\n"
+                                      "removed (repeatable: copies of earlier nights)" },
     { OPT_LINKS, "links", "FILE", "a cdp-dedupe links file: lines removed" },
     { OPT_EXPORT, "export", "FILE", "a file of cdp-export (its output, or a baseline\n"
                                     "of --full or --removed): rows removed (repeatable)" },
@@ -66,7 +67,7 @@ struct prefs {
     struct cdp_keyset *blocks;
     struct given *given;
     size_t ngiven;
-    struct list lists, exports;
+    struct list lists, exports, journals;
 };
 
 static void push(struct list *l, const char *s)
@@ -95,7 +96,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_CDP_ID: give(p, "cdp_id", arg); break;
     case OPT_LIST: push(&p->lists, arg); break;
     case OPT_STATE: p->forget.state = arg; break;
-    case OPT_JOURNAL: p->forget.journal = arg; break;
+    case OPT_JOURNAL: push(&p->journals, arg); break;
     case OPT_LINKS: p->forget.links = arg; break;
     case OPT_EXPORT: push(&p->exports, arg); break;
     case OPT_FORGOTTEN: p->forget.forgotten = arg; break;
@@ -137,6 +138,8 @@ static int check_args(struct prefs *p, int nfiles, char **files, struct cdp_forg
     p->forget.nrecords = (size_t)nfiles;
     p->forget.exports = p->exports.v;
     p->forget.nexports = p->exports.n;
+    p->forget.journals = p->journals.v;
+    p->forget.njournals = p->journals.n;
     if (!(*forget = cdp_forget_new(&p->forget, &err)))
         return cdp_usage_error(program.name, "--region: %s", err.msg);
     for (size_t i = 0; i < p->ngiven; i++)
@@ -236,5 +239,6 @@ int main(int argc, char **argv)
     free(p.given);
     free(p.lists.v);
     free(p.exports.v);
+    free(p.journals.v);
     return status;
 }

@@ -208,11 +208,22 @@ export_audience lapsed-meta.csv meta lapsed
 # everything this folder keeps, all files or none, and put on the forget list
 # (keyed hashes, never the identifiers) that keeps them out of later nights.
 requests=$in_dir/erasure-requests.txt
+rm -f "$out_dir/forget.log"
 if [ -f "$requests" ]; then
     echo "== erasure requests: $requests"
-    set -- # the export files, each after --export
+    # The export files; the journal and segment output kept of earlier nights
+    # (step 8).
+    set --
     for f in "$out_dir"/export/*; do
         set -- "$@" --export "$f"
+    done
+    for f in "$out_dir"/nights/*/identity.journal.ndjson "$out_dir"/nights/*/segments.ndjson.zst; do
+        if [ -f "$f" ]; then
+            case $f in
+            *.journal.ndjson) set -- "$@" --journal "$f" ;;
+            *) set -- "$@" "$f" ;;
+            esac
+        fi
     done
     if ! cdp-forget --list "$requests" --state "$out_dir/identity.state.zst" \
         --journal "$out_dir/identity.journal.ndjson" --links "$out_dir/links.ndjson" \

@@ -279,8 +279,8 @@ int cdp_forget_find(struct cdp_forget *f, struct cdp_error *err)
             cdp_intern_add(f->p.ids, id, len, NULL);
         }
     }
-    if (rc == 0 && f->o.journal && cdp_intern_count(f->p.ids))
-        rc = cdp_journal_aliases(f->o.journal, f->p.ids, err);
+    for (size_t i = 0; rc == 0 && i < f->o.njournals && cdp_intern_count(f->p.ids); i++)
+        rc = cdp_journal_aliases(f->o.journals[i], f->p.ids, err);
     if (rc == 0)
         rc = cdp_idstate_collect(f->o.state, &f->p, err);
     f->res.persons = f->p.groups;
@@ -429,8 +429,8 @@ int cdp_forget_stage(struct cdp_forget *f, struct cdp_error *err)
         rc = stage_file(f, f->o.exports[i], EXPORT, err);
     if (rc == 0 && f->o.links)
         rc = stage_file(f, f->o.links, LINKS, err);
-    if (rc == 0 && f->o.journal)
-        rc = stage_file(f, f->o.journal, JOURNAL, err);
+    for (size_t i = 0; rc == 0 && i < f->o.njournals; i++)
+        rc = stage_file(f, f->o.journals[i], JOURNAL, err);
     if (rc < 0)
         return -1;
     /* The state last: while it is old, running again finds them again. */

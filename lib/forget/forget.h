@@ -41,7 +41,9 @@
 
 struct cdp_forget_options {
     const char *state;     /* cdp-dedupe's state: required */
-    const char *journal;   /* its journal, or NULL */
+    const char *const *journals; /* its journal, and copies of it kept of
+                                    earlier nights */
+    size_t njournals;
     const char *links;     /* a links file, or NULL */
     const char *forgotten; /* the forget list, or NULL */
     const char *const *records; /* NDJSON record files, compressed or not */
