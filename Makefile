@@ -7,6 +7,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 #   make valgrind   the programs on the examples under valgrind
+#   make fuzz       build the libFuzzer harnesses (tests/fuzz/, clang) into build-fuzz/ and run
+#                   each for FUZZ_SECONDS (default 10); FUZZ=NAME runs one (e.g. FUZZ=csv)
 #   SANITIZE=1      build with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/
 
 VERSION   := 0.1.0
@@ -61,13 +63,24 @@ UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOL_SRC  := $(wildcard tests/tools/*.c tests/tools/*.cc)
 TOOL_BINS := $(patsubst tests/tools/%,$(BUILD)/tests/tools/%,$(basename $(TOOL_SRC)))
+# Fuzzing harnesses: each tests/fuzz/NAME.c is linked twice, with libFuzzer
+# (make fuzz: clang) and with tests/fuzz/replay.c (any compiler), which make
+# check runs on the committed corpus tests/fuzz/corpus/NAME/.
+FUZZ_NAMES := $(filter-out replay,$(notdir $(basename $(wildcard tests/fuzz/*.c))))
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay-%)
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/fuzz-%)
+FAULT_LIB := $(BUILD)/tests/fault/libfault.so
+FUZZ_SECONDS ?= 10
+FUZZ      ?=
+FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps deps-check deps-bench check unit layers options bats valgrind demo bench install clean
+.PHONY: all deps deps-check deps-bench check unit layers options bats fuzz-replay valgrind demo bench \
+        install clean fuzz fuzz-bins
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
+all: $(BINS) $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS) $(FAULT_LIB)
 
 deps:
 	@.ci/deps build
@@ -113,11 +126,19 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcdpgen.a $(BUILD)/lib
 	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libcdpcli.a $(BUILD)/libcdp.a
 	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tests/fuzz/replay-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libcdp.a
+	$(CXX) $(SANFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/tests/fuzz/fuzz-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libcdp.a
+	$(CXX) $(SANFLAGS) -fsanitize=fuzzer $(LDFLAGS) $^ $(LDLIBS) -o $@
+# The write-fault shim for tests/fault.bats: LD_PRELOADed, so never sanitized.
+$(FAULT_LIB): tests/fault/fault.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -fPIC -shared $< -o $@ -ldl
 
 # The whole suite: C unit tests for lib/, then the Bats tests of the programs.
 check: deps-check
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit layers options bats
+	@$(MAKE) --no-print-directory unit layers options fuzz-replay bats
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
@@ -128,8 +149,20 @@ layers:
 options: $(BINS)
 	@tests/options.sh $(BUILD)
 
-bats: $(BINS) $(TOOL_BINS)
+bats: $(BINS) $(TOOL_BINS) $(FAULT_LIB)
 	CDP_BUILD=$(abspath $(BUILD)) bats tests
+
+# Every fuzzing harness on its committed corpus (seeds and past crashes).
+fuzz-replay: $(REPLAY_BINS)
+	@set -e; for n in $(FUZZ_NAMES); do $(BUILD)/tests/fuzz/replay-$$n tests/fuzz/corpus/$$n; done
+
+# The harnesses under libFuzzer (clang), each run for FUZZ_SECONDS on its
+# corpus; new inputs are kept in build-fuzz/corpus, crashes in build-fuzz/crashes.
+fuzz: deps-check
+	@$(MAKE) --no-print-directory fuzz-bins BUILD=build-fuzz CC=clang CXX=clang++ OPT=-O1 \
+	    SANFLAGS='$(FUZZ_SANFLAGS)'
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ)
+fuzz-bins: $(FUZZ_BINS)
 
 # The programs on the bundled examples under valgrind (CI runs it).
 valgrind: deps-check
@@ -160,7 +193,8 @@ install: $(BINS)
 	    install -D -m 644 "$$f" "$(DESTDIR)$(PREFIX)/share/$$f"; done
 
 clean:
-	rm -rf build build-san demo-out bench/data bench/results.json
+	rm -rf build build-san build-fuzz demo-out bench/data bench/results.json
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(GEN_OBJ:.o=.d) $(BINS:$(BUILD)/bin/%=$(BUILD)/cmd/%.d) \
-    $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BUILD)/tools/iso-vocab.d
+    $(UNIT_BINS:=.d) $(TOOL_BINS:=.d) $(BUILD)/tools/iso-vocab.d \
+    $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%.d) $(BUILD)/tests/fuzz/replay.d

@@ -1,0 +1,84 @@
+/* json: the JSON scanner (io/json.h) on one line of text.
+ *
+ * Checks, besides memory safety: an object read as OK is valid JSON (by
+ * cdp_json_valid), its keys and string values are valid UTF-8, its numbers
+ * pass cdp_json_number_valid and its arrays and objects are valid JSON by
+ * themselves; a line that is not valid UTF-8 is never OK; text written by
+ * cdp_json_add_string_lossy is always one valid JSON string; and
+ * cdp_json_each_string and cdp_json_get_numbers do not crash on anything. */
+#include <math.h>
+
+#include "fuzz.h"
+
+#include "base/buf.h"
+#include "io/json.h"
+#include "io/lines.h"
+
+static void count(void *ctx, const char *s, size_t len)
+{
+    FUZZ_CHECK(cdp_utf8_valid(s, len), "array string not UTF-8");
+    (*(size_t *)ctx)++;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = fuzz_padded(data, size, CDP_LINE_PADDING);
+    struct cdp_json_parser *p = cdp_json_parser_new();
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_error err;
+    bool utf8 = cdp_utf8_valid(text, size);
+    enum cdp_json_status st = cdp_json_parse_object(p, text, size, &rec, &err);
+    if (st == CDP_JSON_OK) {
+        FUZZ_CHECK(utf8, "invalid UTF-8 read as an object");
+        FUZZ_CHECK(cdp_json_valid(p, text, size), "an object read as OK is not valid JSON");
+        for (size_t i = 0; i < rec.n; i++) {
+            const struct cdp_field *f = &rec.f[i];
+            FUZZ_CHECK(cdp_utf8_valid(f->key, f->klen), "key %zu", i);
+            switch (f->type) {
+            case CDP_STRING:
+                FUZZ_CHECK(cdp_utf8_valid(f->val, f->vlen), "string %zu", i);
+                break;
+            case CDP_NUMBER:
+                FUZZ_CHECK(cdp_json_number_valid(f->val, f->vlen), "number %zu: %.*s", i,
+                           (int)f->vlen, f->val);
+                break;
+            case CDP_ARRAY:
+            case CDP_OBJECT:
+                FUZZ_CHECK(cdp_json_valid(p, f->val, f->vlen), "nested value %zu: %.*s", i,
+                           (int)f->vlen, f->val);
+                break;
+            default:
+                break;
+            }
+        }
+    } else {
+        FUZZ_CHECK(err.msg[0], "status %d without a message", (int)st);
+        if (!utf8)
+            FUZZ_CHECK(st == CDP_JSON_BAD_UTF8, "invalid UTF-8 reported as %d", (int)st);
+    }
+
+    struct cdp_buf out = CDP_BUF_INIT;
+    cdp_json_add_string_lossy(&out, text, size);
+    FUZZ_CHECK(cdp_json_valid(p, out.data, out.len), "lossy string is not JSON: %s", out.data);
+    if (utf8) {
+        cdp_buf_reset(&out);
+        cdp_json_add_string(&out, text, size);
+        FUZZ_CHECK(cdp_json_valid(p, out.data, out.len), "string is not JSON: %s", out.data);
+    }
+    cdp_buf_release(&out);
+
+    size_t n = 0;
+    long k = cdp_json_each_string(p, text, size, count, &n);
+    FUZZ_CHECK(k < 0 || (size_t)k == n, "each_string said %ld for %zu calls", k, n);
+
+    static const char *const keys[] = { "orders", "revenue", "" };
+    double nums[3];
+    if (cdp_json_get_numbers(p, text, size, keys, 3, nums) == 0)
+        FUZZ_CHECK(st != CDP_JSON_NOT_OBJECT, "numbers of a non-object");
+    (void)cdp_json_number_valid(text, size);
+
+    cdp_record_release(&rec);
+    cdp_json_parser_free(p);
+    free(text);
+    return 0;
+}
