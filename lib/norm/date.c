@@ -256,8 +256,11 @@ void cdp_datetime_format_utc(struct cdp_buf *out, const struct cdp_datetime *dt,
     int y, m, d;
     cdp_civil_from_days(days, &y, &m, &d);
     if (y < 1 || y > 9999) {
-        /* Out of range after the offset (0001-01-01 at +03:00): clamp. */
-        y = y < 1 ? 1 : 9999;
+        /* Out of range after the offset (0001-01-01 at +03:00): the nearest
+         * time that can be written. Clamping the year alone would move
+         * 0000-12-31 to 0001-12-31, a year later. */
+        cdp_buf_adds(out, y < 1 ? "0001-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
+        return;
     }
     cdp_buf_add_digits(out, (unsigned)y, 4);
     cdp_buf_addc(out, '-');

@@ -229,6 +229,19 @@ static void test_dates(void)
     CHECK_STR(datetime("2024-03-05T10:20:30+15:00", 0), "INVALID");
     CHECK_STR(datetime("2024-03-05T10:20:30 UTC", 0), "2024-03-05T10:20:30Z");
     CHECK_STR(datetime("12.01.2020 14:33:00", 0), "2020-01-12T14:33:00Z");
+    /* Outside the years 0001-9999 in UTC: the nearest time inside them, not
+     * the year alone clamped (found by tests/fuzz/date.c). */
+    CHECK_STR(datetime("9999-12-31T23:00:00-05:00", 0), "9999-12-31T23:59:59Z");
+    CHECK_STR(datetime("31.12.9999 22:30", -120), "9999-12-31T23:59:59Z");
+    int64_t ms;
+    struct cdp_buf t = CDP_BUF_INIT;
+    CHECK(cdp_time_parse("9999-12-31T23:59:59-14:00", 25, &ms));
+    cdp_time_format(&t, ms);
+    CHECK_STR(t.data, "9999-12-31T23:59:59Z");
+    cdp_buf_reset(&t);
+    cdp_time_format(&t, (cdp_days_from_civil(1, 1, 1) - 1) * 86400000LL);
+    CHECK_STR(t.data, "0001-01-01T00:00:00Z");
+    cdp_buf_release(&t);
 
     CHECK(cdp_days_from_civil(1970, 1, 1) == 0);
     CHECK(cdp_days_from_civil(2000, 3, 1) == 11017);
