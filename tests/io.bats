@@ -95,6 +95,17 @@ line 2 row 1: {"phone":"1","column_2":"2","phone_2":"3","phone_3":"4"}
 OUT
 }
 
+@test "csv: a NUL byte in the header is an error, exit 1 (two names starting with one hung)" {
+    printf 'a\0,a\0\nx,y\n' > nul.csv
+    run timeout 10 cdp-ingest -s x nul.csv
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-ingest: nul.csv:1: a NUL byte in the header (wrong --encoding?)" ]
+    printf 'email,na\0me\nx,y\n' > nul2.csv
+    run timeout 10 read-records nul2.csv
+    [ "$status" -eq 1 ]
+    [ "$output" = "read-records: nul2.csv:1: a NUL byte in the header (wrong --encoding?)" ]
+}
+
 @test "csv: a row with the wrong number of fields is a bad row, reading goes on" {
     printf 'a,b,c\n1,2\n3,4,5,6\n7,8,9\n' > ragged.csv
     run read-records ragged.csv

@@ -417,6 +417,13 @@ struct cdp_csv_reader *cdp_csv_reader_new(struct cdp_lines *lines, char delimite
                        (unsigned long long)row.line);
             goto fail;
         }
+        /* Column names are C strings: a NUL would cut one short, and two
+         * names that begin with one never stop clashing in header_name. */
+        if (r->fields.len && memchr(r->fields.data, '\0', r->fields.len)) {
+            cdp_errorf(err, "%s:%llu: a NUL byte in the header (wrong --encoding?)", name,
+                       (unsigned long long)row.line);
+            goto fail;
+        }
         r->ncols = r->nfields;
         r->names = cdp_xcalloc(r->ncols, sizeof *r->names);
         for (size_t i = 0; i < r->ncols; i++)

@@ -4,7 +4,8 @@
  * end in LF or CRLF; spaces around unquoted fields are trimmed (FEBRL writes
  * ", " between fields); a quote inside an unquoted field is kept as text.
  * The delimiter is given or sniffed from the header line among , ; TAB |.
- * Repeated header names get suffixes (_2, _3), empty ones become column_N.
+ * Repeated header names get suffixes (_2, _3), empty ones become column_N;
+ * a header that is not UTF-8 or holds a NUL byte is an error.
  *
  * A row that cannot be read is returned as a bad row with its first line
  * number, raw text and reason, and reading goes on: a row with the wrong
