@@ -77,13 +77,9 @@ bool cdp_decimal_normalize(struct cdp_buf *out, const char *s, size_t len)
     if (!any || (in_frac && frac_digits == 0))
         return false;
     digits[nd] = '\0';
-    /* JSON numbers have no leading zeros and no bare leading point. */
+    /* JSON numbers have no leading zeros and no bare leading point; a zero
+     * has no sign (-,00 as -0,00: "0.00"). */
     const char *p = digits;
-    if (*p == '.') {
-        cdp_buf_adds(out, negative ? "-0" : "0");
-        cdp_buf_adds(out, p);
-        return true;
-    }
     while (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
         p++;
     bool zero = true;
@@ -92,6 +88,8 @@ bool cdp_decimal_normalize(struct cdp_buf *out, const char *s, size_t len)
             zero = false;
     if (negative && !zero)
         cdp_buf_addc(out, '-');
+    if (*p == '.')
+        cdp_buf_addc(out, '0');
     cdp_buf_adds(out, p);
     return true;
 }

@@ -269,6 +269,11 @@ static void test_decimal(void)
     CHECK_STR(decimal("1,5"), "1.5");
     CHECK_STR(decimal("0,5"), "0.5");
     CHECK_STR(decimal(",5"), "0.5");
+    CHECK_STR(decimal("-,5"), "-0.5");
+    /* A zero has no sign, however it is written (found by tests/fuzz/decimal.c). */
+    CHECK_STR(decimal("-,00"), "0.00");
+    CHECK_STR(decimal("-0,00"), "0.00");
+    CHECK_STR(decimal("-.000"), "0.000");
     CHECK_STR(decimal("-12 990,00"), "-12990.00");
     CHECK_STR(decimal("+7"), "7");
     CHECK_STR(decimal("007"), "7");
