@@ -180,6 +180,10 @@ OUT
     run cdp-ingest -s x --map kind.map
     [ "$status" -eq 2 ]
     [ "${lines[0]}" = "cdp-ingest: kind.map:1: _kind must be person or event" ]
+    printf 'email = E-\0mail\n' > nul.map
+    run cdp-ingest -s x --map nul.map
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-ingest: nul.map:1: a NUL byte (not a text file?)" ]
     run cdp-ingest -s x --map nosuch.map
     [ "$status" -eq 2 ]
     [ "${lines[0]}" = "cdp-ingest: cannot open map file 'nosuch.map': No such file or directory" ]

@@ -312,11 +312,17 @@ int cdp_mapping_load(struct cdp_mapping *m, const char *path, struct cdp_error *
             n--;
         if (number == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3, n -= 3;
+        char where[300];
+        snprintf(where, sizeof where, "%s:%u: ", path, number);
+        /* Names are kept as C strings: a NUL would cut a column name short
+         * (or empty it) without a word. */
+        if (memchr(s, '\0', n)) {
+            rc = cdp_errorf(err, "%sa NUL byte (not a text file?)", where);
+            break;
+        }
         trim(&s, &n);
         if (n == 0 || s[0] == '#')
             continue;
-        char where[300];
-        snprintf(where, sizeof where, "%s:%u: ", path, number);
         if ((rc = load_line(m, s, n, file, err, where)) < 0)
             break;
     }
