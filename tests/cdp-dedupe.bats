@@ -177,7 +177,7 @@ IN
     [ "${#lines[@]}" -eq 2 ]
     [ "$(jq -r .cdp_id <<< "${lines[0]}")" = "$(jq -r .cdp_id <<< "${lines[1]}")" ]
     assert_file rej.ndjson <<'OUT'
-{"_source":null,"file":"(stdin)","line":2,"row":2,"code":"not_object","reason":"not a JSON object","raw":"not json"}
+{"_source":null,"file":"(stdin)","line":2,"row":2,"code":"invalid_json","reason":"invalid JSON: Problem while parsing an atom starting with the letter 'n'","raw":"not json"}
 OUT
     [ "${stderr##*$'\n'}" = "cdp-dedupe: 3 records read, 1 persons, 2 written, 1 rejected, 1 links, 0 refused" ]
 }

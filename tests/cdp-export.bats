@@ -209,10 +209,10 @@ OUT
     [ "$status" -eq 0 ]
     # the line that is not a profile, in the rejects file of every program (io/rejects.h)
     assert_file rej.ndjson <<OUT
-{"_source":null,"file":"$EX/profiles.ndjson","line":16,"row":16,"code":"not_object","reason":"not a JSON object","raw":"not a profile"}
+{"_source":null,"file":"$EX/profiles.ndjson","line":16,"row":16,"code":"invalid_json","reason":"invalid JSON: Problem while parsing an atom starting with the letter 'n'","raw":"not a profile"}
 OUT
     [ "$stderr" = "cdp-export: $EX/profiles.ndjson:9: -c first: explode input must be a string; profile skipped
-cdp-export: $EX/profiles.ndjson:16: not a JSON object; line rejected
+cdp-export: $EX/profiles.ndjson:16: invalid JSON: Problem while parsing an atom starting with the letter 'n'; line rejected
 cdp-export: 17 profiles read, 14 exported, 2 skipped (1 gone, 1 column_error), 1 rejected" ]
     [ "$(sed -n '1p;9,10p' out.csv)" = $'id,first\np08,BIRTHDAY\np10,VIP' ]
 }
@@ -442,7 +442,7 @@ aud-0007.csv" ]
     [ "$(head -n 3 <<< "$output")" = $'email,phone,name\nx@mail.ru,,\ny@mail.ru,,' ]
     [ "$stderr" = "cdp-export: (stdin):2: not a JSON object; line rejected
 cdp-export: (stdin):3: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.; line rejected
-cdp-export: $EX/profiles.ndjson:16: not a JSON object; line rejected
+cdp-export: $EX/profiles.ndjson:16: invalid JSON: Problem while parsing an atom starting with the letter 'n'; line rejected
 cdp-export: 21 profiles read, 11 exported, 7 skipped (1 gone, 3 no_email, 1 invalid_email, 1 no_consent, 1 duplicate), 3 rejected" ]
     run --separate-stderr cdp-export -f sendpulse -o out.csv in.ndjson nowhere.ndjson
     [ "$status" -eq 1 ]

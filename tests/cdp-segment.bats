@@ -203,7 +203,7 @@ n0 - " ]
     damaged '{"cdp_id":"","segments":[]}' 'no cdp_id'
     damaged '{"cdp_id":"p5","segments":"lost"}' '"segments" is not an array of segment names'
     damaged '{"cdp_id":"p5","holdout":[1]}' '"holdout" is not an array of segment names'
-    damaged 'not json' 'not a JSON object'
+    damaged 'not json' "invalid JSON: Problem while parsing an atom starting with the letter 'n'"
     # without the journal, p8 is gone and p3 entered everything
     run cdp-segment -q --segments "$SEG/rules.seg" --previous "$SEG/previous.ndjson" "$SEG/profiles.ndjson"
     [ "$(jq -c 'select(.cdp_id == "p3" or .cdp_id == "p8") | [.cdp_id, .entered, .exited]' <<< "$output")" = '["p3",["regular","regular_and_valuable","valuable"],[]]
@@ -243,11 +243,11 @@ OUT
 OUT
     # the rejects file of every program (io/rejects.h)
     assert_file rej.ndjson <<'OUT'
-{"_source":null,"file":"in.ndjson","line":2,"row":2,"code":"not_object","reason":"not a JSON object","raw":"not json"}
+{"_source":null,"file":"in.ndjson","line":2,"row":2,"code":"invalid_json","reason":"invalid JSON: Problem while parsing an atom starting with the letter 'n'","raw":"not json"}
 {"_source":null,"file":"in.ndjson","line":3,"row":3,"code":"no_cdp_id","reason":"no cdp_id","raw":"{\"orders\":2}"}
 {"_source":null,"file":"in.ndjson","line":4,"row":4,"code":"not_object","reason":"not a JSON object","raw":"[1]"}
 OUT
-    [ "${stderr_lines[0]}" = "cdp-segment: in.ndjson:2: not a JSON object; line rejected" ]
+    [ "${stderr_lines[0]}" = "cdp-segment: in.ndjson:2: invalid JSON: Problem while parsing an atom starting with the letter 'n'; line rejected" ]
     [ "${stderr_lines[1]}" = "cdp-segment: in.ndjson:3: no cdp_id; line rejected" ]
     [ "${stderr_lines[-1]}" = "cdp-segment: 5 profiles read, 2 written, 3 rejected, 1 memberships, 0 rule errors" ]
     # a missing input: exit 1, no output file left behind

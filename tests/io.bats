@@ -207,6 +207,23 @@ line 9 row 8: {"ok":1}
 OUT
 }
 
+@test "ndjson: any JSON object is read, numbers beyond 64 bits kept as written; text that is not JSON is invalid_json" {
+    printf '%s\n' '{"email":"a@b.ru","x":{"card":12345678901234567890123}}' '{"y":[1e999,-1E+400]}' \
+        '[1e999]' 'nul' '123abc' '{"z":[12345678901234567890123,"\ud800"]}' > big.ndjson
+    run read-records big.ndjson
+    assert_output <<'OUT'
+line 1 row 1: {"email":"a@b.ru","x":{"card":12345678901234567890123}}
+line 2 row 2: {"y":[1e999,-1E+400]}
+BAD line 3 row 3 not_object: not a JSON object "[1e999]"
+BAD line 4 row 4 invalid_json: invalid JSON: Problem while parsing an atom starting with the letter 'n' "nul"
+BAD line 5 row 5 invalid_json: invalid JSON: Problem while parsing a number "123abc"
+BAD line 6 row 6 invalid_json: invalid JSON: bad value of member "z" "{\"z\":[12345678901234567890123,\"\\ud800\"]}"
+OUT
+    run --separate-stderr cdp-ingest -s shop big.ndjson
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = '{"_source":"shop","_rid":"1","_kind":"person","email":"a@b.ru","attrs":{"x":{"card":12345678901234567890123}}}' ]
+}
+
 @test "format: from the name (.csv .tsv .jsonl .ndjson, also .zst/.gz), from the content, stdin NDJSON" {
     printf 'a\tb\n1\t2\n' > t.tsv
     printf '{"a":1}\n' > t.jsonl

@@ -22,8 +22,8 @@ void cdp_json_parser_free(struct cdp_json_parser *p);
 
 enum cdp_json_status {
     CDP_JSON_OK = 0,
-    CDP_JSON_INVALID = -1,    /* not JSON */
-    CDP_JSON_NOT_OBJECT = -2, /* JSON, but not an object */
+    CDP_JSON_INVALID = -1,    /* not JSON (RFC 8259) */
+    CDP_JSON_NOT_OBJECT = -2, /* valid JSON, but not an object */
     CDP_JSON_BAD_UTF8 = -3,
 };
 
@@ -38,7 +38,9 @@ const char *cdp_json_status_code(enum cdp_json_status st);
 enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p, const char *text, size_t len,
                           struct cdp_record *rec, struct cdp_error *err);
 
-/* Whether text is exactly one valid JSON value (surrounding spaces allowed). */
+/* Whether text is exactly one valid JSON value (surrounding spaces allowed).
+ * Numbers beyond a 64-bit integer or a double (a 23-digit card, 1e999) are
+ * valid JSON, here and in the nested values of cdp_json_parse_object. */
 bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size_t len);
 
 /* Calls fn for each element of text, a JSON array of strings (len bytes;

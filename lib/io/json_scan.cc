@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <string>
 #include <string_view>
 
 extern "C" {
@@ -32,11 +33,52 @@ extern "C" bool cdp_utf8_valid(const char *s, size_t len)
     return simdjson::validate_utf8(s, len);
 }
 
+// simdjson skips over numbers it is not asked to convert, so their syntax is
+// checked here: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+static bool valid_number(std::string_view s);
+
+// simdjson's DOM parser stops at a number it cannot convert (an integer
+// beyond 64 bits such as a card number, 1e999), which RFC 8259 allows and
+// cdp keeps as text. For its verdict on the rest, every number outside
+// strings that passes valid_number is replaced by a 0 and spaces in a copy,
+// which is parsed again. Only lines with such numbers pay for the copy.
+static bool valid_without_numbers(struct cdp_json_parser *p, const char *text, size_t len)
+{
+    std::string copy(text, len);
+    bool in_string = false;
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        if (in_string) {
+            in_string = c != '"';
+            i += c == '\\' ? 2 : 1;
+        } else if (c == '"') {
+            in_string = true;
+            i++;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i;
+            while (j < len && text[j] && std::strchr("0123456789+-.eE", text[j]))
+                j++;
+            if (valid_number(std::string_view(text + i, j - i))) {
+                copy[i] = '0';
+                for (size_t k = i + 1; k < j; k++)
+                    copy[k] = ' ';
+            }
+            i = j;
+        } else {
+            i++;
+        }
+    }
+    simdjson::dom::element e;
+    return p->dom.parse(copy.data(), copy.size(), true).get(e) == simdjson::SUCCESS;
+}
+
 extern "C" bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size_t len)
 {
     simdjson::dom::element e;
     // realloc_if_needed: the text is a slice of a line, not padded on its own.
-    return p->dom.parse(text, len, true).get(e) == simdjson::SUCCESS;
+    simdjson::error_code r = p->dom.parse(text, len, true).get(e);
+    return r == simdjson::SUCCESS ||
+           (r == simdjson::NUMBER_ERROR && valid_without_numbers(p, text, len));
 }
 
 // A nested value inside a line: the line's padding lies beyond it, so it
@@ -44,12 +86,10 @@ extern "C" bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size
 static bool valid_in_line(struct cdp_json_parser *p, const char *text, size_t len)
 {
     simdjson::dom::element e;
-    return p->dom.parse(text, len, false).get(e) == simdjson::SUCCESS;
+    simdjson::error_code r = p->dom.parse(text, len, false).get(e);
+    return r == simdjson::SUCCESS ||
+           (r == simdjson::NUMBER_ERROR && valid_without_numbers(p, text, len));
 }
-
-// simdjson skips over numbers it is not asked to convert, so their syntax is
-// checked here: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-static bool valid_number(std::string_view s);
 
 extern "C" bool cdp_json_number_valid(const char *s, size_t len)
 {
@@ -138,6 +178,10 @@ extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p,
     if ((e = doc.type().get(root)))
         return fail(p, text, len, err, e);
     if (root != ondemand::json_type::object) {
+        // The type comes from the first character alone ("nul" looks like
+        // null): only valid JSON is "not an object", the rest is invalid.
+        if (!cdp_json_valid(p, text, len))
+            return fail(p, text, len, err, e);
         cdp_errorf(err, "not a JSON object");
         return CDP_JSON_NOT_OBJECT;
     }

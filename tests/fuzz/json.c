@@ -1,11 +1,13 @@
 /* json: the JSON scanner (io/json.h) on one line of text.
  *
- * Checks, besides memory safety: an object read as OK is valid JSON (by
- * cdp_json_valid), its keys and string values are valid UTF-8, its numbers
- * pass cdp_json_number_valid and its arrays and objects are valid JSON by
- * themselves; a line that is not valid UTF-8 is never OK; text written by
- * cdp_json_add_string_lossy is always one valid JSON string; and
- * cdp_json_each_string and cdp_json_get_numbers do not crash on anything. */
+ * Checks, besides memory safety: cdp_json_parse_object and cdp_json_valid
+ * agree (an object read as OK and a line "not an object" are valid JSON, a
+ * line refused as invalid is not); an object's keys and string values are
+ * valid UTF-8, its numbers pass cdp_json_number_valid and its arrays and
+ * objects are valid JSON by themselves; a line that is not valid UTF-8 is
+ * never OK; text written by cdp_json_add_string_lossy is always one valid
+ * JSON string; and cdp_json_each_string and cdp_json_get_numbers do not
+ * crash on anything. */
 #include <math.h>
 
 #include "fuzz.h"
@@ -55,6 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(err.msg[0], "status %d without a message", (int)st);
         if (!utf8)
             FUZZ_CHECK(st == CDP_JSON_BAD_UTF8, "invalid UTF-8 reported as %d", (int)st);
+        else if (st == CDP_JSON_NOT_OBJECT)
+            FUZZ_CHECK(cdp_json_valid(p, text, size), "not JSON, yet \"not an object\"");
+        else
+            FUZZ_CHECK(!cdp_json_valid(p, text, size), "valid JSON object refused: %s", err.msg);
     }
 
     struct cdp_buf out = CDP_BUF_INIT;

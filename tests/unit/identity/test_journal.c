@@ -130,7 +130,9 @@ static void test_damaged(void)
     CHECK_STR(err.msg, want);
     write_file("bad3.ndjson", "{\"run\":1,\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\nnot json\n");
     CHECK(cdp_journal_read(path("bad3.ndjson"), collect, &got, &err) == -1);
-    snprintf(want, sizeof want, "%s:2: damaged journal line: not a JSON object", path("bad3.ndjson"));
+    snprintf(want, sizeof want,
+             "%s:2: damaged journal line: invalid JSON: Problem while parsing an atom starting with the letter 'n'",
+             path("bad3.ndjson"));
     CHECK_STR(err.msg, want);
     /* a journal named but missing is a mistake, not an empty journal */
     CHECK(cdp_journal_read(path("missing.ndjson"), collect, &got, &err) == -1);

@@ -206,7 +206,7 @@ static void test_merge(void)
     CHECK_STR(one.notes.data, "(records): invalid JSON: Problem while parsing an atom starting with the letter 't'; line rejected\n");
     char want[1024];
     snprintf(want, sizeof want,
-             "{\"_source\":null,\"file\":\"%s\",\"line\":3002,\"row\":3002,\"code\":\"not_object\",\"reason\":\"not a JSON object\",\"raw\":\"not json\"}\n"
+             "{\"_source\":null,\"file\":\"%s\",\"line\":3002,\"row\":3002,\"code\":\"invalid_json\",\"reason\":\"not a JSON object\",\"raw\":\"not json\"}\n"
              "{\"_source\":null,\"file\":null,\"line\":null,\"row\":null,\"code\":\"invalid_json\",\"reason\":\"invalid JSON: Problem while parsing an atom starting with the letter 't'\",\"raw\":\"{\\\"x\\\":tru,\\\"cdp_id\\\":\\\"id0500\\\"}\"}\n",
              path);
     CHECK_STR(one.rejects.data, want);

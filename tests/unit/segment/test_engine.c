@@ -146,8 +146,8 @@ static void test_lines(void)
     CHECK_STR(events_of(e, b, 0, NULL), "big:m buyer:m named:m");
     CHECK(b->results[0].revenue == 150.5);
     CHECK_STR(output_of(b, 1), "{\"cdp_id\":\"b\",\"orders\":0,\"name\":\"Bob\",\"segments\":[]}\n");
-    CHECK_STR(output_of(b, 2), "not_object");
-    CHECK_STR(messages_of(b, 2), "not a JSON object");
+    CHECK_STR(output_of(b, 2), "invalid_json");
+    CHECK_STR(messages_of(b, 2), "invalid JSON: Problem while parsing an atom starting with the letter 'n'");
     CHECK_STR(output_of(b, 3), "no_cdp_id");
     CHECK_STR(messages_of(b, 3), "no cdp_id");
     /* an earlier run's members dropped: the line rebuilt without them */

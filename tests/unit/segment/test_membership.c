@@ -82,7 +82,7 @@ static void test_damaged(void)
     static const struct {
         const char *line, *why;
     } cases[] = {
-        { "not json", "not a JSON object" },
+        { "not json", "invalid JSON: Problem while parsing an atom starting with the letter 'n'" },
         { "{\"segments\":[\"a\"]}", "no cdp_id" },
         { "{\"cdp_id\":7}", "no cdp_id" },
         { "{\"cdp_id\":\"\"}", "no cdp_id" },
