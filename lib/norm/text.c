@@ -155,6 +155,17 @@ static bool surely_nfc(const char *s, size_t len)
     return true;
 }
 
+/* Composes out[start..] to NFC. */
+static void compose_from(struct cdp_buf *out, size_t start)
+{
+    utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)out->data + start);
+    if (nfc) {
+        out->len = start;
+        cdp_buf_adds(out, (const char *)nfc);
+        free(nfc);
+    }
+}
+
 /* Whether a byte can start a white-space character: ASCII controls and
  * space, and the lead bytes of U+0085/U+00A0 (C2), U+1680/U+180E (E1),
  * U+2000..U+205F (E2), U+3000 (E3) and U+FEFF (EF). */
@@ -193,13 +204,8 @@ void cdp_text_clean(struct cdp_buf *out, const char *s, size_t len)
     }
     if (surely_nfc(out->data + start, out->len - start))
         return;
-compose:;
-    utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)out->data + start);
-    if (nfc) {
-        out->len = start;
-        cdp_buf_adds(out, (const char *)nfc);
-        free(nfc);
-    }
+compose:
+    compose_from(out, start);
 }
 
 size_t cdp_text_lower_to(char *dst, size_t cap, const char *s, size_t len)
@@ -239,6 +245,7 @@ static bool is_word_break(utf8proc_int32_t cp)
 
 void cdp_text_title(struct cdp_buf *out, const char *s, size_t len)
 {
+    size_t start = out->len;
     size_t i = 0;
     while (i < len) {
         /* One word: up to the next break. */
@@ -275,6 +282,10 @@ void cdp_text_title(struct cdp_buf *out, const char *s, size_t len)
         }
         i = j;
     }
+    /* A new case can compose with the mark after it: long s and a dot
+     * below (ſ̣) become S and the dot, which NFC writes as one Ṣ. */
+    if (!surely_nfc(out->data + start, out->len - start))
+        compose_from(out, start);
 }
 
 bool cdp_text_has_letter(const char *s, size_t len)

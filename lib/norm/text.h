@@ -24,7 +24,8 @@ size_t cdp_text_lower_to(char *dst, size_t cap, const char *s, size_t len);
 /* Title Case for names: in each word (split at space, '-', U+2010, '.',
  * apostrophes) the
  * first letter upper-cased and the rest lower-cased, but only when the word
- * is all upper-case or all lower-case: "McDonald" and "DiCaprio" are kept. */
+ * is all upper-case or all lower-case: "McDonald" and "DiCaprio" are kept.
+ * NFC text stays NFC. */
 void cdp_text_title(struct cdp_buf *out, const char *s, size_t len);
 
 /* Whether s has at least one letter (Unicode category L*). */
