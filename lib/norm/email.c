@@ -72,6 +72,10 @@ static bool valid_domain(const char *s, size_t n)
 
 bool cdp_email_valid(const char *s, size_t len)
 {
+    /* At most 254 bytes: checked here, after lower-casing, which can
+     * lengthen a letter's UTF-8 (Ⱦ, 2 bytes, lowers to ⱦ, 3). */
+    if (len > 254)
+        return false;
     const char *at = memchr(s, '@', len);
     if (!at || memchr(at + 1, '@', len - (size_t)(at - s) - 1))
         return false;

@@ -6,7 +6,8 @@
  * apply, not all of RFC 5322: local@domain; the local part of letters,
  * digits and !#$%&'*+/=?^_`{|}~- in dot-separated runs; a domain of at least
  * two dot-separated labels of letters, digits and inner hyphens, the last
- * at least two letters (or an xn-- label). Letters may be non-ASCII
+ * at least two letters (or an xn-- label); at most 254 bytes in all, as
+ * written (lower-cased). Letters may be non-ASCII
  * (internationalised addresses such as почта@пример.рф). */
 #ifndef CDP_NORM_EMAIL_H
 #define CDP_NORM_EMAIL_H
