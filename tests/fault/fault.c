@@ -3,15 +3,15 @@
  *   CDP_FAULT_DIR=/abs/dir CDP_FAULT_AT=N [CDP_FAULT_LOG=FILE] \
  *   LD_PRELOAD=build/tests/fault/libfault.so PROGRAM ...
  *
- * Counts the calls that put data into files under CDP_FAULT_DIR or give
- * them names (write, pwrite, writev, fsync, fdatasync, close, rename,
- * renameat, renameat2, linkat: all that io/output.c uses to write and
- * commit a file; stdio's internal calls are not seen, and cdp writes no
- * file through stdio), and makes the Nth fail: ENOSPC for writes, EIO for the rest, without
- * doing it (a failed close still closes, as on Linux). Descriptors are
- * matched by where /proc/self/fd points, so an O_TMPFILE file in the folder
- * counts and standard error (elsewhere) goes on working. CDP_FAULT_AT=0
- * fails nothing and only counts.
+ * Counts the calls that put data into files under CDP_FAULT_DIR or give them
+ * names (write, pwrite, writev, fsync, fdatasync, close, rename, renameat,
+ * renameat2, linkat: all that io/output.c uses to write and commit a file;
+ * stdio's internal calls are not seen, and cdp writes no file through
+ * stdio), and makes the Nth fail: ENOSPC for writes, EIO for the rest,
+ * without doing it (a failed close still closes, as on Linux). Descriptors
+ * are matched by where /proc/self/fd points, so an O_TMPFILE file in the
+ * folder counts and standard error (elsewhere) goes on working.
+ * CDP_FAULT_AT=0 fails nothing and only counts.
  *
  * At exit the shim appends "calls C" (calls counted) and, when it failed
  * one, "failed NAME PATH" before it, to CDP_FAULT_LOG: the test runs N = 1,
@@ -32,8 +32,8 @@
 static char dir[PATH_MAX];
 static size_t dirlen;
 static long fail_at = -1;
-static long calls;        /* atomic */
-static int failed;        /* atomic: 1 once the fault was injected */
+static long calls; /* atomic */
+static int failed; /* atomic: 1 once the fault was injected */
 static char failed_what[PATH_MAX * 3];
 
 static void report(void)

@@ -2,17 +2,17 @@
  * cdp-export --previous reads to find what changed.
  *
  * The first byte chooses the format the file is read as: bits 0-1 a
- * Mailchimp CSV (','), a Brevo CSV (';'), an SMS list (one number a line)
- * or NDJSON keyed by cdp_id. Checks, besides memory safety: a file that
- * loads holds each key once; a row checked with the text the file held is
- * UNCHANGED, with other text CHANGED, an unknown key ADDED; and the rows
- * left unchecked are exactly the ones reported removed. */
+ * Mailchimp CSV (','), a Brevo CSV (';'), an SMS list (one number a line) or
+ * NDJSON keyed by cdp_id. Checks, besides memory safety: before any check,
+ * every row read (each key once) is reported removed; an unknown key is
+ * ADDED; in an SMS list, a row checked with its own text is UNCHANGED and no
+ * longer removed. */
 #include "fuzz.h"
 
 #include "export/delta.h"
 
-static const char *const mailchimp[] = { "Email Address", "First Name", "Last Name", "Birthday",
-                                         "Phone Number", "Tags" };
+static const char *const mailchimp[] = { "Email Address", "First Name",   "Last Name",
+                                         "Birthday",      "Phone Number", "Tags" };
 static const char *const brevo[] = { "EMAIL", "FIRSTNAME", "LASTNAME", "SMS" };
 static const size_t mailchimp_keys[] = { 0, 4 }, brevo_keys[] = { 0, 3 };
 

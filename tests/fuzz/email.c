@@ -1,10 +1,11 @@
 /* email: e-mail addresses (norm/email.h).
  *
- * The text is what reaches a normaliser: valid UTF-8 (the readers check
- * it) without NUL bytes (a NUL in a value is issue #13's defect 9, to be
- * refused before any normaliser; today text.h stops at it). Checks, besides memory safety: an address accepted is written
- * in a form that passes cdp_email_valid and that normalises to itself; a
- * rejected one leaves the output as it was. */
+ * The text is what reaches a normaliser: valid UTF-8 (the readers check it)
+ * without NUL bytes (a NUL in a value is issue #13's defect 9, to be refused
+ * before any normaliser; today text.h stops at it). Checks, besides memory
+ * safety: an address accepted is written in a form that passes
+ * cdp_email_valid and that normalises to itself; a rejected one leaves the
+ * output as it was. */
 #include "fuzz.h"
 
 #include "base/buf.h"

@@ -47,8 +47,8 @@ static void run(struct cdp_ingest *ing, const char *path, uint8_t config)
         return;
     const char *const *columns;
     size_t ncolumns = cdp_reader_columns(r, &columns);
-    if (cdp_ingest_bind(ing, ro.format == CDP_FORMAT_CSV ? columns : NULL, ncolumns, "fuzz",
-                        &err) < 0) {
+    if (cdp_ingest_bind(ing, ro.format == CDP_FORMAT_CSV ? columns : NULL, ncolumns, "fuzz", &err) <
+        0) {
         FUZZ_CHECK(err.msg[0], "bind failed without a message");
         cdp_reader_close(r);
         return;

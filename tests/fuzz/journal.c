@@ -1,9 +1,9 @@
 /* journal: cdp-dedupe's journal (identity/journal.h), read as cdp-segment
  * --journal reads it.
  *
- * Checks, besides memory safety: a journal that reads is written again
- * line by line with cdp_journal_format, and that text reads back as the
- * same entries (from, to, reason, key, value). */
+ * Checks, besides memory safety: a journal that reads is written again line
+ * by line with cdp_journal_format, and that text reads back as the same
+ * entries (from, to, reason, key, value). */
 #include "fuzz.h"
 
 #include "base/buf.h"

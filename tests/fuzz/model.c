@@ -15,12 +15,12 @@
 #include "identity/model.h"
 #include "io/json.h"
 
-static const char *const names[] = { "Иванов", "Ivanov", "Сергей", "Sergei", "ИВАНОВ", "",
-                                      "O'Brien", "Анна-Мария" };
-static const char *const dates[] = { "1985-03-05", "1985-05-03", "19850305", "2024-02-30",
-                                     "0000-00-00", "", "9999-12-31", "1985-03-06" };
-static const char *const numbers[] = { "0", "-5", "1e308", "12345678901234567890", "abc", "",
-                                       "3.5", "-0" };
+static const char *const names[] = { "Иванов", "Ivanov", "Сергей",  "Sergei",
+                                     "ИВАНОВ", "",       "O'Brien", "Анна-Мария" };
+static const char *const dates[] = { "1985-03-05", "1985-05-03", "19850305",   "2024-02-30",
+                                     "0000-00-00", "",           "9999-12-31", "1985-03-06" };
+static const char *const numbers[] = { "0",   "-5", "1e308", "12345678901234567890",
+                                       "abc", "",   "3.5",   "-0" };
 #define NRECORDS 8
 
 static void check_table(const struct cdp_fsmodel *m, struct cdp_json_parser *json)
@@ -32,8 +32,8 @@ static void check_table(const struct cdp_fsmodel *m, struct cdp_json_parser *jso
         for (int f = 0; f < m->nfields; f++) {
             int k = (r + f) % NRECORDS;
             vals[f] = m->field_types[f] == CDP_FS_DATE     ? dates[k]
-                    : m->field_types[f] == CDP_FS_NUMBER ? numbers[k]
-                                                         : names[k];
+                      : m->field_types[f] == CDP_FS_NUMBER ? numbers[k]
+                                                           : names[k];
             lens[f] = strlen(vals[f]);
         }
         FUZZ_CHECK(cdp_fstable_add(t, vals, lens) == (uint32_t)r, "row %d", r);

@@ -1,10 +1,11 @@
 /* name: personal names (norm/name.h): cleaned, cased and split.
  *
- * The text is what reaches a normaliser: valid UTF-8 (the readers check
- * it) without NUL bytes (a NUL in a value is issue #13's defect 9, to be
- * refused before any normaliser; today text.h stops at it). Checks, besides memory safety: a name accepted is UTF-8, has a
- * letter and normalises to itself; its split parts lie inside it, apart;
- * a rejected one leaves the output as it was. */
+ * The text is what reaches a normaliser: valid UTF-8 (the readers check it)
+ * without NUL bytes (a NUL in a value is issue #13's defect 9, to be refused
+ * before any normaliser; today text.h stops at it). Checks, besides memory
+ * safety: a name accepted is UTF-8, has a letter and normalises to itself;
+ * its split parts lie inside it, apart; a rejected one leaves the output as
+ * it was. */
 #include "fuzz.h"
 
 #include "base/buf.h"
@@ -27,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cdp_name_normalize(&out, &scratch, s, size)) {
         FUZZ_CHECK(out.len > 0 && cdp_utf8_valid(out.data, out.len), "'%s' is not UTF-8", out.data);
         FUZZ_CHECK(cdp_text_has_letter(out.data, out.len), "'%s' has no letter", out.data);
-        FUZZ_CHECK(cdp_name_normalize(&again, &scratch, out.data, out.len) && fuzz_same(again.data, again.len, out.data, out.len),
+        FUZZ_CHECK(cdp_name_normalize(&again, &scratch, out.data, out.len) &&
+                       fuzz_same(again.data, again.len, out.data, out.len),
                    "'%s' normalises to '%s'", out.data, again.data ? again.data : "(nothing)");
         struct cdp_name_parts parts;
         cdp_name_split(out.data, out.len, &parts);

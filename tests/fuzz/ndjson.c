@@ -30,8 +30,7 @@ static void same_record(struct cdp_json_parser *p, const struct cdp_record *rec)
                text.data);
     for (size_t i = 0; i < rec->n; i++) {
         const struct cdp_field *a = &rec->f[i], *b = &back.f[i];
-        FUZZ_CHECK(fuzz_same(a->key, a->klen, b->key, b->klen), "key %zu: %s", i,
-                   text.data);
+        FUZZ_CHECK(fuzz_same(a->key, a->klen, b->key, b->klen), "key %zu: %s", i, text.data);
         FUZZ_CHECK(a->type == b->type && fuzz_same(a->val, a->vlen, b->val, b->vlen),
                    "value %zu: %s", i, text.data);
     }
@@ -89,8 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cdp_buf_addc(&again, '\n');
         }
         FUZZ_CHECK(k == CDP_READ_END, "lines_only read ended with %d", (int)k);
-        FUZZ_CHECK(fuzz_same(again.data, again.len, lines.data, lines.len),
-                   "lines_only differs");
+        FUZZ_CHECK(fuzz_same(again.data, again.len, lines.data, lines.len), "lines_only differs");
         cdp_buf_release(&again);
         cdp_reader_close(r);
     }

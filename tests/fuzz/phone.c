@@ -1,13 +1,13 @@
 /* phone: telephone numbers to E.164 (norm/phone.h), the fast path against
  * libphonenumber itself.
  *
- * The first byte chooses the region numbers without a country code are
- * read in. The text is what reaches a normaliser: valid UTF-8 (the readers
- * check it) without NUL bytes (a NUL in a value is issue #13's defect 9,
- * to be refused before any normaliser). Checks, besides memory safety: the answer and
- * the E.164 form agree with cdp_phone_normalize_reference (libphonenumber
- * alone), as the header promises; a second call (from the cache) gives the
- * same answer; a valid number is '+' and 2 to 15 digits. */
+ * The first byte chooses the region numbers without a country code are read
+ * in. The text is what reaches a normaliser: valid UTF-8 (the readers check
+ * it) without NUL bytes (a NUL in a value is issue #13's defect 9, to be
+ * refused before any normaliser). Checks, besides memory safety: the answer
+ * and the E.164 form agree with cdp_phone_normalize_reference
+ * (libphonenumber alone), as the header promises; a second call (from the
+ * cache) gives the same answer; a valid number is '+' and 2 to 15 digits. */
 #include "fuzz.h"
 
 #include "io/json.h"
@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!cdp_utf8_valid(s, size) || memchr(s, '\0', size))
         return 0;
     char err[256];
-    struct cdp_phone_normalizer *pn = cdp_phone_normalizer_new(regions[config & 7], err, sizeof err);
+    struct cdp_phone_normalizer *pn =
+        cdp_phone_normalizer_new(regions[config & 7], err, sizeof err);
     FUZZ_CHECK(pn, "%s", err);
     char fast[CDP_PHONE_E164_MAX], cached[CDP_PHONE_E164_MAX], ref[CDP_PHONE_E164_MAX];
     enum cdp_phone_type tf = CDP_PHONE_UNKNOWN, tc = CDP_PHONE_UNKNOWN, tr = CDP_PHONE_UNKNOWN;

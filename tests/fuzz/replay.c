@@ -1,8 +1,8 @@
 /* replay: runs a fuzzing harness on files, without libFuzzer (any compiler).
  *   replay-NAME FILE_OR_DIR...
- * Each file is one input; a folder's files are run in name order. What
- * `make check` uses to run every harness on its committed corpus, and how
- * to reproduce a crash under gdb or valgrind. */
+ * Each file is one input; a folder's files are run in name order. What `make
+ * check` uses to run every harness on its committed corpus, and how to
+ * reproduce a crash under gdb or valgrind. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

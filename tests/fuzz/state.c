@@ -27,8 +27,8 @@ static void add_today(struct cdp_keyset *keys, struct cdp_graph *g)
         { "crm", "2", "anna@mail.ru", "+79160000001", "1990-01-01", NULL },
         { "pos", "r1", NULL, "+79160000001", NULL, "purchase" },
     };
-    static const char *const keys_of[] = { "_source", "_rid", "email", "phone", "birth_date",
-                                           "event" };
+    static const char *const keys_of[] = { "_source", "_rid",       "email",
+                                           "phone",   "birth_date", "event" };
     struct cdp_graph_items items = { 0 };
     struct cdp_record rec = CDP_RECORD_INIT;
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
@@ -108,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t first_run = 0, second_run = 0;
     char first[2][17], second[2][17];
     if (run(keys, path, saved, &first_run, first) == 0) {
-        FUZZ_CHECK(run(keys, saved, NULL, &second_run, second) == 0, "the saved state does not load");
+        FUZZ_CHECK(run(keys, saved, NULL, &second_run, second) == 0,
+                   "the saved state does not load");
         FUZZ_CHECK(second_run == first_run + 1, "run %llu after run %llu",
                    (unsigned long long)second_run, (unsigned long long)first_run);
         for (int i = 0; i < 2; i++)
