@@ -269,13 +269,15 @@ static bool retry_lenient(struct cdp_csv_reader *r, bool at_eof)
     return ok;
 }
 
-/* No quotes, and no CR but the one before the newline. */
+/* No quotes, and no CR but the one before the newline (or at the very
+ * end). A CR anywhere else ends a record for libcsv: the last line of a file
+ * without a newline, "1;2\r*", is two records, not one line to split. */
 static bool simple_line(const char *p, size_t n)
 {
     if (memchr(p, '"', n))
         return false;
     const char *cr = memchr(p, '\r', n);
-    return !cr || (size_t)(cr - p) + 2 == n || (size_t)(cr - p) + 1 == n;
+    return !cr || ((size_t)(cr - p) + 2 == n && p[n - 1] == '\n') || (size_t)(cr - p) + 1 == n;
 }
 
 /* Parses until one record is complete. 1: record; 0: end; -1: error;
