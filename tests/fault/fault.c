@@ -8,9 +8,10 @@
  * renameat2, linkat: all that io/output.c uses to write and commit a file;
  * stdio's internal calls are not seen, and cdp writes no file through
  * stdio), and makes the Nth fail: ENOSPC for writes, EIO for the rest,
- * without doing it (a failed close still closes, as on Linux). Descriptors
- * are matched by where /proc/self/fd points, so an O_TMPFILE file in the
- * folder counts and standard error (elsewhere) goes on working.
+ * without doing it (a failed close still closes, as on Linux; only the
+ * close of a descriptor written to counts). Descriptors are matched by where
+ * /proc/self/fd points, so an O_TMPFILE file in the folder counts and
+ * standard error (elsewhere) goes on working.
  * CDP_FAULT_AT=0 fails nothing and only counts.
  *
  * At exit the shim appends "calls C" (calls counted) and, when it failed
@@ -35,6 +36,21 @@ static long fail_at = -1;
 static long calls; /* atomic */
 static int failed; /* atomic: 1 once the fault was injected */
 static char failed_what[PATH_MAX * 3];
+/* Descriptors written since they were opened: a failed close matters only
+ * for those (closing a file read, or a lock, loses nothing). */
+#define MAX_FDS 65536
+static unsigned char written[MAX_FDS]; /* atomic */
+
+static void mark_written(int fd)
+{
+    if (fd >= 0 && fd < MAX_FDS)
+        __atomic_store_n(&written[fd], 1, __ATOMIC_SEQ_CST);
+}
+
+static int take_written(int fd)
+{
+    return fd >= 0 && fd < MAX_FDS && __atomic_exchange_n(&written[fd], 0, __ATOMIC_SEQ_CST);
+}
 
 static void report(void)
 {
@@ -153,6 +169,7 @@ ssize_t write(int fd, const void *buf, size_t n)
     if (!next)
         next = real("write");
     FD_CALL("write", fd, ENOSPC);
+    mark_written(fd);
     return next(fd, buf, n);
 }
 
@@ -162,6 +179,7 @@ ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
     if (!next)
         next = real("pwrite");
     FD_CALL("pwrite", fd, ENOSPC);
+    mark_written(fd);
     return next(fd, buf, n, off);
 }
 
@@ -171,6 +189,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
     if (!next)
         next = real("pwrite64");
     FD_CALL("pwrite64", fd, ENOSPC);
+    mark_written(fd);
     return next(fd, buf, n, off);
 }
 
@@ -180,6 +199,7 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
     if (!next)
         next = real("writev");
     FD_CALL("writev", fd, ENOSPC);
+    mark_written(fd);
     return next(fd, iov, n);
 }
 
@@ -207,7 +227,7 @@ int close(int fd)
     if (!next)
         next = real("close");
     char shown[PATH_MAX];
-    if (fd_in(fd, shown, sizeof shown) && inject("close", shown)) {
+    if (take_written(fd) && fd_in(fd, shown, sizeof shown) && inject("close", shown)) {
         next(fd); /* Linux closes the descriptor even when close fails */
         errno = EIO;
         return -1;
