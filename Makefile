@@ -135,7 +135,8 @@ $(FAULT_LIB): tests/fault/fault.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -fPIC -shared $< -o $@ -ldl
 
-# The whole suite: C unit tests for lib/, then the Bats tests of the programs.
+# The whole suite: C unit tests for lib/, the fuzzing harnesses on their
+# committed corpus, then the Bats tests of the programs (with tests/fault.bats).
 check: deps-check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit layers options fuzz-replay bats
