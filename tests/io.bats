@@ -179,6 +179,19 @@ OUT
 BAD line 2 row 1 invalid_utf8: invalid UTF-8 in column "b" "1;�"
 line 3 row 2: {"a":"2","b":"ok"}
 OUT
+    # A field ending in a lead byte and the next starting with a
+    # continuation byte: invalid, though the two together would be a letter
+    # (found by tests/fuzz/csv.c). The same with quotes, which libcsv reads.
+    printf 'a;b;c\n1;x\xd0;\xa7y\n"2";"x\xd0";"\xa7y"\n' > split8.csv
+    run read-records split8.csv
+    assert_output <<'OUT'
+BAD line 2 row 1 invalid_utf8: invalid UTF-8 in column "b" "1;x�;�y"
+BAD line 3 row 2 invalid_utf8: invalid UTF-8 in column "b" "\"2\";\"x�\";\"�y\""
+OUT
+    printf 'a;b\xd0;\xa7c\n1;2;3\n' > header8.csv
+    run read-records header8.csv
+    [ "$status" -eq 1 ]
+    [ "$output" = "read-records: header8.csv:1: invalid UTF-8 in the header (wrong --encoding?)" ]
 }
 
 @test "encoding: Windows-1251 converted; a byte undefined in it makes a bad row" {

@@ -79,6 +79,10 @@ static void on_field(void *s, size_t len, void *data)
     r->flen[r->nfields] = len;
     r->nfields++;
     cdp_buf_add(&r->fields, s, len);
+    /* An ASCII byte after each field (not part of it): the one UTF-8 check
+     * of the whole record then cannot take the end of one field and the
+     * start of the next ("b\xD0" and "\xA7...") for one character. */
+    cdp_buf_addc(&r->fields, '\n');
 }
 
 static void on_record(int c, void *data)
