@@ -128,7 +128,9 @@ bool cdp_newcombe(uint64_t x1, uint64_t n1, uint64_t x0, uint64_t n0, double z,
                   struct cdp_interval *out)
 {
     struct cdp_interval w1, w0;
-    if (!cdp_wilson(x1, n1, z, &w1) | !cdp_wilson(x0, n0, z, &w0)) {
+    bool treated_ok = cdp_wilson(x1, n1, z, &w1);
+    bool control_ok = cdp_wilson(x0, n0, z, &w0);
+    if (!treated_ok || !control_ok) {
         *out = (struct cdp_interval){ NAN, NAN };
         return false;
     }
