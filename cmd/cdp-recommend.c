@@ -30,6 +30,8 @@ static const struct cdp_option options[] = {
                                         "DATE on: precision, recall, hit rate and NDCG\n"
                                         "at N, for the recommender and for popularity" },
     { 'n', "top", "N", "N items per person or per item (default 10)" },
+    { 'f', "format", "FMT", "ndjson (default) or csv, one row per list entry\n"
+                            "(default csv when -o names a .csv or .csv.zst)" },
     { OPT_AS_OF, "as-of", "DATE", "learn from what happened before the end of DATE\n"
                                   "(YYYY-MM-DD) or an ISO time (default: the\n"
                                   "latest event)" },
@@ -83,7 +85,8 @@ static const struct cdp_program program = {
 
 struct prefs {
     struct cdp_io_prefs io;
-    bool similar, as_of_given;
+    bool similar, as_of_given, format_given;
+    struct cdp_rec_writing writing;
     const char *evaluate, *catalog, *filter;
     int64_t split_ms;
     enum cdp_basket_kind basket;
@@ -148,6 +151,12 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         p->split_ms = day * 86400000LL;
         break;
     case 'n': p->score.top = (size_t)v; break;
+    case 'f':
+        if (strcmp(arg, "csv") != 0 && strcmp(arg, "ndjson") != 0)
+            return cdp_usage_error(program.name, "--format takes ndjson or csv, not '%s'", arg);
+        p->writing.csv = strcmp(arg, "csv") == 0;
+        p->format_given = true;
+        break;
     case OPT_AS_OF:
         if (!cdp_parse_as_of(arg, &day, &p->score.as_of_ms))
             return cdp_usage_error(program.name, "--as-of takes YYYY-MM-DD, today or an ISO time, "
@@ -213,6 +222,12 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
         return cdp_usage_error(program.name, "--similar and --evaluate do not go together");
     if (p->evaluate && p->as_of_given)
         return cdp_usage_error(program.name, "--evaluate learns before its DATE: leave out --as-of");
+    const char *o = p->io.output;
+    size_t olen = o ? strlen(o) : 0;
+    if (!p->format_given && ((olen > 4 && strcmp(o + olen - 4, ".csv") == 0) ||
+                             (olen > 8 && strcmp(o + olen - 8, ".csv.zst") == 0)))
+        p->writing.csv = true;
+    p->writing.with_viewed = p->score.viewed > 0;
     return -1;
 }
 
@@ -315,18 +330,20 @@ static int write_out(struct run *run, size_t nworkers, struct cdp_error *err)
     if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
         return -1;
     if (p->similar) {
-        if (cdp_write_all_similar(run->activity, run->pairs, run->eligible, p->score.top, nworkers,
-                                  run->out, &n, err) < 0)
+        if (cdp_write_all_similar(run->activity, run->pairs, run->eligible, p->score.top, &p->writing,
+                                  nworkers, run->out, &n, err) < 0)
             return -1;
         cdp_report_add(&run->report, "written", "items written", n);
     } else if (p->evaluate) {
         struct cdp_evaluation e;
         if (cdp_evaluate(run->recommender, p->score.top, nworkers, &e, err) < 0)
             return -1;
-        cdp_write_evaluation(&e, p->evaluate, p->score.top, cdp_output_buffer(run->out));
+        struct cdp_buf *b = cdp_output_buffer(run->out);
+        cdp_write_header(&p->writing, CDP_REC_TABLE_EVALUATION, b);
+        cdp_write_evaluation(&e, p->evaluate, p->score.top, &p->writing, b);
         cdp_report_add(&run->report, "written", "people evaluated", e.evaluated);
     } else {
-        if (cdp_write_all_recs(run->recommender, p->score.viewed > 0, nworkers, run->out, &n, err) < 0)
+        if (cdp_write_all_recs(run->recommender, &p->writing, nworkers, run->out, &n, err) < 0)
             return -1;
         cdp_report_add(&run->report, "written", "people written", n);
     }

@@ -69,6 +69,7 @@ person() {
     bad "--similar and --evaluate do not go together" --similar --evaluate 2026-11-01
     bad "--evaluate learns before its DATE: leave out --as-of" --evaluate 2026-11-01 --as-of 2026-11-20
     bad "--as-of takes YYYY-MM-DD, today or an ISO time, not 'yesterday'" --as-of yesterday
+    bad "--format takes ndjson or csv, not 'xml'" --format xml
     printf 'Гостиная=365\nКухня\n' > rules.txt
     bad "--category-rules: rules.txt:2: 'Кухня' is not CATEGORY=DAYS" --category-rules rules.txt
     run --separate-stderr cdp-recommend --filter '.price <' -o out.ndjson "$REC/shop.ndjson"
@@ -439,4 +440,55 @@ OUT
     [ "$status" -eq 1 ]
     [ "${stderr_lines[0]}" = "cdp-export: --recommendations bad.ndjson:1: damaged recommendations line: a recommendation without a sku" ]
     [ ! -e out.csv ]
+}
+
+@test "CSV: one row per list entry, the same facts as the NDJSON lines; quoting; -o NAME.csv" {
+    # Every table as CSV holds what its NDJSON holds, row for row (jq turns
+    # the lines into the expected rows independently of the writer).
+    plain -n 3 --viewed 2 -f csv "$REC/shop.ndjson" > got.csv
+    plain -n 3 --viewed 2 "$REC/shop.ndjson" | jq -r '.cdp_id as $id |
+        (.recommendations | to_entries[] | [$id, "recommended", .key + 1, .value.sku, .value.score,
+            .value.reason, .value.because // "", .value.category // "", ""]),
+        (.viewed | to_entries[] | [$id, "viewed", .key + 1, .value.sku, "", "", "",
+            .value.category // "", .value.at]) | map(tostring) | join(",")' > want.csv
+    [ "$(head -1 got.csv)" = "cdp_id,list,rank,sku,score,reason,because,category,viewed_at" ]
+    [ "$(sed -n 2p got.csv)" = "p1,recommended,1,K3,4,bought_together,K1,Кухня," ]
+    tail -n +2 got.csv | diff - want.csv
+    [ "$(grep -c ',viewed,' got.csv)" -gt 0 ]
+    plain --similar -n 2 -o similar.csv "$REC/shop.ndjson"
+    plain --similar -n 2 "$REC/shop.ndjson" | jq -r '.sku as $a | .baskets as $n | .similar |
+        to_entries[] | [$a, $n, .key + 1, .value.sku, .value.support, .value.confidence,
+            .value.lift, .value.count] | map(tostring) | join(",")' > want-similar.csv
+    [ "$(head -1 similar.csv)" = "sku,baskets,rank,similar_sku,support,confidence,lift,count" ]
+    [ "$(sed -n 2p similar.csv)" = "G1,2,1,G2,0.142857,0.5,3.5,1" ]
+    tail -n +2 similar.csv | diff - want-similar.csv
+    [ "$(stat -c %a similar.csv)" = 600 ]
+    # -f ndjson wins over the name; .csv.zst is CSV too.
+    plain --similar -n 2 -f ndjson -o forced.csv "$REC/shop.ndjson"
+    [ "$(head -c 8 forced.csv)" = '{"sku":"' ]
+    plain --similar -n 2 -o similar.csv.zst "$REC/shop.ndjson"
+    zstd -dcq similar.csv.zst | cmp - similar.csv
+    # The evaluation: one row a model.
+    cdp-recommend -q --evaluate 2026-10-01 --format csv "$REC/shop.ndjson" > eval.csv
+    [ "$(cat eval.csv)" = "split,k,people,items,evaluated,truth,model,precision,recall,hit_rate,ndcg
+2026-10-01,10,3,7,0,0,recommender,0.0000,0.0000,0.0000,0.0000
+2026-10-01,10,3,7,0,0,popular,0.0000,0.0000,0.0000,0.0000" ]
+    # Cells holding the delimiter, quotes or a leading space are quoted.
+    printf '%s\n' \
+        '{"_kind":"event","cdp_id":"a,1","ts":"2026-11-01T10:00:00Z","event":"purchase","order_id":"1","sku":"X,1","category":"Sofa \"Oslo\""}' \
+        '{"_kind":"event","cdp_id":"a,1","ts":"2026-11-01T10:00:00Z","event":"purchase","order_id":"1","sku":" Y"}' \
+        '{"_kind":"event","cdp_id":"b","ts":"2026-11-02T10:00:00Z","event":"purchase","order_id":"2","sku":"X,1","category":"Sofa \"Oslo\""}' > odd.ndjson
+    run cdp-recommend -q --as-of 2026-11-20 --half-life 0 --popular-weight 0 --exclude-bought 0 \
+        -f csv odd.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = 'cdp_id,list,rank,sku,score,reason,because,category,viewed_at
+"a,1",recommended,1," Y",2,bought_together,"X,1",,
+"a,1",recommended,2,"X,1",2,bought_together," Y","Sofa ""Oslo""",
+b,recommended,1," Y",2,bought_together,"X,1",,
+b,recommended,2,"X,1",1,category,,"Sofa ""Oslo""",' ]
+    # A person whose list is empty has no row (NDJSON writes their empty list).
+    run cdp-recommend -q --as-of 2026-11-20 --half-life 0 --popular-weight 0 --fallback none \
+        -f csv odd.ndjson
+    [ "$output" = 'cdp_id,list,rank,sku,score,reason,because,category,viewed_at
+b,recommended,1," Y",2,bought_together,"X,1",,' ]
 }

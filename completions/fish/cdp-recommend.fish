@@ -31,6 +31,7 @@ end
 
 complete -c cdp-recommend -l similar -d "Write each item's most similar items instead"
 complete -c cdp-recommend -l evaluate -x -a '(__cdp_recommend_date)' -d 'Learn before DATE, score the purchases after it'
+complete -c cdp-recommend -s f -l format -x -a 'ndjson csv' -d 'ndjson (default) or csv, one row per list entry'
 complete -c cdp-recommend -s n -l top -x -a '3 5 10 20' -d 'Items per person or per item (default 10)'
 complete -c cdp-recommend -l as-of -x -a '(__cdp_recommend_date)' -d 'Learn from what happened before the end of DATE'
 complete -c cdp-recommend -l weight -x -a '(__cdp_recommend_weight)' -d 'Weight of an event kind (EVENT=W)'

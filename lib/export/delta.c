@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/csv_cell.h"
+#include "io/csv_cell.h"
 #include "export/parts.h"
 #include "export/platform_ids.h"
 #include "base/hash.h"

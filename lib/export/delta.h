@@ -54,7 +54,7 @@ uint64_t cdp_delta_previous_rows(const struct cdp_delta *d);
 enum cdp_delta_change { CDP_DELTA_ADDED, CDP_DELTA_CHANGED, CDP_DELTA_UNCHANGED };
 
 /* Classifies a row of this run (row: its text without the line end; for
- * CSV the cells quoted as export/csv_cell.h does and joined by the delimiter,
+ * CSV the cells quoted as io/csv_cell.h does and joined by the delimiter,
  * which is how previous rows are kept). */
 enum cdp_delta_change cdp_delta_check(struct cdp_delta *d, const char *key, size_t klen,
                                       const char *row, size_t rlen);

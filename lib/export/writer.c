@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/intern.h"
-#include "export/csv_cell.h"
+#include "io/csv_cell.h"
 #include "export/delta.h"
 #include "export/parts.h"
 #include "io/json.h"

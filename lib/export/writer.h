@@ -3,7 +3,7 @@
  * (export/format.h), once per contact.
  *
  * A row is the format's cells (then the caller's extra columns, such as
- * cdp-export's jq columns), quoted for CSV (export/csv_cell.h) and joined by
+ * cdp-export's jq columns), quoted for CSV (io/csv_cell.h) and joined by
  * the delimiter; for ndjson, the profile line as read. Every file starts
  * with the same head: a UTF-8 BOM when asked, then the header row of the
  * formats that have one. Lines end in LF, or CR LF.

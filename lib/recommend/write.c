@@ -6,6 +6,7 @@
 
 #include "base/pipeline.h"
 
+#include "io/csv_cell.h"
 #include "io/json.h"
 #include "norm/date.h"
 
@@ -32,8 +33,8 @@ static void add_category(struct cdp_buf *b, const struct cdp_activity *h, uint32
     add_name(b, ",\"category\":", s, len);
 }
 
-void cdp_write_recs(const struct cdp_activity *h, const struct cdp_recs *r, bool with_viewed,
-                    struct cdp_buf *out)
+static void recs_json(const struct cdp_activity *h, const struct cdp_recs *r, bool with_viewed,
+                      struct cdp_buf *out)
 {
     size_t len;
     const char *s = cdp_activity_person(h, r->person, &len);
@@ -76,12 +77,9 @@ void cdp_write_recs(const struct cdp_activity *h, const struct cdp_recs *r, bool
     cdp_buf_adds(out, "}\n");
 }
 
-void cdp_write_similar(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
-                       const uint8_t *eligible, size_t top, struct cdp_buf *out)
+static void similar_json(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
+                         uint32_t na, const uint8_t *eligible, size_t top, struct cdp_buf *out)
 {
-    uint32_t na = cdp_pairs_item_baskets(p, a);
-    if (!na)
-        return;
     size_t len, n, shown = 0;
     const char *s = cdp_activity_sku(h, a, &len);
     add_name(out, "{\"sku\":", s, len);
@@ -117,8 +115,8 @@ static void add_metrics(struct cdp_buf *b, const char *name, const struct cdp_me
                    name, m->precision, m->recall, m->hit_rate, m->ndcg);
 }
 
-void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, size_t k,
-                          struct cdp_buf *out)
+static void evaluation_json(const struct cdp_evaluation *e, const char *split, size_t k,
+                            struct cdp_buf *out)
 {
     add_name(out, "{\"split\":", split, strlen(split));
     cdp_buf_printf(out, ",\"k\":%zu,\"people\":%llu,\"items\":%llu,\"evaluated\":%llu,\"truth\":%llu", k,
@@ -127,6 +125,162 @@ void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, siz
     add_metrics(out, "recommender", &e->recommender);
     add_metrics(out, "popular", &e->popular);
     cdp_buf_adds(out, "}\n");
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+static const char *const headers[] = {
+    [CDP_REC_TABLE_RECS] = "cdp_id,list,rank,sku,score,reason,because,category,viewed_at\n",
+    [CDP_REC_TABLE_SIMILAR] = "sku,baskets,rank,similar_sku,support,confidence,lift,count\n",
+    [CDP_REC_TABLE_EVALUATION] = "split,k,people,items,evaluated,truth,model,precision,recall,hit_rate,ndcg\n",
+};
+
+void cdp_write_header(const struct cdp_rec_writing *w, enum cdp_rec_table table, struct cdp_buf *out)
+{
+    if (w->csv)
+        cdp_buf_adds(out, headers[table]);
+}
+
+static void cell(struct cdp_buf *b, const char *s, size_t len)
+{
+    cdp_csv_add_cell(b, s, len, ',');
+}
+
+static void category_cell(struct cdp_buf *b, const struct cdp_activity *h, uint32_t item)
+{
+    uint32_t c = cdp_activity_item_category(h, item);
+    if (c == CDP_NONE)
+        return;
+    size_t len;
+    const char *name = cdp_activity_category_name(h, c, &len);
+    cell(b, name, len);
+}
+
+/* The first cells of a person's row: cdp_id, list, rank and sku. */
+static void person_row(struct cdp_buf *out, const struct cdp_activity *h, uint32_t person,
+                       const char *list, size_t rank, uint32_t item)
+{
+    size_t len;
+    const char *s = cdp_activity_person(h, person, &len);
+    cell(out, s, len);
+    cdp_buf_addc(out, ',');
+    cdp_buf_adds(out, list);
+    cdp_buf_addc(out, ',');
+    cdp_buf_add_u64(out, rank);
+    cdp_buf_addc(out, ',');
+    s = cdp_activity_sku(h, item, &len);
+    cell(out, s, len);
+    cdp_buf_addc(out, ',');
+}
+
+static void recs_csv(const struct cdp_activity *h, const struct cdp_recs *r, bool with_viewed,
+                     struct cdp_buf *out)
+{
+    size_t len;
+    for (size_t i = 0; i < r->nrecs; i++) {
+        const struct cdp_rec *rec = &r->recs[i];
+        person_row(out, h, r->person, "recommended", i + 1, rec->item);
+        add_figure(out, rec->score);
+        cdp_buf_addc(out, ',');
+        cdp_buf_adds(out, cdp_reason_name(rec->reason));
+        cdp_buf_addc(out, ',');
+        if (rec->because != CDP_NONE) {
+            const char *because = cdp_activity_sku(h, rec->because, &len);
+            cell(out, because, len);
+        }
+        cdp_buf_addc(out, ',');
+        category_cell(out, h, rec->item);
+        cdp_buf_adds(out, ",\n");
+    }
+    for (size_t i = 0; with_viewed && i < r->nviewed; i++) {
+        person_row(out, h, r->person, "viewed", i + 1, r->viewed[i].item);
+        cdp_buf_adds(out, ",,,");
+        category_cell(out, h, r->viewed[i].item);
+        cdp_buf_addc(out, ',');
+        cdp_time_format(out, r->viewed[i].ts);
+        cdp_buf_addc(out, '\n');
+    }
+}
+
+static void similar_csv(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
+                        uint32_t na, const uint8_t *eligible, size_t top, struct cdp_buf *out)
+{
+    size_t alen, len, n, shown = 0;
+    const char *as = cdp_activity_sku(h, a, &alen);
+    const struct cdp_pair *nb = cdp_pairs_of(p, a, &n);
+    for (size_t i = 0; i < n && shown < top; i++) {
+        if (eligible && !eligible[nb[i].item])
+            continue;
+        struct cdp_pair_stats st;
+        cdp_pairs_stats(p, a, &nb[i], &st);
+        cell(out, as, alen);
+        cdp_buf_addc(out, ',');
+        cdp_buf_add_u64(out, na);
+        cdp_buf_addc(out, ',');
+        cdp_buf_add_u64(out, ++shown);
+        cdp_buf_addc(out, ',');
+        const char *s = cdp_activity_sku(h, nb[i].item, &len);
+        cell(out, s, len);
+        cdp_buf_addc(out, ',');
+        add_figure(out, st.support);
+        cdp_buf_addc(out, ',');
+        add_figure(out, st.confidence);
+        cdp_buf_addc(out, ',');
+        add_figure(out, st.lift);
+        cdp_buf_addc(out, ',');
+        cdp_buf_add_u64(out, nb[i].count);
+        cdp_buf_addc(out, '\n');
+    }
+}
+
+static void evaluation_csv(const struct cdp_evaluation *e, const char *split, size_t k,
+                           struct cdp_buf *out)
+{
+    const struct {
+        const char *name;
+        const struct cdp_metrics *m;
+    } models[] = { { "recommender", &e->recommender }, { "popular", &e->popular } };
+    for (size_t i = 0; i < 2; i++) {
+        cell(out, split, strlen(split));
+        cdp_buf_printf(out, ",%zu,%llu,%llu,%llu,%llu,%s,%.4f,%.4f,%.4f,%.4f\n", k,
+                       (unsigned long long)e->people, (unsigned long long)e->items,
+                       (unsigned long long)e->evaluated, (unsigned long long)e->truth, models[i].name,
+                       models[i].m->precision, models[i].m->recall, models[i].m->hit_rate,
+                       models[i].m->ndcg);
+    }
+}
+
+/* ---- either ---------------------------------------------------------------- */
+
+void cdp_write_recs(const struct cdp_activity *h, const struct cdp_recs *r,
+                    const struct cdp_rec_writing *w, struct cdp_buf *out)
+{
+    if (w->csv)
+        recs_csv(h, r, w->with_viewed, out);
+    else
+        recs_json(h, r, w->with_viewed, out);
+}
+
+void cdp_write_similar(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
+                       const uint8_t *eligible, size_t top, const struct cdp_rec_writing *w,
+                       struct cdp_buf *out)
+{
+    uint32_t na = cdp_pairs_item_baskets(p, a);
+    if (!na)
+        return;
+    if (w->csv)
+        similar_csv(h, p, a, na, eligible, top, out);
+    else
+        similar_json(h, p, a, na, eligible, top, out);
+}
+
+void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, size_t k,
+                          const struct cdp_rec_writing *w, struct cdp_buf *out)
+{
+    if (w->csv)
+        evaluation_csv(e, split, k, out);
+    else
+        evaluation_json(e, split, k, out);
 }
 
 /* ---- everyone, on every CPU ---------------------------------------------- */
@@ -142,7 +296,7 @@ struct rec_batch {
 
 struct rec_run {
     const struct cdp_recommender *r;
-    bool with_viewed;
+    const struct cdp_rec_writing *w;
     struct cdp_output *out;
     uint64_t people;
     bool failed;
@@ -159,7 +313,7 @@ static void rec_work(void *worker, void *batch)
     struct rec_batch *b = batch;
     const struct cdp_activity *h = cdp_recommender_activity(w->run->r);
     for (uint32_t p = b->lo; p < b->hi; p++)
-        cdp_write_recs(h, cdp_scorer_run(w->scorer, p, 0), w->run->with_viewed, &b->out);
+        cdp_write_recs(h, cdp_scorer_run(w->scorer, p, 0), w->run->w, &b->out);
 }
 
 static void rec_consume(void *owner, void *batch)
@@ -189,10 +343,11 @@ static void rec_batch_free(void *owner, void *batch)
 static const struct cdp_pipeline_ops rec_ops = { rec_batch_new, rec_batch_free, rec_work,
                                                  rec_consume };
 
-int cdp_write_all_recs(const struct cdp_recommender *r, bool with_viewed, size_t nworkers,
+int cdp_write_all_recs(const struct cdp_recommender *r, const struct cdp_rec_writing *w, size_t nworkers,
                        struct cdp_output *out, uint64_t *people, struct cdp_error *err)
 {
-    struct rec_run run = { r, with_viewed, out, 0, false };
+    struct rec_run run = { r, w, out, 0, false };
+    cdp_write_header(w, CDP_REC_TABLE_RECS, cdp_output_buffer(out));
     size_t nctx = nworkers ? nworkers : 1;
     struct rec_worker *workers = cdp_xcalloc(nctx, sizeof *workers);
     void **ctx = cdp_xcalloc(nctx, sizeof *ctx);
@@ -229,6 +384,7 @@ struct similar_run {
     const struct cdp_pairs *p;
     const uint8_t *eligible;
     size_t top;
+    const struct cdp_rec_writing *w;
     struct cdp_output *out;
     uint64_t items;
     bool failed;
@@ -240,7 +396,7 @@ static void similar_work(void *worker, void *batch)
     struct rec_batch *b = batch;
     for (uint32_t a = b->lo; a < b->hi; a++) {
         size_t len = b->out.len;
-        cdp_write_similar(run->h, run->p, a, run->eligible, run->top, &b->out);
+        cdp_write_similar(run->h, run->p, a, run->eligible, run->top, run->w, &b->out);
         b->n += b->out.len > len;
     }
 }
@@ -260,10 +416,12 @@ static const struct cdp_pipeline_ops similar_ops = { rec_batch_new, rec_batch_fr
                                                      similar_consume };
 
 int cdp_write_all_similar(const struct cdp_activity *h, const struct cdp_pairs *p,
-                          const uint8_t *eligible, size_t top, size_t nworkers,
-                          struct cdp_output *out, uint64_t *items, struct cdp_error *err)
+                          const uint8_t *eligible, size_t top, const struct cdp_rec_writing *w,
+                          size_t nworkers, struct cdp_output *out, uint64_t *items,
+                          struct cdp_error *err)
 {
-    struct similar_run run = { h, p, eligible, top, out, 0, false };
+    struct similar_run run = { h, p, eligible, top, w, out, 0, false };
+    cdp_write_header(w, CDP_REC_TABLE_SIMILAR, cdp_output_buffer(out));
     size_t nctx = nworkers ? nworkers : 1;
     void **ctx = cdp_xcalloc(nctx, sizeof *ctx);
     for (size_t i = 0; i < nctx; i++)

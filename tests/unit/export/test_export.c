@@ -1,6 +1,6 @@
 /* Unit tests of the export modules: SHA-256 against the platforms'
  * published examples (hash.h, export/platform_ids.h), the platforms'
- * normalisations, CSV cells (export/csv_cell.h), JSON strings and arrays
+ * normalisations, CSV cells (io/csv_cell.h), JSON strings and arrays
  * (export/json_peek.h), part names (export/parts.h), suppression matching
  * (suppress.h) and the audience rules (export/audience.h). */
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include "../check.h"
 #include "norm/email.h"
 #include "export/audience.h"
-#include "export/csv_cell.h"
+#include "io/csv_cell.h"
 #include "export/format.h"
 #include "export/json_peek.h"
 #include "export/platform_ids.h"

@@ -5,8 +5,8 @@
  * them, would otherwise trim); inside quotes a double quote is doubled.
  * Nothing else is changed: no escaping of a leading '=' or '+' (an E.164
  * phone starts with '+', and the platforms read the bytes, not Excel). */
-#ifndef CDP_EXPORT_CSV_CELL_H
-#define CDP_EXPORT_CSV_CELL_H
+#ifndef CDP_IO_CSV_CELL_H
+#define CDP_IO_CSV_CELL_H
 
 #include <stddef.h>
 

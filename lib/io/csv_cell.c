@@ -1,4 +1,4 @@
-#include "export/csv_cell.h"
+#include "io/csv_cell.h"
 
 #include <stdbool.h>
 #include <string.h>
