@@ -53,19 +53,15 @@ bool cdp_nested_parse(struct cdp_nested *n, const struct cdp_field *f)
     return cdp_json_parse_object(n->parser, n->text.data, f->vlen, &n->rec, &why) == CDP_JSON_OK;
 }
 
-static bool is(const char *s, size_t len, const char *word)
-{
-    return s && len == strlen(word) && !memcmp(s, word, len);
-}
-
 enum cdp_event_kind cdp_event_classify(const struct cdp_record *ev, double *amount)
 {
     size_t len;
     const char *event = cdp_field_string(ev, "event", &len);
-    if (is(event, len, "cart_add") || is(event, len, "add_to_cart"))
+    enum cdp_event_kind kind = event ? cdp_event_kind(event, len) : CDP_EVENT_OTHER;
+    if (kind == CDP_EVENT_CART_ADD)
         return CDP_EVENT_CART_ADD;
-    bool purchase = is(event, len, "purchase") || is(event, len, "order");
-    bool ret = is(event, len, "return") || is(event, len, "refund");
+    bool purchase = kind == CDP_EVENT_PURCHASE;
+    bool ret = kind == CDP_EVENT_RETURN;
     if (!purchase && !ret)
         return CDP_EVENT_OTHER;
     double a, price, qty = 1;

@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "io/json.h"
 #include "io/record.h"
+#include "norm/event.h"
 
 /* The number at key; false when absent or not a number. */
 bool cdp_field_number(const struct cdp_record *rec, const char *key, double *v);
@@ -34,15 +35,14 @@ bool cdp_nested_parse(struct cdp_nested *n, const struct cdp_field *f);
 
 
 /* What a linked event is, for outcomes, as cdp-merge(1) counts it
- * (Purchases): a purchase line ("purchase" or "order" with an amount not
- * below zero), a return line ("return" or "refund", or a negative amount or
- * quantity), a cart_add (or add_to_cart), or another event. */
-enum cdp_event_kind { CDP_EVENT_OTHER, CDP_EVENT_PURCHASE, CDP_EVENT_RETURN, CDP_EVENT_CART_ADD };
-
-/* The kind of ev; for a purchase or return line, its money (amount, else
- * price times qty, qty 1 when absent) into *amount, positive for a
- * purchase and negative for a return. A purchase or return without any
- * amount is CDP_EVENT_OTHER. */
+ * (Purchases): its name's kind by norm/event.h, where a purchase line with
+ * a negative amount or quantity is a return; for a purchase or return line,
+ * its money (amount, else price times qty, qty 1 when absent) into
+ * *amount, positive for a purchase and negative for a return. A purchase or
+ * return without any amount is CDP_EVENT_OTHER, and so are the kinds
+ * outcomes do not count (views, cart removals): the result is
+ * CDP_EVENT_PURCHASE, CDP_EVENT_RETURN, CDP_EVENT_CART_ADD or
+ * CDP_EVENT_OTHER. */
 enum cdp_event_kind cdp_event_classify(const struct cdp_record *ev, double *amount);
 
 #endif
