@@ -204,10 +204,10 @@ static void consume(void *owner, void *batch)
 {
     struct run *run = owner;
     struct cdp_ingest_batch *b = batch;
+    uint64_t written = 0; /* counted once a batch: the counts are looked up by name */
     for (size_t i = 0; i < b->rows.n; i++) {
         const struct cdp_batch_row *br = &b->rows.rows[i];
         const struct cdp_ingest_outcome *oc = &b->outcomes[i];
-        cdp_report_add(&run->report, "read", "rows read", 1);
         if (br->kind == CDP_READ_BAD) {
             reject(run, br, br->code, br->reason);
         } else if (oc->rejected) {
@@ -217,10 +217,13 @@ static void consume(void *owner, void *batch)
              * their data). */
             cdp_report_add(&run->report, "forgotten", "forgotten", 1);
         } else {
-            report_invalid(run, br->line, &b->invalid, oc);
-            cdp_report_add(&run->report, "written", "written", 1);
+            if (oc->ninvalid || oc->country_from_phone)
+                report_invalid(run, br->line, &b->invalid, oc);
+            written++;
         }
     }
+    cdp_report_add(&run->report, "read", "rows read", b->rows.n);
+    cdp_report_add(&run->report, "written", "written", written);
     if (!run->write_failed && cdp_output_write(run->out, b->out.data, b->out.len) < 0)
         run->write_failed = true; /* the error is reported at commit */
     cdp_ingest_batch_clear(b);
@@ -255,8 +258,7 @@ static struct cdp_ingest_batch *next_batch(struct run *run, const char *rid_pref
     struct cdp_ingest_batch *b = cdp_pipeline_batch(run->pipeline);
     b->rid_prefix = rid_prefix;
     b->rows.stable_keys = run->csv;
-    b->rows.ncolumns = cdp_reader_columns(r, &b->rows.columns);
-    b->rows.delimiter = cdp_reader_delimiter(r);
+    cdp_batch_set_header(&b->rows, r);
     return b;
 }
 

@@ -91,7 +91,20 @@ enum cdp_read cdp_batch_split(const struct cdp_batch *b, size_t i, struct cdp_re
         return CDP_READ_ROW;
     }
     *rec = scratch;
-    return cdp_csv_split(br->raw, br->rawlen, b->delimiter, b->columns, b->ncolumns, scratch, row);
+    return cdp_csv_split(br->raw, br->rawlen, b->delimiter, b->columns, b->column_lens,
+                         b->ncolumns, scratch, row);
+}
+
+void cdp_batch_set_header(struct cdp_batch *b, const struct cdp_reader *r)
+{
+    b->ncolumns = cdp_reader_columns(r, &b->columns);
+    b->delimiter = cdp_reader_delimiter(r);
+    if (b->column_lens_cap < b->ncolumns) {
+        b->column_lens_cap = b->ncolumns;
+        b->column_lens = cdp_xrealloc(b->column_lens, b->ncolumns * sizeof *b->column_lens);
+    }
+    for (size_t i = 0; i < b->ncolumns; i++)
+        b->column_lens[i] = strlen(b->columns[i]);
 }
 
 void cdp_batch_clear(struct cdp_batch *b)
@@ -107,5 +120,6 @@ void cdp_batch_release(struct cdp_batch *b)
     cdp_arena_release(&b->arena);
     free(b->rows);
     free(b->fields);
+    free(b->column_lens);
     memset(b, 0, sizeof *b);
 }

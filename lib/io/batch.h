@@ -34,13 +34,20 @@ struct cdp_batch {
     struct cdp_arena arena;
     size_t bytes; /* copied so far: a batch is full by rows or by bytes */
     bool stable_keys; /* keys outlive the batch (a CSV header): not copied */
-    /* For deferred CSV rows: the header and delimiter they are split with. */
+    /* For deferred CSV rows: the header and delimiter they are split with
+     * (cdp_batch_set_header). */
     const char *const *columns;
-    size_t ncolumns;
+    size_t *column_lens;
+    size_t ncolumns, column_lens_cap;
     char delimiter;
 };
 
-#define CDP_BATCH_INIT { NULL, 0, 0, NULL, 0, 0, CDP_ARENA_INIT, 0, false, NULL, 0, 0 }
+#define CDP_BATCH_INIT { NULL, 0, 0, NULL, 0, 0, CDP_ARENA_INIT, 0, false, NULL, NULL, 0, 0, 0 }
+
+/* Takes the header and delimiter of r's file (none for NDJSON), for
+ * deferred CSV rows; the names must outlive the rows (they live as long as
+ * r). Called for each batch filled from r. */
+void cdp_batch_set_header(struct cdp_batch *b, const struct cdp_reader *r);
 
 /* Copies a row the reader returned (kind ROW with rec, or BAD). */
 void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_record *rec,

@@ -564,9 +564,11 @@ static bool trimmed_space(char c, char delim)
 }
 
 enum cdp_read cdp_csv_split(const char *line, size_t len, char delim, const char *const *names,
-                            size_t ncols, struct cdp_record *rec, struct cdp_row *row)
+                            const size_t *name_lens, size_t ncols, struct cdp_record *rec,
+                            struct cdp_row *row)
 {
     cdp_record_clear(rec);
+    cdp_record_reserve(rec, ncols);
     size_t count = 0;
     const char *p = line, *end = line + len;
     for (;;) {
@@ -577,8 +579,10 @@ enum cdp_read cdp_csv_split(const char *line, size_t len, char delim, const char
         while (fe > f && trimmed_space(fe[-1], delim))
             fe--;
         if (count < ncols)
-            cdp_record_append(rec, names[count], strlen(names[count]), f, (size_t)(fe - f),
-                              CDP_STRING);
+            rec->f[rec->n++] = (struct cdp_field){
+                names[count], f,
+                (uint32_t)(name_lens ? name_lens[count] : strlen(names[count])),
+                (uint32_t)(fe - f), CDP_STRING };
         count++;
         if (!d)
             break;

@@ -9,20 +9,35 @@ static inline int needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
-static void add_escaped(struct cdp_buf *out, unsigned char c)
+/* Writes the escape of c at w; returns the end. */
+static char *put_escaped(char *w, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+    *w++ = '\\';
     switch (c) {
-    case '"': cdp_buf_add(out, "\\\"", 2); return;
-    case '\\': cdp_buf_add(out, "\\\\", 2); return;
-    case '\n': cdp_buf_add(out, "\\n", 2); return;
-    case '\r': cdp_buf_add(out, "\\r", 2); return;
-    case '\t': cdp_buf_add(out, "\\t", 2); return;
-    case '\b': cdp_buf_add(out, "\\b", 2); return;
-    case '\f': cdp_buf_add(out, "\\f", 2); return;
-    default: cdp_buf_add(out, e, 6); return;
+    case '"': *w++ = '"'; return w;
+    case '\\': *w++ = '\\'; return w;
+    case '\n': *w++ = 'n'; return w;
+    case '\r': *w++ = 'r'; return w;
+    case '\t': *w++ = 't'; return w;
+    case '\b': *w++ = 'b'; return w;
+    case '\f': *w++ = 'f'; return w;
+    default:
+        memcpy(w, "u00", 3);
+        w[3] = hex[c >> 4];
+        w[4] = hex[c & 15];
+        return w + 5;
     }
+}
+
+/* Whether any of the eight bytes of x needs escaping: a byte below 0x20 or
+ * equal to '"' or '\\' sets its high bit in the result (exact as a yes/no:
+ * the borrows that can set other bits start at a byte that does). */
+static inline bool word_needs_escape(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
 }
 
 void cdp_json_add_string(struct cdp_buf *out, const char *s, size_t len)
@@ -32,29 +47,37 @@ void cdp_json_add_string(struct cdp_buf *out, const char *s, size_t len)
     char *w = out->data + out->len;
     *w++ = '"';
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    /* Bytes from here to p went out as they came (no escape among them). */
+    const unsigned char *verbatim = p;
     while (p < end) {
-        const unsigned char *run = p;
-        /* Eight bytes at a time while none of them needs escaping: a byte
-         * below 0x20 or equal to '"' or '\\' sets the word's high bits. */
+        /* Eight bytes at a time while none of them needs escaping. */
+        uint64_t x;
         while (end - p >= 8) {
-            uint64_t x;
             memcpy(&x, p, 8);
-            const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-            uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-            uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b);
-            if (hit & highs)
+            if (word_needs_escape(x))
                 break;
+            memcpy(w, &x, 8);
+            w += 8;
             p += 8;
         }
+        if (end - p < 8 && end - verbatim >= 8) {
+            /* A short tail: test and copy the last eight bytes, which end
+             * where the tail does and overlap bytes already written as they
+             * are (a string of names and dates is mostly such tails). */
+            memcpy(&x, end - 8, 8);
+            if (!word_needs_escape(x)) {
+                size_t tail = (size_t)(end - p);
+                memcpy(w + tail - 8, &x, 8);
+                w += tail;
+                break;
+            }
+        }
         while (p < end && !needs_escape(*p))
-            p++;
-        memcpy(w, run, (size_t)(p - run));
-        w += p - run;
+            *w++ = (char)*p++;
         if (p == end)
             break;
-        out->len = (size_t)(w - out->data);
-        add_escaped(out, *p++);
-        w = out->data + out->len;
+        w = put_escaped(w, *p++);
+        verbatim = p;
     }
     *w++ = '"';
     out->len = (size_t)(w - out->data);

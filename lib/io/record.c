@@ -19,19 +19,13 @@ void cdp_record_release(struct cdp_record *r)
     r->n = r->cap = 0;
 }
 
-void cdp_record_append(struct cdp_record *r, const char *key, size_t klen, const char *val,
-                       size_t vlen, enum cdp_type type)
+void cdp_record_reserve(struct cdp_record *r, size_t n)
 {
-    if (r->n == r->cap) {
+    if (r->n + n <= r->cap)
+        return;
+    while (r->n + n > r->cap)
         r->cap = r->cap ? r->cap * 2 : 32;
-        r->f = cdp_xrealloc(r->f, r->cap * sizeof *r->f);
-    }
-    struct cdp_field *f = &r->f[r->n++];
-    f->key = key;
-    f->klen = (uint32_t)klen;
-    f->val = val;
-    f->vlen = (uint32_t)vlen;
-    f->type = type;
+    r->f = cdp_xrealloc(r->f, r->cap * sizeof *r->f);
 }
 
 const struct cdp_field *cdp_record_get(const struct cdp_record *r, const char *key, size_t klen)

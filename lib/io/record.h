@@ -51,9 +51,23 @@ struct cdp_record {
 void cdp_record_clear(struct cdp_record *r);
 void cdp_record_release(struct cdp_record *r);
 
-/* Appends a field (no check for an existing key). */
-void cdp_record_append(struct cdp_record *r, const char *key, size_t klen, const char *val,
-                       size_t vlen, enum cdp_type type);
+/* Makes room for n more fields. */
+void cdp_record_reserve(struct cdp_record *r, size_t n);
+
+/* Appends a field (no check for an existing key). Inline: readers call it
+ * for every value they read. */
+static inline void cdp_record_append(struct cdp_record *r, const char *key, size_t klen,
+                                     const char *val, size_t vlen, enum cdp_type type)
+{
+    if (r->n == r->cap)
+        cdp_record_reserve(r, 1);
+    struct cdp_field *f = &r->f[r->n++];
+    f->key = key;
+    f->klen = (uint32_t)klen;
+    f->val = val;
+    f->vlen = (uint32_t)vlen;
+    f->type = type;
+}
 /* Sets a field: replaces the value of an existing key in place, else appends. */
 void cdp_record_set(struct cdp_record *r, const char *key, size_t klen, const char *val,
                     size_t vlen, enum cdp_type type);

@@ -236,13 +236,31 @@ enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date
     return CDP_DATE_OK;
 }
 
+/* Writes v as exactly width digits (the low ones) at p; returns the end.
+ * Dates are built in a small array and appended once: appending each part
+ * to the buffer was most of the cost of writing a time. */
+static inline char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
+static char *put_date(char *p, int year, int month, int day)
+{
+    p = put_digits(p, (unsigned)year, 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)month, 2);
+    *p++ = '-';
+    return put_digits(p, (unsigned)day, 2);
+}
+
 void cdp_date_format(struct cdp_buf *out, const struct cdp_datetime *dt)
 {
-    cdp_buf_add_digits(out, (unsigned)dt->year, 4);
-    cdp_buf_addc(out, '-');
-    cdp_buf_add_digits(out, (unsigned)dt->month, 2);
-    cdp_buf_addc(out, '-');
-    cdp_buf_add_digits(out, (unsigned)dt->day, 2);
+    char text[16];
+    cdp_buf_add(out, text, (size_t)(put_date(text, dt->year, dt->month, dt->day) - text));
 }
 
 void cdp_datetime_format_utc(struct cdp_buf *out, const struct cdp_datetime *dt,
@@ -262,22 +280,22 @@ void cdp_datetime_format_utc(struct cdp_buf *out, const struct cdp_datetime *dt,
         cdp_buf_adds(out, y < 1 ? "0001-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
         return;
     }
-    cdp_buf_add_digits(out, (unsigned)y, 4);
-    cdp_buf_addc(out, '-');
-    cdp_buf_add_digits(out, (unsigned)m, 2);
-    cdp_buf_addc(out, '-');
-    cdp_buf_add_digits(out, (unsigned)d, 2);
-    cdp_buf_addc(out, 'T');
-    cdp_buf_add_digits(out, (unsigned)(rem / 60), 2);
-    cdp_buf_addc(out, ':');
-    cdp_buf_add_digits(out, (unsigned)(rem % 60), 2);
-    cdp_buf_addc(out, ':');
-    cdp_buf_add_digits(out, (unsigned)(dt->has_time ? dt->second : 0), 2);
+    char text[32 + sizeof dt->frac];
+    char *p = put_date(text, y, m, d);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)(rem / 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(rem % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(dt->has_time ? dt->second : 0), 2);
     if (dt->frac[0]) {
-        cdp_buf_addc(out, '.');
-        cdp_buf_adds(out, dt->frac);
+        size_t n = strnlen(dt->frac, sizeof dt->frac);
+        *p++ = '.';
+        memcpy(p, dt->frac, n);
+        p += n;
     }
-    cdp_buf_addc(out, 'Z');
+    *p++ = 'Z';
+    cdp_buf_add(out, text, (size_t)(p - text));
 }
 
 bool cdp_time_parse(const char *s, size_t len, int64_t *ms)

@@ -10,7 +10,13 @@ static bool atext(unsigned char c)
         return true; /* part of a UTF-8 letter (SMTPUTF8 local parts) */
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
-    return c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL;
+    switch (c) { /* RFC 5322 atext */
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '/':
+    case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}': case '~':
+    case '-':
+        return true;
+    }
+    return false;
 }
 
 static bool label_char(unsigned char c)

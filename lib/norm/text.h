@@ -34,4 +34,12 @@ bool cdp_text_has_letter(const char *s, size_t len);
 /* Trims ASCII and Unicode white space at both ends, without copying. */
 void cdp_text_trim(const char **s, size_t *len);
 
+/* cdp_text_trim, cdp_text_clean and cdp_text_title without their fast paths
+ * (ASCII and basic Cyrillic handled byte by byte, measured in cdp-ingest on
+ * a 1C export): every code point through the general code, for the unit
+ * test that checks both give the same bytes. */
+void cdp_text_trim_reference(const char **s, size_t *len);
+void cdp_text_clean_reference(struct cdp_buf *out, const char *s, size_t len);
+void cdp_text_title_reference(struct cdp_buf *out, const char *s, size_t len);
+
 #endif

@@ -10,6 +10,8 @@
  * as cdp-ingest's worker threads do, gives the same rows. */
 #include "fuzz.h"
 
+#include <stdlib.h>
+
 #include "base/buf.h"
 #include "io/csv.h"
 #include "io/json.h"
@@ -29,8 +31,11 @@ static void read_all(const char *path, const struct cdp_reader_options *opt, str
     }
     const char *const *names;
     size_t ncols = cdp_reader_columns(r, &names);
-    for (size_t i = 0; i < ncols; i++)
-        FUZZ_CHECK(cdp_utf8_valid(names[i], strlen(names[i])), "column %zu", i);
+    size_t *name_lens = malloc((ncols + 1) * sizeof *name_lens); /* as cdp-ingest's batches */
+    for (size_t i = 0; i < ncols; i++) {
+        name_lens[i] = strlen(names[i]);
+        FUZZ_CHECK(cdp_utf8_valid(names[i], name_lens[i]), "column %zu", i);
+    }
     struct cdp_record rec = CDP_RECORD_INIT;
     struct cdp_row row;
     enum cdp_read k;
@@ -40,8 +45,8 @@ static void read_all(const char *path, const struct cdp_reader_options *opt, str
             break;
         }
         if (k == CDP_READ_ROW && row.deferred)
-            k = cdp_csv_split(row.raw, row.rawlen, cdp_reader_delimiter(r), names, ncols, &rec,
-                              &row);
+            k = cdp_csv_split(row.raw, row.rawlen, cdp_reader_delimiter(r), names, name_lens,
+                              ncols, &rec, &row);
         if (k == CDP_READ_BAD) {
             FUZZ_CHECK(row.code && *row.code && row.reason[0], "bad row without a reason");
             cdp_buf_printf(dump, "bad %llu %llu %s %s: ", (unsigned long long)row.line,
@@ -62,6 +67,7 @@ static void read_all(const char *path, const struct cdp_reader_options *opt, str
         cdp_record_clear(&rec);
     }
     cdp_record_release(&rec);
+    free(name_lens);
     cdp_reader_close(r);
 }
 

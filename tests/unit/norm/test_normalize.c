@@ -1,5 +1,6 @@
 /* Unit tests of the value normalisers: e-mail, names, dates, numbers,
  * white space and case (vocabularies: test_vocab.c). Every expected value is written out. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <utf8proc.h>
 
@@ -202,6 +203,79 @@ static void test_case_fast_path(void)
     cdp_buf_release(&got);
 }
 
+/* The fast paths of cdp_text_trim, cdp_text_clean and cdp_text_title (bytes
+ * of ASCII and basic Cyrillic) must give the same bytes as the general code
+ * on any text: random strings of letters of both cases, white space of every
+ * kind, word breaks, combining marks, Cyrillic beyond U+045F, Greek, CJK and
+ * a few stray bytes (invalid UTF-8). cdp_text_lower is checked against
+ * utf8proc code point by code point. */
+static void test_text_fast_paths(void)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "q", "M", "0", "7", " ", " ", "  ", "-", ".", "'", ",", "\"", "@", "\t", "\n",
+        "\r", "\x01", "\x7F", "а", "Я", "ё", "Ё", "ж", "Щ", "ѐ", "Ѐ", "џ", "Џ", "і", "ї",
+        "\xD1\xA0", /* U+0460 */ "\xD2\x8A", /* U+048A */ "\xD2\x83", /* U+0483 combining */
+        "\xD3\x81", /* U+04C1 */ "\xD4\x80", /* U+0500 */ "é", "Å", "ß", "ǅ", "\xC8\xBA", /* U+023A */
+        "\xCC\x81", /* combining acute */ "\xCE\xA9", /* Greek */ "\xC2\xA0", /* NBSP */
+        "\xC2\x85", /* NEL */ "\xE2\x80\x83", /* EM SPACE */ "\xE2\x80\x8B", /* ZWSP */
+        "\xE2\x80\x99", /* U+2019 */ "\xE2\x80\x90", /* U+2010 */ "\xE3\x80\x80", "\xEF\xBB\xBF",
+        "\xE1\x9A\x80", /* OGHAM SPACE */ "\xE4\xB8\xAD", /* CJK */ "\xF0\x9F\x98\x80",
+        "\xA0", "\x85", "\xD0", "\xC2", "\xE2\x80", "\xFF", /* invalid UTF-8 */
+    };
+    const size_t npieces = sizeof pieces / sizeof *pieces;
+    uint64_t state = 0x9E3779B97F4A7C15u;
+    struct cdp_buf text = CDP_BUF_INIT, fast = CDP_BUF_INIT, ref = CDP_BUF_INIT;
+    int trim_bad = 0, clean_bad = 0, title_bad = 0, lower_bad = 0;
+    for (int round = 0; round < 200000; round++) {
+        cdp_buf_reset(&text);
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        int n = (int)(state % 9);
+        /* Mostly valid, common text; every 8th string may hold anything. */
+        size_t limit = round % 8 ? 32 : npieces;
+        for (int i = 0; i < n; i++) {
+            state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+            cdp_buf_adds(&text, pieces[state % limit]);
+        }
+        const char *s = text.data ? text.data : "";
+        const char *a = s, *b = s;
+        size_t alen = text.len, blen = text.len;
+        cdp_text_trim(&a, &alen);
+        cdp_text_trim_reference(&b, &blen);
+        trim_bad += a != b || alen != blen;
+        cdp_buf_reset(&fast), cdp_buf_reset(&ref);
+        cdp_text_clean(&fast, s, text.len);
+        cdp_text_clean_reference(&ref, s, text.len);
+        clean_bad += fast.len != ref.len || memcmp(fast.data, ref.data, fast.len) != 0;
+        cdp_buf_reset(&fast), cdp_buf_reset(&ref);
+        cdp_text_title(&fast, s, text.len);
+        cdp_text_title_reference(&ref, s, text.len);
+        title_bad += fast.len != ref.len || (fast.len && memcmp(fast.data, ref.data, fast.len) != 0);
+        if (round % 8) { /* valid UTF-8 only */
+            cdp_buf_reset(&fast), cdp_buf_reset(&ref);
+            cdp_text_lower(&fast, s, text.len);
+            utf8proc_int32_t cp;
+            for (utf8proc_ssize_t i = 0, k; i < (utf8proc_ssize_t)text.len; i += k) {
+                k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)text.len - i, &cp);
+                utf8proc_uint8_t enc[8];
+                cdp_buf_add(&ref, enc, (size_t)utf8proc_encode_char(utf8proc_tolower(cp), enc));
+            }
+            lower_bad += fast.len != ref.len || (fast.len && memcmp(fast.data, ref.data, fast.len) != 0);
+        }
+    }
+    CHECK(trim_bad == 0);
+    CHECK(clean_bad == 0);
+    CHECK(title_bad == 0);
+    CHECK(lower_bad == 0);
+    CHECK_STR(name("ПОПОВ"), "Попов");
+    CHECK_STR(name("ёлкин-палкин"), "Ёлкин-Палкин");
+    CHECK_STR(name("o'brien"), "O'Brien");
+    CHECK_STR(name("МакДональд"), "МакДональд");
+    CHECK_STR(name("  анна  мария "), "Анна Мария");
+    cdp_buf_release(&text);
+    cdp_buf_release(&fast);
+    cdp_buf_release(&ref);
+}
+
 static void test_dates(void)
 {
     CHECK_STR(date("05.03.2024", CDP_ORDER_DMY), "2024-03-05");
@@ -316,6 +390,7 @@ int main(void)
     test_split();
     test_clean();
     test_case_fast_path();
+    test_text_fast_paths();
     test_dates();
     test_decimal();
     cdp_buf_release(&out);
