@@ -26,6 +26,7 @@ struct target {
     const char *constant; /* --set / := */
     bool explicit_column; /* named by -m or a map file, not by its own name */
     bool birth_date;      /* checked for plausibility */
+    bool plain_json;      /* its values never need a JSON escape (dates, codes) */
     unsigned modifiers;   /* CDP_MAP_* */
     size_t first_rule, nrules; /* in cdp_ingest.rules */
 };
@@ -63,6 +64,33 @@ struct value_span {
     bool present;
 };
 
+/* The last normalisations of a field's values, by their text: exports
+ * repeat few genders, yes/no answers, given names, patronymics, cities and
+ * birth dates in millions of rows, and normalising them again was a third of
+ * cdp-ingest's instructions on a 1C export. The normalisers are functions of
+ * the text alone (not region: it reads the row's country), so a value found
+ * here gives the same bytes as normalising it. A direct-mapped table per
+ * field, given up for a field whose values rarely repeat (times, e-mails). */
+#define MEMO_SLOTS 256
+#define MEMO_IN 32
+#define MEMO_OUT 40
+#define MEMO_TRIAL 4096 /* lookups before a field's hit rate is judged */
+
+struct memo_entry {
+    uint32_t hash;
+    uint8_t in_len, out_len; /* in_len 0: empty entry */
+    bool ok, raw;
+    const char *omitted;
+    char in[MEMO_IN];
+    char out[MEMO_OUT];
+};
+
+struct memo {
+    struct memo_entry *entries; /* MEMO_SLOTS, allocated on first use */
+    uint32_t lookups, hits;
+    bool off;
+};
+
 struct cdp_ingest {
     struct cdp_ingest_options opt;
     int kind;
@@ -93,6 +121,10 @@ struct cdp_ingest {
      * row was a tenth of cdp_ingest_row's own work. */
     int *sourced;
     size_t nsourced;
+    /* The targets a record may hold: the sourced ones, the parts of a
+     * sourced full name, the country --country-from-phone may fill. */
+    int *writable;
+    size_t nwritable;
 
     /* Per row, reused. */
     struct slot *slots;
@@ -111,6 +143,7 @@ struct cdp_ingest {
     struct cdp_forget_check *forget;
     int *forget_fields;
     size_t nforget_fields;
+    struct memo *memos; /* one per target */
     /* What every record starts with, ready to copy: {"_source":"crm","_rid":
      * and ,"_kind":"person". */
     char *head, *kind_json;
@@ -176,6 +209,9 @@ static void add_target(struct cdp_ingest *ing, const char *name, enum cdp_field_
     t->constant = NULL;
     t->explicit_column = false;
     t->birth_date = strcmp(name, "birth_date") == 0;
+    /* Written by the normalisers from digits, signs and ISO codes only. */
+    t->plain_json = type == CDP_FT_DATE || type == CDP_FT_DATETIME || type == CDP_FT_PHONE ||
+                    type == CDP_FT_GENDER || type == CDP_FT_COUNTRY || type == CDP_FT_REGION;
     t->modifiers = e ? e->modifiers : 0;
     t->first_rule = t->nrules = 0;
     if (e && e->constant) {
@@ -303,6 +339,13 @@ struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
     ing->phone = target_index(ing, "phone", 5);
     ing->slots = cdp_xcalloc(ing->ntargets, sizeof *ing->slots);
     ing->values = cdp_xcalloc(ing->ntargets, sizeof *ing->values);
+    ing->memos = cdp_xcalloc(ing->ntargets, sizeof *ing->memos);
+    for (size_t t = 0; t < ing->ntargets; t++) {
+        enum cdp_field_type ft = ing->targets[t].type;
+        /* Not regions (the row's country decides), phones (their own
+         * cache) or identifiers (a trim costs less than a look-up). */
+        ing->memos[t].off = ft == CDP_FT_REGION || ft == CDP_FT_PHONE || ft == CDP_FT_ID;
+    }
     struct cdp_buf b = CDP_BUF_INIT;
     cdp_buf_adds(&b, "{\"_source\":");
     cdp_json_add_string(&b, ing->opt.source, strlen(ing->opt.source));
@@ -332,8 +375,12 @@ void cdp_ingest_free(struct cdp_ingest *ing)
     free(ing->table);
     free(ing->column_role);
     free(ing->sourced);
+    free(ing->writable);
     free(ing->slots);
     free(ing->values);
+    for (size_t t = 0; ing->memos && t < ing->ntargets; t++)
+        free(ing->memos[t].entries);
+    free(ing->memos);
     free(ing->attrs);
     cdp_buf_release(&ing->norm);
     cdp_buf_release(&ing->scratch);
@@ -398,20 +445,36 @@ static void build_roles(struct cdp_ingest *ing, const char *const *columns, size
     }
 }
 
-/* The targets a row can give a value, in order (ing->sourced). */
+/* The targets a row can give a value, and those a record may hold, in
+ * order (ing->sourced, ing->writable). The per-row state of the others is
+ * cleared here once, as it is not per row. */
 static void find_sourced(struct cdp_ingest *ing)
 {
     bool *fed = cdp_xcalloc(ing->ntargets + 1, sizeof *fed);
     for (size_t r = 0; r < ing->nroles; r++)
         for (int k = 0; k < ing->roles[r].ntargets; k++)
             fed[ing->roles[r].targets[k]] = true;
-    free(ing->sourced);
-    ing->sourced = cdp_xcalloc(ing->ntargets + 1, sizeof *ing->sourced);
-    ing->nsourced = 0;
     for (size_t t = 0; t < ing->ntargets; t++)
-        if (fed[t] || ing->targets[t].nrules || ing->targets[t].constant)
-            ing->sourced[ing->nsourced++] = (int)t;
+        fed[t] |= ing->targets[t].nrules || ing->targets[t].constant;
+    free(ing->sourced);
+    free(ing->writable);
+    ing->sourced = cdp_xcalloc(ing->ntargets + 1, sizeof *ing->sourced);
+    ing->writable = cdp_xcalloc(ing->ntargets + 1, sizeof *ing->writable);
+    ing->nsourced = ing->nwritable = 0;
+    for (size_t t = 0; t < ing->ntargets; t++) {
+        int ti = (int)t;
+        bool part = ing->full_name >= 0 && fed[ing->full_name] &&
+                    (ti == ing->first_name || ti == ing->middle_name || ti == ing->last_name);
+        bool country = ti == ing->country && ing->opt.country_from_phone && ing->phone >= 0 &&
+                       fed[ing->phone];
+        if (fed[t])
+            ing->sourced[ing->nsourced++] = ti;
+        if (fed[t] || part || country)
+            ing->writable[ing->nwritable++] = ti;
+    }
     free(fed);
+    memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
+    memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
 }
 
 int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t ncolumns,
@@ -456,11 +519,16 @@ int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t n
 
 /* Text of a slot as a string: JSON strings are already decoded; numbers and
  * the like are their JSON text. */
-static bool slot_empty(const struct slot *sl)
+static inline bool slot_empty(const struct slot *sl)
 {
     if (!sl->val || sl->type == CDP_NULL)
         return true;
     if (sl->type != CDP_STRING)
+        return false;
+    /* A value that begins with visible ASCII or a two-byte letter (lead
+     * bytes C3..DF, no white space among them) is not blank: most are. */
+    unsigned char c = sl->len ? (unsigned char)sl->val[0] : 0;
+    if ((c > ' ' && c < 0x7F) || (c >= 0xC3 && c <= 0xDF))
         return false;
     const char *p = sl->val;
     size_t n = sl->len;
@@ -653,6 +721,71 @@ static bool normalize(struct cdp_ingest *ing, const struct target *t, const stru
     return false;
 }
 
+/* A hash of 1 to MEMO_IN bytes, read in words (the last one overlapping). */
+static uint32_t memo_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15u ^ n, w;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, s + i, 8);
+            h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+        }
+        memcpy(&w, s + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        w = a | (uint64_t)b << 32;
+    } else {
+        w = (unsigned char)s[0] | (unsigned)(unsigned char)s[n / 2] << 8 |
+            (unsigned)(unsigned char)s[n - 1] << 16;
+    }
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53u;
+    return (uint32_t)(h >> 32);
+}
+
+/* normalize(), answered from the field's memo when its text was seen
+ * lately, and remembered there otherwise. */
+static bool normalize_memo(struct cdp_ingest *ing, size_t t, const struct slot *sl, bool *raw,
+                           const char **omitted)
+{
+    struct memo *m = &ing->memos[t];
+    if (m->off || sl->type != CDP_STRING || sl->len == 0 || sl->len > MEMO_IN)
+        return normalize(ing, &ing->targets[t], sl, raw, omitted);
+    if (!m->entries)
+        m->entries = cdp_xcalloc(MEMO_SLOTS, sizeof *m->entries);
+    if (++m->lookups == MEMO_TRIAL && m->hits < MEMO_TRIAL / 4) {
+        m->off = true; /* values rarely repeat: not worth the look-ups */
+        free(m->entries);
+        m->entries = NULL;
+        return normalize(ing, &ing->targets[t], sl, raw, omitted);
+    }
+    uint32_t h = memo_hash(sl->val, sl->len);
+    struct memo_entry *e = &m->entries[h % MEMO_SLOTS];
+    if (e->in_len == sl->len && e->hash == h && memcmp(e->in, sl->val, sl->len) == 0) {
+        m->hits++;
+        *raw = e->raw;
+        *omitted = e->omitted;
+        if (e->ok)
+            cdp_buf_add(&ing->norm, e->out, e->out_len);
+        return e->ok;
+    }
+    size_t start = ing->norm.len;
+    bool ok = normalize(ing, &ing->targets[t], sl, raw, omitted);
+    size_t out_len = ok ? ing->norm.len - start : 0;
+    if (out_len <= MEMO_OUT) {
+        e->hash = h;
+        e->in_len = (uint8_t)sl->len;
+        e->out_len = (uint8_t)out_len;
+        e->ok = ok;
+        e->raw = *raw;
+        e->omitted = *omitted;
+        memcpy(e->in, sl->val, sl->len);
+        memcpy(e->out, ing->norm.data + start, out_len);
+    }
+    return ok;
+}
+
 static void add_key(struct cdp_buf *out, const char *key, bool *first)
 {
     if (!*first)
@@ -769,7 +902,8 @@ static void route(struct cdp_ingest *ing, const struct cdp_record *in, struct ro
         sl.column = role->column;
         if (empty)
             continue;
-        ing->role_values[r] = sl;
+        if (role->tested)
+            ing->role_values[r] = sl;
         if (role->ntargets == 0 && !role->rid && !ing->opt.drop_unmapped)
             ing->attrs[rt->nattrs++] = i; /* only a rule reads it */
         if (role->rid) {
@@ -807,7 +941,7 @@ static void normalize_fields(struct cdp_ingest *ing, struct cdp_ingest_outcome *
         size_t start = ing->norm.len;
         bool raw;
         const char *omitted;
-        if (!normalize(ing, tg, sl, &raw, &omitted)) {
+        if (!normalize_memo(ing, t, sl, &raw, &omitted)) {
             ing->norm.len = start;
             note_invalid(invalid, oc, tg, sl, omitted);
             *has_invalid |= !omitted;
@@ -844,15 +978,30 @@ static void write_record(const struct cdp_ingest *ing, const struct cdp_record *
     else
         cdp_json_add_string(out, default_rid, strlen(default_rid));
     cdp_buf_add(out, ing->kind_json, ing->kind_json_len);
-    for (size_t t = 0; t < ing->ntargets; t++) {
+    for (size_t k = 0; k < ing->nwritable; k++) {
+        size_t t = (size_t)ing->writable[k];
         const struct value_span *v = &ing->values[t];
         if (!v->present)
             continue;
-        cdp_buf_add(out, ing->targets[t].json_key, ing->targets[t].json_key_len);
-        if (v->raw)
-            cdp_buf_add(out, ing->norm.data + v->off, v->len);
-        else
-            cdp_json_add_string(out, ing->norm.data + v->off, v->len);
+        const struct target *tg = &ing->targets[t];
+        if (v->raw || tg->plain_json) {
+            /* Nothing to escape: the key, the value, quotes unless raw. */
+            cdp_buf_grow(out, tg->json_key_len + v->len + 2);
+            char *w = out->data + out->len;
+            memcpy(w, tg->json_key, tg->json_key_len);
+            w += tg->json_key_len;
+            if (!v->raw)
+                *w++ = '"';
+            memcpy(w, ing->norm.data + v->off, v->len);
+            w += v->len;
+            if (!v->raw)
+                *w++ = '"';
+            out->len = (size_t)(w - out->data);
+            out->data[out->len] = '\0';
+            continue;
+        }
+        cdp_buf_add(out, tg->json_key, tg->json_key_len);
+        cdp_json_add_string(out, ing->norm.data + v->off, v->len);
     }
     if (rt->nattrs) {
         add_key(out, "attrs", &first);
@@ -903,8 +1052,10 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     oc->forgotten = false;
     for (size_t k = 0; k < ing->nsourced; k++) /* the only slots read */
         ing->slots[ing->sourced[k]] = (struct slot){ 0 };
-    memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
-    memset(ing->role_values, 0, ing->nroles * sizeof *ing->role_values);
+    for (size_t k = 0; k < ing->nwritable; k++) /* the only values set */
+        ing->values[ing->writable[k]] = (struct value_span){ 0 };
+    if (ing->nrules) /* only rules read them */
+        memset(ing->role_values, 0, ing->nroles * sizeof *ing->role_values);
     cdp_buf_reset(&ing->norm);
 
     struct routed rt;
