@@ -716,6 +716,13 @@ int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_
     return deliver(res, out, type);
 }
 
+void cdp_phone_prefetch(const struct cdp_phone_normalizer *pn, const char *text, size_t len)
+{
+    if (len == 0 || len > kMaxCachedInput)
+        return;
+    __builtin_prefetch(&pn->slots[hash_bytes(text, len) & (kSlots - 1)]);
+}
+
 int cdp_phone_normalize_reference(struct cdp_phone_normalizer *pn, const char *text, size_t len,
                                   char out[CDP_PHONE_E164_MAX], enum cdp_phone_type *type)
 {

@@ -50,6 +50,11 @@ void cdp_phone_normalizer_free(struct cdp_phone_normalizer *pn);
 int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_t len,
                         char out[CDP_PHONE_E164_MAX], enum cdp_phone_type *type);
 
+/* Starts loading the part of the cache where text's answer would be, so
+ * that a cdp_phone_normalize call a little later does not wait for memory
+ * (for numbers mostly seen once, the cache look-up was most of its time). */
+void cdp_phone_prefetch(const struct cdp_phone_normalizer *pn, const char *text, size_t len);
+
 /* The same answer computed by libphonenumber alone, without the fast path or
  * the cache: for tests that check the two agree. */
 int cdp_phone_normalize_reference(struct cdp_phone_normalizer *pn, const char *text,
