@@ -125,6 +125,7 @@ struct cdp_ingest {
      * sourced full name, the country --country-from-phone may fill. */
     int *writable;
     size_t nwritable;
+    int phone_column; /* CSV: the column feeding phone, -1 if none */
 
     /* Per row, reused. */
     struct slot *slots;
@@ -478,6 +479,13 @@ static void find_sourced(struct cdp_ingest *ing)
             ing->writable[ing->nwritable++] = ti;
     }
     free(fed);
+    ing->phone_column = -1;
+    for (size_t i = 0; ing->csv && ing->phone >= 0 && i < ing->ncolumns; i++) {
+        int r = ing->column_role[i];
+        for (int k = 0; r >= 0 && k < ing->roles[r].ntargets; k++)
+            if (ing->roles[r].targets[k] == ing->phone && ing->phone_column < 0)
+                ing->phone_column = (int)i;
+    }
     memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
     memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
 }
@@ -487,14 +495,16 @@ int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t n
 {
     ing->csv = columns != NULL;
     build_roles(ing, columns, ncolumns);
+    if (columns) {
+        free(ing->column_role);
+        ing->column_role = cdp_xmalloc((ncolumns ? ncolumns : 1) * sizeof *ing->column_role);
+        ing->ncolumns = ncolumns;
+        for (size_t i = 0; i < ncolumns; i++)
+            ing->column_role[i] = role_find(ing, columns[i], strlen(columns[i]));
+    }
     find_sourced(ing);
     if (!columns)
         return 0;
-    free(ing->column_role);
-    ing->column_role = cdp_xmalloc((ncolumns ? ncolumns : 1) * sizeof *ing->column_role);
-    ing->ncolumns = ncolumns;
-    for (size_t i = 0; i < ncolumns; i++)
-        ing->column_role[i] = role_find(ing, columns[i], strlen(columns[i]));
     /* Every explicitly named column must be there. */
     for (size_t r = 0; r < ing->nroles; r++) {
         const struct role *role = &ing->roles[r];
@@ -1139,6 +1149,19 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     write_record(ing, in, &rt, default_rid, out, oc, invalid, has_invalid, has_omitted);
 }
 
+/* Rows are split a few at a time before they are converted, and the phone
+ * cache is told which of its entries they will ask for: on a CRM export,
+ * where each number is new, waiting for those entries was a tenth of the
+ * time (the cache is larger than a core's own). */
+#define GROUP 8
+
+struct prepared {
+    enum cdp_read kind;
+    struct cdp_record split, view;
+    const struct cdp_record *rec;
+    struct cdp_row info;
+};
+
 void cdp_ingest_batch_run(struct cdp_ingest *ing, struct cdp_ingest_batch *b)
 {
     if (b->outcomes_cap < b->rows.n) {
@@ -1146,34 +1169,51 @@ void cdp_ingest_batch_run(struct cdp_ingest *ing, struct cdp_ingest_batch *b)
         b->outcomes = cdp_xrealloc(b->outcomes, b->outcomes_cap * sizeof *b->outcomes);
     }
     struct cdp_buf rid = CDP_BUF_INIT;
-    struct cdp_record view, split = CDP_RECORD_INIT;
-    struct cdp_row info;
-    for (size_t i = 0; i < b->rows.n; i++) {
-        const struct cdp_batch_row *row = &b->rows.rows[i];
-        if (row->kind != CDP_READ_ROW)
-            continue;
-        const struct cdp_record *rec;
-        if (cdp_batch_split(&b->rows, i, &split, &view, &rec, &info) != CDP_READ_ROW) {
-            /* A deferred CSV line with the wrong number of fields, say. */
-            struct cdp_ingest_outcome *oc = &b->outcomes[i];
-            oc->rejected = true;
-            oc->code = info.code;
-            snprintf(oc->reason, sizeof oc->reason, "%.150s", info.reason);
-            oc->first_invalid = b->invalid.n;
-            oc->ninvalid = 0;
-            oc->country_from_phone = false;
-            oc->forgotten = false;
-            continue;
+    struct prepared pre[GROUP];
+    for (int g = 0; g < GROUP; g++)
+        pre[g].split = (struct cdp_record)CDP_RECORD_INIT;
+    for (size_t base = 0; base < b->rows.n; base += GROUP) {
+        size_t end = b->rows.n - base < GROUP ? b->rows.n : base + GROUP;
+        for (size_t i = base; i < end; i++) {
+            struct prepared *p = &pre[i - base];
+            if (b->rows.rows[i].kind != CDP_READ_ROW)
+                continue;
+            p->kind = cdp_batch_split(&b->rows, i, &p->split, &p->view, &p->rec, &p->info);
+            if (p->kind == CDP_READ_ROW && ing->phone_column >= 0 &&
+                (size_t)ing->phone_column < p->rec->n) {
+                const struct cdp_field *f = &p->rec->f[ing->phone_column];
+                cdp_phone_prefetch(ing->phones, f->val, f->vlen);
+            }
         }
-        /* The row number stands for _rid only when no column is mapped. */
-        cdp_buf_reset(&rid);
-        if (!ing->rid_column) {
-            cdp_buf_adds(&rid, b->rid_prefix ? b->rid_prefix : "");
-            cdp_buf_add_u64(&rid, row->number);
+        for (size_t i = base; i < end; i++) {
+            const struct cdp_batch_row *row = &b->rows.rows[i];
+            const struct prepared *p = &pre[i - base];
+            if (row->kind != CDP_READ_ROW)
+                continue;
+            if (p->kind != CDP_READ_ROW) {
+                /* A deferred CSV line with the wrong number of fields, say. */
+                struct cdp_ingest_outcome *oc = &b->outcomes[i];
+                oc->rejected = true;
+                oc->code = p->info.code;
+                snprintf(oc->reason, sizeof oc->reason, "%.150s", p->info.reason);
+                oc->first_invalid = b->invalid.n;
+                oc->ninvalid = 0;
+                oc->country_from_phone = false;
+                oc->forgotten = false;
+                continue;
+            }
+            /* The row number stands for _rid only when no column is mapped. */
+            cdp_buf_reset(&rid);
+            if (!ing->rid_column) {
+                cdp_buf_adds(&rid, b->rid_prefix ? b->rid_prefix : "");
+                cdp_buf_add_u64(&rid, row->number);
+            }
+            cdp_ingest_row(ing, p->rec, rid.data ? rid.data : "", &b->out, &b->outcomes[i],
+                           &b->invalid);
         }
-        cdp_ingest_row(ing, rec, rid.data ? rid.data : "", &b->out, &b->outcomes[i], &b->invalid);
     }
-    cdp_record_release(&split);
+    for (int g = 0; g < GROUP; g++)
+        cdp_record_release(&pre[g].split);
     cdp_buf_release(&rid);
 }
 
