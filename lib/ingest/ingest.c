@@ -71,7 +71,7 @@ struct value_span {
  * the text alone (not region: it reads the row's country), so a value found
  * here gives the same bytes as normalising it. A direct-mapped table per
  * field, given up for a field whose values rarely repeat (times, e-mails). */
-#define MEMO_SLOTS 256
+#define MEMO_SLOTS 1024
 #define MEMO_IN 32
 #define MEMO_OUT 40
 #define MEMO_TRIAL 4096 /* lookups before a field's hit rate is judged */
