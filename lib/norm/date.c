@@ -267,18 +267,25 @@ void cdp_datetime_format_utc(struct cdp_buf *out, const struct cdp_datetime *dt,
                              int default_offset)
 {
     int offset = dt->has_offset ? dt->offset_minutes : default_offset;
-    int64_t mins = cdp_days_from_civil(dt->year, dt->month, dt->day) * 1440 +
-                   (dt->has_time ? dt->hour * 60 + dt->minute : 0) - offset;
-    int64_t days = mins >= 0 ? mins / 1440 : (mins - 1439) / 1440;
-    int64_t rem = mins - days * 1440;
-    int y, m, d;
-    cdp_civil_from_days(days, &y, &m, &d);
-    if (y < 1 || y > 9999) {
-        /* Out of range after the offset (0001-01-01 at +03:00): the nearest
-         * time that can be written. Clamping the year alone would move
-         * 0000-12-31 to 0001-12-31, a year later. */
-        cdp_buf_adds(out, y < 1 ? "0001-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
-        return;
+    int64_t minute_of_day = (dt->has_time ? dt->hour * 60 + dt->minute : 0) - offset;
+    int y = dt->year, m = dt->month, d = dt->day;
+    int64_t rem = minute_of_day;
+    if (minute_of_day < 0 || minute_of_day >= 1440 || y < 1 || y > 9999) {
+        /* The offset moves the time to another day (a time on the same day
+         * keeps its date: no calendar arithmetic for most times), or the
+         * date is outside the years that can be written (cdp_time_format's
+         * from a number of milliseconds). */
+        int64_t mins = cdp_days_from_civil(dt->year, dt->month, dt->day) * 1440 + minute_of_day;
+        int64_t days = mins >= 0 ? mins / 1440 : (mins - 1439) / 1440;
+        rem = mins - days * 1440;
+        cdp_civil_from_days(days, &y, &m, &d);
+        if (y < 1 || y > 9999) {
+            /* Out of range after the offset (0001-01-01 at +03:00): the
+             * nearest time that can be written. Clamping the year alone
+             * would move 0000-12-31 to 0001-12-31, a year later. */
+            cdp_buf_adds(out, y < 1 ? "0001-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
+            return;
+        }
     }
     char text[32 + sizeof dt->frac];
     char *p = put_date(text, y, m, d);

@@ -39,8 +39,10 @@ enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date
 void cdp_date_format(struct cdp_buf *out, const struct cdp_datetime *dt);
 /* "2024-03-05T07:20:30Z" (or with .frac): converted to UTC; a time without
  * an offset is taken to be at default_offset minutes east of UTC; a date
- * without a time is midnight there. A time that falls outside the years
- * 0001-9999 in UTC is written as the nearest one inside them. */
+ * without a time is midnight there. dt's date is a calendar date (as
+ * cdp_datetime_parse or cdp_civil_from_days gives it). A time that falls
+ * outside the years 0001-9999 in UTC is written as the nearest one inside
+ * them. */
 void cdp_datetime_format_utc(struct cdp_buf *out, const struct cdp_datetime *dt,
                              int default_offset);
 

@@ -333,6 +333,34 @@ static void test_dates(void)
     CHECK_STR(t.data, "0001-01-01T00:00:00Z");
     cdp_buf_release(&t);
 
+    /* A time that stays on its day keeps its date without calendar
+     * arithmetic: the same result as the arithmetic, for random times. */
+    int wrong = 0;
+    uint64_t state = 88172645463325252u;
+    for (int i = 0; i < 100000; i++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        struct cdp_datetime dt = { 0 };
+        int64_t day = (int64_t)(state % 3000000) - 719000; /* 0001..8000 or so */
+        cdp_civil_from_days(day, &dt.year, &dt.month, &dt.day);
+        dt.has_time = state >> 40 & 1;
+        dt.hour = (int)((unsigned)(state >> 20) % 24), dt.minute = (int)((unsigned)(state >> 30) % 60);
+        dt.second = (int)((unsigned)(state >> 36) % 60);
+        int offset = (int)((unsigned)(state >> 44) % 1681) - 840;
+        dt.has_offset = state >> 60 & 1, dt.offset_minutes = offset;
+        cdp_buf_reset(&out);
+        cdp_datetime_format_utc(&out, &dt, -offset);
+        int64_t mins = day * 1440 + (dt.has_time ? dt.hour * 60 + dt.minute : 0) -
+                       (dt.has_offset ? offset : -offset);
+        int64_t d = mins >= 0 ? mins / 1440 : (mins - 1439) / 1440, rem = mins - d * 1440;
+        int y, m, dd;
+        cdp_civil_from_days(d, &y, &m, &dd);
+        char want[64];
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, dd,
+                 (int)(rem / 60), (int)(rem % 60), dt.has_time ? dt.second : 0);
+        wrong += strcmp(out.data, want) != 0;
+    }
+    CHECK(wrong == 0);
+
     CHECK(cdp_days_from_civil(1970, 1, 1) == 0);
     CHECK(cdp_days_from_civil(2000, 3, 1) == 11017);
     CHECK(cdp_days_from_civil(1969, 12, 31) == -1);
