@@ -29,6 +29,7 @@ struct target {
     bool plain_json;      /* its values never need a JSON escape (dates, codes) */
     unsigned modifiers;   /* CDP_MAP_* */
     size_t first_rule, nrules; /* in cdp_ingest.rules */
+    int role;                  /* of the column feeding it, -1: none (build_roles) */
 };
 
 /* A map file's rule: value when the column's value passes the test. */
@@ -127,9 +128,11 @@ struct cdp_ingest {
     size_t nwritable;
     int phone_column; /* CSV: the column feeding phone, -1 if none */
 
-    /* Per row, reused. */
-    struct slot *slots;
+    /* Per row, reused. A role's value is the row's when its stamp is the
+     * row's: nothing is cleared between rows. */
     struct slot *role_values; /* the row's value of each role's column */
+    uint64_t *role_stamps;
+    uint64_t row_stamp;
     struct value_span *values;
     struct cdp_buf norm;
     struct cdp_buf scratch;
@@ -343,7 +346,6 @@ struct cdp_ingest *cdp_ingest_new(const struct cdp_ingest_options *opt,
     ing->last_name = target_index(ing, "last_name", 9);
     ing->country = target_index(ing, "country", 7);
     ing->phone = target_index(ing, "phone", 5);
-    ing->slots = cdp_xcalloc(ing->ntargets, sizeof *ing->slots);
     ing->values = cdp_xcalloc(ing->ntargets, sizeof *ing->values);
     ing->memos = cdp_xcalloc(ing->ntargets, sizeof *ing->memos);
     for (size_t t = 0; t < ing->ntargets; t++) {
@@ -377,12 +379,12 @@ void cdp_ingest_free(struct cdp_ingest *ing)
     free(ing->targets);
     free(ing->rules);
     free(ing->role_values);
+    free(ing->role_stamps);
     free(ing->roles);
     free(ing->table);
     free(ing->column_role);
     free(ing->sourced);
     free(ing->writable);
-    free(ing->slots);
     free(ing->values);
     for (size_t t = 0; ing->memos && t < ing->ntargets; t++)
         free(ing->memos[t].entries);
@@ -409,9 +411,13 @@ static void build_roles(struct cdp_ingest *ing, const char *const *columns, size
     free(ing->roles);
     free(ing->table);
     free(ing->role_values);
+    free(ing->role_stamps);
     size_t most = ing->ntargets + ing->nrules + 1;
     ing->roles = cdp_xcalloc(most, sizeof *ing->roles);
     ing->role_values = cdp_xcalloc(most, sizeof *ing->role_values);
+    ing->role_stamps = cdp_xcalloc(most, sizeof *ing->role_stamps);
+    for (size_t t = 0; t < ing->ntargets; t++)
+        ing->targets[t].role = -1;
     ing->nroles = 0;
     ing->table_size = 16;
     while (ing->table_size < most * 4)
@@ -439,8 +445,10 @@ static void build_roles(struct cdp_ingest *ing, const char *const *columns, size
                 continue;
         }
         struct role *role = role_get(ing, c);
-        if (role->ntargets < MAX_ROLES)
+        if (role->ntargets < MAX_ROLES) {
             role->targets[role->ntargets++] = (int)t;
+            ing->targets[t].role = (int)(role - ing->roles);
+        }
     }
     if (ing->rid_column)
         role_get(ing, ing->rid_column)->rid = true;
@@ -486,7 +494,6 @@ static void find_sourced(struct cdp_ingest *ing)
             if (ing->roles[r].targets[k] == ing->phone && ing->phone_column < 0)
                 ing->phone_column = (int)i;
     }
-    memset(ing->slots, 0, ing->ntargets * sizeof *ing->slots);
     memset(ing->values, 0, ing->ntargets * sizeof *ing->values);
 }
 
@@ -534,6 +541,23 @@ int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t n
 
 /* Text of a slot as a string: JSON strings are already decoded; numbers and
  * the like are their JSON text. */
+static inline bool field_empty(const struct cdp_field *f)
+{
+    if (!f->val || f->type == CDP_NULL)
+        return true;
+    if (f->type != CDP_STRING)
+        return false;
+    /* A value that begins with visible ASCII or a two-byte letter (lead
+     * bytes C3..DF, no white space among them) is not blank: most are. */
+    unsigned char c = f->vlen ? (unsigned char)f->val[0] : 0;
+    if ((c > ' ' && c < 0x7F) || (c >= 0xC3 && c <= 0xDF))
+        return false;
+    const char *p = f->val;
+    size_t n = f->vlen;
+    cdp_text_trim(&p, &n);
+    return n == 0;
+}
+
 static inline bool slot_empty(const struct slot *sl)
 {
     if (!sl->val || sl->type == CDP_NULL)
@@ -589,7 +613,8 @@ static void drop_dot_zero(const char **text, size_t *len)
 static bool rule_holds(struct cdp_ingest *ing, const struct rule *r)
 {
     const struct slot *sl = &ing->role_values[r->role];
-    if (!sl->val || (sl->type != CDP_STRING && sl->type != CDP_NUMBER))
+    if (ing->role_stamps[r->role] != ing->row_stamp ||
+        (sl->type != CDP_STRING && sl->type != CDP_NUMBER))
         return false;
     const char *s = sl->val;
     size_t n = sl->len;
@@ -920,8 +945,8 @@ struct routed {
     size_t rid_len;
 };
 
-/* Routes each input value to the fields it feeds (ing->slots), to the rules
- * that test it (ing->role_values), or to attrs. */
+/* Routes each input value to its column's role (ing->role_values: the
+ * fields it feeds, the rules that test it) or to attrs. */
 static void route(struct cdp_ingest *ing, const struct cdp_record *in, struct routed *rt)
 {
     memset(rt, 0, sizeof *rt);
@@ -936,9 +961,7 @@ static void route(struct cdp_ingest *ing, const struct cdp_record *in, struct ro
             r = i < ing->ncolumns ? ing->column_role[i] : -1;
         else
             r = role_find(ing, f->key, f->klen);
-        struct slot sl = { f->val, f->vlen, f->type, NULL, false };
-        bool empty = slot_empty(&sl);
-        sl.nonempty = !empty;
+        bool empty = field_empty(f);
         if (!empty)
             rt->any_value = true;
         if (r < 0) {
@@ -947,11 +970,10 @@ static void route(struct cdp_ingest *ing, const struct cdp_record *in, struct ro
             continue;
         }
         const struct role *role = &ing->roles[r];
-        sl.column = role->column;
         if (empty)
             continue;
-        if (role->tested)
-            ing->role_values[r] = sl;
+        ing->role_values[r] = (struct slot){ f->val, f->vlen, f->type, role->column, true };
+        ing->role_stamps[r] = ing->row_stamp;
         if (role->ntargets == 0 && !role->rid && !ing->opt.drop_unmapped)
             ing->attrs[rt->nattrs++] = i; /* only a rule reads it */
         if (role->rid) {
@@ -961,8 +983,6 @@ static void route(struct cdp_ingest *ing, const struct cdp_record *in, struct ro
             if (ing->rid_modifiers & CDP_MAP_DROP_DOT_ZERO)
                 drop_dot_zero(&rt->rid, &rt->rid_len);
         }
-        for (int k = 0; k < role->ntargets; k++)
-            ing->slots[role->targets[k]] = sl;
     }
 }
 
@@ -976,15 +996,23 @@ static void normalize_fields(struct cdp_ingest *ing, struct cdp_ingest_outcome *
     for (size_t k = 0; k < ing->nsourced; k++) {
         size_t t = (size_t)ing->sourced[k];
         const struct target *tg = &ing->targets[t];
-        struct slot *sl = &ing->slots[t];
-        if (tg->nrules && apply_rules(ing, tg, sl))
-            ;
-        else if (!sl->val && tg->constant)
-            *sl = (struct slot){ tg->constant, strlen(tg->constant), CDP_STRING, NULL, false };
-        else if (sl->val && (tg->modifiers & CDP_MAP_DROP_DOT_ZERO) &&
-                 (sl->type == CDP_STRING || sl->type == CDP_NUMBER))
-            drop_dot_zero(&sl->val, &sl->len);
-        if (!sl->val || (!sl->nonempty && slot_empty(sl)))
+        /* The column's value, else a rule's or the constant. */
+        const struct slot *sl = tg->role >= 0 && ing->role_stamps[tg->role] == ing->row_stamp
+                                    ? &ing->role_values[tg->role]
+                                    : NULL;
+        struct slot own;
+        if (tg->nrules && apply_rules(ing, tg, &own)) {
+            sl = &own;
+        } else if (!sl && tg->constant) {
+            own = (struct slot){ tg->constant, strlen(tg->constant), CDP_STRING, NULL, false };
+            sl = &own;
+        } else if (sl && (tg->modifiers & CDP_MAP_DROP_DOT_ZERO) &&
+                   (sl->type == CDP_STRING || sl->type == CDP_NUMBER)) {
+            own = *sl;
+            drop_dot_zero(&own.val, &own.len);
+            sl = &own;
+        }
+        if (!sl || (!sl->nonempty && slot_empty(sl)))
             continue;
         size_t start = ing->norm.len;
         bool raw;
@@ -1109,12 +1137,9 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     oc->ninvalid = 0;
     oc->country_from_phone = false;
     oc->forgotten = false;
-    for (size_t k = 0; k < ing->nsourced; k++) /* the only slots read */
-        ing->slots[ing->sourced[k]] = (struct slot){ 0 };
+    ing->row_stamp++;
     for (size_t k = 0; k < ing->nwritable; k++) /* the only values set */
         ing->values[ing->writable[k]] = (struct value_span){ 0 };
-    if (ing->nrules) /* only rules read them */
-        memset(ing->role_values, 0, ing->nroles * sizeof *ing->role_values);
     cdp_buf_reset(&ing->norm);
 
     struct routed rt;
