@@ -156,6 +156,52 @@ static void from_epoch(int64_t secs, struct cdp_datetime *dt)
     dt->offset_minutes = 0;
 }
 
+static inline bool two_digits(const char *s, int *v)
+{
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+        return false;
+    *v = (s[0] - '0') * 10 + (s[1] - '0');
+    return true;
+}
+
+/* The shape 1C writes, DD.MM.YYYY with or without H:MM:SS or HH:MM:SS,
+ * read at fixed places; false for anything else (the general reading below
+ * gives the same fields for these, at three times the cost). */
+static bool parse_1c(const char *s, size_t len, struct cdp_datetime *dt)
+{
+    if ((len != 10 && len != 18 && len != 19) || s[2] != '.' || s[5] != '.')
+        return false;
+    int hi, lo;
+    if (!two_digits(s, &dt->day) || !two_digits(s + 3, &dt->month) || !two_digits(s + 6, &hi) ||
+        !two_digits(s + 8, &lo))
+        return false;
+    dt->year = hi * 100 + lo;
+    if (len == 10)
+        return true;
+    const char *t = s + 11;
+    if (s[10] != ' ')
+        return false;
+    if (len == 18) {
+        if (t[0] < '0' || t[0] > '9')
+            return false;
+        dt->hour = t[0] - '0';
+        t += 1;
+    } else if (!two_digits(t, &dt->hour)) {
+        return false;
+    } else {
+        t += 2;
+    }
+    if (t[0] != ':' || !two_digits(t + 1, &dt->minute) || t[3] != ':' ||
+        !two_digits(t + 4, &dt->second))
+        return false;
+    if (dt->hour > 23 || dt->minute > 59 || dt->second > 60)
+        return false;
+    if (dt->second == 60)
+        dt->second = 59;
+    dt->has_time = true;
+    return true;
+}
+
 enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date_order order,
                                         bool allow_epoch, struct cdp_datetime *dt)
 {
@@ -163,6 +209,12 @@ enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date
     cdp_text_trim(&s, &len);
     if (len == 0)
         return CDP_DATE_EMPTY;
+    if (order == CDP_ORDER_DMY && parse_1c(s, len, dt)) {
+        if (dt->year == 1 && dt->month == 1 && dt->day == 1)
+            return CDP_DATE_EMPTY; /* 1C writes its empty date as 01.01.0001 */
+        return valid_ymd(dt->year, dt->month, dt->day) ? CDP_DATE_OK : CDP_DATE_INVALID;
+    }
+    memset(dt, 0, sizeof *dt);
     int a, b, c;
     size_t i = 0, k;
     size_t all_digits = 0;

@@ -361,6 +361,38 @@ static void test_dates(void)
     }
     CHECK(wrong == 0);
 
+    /* 1C's DD.MM.YYYY H:MM:SS is read at fixed places when the order is
+     * dmy; read as mdy it goes through the general code, which must find
+     * the same fields with day and month swapped (days and months up to 12,
+     * times right and wrong, stray characters). */
+    int differ = 0, fast = 0;
+    for (int i = 0; i < 200000; i++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        char text[40];
+        unsigned d = (unsigned)(state % 12) + 1, m = (unsigned)(state >> 8) % 12 + 1;
+        unsigned y = (unsigned)(state >> 16) % 2100, h = (unsigned)(state >> 28) % 26;
+        unsigned mi = (unsigned)(state >> 36) % 61, se = (unsigned)(state >> 44) % 62;
+        switch ((unsigned)(state >> 52) % 4) {
+        case 0: snprintf(text, sizeof text, "%02u.%02u.%04u", d, m, y); break;
+        case 1: snprintf(text, sizeof text, "%02u.%02u.%04u %u:%02u:%02u", d, m, y, h, mi, se); break;
+        case 2: snprintf(text, sizeof text, "%02u.%02u.%04u %02u:%02u:%02u", d, m, y, h, mi, se); break;
+        default: snprintf(text, sizeof text, "%02u.%02u.%04u %u:%02u", d, m, y, h, mi); break;
+        }
+        if ((state >> 58) % 4 == 0) /* a stray character somewhere */
+            text[(state >> 20) % strlen(text)] = " :.x-"[(state >> 24) % 5];
+        struct cdp_datetime a, b;
+        enum cdp_date_result ra = cdp_datetime_parse(text, strlen(text), CDP_ORDER_DMY, true, &a);
+        enum cdp_date_result rb = cdp_datetime_parse(text, strlen(text), CDP_ORDER_MDY, true, &b);
+        fast += ra == CDP_DATE_OK;
+        if (ra == CDP_DATE_OK && rb == CDP_DATE_OK) {
+            int t = b.day;
+            b.day = b.month, b.month = t;
+        }
+        differ += ra != rb || (ra == CDP_DATE_OK && memcmp(&a, &b, sizeof a) != 0);
+    }
+    CHECK(differ == 0);
+    CHECK(fast > 100000);
+
     CHECK(cdp_days_from_civil(1970, 1, 1) == 0);
     CHECK(cdp_days_from_civil(2000, 3, 1) == 11017);
     CHECK(cdp_days_from_civil(1969, 12, 31) == -1);
