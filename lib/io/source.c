@@ -176,6 +176,10 @@ static ssize_t read_table(struct cdp_source *s, char *buf, size_t n, struct cdp_
     if (k <= 0)
         return k;
     const unsigned char *p = (const unsigned char *)in, *end = p + k;
+    /* In locals: stores through o (a char pointer) could change s->utf8 as
+     * far as the compiler knows, which made it reload them for every byte. */
+    const unsigned char(*utf8)[4] = s->utf8;
+    const unsigned char *utf8_len = s->utf8_len;
     char *o = buf;
     while (p < end) {
         while (end - p >= 8) {
@@ -190,8 +194,8 @@ static ssize_t read_table(struct cdp_source *s, char *buf, size_t n, struct cdp_
         const unsigned char *stop = end - p > 8 ? p + 8 : end;
         while (p < stop) {
             unsigned char c = *p++;
-            memcpy(o, s->utf8[c], 4);
-            o += s->utf8_len[c];
+            memcpy(o, utf8[c], 4);
+            o += utf8_len[c];
         }
     }
     return (ssize_t)(o - buf);
