@@ -122,6 +122,26 @@ uint32_t cdp_intern_add_hashed(struct cdp_intern *t, const char *s, size_t len, 
     return id;
 }
 
+void cdp_intern_clear(struct cdp_intern *t)
+{
+    if (t->nslots > 4096) {
+        free(t->slots);
+        t->nslots = 1024;
+        t->slots = cdp_xcalloc(t->nslots, sizeof *t->slots);
+    } else {
+        /* Each id from its home slot: hash32 holds every bit of the hash a
+         * table this small uses. */
+        for (size_t id = 0; id < t->n; id++) {
+            size_t i = t->entries[id].hash32 & (t->nslots - 1);
+            while (t->slots[i] != id + 1)
+                i = (i + 1) & (t->nslots - 1);
+            t->slots[i] = 0;
+        }
+    }
+    t->n = 0;
+    t->text_len = 0;
+}
+
 const char *cdp_intern_str(const struct cdp_intern *t, uint32_t id, size_t *len)
 {
     const struct entry *e = &t->entries[id];

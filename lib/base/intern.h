@@ -28,6 +28,10 @@ uint32_t cdp_intern_find(const struct cdp_intern *t, const char *s, size_t len);
 /* The string of an id (NUL-terminated, valid while the table lives). */
 const char *cdp_intern_str(const struct cdp_intern *t, uint32_t id, size_t *len);
 size_t cdp_intern_count(const struct cdp_intern *t);
+/* Empties t for reuse (ids start again at 0), at a cost of the strings it
+ * held rather than of its size: a table that grew large shrinks back. For
+ * the small tables built once per person (cdp-merge's categories). */
+void cdp_intern_clear(struct cdp_intern *t);
 /* Bytes held, for memory reports. */
 size_t cdp_intern_bytes(const struct cdp_intern *t);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/intern.h"
 #include "norm/date.h"
 #include "io/json.h"
 #include "identity/keys.h"
@@ -30,12 +31,13 @@ struct event {
 
 /* A value a person record offers for a field. */
 struct candidate {
-    uint32_t field; /* index in p->fields */
+    uint32_t field; /* id in p->fields */
     struct str value;
     uint8_t raw;    /* JSON text (number, bool), not a string */
     int64_t time;   /* the record's time; INT64_MIN: undated */
     uint32_t rank;  /* source priority: lower is preferred */
     uint32_t seq;
+    uint32_t freq;  /* candidates of the field with this value */
 };
 
 struct ident {
@@ -76,10 +78,13 @@ struct cdp_profile {
     struct cdp_arena arena;
     struct str id;
     uint32_t seq;
-    /* Field names seen in person records (canonical first): index -> name. */
-    char **fields;
-    size_t *field_len;
-    size_t nfields;
+    /* Field names seen in person records, canonical first (ids below
+     * ncanon, in schema order), then in the order first seen. */
+    struct cdp_intern *fields;
+    size_t ncanon;
+    /* One person's categories and cart products (ids index cats and cart
+     * items), so that finding one costs the same however many there are. */
+    struct cdp_intern *categories, *skus;
     VEC(struct candidate) cand;
     VEC(struct event) events;
     VEC(struct ident) idents;
@@ -110,14 +115,12 @@ static bool special(const char *k, size_t n)
 
 static uint32_t field_index(struct cdp_profile *p, const char *k, size_t n)
 {
-    for (size_t i = 0; i < p->nfields; i++)
-        if (p->field_len[i] == n && memcmp(p->fields[i], k, n) == 0)
-            return (uint32_t)i;
-    p->fields = cdp_xrealloc(p->fields, (p->nfields + 1) * sizeof *p->fields);
-    p->field_len = cdp_xrealloc(p->field_len, (p->nfields + 1) * sizeof *p->field_len);
-    p->fields[p->nfields] = cdp_xstrndup(k, n);
-    p->field_len[p->nfields] = n;
-    return (uint32_t)p->nfields++;
+    return cdp_intern_add(p->fields, k, n, NULL);
+}
+
+static const char *field_name(const struct cdp_profile *p, uint32_t field)
+{
+    return cdp_intern_str(p->fields, field, NULL);
 }
 
 struct cdp_profile *cdp_profile_new(const struct cdp_profile_options *opt)
@@ -127,12 +130,16 @@ struct cdp_profile *cdp_profile_new(const struct cdp_profile_options *opt)
     p->arena.block_size = 1 << 16;
     p->placeholders = cdp_keyset_new();
     cdp_keyset_default_blocks(p->placeholders);
+    p->fields = cdp_intern_new();
+    p->categories = cdp_intern_new();
+    p->skus = cdp_intern_new();
     /* The canonical person fields come first, in schema order. */
     size_t n;
     const struct cdp_schema_field *f = cdp_schema_fields(&n);
     for (size_t i = 0; i < n; i++)
         if ((f[i].kinds & CDP_KIND_PERSON) && !special(f[i].name, strlen(f[i].name)))
             field_index(p, f[i].name, strlen(f[i].name));
+    p->ncanon = cdp_intern_count(p->fields);
     return p;
 }
 
@@ -141,10 +148,9 @@ void cdp_profile_free(struct cdp_profile *p)
     if (!p)
         return;
     cdp_keyset_free(p->placeholders);
-    for (size_t i = 0; i < p->nfields; i++)
-        free(p->fields[i]);
-    free(p->fields);
-    free(p->field_len);
+    cdp_intern_free(p->fields);
+    cdp_intern_free(p->categories);
+    cdp_intern_free(p->skus);
     free(p->cand.v);
     free(p->events.v);
     free(p->idents.v);
@@ -353,7 +359,7 @@ void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool p
                 f->type == CDP_OBJECT || special(f->key, f->klen))
                 continue;
             struct candidate c = { field_index(p, f->key, f->klen), keep(p, f->val, f->vlen),
-                                   f->type != CDP_STRING, time, rank, seq };
+                                   f->type != CDP_STRING, time, rank, seq, 0 };
             PUSH(p->cand, c);
         }
         return;
@@ -388,7 +394,7 @@ void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool p
             struct candidate c = { field_index(p, i ? "points_expire_at" : "points_balance",
                                                i ? 16 : 14),
                                    keep(p, pts[i]->val, pts[i]->vlen), pts[i]->type != CDP_STRING,
-                                   e.ts, (uint32_t)p->opt.nprefer, seq };
+                                   e.ts, (uint32_t)p->opt.nprefer, seq, 0 };
             PUSH(p->cand, c);
         }
     if (p->opt.keep_events) {
@@ -472,20 +478,10 @@ static enum cdp_policy policy_of(const struct cdp_profile *p, const char *field)
     return CDP_POLICY_RECENT;
 }
 
-/* How many candidates of the same field carry the same value. */
-static size_t frequency(const struct candidate *c, size_t n, size_t i)
+/* Whether candidate x beats y under the policy (freq counted first). */
+static bool beats(enum cdp_policy pol, const struct candidate *x, const struct candidate *y)
 {
-    size_t k = 0;
-    for (size_t j = 0; j < n; j++)
-        k += c[j].field == c[i].field && str_eq(c[j].value, c[i].value);
-    return k;
-}
-
-/* Whether candidate a beats b under the policy. */
-static bool beats(enum cdp_policy pol, const struct candidate *c, size_t n, size_t a, size_t b)
-{
-    const struct candidate *x = &c[a], *y = &c[b];
-    size_t fx = frequency(c, n, a), fy = frequency(c, n, b);
+    uint32_t fx = x->freq, fy = y->freq;
     int by_value = str_cmp(x->value, y->value);
     /* Compare numbers as numbers for min/max. */
     if ((pol == CDP_POLICY_MIN || pol == CDP_POLICY_MAX) && x->raw && y->raw) {
@@ -532,10 +528,90 @@ static bool beats(enum cdp_policy pol, const struct candidate *c, size_t n, size
     return x->seq < y->seq;
 }
 
-static int cmp_field_name(const void *a, const void *b, void *ctx)
+/* Candidates (indices into the array ctx) by field, then value, then
+ * position. */
+static int cmp_cand_value(const void *a, const void *b, void *ctx)
 {
-    char **fields = ctx;
-    return strcmp(fields[*(const uint32_t *)a], fields[*(const uint32_t *)b]);
+    const struct candidate *c = ctx;
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    if (c[i].field != c[j].field)
+        return c[i].field < c[j].field ? -1 : 1;
+    int k = str_cmp(c[i].value, c[j].value);
+    return k ? k : (i > j) - (i < j);
+}
+
+/* Candidates by field, then position. */
+static int cmp_cand_field(const void *a, const void *b, void *ctx)
+{
+    const struct candidate *c = ctx;
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    if (c[i].field != c[j].field)
+        return c[i].field < c[j].field ? -1 : 1;
+    return (i > j) - (i < j);
+}
+
+/* A field and the candidate that survives for it. */
+struct survivor {
+    uint32_t field, best;
+};
+
+/* Canonical fields in schema order (their ids), then the others by name. */
+static int cmp_survivor(const void *a, const void *b, void *ctx)
+{
+    const struct cdp_profile *p = ctx;
+    const struct survivor *x = a, *y = b;
+    bool xc = x->field < p->ncanon, yc = y->field < p->ncanon;
+    if (xc != yc)
+        return xc ? -1 : 1;
+    int k = xc ? 0 : strcmp(field_name(p, x->field), field_name(p, y->field));
+    return k ? k : (x->field > y->field) - (x->field < y->field);
+}
+
+/* How often each candidate's value occurs among its field's candidates,
+ * into freq; idx (n entries) is scratch. */
+static void count_frequencies(struct candidate *c, size_t n, uint32_t *idx)
+{
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    qsort_r(idx, n, sizeof *idx, cmp_cand_value, c);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && c[idx[j]].field == c[idx[i]].field && str_eq(c[idx[j]].value, c[idx[i]].value))
+            j++;
+        for (size_t k = i; k < j; k++)
+            c[idx[k]].freq = (uint32_t)(j - i);
+        i = j;
+    }
+}
+
+/* The surviving candidate of every field the person has, in output order
+ * (returned, *nfields of them). Within a field the candidates are tried in
+ * the order they came, each against the best so far: beats is no total
+ * order (numbers against text under min or max), so the order matters. */
+static struct survivor *survivors(struct cdp_profile *p, size_t *nfields)
+{
+    struct candidate *c = p->cand.v;
+    size_t n = p->cand.n, k = 0;
+    uint32_t *idx = cdp_xmalloc((n + 1) * sizeof *idx);
+    struct survivor *s = cdp_xmalloc((n + 1) * sizeof *s);
+    count_frequencies(c, n, idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    qsort_r(idx, n, sizeof *idx, cmp_cand_field, c);
+    for (size_t i = 0; i < n;) {
+        uint32_t field = c[idx[i]].field, best = idx[i];
+        enum cdp_policy pol = policy_of(p, field_name(p, field));
+        size_t j = i + 1;
+        for (; j < n && c[idx[j]].field == field; j++)
+            if (beats(pol, &c[idx[j]], &c[best]))
+                best = idx[j];
+        s[k++] = (struct survivor){ field, best };
+        i = j;
+    }
+    free(idx);
+    qsort_r(s, k, sizeof *s, cmp_survivor, p);
+    *nfields = k;
+    return s;
 }
 
 /* Loyalty programmes burn the balance on a date: "points_expiring":
@@ -571,50 +647,27 @@ static void write_points_expiring(struct cdp_profile *p, struct cdp_buf *b,
 static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t latest)
 {
     struct candidate *c = p->cand.v;
-    size_t n = p->cand.n;
     /* An undated person record is as recent as the person's latest event. */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < p->cand.n; i++)
         if (c[i].time == INT64_MIN)
             c[i].time = latest;
-    size_t ncanon = 0, ncanon_all;
-    {
-        size_t sn;
-        const struct cdp_schema_field *sf = cdp_schema_fields(&sn);
-        for (size_t i = 0; i < sn; i++)
-            if ((sf[i].kinds & CDP_KIND_PERSON) && !special(sf[i].name, strlen(sf[i].name)))
-                ncanon++;
-        ncanon_all = ncanon;
-    }
-    /* Canonical fields in schema order, then the others by name. */
-    uint32_t *order = cdp_xmalloc((p->nfields + 1) * sizeof *order);
-    size_t k = 0;
-    for (uint32_t f = 0; f < ncanon_all; f++)
-        order[k++] = f;
-    size_t first_custom = k;
-    for (uint32_t f = (uint32_t)ncanon_all; f < p->nfields; f++)
-        order[k++] = f;
-    qsort_r(order + first_custom, k - first_custom, sizeof *order, cmp_field_name, p->fields);
+    size_t nfields;
+    struct survivor *s = survivors(p, &nfields);
     const struct candidate *balance = NULL, *expire = NULL;
-    for (size_t o = 0; o < k; o++) {
-        uint32_t f = order[o];
-        enum cdp_policy pol = policy_of(p, p->fields[f]);
-        size_t best = SIZE_MAX;
-        for (size_t i = 0; i < n; i++)
-            if (c[i].field == f && (best == SIZE_MAX || beats(pol, c, n, i, best)))
-                best = i;
-        if (best == SIZE_MAX)
-            continue;
-        add_key(b, p->fields[f]);
-        if (c[best].raw)
-            cdp_buf_add(b, c[best].value.p, c[best].value.n);
+    for (size_t i = 0; i < nfields; i++) {
+        const char *name = field_name(p, s[i].field);
+        const struct candidate *best = &c[s[i].best];
+        add_key(b, name);
+        if (best->raw)
+            cdp_buf_add(b, best->value.p, best->value.n);
         else
-            add_str(b, c[best].value);
-        if (!strcmp(p->fields[f], "points_balance"))
-            balance = &c[best];
-        else if (!strcmp(p->fields[f], "points_expire_at"))
-            expire = &c[best];
+            add_str(b, best->value);
+        if (!strcmp(name, "points_balance"))
+            balance = best;
+        else if (!strcmp(name, "points_expire_at"))
+            expire = best;
     }
-    free(order);
+    free(s);
     write_points_expiring(p, b, balance, expire);
 }
 
@@ -627,6 +680,18 @@ static int cmp_ident(const void *a, const void *b)
     if (c)
         return c;
     return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Distinct identifiers of one kind, best first: from person records, then
+ * the most recently used, then in byte order. */
+static int cmp_ident_rank(const void *a, const void *b)
+{
+    const struct ident *x = a, *y = b;
+    if (x->person != y->person)
+        return x->person ? -1 : 1;
+    if (x->time != y->time)
+        return x->time > y->time ? -1 : 1;
+    return str_cmp(x->value, y->value);
 }
 
 /* Per kind: the distinct values, the best first, then the most recently
@@ -642,10 +707,6 @@ static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
     struct ident *v = p->idents.v;
     size_t n = 0;
     for (size_t i = 0; i < p->idents.n; i++) {
-        /* A cashier's placeholder phone or a "no e-mail" address is nobody's
-         * identifier (cdp-dedupe's default blocked values): left out. */
-        if (cdp_keyset_blocked(p->placeholders, v[i].value.p, v[i].value.n))
-            continue;
         if (n && v[n - 1].kind == v[i].kind && str_eq(v[n - 1].value, v[i].value)) {
             if (v[i].time > v[n - 1].time)
                 v[n - 1].time = v[i].time;
@@ -654,6 +715,15 @@ static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
         }
         v[n++] = v[i];
     }
+    /* A cashier's placeholder phone or a "no e-mail" address is nobody's
+     * identifier (cdp-dedupe's default blocked values): left out. Asked
+     * once per distinct value: the regular expressions cost an eighth of
+     * cdp-merge's time when every repeat was asked. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!cdp_keyset_blocked(p->placeholders, v[i].value.p, v[i].value.n))
+            v[kept++] = v[i];
+    n = kept;
     for (uint8_t kind = 0; kind < 4; kind++) {
         size_t start = 0, end;
         while (start < n && v[start].kind != kind)
@@ -663,19 +733,7 @@ static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
             end++;
         if (start == end)
             continue;
-        /* Order: from person records first, then recency, then bytes. */
-        for (size_t i = start + 1; i < end; i++)
-            for (size_t j = i; j > start; j--) {
-                struct ident *x = &v[j], *y = &v[j - 1];
-                bool better = x->person != y->person ? x->person
-                            : x->time != y->time     ? x->time > y->time
-                                                     : str_cmp(x->value, y->value) < 0;
-                if (!better)
-                    break;
-                struct ident t = *x;
-                *x = *y;
-                *y = t;
-            }
+        qsort(v + start, end - start, sizeof *v, cmp_ident_rank);
         if (single[kind]) {
             add_key(b, single[kind]);
             add_str(b, v[start].value);
@@ -748,6 +806,7 @@ static int cmp_event(const void *a, const void *b)
 struct line {
     struct str order, category, ts_text;
     int64_t ts, amount;
+    uint32_t event; /* its event's index: ties keep the events' order */
     bool positive;
 };
 
@@ -759,7 +818,9 @@ static int cmp_line_order(const void *a, const void *b)
     int c = str_cmp(x->order, y->order);
     if (c)
         return c;
-    return (x->ts > y->ts) - (x->ts < y->ts);
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->event > y->event) - (x->event < y->event);
 }
 
 struct category {
@@ -767,15 +828,19 @@ struct category {
     uint64_t orders, views;
     int64_t revenue, first_at, last_at, last_view_at;
     struct str first_text, last_text, view_text;
+    uint64_t run; /* the order run (count_purchases) that last touched it */
 };
 
 typedef VEC(struct category) category_list;
 
-static struct category *category_of(category_list *cats, struct str name)
+/* The person's category of that name (p->categories numbers them in the
+ * order cats holds them). */
+static struct category *category_of(struct cdp_profile *p, category_list *cats, struct str name)
 {
-    for (size_t i = 0; i < cats->n; i++)
-        if (str_eq(cats->v[i].name, name))
-            return &cats->v[i];
+    int added;
+    uint32_t id = cdp_intern_add(p->categories, name.p, name.n, &added);
+    if (!added)
+        return &cats->v[id];
     struct category c;
     memset(&c, 0, sizeof c);
     c.name = name;
@@ -821,7 +886,7 @@ static struct line *order_lines(struct cdp_profile *p, size_t *n)
         const struct event *e = &ev[i];
         if ((e->kind != E_PURCHASE && e->kind != E_RETURN) || !e->has_amount)
             continue;
-        struct line l = { e->order, e->category, e->ts_text, e->ts, e->amount, true };
+        struct line l = { e->order, e->category, e->ts_text, e->ts, e->amount, (uint32_t)i, true };
         if (e->kind == E_RETURN || e->amount < 0 || (e->has_qty && e->qty < 0)) {
             l.positive = false;
             if (l.amount > 0)
@@ -846,19 +911,17 @@ struct purchases {
 };
 
 /* A line's share of its category: revenue, the order (once per order and
- * category), first and last purchase. i is the line's index in lines. */
-static void count_category_line(category_list *cats, const struct line *lines, size_t i)
+ * category), first and last purchase. run numbers the line's order (its
+ * run of adjacent lines, from 1). */
+static void count_category_line(struct cdp_profile *p, category_list *cats, const struct line *l,
+                                uint64_t run)
 {
-    const struct line *l = &lines[i];
-    struct category *c = category_of(cats, l->category);
+    struct category *c = category_of(p, cats, l->category);
     c->revenue += l->amount;
     /* Distinct orders per category: lines of one order are adjacent and an
      * order counts once per category it touches. */
-    bool counted = false;
-    for (size_t j = i; j > 0 && lines[j - 1].positive == l->positive && str_eq(lines[j - 1].order, l->order);
-         j--)
-        if (lines[j - 1].category.p && str_eq(lines[j - 1].category, l->category))
-            counted = true;
+    bool counted = c->run == run;
+    c->run = run;
     if (l->positive && !counted)
         c->orders++;
     if (l->positive && l->ts != INT64_MIN) {
@@ -869,16 +932,18 @@ static void count_category_line(category_list *cats, const struct line *lines, s
     }
 }
 
-static void count_purchases(const struct cdp_profile *p, const struct line *lines, size_t nl,
+static void count_purchases(struct cdp_profile *p, const struct line *lines, size_t nl,
                             struct purchases *t, category_list *cats)
 {
     memset(t, 0, sizeof *t);
     t->first = INT64_MAX;
     t->last = INT64_MIN;
+    uint64_t run = 0;
     for (size_t i = 0; i < nl; i++) {
         const struct line *l = &lines[i];
         bool new_order =
             i == 0 || lines[i - 1].positive != l->positive || !str_eq(lines[i - 1].order, l->order);
+        run += new_order;
         t->revenue += l->amount;
         if (within(p, l->ts, 365))
             t->revenue365 += l->amount;
@@ -897,7 +962,7 @@ static void count_purchases(const struct cdp_profile *p, const struct line *line
                 t->last = l->ts, t->last_text = l->ts_text;
         }
         if (l->category.p)
-            count_category_line(cats, lines, i);
+            count_category_line(p, cats, l, run);
     }
 }
 
@@ -932,7 +997,7 @@ static void write_purchases(const struct cdp_profile *p, struct cdp_buf *b, cons
 }
 
 /* Views per category; returns the views of the last 30 days. */
-static uint64_t count_views(const struct cdp_profile *p, category_list *cats)
+static uint64_t count_views(struct cdp_profile *p, category_list *cats)
 {
     uint64_t views30 = 0;
     for (size_t i = 0; i < p->events.n; i++) {
@@ -942,7 +1007,7 @@ static uint64_t count_views(const struct cdp_profile *p, category_list *cats)
         views30 += within(p, e->ts, 30);
         if (!e->category.p)
             continue;
-        struct category *c = category_of(cats, e->category);
+        struct category *c = category_of(p, cats, e->category);
         c->views++;
         if (e->ts != INT64_MIN && e->ts >= c->last_view_at)
             c->last_view_at = e->ts, c->view_text = e->ts_text;
@@ -1001,17 +1066,22 @@ static void write_categories(struct cdp_buf *b, category_list *cats)
 /* The 20 products viewed last, each once, the latest first. */
 static void write_last_viewed(const struct cdp_profile *p, struct cdp_buf *b)
 {
+    enum { LAST_VIEWED = 20 };
     const struct event *ev = p->events.v;
-    size_t ne = p->events.n, shown = 0;
-    for (size_t i = ne; i-- > 0 && shown < 20;) {
+    struct str shown_skus[LAST_VIEWED];
+    size_t shown = 0;
+    for (size_t i = p->events.n; i-- > 0 && shown < LAST_VIEWED;) {
         const struct event *e = &ev[i];
         if (e->kind != E_VIEW || !e->sku.p || e->ts == INT64_MIN)
             continue;
-        bool seen = false; /* distinct skus: only the latest view of each */
-        for (size_t j = i + 1; j < ne && !seen; j++)
-            seen = ev[j].kind == E_VIEW && ev[j].sku.p && ev[j].ts != INT64_MIN && str_eq(ev[j].sku, e->sku);
+        /* Distinct skus: only the latest view of each. Every later view is
+         * of a sku shown already. */
+        bool seen = false;
+        for (size_t j = 0; j < shown && !seen; j++)
+            seen = str_eq(shown_skus[j], e->sku);
         if (seen)
             continue;
+        shown_skus[shown] = e->sku;
         cdp_buf_adds(b, shown ? "," : ",\"last_viewed\":[");
         cdp_buf_adds(b, "{\"sku\":");
         add_str(b, e->sku);
@@ -1039,19 +1109,22 @@ struct cart_item {
 typedef VEC(struct cart_item) cart;
 
 /* The cart as the events leave it: what was added and neither bought
- * (online or at a till) nor removed since. */
-static void fill_cart(const struct cdp_profile *p, cart *items)
+ * (online or at a till) nor removed since. Items in the order first added
+ * (p->skus numbers them so). */
+static void fill_cart(struct cdp_profile *p, cart *items)
 {
+    cdp_intern_clear(p->skus);
     for (size_t i = 0; i < p->events.n; i++) {
         const struct event *e = &p->events.v[i];
         if (!e->sku.p || e->ts == INT64_MIN)
             continue;
         struct cart_item *it = NULL;
-        for (size_t j = 0; j < items->n; j++)
-            if (str_eq(items->v[j].sku, e->sku))
-                it = &items->v[j];
+        uint32_t id = cdp_intern_find(p->skus, e->sku.p, e->sku.n);
+        if (id != UINT32_MAX)
+            it = &items->v[id];
         if (e->kind == E_CART_ADD) {
             if (!it) {
+                cdp_intern_add(p->skus, e->sku.p, e->sku.n, NULL);
                 PUSH(*items, ((struct cart_item){ .sku = e->sku }));
                 it = &items->v[items->n - 1];
             }
@@ -1089,7 +1162,7 @@ static void write_cart_item(struct cdp_buf *b, const struct cart_item *it)
 
 /* The abandoned cart: the items still open that were added at least the
  * timeout before the moment. */
-static void write_cart(const struct cdp_profile *p, struct cdp_buf *b)
+static void write_cart(struct cdp_profile *p, struct cdp_buf *b)
 {
     cart items = { NULL, 0, 0 };
     fill_cart(p, &items);
@@ -1177,6 +1250,7 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
     struct line *lines = order_lines(p, &nl);
     struct purchases t;
     category_list cats = { NULL, 0, 0 };
+    cdp_intern_clear(p->categories);
     count_purchases(p, lines, nl, &t, &cats);
     free(lines);
     write_purchases(p, b, &t);
