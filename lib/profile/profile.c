@@ -72,9 +72,66 @@ struct source_rid {
         (vec).v[(vec).n++] = (item);                                                      \
     } while (0)
 
+#define NAME(s) { s, sizeof s - 1 }
+
+/* The fields cdp_profile_add looks at, found in one pass over a record
+ * (looking each up by name cost a third of cdp-merge's time). */
+enum key {
+    K_SOURCE, K_RID, K_KIND, K_EMAIL, K_PHONE, K_CARD, K_CUSTOMER_ID, K_CONSENT_EMAIL,
+    K_CONSENT_SMS, K_CONSENT_ADS, K_UPDATED_AT, K_CREATED_AT, K_TS, K_EVENT, K_ORDER_ID, K_SKU,
+    K_CATEGORY, K_CHANNEL, K_STORE, K_QTY, K_PRICE, K_AMOUNT, K_POINTS_BALANCE,
+    K_POINTS_EXPIRE_AT, K_COUNT, K_OTHER = K_COUNT
+};
+
+static const struct {
+    const char *name;
+    size_t len;
+} key_names[K_COUNT] = {
+    NAME("_source"), NAME("_rid"), NAME("_kind"), NAME("email"), NAME("phone"), NAME("card"),
+    NAME("customer_id"), NAME("consent_email"), NAME("consent_sms"), NAME("consent_ads"),
+    NAME("updated_at"), NAME("created_at"), NAME("ts"), NAME("event"), NAME("order_id"),
+    NAME("sku"), NAME("category"), NAME("channel"), NAME("store"), NAME("qty"), NAME("price"),
+    NAME("amount"), NAME("points_balance"), NAME("points_expire_at"),
+};
+
+enum { KEY_MAX_LEN = 16 }; /* "points_expire_at" */
+
+/* The keys of each length: keys_by_len[by_len[n] .. by_len[n + 1]). */
+struct key_table {
+    uint8_t by_len[KEY_MAX_LEN + 2];
+    uint8_t keys_by_len[K_COUNT];
+};
+
+static void key_table_init(struct key_table *t)
+{
+    size_t k = 0;
+    for (size_t n = 0; n <= KEY_MAX_LEN; n++) {
+        t->by_len[n] = (uint8_t)k;
+        for (int i = 0; i < K_COUNT; i++)
+            if (key_names[i].len == n)
+                t->keys_by_len[k++] = (uint8_t)i;
+    }
+    t->by_len[KEY_MAX_LEN + 1] = (uint8_t)k;
+}
+
+/* Only the keys of the same length are compared: comparing with every key
+ * cost 6% of cdp-merge's instructions. */
+static enum key key_of(const struct key_table *t, const char *k, size_t n)
+{
+    if (n > KEY_MAX_LEN)
+        return K_OTHER;
+    for (size_t i = t->by_len[n]; i < t->by_len[n + 1]; i++) {
+        int key = t->keys_by_len[i];
+        if (key_names[key].name[0] == k[0] && memcmp(key_names[key].name, k, n) == 0)
+            return (enum key)key;
+    }
+    return K_OTHER;
+}
+
 struct cdp_profile {
     struct cdp_profile_options opt;
     struct cdp_keyset *placeholders; /* cdp-dedupe's default blocked values */
+    struct key_table keys;
     struct cdp_arena arena;
     struct str id;
     uint32_t seq;
@@ -93,8 +150,6 @@ struct cdp_profile {
     struct cdp_buf tmp;
     uint64_t records;
 };
-
-#define NAME(s) { s, sizeof s - 1 }
 
 /* Fields a person record offers that are not survived one by one. */
 static bool special(const char *k, size_t n)
@@ -130,6 +185,7 @@ struct cdp_profile *cdp_profile_new(const struct cdp_profile_options *opt)
     p->arena.block_size = 1 << 16;
     p->placeholders = cdp_keyset_new();
     cdp_keyset_default_blocks(p->placeholders);
+    key_table_init(&p->keys);
     p->fields = cdp_intern_new();
     p->categories = cdp_intern_new();
     p->skus = cdp_intern_new();
@@ -185,35 +241,6 @@ void cdp_profile_begin(struct cdp_profile *p, const char *cdp_id, size_t len)
 static struct str keep(struct cdp_profile *p, const char *s, size_t n)
 {
     return (struct str){ cdp_arena_strdup(&p->arena, s, n), (uint32_t)n };
-}
-
-/* The fields cdp_profile_add looks at, found in one pass over a record
- * (looking each up by name cost a third of cdp-merge's time). */
-enum key {
-    K_SOURCE, K_RID, K_KIND, K_EMAIL, K_PHONE, K_CARD, K_CUSTOMER_ID, K_CONSENT_EMAIL,
-    K_CONSENT_SMS, K_CONSENT_ADS, K_UPDATED_AT, K_CREATED_AT, K_TS, K_EVENT, K_ORDER_ID, K_SKU,
-    K_CATEGORY, K_CHANNEL, K_STORE, K_QTY, K_PRICE, K_AMOUNT, K_POINTS_BALANCE,
-    K_POINTS_EXPIRE_AT, K_COUNT, K_OTHER = K_COUNT
-};
-
-static const struct {
-    const char *name;
-    size_t len;
-} key_names[K_COUNT] = {
-    NAME("_source"), NAME("_rid"), NAME("_kind"), NAME("email"), NAME("phone"), NAME("card"),
-    NAME("customer_id"), NAME("consent_email"), NAME("consent_sms"), NAME("consent_ads"),
-    NAME("updated_at"), NAME("created_at"), NAME("ts"), NAME("event"), NAME("order_id"),
-    NAME("sku"), NAME("category"), NAME("channel"), NAME("store"), NAME("qty"), NAME("price"),
-    NAME("amount"), NAME("points_balance"), NAME("points_expire_at"),
-};
-
-static enum key key_of(const char *k, size_t n)
-{
-    for (int i = 0; i < K_COUNT; i++)
-        if (key_names[i].len == n && key_names[i].name[0] == k[0] &&
-            memcmp(key_names[i].name, k, n) == 0)
-            return (enum key)i;
-    return K_OTHER;
 }
 
 /* A field's value if it has one (not null, not empty). */
@@ -318,7 +345,7 @@ void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool p
 {
     const struct cdp_field *slot[K_COUNT + 1] = { 0 };
     for (size_t i = 0; i < rec->n; i++)
-        slot[key_of(rec->f[i].key, rec->f[i].klen)] = &rec->f[i];
+        slot[key_of(&p->keys, rec->f[i].key, rec->f[i].klen)] = &rec->f[i];
     uint32_t seq = p->seq++;
     p->records++;
     struct source_rid sr = { str_of(p, slot[K_SOURCE]), str_of(p, slot[K_RID]), seq };
@@ -369,7 +396,9 @@ void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool p
     e.seq = seq;
     e.ts = INT64_MIN;
     const struct cdp_field *ts = present(slot[K_TS]);
-    if (ts && ts->type == CDP_STRING && cdp_time_parse(ts->val, ts->vlen, &e.ts))
+    if (ts && when == ts) /* the record's time is its ts: parsed already */
+        e.ts = time, e.ts_text = keep(p, ts->val, ts->vlen);
+    else if (ts && ts->type == CDP_STRING && cdp_time_parse(ts->val, ts->vlen, &e.ts))
         e.ts_text = keep(p, ts->val, ts->vlen);
     else
         e.ts = INT64_MIN;
@@ -407,6 +436,32 @@ void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool p
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* qsort_r, but by insertion for the few elements most persons have:
+ * glibc's merge sort allocates and calls through pointers (6% of the run).
+ * Every comparator here orders distinct elements totally (equal ones are
+ * equal in every byte written), so the algorithm changes no result. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+                 void *ctx)
+{
+    char tmp[256];
+    if (n > 16 || size > sizeof tmp) {
+        qsort_r(base, n, size, cmp, ctx);
+        return;
+    }
+    char *a = base;
+    for (size_t i = 1; i < n; i++) {
+        if (cmp(a + (i - 1) * size, a + i * size, ctx) <= 0)
+            continue;
+        memcpy(tmp, a + i * size, size);
+        size_t j = i;
+        do {
+            memcpy(a + j * size, a + (j - 1) * size, size);
+            j--;
+        } while (j > 0 && cmp(a + (j - 1) * size, tmp, ctx) > 0);
+        memcpy(a + j * size, tmp, size);
+    }
+}
+
 static int str_cmp(struct str a, struct str b)
 {
     size_t n = a.n < b.n ? a.n : b.n;
@@ -425,6 +480,10 @@ static void add_key(struct cdp_buf *b, const char *key)
     cdp_json_add_string(b, key, strlen(key));
     cdp_buf_addc(b, ':');
 }
+
+/* A key of the profile's own: ,"KEY": without escaping it at run time
+ * (KEY is a literal that needs none). */
+#define add_literal_key(b, key) cdp_buf_add((b), ",\"" key "\":", sizeof key + 3)
 
 static void add_str(struct cdp_buf *b, struct str s)
 {
@@ -573,7 +632,7 @@ static void count_frequencies(struct candidate *c, size_t n, uint32_t *idx)
 {
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    qsort_r(idx, n, sizeof *idx, cmp_cand_value, c);
+    sort(idx, n, sizeof *idx, cmp_cand_value, c);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && c[idx[j]].field == c[idx[i]].field && str_eq(c[idx[j]].value, c[idx[i]].value))
@@ -597,7 +656,7 @@ static struct survivor *survivors(struct cdp_profile *p, size_t *nfields)
     count_frequencies(c, n, idx);
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    qsort_r(idx, n, sizeof *idx, cmp_cand_field, c);
+    sort(idx, n, sizeof *idx, cmp_cand_field, c);
     for (size_t i = 0; i < n;) {
         uint32_t field = c[idx[i]].field, best = idx[i];
         enum cdp_policy pol = policy_of(p, field_name(p, field));
@@ -609,7 +668,7 @@ static struct survivor *survivors(struct cdp_profile *p, size_t *nfields)
         i = j;
     }
     free(idx);
-    qsort_r(s, k, sizeof *s, cmp_survivor, p);
+    sort(s, k, sizeof *s, cmp_survivor, p);
     *nfields = k;
     return s;
 }
@@ -634,7 +693,7 @@ static void write_points_expiring(struct cdp_profile *p, struct cdp_buf *b,
     if (end == num || *end || !(points > 0) ||
         !cdp_time_parse(expire->value.p, expire->value.n, &at) || day_of(at) < p->opt.as_of_day)
         return;
-    add_key(b, "points_expiring");
+    add_literal_key(b, "points_expiring");
     cdp_buf_adds(b, "{\"points\":");
     cdp_buf_add(b, num, balance->value.n);
     cdp_buf_adds(b, ",\"at\":");
@@ -671,8 +730,9 @@ static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t lates
     write_points_expiring(p, b, balance, expire);
 }
 
-static int cmp_ident(const void *a, const void *b)
+static int cmp_ident(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     const struct ident *x = a, *y = b;
     if (x->kind != y->kind)
         return x->kind - y->kind;
@@ -684,8 +744,9 @@ static int cmp_ident(const void *a, const void *b)
 
 /* Distinct identifiers of one kind, best first: from person records, then
  * the most recently used, then in byte order. */
-static int cmp_ident_rank(const void *a, const void *b)
+static int cmp_ident_rank(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     const struct ident *x = a, *y = b;
     if (x->person != y->person)
         return x->person ? -1 : 1;
@@ -701,7 +762,7 @@ static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
     static const char *const single[] = { "email", "phone", NULL, NULL };
     static const char *const plural[] = { "emails", "phones", "cards", "customer_ids" };
     if (p->idents.n)
-        qsort(p->idents.v, p->idents.n, sizeof *p->idents.v, cmp_ident);
+        sort(p->idents.v, p->idents.n, sizeof *p->idents.v, cmp_ident, NULL);
     /* Collapse repeats: keep the latest time and whether a person record
      * gave it. */
     struct ident *v = p->idents.v;
@@ -733,7 +794,7 @@ static void write_idents(struct cdp_profile *p, struct cdp_buf *b)
             end++;
         if (start == end)
             continue;
-        qsort(v + start, end - start, sizeof *v, cmp_ident_rank);
+        sort(v + start, end - start, sizeof *v, cmp_ident_rank, NULL);
         if (single[kind]) {
             add_key(b, single[kind]);
             add_str(b, v[start].value);
@@ -794,8 +855,9 @@ static void write_consents(struct cdp_profile *p, struct cdp_buf *b)
     }
 }
 
-static int cmp_event(const void *a, const void *b)
+static int cmp_event(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     const struct event *x = a, *y = b;
     if (x->ts != y->ts)
         return x->ts < y->ts ? -1 : 1;
@@ -810,8 +872,9 @@ struct line {
     bool positive;
 };
 
-static int cmp_line_order(const void *a, const void *b)
+static int cmp_line_order(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     const struct line *x = a, *y = b;
     if (x->positive != y->positive)
         return x->positive ? -1 : 1;
@@ -850,13 +913,15 @@ static struct category *category_of(struct cdp_profile *p, category_list *cats, 
     return &cats->v[cats->n - 1];
 }
 
-static int cmp_category(const void *a, const void *b)
+static int cmp_category(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     return str_cmp(((const struct category *)a)->name, ((const struct category *)b)->name);
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_str(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     return str_cmp(*(const struct str *)a, *(const struct str *)b);
 }
 
@@ -871,7 +936,7 @@ static void events_until_as_of(struct cdp_profile *p)
             ev[k++] = ev[i];
     p->events.n = k;
     if (k)
-        qsort(ev, k, sizeof *ev, cmp_event);
+        sort(ev, k, sizeof *ev, cmp_event, NULL);
 }
 
 /* The purchase and return lines that have an amount, sorted so that the
@@ -898,7 +963,7 @@ static struct line *order_lines(struct cdp_profile *p, size_t *n)
         }
         lines[nl++] = l;
     }
-    qsort(lines, nl, sizeof *lines, cmp_line_order);
+    sort(lines, nl, sizeof *lines, cmp_line_order, NULL);
     *n = nl;
     return lines;
 }
@@ -968,31 +1033,31 @@ static void count_purchases(struct cdp_profile *p, const struct line *lines, siz
 
 static void write_purchases(const struct cdp_profile *p, struct cdp_buf *b, const struct purchases *t)
 {
-    add_key(b, "orders");
+    add_literal_key(b, "orders");
     add_int(b, (int64_t)t->orders);
-    add_key(b, "revenue");
+    add_literal_key(b, "revenue");
     add_money(b, t->revenue);
     if (t->orders) {
-        add_key(b, "avg_order_value");
+        add_literal_key(b, "avg_order_value");
         add_money(b, t->revenue / (int64_t)t->orders);
     }
     if (t->first_text.p) {
-        add_key(b, "first_purchase_at");
+        add_literal_key(b, "first_purchase_at");
         add_str(b, t->first_text);
-        add_key(b, "last_purchase_at");
+        add_literal_key(b, "last_purchase_at");
         add_str(b, t->last_text);
-        add_key(b, "days_since_last_purchase");
+        add_literal_key(b, "days_since_last_purchase");
         add_int(b, p->opt.as_of_day - day_of(t->last));
     }
-    add_key(b, "orders_30d");
+    add_literal_key(b, "orders_30d");
     add_int(b, (int64_t)t->o30);
-    add_key(b, "orders_90d");
+    add_literal_key(b, "orders_90d");
     add_int(b, (int64_t)t->o90);
-    add_key(b, "orders_365d");
+    add_literal_key(b, "orders_365d");
     add_int(b, (int64_t)t->o365);
-    add_key(b, "revenue_365d");
+    add_literal_key(b, "revenue_365d");
     add_money(b, t->revenue365);
-    add_key(b, "returns");
+    add_literal_key(b, "returns");
     add_int(b, (int64_t)t->returns);
 }
 
@@ -1043,8 +1108,8 @@ static void write_categories(struct cdp_buf *b, category_list *cats)
 {
     if (!cats->n)
         return;
-    qsort(cats->v, cats->n, sizeof *cats->v, cmp_category);
-    add_key(b, "categories");
+    sort(cats->v, cats->n, sizeof *cats->v, cmp_category, NULL);
+    add_literal_key(b, "categories");
     cdp_buf_addc(b, '{');
     const struct category *top = NULL;
     for (size_t i = 0; i < cats->n; i++) {
@@ -1058,7 +1123,7 @@ static void write_categories(struct cdp_buf *b, category_list *cats)
     }
     cdp_buf_addc(b, '}');
     if (top) {
-        add_key(b, "top_category");
+        add_literal_key(b, "top_category");
         add_str(b, top->name);
     }
 }
@@ -1177,7 +1242,7 @@ static void write_cart(struct cdp_profile *p, struct cdp_buf *b)
                 since = items.v[j].added, since_text = items.v[j].added_text;
         }
     if (nab) {
-        add_key(b, "abandoned_cart");
+        add_literal_key(b, "abandoned_cart");
         cdp_buf_adds(b, "{\"since\":");
         add_str(b, since_text);
         cdp_buf_adds(b, ",\"items\":[");
@@ -1209,8 +1274,8 @@ static void write_channels_and_stores(const struct cdp_profile *p, struct cdp_bu
             stores[ns++] = p->events.v[i].store;
     }
     if (nc) {
-        qsort(chans, nc, sizeof *chans, cmp_str);
-        add_key(b, "channels");
+        sort(chans, nc, sizeof *chans, cmp_str, NULL);
+        add_literal_key(b, "channels");
         cdp_buf_addc(b, '{');
         for (size_t i = 0; i < nc;) {
             size_t j = i;
@@ -1226,8 +1291,8 @@ static void write_channels_and_stores(const struct cdp_profile *p, struct cdp_bu
         cdp_buf_addc(b, '}');
     }
     if (ns) {
-        qsort(stores, ns, sizeof *stores, cmp_str);
-        add_key(b, "stores");
+        sort(stores, ns, sizeof *stores, cmp_str, NULL);
+        add_literal_key(b, "stores");
         cdp_buf_addc(b, '[');
         for (size_t i = 0, w = 0; i < ns; i++) {
             if (i && str_eq(stores[i], stores[i - 1]))
@@ -1257,15 +1322,16 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
     uint64_t views30 = count_views(p, &cats);
     write_categories(b, &cats);
     free(cats.v);
-    add_key(b, "views_30d");
+    add_literal_key(b, "views_30d");
     add_int(b, (int64_t)views30);
     write_last_viewed(p, b);
     write_cart(p, b);
     write_channels_and_stores(p, b);
 }
 
-static int cmp_source_rid(const void *a, const void *b)
+static int cmp_source_rid(const void *a, const void *b, void *ctx)
 {
+    (void)ctx;
     const struct source_rid *x = a, *y = b;
     int c = str_cmp(x->source, y->source);
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
@@ -1289,8 +1355,8 @@ void cdp_profile_end(struct cdp_profile *p, struct cdp_buf *b)
     write_consents(p, b);
     write_traits(p, b);
     /* Where every record came from, by source. */
-    qsort(p->sources.v, p->sources.n, sizeof *p->sources.v, cmp_source_rid);
-    add_key(b, "sources");
+    sort(p->sources.v, p->sources.n, sizeof *p->sources.v, cmp_source_rid, NULL);
+    add_literal_key(b, "sources");
     cdp_buf_addc(b, '{');
     for (size_t i = 0; i < p->sources.n; i++) {
         const struct source_rid *s = &p->sources.v[i];
@@ -1308,7 +1374,7 @@ void cdp_profile_end(struct cdp_profile *p, struct cdp_buf *b)
     if (p->sources.n)
         cdp_buf_addc(b, ']');
     cdp_buf_addc(b, '}');
-    add_key(b, "records");
+    add_literal_key(b, "records");
     add_int(b, (int64_t)p->records);
 }
 
