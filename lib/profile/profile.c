@@ -10,9 +10,9 @@
 #include "io/json.h"
 #include "identity/keys.h"
 #include "norm/schema.h"
+#include "profile/moment.h"
 
-#define DAY_MS 86400000LL
-#define MONEY 10000 /* amounts are kept in 1/10000 */
+#define MONEY CDP_MONEY
 
 enum ekind { E_OTHER, E_PURCHASE, E_RETURN, E_VIEW, E_CART_ADD, E_CART_REMOVE };
 
@@ -149,6 +149,14 @@ struct cdp_profile {
     VEC(struct source_rid) sources;
     struct cdp_buf tmp;
     uint64_t records;
+    /* What the parts that change with the moment follow from, where they
+     * are in the text cdp_profile_end wrote (offsets from its start), and
+     * the person's earliest event at or after the moment: for
+     * cdp_profile_save. cart_text holds the open items' text. */
+    struct cdp_moment moment;
+    size_t parts[CDP_MOMENT_PARTS][2];
+    int64_t next_event;
+    struct cdp_buf cart_text;
 };
 
 /* Fields a person record offers that are not survived one by one. */
@@ -214,6 +222,8 @@ void cdp_profile_free(struct cdp_profile *p)
     free(p->sources.v);
     cdp_arena_release(&p->arena);
     cdp_buf_release(&p->tmp);
+    cdp_moment_release(&p->moment);
+    cdp_buf_release(&p->cart_text);
     free(p);
 }
 
@@ -490,39 +500,6 @@ static void add_str(struct cdp_buf *b, struct str s)
     cdp_json_add_string(b, s.p ? s.p : "", s.n);
 }
 
-static void add_money(struct cdp_buf *b, int64_t v)
-{
-    /* To cents, rounding half away from zero. */
-    int64_t cents = v >= 0 ? (v + 50) / 100 : -((-v + 50) / 100);
-    if (cents < 0) {
-        cdp_buf_addc(b, '-');
-        cents = -cents;
-    }
-    cdp_buf_add_u64(b, (unsigned long long)(cents / 100));
-    cdp_buf_addc(b, '.');
-    cdp_buf_add_digits(b, (unsigned)(cents % 100), 2);
-}
-
-static void add_int(struct cdp_buf *b, int64_t v)
-{
-    if (v < 0) {
-        cdp_buf_addc(b, '-');
-        v = -v;
-    }
-    cdp_buf_add_u64(b, (unsigned long long)v);
-}
-
-static int64_t day_of(int64_t ms)
-{
-    return ms >= 0 ? ms / DAY_MS : -((-ms + DAY_MS - 1) / DAY_MS);
-}
-
-/* Whether the event's day is within the last n days of the as-of day. */
-static bool within(const struct cdp_profile *p, int64_t ts, int n)
-{
-    return ts != INT64_MIN && day_of(ts) > p->opt.as_of_day - n;
-}
-
 static enum cdp_policy policy_of(const struct cdp_profile *p, const char *field)
 {
     for (size_t i = p->opt.nrules; i-- > 0;) /* the last --rule for a field wins */
@@ -673,36 +650,6 @@ static struct survivor *survivors(struct cdp_profile *p, size_t *nfields)
     return s;
 }
 
-/* Loyalty programmes burn the balance on a date: "points_expiring":
- * {"points": the surviving balance, "at": the surviving expiry date, "days":
- * days left as of --as-of}, when the balance is positive and the date has not
- * passed. Absent otherwise. */
-static void write_points_expiring(struct cdp_profile *p, struct cdp_buf *b,
-                                  const struct candidate *balance, const struct candidate *expire)
-{
-    if (!balance || !expire)
-        return;
-    char num[64];
-    if (balance->value.n >= sizeof num)
-        return;
-    memcpy(num, balance->value.p, balance->value.n);
-    num[balance->value.n] = '\0';
-    char *end;
-    double points = strtod(num, &end);
-    int64_t at;
-    if (end == num || *end || !(points > 0) ||
-        !cdp_time_parse(expire->value.p, expire->value.n, &at) || day_of(at) < p->opt.as_of_day)
-        return;
-    add_literal_key(b, "points_expiring");
-    cdp_buf_adds(b, "{\"points\":");
-    cdp_buf_add(b, num, balance->value.n);
-    cdp_buf_adds(b, ",\"at\":");
-    add_str(b, expire->value);
-    cdp_buf_adds(b, ",\"days\":");
-    add_int(b, day_of(at) - p->opt.as_of_day);
-    cdp_buf_addc(b, '}');
-}
-
 static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t latest)
 {
     struct candidate *c = p->cand.v;
@@ -727,7 +674,10 @@ static void write_fields(struct cdp_profile *p, struct cdp_buf *b, int64_t lates
             expire = best;
     }
     free(s);
-    write_points_expiring(p, b, balance, expire);
+    if (balance && expire) {
+        p->moment.balance = balance->value.p, p->moment.balance_len = balance->value.n;
+        p->moment.expire = expire->value.p, p->moment.expire_len = expire->value.n;
+    }
 }
 
 static int cmp_ident(const void *a, const void *b, void *ctx)
@@ -970,8 +920,8 @@ static struct line *order_lines(struct cdp_profile *p, size_t *n)
 
 /* What the order lines add up to. */
 struct purchases {
-    uint64_t orders, returns, o30, o90, o365;
-    int64_t revenue, revenue365, first, last;
+    uint64_t orders, returns;
+    int64_t revenue, first, last;
     struct str first_text, last_text;
 };
 
@@ -1010,15 +960,14 @@ static void count_purchases(struct cdp_profile *p, const struct line *lines, siz
             i == 0 || lines[i - 1].positive != l->positive || !str_eq(lines[i - 1].order, l->order);
         run += new_order;
         t->revenue += l->amount;
-        if (within(p, l->ts, 365))
-            t->revenue365 += l->amount;
+        if (l->ts != INT64_MIN)
+            cdp_moment_add_revenue(&p->moment, cdp_day_of(l->ts), l->amount);
         if (!l->positive) {
             t->returns += new_order;
         } else if (new_order) {
             t->orders++;
-            t->o30 += within(p, l->ts, 30);
-            t->o90 += within(p, l->ts, 90);
-            t->o365 += within(p, l->ts, 365);
+            if (l->ts != INT64_MIN)
+                cdp_moment_add_order(&p->moment, cdp_day_of(l->ts));
         }
         if (l->positive && l->ts != INT64_MIN) {
             if (l->ts < t->first)
@@ -1029,47 +978,51 @@ static void count_purchases(struct cdp_profile *p, const struct line *lines, siz
         if (l->category.p)
             count_category_line(p, cats, l, run);
     }
+    p->moment.has_purchase = t->first_text.p != NULL;
+    p->moment.last_purchase_day = t->first_text.p ? cdp_day_of(t->last) : 0;
 }
 
-static void write_purchases(const struct cdp_profile *p, struct cdp_buf *b, const struct purchases *t)
+/* Writes a part that changes with the moment, noting where it is. */
+static void write_moment(struct cdp_profile *p, enum cdp_moment_part part, struct cdp_buf *b,
+                         size_t start)
+{
+    p->parts[part][0] = b->len - start;
+    cdp_moment_write(&p->moment, part, &p->opt, b);
+    p->parts[part][1] = b->len - start;
+}
+
+static void write_purchases(struct cdp_profile *p, struct cdp_buf *b, const struct purchases *t,
+                            size_t start)
 {
     add_literal_key(b, "orders");
-    add_int(b, (int64_t)t->orders);
+    cdp_int_write(b, (int64_t)t->orders);
     add_literal_key(b, "revenue");
-    add_money(b, t->revenue);
+    cdp_money_write(b, t->revenue);
     if (t->orders) {
         add_literal_key(b, "avg_order_value");
-        add_money(b, t->revenue / (int64_t)t->orders);
+        cdp_money_write(b, t->revenue / (int64_t)t->orders);
     }
     if (t->first_text.p) {
         add_literal_key(b, "first_purchase_at");
         add_str(b, t->first_text);
         add_literal_key(b, "last_purchase_at");
         add_str(b, t->last_text);
-        add_literal_key(b, "days_since_last_purchase");
-        add_int(b, p->opt.as_of_day - day_of(t->last));
     }
-    add_literal_key(b, "orders_30d");
-    add_int(b, (int64_t)t->o30);
-    add_literal_key(b, "orders_90d");
-    add_int(b, (int64_t)t->o90);
-    add_literal_key(b, "orders_365d");
-    add_int(b, (int64_t)t->o365);
-    add_literal_key(b, "revenue_365d");
-    add_money(b, t->revenue365);
+    /* days_since_last_purchase, orders_30d ... revenue_365d */
+    write_moment(p, CDP_MOMENT_PURCHASES, b, start);
     add_literal_key(b, "returns");
-    add_int(b, (int64_t)t->returns);
+    cdp_int_write(b, (int64_t)t->returns);
 }
 
-/* Views per category; returns the views of the last 30 days. */
-static uint64_t count_views(struct cdp_profile *p, category_list *cats)
+/* Views per category, and the days of the views (for views_30d). */
+static void count_views(struct cdp_profile *p, category_list *cats)
 {
-    uint64_t views30 = 0;
     for (size_t i = 0; i < p->events.n; i++) {
         const struct event *e = &p->events.v[i];
         if (e->kind != E_VIEW)
             continue;
-        views30 += within(p, e->ts, 30);
+        if (e->ts != INT64_MIN)
+            cdp_moment_add_view(&p->moment, cdp_day_of(e->ts));
         if (!e->category.p)
             continue;
         struct category *c = category_of(p, cats, e->category);
@@ -1077,16 +1030,15 @@ static uint64_t count_views(struct cdp_profile *p, category_list *cats)
         if (e->ts != INT64_MIN && e->ts >= c->last_view_at)
             c->last_view_at = e->ts, c->view_text = e->ts_text;
     }
-    return views30;
 }
 
 static void write_category(struct cdp_buf *b, const struct category *c)
 {
     add_str(b, c->name);
     cdp_buf_adds(b, ":{\"orders\":");
-    add_int(b, (int64_t)c->orders);
+    cdp_int_write(b, (int64_t)c->orders);
     cdp_buf_adds(b, ",\"revenue\":");
-    add_money(b, c->revenue);
+    cdp_money_write(b, c->revenue);
     if (c->first_text.p) {
         cdp_buf_adds(b, ",\"first_at\":");
         add_str(b, c->first_text);
@@ -1094,7 +1046,7 @@ static void write_category(struct cdp_buf *b, const struct category *c)
         add_str(b, c->last_text);
     }
     cdp_buf_adds(b, ",\"views\":");
-    add_int(b, (int64_t)c->views);
+    cdp_int_write(b, (int64_t)c->views);
     if (c->view_text.p) {
         cdp_buf_adds(b, ",\"last_view_at\":");
         add_str(b, c->view_text);
@@ -1217,47 +1169,38 @@ static void write_cart_item(struct cdp_buf *b, const struct cart_item *it)
     }
     cdp_buf_adds(b, ",\"qty\":");
     if (it->qty % MONEY == 0)
-        add_int(b, it->qty / MONEY);
+        cdp_int_write(b, it->qty / MONEY);
     else
-        add_money(b, it->qty);
+        cdp_money_write(b, it->qty);
     cdp_buf_adds(b, ",\"price\":");
-    add_money(b, it->price);
+    cdp_money_write(b, it->price);
     cdp_buf_addc(b, '}');
 }
 
-/* The abandoned cart: the items still open that were added at least the
- * timeout before the moment. */
-static void write_cart(struct cdp_profile *p, struct cdp_buf *b)
+/* The open items of the cart, for the abandoned cart (moment.h: an item
+ * is abandoned once the timeout has passed). */
+static void open_cart_items(struct cdp_profile *p)
 {
     cart items = { NULL, 0, 0 };
     fill_cart(p, &items);
-    int64_t cutoff = p->opt.as_of_ms - p->opt.cart_timeout_ms, value = 0, since = INT64_MAX;
-    struct str since_text = { NULL, 0 };
-    size_t nab = 0;
-    for (size_t j = 0; j < items.n; j++)
-        if (items.v[j].open && items.v[j].added <= cutoff) {
-            nab++;
-            value += items.v[j].price * items.v[j].qty / MONEY;
-            if (items.v[j].added < since)
-                since = items.v[j].added, since_text = items.v[j].added_text;
-        }
-    if (nab) {
-        add_literal_key(b, "abandoned_cart");
-        cdp_buf_adds(b, "{\"since\":");
-        add_str(b, since_text);
-        cdp_buf_adds(b, ",\"items\":[");
-        size_t w = 0;
-        for (size_t j = 0; j < items.n; j++) {
-            if (!items.v[j].open || items.v[j].added > cutoff)
-                continue;
-            if (w++)
-                cdp_buf_addc(b, ',');
-            write_cart_item(b, &items.v[j]);
-        }
-        cdp_buf_adds(b, "],\"value\":");
-        add_money(b, value);
-        cdp_buf_addc(b, '}');
+    cdp_buf_reset(&p->cart_text);
+    size_t *at = cdp_xmalloc((items.n + 1) * sizeof *at);
+    for (size_t j = 0; j < items.n; j++) {
+        at[j] = p->cart_text.len;
+        if (items.v[j].open)
+            write_cart_item(&p->cart_text, &items.v[j]);
     }
+    for (size_t j = 0; j < items.n; j++) {
+        const struct cart_item *it = &items.v[j];
+        if (!it->open)
+            continue;
+        size_t end = j + 1 < items.n ? at[j + 1] : p->cart_text.len;
+        struct cdp_moment_item m = { it->added, it->added_text.p, p->cart_text.data + at[j],
+                                     it->added_text.n, (uint32_t)(end - at[j]),
+                                     it->price * it->qty / MONEY };
+        cdp_moment_add_item(&p->moment, &m);
+    }
+    free(at);
     free(items.v);
 }
 
@@ -1285,7 +1228,7 @@ static void write_channels_and_stores(const struct cdp_profile *p, struct cdp_bu
                 cdp_buf_addc(b, ',');
             add_str(b, chans[i]);
             cdp_buf_addc(b, ':');
-            add_int(b, (int64_t)(j - i));
+            cdp_int_write(b, (int64_t)(j - i));
             i = j;
         }
         cdp_buf_addc(b, '}');
@@ -1308,7 +1251,7 @@ static void write_channels_and_stores(const struct cdp_profile *p, struct cdp_bu
 }
 
 /* The traits, in the order cdp-merge(1) lists them under TRAITS. */
-static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
+static void write_traits(struct cdp_profile *p, struct cdp_buf *b, size_t start)
 {
     events_until_as_of(p);
     size_t nl;
@@ -1318,14 +1261,14 @@ static void write_traits(struct cdp_profile *p, struct cdp_buf *b)
     cdp_intern_clear(p->categories);
     count_purchases(p, lines, nl, &t, &cats);
     free(lines);
-    write_purchases(p, b, &t);
-    uint64_t views30 = count_views(p, &cats);
+    write_purchases(p, b, &t, start);
+    count_views(p, &cats);
     write_categories(b, &cats);
     free(cats.v);
-    add_literal_key(b, "views_30d");
-    add_int(b, (int64_t)views30);
+    write_moment(p, CDP_MOMENT_VIEWS, b, start);
     write_last_viewed(p, b);
-    write_cart(p, b);
+    open_cart_items(p);
+    write_moment(p, CDP_MOMENT_CART, b, start);
     write_channels_and_stores(p, b);
 }
 
@@ -1339,11 +1282,17 @@ static int cmp_source_rid(const void *a, const void *b, void *ctx)
 
 void cdp_profile_end(struct cdp_profile *p, struct cdp_buf *b)
 {
+    size_t start = b->len;
     int64_t latest = INT64_MIN;
-    for (size_t i = 0; i < p->events.n; i++)
-        if (p->events.v[i].ts != INT64_MIN && p->events.v[i].ts < p->opt.as_of_ms &&
-            p->events.v[i].ts > latest)
-            latest = p->events.v[i].ts;
+    p->next_event = INT64_MAX;
+    cdp_moment_reset(&p->moment);
+    for (size_t i = 0; i < p->events.n; i++) {
+        int64_t ts = p->events.v[i].ts;
+        if (ts != INT64_MIN && ts < p->opt.as_of_ms && ts > latest)
+            latest = ts;
+        if (ts != INT64_MIN && ts >= p->opt.as_of_ms && ts < p->next_event)
+            p->next_event = ts;
+    }
     /* An undated record is as recent as the person's latest event. */
     for (size_t i = 0; i < p->idents.n; i++)
         if (p->idents.v[i].time == INT64_MIN)
@@ -1351,9 +1300,10 @@ void cdp_profile_end(struct cdp_profile *p, struct cdp_buf *b)
     cdp_buf_adds(b, "{\"cdp_id\":");
     add_str(b, p->id);
     write_fields(p, b, latest);
+    write_moment(p, CDP_MOMENT_POINTS, b, start);
     write_idents(p, b);
     write_consents(p, b);
-    write_traits(p, b);
+    write_traits(p, b, start);
     /* Where every record came from, by source. */
     sort(p->sources.v, p->sources.n, sizeof *p->sources.v, cmp_source_rid, NULL);
     add_literal_key(b, "sources");
@@ -1375,7 +1325,12 @@ void cdp_profile_end(struct cdp_profile *p, struct cdp_buf *b)
         cdp_buf_addc(b, ']');
     cdp_buf_addc(b, '}');
     add_literal_key(b, "records");
-    add_int(b, (int64_t)p->records);
+    cdp_int_write(b, (int64_t)p->records);
+}
+
+void cdp_profile_save(const struct cdp_profile *p, const char *text, size_t len, struct cdp_buf *out)
+{
+    cdp_moment_save(&p->moment, text, len, p->parts, &p->opt, p->next_event, out);
 }
 
 void cdp_profile_events_json(struct cdp_profile *p, struct cdp_buf *out)

@@ -59,6 +59,11 @@ void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool p
  * a caller can add fields (custom traits) before closing it with '}'. */
 void cdp_profile_end(struct cdp_profile *p, struct cdp_buf *out);
 
+/* After cdp_profile_end: appends to out the profile saved for a later
+ * moment (moment.h), text (len bytes) being what cdp_profile_end appended.
+ * Call before the next begin. */
+void cdp_profile_save(const struct cdp_profile *p, const char *text, size_t len, struct cdp_buf *out);
+
 /* The events of the current profile as a JSON array sorted by time (their
  * JSON as read), for custom traits (needs keep_events). Call after
  * cdp_profile_end, before the next begin. */

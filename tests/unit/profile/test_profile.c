@@ -11,6 +11,7 @@
 #include "io/lines.h"
 #include "norm/date.h"
 #include "profile/merge.h"
+#include "profile/moment.h"
 #include "profile/profile.h"
 
 static struct cdp_json_parser *json;
@@ -128,6 +129,112 @@ static void test_consent(void)
     cdp_profile_free(p);
 }
 
+/* ---- profile/moment.h ------------------------------------------------------ */
+
+/* A person whose profile changes with the moment in every way: points that
+ * expire, orders and returns over two years, views, a cart added to, with
+ * an item bought, and events still to come. */
+static const char *const moment_history[] = {
+    "{\"_source\":\"crm\",\"_rid\":\"1\",\"first_name\":\"Анна\",\"updated_at\":\"2025-01-10T00:00:00Z\"}",
+    "{\"_source\":\"crm\",\"_rid\":\"2\",\"city\":\"Казань\"}",
+    "{\"_source\":\"pos\",\"_rid\":\"1\",\"event\":\"purchase\",\"ts\":\"2025-02-01T10:00:00Z\",\"order_id\":\"o1\","
+    "\"sku\":\"s1\",\"category\":\"Кухня\",\"amount\":1000.50,\"points_balance\":120,\"points_expire_at\":\"2026-03-01\"}",
+    "{\"_source\":\"pos\",\"_rid\":\"2\",\"event\":\"purchase\",\"ts\":\"2025-02-01T10:00:00Z\",\"order_id\":\"o1\","
+    "\"sku\":\"s2\",\"category\":\"Кухня\",\"amount\":99.99}",
+    "{\"_source\":\"web\",\"_rid\":\"3\",\"event\":\"purchase\",\"ts\":\"2025-06-15T08:00:00+03:00\",\"order_id\":\"o2\","
+    "\"price\":500,\"qty\":3}",
+    "{\"_source\":\"pos\",\"_rid\":\"4\",\"event\":\"return\",\"ts\":\"2025-06-20T00:00:00Z\",\"order_id\":\"o2\","
+    "\"amount\":500}",
+    "{\"_source\":\"web\",\"_rid\":\"5\",\"event\":\"view\",\"ts\":\"2025-06-01T00:00:00Z\",\"sku\":\"s9\"}",
+    "{\"_source\":\"web\",\"_rid\":\"6\",\"event\":\"view\",\"ts\":\"2025-06-10T12:00:00Z\",\"sku\":\"s8\"}",
+    "{\"_source\":\"web\",\"_rid\":\"7\",\"event\":\"cart_add\",\"ts\":\"2025-06-10T12:00:00Z\",\"sku\":\"s8\","
+    "\"qty\":2,\"price\":30.5}",
+    "{\"_source\":\"web\",\"_rid\":\"8\",\"event\":\"cart_add\",\"ts\":\"2025-06-11T09:00:00Z\",\"sku\":\"s7\","
+    "\"qty\":1,\"price\":10}",
+    "{\"_source\":\"web\",\"_rid\":\"9\",\"event\":\"cart_add\",\"ts\":\"2025-06-11T10:00:00Z\",\"sku\":\"s6\","
+    "\"qty\":1,\"price\":5}",
+    "{\"_source\":\"web\",\"_rid\":\"10\",\"event\":\"purchase\",\"ts\":\"2025-06-11T11:00:00Z\",\"sku\":\"s6\","
+    "\"amount\":5}",
+    "{\"_source\":\"web\",\"_rid\":\"11\",\"event\":\"view\",\"ts\":\"2025-08-01T00:00:00Z\",\"sku\":\"s5\"}",
+    "{\"_source\":\"pos\",\"_rid\":\"12\",\"event\":\"purchase\",\"ts\":\"2025-09-30T23:59:59Z\",\"order_id\":\"o3\","
+    "\"amount\":42}",
+};
+
+/* The moment at the end of a day, days after 2025-06-10, or at noon of it. */
+static struct cdp_profile_options moment(int days, bool noon)
+{
+    struct cdp_profile_options o = options();
+    o.keep_events = false;
+    o.as_of_day = cdp_days_from_civil(2025, 6, 10) + days;
+    o.as_of_ms = (o.as_of_day + 1) * 86400000LL - (noon ? 12 * 3600000LL : 0);
+    return o;
+}
+
+/* The profile of moment_history as of o (saved into saved if not NULL). */
+static void profile_at(const struct cdp_profile_options *o, struct cdp_buf *out, struct cdp_buf *saved)
+{
+    struct cdp_profile *p = cdp_profile_new(o);
+    cdp_profile_begin(p, "p", 1);
+    for (size_t i = 0; i < sizeof moment_history / sizeof *moment_history; i++)
+        add(p, moment_history[i], strstr(moment_history[i], "\"event\"") == NULL);
+    cdp_buf_reset(out);
+    cdp_profile_end(p, out);
+    if (saved) {
+        cdp_buf_reset(saved);
+        cdp_profile_save(p, out->data, out->len, saved);
+    }
+    cdp_profile_free(p);
+}
+
+/* A profile saved at one moment and written again at every later moment
+ * is the profile made from the records at that moment, as long as no event
+ * of the person's happened in between; then it says it is not current. */
+static void test_saved_profile(void)
+{
+    struct cdp_buf fresh = CDP_BUF_INIT, saved = CDP_BUF_INIT, restored = CDP_BUF_INIT;
+    int same = 0, stale = 0, days[] = { 0, 1, 5, 40, 120 };
+    bool failed = false;
+    for (size_t s = 0; s < sizeof days / sizeof *days && !failed; s++) {
+        struct cdp_profile_options at = moment(days[s], s % 2);
+        profile_at(&at, &fresh, &saved);
+        for (int later = days[s]; later < 420 && !failed; later++) {
+            for (int noon = 0; noon < 2 && !failed; noon++) {
+                struct cdp_profile_options o = moment(later, noon);
+                if (o.as_of_ms < at.as_of_ms)
+                    continue;
+                profile_at(&o, &fresh, NULL);
+                cdp_buf_reset(&restored);
+                if (!cdp_moment_current(saved.data, saved.len, &o)) {
+                    stale++;
+                    continue;
+                }
+                same++;
+                CHECK(cdp_moment_restore(saved.data, saved.len, &o, &restored) == 0);
+                failed = restored.len != fresh.len || memcmp(restored.data, fresh.data, fresh.len) != 0;
+                CHECK(!failed);
+                if (failed)
+                    fprintf(stderr, "saved at %d, as of %d%s:\n  %.*s\n  %.*s\n", days[s], later,
+                            noon ? " noon" : "", (int)fresh.len, fresh.data, (int)restored.len, restored.data);
+            }
+        }
+    }
+    /* saved on 2025-06-10 (day 0), current until the cart add of 06-11 09:00 */
+    CHECK(same > 300 && stale > 1000);
+    struct cdp_profile_options o = moment(0, false);
+    profile_at(&o, &fresh, &saved);
+    o = moment(1, true); /* 2025-06-11 12:00 */
+    CHECK(!cdp_moment_current(saved.data, saved.len, &o));
+    o.as_of_ms = (o.as_of_day * 86400000LL) + 9 * 3600000LL; /* 09:00: not yet */
+    CHECK(cdp_moment_current(saved.data, saved.len, &o));
+    o = moment(-1, false); /* earlier than saved */
+    CHECK(!cdp_moment_current(saved.data, saved.len, &o));
+    /* a damaged one is refused */
+    CHECK(cdp_moment_restore(saved.data, saved.len - 1, &o, &restored) == -1);
+    cdp_buf_release(&fresh);
+    cdp_buf_release(&saved);
+    cdp_buf_release(&restored);
+}
+
 /* ---- profile/merge.h --------------------------------------------------------- */
 
 struct merged {
@@ -220,6 +327,7 @@ int main(void)
     json = cdp_json_parser_new();
     test_golden_profile();
     test_consent();
+    test_saved_profile();
     test_merge();
     cdp_json_parser_free(json);
     cdp_record_release(&rec);
