@@ -9,7 +9,8 @@
 #include "profile/merge.h"
 #include "profile/profile.h"
 
-enum { OPT_AS_OF = CDP_OPT_PROGRAM, OPT_PREFER, OPT_RULE, OPT_TRAIT, OPT_CART_TIMEOUT, OPT_MEMORY };
+enum { OPT_AS_OF = CDP_OPT_PROGRAM, OPT_PREFER, OPT_RULE, OPT_TRAIT, OPT_CART_TIMEOUT, OPT_MEMORY,
+       OPT_STATE, OPT_JOURNAL };
 
 static const struct cdp_option options[] = {
     { OPT_AS_OF, "as-of", "DATE", "compute traits as of the end of DATE (YYYY-MM-DD) or\n"
@@ -23,6 +24,12 @@ static const struct cdp_option options[] = {
     { OPT_MEMORY, "memory", "SIZE", "group in memory up to SIZE (e.g. 512M, 2G), then\n"
                                     "spill sorted runs to $TMPDIR (default: a quarter\n"
                                     "of RAM, at most 1G)" },
+    { OPT_STATE, "state", "FILE", "keep every person's records and profile in FILE\n"
+                                  "from night to night, and read only the night's\n"
+                                  "linked records: the profiles are those of a run\n"
+                                  "on every night's input so far" },
+    { OPT_JOURNAL, "journal", "FILE", "cdp-dedupe's journal: records of an id merged away\n"
+                                      "count for the id that absorbed it" },
     { 0 },
 };
 
@@ -46,7 +53,14 @@ struct prefs {
     struct cdp_trait *traits;
     size_t nprefer, nrules, ntraits;
     size_t memory;
+    const char *state, *journal;
 };
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
 
 static void add_prefer(struct prefs *p, const char *list)
 {
@@ -100,6 +114,16 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         if (!cdp_parse_size(arg, 65536, &p->memory))
             return cdp_usage_error(program.name,
                                    "--memory takes a size like 512M or 2G (at least 64K), not '%s'", arg);
+        break;
+    case OPT_STATE:
+        /* Its frames are compressed one by one: the file must not be. */
+        if (!*arg || !strcmp(arg, "-") || ends_with(arg, ".zst") || ends_with(arg, ".gz"))
+            return cdp_usage_error(program.name, "--state takes a file name without .zst or .gz "
+                                                 "(it is compressed inside), not '%s'", arg);
+        p->state = arg;
+        break;
+    case OPT_JOURNAL:
+        p->journal = arg;
         break;
     }
     return 0;
@@ -189,7 +213,7 @@ static int start(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     struct cdp_merger_options mo = { &p->profile, p->traits, p->ntraits, p->memory, cdp_cli_threads(&p->io),
-                                     progress, reject, consume, run };
+                                     p->state, p->journal, progress, reject, consume, run };
     size_t bad;
     if (!(run->merger = cdp_merger_new(&mo, &bad, err)))
         return bad == SIZE_MAX ? 1
@@ -223,11 +247,21 @@ static int merge(struct run *run, int nfiles, char **files, struct cdp_error *er
     cdp_merger_spilled(run->merger, &runs, &bytes);
     cdp_report_detail(&run->report, "grouping", "runs_spilled", runs);
     cdp_report_detail(&run->report, "grouping", "bytes_spilled", bytes);
+    if (run->p->state) {
+        struct cdp_merger_state_counts c;
+        cdp_merger_state_counts(run->merger, &c);
+        cdp_report_detail(&run->report, "state", "profiles_restored", c.restored);
+        cdp_report_detail(&run->report, "state", "profiles_remade", c.remade);
+        cdp_report_detail(&run->report, "state", "persons", c.persons);
+        cdp_report_detail(&run->report, "state", "records", c.lines);
+    }
     return 0;
 }
 
-/* The rejects first, then the output; the stats last: they describe a run
- * whose output is in place. */
+/* The rejects first, then the output, then the state: a run that fails
+ * before the state is in place leaves the old one, so that running it
+ * again gives the same files (the night's records are not kept twice).
+ * The stats last: they describe a run whose output is in place. */
 static int commit(struct run *run, struct cdp_error *err)
 {
     struct cdp_rejects *rejects = run->rejects;
@@ -236,7 +270,7 @@ static int commit(struct run *run, struct cdp_error *err)
     if (rejects && cdp_rejects_commit(rejects, err) < 0)
         return -1;
     run->out = NULL;
-    if (cdp_output_commit(out, err) < 0)
+    if (cdp_output_commit(out, err) < 0 || cdp_merger_commit_state(run->merger, err) < 0)
         return -1;
     if (run->p->io.stats && cdp_report_write_stats(&run->report, run->p->io.stats, NULL, err) < 0)
         return -1;

@@ -3,24 +3,55 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
 
 #include "base/pipeline.h"
 #include "identity/linked.h"
 #include "io/batch.h"
 #include "io/extsort.h"
 #include "io/json.h"
+#include "profile/idmap.h"
+#include "profile/moment.h"
+#include "profile/store.h"
 #include "rules/jq.h"
 
 /* A batch holds whole persons; a new one starts once this many bytes of
  * lines are in. */
 #define BATCH_BYTES ((size_t)4 << 20)
 
+/* With a state, each line sorted carries its sequence number first. */
+#define SEQ_BYTES 8
+
+/* A person to write with a state: their id, their frames from the store
+ * (if any), the frames of persons merged into them, their new lines. */
+struct job {
+    size_t id_at, id_len;         /* in the batch's blob */
+    size_t stored_at, stored_len; /* their frames: none when 0 long */
+    size_t stored_lines;          /* the lines in them */
+    size_t merged_at, merged_len; /* frames of persons merged into them */
+    size_t first_line, nlines;    /* their new lines: rows of lines */
+    /* What the worker made: written again from the stored frames, or new
+     * frames (in the batch's state) holding kept lines. */
+    bool restored;
+    size_t state_at, state_len, kept;
+};
+
 /* Persons handed to a worker: their lines, and what it made of them. */
 struct batch {
     struct cdp_batch lines; /* every line, padded for parsing in place */
     size_t *group_first;    /* the first line of each person */
+    size_t *group_key;      /* where their id is in blob (its length next) */
     size_t ngroups, groups_cap;
+    struct cdp_buf blob; /* ids; with a state, frames too */
+    uint64_t *seqs;      /* with a state: each line's sequence number */
+    size_t seqs_cap;
+    struct job *jobs;    /* with a state: the persons, instead of groups */
+    size_t njobs, jobs_cap;
     struct cdp_buf out, rejects;
+    struct cdp_buf state; /* with a state: the new frames of persons made again */
+    uint64_t restored, remade;
     struct cdp_buf note_text; /* where\0message\0 for each note */
     size_t *note_off;
     struct cdp_merge_note *notes; /* made when consumed */
@@ -29,8 +60,17 @@ struct batch {
     uint64_t *trait_errors;
 };
 
+/* A line of a person being made again: stored (at an offset of the
+ * worker's text) or new (a row of the batch's lines). */
+struct line_ref {
+    uint64_t seq;
+    size_t at, len;
+    bool is_new;
+};
+
 struct worker {
     const struct cdp_merger_options *o;
+    const struct cdp_merger *m;
     struct cdp_profile *profile;
     struct cdp_json_parser *json;
     struct cdp_record rec;
@@ -39,6 +79,24 @@ struct worker {
     struct cdp_buf id;    /* the person being merged */
     struct cdp_buf value;
     struct cdp_buf where;
+    /* With a state: for the persons made again. */
+    ZSTD_CCtx *cctx;
+    ZSTD_DCtx *dctx;
+    struct cdp_buf stored, frame_text; /* stored lines, as decompressed */
+    uint64_t *seqs;
+    size_t seqs_cap;
+    struct line_ref *refs;
+    size_t refs_cap;
+    struct cdp_batch ordered; /* the person's lines in order, padded */
+    struct cdp_buf kept;      /* the lines kept, and their numbers */
+    uint64_t *kept_seqs;
+    size_t kept_cap;
+    struct cdp_buf saved;
+};
+
+/* A person merged away, waiting for the id that absorbed them. */
+struct pending {
+    size_t to_at, to_len, frames_at, frames_len; /* in pending_text */
 };
 
 struct cdp_merger {
@@ -50,8 +108,20 @@ struct cdp_merger {
     struct cdp_extsort *sort;
     struct cdp_json_parser *json; /* the reading thread's */
     struct cdp_record rec;
-    struct cdp_buf csv_line;
+    struct cdp_buf csv_line, key;
     uint64_t lines, anonymous;
+    struct cdp_idmap *idmap;
+    /* With a state. */
+    int lock_fd;
+    struct cdp_store_reader *store;
+    struct cdp_store_header header;
+    struct cdp_store_writer *writer;
+    uint64_t options; /* digest of the options that make profiles */
+    bool remake_all;
+    struct pending *pending;
+    size_t npending;
+    struct cdp_buf pending_text;
+    struct cdp_merger_state_counts counts;
 };
 
 /* ---- notes --------------------------------------------------------------- */
@@ -107,29 +177,36 @@ static void reject_line(struct batch *b, const struct cdp_batch_row *line, enum 
     cdp_reject_format(&b->rejects, &r);
 }
 
-/* Lines [first, last) of b, one person's, into w's profile. False when none
- * of them is a record. */
-static bool build_profile(struct worker *w, struct batch *b, size_t first, size_t last)
+/* One line of a person into w's profile, begun if it is the first record
+ * (id: the person's). False when it is no record (rejected). */
+static bool add_line(struct worker *w, struct batch *b, const struct cdp_batch_row *line,
+                     const char *id, size_t idlen, bool *begun)
+{
+    struct cdp_error why;
+    cdp_record_clear(&w->rec);
+    enum cdp_json_status st = cdp_json_parse_object(w->json, line->raw, line->rawlen, &w->rec, &why);
+    if (st != CDP_JSON_OK) {
+        reject_line(b, line, st, why.msg);
+        return false;
+    }
+    if (!*begun) {
+        cdp_profile_begin(w->profile, id, idlen);
+        cdp_buf_reset(&w->id);
+        cdp_buf_add(&w->id, id, idlen);
+        *begun = true;
+    }
+    cdp_profile_add(w->profile, &w->rec, is_person(&w->rec));
+    return true;
+}
+
+/* Lines [first, last) of lines, one person's, into w's profile. False when
+ * none of them is a record. */
+static bool build_profile(struct worker *w, struct batch *b, const struct cdp_batch *lines,
+                          size_t first, size_t last, const char *id, size_t idlen)
 {
     bool begun = false;
-    for (size_t i = first; i < last; i++) {
-        const struct cdp_batch_row *line = &b->lines.rows[i];
-        struct cdp_error why;
-        cdp_record_clear(&w->rec);
-        enum cdp_json_status st = cdp_json_parse_object(w->json, line->raw, line->rawlen, &w->rec, &why);
-        if (st != CDP_JSON_OK) {
-            reject_line(b, line, st, why.msg);
-            continue;
-        }
-        const struct cdp_field *id = cdp_record_gets(&w->rec, "cdp_id");
-        if (!begun) {
-            cdp_profile_begin(w->profile, id ? id->val : "", id ? id->vlen : 0);
-            cdp_buf_reset(&w->id);
-            cdp_buf_add(&w->id, id ? id->val : "", id ? id->vlen : 0);
-            begun = true;
-        }
-        cdp_profile_add(w->profile, &w->rec, is_person(&w->rec));
-    }
+    for (size_t i = first; i < last; i++)
+        add_line(w, b, &lines->rows[i], id, idlen, &begun);
     return begun;
 }
 
@@ -166,30 +243,176 @@ static void add_traits(struct worker *w, struct batch *b, size_t start)
     }
 }
 
+/* Ends the profile begun in w and appends it whole to b->out; with save,
+ * its saved form goes to w->saved. */
+static void end_profile(struct worker *w, struct batch *b, bool save)
+{
+    b->profiles++;
+    size_t start = b->out.len;
+    cdp_profile_end(w->profile, &b->out);
+    if (save) {
+        cdp_buf_reset(&w->saved);
+        cdp_profile_save(w->profile, b->out.data + start, b->out.len - start, &w->saved);
+    }
+    add_traits(w, b, start);
+    cdp_buf_adds(&b->out, "}\n");
+}
+
+static void work_groups(struct worker *w, struct batch *b)
+{
+    for (size_t g = 0; g < b->ngroups; g++) {
+        size_t last = g + 1 < b->ngroups ? b->group_first[g + 1] : b->lines.n;
+        const char *id = b->blob.data + b->group_key[g];
+        size_t idlen = strlen(id);
+        if (build_profile(w, b, &b->lines, b->group_first[g], last, id, idlen))
+            end_profile(w, b, false);
+    }
+}
+
+/* ---- a worker, with a state ---------------------------------------------- */
+
+static int cmp_line_ref(const void *a, const void *b)
+{
+    const struct line_ref *x = a, *y = b;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void add_ref(struct worker *w, size_t *n, struct line_ref r)
+{
+    if (*n == w->refs_cap) {
+        w->refs_cap = w->refs_cap ? w->refs_cap * 2 : 1024;
+        w->refs = cdp_xrealloc(w->refs, w->refs_cap * sizeof *w->refs);
+    }
+    w->refs[(*n)++] = r;
+}
+
+/* The stored lines of the frames at [p, p + len) (a person's, or several
+ * back to back) into w->stored and w->refs. */
+static int stored_lines(struct worker *w, const char *p, size_t len, size_t *nrefs,
+                        struct cdp_error *err)
+{
+    while (len > 0) {
+        size_t flen = cdp_store_frames_len(p, len), n;
+        if (!flen)
+            return cdp_errorf(err, "a person's frames are damaged");
+        if (cdp_store_lines(w->dctx, p, flen, &w->frame_text, &w->seqs, &w->seqs_cap, &n, err) < 0)
+            return -1;
+        size_t at = w->stored.len;
+        cdp_buf_add(&w->stored, w->frame_text.data, w->frame_text.len);
+        for (size_t i = 0; i < n; i++) {
+            const char *nl = memchr(w->stored.data + at, '\n', w->stored.len - at);
+            add_ref(w, nrefs, (struct line_ref){ w->seqs[i], at, (size_t)(nl - w->stored.data) - at, false });
+            at = (size_t)(nl - w->stored.data) + 1;
+        }
+        p += flen;
+        len -= flen;
+    }
+    return 0;
+}
+
+/* A person made again from every line, stored and new, in the order they
+ * were read; their frames go to b->state. */
+static void remake(struct worker *w, struct batch *b, struct job *j)
+{
+    const char *id = b->blob.data + j->id_at;
+    size_t n = 0;
+    struct cdp_error err;
+    cdp_buf_reset(&w->stored);
+    if (stored_lines(w, b->blob.data + j->stored_at, j->stored_len, &n, &err) < 0 ||
+        stored_lines(w, b->blob.data + j->merged_at, j->merged_len, &n, &err) < 0) {
+        /* The store's digest matched: the frames were written damaged. */
+        note(b, "(state)", "cdp_id %.*s: %s; their earlier records are left out", (int)j->id_len, id,
+             err.msg);
+        n = 0;
+    }
+    for (size_t i = 0; i < j->nlines; i++)
+        add_ref(w, &n, (struct line_ref){ b->seqs[j->first_line + i], j->first_line + i, 0, true });
+    qsort(w->refs, n, sizeof *w->refs, cmp_line_ref);
+    cdp_batch_clear(&w->ordered);
+    for (size_t i = 0; i < n; i++) {
+        const struct line_ref *r = &w->refs[i];
+        if (r->is_new)
+            cdp_batch_add_line(&w->ordered, b->lines.rows[r->at].raw, b->lines.rows[r->at].rawlen);
+        else
+            cdp_batch_add_line(&w->ordered, w->stored.data + r->at, r->len);
+    }
+    bool begun = false;
+    size_t kept = 0;
+    cdp_buf_reset(&w->kept);
+    for (size_t i = 0; i < n; i++) {
+        const struct cdp_batch_row *line = &w->ordered.rows[i];
+        if (!add_line(w, b, line, id, j->id_len, &begun))
+            continue;
+        if (kept == w->kept_cap) {
+            w->kept_cap = w->kept_cap ? w->kept_cap * 2 : 1024;
+            w->kept_seqs = cdp_xrealloc(w->kept_seqs, w->kept_cap * sizeof *w->kept_seqs);
+        }
+        w->kept_seqs[kept++] = w->refs[i].seq;
+        cdp_buf_add(&w->kept, line->raw, line->rawlen);
+        cdp_buf_addc(&w->kept, '\n');
+    }
+    if (!begun)
+        return;
+    end_profile(w, b, true);
+    j->state_at = b->state.len;
+    cdp_store_format(w->cctx, &b->state, id, j->id_len, w->kept_seqs, w->kept.data, w->kept.len, kept,
+                     w->saved.data, w->saved.len);
+    j->state_len = b->state.len - j->state_at;
+    j->kept = kept;
+    b->remade++;
+}
+
+static void work_jobs(struct worker *w, struct batch *b)
+{
+    for (size_t i = 0; i < b->njobs; i++) {
+        struct job *j = &b->jobs[i];
+        const char *saved = NULL;
+        size_t saved_len = 0;
+        if (j->nlines || j->merged_len || !j->stored_len || w->m->remake_all ||
+            !cdp_store_saved(b->blob.data + j->stored_at, j->stored_len, &saved, &saved_len) ||
+            !cdp_moment_current(saved, saved_len, w->o->profile)) {
+            remake(w, b, j);
+            continue;
+        }
+        if (cdp_moment_restore(saved, saved_len, w->o->profile, &b->out) < 0) {
+            remake(w, b, j); /* the store's digest matched: never seen */
+            continue;
+        }
+        cdp_buf_adds(&b->out, "}\n");
+        b->profiles++;
+        b->restored++;
+        j->restored = true;
+    }
+}
+
 static void work(void *worker, void *batch)
 {
     struct worker *w = worker;
     struct batch *b = batch;
-    for (size_t g = 0; g < b->ngroups; g++) {
-        size_t last = g + 1 < b->ngroups ? b->group_first[g + 1] : b->lines.n;
-        if (!build_profile(w, b, b->group_first[g], last))
-            continue;
-        b->profiles++;
-        size_t start = b->out.len;
-        cdp_profile_end(w->profile, &b->out);
-        add_traits(w, b, start);
-        cdp_buf_adds(&b->out, "}\n");
-    }
+    if (b->njobs)
+        work_jobs(w, b);
+    else
+        work_groups(w, b);
 }
 
-static int worker_init(struct worker *w, const struct cdp_merger_options *o, size_t *bad_trait,
+static int worker_init(struct worker *w, const struct cdp_merger *m, size_t *bad_trait,
                        struct cdp_error *err)
 {
+    const struct cdp_merger_options *o = &m->o;
     w->o = o;
+    w->m = m;
     w->profile = cdp_profile_new(o->profile);
     w->json = cdp_json_parser_new();
     w->rec = (struct cdp_record)CDP_RECORD_INIT;
     w->traits = cdp_xcalloc(o->ntraits + 1, sizeof *w->traits);
+    if (o->state) {
+        w->cctx = ZSTD_createCCtx();
+        w->dctx = ZSTD_createDCtx();
+        if (!w->cctx || !w->dctx) {
+            cdp_errorf(err, "cannot set up zstd");
+            return -1;
+        }
+    }
     for (size_t t = 0; t < o->ntraits; t++)
         if (!(w->traits[t] = cdp_jq_compile(o->traits[t].expr, NULL, err))) {
             *bad_trait = t;
@@ -210,6 +433,16 @@ static void worker_release(struct worker *w)
     cdp_buf_release(&w->id);
     cdp_buf_release(&w->value);
     cdp_buf_release(&w->where);
+    ZSTD_freeCCtx(w->cctx);
+    ZSTD_freeDCtx(w->dctx);
+    cdp_buf_release(&w->stored);
+    cdp_buf_release(&w->frame_text);
+    free(w->seqs);
+    free(w->refs);
+    cdp_batch_release(&w->ordered);
+    cdp_buf_release(&w->kept);
+    free(w->kept_seqs);
+    cdp_buf_release(&w->saved);
 }
 
 /* ---- batches ------------------------------------------------------------- */
@@ -228,7 +461,12 @@ static void batch_free(void *owner, void *batch)
     (void)owner;
     cdp_batch_release(&b->lines);
     free(b->group_first);
+    free(b->group_key);
+    cdp_buf_release(&b->blob);
+    free(b->seqs);
+    free(b->jobs);
     cdp_buf_release(&b->out);
+    cdp_buf_release(&b->state);
     cdp_buf_release(&b->note_text);
     free(b->note_off);
     free(b->notes);
@@ -244,9 +482,24 @@ static void consume(void *owner, void *batch)
     struct cdp_merge_result r = { &b->out, notes(b), b->nnotes, &b->rejects, b->profiles, b->rejected,
                                   b->trait_errors };
     m->o.consume(m->o.ctx, &r);
+    /* The persons' frames, in order: as stored, or made again. */
+    for (size_t i = 0; i < b->njobs && m->writer; i++) {
+        const struct job *j = &b->jobs[i];
+        if (j->restored)
+            cdp_store_write(m->writer, b->blob.data + j->stored_at, j->stored_len, 1, j->stored_lines);
+        else if (j->state_len)
+            cdp_store_write(m->writer, b->state.data + j->state_at, j->state_len, 1, j->kept);
+        m->counts.persons += j->restored || j->state_len;
+        m->counts.lines += j->restored ? j->stored_lines : j->kept;
+    }
+    m->counts.restored += b->restored;
+    m->counts.remade += b->remade;
     cdp_batch_clear(&b->lines);
-    b->ngroups = 0;
+    b->ngroups = b->njobs = 0;
+    cdp_buf_reset(&b->blob);
     cdp_buf_reset(&b->out);
+    cdp_buf_reset(&b->state);
+    b->restored = b->remade = 0;
     cdp_buf_reset(&b->note_text);
     b->nnotes = 0;
     cdp_buf_reset(&b->rejects);
@@ -254,24 +507,60 @@ static void consume(void *owner, void *batch)
     memset(b->trait_errors, 0, (m->o.ntraits + 1) * sizeof *b->trait_errors);
 }
 
-static void start_person(struct batch *b)
+/* A new person in b: their id kept in the blob (NUL-terminated). */
+static void start_person(struct batch *b, const char *id, size_t len)
 {
     if (b->ngroups == b->groups_cap) {
         b->groups_cap = b->groups_cap ? b->groups_cap * 2 : 1024;
         b->group_first = cdp_xrealloc(b->group_first, b->groups_cap * sizeof *b->group_first);
+        b->group_key = cdp_xrealloc(b->group_key, b->groups_cap * sizeof *b->group_key);
     }
-    b->group_first[b->ngroups++] = b->lines.n;
+    b->group_first[b->ngroups] = b->lines.n;
+    b->group_key[b->ngroups++] = b->blob.len;
+    cdp_buf_add(&b->blob, id, len);
+    cdp_buf_addc(&b->blob, '\0');
 }
 
 static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume };
 
 /* ---- the merger ---------------------------------------------------------- */
 
+/* What the profiles of a state follow from besides the records and the
+ * moment: the program's version and the options. */
+static uint64_t options_digest(const struct cdp_merger_options *o)
+{
+    struct cdp_buf b = CDP_BUF_INIT;
+    const struct cdp_profile_options *p = o->profile;
+    cdp_buf_printf(&b, "%s\n%lld\n", CDP_VERSION, (long long)p->cart_timeout_ms);
+    for (size_t i = 0; i < p->nprefer; i++)
+        cdp_buf_printf(&b, "prefer %s\n", p->prefer[i]);
+    for (size_t i = 0; i < p->nrules; i++)
+        cdp_buf_printf(&b, "rule %s=%d\n", p->rule_fields[i], (int)p->rule_policies[i]);
+    for (size_t i = 0; i < o->ntraits; i++)
+        cdp_buf_printf(&b, "trait %s=%s\n", o->traits[i].name, o->traits[i].expr);
+    uint64_t d = XXH3_64bits(b.data, b.len);
+    cdp_buf_release(&b);
+    return d;
+}
+
+static int open_state(struct cdp_merger *m, struct cdp_error *err)
+{
+    if (cdp_store_lock(m->o.state, &m->lock_fd, err) < 0)
+        return -1;
+    if (!(m->store = cdp_store_open(m->o.state, &m->header, err)))
+        return -1;
+    m->options = options_digest(&m->o);
+    m->remake_all = !cdp_store_exists(m->store) || m->header.options != m->options ||
+                    m->o.profile->as_of_ms < m->header.as_of_ms || m->o.ntraits > 0;
+    return 0;
+}
+
 struct cdp_merger *cdp_merger_new(const struct cdp_merger_options *o, size_t *bad_trait,
                                   struct cdp_error *err)
 {
     struct cdp_merger *m = cdp_xcalloc(1, sizeof *m);
     m->o = *o;
+    m->lock_fd = -1;
     m->nctx = o->nworkers ? o->nworkers : 1;
     m->workers = cdp_xcalloc(m->nctx, sizeof *m->workers);
     m->ctx = cdp_xcalloc(m->nctx, sizeof *m->ctx);
@@ -282,12 +571,14 @@ struct cdp_merger *cdp_merger_new(const struct cdp_merger_options *o, size_t *ba
     *bad_trait = SIZE_MAX;
     for (size_t i = 0; i < m->nctx; i++) {
         m->ctx[i] = &m->workers[i];
-        if (worker_init(&m->workers[i], &m->o, bad_trait, err) < 0) {
+        if (worker_init(&m->workers[i], m, bad_trait, err) < 0) {
             cdp_merger_free(m);
             return NULL;
         }
     }
-    if (!(m->pipeline = cdp_pipeline_new(&ops, m, o->nworkers, m->ctx, err))) {
+    if ((o->journal && !(m->idmap = cdp_idmap_read(o->journal, err))) ||
+        (o->state && open_state(m, err) < 0) ||
+        !(m->pipeline = cdp_pipeline_new(&ops, m, o->nworkers, m->ctx, err))) {
         cdp_merger_free(m);
         return NULL;
     }
@@ -308,6 +599,14 @@ void cdp_merger_free(struct cdp_merger *m)
     cdp_json_parser_free(m->json);
     cdp_record_release(&m->rec);
     cdp_buf_release(&m->csv_line);
+    cdp_buf_release(&m->key);
+    cdp_idmap_free(m->idmap);
+    cdp_store_abort(m->writer);
+    cdp_store_close(m->store);
+    free(m->pending);
+    cdp_buf_release(&m->pending_text);
+    if (m->lock_fd >= 0)
+        close(m->lock_fd); /* releases the lock */
     free(m);
 }
 
@@ -355,6 +654,23 @@ static int row_id(struct cdp_merger *m, enum cdp_read k, bool csv, struct cdp_ro
     return got;
 }
 
+/* Into the sort under its person's id (the one that absorbed it, with a
+ * journal); with a state, after its sequence number. */
+static int sort_line(struct cdp_merger *m, const char *id, size_t idlen, const char *line,
+                     size_t len, struct cdp_error *err)
+{
+    if (m->idmap)
+        cdp_idmap_follow(m->idmap, id, idlen, &id, &idlen);
+    if (!m->store)
+        return cdp_extsort_add(m->sort, id, idlen, line, len, err);
+    uint64_t seq = m->header.lines + m->lines - 1;
+    cdp_buf_reset(&m->key);
+    for (int i = 0; i < SEQ_BYTES; i++)
+        cdp_buf_addc(&m->key, (char)(seq >> (8 * i)));
+    cdp_buf_add(&m->key, line, len);
+    return cdp_extsort_add(m->sort, id, idlen, m->key.data, m->key.len, err);
+}
+
 int cdp_merger_read(struct cdp_merger *m, const char *path, const struct cdp_reader_options *in,
                     struct cdp_error *err)
 {
@@ -385,7 +701,7 @@ int cdp_merger_read(struct cdp_merger *m, const char *path, const struct cdp_rea
         } else if (got == 0) {
             m->anonymous++;
         } else {
-            status = cdp_extsort_add(m->sort, id, idlen, line, len, err);
+            status = sort_line(m, id, idlen, line, len, err);
         }
     }
     cdp_reader_close(r);
@@ -397,7 +713,13 @@ int cdp_merger_sort(struct cdp_merger *m, struct cdp_error *err)
     return cdp_extsort_finish(m->sort, err);
 }
 
-int cdp_merger_write(struct cdp_merger *m, struct cdp_error *err)
+static bool same_key(const struct cdp_buf *last, const char *key, size_t klen)
+{
+    return last->data && last->len == klen && (klen == 0 || memcmp(last->data, key, klen) == 0);
+}
+
+/* Without a state: every group of the sort is a person. */
+static int write_groups(struct cdp_merger *m, struct cdp_error *err)
 {
     struct batch *b = cdp_pipeline_batch(m->pipeline);
     struct cdp_buf last = CDP_BUF_INIT;
@@ -405,7 +727,7 @@ int cdp_merger_write(struct cdp_merger *m, struct cdp_error *err)
     size_t klen, plen;
     int k;
     while ((k = cdp_extsort_next(m->sort, &key, &klen, &payload, &plen, err)) > 0) {
-        bool new_person = !last.data || last.len != klen || (klen && memcmp(last.data, key, klen) != 0);
+        bool new_person = !same_key(&last, key, klen);
         if (new_person && b->lines.bytes >= BATCH_BYTES) {
             cdp_pipeline_submit(m->pipeline, b);
             b = cdp_pipeline_batch(m->pipeline);
@@ -413,7 +735,7 @@ int cdp_merger_write(struct cdp_merger *m, struct cdp_error *err)
         if (new_person) {
             cdp_buf_reset(&last);
             cdp_buf_add(&last, key, klen);
-            start_person(b);
+            start_person(b, key, klen);
         }
         cdp_batch_add_line(&b->lines, payload, plen);
     }
@@ -426,6 +748,197 @@ int cdp_merger_write(struct cdp_merger *m, struct cdp_error *err)
         cdp_pipeline_unused(m->pipeline, b);
     cdp_pipeline_drain(m->pipeline);
     return 0;
+}
+
+/* ---- with a state -------------------------------------------------------- */
+
+static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int cmp_pending(const void *a, const void *b, void *ctx)
+{
+    const char *text = ctx;
+    const struct pending *x = a, *y = b;
+    int c = cmp_bytes(text + x->to_at, x->to_len, text + y->to_at, y->to_len);
+    return c ? c : (x->frames_at > y->frames_at) - (x->frames_at < y->frames_at);
+}
+
+/* Persons of the store merged away since it was written: their frames,
+ * by the id that absorbed them (a pass over the store, on the nights the
+ * journal has merges it did not follow yet). */
+static int collect_merged(struct cdp_merger *m, struct cdp_error *err)
+{
+    if (!m->idmap || !cdp_store_exists(m->store))
+        return 0;
+    uint64_t entries = cdp_idmap_entries(m->idmap);
+    if (
+        (entries >= m->header.journal && !cdp_idmap_merges_since(m->idmap, m->header.journal)) ||
+        (entries < m->header.journal && !cdp_idmap_merges_since(m->idmap, 0)))
+        return 0;
+    struct cdp_store_header h;
+    struct cdp_store_reader *r = cdp_store_open(m->o.state, &h, err);
+    if (!r)
+        return -1;
+    struct cdp_store_person p;
+    const char *to;
+    size_t tolen, cap = 0;
+    int k;
+    while ((k = cdp_store_next(r, &p, err)) > 0) {
+        if (!cdp_idmap_follow(m->idmap, p.id, p.idlen, &to, &tolen))
+            continue;
+        if (m->npending == cap) {
+            cap = cap ? cap * 2 : 16;
+            m->pending = cdp_xrealloc(m->pending, cap * sizeof *m->pending);
+        }
+        struct pending *q = &m->pending[m->npending++];
+        q->to_at = m->pending_text.len;
+        q->to_len = tolen;
+        cdp_buf_add(&m->pending_text, to, tolen);
+        q->frames_at = m->pending_text.len;
+        q->frames_len = p.frames_len;
+        cdp_buf_add(&m->pending_text, p.frames, p.frames_len);
+    }
+    cdp_store_close(r);
+    if (m->npending)
+        qsort_r(m->pending, m->npending, sizeof *m->pending, cmp_pending, m->pending_text.data);
+    return k;
+}
+
+/* The three sources of a state's persons, each in cdp_id order, read one
+ * person ahead: the store, the night's lines, the persons merged away. */
+struct join {
+    struct cdp_store_person stored;
+    int has_stored;
+    const char *key, *payload;
+    size_t klen, plen;
+    int has_line;
+    size_t pending;
+};
+
+static int next_stored(struct cdp_merger *m, struct join *j, struct cdp_error *err)
+{
+    const char *to;
+    size_t tolen;
+    while ((j->has_stored = cdp_store_next(m->store, &j->stored, err)) > 0 && m->idmap &&
+           cdp_idmap_follow(m->idmap, j->stored.id, j->stored.idlen, &to, &tolen))
+        if (!m->npending)
+            return cdp_errorf(err, "state file '%s' still holds %.*s, which the journal says was "
+                                   "merged into %.*s: was another journal used before?",
+                              m->o.state, (int)j->stored.idlen, j->stored.id, (int)tolen, to);
+    return j->has_stored;
+}
+
+static int next_line(struct cdp_merger *m, struct join *j, struct cdp_error *err)
+{
+    return j->has_line = cdp_extsort_next(m->sort, &j->key, &j->klen, &j->payload, &j->plen, err);
+}
+
+/* Appends one person to b: the smallest id of the three sources, with what
+ * each holds of them. */
+static int add_job(struct cdp_merger *m, struct join *j, struct batch *b, struct cdp_error *err)
+{
+    const char *id = NULL;
+    size_t idlen = 0;
+    const struct pending *pd = j->pending < m->npending ? &m->pending[j->pending] : NULL;
+    if (j->has_stored)
+        id = j->stored.id, idlen = j->stored.idlen;
+    if (j->has_line && (!id || cmp_bytes(j->key, j->klen, id, idlen) < 0))
+        id = j->key, idlen = j->klen;
+    if (pd && (!id || cmp_bytes(m->pending_text.data + pd->to_at, pd->to_len, id, idlen) < 0))
+        id = m->pending_text.data + pd->to_at, idlen = pd->to_len;
+    if (b->njobs == b->jobs_cap) {
+        b->jobs_cap = b->jobs_cap ? b->jobs_cap * 2 : 1024;
+        b->jobs = cdp_xrealloc(b->jobs, b->jobs_cap * sizeof *b->jobs);
+    }
+    struct job *job = &b->jobs[b->njobs++];
+    memset(job, 0, sizeof *job);
+    job->id_at = b->blob.len;
+    job->id_len = idlen;
+    cdp_buf_add(&b->blob, id, idlen);
+    cdp_buf_addc(&b->blob, '\0');
+    /* A copy: the sources move on below, and the blob grows. */
+    cdp_buf_reset(&m->key);
+    cdp_buf_add(&m->key, id, idlen);
+    id = m->key.data;
+    job->merged_at = b->blob.len;
+    for (; pd && cmp_bytes(m->pending_text.data + pd->to_at, pd->to_len, id, idlen) == 0;
+         pd = ++j->pending < m->npending ? &m->pending[j->pending] : NULL)
+        cdp_buf_add(&b->blob, m->pending_text.data + pd->frames_at, pd->frames_len);
+    job->merged_len = b->blob.len - job->merged_at;
+    if (j->has_stored && cmp_bytes(j->stored.id, j->stored.idlen, id, idlen) == 0) {
+        job->stored_at = b->blob.len;
+        job->stored_len = j->stored.frames_len;
+        job->stored_lines = j->stored.nlines;
+        cdp_buf_add(&b->blob, j->stored.frames, j->stored.frames_len);
+        if (next_stored(m, j, err) < 0)
+            return -1;
+    }
+    job->first_line = b->lines.n;
+    while (j->has_line > 0 && cmp_bytes(j->key, j->klen, id, idlen) == 0) {
+        if (b->lines.n == b->seqs_cap) {
+            b->seqs_cap = b->seqs_cap ? b->seqs_cap * 2 : 1024;
+            b->seqs = cdp_xrealloc(b->seqs, b->seqs_cap * sizeof *b->seqs);
+        }
+        uint64_t seq = 0;
+        for (int i = SEQ_BYTES - 1; i >= 0; i--)
+            seq = seq << 8 | (unsigned char)j->payload[i];
+        b->seqs[b->lines.n] = seq;
+        cdp_batch_add_line(&b->lines, j->payload + SEQ_BYTES, j->plen - SEQ_BYTES);
+        if (next_line(m, j, err) < 0)
+            return -1;
+    }
+    job->nlines = b->lines.n - job->first_line;
+    return 0;
+}
+
+/* With a state: the store's persons and the night's, joined by id. */
+static int write_jobs(struct cdp_merger *m, struct cdp_error *err)
+{
+    struct cdp_store_header h = { m->o.profile->as_of_ms, m->options, m->header.lines + m->lines,
+                                  m->idmap ? cdp_idmap_entries(m->idmap) : 0 };
+    struct join j = { .has_stored = 0 };
+    if (collect_merged(m, err) < 0 || !(m->writer = cdp_store_create(m->o.state, &h, err)) ||
+        next_stored(m, &j, err) < 0 || next_line(m, &j, err) < 0)
+        return -1;
+    struct batch *b = cdp_pipeline_batch(m->pipeline);
+    while (j.has_stored > 0 || j.has_line > 0 || j.pending < m->npending) {
+        if (b->lines.bytes + b->blob.len >= BATCH_BYTES) {
+            cdp_pipeline_submit(m->pipeline, b);
+            b = cdp_pipeline_batch(m->pipeline);
+        }
+        if (add_job(m, &j, b, err) < 0) {
+            cdp_pipeline_unused(m->pipeline, b);
+            cdp_pipeline_drain(m->pipeline);
+            return -1;
+        }
+    }
+    if (b->njobs)
+        cdp_pipeline_submit(m->pipeline, b);
+    else
+        cdp_pipeline_unused(m->pipeline, b);
+    cdp_pipeline_drain(m->pipeline);
+    return 0;
+}
+
+int cdp_merger_write(struct cdp_merger *m, struct cdp_error *err)
+{
+    return m->store ? write_jobs(m, err) : write_groups(m, err);
+}
+
+int cdp_merger_commit_state(struct cdp_merger *m, struct cdp_error *err)
+{
+    struct cdp_store_writer *w = m->writer;
+    m->writer = NULL;
+    return w ? cdp_store_commit(w, err) : 0;
+}
+
+void cdp_merger_state_counts(const struct cdp_merger *m, struct cdp_merger_state_counts *c)
+{
+    *c = m->counts;
 }
 
 void cdp_merger_spilled(const struct cdp_merger *m, uint64_t *runs, uint64_t *bytes)

@@ -14,7 +14,17 @@
  * program on {"profile": the profile so far, "events": [the events by
  * time]}, taking its first output (null for none or an error). Finished
  * batches go to the consume callback in cdp_id order, so that the output,
- * the messages and the counts are the same for any number of workers. */
+ * the messages and the counts are the same for any number of workers.
+ *
+ * With a journal (idmap.h) a line's cdp_id merged away is read as the id
+ * that absorbed it. With a state (store.h), the night's lines are merged
+ * into the persons kept from earlier nights: a person with no new line
+ * whose saved profile is current is written from it, anyone else is made
+ * again from all their lines in the order they were read, night after
+ * night, which gives the profiles a run without a state would give on
+ * every night's input in order. Everyone is made again when the options
+ * (--prefer, --rule, --cart-timeout, the version) changed, when the moment
+ * is earlier than the state's, and with traits (which may read anything). */
 #ifndef CDP_PROFILE_MERGE_H
 #define CDP_PROFILE_MERGE_H
 
@@ -58,6 +68,8 @@ struct cdp_merger_options {
     size_t ntraits;
     size_t memory;   /* for grouping before spilling to $TMPDIR */
     size_t nworkers; /* 0: the calling thread builds the profiles */
+    const char *state;   /* --state FILE (store.h), or NULL */
+    const char *journal; /* --journal FILE (idmap.h), or NULL */
     /* Called after every line read: lines read of this input, its bytes
      * read. May be NULL. */
     void (*progress)(void *ctx, uint64_t rows, uint64_t bytes);
@@ -69,9 +81,11 @@ struct cdp_merger_options {
 
 struct cdp_merger;
 
-/* Compiles the traits (once per worker) and starts the workers. NULL with
- * err set when a trait does not compile (*bad_trait is its index: a usage
- * error) or the threads cannot start (*bad_trait is SIZE_MAX). */
+/* Compiles the traits (once per worker), reads the journal, locks and
+ * opens the state, and starts the workers. NULL with err set when a trait
+ * does not compile (*bad_trait is its index: a usage error), or the
+ * journal or state cannot be read or the threads cannot start (*bad_trait
+ * is SIZE_MAX). */
 struct cdp_merger *cdp_merger_new(const struct cdp_merger_options *o, size_t *bad_trait,
                                   struct cdp_error *err);
 void cdp_merger_free(struct cdp_merger *m);
@@ -94,5 +108,18 @@ int cdp_merger_write(struct cdp_merger *m, struct cdp_error *err);
 
 /* Runs spilled to temporary files while grouping, and their bytes. */
 void cdp_merger_spilled(const struct cdp_merger *m, uint64_t *runs, uint64_t *bytes);
+
+/* With a state: the new state is written beside the profiles, and given
+ * its name here (call after the profiles are in place: a run that fails
+ * before leaves the old state, so that running it again gives the same
+ * files). 0, or -1 with err set. */
+int cdp_merger_commit_state(struct cdp_merger *m, struct cdp_error *err);
+
+/* With a state, what the run did: persons written again from their saved
+ * profile, persons made again from their lines, persons and lines now kept. */
+struct cdp_merger_state_counts {
+    uint64_t restored, remade, persons, lines;
+};
+void cdp_merger_state_counts(const struct cdp_merger *m, struct cdp_merger_state_counts *c);
 
 #endif
