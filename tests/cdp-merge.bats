@@ -246,3 +246,133 @@ many_records() {
     [ "$output" = "v" ]
     awk '{ exit !($1 < 8) }' cpu
 }
+
+# Four nights of a small shop, linked by cdp-dedupe with its state: on
+# night 2 a shop account joins two CRM records (the journal says "merged"),
+# on night 3 a correction of that account splits them again ("split"), on
+# night 4 more events, one of them after the as-of moment.
+nights() {
+    cat > n1.ndjson <<'IN'
+{"_source":"crm","_rid":"1","_kind":"person","email":"anna@mail.ru","first_name":"Анна","updated_at":"2026-01-10T00:00:00Z"}
+{"_source":"crm","_rid":"2","_kind":"person","phone":"+79161234567","first_name":"Анна","city":"Москва"}
+{"_source":"crm","_rid":"3","_kind":"person","card":"0012345","first_name":"Иван","points_balance":300,"points_expire_at":"2026-02-01"}
+{"_source":"pos","_rid":"1","_kind":"event","event":"purchase","ts":"2026-01-11T10:00:00Z","order_id":"R1","amount":100,"phone":"+79161234567"}
+{"_source":"web","_rid":"1","_kind":"event","event":"view","ts":"2026-01-11T11:00:00Z","sku":"S1","email":"anna@mail.ru"}
+{"_source":"web","_rid":"2","_kind":"event","event":"cart_add","ts":"2026-01-11T12:00:00Z","sku":"S1","qty":1,"price":10,"card":"0012345"}
+IN
+    cat > n2.ndjson <<'IN'
+{"_source":"shop","_rid":"7","_kind":"person","email":"anna@mail.ru","phone":"+79161234567","first_name":"Аня"}
+{"_source":"pos","_rid":"2","_kind":"event","event":"purchase","ts":"2026-01-12T10:00:00Z","order_id":"R2","amount":50,"email":"anna@mail.ru"}
+IN
+    cat > n3.ndjson <<'IN'
+{"_source":"shop","_rid":"7","_kind":"person","email":"anna@mail.ru","phone":"+79990000000","first_name":"Аня"}
+{"_source":"pos","_rid":"3","_kind":"event","event":"purchase","ts":"2026-01-13T10:00:00Z","order_id":"R3","amount":70,"phone":"+79161234567"}
+IN
+    cat > n4.ndjson <<'IN'
+{"_source":"pos","_rid":"4","_kind":"event","event":"return","ts":"2026-01-14T10:00:00Z","order_id":"R1","amount":100,"phone":"+79161234567"}
+{"_source":"web","_rid":"3","_kind":"event","event":"view","ts":"2026-01-30T10:00:00Z","sku":"S2","card":"0012345"}
+IN
+    for n in 1 2 3 4; do
+        cdp-dedupe -q --state ids.zst --journal journal.ndjson -o linked$n.ndjson n$n.ndjson
+    done
+}
+
+@test "--state: night after night, the profiles of a run on every night so far, merges and splits too" {
+    nights
+    [ "$(jq -r .reason journal.ndjson | tr '\n' ' ')" = "merged split " ]
+    for n in 1 2 3 4; do
+        day=2026-01-2$n
+        cdp-merge -q --as-of $day --journal journal.ndjson --state merge.state --stats inc$n.json \
+            -o inc$n.ndjson linked$n.ndjson
+        cdp-merge -q --as-of $day --journal journal.ndjson -o full$n.ndjson $(seq -f 'linked%g.ndjson' 1 $n)
+        cmp inc$n.ndjson full$n.ndjson
+    done
+    # night 2: the CRM phone record's person merged into the e-mail one's
+    [ "$(jq -c '[.cdp_id, .sources]' inc2.ndjson | wc -l)" -eq 2 ]
+    [ "$(jq -c 'select(.sources.shop) | [.sources, .orders]' inc2.ndjson)" = \
+      '[{"crm":["1","2"],"pos":["1","2"],"shop":["7"],"web":["1"]},2]' ]
+    # night 4: Иван had no new record before the as-of moment: written again
+    # from his saved profile, his points a day nearer to expiry
+    [ "$(jq -c .state inc4.json)" = '{"profiles_restored":1,"profiles_remade":2,"persons":3,"records":12}' ]
+    [ "$(jq -c 'select(.first_name == "Иван") | .points_expiring' inc4.ndjson)" = \
+      '{"points":300,"at":"2026-02-01","days":8}' ]
+    # the view of 01-30 is after the moment; on 01-31 it counts
+    cdp-merge -q --as-of 2026-01-31 --journal journal.ndjson --state merge.state --stats inc5.json \
+        -o inc5.ndjson /dev/null
+    cdp-merge -q --as-of 2026-01-31 --journal journal.ndjson -o full5.ndjson linked?.ndjson
+    cmp inc5.ndjson full5.ndjson
+    [ "$(jq -c .state inc5.json)" = '{"profiles_restored":2,"profiles_remade":1,"persons":3,"records":12}' ]
+    # the state holds every record kept, person by person
+    [ "$(zstd -dc merge.state | wc -l)" -eq 12 ]
+    [ "$(zstd -dc merge.state | jq -r ._rid | sort | tr '\n' ' ')" = "1 1 1 2 2 2 3 3 3 4 7 7 " ]
+}
+
+@test "--state: nights of generated data; new options, an earlier moment or traits make every profile again" {
+    cdp-gen -q -n 300 -o gen
+    cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 --map "$CDP_SHARE/maps/crm-1c.map" --as-of 2026-11-20 -o crm.ndjson gen/crm.csv 2>/dev/null
+    cdp-ingest -q -s pos --tz +03:00 --map "$CDP_SHARE/maps/pos.map" -o pos.ndjson gen/pos-receipts.csv 2>/dev/null
+    cdp-ingest -q -s web --map "$CDP_SHARE/maps/web.map" -o web.ndjson gen/web-events.ndjson.zst 2>/dev/null
+    cdp-dedupe -q -o linked.ndjson crm.ndjson pos.ndjson web.ndjson
+    # five nights: every fifth line each
+    for n in 1 2 3 4 5; do awk -v n=$n 'NR % 5 == n % 5' linked.ndjson > night$n.ndjson; done
+    for n in 1 2 3 4 5; do
+        cdp-merge -q --as-of 2026-11-1$((n + 4)) --state merge.state --stats inc.json -o inc.ndjson night$n.ndjson
+        cdp-merge -q --as-of 2026-11-1$((n + 4)) --threads 0 --memory 64K --state one.state -o one.ndjson night$n.ndjson
+        cdp-merge -q --as-of 2026-11-1$((n + 4)) -o full.ndjson $(seq -f 'night%g.ndjson' 1 $n)
+        cmp inc.ndjson full.ndjson
+        cmp one.ndjson full.ndjson
+        cmp merge.state one.state
+    done
+    # a night with no record writes everyone from their saved profile
+    cdp-merge -q --as-of 2026-11-20 --state merge.state --stats inc.json -o inc.ndjson /dev/null
+    cdp-merge -q --as-of 2026-11-20 -o full.ndjson night?.ndjson
+    cmp inc.ndjson full.ndjson
+    [ "$(jq .state.profiles_remade inc.json)" -eq 0 ]
+    [ "$(jq .state.profiles_restored inc.json)" -eq "$(wc -l < full.ndjson)" ]
+    # other options, an earlier moment, traits: every profile made again
+    for opts in "--as-of 2026-11-20 --prefer web,crm --rule city=first" "--as-of 2026-11-18" \
+                "--as-of 2026-11-20 --trait n=.events|length --cart-timeout 2"; do
+        cp merge.state other.state
+        # shellcheck disable=SC2086 # the options, split
+        cdp-merge -q $opts --state other.state --stats inc.json -o inc.ndjson /dev/null
+        # shellcheck disable=SC2086
+        cdp-merge -q $opts -o full.ndjson night?.ndjson
+        cmp inc.ndjson full.ndjson
+        [ "$(jq .state.profiles_restored inc.json)" -eq 0 ]
+    done
+}
+
+@test "--state: a damaged, foreign, locked or compressed state is refused, and left as it was" {
+    nights
+    cdp-merge -q --as-of 2026-01-21 --state merge.state -o out.ndjson linked1.ndjson
+    cp merge.state good.state
+    head -c -5 good.state > merge.state
+    cp merge.state cut.state
+    run cdp-merge -q --as-of 2026-01-22 --state merge.state -o out2.ndjson linked2.ndjson
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-merge: state file 'merge.state' is damaged (cut short); remove it and run once on the whole history" ]
+    cmp merge.state cut.state
+    [ ! -e out2.ndjson ]
+    # one byte changed in a person's saved profile: the digest says so
+    cp good.state merge.state
+    printf 'X' | dd of=merge.state bs=1 seek=200 conv=notrunc 2>/dev/null
+    run cdp-merge -q --as-of 2026-01-22 --state merge.state -o out2.ndjson linked2.ndjson
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"state file 'merge.state' is damaged"* ]]
+    echo '{"not":"a state"}' > other.state
+    run cdp-merge -q --as-of 2026-01-22 --state other.state -o out2.ndjson linked2.ndjson
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-merge: 'other.state' is not a cdp-merge state file" ]
+    cp good.state merge.state
+    flock merge.state.lock sleep 5 &
+    sleep 0.5
+    run cdp-merge -q --as-of 2026-01-22 --state merge.state -o out2.ndjson linked2.ndjson
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-merge: state file 'merge.state' is in use by another run (locked: merge.state.lock)" ]
+    kill %1 2>/dev/null || true
+    wait
+    cmp merge.state good.state
+    run cdp-merge -q --state merge.state.zst linked2.ndjson
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-merge: --state takes a file name without .zst or .gz (it is compressed inside), not 'merge.state.zst'" ]
+}

@@ -46,6 +46,8 @@ complete -c cdp-merge -l rule -x -a '(__cdp_merge_rule)' -d 'How FIELD survives 
 complete -c cdp-merge -l trait -x -d 'Add trait NAME computed by a jq program (NAME=JQ)'
 complete -c cdp-merge -l cart-timeout -x -a '1 12 24 48 72 168' -d 'Hours after which a cart is abandoned (default 24)'
 complete -c cdp-merge -l memory -x -a '64M 256M 512M 1G 2G 4G 8G' -d 'Group in memory up to SIZE, then spill to TMPDIR'
+complete -c cdp-merge -l state -r -F -d 'Keep records and profiles from night to night in a file'
+complete -c cdp-merge -l journal -r -F -d "cdp-dedupe's journal: follow merged ids"
 complete -c cdp-merge -l threads -x -d 'Worker threads (0-64)'
 complete -c cdp-merge -l rejects -r -F -d 'Write input lines that are not records to a file'
 complete -c cdp-merge -s o -l output -r -F -d 'Write to a file (atomically)'

@@ -212,13 +212,15 @@ static int read_header(struct cdp_store_reader *r, struct cdp_store_header *h, s
     uint32_t magic;
     const char *p;
     size_t n;
-    int k = next_frame(r, &magic, &p, &n, err);
+    int k = fill(r, 8, err);
     if (k < 0)
         return -1;
-    if (k == 0 || magic != MAGIC_HEADER) {
+    if (k == 0 || get_le32(r->buf + r->pos) != MAGIC_HEADER) {
         cdp_errorf(err, "'%s' is not a cdp-merge state file", r->path);
         return -1;
     }
+    if ((k = next_frame(r, &magic, &p, &n, err)) <= 0)
+        return k < 0 ? -1 : damaged(r, err, "cut short");
     struct cdp_buf line = CDP_BUF_INIT;
     cdp_buf_add_padded(&line, p, n);
     struct cdp_json_parser *json = cdp_json_parser_new();
