@@ -39,6 +39,14 @@ vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --trait 'n=.events | length' -o 
     "$tmp/out.ndjson.zst"
 vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --memory 64K --threads 2 -o "$tmp/profiles-spilled.ndjson" \
     "$tmp/out.ndjson.zst"
+# Two nights with a state (the second makes some persons again and writes
+# the rest from their saved profiles), the journal followed.
+zstd -dc "$tmp/out.ndjson.zst" | awk 'NR % 2' > "$tmp/night1.ndjson"
+zstd -dc "$tmp/out.ndjson.zst" | awk 'NR % 2 == 0' | head -n 40 > "$tmp/night2.ndjson"
+vg "$build/bin/cdp-merge" -q --as-of 2026-11-19 --state "$tmp/merge.state" --journal "$tmp/journal.ndjson" \
+    --threads 2 -o "$tmp/profiles-night1.ndjson" "$tmp/night1.ndjson"
+vg "$build/bin/cdp-merge" -q --as-of 2026-11-20 --state "$tmp/merge.state" --journal "$tmp/journal.ndjson" \
+    --memory 64K -o "$tmp/profiles-night2.ndjson" "$tmp/night2.ndjson"
 vg "$build/bin/cdp-segment" -q --as-of 2026-11-20 --use rfm,birthday,cart,category --holdout 10 \
     -s 'big=segment("abandoned_cart") and .abandoned_cart.value > 10000' --report "$tmp/report.json" \
     --split "$tmp/audiences" -o "$tmp/segments.ndjson" "$tmp/profiles.ndjson"

@@ -149,7 +149,8 @@ static int fill(struct cdp_store_reader *r, size_t n, struct cdp_error *err)
 {
     if (r->len - r->pos >= n)
         return 1;
-    memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+    if (r->pos)
+        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
     r->len -= r->pos;
     r->pos = 0;
     if (n > r->cap) {
