@@ -52,6 +52,8 @@ struct batch {
     struct cdp_buf out, rejects;
     struct cdp_buf state; /* with a state: the new frames of persons made again */
     uint64_t restored, remade;
+    struct cdp_error failure; /* a person's stored frames unreadable */
+    bool failed;
     struct cdp_buf note_text; /* where\0message\0 for each note */
     size_t *note_off;
     struct cdp_merge_note *notes; /* made when consumed */
@@ -122,6 +124,8 @@ struct cdp_merger {
     size_t npending;
     struct cdp_buf pending_text;
     struct cdp_merger_state_counts counts;
+    struct cdp_error failure; /* the first batch's that failed */
+    bool failed;
 };
 
 /* ---- notes --------------------------------------------------------------- */
@@ -320,10 +324,12 @@ static void remake(struct worker *w, struct batch *b, struct job *j)
     cdp_buf_reset(&w->stored);
     if (stored_lines(w, b->blob.data + j->stored_at, j->stored_len, &n, &err) < 0 ||
         stored_lines(w, b->blob.data + j->merged_at, j->merged_len, &n, &err) < 0) {
-        /* The store's digest matched: the frames were written damaged. */
-        note(b, "(state)", "cdp_id %.*s: %s; their earlier records are left out", (int)j->id_len, id,
-             err.msg);
-        n = 0;
+        /* The store's digest matched: the frames were written damaged. The
+         * run fails rather than lose the person's records. */
+        if (!b->failed)
+            cdp_errorf(&b->failure, "state: cdp_id %.*s: %s", (int)j->id_len, id, err.msg);
+        b->failed = true;
+        return;
     }
     for (size_t i = 0; i < j->nlines; i++)
         add_ref(w, &n, (struct line_ref){ b->seqs[j->first_line + i], j->first_line + i, 0, true });
@@ -375,7 +381,7 @@ static void work_jobs(struct worker *w, struct batch *b)
             continue;
         }
         if (cdp_moment_restore(saved, saved_len, w->o->profile, &b->out) < 0) {
-            remake(w, b, j); /* the store's digest matched: never seen */
+            remake(w, b, j); /* its lines make it again */
             continue;
         }
         cdp_buf_adds(&b->out, "}\n");
@@ -481,6 +487,11 @@ static void consume(void *owner, void *batch)
     struct batch *b = batch;
     struct cdp_merge_result r = { &b->out, notes(b), b->nnotes, &b->rejects, b->profiles, b->rejected,
                                   b->trait_errors };
+    if (b->failed && !m->failed) {
+        m->failure = b->failure;
+        m->failed = true;
+    }
+    b->failed = false;
     m->o.consume(m->o.ctx, &r);
     /* The persons' frames, in order: as stored, or made again. */
     for (size_t i = 0; i < b->njobs && m->writer; i++) {
@@ -921,6 +932,10 @@ static int write_jobs(struct cdp_merger *m, struct cdp_error *err)
     else
         cdp_pipeline_unused(m->pipeline, b);
     cdp_pipeline_drain(m->pipeline);
+    if (m->failed) {
+        *err = m->failure;
+        return -1;
+    }
     return 0;
 }
 
