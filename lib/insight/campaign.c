@@ -89,7 +89,9 @@ struct cdp_campaign_run *cdp_campaign_start(struct cdp_campaign *c, const char *
         uint8_t arm = names(p, cdp_record_gets(&rec, "segments"), c->segment) ? 1
                     : names(p, cdp_record_gets(&rec, "holdout"), c->segment) ? 2 : 0;
         if (arm) {
-            const char *now = cdp_idmap_follow(ids, id, len, &tl);
+            const char *now = id;
+            tl = len;
+            cdp_idmap_follow(ids, id, len, &now, &tl);
             add_person(r, now, tl, arm);
         }
     }

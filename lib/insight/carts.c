@@ -165,7 +165,9 @@ int cdp_carts_read_previous(struct cdp_carts_run *r, const char *path, int64_t d
         if (k != CDP_READ_ROW || !id || !cdp_nested_parse(&n, cdp_record_gets(&rec, "abandoned_cart")))
             continue;
         cdp_field_number(&n.rec, "value", &v);
-        const char *now = cdp_idmap_follow(ids, id, len, &tl);
+        const char *now = id;
+        tl = len;
+        cdp_idmap_follow(ids, id, len, &now, &tl);
         uint32_t p = person(r, now, tl);
         if (!(r->flags[p] & OPEN_BEFORE))
             r->carts->previous_abandoned++;

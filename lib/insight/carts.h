@@ -18,7 +18,7 @@
 
 #include "insight/fields.h"
 #include "insight/figures.h"
-#include "insight/idmap.h"
+#include "identity/idmap.h"
 
 struct cdp_carts_run;
 

@@ -12,7 +12,7 @@
 #include "io/batch.h"
 #include "io/extsort.h"
 #include "io/json.h"
-#include "profile/idmap.h"
+#include "identity/idmap.h"
 #include "profile/moment.h"
 #include "profile/store.h"
 #include "rules/jq.h"

@@ -1,5 +1,7 @@
 /* idmap.h: the person ids cdp-dedupe merged away, each to the id that
- * absorbed it (cdp-merge --journal).
+ * absorbed it: cdp-merge --journal, and the report's lists kept on earlier
+ * nights (a campaign's arms, last night's open carts), which name people by
+ * the ids they had then.
  *
  * When new evidence joins two persons, cdp-dedupe keeps the older id and
  * its journal says {"from": newer, "to": older, "reason": "merged"}; the
@@ -9,8 +11,8 @@
  * sane journal never holds, stops where it closes). "split" entries move no
  * record: which earlier records went to the new id only cdp-dedupe's state
  * knows, so they stay with the id they were linked to. */
-#ifndef CDP_PROFILE_IDMAP_H
-#define CDP_PROFILE_IDMAP_H
+#ifndef CDP_IDENTITY_IDMAP_H
+#define CDP_IDENTITY_IDMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,8 +22,8 @@
 
 struct cdp_idmap;
 
-/* Reads the journal at path (identity/journal.h). NULL with err set when
- * it cannot be read or is damaged. */
+/* Reads the journal at path (journal.h); NULL path: an empty map (no
+ * merges). NULL with err set when it cannot be read or is damaged. */
 struct cdp_idmap *cdp_idmap_read(const char *path, struct cdp_error *err);
 void cdp_idmap_free(struct cdp_idmap *m);
 

@@ -1,4 +1,5 @@
-#include "profile/idmap.h"
+/* idmap.c: see idmap.h. */
+#include "identity/idmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ struct cdp_idmap *cdp_idmap_read(const char *path, struct cdp_error *err)
 {
     struct cdp_idmap *m = cdp_xcalloc(1, sizeof *m);
     m->ids = cdp_intern_new();
-    if (cdp_journal_read(path, add_entry, m, err) < 0) {
+    if (path && cdp_journal_read(path, add_entry, m, err) < 0) {
         cdp_idmap_free(m);
         return NULL;
     }
