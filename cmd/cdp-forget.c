@@ -9,7 +9,7 @@
 
 enum {
     OPT_EMAIL = CDP_OPT_PROGRAM, OPT_PHONE, OPT_CARD, OPT_CUSTOMER_ID, OPT_CDP_ID, OPT_LIST, OPT_STATE,
-    OPT_JOURNAL, OPT_LINKS, OPT_EXPORT, OPT_FORGOTTEN, OPT_REGION, OPT_MAX_PERSONS, OPT_BLOCK_VALUE,
+    OPT_JOURNAL, OPT_LINKS, OPT_MERGE_STATE, OPT_EXPORT, OPT_FORGOTTEN, OPT_REGION, OPT_MAX_PERSONS, OPT_BLOCK_VALUE,
     OPT_BLOCK_FILE, OPT_DRY_RUN,
 };
 
@@ -26,6 +26,8 @@ static const struct cdp_option options[] = {
     { OPT_JOURNAL, "journal", "FILE", "cdp-dedupe's journal: their merged ids; lines\n"
                                       "removed (repeatable: copies of earlier nights)" },
     { OPT_LINKS, "links", "FILE", "a cdp-dedupe links file: lines removed" },
+    { OPT_MERGE_STATE, "merge-state", "FILE", "cdp-merge's --state: their records and profiles\n"
+                                              "removed" },
     { OPT_EXPORT, "export", "FILE", "a file of cdp-export (its output, or a baseline\n"
                                     "of --full or --removed): rows removed (repeatable)" },
     { OPT_FORGOTTEN, "forgotten", "FILE", "the forget list to add them to (FILE.secret\n"
@@ -43,8 +45,9 @@ static const struct cdp_program program = {
     .name = "cdp-forget",
     .synopsis = "--state FILE IDENTIFIER... [OPTION]... [FILE]...",
     .about = "Remove the persons the identifiers belong to from cdp-dedupe's state, journal\n"
-             "and links, from the record files (FILE: canonical, linked, profiles, segments)\n"
-             "and from the export files, all or none, and put them on the forget list.\n"
+             "and links, from cdp-merge's state, from the record files (FILE: canonical,\n"
+             "linked, profiles, segments) and from the export files, all or none, and put\n"
+             "them on the forget list.\n"
              "IDENTIFIER is --email, --phone, --card, --customer-id, --cdp-id or --list.\n",
     .options = options,
     .shared = CDP_SHARED_STATS | CDP_SHARED_QUIET,
@@ -98,6 +101,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_STATE: p->forget.state = arg; break;
     case OPT_JOURNAL: push(&p->journals, arg); break;
     case OPT_LINKS: p->forget.links = arg; break;
+    case OPT_MERGE_STATE: p->forget.merge_state = arg; break;
     case OPT_EXPORT: push(&p->exports, arg); break;
     case OPT_FORGOTTEN: p->forget.forgotten = arg; break;
     case OPT_REGION: p->forget.region = arg; break;

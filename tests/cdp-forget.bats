@@ -213,6 +213,70 @@ OUT
     [ "$output" = 0 ]
 }
 
+@test "--merge-state: their records and profile leave cdp-merge's state; the next night is a full merge's" {
+    traces
+    merge() {
+        cdp-merge -q --prefer crm,shop,pos,web --journal out/identity.journal.ndjson "$@"
+    }
+    merge --as-of 2026-11-20 --state out/merge.state -o out/profiles.ndjson.zst out/identified.ndjson.zst
+    # the person is in the state before: lines and saved profile
+    [ "$(zstd -dc out/merge.state | grep -c -F -f traces)" = 12 ]
+    [ "$(grep -a -c -F -f traces out/merge.state)" -ge 1 ]
+    [ "$(grep -a -o '"journal":[0-9]*' out/merge.state)" = '"journal":0' ]
+    echo '{"run":1,"from":"00000000000000aa","to":"00000000000000bb","reason":"merged","key":"email","value":"x@y.ru"}' >> out/identity.journal.ndjson
+    merge --as-of 2026-11-20 --state out/merge.state -o out/profiles.ndjson.zst /dev/null
+    [ "$(grep -a -o '"journal":[0-9]*' out/merge.state)" = '"journal":1' ]
+    run --separate-stderr cdp-forget --email "$WHO" --state out/identity.state.zst \
+        --journal out/identity.journal.ndjson --merge-state out/merge.state \
+        out/identified.ndjson.zst out/profiles.ndjson.zst
+    [ "$status" -eq 0 ]
+    diff -u - <(printf '%s\n' "$stderr") <<'ERR'
+cdp-forget: out/identified.ndjson.zst: 12 of 292 lines removed (records)
+cdp-forget: out/profiles.ndjson.zst: 1 of 48 lines removed (records)
+cdp-forget: out/merge.state: 12 of 280 lines removed (merge state)
+cdp-forget: out/identity.state.zst: 7 lines removed (state)
+cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 32 lines removed, 4 files changed, 1 unchanged, 0 added to the forget list
+ERR
+    # nothing of them in the state, decompressed or not (ids, saved profile)
+    run bash -c "zstd -dc out/merge.state | grep -c -F -f traces"
+    [ "$output" = 0 ]
+    run grep -a -c -F -f traces out/merge.state
+    [ "$output" = 0 ]
+    [ "$(zstd -dc out/merge.state | wc -l)" = 268 ]
+    # the journal's merges are followed again on the next night
+    [ "$(grep -a -o '"journal":[0-9]*' out/merge.state)" = '"journal":0' ]
+    [ "$(stat -c %a out/merge.state)" = 600 ]
+    # the next night, with --state: what a merge of the whole history makes
+    zstd -dc out/identified.ndjson.zst | jq -c 'select(._source == "web" and ._rid == "9") |
+        .ts = "2026-11-21T09:00:00Z" | ._rid = "n2"' > day2.ndjson
+    [ "$(wc -l < day2.ndjson)" = 1 ]
+    merge --as-of 2026-11-21 --state out/merge.state -o inc.ndjson day2.ndjson
+    merge --as-of 2026-11-21 -o full.ndjson out/identified.ndjson.zst day2.ndjson
+    [ "$(wc -l < inc.ndjson)" = 47 ]
+    cmp inc.ndjson full.ndjson
+    run grep -c -F -f traces inc.ndjson
+    [ "$output" = 0 ]
+}
+
+@test "--merge-state missing or damaged: exit 1, no file changed, no lock file left" {
+    cdp-merge -q --as-of 2026-11-20 --state out/merge.state -o /dev/null out/identified.ndjson.zst
+    rm out/merge.state.lock
+    sums > before
+    run forget --email "$WHO" --merge-state out/nope.state
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: cannot open merge state 'out/nope.state': No such file or directory" ]
+    [ ! -e out/nope.state.lock ]
+    sums | diff before -
+    head -c 3000 out/merge.state > cut && mv cut out/merge.state
+    sums > before
+    run forget --email "$WHO" --merge-state out/merge.state
+    [ "$status" -eq 1 ]
+    [ "${output%%:*}" = cdp-forget ]
+    [[ $output = *out/merge.state* ]]
+    sums | diff before -
+    [ -z "$(find out -name '.*')" ]
+}
+
 @test "the files written are 0600; unchanged ones are left as they were" {
     chmod 644 out/crm.ndjson.zst out/audiences/lapsed.ndjson
     touch -d 2020-01-01 out/audiences/lapsed.ndjson

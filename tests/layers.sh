@@ -17,7 +17,7 @@ allowed() {
     export) echo "base io norm export" ;;
     recommend) echo "base io norm rules recommend" ;;
     insight) echo "base io norm identity segment insight" ;;
-    forget) echo "base io norm identity export forget" ;;
+    forget) echo "base io norm identity profile export forget" ;;
     gen) echo "base io norm gen" ;;
     cli) echo "base io norm ingest identity profile rules segment export recommend insight forget cli" ;;
     *) echo "" ;;

@@ -9,6 +9,7 @@ complete -c cdp-forget -l list -r -F -d 'Identifiers from a file, one FIELD=VALU
 complete -c cdp-forget -l state -r -F -d "cdp-dedupe's state: who the identifiers belong to"
 complete -c cdp-forget -l journal -r -F -d "cdp-dedupe's journal: merged ids; lines removed"
 complete -c cdp-forget -l links -r -F -d 'A cdp-dedupe links file: lines removed'
+complete -c cdp-forget -l merge-state -r -F -d "cdp-merge's --state: their records and profiles removed"
 complete -c cdp-forget -l export -r -F -d 'An export file or baseline: rows removed'
 complete -c cdp-forget -l forgotten -r -F -d 'The forget list to add the persons to'
 complete -c cdp-forget -l region -x -a 'RU BY KZ UA UZ AM GE DE GB US' -d 'Country of phones written without a code'

@@ -20,6 +20,7 @@
 #include "norm/phone.h"
 #include "norm/show.h"
 #include "norm/text.h"
+#include "profile/store.h"
 
 /* One identifier of the request. */
 struct request {
@@ -42,6 +43,7 @@ struct cdp_forget {
     struct cdp_delta_forget *rows;  /* the same, for export files */
     struct cdp_replace *replace;
     struct cdp_output *state_out;   /* staged last */
+    int merge_lock;                 /* cdp-merge's state's lock, or -1 */
     struct cdp_forget_result res;
     size_t files_cap;
 };
@@ -62,6 +64,7 @@ struct cdp_forget *cdp_forget_new(const struct cdp_forget_options *o, struct cdp
     f->phones = phones;
     cdp_idstate_persons_init(&f->p);
     f->replace = cdp_replace_new();
+    f->merge_lock = -1;
     return f;
 }
 
@@ -79,6 +82,8 @@ void cdp_forget_free(struct cdp_forget *f)
     free(f->lookup);
     cdp_phone_normalizer_free(f->phones);
     cdp_idstate_free(f->lock);
+    if (f->merge_lock >= 0)
+        close(f->merge_lock);
     cdp_idstate_persons_release(&f->p);
     cdp_forgetlist_free(f->list);
     cdp_forgetlist_free(f->match);
@@ -248,6 +253,10 @@ int cdp_forget_find(struct cdp_forget *f, struct cdp_error *err)
     f->lock = cdp_idstate_new();
     if (cdp_idstate_lock(f->lock, f->o.state, err) < 0)
         return -1;
+    if (f->o.merge_state && access(f->o.merge_state, F_OK) != 0)
+        return cdp_errorf_errno(err, errno, "cannot open merge state '%s'", f->o.merge_state);
+    if (f->o.merge_state && cdp_store_lock(f->o.merge_state, &f->merge_lock, err) < 0)
+        return -1;
     if (f->o.forgotten && !(f->list = cdp_forgetlist_open(f->o.forgotten, err)))
         return -1;
     /* The state is asked for values and for ids apart: lookup[k] is the
@@ -383,13 +392,14 @@ static int build_matchers(struct cdp_forget *f, struct cdp_error *err)
 }
 
 /* The kinds of file, each through the module that owns its format. */
-enum kind { RECORDS, EXPORT, LINKS, JOURNAL };
+enum kind { RECORDS, EXPORT, LINKS, JOURNAL, MERGE_STATE };
 
 static int stage_file(struct cdp_forget *f, const char *path, enum kind kind, struct cdp_error *err)
 {
-    static const char *const names[] = { "records", "export", "links", "journal" };
+    static const char *const names[] = { "records", "export", "links", "journal", "merge state" };
     struct cdp_forget_file *e = file_entry(f, path, names[kind]);
-    struct cdp_output *o = open_like(path, err);
+    struct cdp_output *o = kind == MERGE_STATE ? cdp_output_open(path, &cdp_store_output_options, err)
+                                               : open_like(path, err);
     if (!o)
         return -1;
     struct cdp_forget_check *c = kind == RECORDS ? cdp_forget_check_new(f->match) : NULL;
@@ -398,6 +408,7 @@ static int stage_file(struct cdp_forget *f, const char *path, enum kind kind, st
     case RECORDS: rc = cdp_forget_check_file(c, path, o, &e->kept, &e->removed, err); break;
     case EXPORT: rc = cdp_delta_forget_file(f->rows, path, o, &e->kept, &e->removed, err); break;
     case LINKS: rc = cdp_linker_forget_links(path, &f->p, o, &e->kept, &e->removed, err); break;
+    case MERGE_STATE: rc = cdp_store_forget(path, f->p.ids, o, &e->kept, &e->removed, err); break;
     default: rc = cdp_journal_forget(path, f->p.ids, o, &e->kept, &e->removed, err); break;
     }
     cdp_forget_check_free(c);
@@ -429,6 +440,8 @@ int cdp_forget_stage(struct cdp_forget *f, struct cdp_error *err)
         rc = stage_file(f, f->o.exports[i], EXPORT, err);
     if (rc == 0 && f->o.links)
         rc = stage_file(f, f->o.links, LINKS, err);
+    if (rc == 0 && f->o.merge_state)
+        rc = stage_file(f, f->o.merge_state, MERGE_STATE, err);
     for (size_t i = 0; rc == 0 && i < f->o.njournals; i++)
         rc = stage_file(f, f->o.journals[i], JOURNAL, err);
     if (rc < 0)

@@ -12,6 +12,8 @@
  *  2. writes every file the nightly run keeps without them, each by the
  *     module that owns its format: the state (identity/idstate.h), the
  *     journal (identity/journal.h), the links file (identity/linker.h),
+ *     cdp-merge's state (profile/store.h: every record and profile it
+ *     keeps of them),
  *     record files of any stage, canonical, linked, profiles, segments and
  *     cdp-segment's last output, audiences (io/forgetlist.h: by cdp_id, by
  *     identifier, by person record), and export files and baselines
@@ -45,6 +47,7 @@ struct cdp_forget_options {
                                     earlier nights */
     size_t njournals;
     const char *links;     /* a links file, or NULL */
+    const char *merge_state; /* cdp-merge's --state (profile/store.h), or NULL */
     const char *forgotten; /* the forget list, or NULL */
     const char *const *records; /* NDJSON record files, compressed or not */
     size_t nrecords;
@@ -59,7 +62,8 @@ struct cdp_forget_options {
 /* What happened to one file. */
 struct cdp_forget_file {
     const char *path;
-    const char *kind; /* "state", "journal", "links", "records", "export", "forget list" */
+    const char *kind; /* "state", "journal", "links", "merge state", "records", "export",
+                          "forget list" */
     uint64_t kept, removed;
 };
 

@@ -10,6 +10,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "base/intern.h"
 #include "io/json.h"
 #include "io/lines.h"
 #include "io/output.h"
@@ -432,13 +433,9 @@ struct cdp_store_writer {
     uint64_t persons, lines;
 };
 
-struct cdp_store_writer *cdp_store_create(const char *path, const struct cdp_store_header *h,
-                                          struct cdp_error *err)
+/* A writer onto out (the caller's until commit), its header written. */
+static struct cdp_store_writer *writer_on(struct cdp_output *out, const struct cdp_store_header *h)
 {
-    struct cdp_output_options oo = { false, 0, 0 };
-    struct cdp_output *out = cdp_output_open(path, &oo, err);
-    if (!out)
-        return NULL;
     struct cdp_store_writer *w = cdp_xcalloc(1, sizeof *w);
     w->out = out;
     w->digest = XXH3_createState();
@@ -455,6 +452,16 @@ struct cdp_store_writer *cdp_store_create(const char *path, const struct cdp_sto
     return w;
 }
 
+/* Uncompressed: its frames are. */
+const struct cdp_output_options cdp_store_output_options = { false, 0, 0600 };
+
+struct cdp_store_writer *cdp_store_create(const char *path, const struct cdp_store_header *h,
+                                          struct cdp_error *err)
+{
+    struct cdp_output *out = cdp_output_open(path, &cdp_store_output_options, err);
+    return out ? writer_on(out, h) : NULL;
+}
+
 int cdp_store_write(struct cdp_store_writer *w, const char *frames, size_t len, uint64_t persons,
                     uint64_t lines)
 {
@@ -464,7 +471,8 @@ int cdp_store_write(struct cdp_store_writer *w, const char *frames, size_t len, 
     return cdp_output_write(w->out, frames, len);
 }
 
-int cdp_store_commit(struct cdp_store_writer *w, struct cdp_error *err)
+/* The end frame: the counts and the digest of every byte before it. */
+static void write_end(struct cdp_store_writer *w)
 {
     struct cdp_buf end = CDP_BUF_INIT, frame = CDP_BUF_INIT;
     put_u(&end, w->persons);
@@ -476,6 +484,11 @@ int cdp_store_commit(struct cdp_store_writer *w, struct cdp_error *err)
     cdp_output_write(w->out, frame.data, frame.len);
     cdp_buf_release(&end);
     cdp_buf_release(&frame);
+}
+
+int cdp_store_commit(struct cdp_store_writer *w, struct cdp_error *err)
+{
+    write_end(w);
     struct cdp_output *out = w->out;
     w->out = NULL;
     cdp_store_abort(w);
@@ -511,4 +524,37 @@ int cdp_store_lock(const char *path, int *fd, struct cdp_error *err)
     }
     cdp_buf_release(&lock);
     return status;
+}
+
+/* ---- forgetting ---------------------------------------------------------- */
+
+int cdp_store_forget(const char *path, const struct cdp_intern *ids, struct cdp_output *out,
+                     uint64_t *kept, uint64_t *removed, struct cdp_error *err)
+{
+    struct cdp_store_header h;
+    struct cdp_store_reader *r = cdp_store_open(path, &h, err);
+    if (!r)
+        return -1;
+    /* cdp-forget takes their lines out of the journal too, so the entries
+     * counted here no longer match it: 0 has the next night follow every
+     * merge the journal holds again (one pass over the store; following a
+     * merge already followed changes nothing). */
+    h.journal = 0;
+    struct cdp_store_writer *w = writer_on(out, &h);
+    struct cdp_store_person p;
+    int k;
+    while ((k = cdp_store_next(r, &p, err)) > 0) {
+        if (cdp_intern_find(ids, p.id, p.idlen) != UINT32_MAX) {
+            *removed += p.nlines;
+            continue;
+        }
+        *kept += p.nlines;
+        cdp_store_write(w, p.frames, p.frames_len, 1, p.nlines);
+    }
+    cdp_store_close(r);
+    if (k == 0)
+        write_end(w);
+    w->out = NULL; /* the caller's */
+    cdp_store_abort(w);
+    return k;
 }

@@ -118,4 +118,22 @@ void cdp_store_abort(struct cdp_store_writer *w);
  * released) by the caller. -1 with err when another run holds it. */
 int cdp_store_lock(const char *path, int *fd, struct cdp_error *err);
 
+/* ---- forgetting (cdp-forget) --------------------------------------------- */
+
+struct cdp_intern;
+struct cdp_output;
+struct cdp_output_options;
+/* How a store is written (io/output.h). */
+extern const struct cdp_output_options cdp_store_output_options;
+
+/* Writes the store at path to out (opened by the caller with
+ * cdp_store_output_options; the caller commits or aborts it) without the
+ * persons whose cdp_id is in ids: their frames dropped, every other
+ * person's copied as it is; adds the lines of the persons kept to *kept and
+ * of those dropped to *removed. The header's
+ * journal count is set to 0 (see store.c). The caller holds the lock. -1
+ * with err when the store cannot be read or is damaged. */
+int cdp_store_forget(const char *path, const struct cdp_intern *ids, struct cdp_output *out,
+                     uint64_t *kept, uint64_t *removed, struct cdp_error *err);
+
 #endif
