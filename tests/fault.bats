@@ -260,6 +260,19 @@ ingest_crm() {
         in/ids2.ndjson.zst
 }
 
+@test "fault: cdp-merge --state --journal --rejects --stats -o (a night on its own records)" {
+    merge() {
+        cdp-merge -q --state out/merge.state --journal in/journal.ndjson --rejects out/rejects.ndjson \
+            --stats out/stats.json -o out/profiles.ndjson.zst "$@"
+    }
+    previous() {
+        merge --as-of 2026-11-20 in/ids1.ndjson.zst
+    }
+    # the second night's own records: the last lines, with the journal's merge
+    zstd -dc in/ids2.ndjson.zst | tail -n 3 > night2.ndjson
+    check_faults previous merge --as-of 2026-11-21 night2.ndjson
+}
+
 @test "fault: cdp-segment --report --history --split --stats -o" {
     # Three segments, not the whole library: each file split is five calls,
     # and each run compiles every rule (jq: 1.4 s a run with all of them).
