@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/intern.h"
+#include "io/json.h"
 #include "norm/text.h"
 
 struct cdp_keyset {
@@ -203,8 +204,12 @@ bool cdp_keyset_blocked(const struct cdp_keyset *ks, const char *value, size_t l
 {
     if (cdp_intern_count(ks->blocked) && cdp_intern_find(ks->blocked, value, len) != UINT32_MAX)
         return true;
+    /* The value's UTF-8 checked once, not by each expression (PCRE2's
+     * check per call was a fifth of its cost in cdp-merge); an invalid one
+     * is left to PCRE2, which refuses it as before. */
+    uint32_t checked = ks->nregexes && cdp_utf8_valid(value, len) ? PCRE2_NO_UTF_CHECK : 0;
     for (size_t i = 0; i < ks->nregexes; i++) {
-        int rc = pcre2_match(ks->regexes[i], (PCRE2_SPTR)value, len, 0, 0, ks->match, NULL);
+        int rc = pcre2_match(ks->regexes[i], (PCRE2_SPTR)value, len, 0, checked, ks->match, NULL);
         if (rc >= 0) {
             /* A whole-value match: the pattern must cover all of it. */
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ks->match);

@@ -796,10 +796,16 @@ static void write_consents(struct cdp_profile *p, struct cdp_buf *b)
             continue;
         add_key(b, names[ch]);
         cdp_buf_adds(b, win->yes ? "true" : "false");
-        cdp_buf_printf(b, ",\"%s_source\":", names[ch]);
+        /* Not cdp_buf_printf: vsnprintf cost 7.6% of cdp-merge's
+         * instructions here (callgrind, 100k lines' sample). */
+        cdp_buf_adds(b, ",\"");
+        cdp_buf_adds(b, names[ch]);
+        cdp_buf_adds(b, "_source\":");
         add_str(b, win->who);
         if (win->when.p) {
-            cdp_buf_printf(b, ",\"%s_at\":", names[ch]);
+            cdp_buf_adds(b, ",\"");
+            cdp_buf_adds(b, names[ch]);
+            cdp_buf_adds(b, "_at\":");
             add_str(b, win->when);
         }
     }
