@@ -119,9 +119,16 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     return k < 0 ? cdp_usage_error(program.name, "%s", err.msg) : 0;
 }
 
+/* CDP_NATIVE=0: every rule in libjq, to compare with the native evaluation. */
+static bool native_off(void)
+{
+    const char *v = getenv("CDP_NATIVE");
+    return v && strcmp(v, "0") == 0;
+}
+
 static int parse_args(int argc, char **argv, struct prefs *p, int *first)
 {
-    p->seg = (struct cdp_segment_options){ &p->rules, &p->args, cdp_today(), 0, "cdp" };
+    p->seg = (struct cdp_segment_options){ &p->rules, &p->args, cdp_today(), 0, "cdp", native_off() };
     int status = cdp_cli_parse(&program, argc, argv, &p->io, option, p, first);
     if (status >= 0)
         return status;
@@ -156,6 +163,7 @@ struct run {
     struct cdp_segment_split *split;
     size_t next_pos;           /* input position of the next line */
     bool write_failed;         /* reported at commit */
+    uint64_t asked_jq;         /* profiles native rules left to libjq */
 };
 
 /* Bytes of lines a batch holds: enough to make handing it to a thread
@@ -181,6 +189,8 @@ static void consume(void *owner, void *batch)
     cdp_report_add(rep, "memberships", "memberships", n.memberships);
     if (n.held_out)
         cdp_report_add(rep, "held_out", "held out", n.held_out);
+    for (size_t r = 0; r < b->nrules; r++)
+        run->asked_jq += b->rule_asked[r];
     for (size_t r = 0; r < b->nrules; r++)
         if (b->rule_errors[r]) {
             cdp_report_add(rep, "rule_errors", "rule errors", b->rule_errors[r]);
@@ -348,16 +358,45 @@ static int finish(struct run *run, struct cdp_error *err)
     return cdp_output_commit(out, err);
 }
 
+/* CDP_TIMING: which rules run natively (rules/native.h), which in libjq. */
+static void note_native(struct run *run)
+{
+    size_t n = cdp_segment_rule_count(run->engine), native = 0;
+    struct cdp_buf jq = CDP_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        if (cdp_segment_rule_native(run->engine, i)) {
+            native++;
+        } else {
+            cdp_buf_adds(&jq, jq.len ? ", " : "; in libjq: ");
+            cdp_buf_adds(&jq, cdp_segment_rule_name(run->engine, i));
+        }
+    }
+    cdp_report_note(&run->report, "%zu of %zu rules native%s", native, n, jq.len ? jq.data : "");
+    cdp_buf_release(&jq);
+}
+
 static int segment(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     run->engine = cdp_segment_engine_new(&run->p->seg, err);
     if (!run->engine)
         return 2;
+    cdp_report_phase(&run->report, "rules compiled");
     int status = prepare(run, nfiles, files, err) < 0 ? 1 : start(run, err);
+    if (status == 0) {
+        cdp_report_phase(&run->report, "first pass, last run, workers");
+        note_native(run);
+    }
     for (size_t i = 0; status == 0 && i < run->ninputs; i++)
         if (segment_file(run, &run->inputs[i], err) < 0)
             status = 1;
-    return status ? status : finish(run, err) < 0;
+    if (status)
+        return status;
+    cdp_report_phase(&run->report, "segmented");
+    cdp_report_note(&run->report, "native rules left %llu profiles to libjq",
+                    (unsigned long long)run->asked_jq);
+    status = finish(run, err) < 0;
+    cdp_report_phase(&run->report, "written");
+    return status;
 }
 
 static void release(struct run *run)

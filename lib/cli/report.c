@@ -37,6 +37,18 @@ void cdp_report_phase(struct cdp_report *r, const char *name)
     r->phase_started = t;
 }
 
+void cdp_report_note(const struct cdp_report *r, const char *fmt, ...)
+{
+    if (!r->timing)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", r->prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
 static void counts_release(struct cdp_counts *c)
 {
     for (size_t i = 0; i < c->n; i++) {

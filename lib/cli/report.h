@@ -72,6 +72,11 @@ void cdp_report_tick(struct cdp_report *r, uint64_t rows, uint64_t bytes);
  * ("cdp-merge: sorted 1.23 s"), for performance work. */
 void cdp_report_phase(struct cdp_report *r, const char *name);
 
+/* With CDP_TIMING set, prints "prog: message": facts for performance work
+ * (which rules cdp-segment evaluates natively, say). */
+void cdp_report_note(const struct cdp_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Prints the summary line (unless quiet) and ends a progress line. */
 void cdp_report_summary(struct cdp_report *r);
 

@@ -10,6 +10,7 @@
 #include "base/intern.h"
 #include "io/json.h"
 #include "norm/date.h"
+#include "rules/native.h"
 #include "segment/membership.h"
 #include "segment/population.h"
 
@@ -23,6 +24,9 @@ struct cdp_segment_engine {
     struct cdp_population *pop;  /* NULL: one pass */
     struct cdp_memberships *prev; /* NULL: no deltas */
     struct cdp_jq **checked;     /* compiled for the check, for the first worker */
+    bool jq_only;
+    struct cdp_native_env *native_env; /* the rules' variables, for native */
+    struct cdp_native **native;  /* per rule: compiled natively, or NULL */
 };
 
 static int cmp_name_id(const void *a, const void *b, void *names)
@@ -68,9 +72,25 @@ static struct cdp_jq *compile_rule(const struct cdp_rule *r, const struct cdp_jq
     return q;
 }
 
+/* The rules in the part of jq rules/native.h evaluates, compiled with vars
+ * (again after the first pass, with $vip_threshold). */
+static void compile_native(struct cdp_segment_engine *e, const struct cdp_jq_vars *vars)
+{
+    const struct cdp_ruleset *rs = e->rules;
+    for (size_t r = 0; r < rs->n; r++) {
+        cdp_native_free(e->native[r]);
+        e->native[r] = NULL;
+    }
+    cdp_native_env_free(e->native_env);
+    e->native_env = cdp_native_env_new(vars);
+    for (size_t r = 0; r < rs->n && !e->jq_only; r++)
+        e->native[r] = cdp_native_compile(e->native_env, rs->rules[r].program);
+}
+
 /* Every rule compiled once: $vip_threshold is known only after the first
  * pass, so a stand-in is bound for the check. Without a first pass the
- * programs are the ones a worker runs: kept for the first. */
+ * programs are the ones a worker runs: kept for the first. A native rule
+ * is valid jq, and libjq compiles it only if it is needed. */
 static int check_rules(struct cdp_segment_engine *e, struct cdp_error *err)
 {
     const struct cdp_ruleset *rs = e->rules;
@@ -79,8 +99,11 @@ static int check_rules(struct cdp_segment_engine *e, struct cdp_error *err)
         cdp_jq_vars_add(&early, e->vars.v[i].name, e->vars.v[i].value, e->vars.v[i].is_json, err);
     if (rs->needs_population)
         cdp_jq_vars_add(&early, "vip_threshold", "0", true, err);
+    compile_native(e, &early);
     int status = 0;
     for (size_t r = 0; r < rs->n && status == 0; r++) {
+        if (e->native[r])
+            continue;
         struct cdp_jq *q = compile_rule(&rs->rules[r], &early, err);
         if (!q)
             status = -1;
@@ -101,6 +124,8 @@ struct cdp_segment_engine *cdp_segment_engine_new(const struct cdp_segment_optio
     e->rules = rs;
     e->holdout = opt->holdout;
     e->salt = opt->salt;
+    e->jq_only = opt->jq_only;
+    e->native = cdp_xcalloc(rs->n + 1, sizeof *e->native);
     e->names = cdp_intern_new();
     for (size_t i = 0; i < rs->n; i++)
         cdp_intern_add(e->names, rs->rules[i].name, strlen(rs->rules[i].name), NULL);
@@ -135,6 +160,10 @@ void cdp_segment_engine_free(struct cdp_segment_engine *e)
     if (!e)
         return;
     free_programs(e->checked, e->rules->n);
+    for (size_t r = 0; r < e->rules->n; r++)
+        cdp_native_free(e->native[r]);
+    free(e->native);
+    cdp_native_env_free(e->native_env);
     cdp_jq_vars_release(&e->vars);
     cdp_memberships_free(e->prev);
     cdp_population_free(e->pop);
@@ -151,6 +180,11 @@ size_t cdp_segment_rule_count(const struct cdp_segment_engine *e)
 const char *cdp_segment_rule_name(const struct cdp_segment_engine *e, size_t i)
 {
     return e->rules->rules[i].name;
+}
+
+bool cdp_segment_rule_native(const struct cdp_segment_engine *e, size_t i)
+{
+    return e->native[i] != NULL;
 }
 
 /* ---- the first pass, and the last run ------------------------------------ */
@@ -206,6 +240,7 @@ void cdp_segment_population_done(struct cdp_segment_engine *e)
         snprintf(num, sizeof num, "%.17g", t);
     struct cdp_error err;
     cdp_jq_vars_add(&e->vars, "vip_threshold", num, true, &err);
+    compile_native(e, &e->vars);
 }
 
 int cdp_segment_previous_read(struct cdp_segment_engine *e, const char *path,
@@ -225,7 +260,8 @@ struct cdp_segment_worker {
     const struct cdp_segment_engine *e;
     struct cdp_json_parser *json;
     struct cdp_record rec, clean;
-    struct cdp_jq **q;
+    struct cdp_jq **q;             /* libjq's programs; a native rule's at its first need */
+    struct cdp_native_run *native; /* the native rules' evaluation */
     bool compiled;
     bool *member;         /* per rule */
     struct cdp_buf rfm, segs, tmp;
@@ -237,7 +273,7 @@ static int compile_rules(struct cdp_segment_worker *w, struct cdp_error *err)
 {
     const struct cdp_ruleset *rs = w->e->rules;
     for (size_t r = 0; r < rs->n; r++)
-        if (!w->q[r] && !(w->q[r] = compile_rule(&rs->rules[r], &w->e->vars, err)))
+        if (!w->q[r] && !w->e->native[r] && !(w->q[r] = compile_rule(&rs->rules[r], &w->e->vars, err)))
             return -1;
     w->compiled = true;
     return 0;
@@ -254,6 +290,7 @@ struct cdp_segment_worker *cdp_segment_worker_new(struct cdp_segment_engine *e, 
     w->clean = (struct cdp_record)CDP_RECORD_INIT;
     w->member = cdp_xcalloc(n + 1, sizeof *w->member);
     w->cur = cdp_xcalloc(2 * n + 1, sizeof *w->cur);
+    w->native = cdp_native_run_new(e->native_env);
     if (e->checked && !e->pop) {
         w->q = e->checked;
         e->checked = NULL;
@@ -272,6 +309,7 @@ void cdp_segment_worker_free(struct cdp_segment_worker *w)
     if (!w)
         return;
     free_programs(w->q, w->e->rules->n);
+    cdp_native_run_free(w->native);
     free(w->member);
     free(w->cur);
     cdp_json_parser_free(w->json);
@@ -305,13 +343,18 @@ static void add_message(struct cdp_segment_batch *b, const char *fmt, ...)
     cdp_buf_addc(&b->messages, '\0');
 }
 
+/* The members an earlier run added. Asked of every member of every
+ * profile: by length first (a strlen per key here was a tenth of a run). */
 static bool replaced_key(const struct cdp_field *f)
 {
-    static const char *const keys[] = { "segments", "holdout", "entered", "exited", "gone", "rfm" };
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (f->klen == strlen(keys[i]) && memcmp(f->key, keys[i], f->klen) == 0)
-            return true;
-    return false;
+    switch (f->klen) {
+    case 3: return memcmp(f->key, "rfm", 3) == 0;
+    case 4: return memcmp(f->key, "gone", 4) == 0;
+    case 6: return memcmp(f->key, "exited", 6) == 0;
+    case 7: return memcmp(f->key, "holdout", 7) == 0 || memcmp(f->key, "entered", 7) == 0;
+    case 8: return memcmp(f->key, "segments", 8) == 0;
+    default: return false;
+    }
 }
 
 static double number_of(const struct cdp_record *r, const char *key)
@@ -386,6 +429,17 @@ static void set_rfm(struct cdp_segment_worker *w, size_t pos, struct cdp_record 
     cdp_record_set(in, "rfm", 3, rfm->data, rfm->len, CDP_OBJECT);
 }
 
+/* Rule ri in libjq: 1, 0, or -1 with why. A native rule's program is
+ * compiled at its first need; it compiled as native, so it compiles. */
+static int test_jq(struct cdp_segment_worker *w, size_t ri, const struct cdp_record *in,
+                   struct cdp_error *why)
+{
+    const struct cdp_rule *rule = &w->e->rules->rules[ri];
+    if (!w->q[ri] && !(w->q[ri] = compile_rule(rule, &w->e->vars, why)))
+        return -1;
+    return cdp_jq_test_record(w->q[ri], in, why);
+}
+
 /* The rules, each after those it reads with segment(), which sees the
  * segments decided so far. */
 static void run_rules(struct cdp_segment_worker *w, struct cdp_segment_batch *b,
@@ -393,6 +447,7 @@ static void run_rules(struct cdp_segment_worker *w, struct cdp_segment_batch *b,
 {
     const struct cdp_ruleset *rs = w->e->rules;
     struct cdp_error why;
+    cdp_native_run_input(w->native, in);
     for (size_t k = 0; k < rs->n; k++) {
         size_t ri = rs->order[k];
         const struct cdp_rule *rule = &rs->rules[ri];
@@ -410,8 +465,14 @@ static void run_rules(struct cdp_segment_worker *w, struct cdp_segment_batch *b,
                 }
             cdp_buf_addc(&w->segs, ']');
             cdp_record_set(in, "segments", 8, w->segs.data, w->segs.len, CDP_ARRAY);
+            cdp_native_run_input(w->native, in);
         }
-        int t = cdp_jq_test_record(w->q[ri], in, &why);
+        const struct cdp_native *native = w->e->native[ri];
+        int t = native ? cdp_native_test(native, w->native) : CDP_NATIVE_ASK_JQ;
+        if (t == CDP_NATIVE_ASK_JQ) {
+            b->rule_asked[ri] += native != NULL;
+            t = test_jq(w, ri, in, &why);
+        }
         if (t < 0) {
             b->rule_errors[ri]++;
             add_message(b, "cdp_id %.*s: segment %s: %s", (int)id->vlen, id->val, rule->name,
@@ -610,6 +671,7 @@ struct cdp_segment_batch *cdp_segment_batch_new(const struct cdp_segment_engine 
     b->lines = (struct cdp_batch)CDP_BATCH_INIT;
     b->nrules = e->rules->n;
     b->rule_errors = cdp_xcalloc(b->nrules + 1, sizeof *b->rule_errors);
+    b->rule_asked = cdp_xcalloc(b->nrules + 1, sizeof *b->rule_asked);
     return b;
 }
 
@@ -637,6 +699,7 @@ void cdp_segment_batch_clear(struct cdp_segment_batch *b)
     cdp_buf_reset(&b->messages);
     b->nevents = 0;
     memset(b->rule_errors, 0, (b->nrules + 1) * sizeof *b->rule_errors);
+    memset(b->rule_asked, 0, (b->nrules + 1) * sizeof *b->rule_asked);
 }
 
 void cdp_segment_batch_free(struct cdp_segment_batch *b)
@@ -649,6 +712,7 @@ void cdp_segment_batch_free(struct cdp_segment_batch *b)
     free(b->results);
     free(b->events);
     free(b->rule_errors);
+    free(b->rule_asked);
     free(b);
 }
 

@@ -10,7 +10,11 @@
  *   (segment/population.h), for the rules to read;
  * - every rule runs on it, each after the rules it reads with segment()
  *   (rules/ruleset.h); a rule that fails is counted and named in a message,
- *   and the person is not in that segment;
+ *   and the person is not in that segment. A rule in the part of jq that
+ *   rules/native.h evaluates runs there, and in libjq (compiled at its
+ *   first need) on the profiles where the native evaluation asks for it;
+ *   the others run in libjq. The memberships and messages are libjq's
+ *   either way;
  * - the line is written back as read, byte for byte (or, when it had stale
  *   members, rebuilt compactly without them), with before its closing
  *   brace: rfm, segments (names in byte order), holdout (with a control
@@ -47,6 +51,7 @@ struct cdp_segment_options {
     int64_t as_of_day;               /* $as_of, $as_of_day */
     double holdout;                  /* percent held out, 0 (none) up to 100 */
     const char *salt;                /* of the holdout draw; kept */
+    bool jq_only;                    /* every rule in libjq, none natively */
 };
 
 struct cdp_segment_engine;
@@ -54,7 +59,8 @@ struct cdp_segment_engine;
 /* The variables of the rules are the rule files' params, then $as_of and
  * $as_of_day, then args. Every rule is compiled once now, so that a rule
  * that does not compile is refused before any input is read: NULL with err
- * "ORIGIN: segment NAME: jq's message". */
+ * "ORIGIN: segment NAME: jq's message" (a rule compiled natively is valid
+ * jq, and is not compiled by libjq, which takes some 40 ms a rule). */
 struct cdp_segment_engine *cdp_segment_engine_new(const struct cdp_segment_options *opt,
                                                   struct cdp_error *err);
 void cdp_segment_engine_free(struct cdp_segment_engine *e);
@@ -125,6 +131,7 @@ struct cdp_segment_batch {
      * rejected line its reason (one), else the rules that failed on it. */
     struct cdp_buf messages;
     uint64_t *rule_errors; /* per rule: the profiles it failed on */
+    uint64_t *rule_asked;  /* per native rule: the profiles it left to libjq */
     size_t nrules;
 };
 
@@ -136,6 +143,10 @@ void cdp_segment_batch_free(struct cdp_segment_batch *b);
 /* The rules (names 0..n-1), and the name of rule i. */
 size_t cdp_segment_rule_count(const struct cdp_segment_engine *e);
 const char *cdp_segment_rule_name(const struct cdp_segment_engine *e, size_t i);
+
+/* Whether rule i is evaluated natively (rules/native.h); with population
+ * rules, known after cdp_segment_population_done. */
+bool cdp_segment_rule_native(const struct cdp_segment_engine *e, size_t i);
 
 /* ---- the tally ---------------------------------------------------------- */
 

@@ -15,6 +15,10 @@
 
 static char dir[] = "/tmp/cdp-test-engine-XXXXXX";
 
+/* Every test runs twice: rules native where they can be, then all in libjq
+ * (CDP_NATIVE=0); the expected bytes are the same. */
+static bool jq_only;
+
 static const char *path_of(const char *name)
 {
     static char path[4][256];
@@ -120,7 +124,7 @@ static void test_lines(void)
 {
     struct cdp_ruleset rs = CDP_RULESET_INIT;
     add_rules(&rs, specs, 3);
-    struct cdp_segment_options opt = { &rs, NULL, 20412, 0, "cdp" };
+    struct cdp_segment_options opt = { &rs, NULL, 20412, 0, "cdp", jq_only };
     struct cdp_error err;
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
     CHECK(e != NULL);
@@ -194,7 +198,7 @@ static void test_compile_errors(void)
     struct cdp_ruleset rs = CDP_RULESET_INIT;
     static const char *const bad[] = { "ok=true", "broken=.x |||" };
     add_rules(&rs, bad, 2);
-    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp" };
+    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp", jq_only };
     struct cdp_error err;
     CHECK(cdp_segment_engine_new(&opt, &err) == NULL);
     CHECK(strncmp(err.msg, "-s broken: segment broken: syntax error, ", 41) == 0);
@@ -205,7 +209,7 @@ static void test_compile_errors(void)
     add_rules(&rs2, vars, 1);
     struct cdp_jq_vars args = CDP_JQ_VARS_INIT;
     cdp_jq_vars_add(&args, "who", "x", false, &err);
-    struct cdp_segment_options opt2 = { &rs2, &args, 1, 0, "cdp" };
+    struct cdp_segment_options opt2 = { &rs2, &args, 1, 0, "cdp", jq_only };
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt2, &err);
     struct cdp_segment_worker *w = cdp_segment_worker_new(e, false, &err);
     struct cdp_segment_batch *b = cdp_segment_batch_new(e);
@@ -231,7 +235,7 @@ static void test_holdout(void)
     static const char *const want[] = { "\"segments\":[],\"holdout\":[\"buyer\"]}\n",
                                         "\"segments\":[\"buyer\"],\"holdout\":[]}\n" };
     for (int k = 0; k < 2; k++) {
-        struct cdp_segment_options opt = { &rs, NULL, 0, share[k], "salt" };
+        struct cdp_segment_options opt = { &rs, NULL, 0, share[k], "salt", jq_only };
         struct cdp_error err;
         struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
         struct cdp_segment_worker *w = cdp_segment_worker_new(e, true, &err);
@@ -264,7 +268,7 @@ static void test_deltas(void)
 {
     struct cdp_ruleset rs = CDP_RULESET_INIT;
     add_rules(&rs, specs, 2);
-    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp" };
+    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp", jq_only };
     struct cdp_error err;
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
     const char *prev = write_file("prev.ndjson",
@@ -345,7 +349,7 @@ static void test_population(void)
     CHECK(cdp_ruleset_finish(&rs, &err) == 0);
     struct cdp_jq_vars args = CDP_JQ_VARS_INIT;
     cdp_jq_vars_add(&args, "vip_percent", "25", true, &err);
-    struct cdp_segment_options opt = { &rs, &args, 0, 0, "cdp" };
+    struct cdp_segment_options opt = { &rs, &args, 0, 0, "cdp", jq_only };
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
     CHECK(cdp_segment_needs_population(e));
     static const char *const lines[] = {
@@ -396,11 +400,14 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    test_lines();
-    test_compile_errors();
-    test_holdout();
-    test_deltas();
-    test_population();
+    for (int k = 0; k < 2; k++) {
+        jq_only = k == 1;
+        test_lines();
+        test_compile_errors();
+        test_holdout();
+        test_deltas();
+        test_population();
+    }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
