@@ -53,7 +53,8 @@ long cdp_json_each_string(struct cdp_json_parser *p, const char *text, size_t le
 /* The top-level numbers named keys[0..nkeys) of a JSON object (text padded
  * as for cdp_json_parse_object), into out (NaN when absent or not a number),
  * skipping every other value unparsed: for a pass that needs a few figures
- * of large records. Returns 0, or -1 when text is not a JSON object. */
+ * of large records. At most 8 keys. Returns 0, or -1 when text is not a
+ * JSON object. */
 int cdp_json_get_numbers(struct cdp_json_parser *p, const char *text, size_t len,
                          const char *const *keys, size_t nkeys, double *out);
 

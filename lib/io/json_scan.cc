@@ -296,8 +296,14 @@ extern "C" int cdp_json_get_numbers(struct cdp_json_parser *p, const char *text,
                                     const char *const *keys, size_t nkeys, double *out)
 {
     using namespace simdjson;
-    for (size_t k = 0; k < nkeys; k++)
+    // string_views of the keys once, not a strlen per member and key
+    std::string_view want[8];
+    if (nkeys > 8)
+        return -1;
+    for (size_t k = 0; k < nkeys; k++) {
         out[k] = __builtin_nan("");
+        want[k] = keys[k];
+    }
     padded_string_view view(text, len, len + CDP_LINE_PADDING);
     ondemand::document doc;
     ondemand::object obj;
@@ -309,7 +315,7 @@ extern "C" int cdp_json_get_numbers(struct cdp_json_parser *p, const char *text,
         if (std::move(member).get(field) || field.unescaped_key().get(key))
             return -1;
         for (size_t k = 0; k < nkeys; k++) {
-            if (key != keys[k])
+            if (key != want[k])
                 continue;
             double d;
             if (!field.value().get_double().get(d))

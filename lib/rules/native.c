@@ -1303,12 +1303,25 @@ struct field_cache {
     struct val v;
 };
 
+/* Members of nested objects read with a constant key, by (object text, key
+ * id): ten rfm rules read .rfm.segment of one profile. */
+#define MEMO_SIZE 64
+
+struct memo {
+    uint32_t gen;
+    int key;
+    const char *obj;
+    bool ok;
+    struct val v;
+};
+
 struct cdp_native_run {
     const struct cdp_native_env *env;
     const struct cdp_record *rec;
     struct field_cache *fields; /* by the env's field id */
     size_t nfields;
     uint32_t gen;
+    struct memo memo[MEMO_SIZE];
     struct val *slots;
     size_t nslots;
     struct cdp_arena mem; /* decoded strings, per test */
@@ -1339,6 +1352,8 @@ void cdp_native_run_input(struct cdp_native_run *r, const struct cdp_record *rec
     if (++r->gen == 0) {
         for (size_t i = 0; i < r->nfields; i++)
             r->fields[i].gen = 0;
+        for (size_t i = 0; i < MEMO_SIZE; i++)
+            r->memo[i].gen = 0;
         r->gen = 1;
     }
 }
@@ -1464,10 +1479,11 @@ static bool each_element(struct cdp_native_run *r, const struct val *arr, elemen
     return false;
 }
 
+/* Up to two keys looked up in one scan. */
 struct lookup {
-    const char *key;
-    size_t klen;
-    const char *v, *vend; /* the last match */
+    const char *key[2];
+    size_t klen[2];
+    const char *v[2], *vend[2]; /* the last match */
 };
 
 static bool lookup_member(struct cdp_native_run *r, void *ctx, const struct val *key,
@@ -1475,28 +1491,61 @@ static bool lookup_member(struct cdp_native_run *r, void *ctx, const struct val 
 {
     (void)r;
     struct lookup *l = ctx;
-    if (key->len == l->klen && memcmp(key->s, l->key, l->klen) == 0) {
-        l->v = v;
-        l->vend = vend;
-    }
+    for (int i = 0; i < 2; i++)
+        if (l->key[i] && key->len == l->klen[i] && memcmp(key->s, l->key[i], key->len) == 0) {
+            l->v[i] = v;
+            l->vend[i] = vend;
+        }
     return true;
 }
 
-/* obj[key] for an object: the last member of that key (jq keeps the last
- * of repeated keys), or null. */
+static bool found_val(struct cdp_native_run *r, const char *v, const char *vend, struct val *out)
+{
+    if (!v) {
+        *out = null_val;
+        return true;
+    }
+    return json_val(&r->mem, &r->tmp, r->env->c_locale, v, vend, out);
+}
+
+/* obj[key] for an object text: the last member of that key (jq keeps the
+ * last of repeated keys), or null. */
+static bool text_get(struct cdp_native_run *r, const struct val *obj, const char *key, size_t klen,
+                     struct val *out)
+{
+    struct lookup l = { { key, NULL }, { klen, 0 }, { NULL, NULL }, { NULL, NULL } };
+    return each_member(r, obj, lookup_member, &l) && found_val(r, l.v[0], l.vend[0], out);
+}
+
+/* obj[key1] and obj[key2], in one scan. */
+static bool text_get2(struct cdp_native_run *r, const struct val *obj, const char *key1,
+                      const char *key2, struct val *out1, struct val *out2)
+{
+    struct lookup l = { { key1, key2 }, { strlen(key1), strlen(key2) }, { NULL, NULL },
+                        { NULL, NULL } };
+    return each_member(r, obj, lookup_member, &l) && found_val(r, l.v[0], l.vend[0], out1) &&
+           found_val(r, l.v[1], l.vend[1], out2);
+}
+
+/* obj[key]; id >= 0: the key's field id, for the record's field cache or
+ * the memo of nested objects. */
 static bool object_get(struct cdp_native_run *r, const struct val *obj, const char *key,
                        size_t klen, int id, struct val *out)
 {
     if (obj->root)
         return root_field(r, key, klen, id, out);
-    struct lookup l = { key, klen, NULL, NULL };
-    if (!each_member(r, obj, lookup_member, &l))
-        return false;
-    if (!l.v) {
-        *out = null_val;
-        return true;
+    if (id < 0)
+        return text_get(r, obj, key, klen, out);
+    struct memo *m = &r->memo[((uintptr_t)obj->s * 31 + (uintptr_t)id) % MEMO_SIZE];
+    if (m->gen == r->gen && m->obj == obj->s && m->key == id) {
+        *out = m->v;
+        return m->ok;
     }
-    return json_val(&r->mem, &r->tmp, r->env->c_locale, l.v, l.vend, out);
+    bool ok = text_get(r, obj, key, klen, out);
+    /* not a string decoded into the arena, which the next test resets */
+    if (out->k != K_STRING || (out->s >= obj->s && out->s < obj->s + obj->len))
+        *m = (struct memo){ r->gen, id, obj->s, ok, *out };
+    return ok;
 }
 
 struct nth {
@@ -1794,11 +1843,15 @@ static bool interest_member(struct cdp_native_run *r, void *ctx, const struct va
     if (in->n == 64)
         return false;
     in->names[in->n++] = *key;
-    struct val value, at1, at2;
-    if (!json_val(&r->mem, &r->tmp, r->env->c_locale, v, vend, &value) ||
-        !member_of(r, &value, "last_at", -1, &at1) ||
-        !member_of(r, &value, "last_view_at", -1, &at2))
+    struct val value, at1 = null_val, at2 = null_val;
+    if (!json_val(&r->mem, &r->tmp, r->env->c_locale, v, vend, &value))
         return false;
+    if (value.k == K_OBJECT) {
+        if (!text_get2(r, &value, "last_at", "last_view_at", &at1, &at2))
+            return false;
+    } else if (value.k != K_NULL) {
+        return false; /* jq: cannot index it */
+    }
     struct val at = at1;
     if (at1.k == K_NULL) {
         at = at2;
@@ -2035,10 +2088,10 @@ static bool eval(struct cdp_native_run *r, const struct cdp_native *prog, const 
         } else if (dot->root) {
             *out = bool_val(cdp_record_get(r->rec, a.s, a.len) != NULL);
         } else {
-            struct lookup l = { a.s, a.len, NULL, NULL };
+            struct lookup l = { { a.s, NULL }, { a.len, 0 }, { NULL, NULL }, { NULL, NULL } };
             if (!each_member(r, dot, lookup_member, &l))
                 return false;
-            *out = bool_val(l.v != NULL);
+            *out = bool_val(l.v[0] != NULL);
         }
         return true;
     case OP_LIB:
