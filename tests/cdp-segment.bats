@@ -283,3 +283,50 @@ OUT
     [ "$status" -eq 2 ]
     [[ "${stderr_lines[0]}" == "cdp-segment: -s bad: segment bad: syntax error"* ]]
 }
+
+# Rules in the part of jq that rules/native.h evaluates run natively; the
+# same run with CDP_NATIVE=0 runs every rule in libjq. Both must give the
+# same bytes, report and messages: on profiles of a generated retailer
+# (cdp-gen, ingest, dedupe, merge) and on lines with nulls, missing fields,
+# strings where numbers were expected and dates strptime refuses, which make
+# native rules hand profiles to libjq (CDP_TIMING counts them).
+@test "native rules: the same output, report and messages as libjq on generated and odd profiles" {
+    share=$BATS_TEST_DIRNAME/../share/cdp
+    cdp-gen -q --persons 1500 --seed 11 --as-of 2026-11-20 -o gen
+    cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 --map "$share/maps/crm-1c.map" --as-of 2026-11-20 -o crm.zst gen/crm.csv 2> /dev/null
+    cdp-ingest -q -s shop --map "$share/maps/shop.map" --as-of 2026-11-20 -o shop.zst gen/shop-customers.jsonl 2> /dev/null
+    cdp-ingest -q -s pos --tz +03:00 --map "$share/maps/pos.map" -o pos.zst gen/pos-receipts.csv 2> /dev/null
+    cdp-ingest -q -s web --map "$share/maps/web.map" -o web.zst gen/web-events.ndjson.zst 2> /dev/null
+    cdp-dedupe -q -o linked.zst crm.zst shop.zst pos.zst web.zst
+    # the odd lines first: their messages are among the first shown
+    cat > profiles.ndjson <<'ODD'
+{"cdp_id":"odd1","orders":"5","revenue_365d":"x","days_since_last_purchase":null,"birth_date":"1990-13-01"}
+{"cdp_id":"odd2","birth_date":"1990-11-22\n","categories":{"Кухня":{"last_at":"2026-1-5"}},"abandoned_cart":{"value":"9e9"}}
+{"cdp_id":"odd3","categories":"Кухня","abandoned_cart":[1],"consent_email":"true","orders":1e400}
+{"cdp_id":"odd4","categories":{"Кухня":{"last_at":5},"Гостиная":null},"birth_date":19901122,"orders":-1}
+{"cdp_id":"odd5","categories":{"Кухня":{"last_at":"2026-11-19"},"Кухня":{"last_at":"2020-01-01"}},"revenue_365d":12345678901234567890}
+{"cdp_id":"odd6","categories":[{"last_at":"2026-11-19"}],"birth_date":"1984-02-29","orders":3,"revenue":null}
+ODD
+    cdp-merge -q --as-of 2026-11-20 linked.zst >> profiles.ndjson
+    [ "$(wc -l < profiles.ndjson)" -gt 1000 ]
+    rules=(--use rfm,birthday,cart,lapsed,category,vip --segments "$BATS_TEST_DIRNAME/../examples/segments.rules"
+        -s 'avg=(.orders // 0) > 0 and (.revenue // 0) / .orders > 20000' -s 'kitchen=bought_within("Кухня"; $days)'
+        -s 'soon=(days_to_birthday // 99) < 30 and (.first_name | length) > 3' --argjson days 400)
+    CDP_TIMING=1 cdp-segment --as-of 2026-11-20 --holdout 10 "${rules[@]}" --report native.json \
+        -o native.ndjson profiles.ndjson 2> native.err
+    CDP_NATIVE=0 CDP_TIMING=1 cdp-segment --as-of 2026-11-20 --holdout 10 "${rules[@]}" --report jq.json \
+        -o jq.ndjson profiles.ndjson 2> jq.err
+    cmp native.ndjson jq.ndjson
+    cmp native.json jq.json
+    diff <(grep -v ' s$\|rules native\|left .* to libjq' native.err) <(grep -v ' s$\|rules native\|left .* to libjq' jq.err)
+    grep -q '^cdp-segment: 21 of 21 rules native$' native.err
+    grep -q '^cdp-segment: 0 of 21 rules native; in libjq: rfm_champions, rfm_loyal, ' jq.err
+    # the odd lines: rule errors from libjq, on profiles native rules left to it
+    grep -q 'cdp_id odd1: segment birthday: date "2026-13-01" does not match format "%Y-%m-%d"' native.err
+    grep -q 'cdp_id odd1: segment avg: number (0) and string ("5") cannot be divided$' native.err
+    grep -q 'cdp_id odd3: segment category_interest: string ("Кухня") has no keys$' native.err
+    grep -q 'cdp_id odd4: segment kitchen: Cannot index number with object$' native.err
+    asked=$(sed -n 's/^cdp-segment: native rules left \([0-9]*\) profiles to libjq$/\1/p' native.err)
+    [ "$asked" -ge 6 ]
+    [ "$(jq -s 'map(.segments | length) | add' native.ndjson)" -gt 500 ]
+}
