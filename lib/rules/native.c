@@ -889,7 +889,7 @@ static struct node *parse_primary(struct parser *p)
                           .s = t->t == T_LBRACK ? "[]" : "{}", .len = 2 };
         return const_node(p, v, true);
     case T_VAR: {
-        for (const struct scope *s = p->scope; s; s = s->up)
+        for (const struct scope *s = p->scope; s && !is_keyword(t); s = s->up)
             if (s->len == t->len && memcmp(s->name, t->s, t->len) == 0) {
                 struct node *n = new_node(p, OP_VAR);
                 n->slot = s->slot;
@@ -897,7 +897,7 @@ static struct node *parse_primary(struct parser *p)
                 return n;
             }
         const struct var *gv = find_var(p->n->env, t->s, t->len);
-        bool special = (t->len == 7 && memcmp(t->s, "__loc__", 7) == 0) ||
+        bool special = is_keyword(t) || /* $and: a syntax error in jq 1.6 */
                        (t->len == 3 && memcmp(t->s, "ENV", 3) == 0) ||
                        (t->len == 4 && memcmp(t->s, "ARGS", 4) == 0);
         if (!gv || !gv->ok || special) {
@@ -970,7 +970,7 @@ static struct node *parse_postfix(struct parser *p)
         return n;
     advance(p);
     const struct token *var = cur(p);
-    if (var->t != T_VAR || (var->len == 7 && memcmp(var->s, "__loc__", 7) == 0)) {
+    if (var->t != T_VAR || is_keyword(var)) {
         p->fail = true;
         return NULL;
     }
@@ -1228,8 +1228,7 @@ static void user_def(struct parser *p)
         advance(p);
         for (;;) {
             const struct token *t = cur(p);
-            if (t->t != T_VAR || arity == MAX_ARITY ||
-                (t->len == 7 && memcmp(t->s, "__loc__", 7) == 0)) {
+            if (t->t != T_VAR || arity == MAX_ARITY || is_keyword(t)) {
                 p->fail = true; /* filter parameters are jq's */
                 return;
             }
