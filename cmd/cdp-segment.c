@@ -196,7 +196,7 @@ static void consume(void *owner, void *batch)
             cdp_report_add(rep, "rule_errors", "rule errors", b->rule_errors[r]);
             cdp_report_detail(rep, "rule_errors", cdp_segment_rule_name(run->engine, r), b->rule_errors[r]);
         }
-    size_t out = 0, msg = 0;
+    size_t msg = 0;
     for (size_t i = 0; i < b->lines.n; i++) {
         const struct cdp_segment_result *res = &b->results[i];
         const struct cdp_batch_row *row = &b->lines.rows[i];
@@ -207,13 +207,14 @@ static void consume(void *owner, void *batch)
             cdp_rejects_add(run->rejects, &(struct cdp_reject){ NULL, b->file, row->line, row->number,
                                                                 res->code, b->messages.data + msg,
                                                                 row->raw, row->rawlen });
-        if (!res->code)
-            write_line(run, run->out, b->out.data + out, res->out_end - out);
         if (!res->code && run->split)
             cdp_segment_split_add(run->split, b, i);
-        out = res->out_end;
         msg = res->messages_end;
     }
+    /* the profiles' lines, one after another (a rejected line has none): in
+     * one write, which a large buffer makes without a copy */
+    if (b->out.len)
+        write_line(run, run->out, b->out.data, b->out.len);
     cdp_segment_batch_clear(b);
 }
 
