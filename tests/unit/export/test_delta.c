@@ -7,42 +7,8 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "export/delta.h"
-
-static char dir[] = "/tmp/cdp-test-delta-XXXXXX";
-
-static const char *path_of(const char *name)
-{
-    static char path[2][256];
-    static int k;
-    k = !k;
-    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
-    return path[k];
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    const char *path = path_of(name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cdp_xstrdup("(missing)");
-    struct cdp_buf b = CDP_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cdp_buf_add(&b, chunk, n);
-    fclose(f);
-    cdp_buf_addc(&b, '\0');
-    return cdp_buf_detach(&b, NULL);
-}
 
 static enum cdp_delta_change check(struct cdp_delta *d, const char *key, const char *row)
 {
@@ -151,16 +117,10 @@ static void test_baseline(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    files_setup("delta");
     test_csv();
     test_lines_ndjson();
     test_baseline();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "test_delta: cannot remove %s\n", dir);
+    files_cleanup();
     return check_report("test_delta");
 }

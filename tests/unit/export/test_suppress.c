@@ -7,25 +7,12 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "base/hash.h"
 #include "export/audience.h"
 #include "export/suppress.h"
 #include "io/json.h"
 #include "io/lines.h"
-
-static char dir[] = "/tmp/cdp-test-suppress-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[2][256];
-    static int k;
-    k = !k;
-    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
-    FILE *f = fopen(path[k], "w");
-    fputs(text, f);
-    fclose(f);
-    return path[k];
-}
 
 static void bad_entry(void *ctx, const char *file, uint64_t line, const char *text, size_t len)
 {
@@ -153,15 +140,9 @@ static void test_audience(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    files_setup("suppress");
     test_lists();
     test_audience();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "test_suppress: cannot remove %s\n", dir);
+    files_cleanup();
     return check_report("test_suppress");
 }

@@ -8,40 +8,8 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "export/writer.h"
-
-static char dir[] = "/tmp/cdp-test-writer-XXXXXX";
-
-static const char *path_of(const char *name)
-{
-    static char path[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
-    return path[k];
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cdp_xstrdup("(missing)");
-    struct cdp_buf b = CDP_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cdp_buf_add(&b, chunk, n);
-    fclose(f);
-    cdp_buf_addc(&b, '\0');
-    return cdp_buf_detach(&b, NULL);
-}
-
-#define CHECK_FILE(path, want)                                                                     \
-    do {                                                                                           \
-        char *text_ = read_file(path);                                                             \
-        CHECK_STR(text_, want);                                                                    \
-        free(text_);                                                                               \
-    } while (0)
 
 /* The extra columns: the "id" and "name" fields; a profile with "fail"
  * cannot be written. */
@@ -170,15 +138,9 @@ static void test_delta(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    files_setup("writer");
     test_rows();
     test_delta();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "test_writer: cannot remove %s\n", dir);
+    files_cleanup();
     return check_report("test_writer");
 }

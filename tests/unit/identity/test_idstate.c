@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "identity/graph.h"
 #include "identity/idstate.h"
 #include "identity/journal.h"
@@ -13,7 +14,6 @@
 #include "io/lines.h"
 
 static const char *const conflicts[] = { "birth_date", "gender" };
-static char dir[] = "/tmp/cdp-test-idstate-XXXXXX";
 static char state[256];
 static struct cdp_error err;
 
@@ -153,7 +153,7 @@ static const char *load(const char *text)
 {
     static char msg[sizeof err.msg];
     char path[300];
-    snprintf(path, sizeof path, "%s/bad.ndjson", dir);
+    snprintf(path, sizeof path, "%s/bad.ndjson", files_dir);
     FILE *f = fopen(path, "w");
     fputs(text, f);
     fclose(f);
@@ -198,19 +198,12 @@ static void test_damaged(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    snprintf(state, sizeof state, "%s/state.zst", dir);
+    files_setup("idstate");
+    snprintf(state, sizeof state, "%s/state.zst", files_dir);
     test_stateless();
     test_runs();
     test_lock();
     test_damaged();
-    unlink(state);
-    char lock[300];
-    snprintf(lock, sizeof lock, "%s.lock", state);
-    unlink(lock);
-    rmdir(dir);
+    files_cleanup();
     return check_report("test_idstate");
 }

@@ -5,35 +5,10 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "identity/journal.h"
 
-static char dir[] = "/tmp/cdp-test-journal-XXXXXX";
 static struct cdp_error err;
-
-static const char *path(const char *name)
-{
-    static char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return p;
-}
-
-static const char *file_text(const char *name)
-{
-    static char text[4096];
-    FILE *f = fopen(path(name), "rb");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    text[n] = '\0';
-    if (f)
-        fclose(f);
-    return text;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path(name), "wb");
-    fputs(text, f);
-    fclose(f);
-}
 
 static const struct cdp_journal_entry merged = { "9f2c4e1a0b3d5c6e", "41ab77d09f2c4e1a", "merged", "email",
                                                  "ivan\"x\"@mail.ru" };
@@ -77,19 +52,19 @@ static void test_append_and_read(const char *name)
 {
     struct cdp_buf lines = CDP_BUF_INIT, got = CDP_BUF_INIT;
     cdp_journal_format(&lines, 1, &merged);
-    CHECK(cdp_journal_append(path(name), lines.data, lines.len, &err) == 0);
+    CHECK(cdp_journal_append(path_of(name), lines.data, lines.len, &err) == 0);
     cdp_buf_reset(&lines);
     cdp_journal_format(&lines, 2, &split);
-    CHECK(cdp_journal_append(path(name), lines.data, lines.len, &err) == 0);
-    CHECK(cdp_journal_append(path(name), NULL, 0, &err) == 0); /* a run that merged nothing */
-    CHECK(cdp_journal_read(path(name), collect, &got, &err) == 0);
+    CHECK(cdp_journal_append(path_of(name), lines.data, lines.len, &err) == 0);
+    CHECK(cdp_journal_append(path_of(name), NULL, 0, &err) == 0); /* a run that merged nothing */
+    CHECK(cdp_journal_read(path_of(name), collect, &got, &err) == 0);
     CHECK_STR(got.data, "9f2c4e1a0b3d5c6e>41ab77d09f2c4e1a merged email=ivan\"x\"@mail.ru\n"
                         "77d041ab9f2c4e1a>41ab77d09f2c4e1a split -=-\n");
     cdp_buf_reset(&got);
-    CHECK(cdp_journal_read_runs(path(name), collect_runs, &got, &err) == 0);
+    CHECK(cdp_journal_read_runs(path_of(name), collect_runs, &got, &err) == 0);
     CHECK_STR(got.data, "1 merged\n2 split\n");
     int calls = 0;
-    CHECK(cdp_journal_read(path(name), stop_at_split, &calls, &err) == -1);
+    CHECK(cdp_journal_read(path_of(name), stop_at_split, &calls, &err) == -1);
     CHECK(calls == 2);
     CHECK_STR(err.msg, "stopped");
     cdp_buf_release(&lines);
@@ -113,46 +88,40 @@ static void test_damaged(void)
     struct cdp_buf got = CDP_BUF_INIT;
     write_file("bad.ndjson", "{\"run\":1,\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\n\n"
                              "{\"run\":1,\"from\":\"a\",\"reason\":\"merged\"}\n");
-    CHECK(cdp_journal_read(path("bad.ndjson"), collect, &got, &err) == -1);
+    CHECK(cdp_journal_read(path_of("bad.ndjson"), collect, &got, &err) == -1);
     char want[512];
-    snprintf(want, sizeof want, "%s:3: damaged journal line: not a cdp-dedupe journal line", path("bad.ndjson"));
+    snprintf(want, sizeof want, "%s:3: damaged journal line: not a cdp-dedupe journal line", path_of("bad.ndjson"));
     CHECK_STR(err.msg, want);
     CHECK_STR(got.data, "a>b merged -=-\n"); /* the good line before it */
     /* a line without a run (as early journals were written) is run 0 */
     write_file("norun.ndjson", "{\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\n"
                                "{\"run\":18446744073709551615,\"from\":\"a\",\"to\":\"b\",\"reason\":\"split\"}\n");
     cdp_buf_reset(&got);
-    CHECK(cdp_journal_read_runs(path("norun.ndjson"), collect_runs, &got, &err) == 0);
+    CHECK(cdp_journal_read_runs(path_of("norun.ndjson"), collect_runs, &got, &err) == 0);
     CHECK_STR(got.data, "0 merged\n18446744073709551615 split\n");
     write_file("bad2.ndjson", "{\"run\":\"1\",\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\n");
-    CHECK(cdp_journal_read(path("bad2.ndjson"), collect, &got, &err) == -1);
-    snprintf(want, sizeof want, "%s:1: damaged journal line: not a cdp-dedupe journal line", path("bad2.ndjson"));
+    CHECK(cdp_journal_read(path_of("bad2.ndjson"), collect, &got, &err) == -1);
+    snprintf(want, sizeof want, "%s:1: damaged journal line: not a cdp-dedupe journal line", path_of("bad2.ndjson"));
     CHECK_STR(err.msg, want);
     write_file("bad3.ndjson", "{\"run\":1,\"from\":\"a\",\"to\":\"b\",\"reason\":\"merged\"}\nnot json\n");
-    CHECK(cdp_journal_read(path("bad3.ndjson"), collect, &got, &err) == -1);
+    CHECK(cdp_journal_read(path_of("bad3.ndjson"), collect, &got, &err) == -1);
     snprintf(want, sizeof want,
              "%s:2: damaged journal line: invalid JSON: Problem while parsing an atom starting with the letter 'n'",
-             path("bad3.ndjson"));
+             path_of("bad3.ndjson"));
     CHECK_STR(err.msg, want);
     /* a journal named but missing is a mistake, not an empty journal */
-    CHECK(cdp_journal_read(path("missing.ndjson"), collect, &got, &err) == -1);
-    snprintf(want, sizeof want, "cannot open '%s': No such file or directory", path("missing.ndjson"));
+    CHECK(cdp_journal_read(path_of("missing.ndjson"), collect, &got, &err) == -1);
+    snprintf(want, sizeof want, "cannot open '%s': No such file or directory", path_of("missing.ndjson"));
     CHECK_STR(err.msg, want);
     cdp_buf_release(&got);
 }
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    files_setup("journal");
     test_format();
     test_plain_text();
     test_damaged();
-    const char *names[] = { "j.ndjson", "j.ndjson.zst", "bad.ndjson", "bad2.ndjson", "bad3.ndjson", "norun.ndjson" };
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        unlink(path(names[i]));
-    rmdir(dir);
+    files_cleanup();
     return check_report("test_journal");
 }

@@ -6,40 +6,18 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "base/hash.h"
 #include "io/forgetlist.h"
 #include "io/json.h"
 #include "io/lines.h"
 
-static char dir[] = "/tmp/cdp-test-forgetlist-XXXXXX";
 static struct cdp_error err;
 
-static const char *path(const char *name)
+/* The forget list's files are the owner's alone: the secret must be. */
+static void write_private(const char *name, const char *text)
 {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
-
-static const char *file_text(const char *name)
-{
-    static char text[8192];
-    FILE *f = fopen(path(name), "rb");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    text[n] = '\0';
-    if (f)
-        fclose(f);
-    return text;
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path(name), "wb");
-    fputs(text, f);
-    fclose(f);
-    chmod(path(name), 0600);
+    chmod(write_file(name, text), 0600);
 }
 
 static const char *hmac_hex(const void *key, size_t klen, const char *data)
@@ -144,19 +122,19 @@ static void test_entries_and_records(void)
 static void test_file(void)
 {
     /* Nothing yet: an empty list. */
-    struct cdp_forgetlist *l = cdp_forgetlist_open(path("f.list"), &err);
+    struct cdp_forgetlist *l = cdp_forgetlist_open(path_of("f.list"), &err);
     CHECK(l && cdp_forgetlist_count(l) == 0);
     cdp_forgetlist_add(l, "phone", "+79161234501", 12);
     cdp_forgetlist_add(l, "email", "ivan@mail.ru", 12);
     struct cdp_replace *r = cdp_replace_new();
-    CHECK(cdp_forgetlist_stage(l, path("f.list"), r, &err) == 0);
+    CHECK(cdp_forgetlist_stage(l, path_of("f.list"), r, &err) == 0);
     CHECK(cdp_replace_commit(r, &err) == 0);
     cdp_replace_free(r);
     cdp_forgetlist_free(l);
 
     struct stat st;
-    CHECK(stat(path("f.list.secret"), &st) == 0 && (st.st_mode & 0777) == 0600);
-    CHECK(stat(path("f.list"), &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(stat(path_of("f.list.secret"), &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(stat(path_of("f.list"), &st) == 0 && (st.st_mode & 0777) == 0600);
     const char *text = file_text("f.list");
     CHECK(strncmp(text, "{\"format\":\"cdp-forget-list\",\"version\":1,\"key\":\"", 47) == 0);
     CHECK(strstr(text, "\n{\"end\":true,\"entries\":2}\n") != NULL);
@@ -167,7 +145,7 @@ static void test_file(void)
     const char *h1 = strstr(text, "{\"h\":\""), *h2 = strstr(h1 + 1, "{\"h\":\"");
     CHECK(h1 && h2 && strncmp(h1 + 6, h2 + 6, 64) < 0);
 
-    l = cdp_forgetlist_open(path("f.list"), &err);
+    l = cdp_forgetlist_open(path_of("f.list"), &err);
     CHECK(l && cdp_forgetlist_count(l) == 2);
     struct cdp_forget_check *c = cdp_forget_check_new(l);
     CHECK(cdp_forget_check_value(c, "phone", "+79161234501", 12));
@@ -177,7 +155,7 @@ static void test_file(void)
     snprintf(secret, sizeof secret, "%s", file_text("f.list.secret"));
     cdp_forgetlist_add(l, "card", "1", 1);
     r = cdp_replace_new();
-    CHECK(cdp_forgetlist_stage(l, path("f.list"), r, &err) == 0 && cdp_replace_count(r) == 1);
+    CHECK(cdp_forgetlist_stage(l, path_of("f.list"), r, &err) == 0 && cdp_replace_count(r) == 1);
     CHECK(cdp_replace_commit(r, &err) == 0);
     cdp_replace_free(r);
     cdp_forgetlist_free(l);
@@ -186,67 +164,66 @@ static void test_file(void)
     /* Another secret, a damaged one, one others may read, none. */
     char saved[8192];
     snprintf(saved, sizeof saved, "%s", file_text("f.list"));
-    write_file("f.list.secret", "00000000000000000000000000000000000000000000000000000000000000ff\n");
-    CHECK(cdp_forgetlist_open(path("f.list"), &err) == NULL);
+    write_private("f.list.secret", "00000000000000000000000000000000000000000000000000000000000000ff\n");
+    CHECK(cdp_forgetlist_open(path_of("f.list"), &err) == NULL);
     CHECK(strstr(err.msg, "f.list:1: damaged forget list line: the forget list was made with another secret"));
-    write_file("f.list.secret", "xyz\n");
-    CHECK(cdp_forgetlist_open(path("f.list"), &err) == NULL);
+    write_private("f.list.secret", "xyz\n");
+    CHECK(cdp_forgetlist_open(path_of("f.list"), &err) == NULL);
     CHECK(strstr(err.msg, "is damaged (it must hold 64 hexadecimal digits)"));
-    write_file("f.list.secret", secret);
-    chmod(path("f.list.secret"), 0640);
-    CHECK(cdp_forgetlist_open(path("f.list"), &err) == NULL);
+    write_private("f.list.secret", secret);
+    chmod(path_of("f.list.secret"), 0640);
+    CHECK(cdp_forgetlist_open(path_of("f.list"), &err) == NULL);
     CHECK(strstr(err.msg, "may be read by others (mode 0640): make it 0600"));
-    unlink(path("f.list.secret"));
-    CHECK(cdp_forgetlist_open(path("f.list"), &err) == NULL);
+    unlink(path_of("f.list.secret"));
+    CHECK(cdp_forgetlist_open(path_of("f.list"), &err) == NULL);
     CHECK(strstr(err.msg, "has no secret beside it"));
 
     /* A list cut short, or with a line added. */
-    write_file("f.list.secret", secret);
+    write_private("f.list.secret", secret);
     char *cut = strstr(saved, "{\"end\"");
     *cut = '\0';
-    write_file("f.list", saved);
-    CHECK(cdp_forgetlist_open(path("f.list"), &err) == NULL);
+    write_private("f.list", saved);
+    CHECK(cdp_forgetlist_open(path_of("f.list"), &err) == NULL);
     CHECK(strstr(err.msg, "is damaged (cut short)"));
     strcat(saved, "{\"h\":\"0000000000000000000000000000000000000000000000000000000000000000\"}\n"
                   "{\"end\":true,\"entries\":3}\n");
-    write_file("f.list", saved);
-    CHECK(cdp_forgetlist_open(path("f.list"), &err) == NULL);
+    write_private("f.list", saved);
+    CHECK(cdp_forgetlist_open(path_of("f.list"), &err) == NULL);
     CHECK(strstr(err.msg, "count does not match"));
-    unlink(path("f.list"));
-    unlink(path("f.list.secret"));
+    unlink(path_of("f.list"));
+    unlink(path_of("f.list.secret"));
 }
 
 static void test_filter_file(void)
 {
     struct cdp_forgetlist *l = cdp_forgetlist_new();
     cdp_forgetlist_add(l, "cdp_id", "b", 1);
-    write_file("r.ndjson", "{\"cdp_id\":\"a\",\"x\":1}\n{\"cdp_id\":\"b\"}\n\n{ \"cdp_id\" : \"c\" }\n");
+    write_private("r.ndjson", "{\"cdp_id\":\"a\",\"x\":1}\n{\"cdp_id\":\"b\"}\n\n{ \"cdp_id\" : \"c\" }\n");
     struct cdp_forget_check *c = cdp_forget_check_new(l);
-    struct cdp_output *o = cdp_output_open(path("r2.ndjson"), NULL, &err);
+    struct cdp_output *o = cdp_output_open(path_of("r2.ndjson"), NULL, &err);
     uint64_t kept = 0, removed = 0;
-    CHECK(cdp_forget_check_file(c, path("r.ndjson"), o, &kept, &removed, &err) == 0);
+    CHECK(cdp_forget_check_file(c, path_of("r.ndjson"), o, &kept, &removed, &err) == 0);
     CHECK(cdp_output_commit(o, &err) == 0);
     CHECK(kept == 2 && removed == 1);
     CHECK_STR(file_text("r2.ndjson"), "{\"cdp_id\":\"a\",\"x\":1}\n{ \"cdp_id\" : \"c\" }\n");
-    write_file("r.ndjson", "{\"cdp_id\":\"a\"}\nnot json\n");
-    o = cdp_output_open(path("r2.ndjson"), NULL, &err);
-    CHECK(cdp_forget_check_file(c, path("r.ndjson"), o, &kept, &removed, &err) == -1);
+    write_private("r.ndjson", "{\"cdp_id\":\"a\"}\nnot json\n");
+    o = cdp_output_open(path_of("r2.ndjson"), NULL, &err);
+    CHECK(cdp_forget_check_file(c, path_of("r.ndjson"), o, &kept, &removed, &err) == -1);
     CHECK(strstr(err.msg, "r.ndjson:2: damaged record line"));
     cdp_output_abort(o);
     cdp_forget_check_free(c);
     cdp_forgetlist_free(l);
-    unlink(path("r.ndjson"));
-    unlink(path("r2.ndjson"));
+    unlink(path_of("r.ndjson"));
+    unlink(path_of("r2.ndjson"));
 }
 
 int main(void)
 {
-    if (!mkdtemp(dir))
-        return 1;
+    files_setup("forgetlist");
     test_hmac();
     test_entries_and_records();
     test_file();
     test_filter_file();
-    rmdir(dir);
+    files_cleanup();
     return check_report("test_forgetlist");
 }

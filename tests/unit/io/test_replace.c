@@ -6,41 +6,14 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "io/replace.h"
 
-static char dir[] = "/tmp/cdp-test-replace-XXXXXX";
 static struct cdp_error err;
-
-static const char *path(const char *name)
-{
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
-
-static const char *file_text(const char *name)
-{
-    static char text[4096];
-    FILE *f = fopen(path(name), "rb");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    text[n] = '\0';
-    if (f)
-        fclose(f);
-    return f ? text : "(missing)";
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path(name), "wb");
-    fputs(text, f);
-    fclose(f);
-}
 
 static struct cdp_output *new_version(const char *name, const char *text)
 {
-    struct cdp_output *o = cdp_output_open(path(name), NULL, &err);
+    struct cdp_output *o = cdp_output_open(path_of(name), NULL, &err);
     CHECK(o != NULL);
     cdp_output_write(o, text, strlen(text));
     return o;
@@ -51,7 +24,7 @@ static const char *hidden(void)
 {
     static char names[1024];
     names[0] = '\0';
-    DIR *d = opendir(dir);
+    DIR *d = opendir(files_dir);
     struct dirent *e;
     while ((e = readdir(d)))
         if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
@@ -81,7 +54,7 @@ static void test_all_replaced(void)
     CHECK_STR(file_text("c"), "new c\n");
     CHECK_STR(hidden(), "");
     struct stat st;
-    CHECK(stat(path("c"), &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(stat(path_of("c"), &st) == 0 && (st.st_mode & 0777) == 0600);
     cdp_replace_free(r);
 }
 
@@ -91,16 +64,16 @@ static void test_rolled_back(void)
 {
     write_file("a", "old a\n");
     write_file("b", "old b\n");
-    unlink(path("d"));
+    unlink(path_of("d"));
     struct cdp_replace *r = cdp_replace_new();
     CHECK(cdp_replace_add(r, new_version("a", "new a\n"), &err) == 0);
     CHECK(cdp_replace_add(r, new_version("d", "new d\n"), &err) == 0);
     CHECK(cdp_replace_add(r, new_version("b", "new b\n"), &err) == 0);
-    DIR *d = opendir(dir);
+    DIR *d = opendir(files_dir);
     struct dirent *e;
     while ((e = readdir(d)))
         if (strncmp(e->d_name, ".b.", 3) == 0)
-            unlink(path(e->d_name));
+            unlink(path_of(e->d_name));
     closedir(d);
     CHECK(cdp_replace_commit(r, &err) == -1);
     CHECK(strstr(err.msg, "cannot rename into '") != NULL);
@@ -127,14 +100,10 @@ static void test_discarded(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir))
-        return 1;
+    files_setup("replace");
     test_all_replaced();
     test_rolled_back();
     test_discarded();
-    const char *names[] = { "a", "b", "c", "d" };
-    for (size_t i = 0; i < 4; i++)
-        unlink(path(names[i]));
-    rmdir(dir);
+    files_cleanup();
     return check_report("test_replace");
 }

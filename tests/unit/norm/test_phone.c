@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../files.h"
 #include "norm/phone.h"
 
 static unsigned long checks;
@@ -73,26 +74,9 @@ static void check_answer(const struct answer *a, int valid)
 
 /* ---- 1. the fixture ---- */
 
-static FILE *open_fixture(const char *argv0)
-{
-    const char *rel = "tests/fixtures/phones/spellings.tsv";
-    FILE *f = fopen(rel, "r");
-    if (f)
-        return f;
-    /* Run from elsewhere: the binary lives two levels down (build/tests). */
-    char path[4096];
-    const char *slash = strrchr(argv0, '/');
-    if (slash) {
-        snprintf(path, sizeof path, "%.*s/../../../../%s", (int)(slash - argv0), argv0, rel);
-        f = fopen(path, "r");
-    }
-    CHECK(f != NULL, "cannot open %s (run from the top of the tree)", rel);
-    return f;
-}
-
 static void test_spellings(const char *argv0)
 {
-    FILE *f = open_fixture(argv0);
+    FILE *f = open_fixture(argv0, "tests/fixtures/phones/spellings.tsv");
     char line[1024], region[8] = "";
     struct cdp_phone_normalizer *pn = NULL;
     int rows = 0, lineno = 0;

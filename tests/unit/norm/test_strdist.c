@@ -16,30 +16,12 @@
 #include <time.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "norm/strdist.h"
 
 #define MAXN CDP_STRDIST_MAX
 
 /* ---- 1. jellyfish's answers ---- */
-
-static FILE *open_fixture(const char *argv0, const char *rel)
-{
-    FILE *f = fopen(rel, "r");
-    if (f)
-        return f;
-    /* Run from elsewhere: the binary lives two levels down (build/tests). */
-    char path[4096];
-    const char *slash = strrchr(argv0, '/');
-    if (slash) {
-        snprintf(path, sizeof path, "%.*s/../../../../%s", (int)(slash - argv0), argv0, rel);
-        f = fopen(path, "r");
-    }
-    if (!f) {
-        fprintf(stderr, "test_strdist: cannot open %s (run from the top of the tree)\n", rel);
-        exit(1);
-    }
-    return f;
-}
 
 static void test_vectors(const char *argv0)
 {

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "gen/gen_data.h"
 #include "norm/translit.h"
 
@@ -423,24 +424,6 @@ static void test_collisions(void)
 }
 
 /* ---- 4. Soundex ---- */
-
-static FILE *open_fixture(const char *argv0, const char *rel)
-{
-    FILE *f = fopen(rel, "r");
-    if (f)
-        return f;
-    char path[4096];
-    const char *slash = strrchr(argv0, '/');
-    if (slash) {
-        snprintf(path, sizeof path, "%.*s/../../../../%s", (int)(slash - argv0), argv0, rel);
-        f = fopen(path, "r");
-    }
-    if (!f) {
-        fprintf(stderr, "test_translit: cannot open %s (run from the top of the tree)\n", rel);
-        exit(1);
-    }
-    return f;
-}
 
 static void test_soundex(const char *argv0)
 {

@@ -9,48 +9,14 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "segment/engine.h"
 #include "segment/history.h"
 #include "segment/split.h"
 
-static char dir[] = "/tmp/cdp-test-engine-XXXXXX";
-
 /* Every test runs twice: rules native where they can be, then all in libjq
  * (CDP_NATIVE=0); the expected bytes are the same. */
 static bool jq_only;
-
-static const char *path_of(const char *name)
-{
-    static char path[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
-    return path[k];
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    const char *path = path_of(name);
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cdp_xstrdup("(missing)");
-    struct cdp_buf b = CDP_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cdp_buf_add(&b, chunk, n);
-    fclose(f);
-    cdp_buf_addc(&b, '\0');
-    return cdp_buf_detach(&b, NULL);
-}
 
 /* The lines as the reader gives them, numbered from 1. */
 static void fill(struct cdp_segment_batch *b, const char *const *lines, size_t n)
@@ -396,10 +362,7 @@ static void test_population(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    files_setup("engine");
     for (int k = 0; k < 2; k++) {
         jq_only = k == 1;
         test_lines();
@@ -408,9 +371,6 @@ int main(void)
         test_deltas();
         test_population();
     }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "test_engine: cannot remove %s\n", dir);
+    files_cleanup();
     return check_report("test_engine");
 }

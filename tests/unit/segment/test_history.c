@@ -6,40 +6,8 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "segment/history.h"
-
-static char dir[] = "/tmp/cdp-test-history-XXXXXX";
-
-static const char *path_of(const char *name)
-{
-    static char path[2][256];
-    static int k;
-    k = !k;
-    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
-    return path[k];
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cdp_xstrdup("(missing)");
-    struct cdp_buf b = CDP_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cdp_buf_add(&b, chunk, n);
-    fclose(f);
-    cdp_buf_addc(&b, '\0');
-    return cdp_buf_detach(&b, NULL);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-}
 
 static struct cdp_segment_stat stats[] = {
     { "lost", true, 2, 0, 1, 0, 0, 1200.5 },
@@ -140,7 +108,7 @@ static void test_damaged(void)
         struct cdp_buf text = CDP_BUF_INIT, want = CDP_BUF_INIT, got = CDP_BUF_INIT;
         /* a good line and a blank one before */
         cdp_buf_printf(&text, "%s\n\n%s\n", no_deltas, cases[i].line);
-        write_file(path_of("bad.ndjson"), text.data);
+        write_file("bad.ndjson", text.data);
         struct cdp_error err;
         CHECK(cdp_history_read(path_of("bad.ndjson"), collect, &got, &err) == -1);
         cdp_buf_printf(&want, "%s:3: damaged history line: %s", path_of("bad.ndjson"), cases[i].why);
@@ -153,15 +121,9 @@ static void test_damaged(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    files_setup("history");
     test_write_read();
     test_damaged();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "test_history: cannot remove %s\n", dir);
+    files_cleanup();
     return check_report("test_history");
 }

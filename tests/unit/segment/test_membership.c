@@ -6,21 +6,8 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../files.h"
 #include "segment/membership.h"
-
-static char dir[] = "/tmp/cdp-test-membership-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[2][256];
-    static int k;
-    k = !k;
-    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
-    FILE *f = fopen(path[k], "w");
-    fputs(text, f);
-    fclose(f);
-    return path[k];
-}
 
 /* The segments of id, as "a,b", or "(none)" when the file had no such id. */
 static const char *segments_of(const struct cdp_memberships *m, const struct cdp_intern *names,
@@ -117,15 +104,9 @@ static void test_damaged(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    files_setup("membership");
     test_load_follow();
     test_damaged();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "test_membership: cannot remove %s\n", dir);
+    files_cleanup();
     return check_report("test_membership");
 }
