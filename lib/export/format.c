@@ -6,6 +6,7 @@
 #include "export/json_peek.h"
 #include "export/platform_ids.h"
 #include "base/hash.h"
+#include "io/json.h"
 #include "norm/text.h"
 
 #define CH(x) (1u << CDP_CHANNEL_##x)

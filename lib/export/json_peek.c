@@ -2,77 +2,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool hex4(const char *p, const char *end, unsigned *v)
-{
-    if (end - p < 4)
-        return false;
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
-        if (h < 0)
-            return false;
-        *v = *v * 16 + (unsigned)h;
-    }
-    return true;
-}
-
-bool cdp_json_string_decode(struct cdp_buf *out, const char *lit, size_t len)
-{
-    if (len < 2 || lit[0] != '"' || lit[len - 1] != '"')
-        return false;
-    const char *p = lit + 1, *end = lit + len - 1;
-    while (p < end) {
-        const char *bs = memchr(p, '\\', (size_t)(end - p));
-        if (!bs) {
-            cdp_buf_add(out, p, (size_t)(end - p));
-            return true;
-        }
-        cdp_buf_add(out, p, (size_t)(bs - p));
-        p = bs + 1;
-        if (p >= end)
-            return false;
-        char c = *p++;
-        switch (c) {
-        case '"': cdp_buf_addc(out, '"'); break;
-        case '\\': cdp_buf_addc(out, '\\'); break;
-        case '/': cdp_buf_addc(out, '/'); break;
-        case 'b': cdp_buf_addc(out, '\b'); break;
-        case 'f': cdp_buf_addc(out, '\f'); break;
-        case 'n': cdp_buf_addc(out, '\n'); break;
-        case 'r': cdp_buf_addc(out, '\r'); break;
-        case 't': cdp_buf_addc(out, '\t'); break;
-        case 'u': {
-            unsigned cp, lo;
-            if (!hex4(p, end, &cp))
-                return false;
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-                hex4(p + 2, end, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                p += 6;
-            } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-                cp = 0xFFFD; /* a lone surrogate, as jq reads it */
-            }
-            cdp_buf_add_utf8(out, cp);
-            break;
-        }
-        default:
-            return false;
-        }
-    }
-    return true;
-}
+#include "io/json.h"
 
 static bool space(char c)
 {

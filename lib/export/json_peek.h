@@ -4,7 +4,8 @@
  * the reader (simdjson). cdp-export needs the strings in a few of them
  * (segments, holdout, emails, phones) and the first output of a jq column;
  * these functions read such valid JSON text. On text that is not valid JSON
- * they stop early; they never read out of bounds. */
+ * they stop early; they never read out of bounds. A string element is
+ * decoded by cdp_json_string_decode (io/json.h). */
 #ifndef CDP_EXPORT_JSON_PEEK_H
 #define CDP_EXPORT_JSON_PEEK_H
 
@@ -12,10 +13,6 @@
 #include <stddef.h>
 
 #include "base/buf.h"
-
-/* Decodes a JSON string literal (quotes included) and appends its text to
- * out. Returns false (out may hold part of it) when lit is not one. */
-bool cdp_json_string_decode(struct cdp_buf *out, const char *lit, size_t len);
 
 /* Walks the elements of a JSON array: start with *pos = 0; each call sets
  * *elem and *elen to the next element's JSON text (spaces trimmed) and

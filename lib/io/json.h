@@ -64,6 +64,17 @@ bool cdp_json_number_valid(const char *s, size_t len);
 /* Whether s is valid UTF-8 (simdjson's validator: GB/s). */
 bool cdp_utf8_valid(const char *s, size_t len);
 
+/* Reads the escape sequence after a backslash (s: len bytes from the
+ * character after it) and appends what it stands for to out. Returns the
+ * bytes read, or 0 when it is not a JSON escape (out unchanged). A \uXXXX of
+ * a surrogate not in a pair appends U+FFFD, as jq reads it, and sets
+ * *lone_surrogate (a caller that must refuse one can). */
+size_t cdp_json_unescape(struct cdp_buf *out, const char *s, size_t len, bool *lone_surrogate);
+
+/* Decodes a JSON string literal (quotes included) and appends its text to
+ * out. Returns false (out may hold part of it) when lit is not one. */
+bool cdp_json_string_decode(struct cdp_buf *out, const char *lit, size_t len);
+
 /* Appends s as a JSON string literal, quotes included. s must be UTF-8. */
 void cdp_json_add_string(struct cdp_buf *out, const char *s, size_t len);
 /* Appends a field's value as JSON (strings quoted, the rest as written). */

@@ -792,24 +792,6 @@ static void parse_pipe(struct an *a, enum ctx ctx);
 static void parse_postfix(struct an *a, enum ctx ctx);
 static void parse_pattern_inner(struct an *a, enum ctx ctx);
 
-static int hex4(const char *s)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
 /* Reads a string whose opening quote is the current token, decoding it into
  * out; each \( ... ) inside is parsed in ctx. Returns whether it is a plain
  * literal (no interpolation). Leaves the token after the string current. */
@@ -836,52 +818,24 @@ static bool parse_string(struct an *a, enum ctx ctx, struct cdp_buf *out)
             a->pos++;
             continue;
         }
-        char e = a->pos + 1 < a->len ? s[a->pos + 1] : '\0';
-        a->pos += 2;
-        switch (e) {
-        case '(':
+        if (a->pos + 1 < a->len && s[a->pos + 1] == '(') {
+            a->pos += 2;
             literal = false;
             next(a);
             parse_pipe(a, ctx);
             if (a->tok != TK_RPAREN) /* pos is now just after the ')' */
                 give_up(a);
-            break;
-        case '"': cdp_buf_addc(out, '"'); break;
-        case '\\': cdp_buf_addc(out, '\\'); break;
-        case '/': cdp_buf_addc(out, '/'); break;
-        case 'b': cdp_buf_addc(out, '\b'); break;
-        case 'f': cdp_buf_addc(out, '\f'); break;
-        case 'n': cdp_buf_addc(out, '\n'); break;
-        case 'r': cdp_buf_addc(out, '\r'); break;
-        case 't': cdp_buf_addc(out, '\t'); break;
-        case 'u': {
-            int cp = a->pos + 4 <= a->len ? hex4(s + a->pos) : -1;
-            if (cp < 0) {
-                give_up(a);
-                return false;
-            }
-            a->pos += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                int lo = a->pos + 6 <= a->len && s[a->pos] == '\\' && s[a->pos + 1] == 'u'
-                             ? hex4(s + a->pos + 2)
-                             : -1;
-                if (lo < 0xDC00 || lo > 0xDFFF) {
-                    give_up(a);
-                    return false;
-                }
-                a->pos += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                give_up(a);
-                return false;
-            }
-            cdp_buf_add_utf8(out, (uint32_t)cp);
-            break;
+            continue;
         }
-        default:
+        /* A bad escape or a lone surrogate is left to jq's own parser: the
+         * analysis gives up. */
+        bool lone;
+        size_t used = cdp_json_unescape(out, s + a->pos + 1, a->len - a->pos - 1, &lone);
+        if (used == 0 || lone) {
             give_up(a);
             return false;
         }
+        a->pos += 1 + used;
     }
     next(a);
     return literal;

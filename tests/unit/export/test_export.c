@@ -188,7 +188,22 @@ static void test_json(void)
     CHECK_STR(decode("\"\\u0416\\u0436\""), "Жж");
     CHECK_STR(decode("\"\\ud83d\\ude00\""), "\xF0\x9F\x98\x80");
     CHECK_STR(decode("\"\\ud83d\""), "\xEF\xBF\xBD");
+    CHECK_STR(decode("\"\\ud83d\\u0041\""), "\xEF\xBF\xBD" "A"); /* a high surrogate, then no low one */
+    CHECK_STR(decode("\"\\ude00x\""), "\xEF\xBF\xBDx");
+    CHECK_STR(decode("\"\\u04\""), "(bad)");
     CHECK_STR(decode("\"\\x\""), "(bad)");
+    CHECK_STR(decode("\"a\\\""), "(bad)");
+    /* One escape at a time, as rules/jq reads a program's strings. */
+    bool lone = true;
+    cdp_buf_reset(&out);
+    CHECK(cdp_json_unescape(&out, "ud83d\\ude00\"", 12, &lone) == 11 && !lone);
+    CHECK(cdp_json_unescape(&out, "n", 1, &lone) == 1 && !lone);
+    CHECK(cdp_json_unescape(&out, "ude00", 5, &lone) == 5 && lone);
+    CHECK(cdp_json_unescape(&out, "u00", 3, &lone) == 0);
+    CHECK(cdp_json_unescape(&out, "(", 1, &lone) == 0);
+    CHECK(cdp_json_unescape(&out, "", 0, &lone) == 0);
+    cdp_buf_addc(&out, '\0');
+    CHECK_STR(out.data, "\xF0\x9F\x98\x80\n\xEF\xBF\xBD");
     CHECK_STR(decode("vip"), "(bad)");
     CHECK_STR(elements("[]"), "");
     CHECK_STR(elements(" [ \"a\" , \"b,c\",\"d\\\"]\" ] "), "\"a\"|\"b,c\"|\"d\\\"]\"|");
