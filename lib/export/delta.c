@@ -109,6 +109,9 @@ int cdp_delta_load(struct cdp_delta *d, const char *path, struct cdp_error *err)
             rc = -1;
             break;
         }
+        /* The previous export is cdp's own file: a row that does not parse
+         * stops the load (delta.h). suppress.c reads lists people write and
+         * goes on past one: the loops look alike, the policies differ. */
         if (k == CDP_READ_BAD) {
             rc = cdp_errorf(err, "%s:%llu: %s", cdp_reader_name(r),
                             (unsigned long long)row.line, row.reason);

@@ -115,6 +115,9 @@ int cdp_suppress_load(struct cdp_suppress *s, const char *path, const char *colu
             rc = -1;
             break;
         }
+        /* A list is written by people: a row that does not parse is an
+         * entry not used, reported, and reading goes on (unlike delta.c's
+         * previous export, which stops). */
         const char *text;
         size_t len;
         if (k == CDP_READ_BAD) {
