@@ -710,17 +710,192 @@ static void draw_names(struct gen *g, struct gen_rng *r, struct person *p)
     p->surname = (uint16_t)pick(&g->v->w_surname, r);
 }
 
+/* Some people come as family: a child or spouse of someone registered
+ * shortly before (sharing a surname, a city, an e-mail or a home phone), or
+ * the namesake of an earlier person. */
+static void draw_relation(struct gen *g, struct gen_rng *r, uint32_t i)
+{
+    struct person *p = &g->p[i];
+    double role = gen_unit(r);
+    if (role < 0.02 && i > 0) {
+        /* A family member of someone registered shortly before. */
+        uint32_t j = i - 1 - gen_below(r, i < 30 ? i : 30);
+        struct person *q = &g->p[j];
+        if ((q->flags & (P_CRM | P_FOLLOWER | P_NAMESAKE | P_LEADER)) == P_CRM) {
+            p->flags |= P_FOLLOWER | P_CRM;
+            q->flags |= P_LEADER;
+            p->partner = j;
+            p->surname = q->surname;
+            p->city = q->city;
+            int qy = year_of(q->birth);
+            if (qy + 22 <= g->birth_hi && gen_chance(r, 0.4)) {
+                /* Their child: a father's child has his name as patronymic. */
+                p->birth =
+                    (int32_t)(q->birth + 365 * gen_range(r, 21, 32) + gen_range(r, 0, 364));
+                if (year_of(p->birth) > g->birth_hi)
+                    p->birth = (int32_t)cdp_days_from_civil(g->birth_hi, 6, 1);
+                if (q->sex == GEN_SEX_M)
+                    p->father = (uint8_t)(q->first < g->v->nfirsts[GEN_SEX_M] ? q->first : 0);
+            } else {
+                /* A spouse. */
+                p->sex = (uint8_t)!q->sex;
+                p->first = (uint8_t)pick(&g->v->w_first[p->sex], r);
+                p->birth = (int32_t)(q->birth + gen_range(r, -6 * 365, 6 * 365));
+                if (year_of(p->birth) > g->birth_hi || year_of(p->birth) < g->birth_lo)
+                    p->birth = q->birth - 400;
+            }
+            if (p->sex == q->sex && p->first == q->first)
+                p->first = (uint8_t)((p->first + 1) % g->v->nfirsts[p->sex]);
+            if (p->birth == q->birth)
+                p->birth += 17;
+            if (gen_chance(r, 0.5)) {
+                p->flags |= P_FAM_EMAIL;
+                q->flags &= ~P_NO_EMAIL;
+            } else {
+                p->flags |= P_FAM_HOME;
+                q->flags |= P_FAM_HOME;
+            }
+        }
+    } else if (role < 0.03 && i > 0) {
+        /* A namesake of an earlier person, born on another day. */
+        uint32_t j = gen_below(r, i);
+        struct person *q = &g->p[j];
+        if (!(q->flags & (P_FOLLOWER | P_NAMESAKE))) {
+            p->flags |= P_NAMESAKE;
+            p->partner = j;
+            p->sex = q->sex;
+            p->first = q->first;
+            p->father = q->father;
+            p->surname = q->surname;
+            if (p->birth == q->birth)
+                p->birth += 365;
+        }
+    }
+}
+
+/* E-mails, mobile, a home phone (shared with family), and whether the CRM
+ * has the e-mail at all. */
+static void draw_contacts(struct gen *g, struct gen_rng *r, struct person *p)
+{
+    draw_email(g, r, p, &p->e1);
+    draw_email(g, r, p, &p->e2);
+    if (gen_chance(r, 0.96))
+        p->phone = draw_mobile(g, r);
+    p->phone_fmt = pick_phone_fmt(r);
+    if (p->flags & P_FAM_HOME) {
+        struct person *q = &g->p[p->partner];
+        if (!q->home)
+            q->home = draw_landline(g, r, q->city);
+        p->home = q->home;
+    } else if (gen_chance(r, year_of(p->birth) < 1960 ? 0.15 : 0.03) || !p->phone) {
+        p->home = draw_landline(g, r, p->city);
+        p->flags |= P_HOME;
+    }
+    if (!(p->flags & P_LEADER) && gen_chance(r, year_of(p->birth) < 1960 ? 0.35 : 0.1))
+        p->flags |= P_NO_EMAIL;
+}
+
+/* The CRM: registered in code order over ten years, a loyalty card, and
+ * sometimes registered again later (a duplicate, linked by dedupe). */
+static void draw_crm(struct gen *g, struct gen_rng *r, uint32_t i, size_t dup_cap)
+{
+    struct person *p = &g->p[i];
+    const uint32_t n = g->n;
+    const int64_t crm_span = g->as_of - g->crm_start;
+    if ((p->flags & P_FOLLOWER) || gen_chance(r, 0.88))
+        p->flags |= P_CRM;
+    int64_t reg = g->crm_start + (int64_t)i * crm_span / n + gen_range(r, -15, 15);
+    if (reg < p->birth + 18 * 365)
+        reg = p->birth + 18 * 365 + gen_below(r, 365);
+    p->reg = clamp_day(reg, g->crm_start, g->as_of - 1);
+    if ((p->flags & P_CRM) && gen_chance(r, 0.9)) {
+        p->flags |= P_CARD;
+        p->card = 10000 + 4 * i;
+    }
+    if ((p->flags & P_CRM) && gen_chance(r, 0.05) && g->ndups < dup_cap &&
+        p->reg < g->as_of - 1) {
+        uint32_t span = n / 4 < 100000 ? n / 4 + 1 : 100000;
+        uint32_t after = i + 1 + gen_below(r, span);
+        if (after >= n)
+            after = n - 1;
+        p->flags |= P_DUP;
+        p->dup_day =
+            clamp_day(g->crm_start + (int64_t)after * crm_span / n + gen_range(r, 1, 20),
+                      p->reg + 1, g->as_of - 1);
+        double u = gen_unit(r);
+        if (u < 0.55)
+            p->flags |= P_DUP_E2;
+        else if (u < 0.70)
+            p->flags |= P_DUP_NOMAIL;
+        u = gen_unit(r);
+        if (u < 0.55)
+            p->dup_card = 1; /* a new card: numbered below, once the order is known */
+        else if (u < 0.80)
+            p->flags |= P_DUP_NOCARD;
+        g->dups[g->ndups++] = (struct dup){ after, i };
+    }
+}
+
+/* The web shop's account, opened in code order too; shop_id counts them. */
+static void draw_shop(struct gen *g, struct gen_rng *r, uint32_t i, uint32_t *shop_id)
+{
+    struct person *p = &g->p[i];
+    const uint32_t n = g->n;
+    const int64_t shop_span = g->as_of - g->shop_start;
+    if (!(p->flags & P_CRM) || gen_chance(r, 0.57)) {
+        p->shop_id = ++*shop_id;
+        p->shop_day =
+            clamp_day(g->shop_start + (int64_t)i * shop_span / n + gen_range(r, -10, 10),
+                      g->shop_start, g->as_of - 1);
+        if (p->shop_day < p->birth + 16 * 365)
+            p->shop_day = clamp_day(p->birth + 16 * 365 + gen_below(r, 365), g->shop_start,
+                                    g->as_of - 1);
+        if ((p->flags & (P_NO_EMAIL | P_FAM_EMAIL)) || gen_chance(r, 0.35))
+            p->flags |= P_SHOP_E2;
+        if (!(p->flags & P_CRM))
+            p->reg = p->shop_day;
+    }
+}
+
+/* Activity: a budget of events, skewed (log-normal, mean 1), split between
+ * the tills and the web; the home store and the rooms people furnish. */
+static void draw_activity(struct gen *g, struct gen_rng *r, struct person *p)
+{
+    const double k = g->opt->events_per_person;
+    p->first_day = p->reg;
+    if (p->shop_id && p->shop_day < p->first_day)
+        p->first_day = p->shop_day;
+    if (p->first_day < g->win_start)
+        p->first_day = (int32_t)g->win_start;
+    double w = exp(1.0 * gen_normal(r) - 0.5);
+    double budget = k * 0.97 * w;
+    bool store_city = g->v->city_store[p->city] >= 0;
+    double web =
+        p->shop_id ? (store_city ? 0.3 + 0.45 * gen_unit(r) : 0.8 + 0.15 * gen_unit(r)) : 0;
+    double np = budget * (1 - web) / 2.0, nw = budget * web / 6.0;
+    np = (double)(int64_t)(np + gen_unit(r));
+    nw = (double)(int64_t)(nw + gen_unit(r));
+    p->n_pos = (uint16_t)(np > MAX_SESSIONS ? MAX_SESSIONS : np);
+    p->n_web = (uint16_t)(nw > MAX_SESSIONS ? MAX_SESSIONS : nw);
+    if (store_city)
+        p->home_store = (uint8_t)(g->v->city_store[p->city] +
+                                  (int)gen_below(r, (uint32_t)g->v->city_nstores[p->city]));
+    else
+        p->home_store = (uint8_t)pick(&g->v->w_store, r);
+    p->room_a = (uint8_t)pick(&g->v->w_room, r);
+    p->room_b = (uint8_t)pick(&g->v->w_room, r);
+    p->room_switch =
+        (int32_t)(p->first_day + gen_below(r, (uint32_t)(g->as_of - p->first_day + 200)));
+}
+
 static void make_persons(struct gen *g)
 {
     const uint32_t n = g->n;
-    const double k = g->opt->events_per_person;
     struct gen_rng r;
     gen_rng_for(&r, g->opt->seed, STREAM_PERSONS, 0, 0);
     g->p = cdp_xcalloc(n, sizeof *g->p);
     g->dups = cdp_xcalloc(n / 16 + 16, sizeof *g->dups);
     idset_init(&g->ids, (size_t)n * 3 + 64);
-    const int64_t crm_span = g->as_of - g->crm_start;
-    const int64_t shop_span = g->as_of - g->shop_start;
     uint32_t shop_id = 10000;
     size_t dup_cap = n / 16 + 16;
     for (uint32_t i = 0; i < n; i++) {
@@ -729,153 +904,13 @@ static void make_persons(struct gen *g)
         draw_names(g, &r, p);
         p->birth = draw_birth(g, &r);
         p->city = (uint8_t)pick(&g->v->w_city, &r);
-        double role = gen_unit(&r);
-        if (role < 0.02 && i > 0) {
-            /* A family member of someone registered shortly before. */
-            uint32_t j = i - 1 - gen_below(&r, i < 30 ? i : 30);
-            struct person *q = &g->p[j];
-            if ((q->flags & (P_CRM | P_FOLLOWER | P_NAMESAKE | P_LEADER)) == P_CRM) {
-                p->flags |= P_FOLLOWER | P_CRM;
-                q->flags |= P_LEADER;
-                p->partner = j;
-                p->surname = q->surname;
-                p->city = q->city;
-                int qy = year_of(q->birth);
-                if (qy + 22 <= g->birth_hi && gen_chance(&r, 0.4)) {
-                    /* Their child: a father's child has his name as patronymic. */
-                    p->birth =
-                        (int32_t)(q->birth + 365 * gen_range(&r, 21, 32) + gen_range(&r, 0, 364));
-                    if (year_of(p->birth) > g->birth_hi)
-                        p->birth = (int32_t)cdp_days_from_civil(g->birth_hi, 6, 1);
-                    if (q->sex == GEN_SEX_M)
-                        p->father = (uint8_t)(q->first < g->v->nfirsts[GEN_SEX_M] ? q->first : 0);
-                } else {
-                    /* A spouse. */
-                    p->sex = (uint8_t)!q->sex;
-                    p->first = (uint8_t)pick(&g->v->w_first[p->sex], &r);
-                    p->birth = (int32_t)(q->birth + gen_range(&r, -6 * 365, 6 * 365));
-                    if (year_of(p->birth) > g->birth_hi || year_of(p->birth) < g->birth_lo)
-                        p->birth = q->birth - 400;
-                }
-                if (p->sex == q->sex && p->first == q->first)
-                    p->first = (uint8_t)((p->first + 1) % g->v->nfirsts[p->sex]);
-                if (p->birth == q->birth)
-                    p->birth += 17;
-                if (gen_chance(&r, 0.5)) {
-                    p->flags |= P_FAM_EMAIL;
-                    q->flags &= ~P_NO_EMAIL;
-                } else {
-                    p->flags |= P_FAM_HOME;
-                    q->flags |= P_FAM_HOME;
-                }
-            }
-        } else if (role < 0.03 && i > 0) {
-            /* A namesake of an earlier person, born on another day. */
-            uint32_t j = gen_below(&r, i);
-            struct person *q = &g->p[j];
-            if (!(q->flags & (P_FOLLOWER | P_NAMESAKE))) {
-                p->flags |= P_NAMESAKE;
-                p->partner = j;
-                p->sex = q->sex;
-                p->first = q->first;
-                p->father = q->father;
-                p->surname = q->surname;
-                if (p->birth == q->birth)
-                    p->birth += 365;
-            }
-        }
+        draw_relation(g, &r, i);
         if (!(p->flags & P_FOLLOWER) && gen_chance(&r, 0.02))
             p->flags |= P_NO_PATR;
-        /* Contacts. */
-        draw_email(g, &r, p, &p->e1);
-        draw_email(g, &r, p, &p->e2);
-        if (gen_chance(&r, 0.96))
-            p->phone = draw_mobile(g, &r);
-        p->phone_fmt = pick_phone_fmt(&r);
-        if (p->flags & P_FAM_HOME) {
-            struct person *q = &g->p[p->partner];
-            if (!q->home)
-                q->home = draw_landline(g, &r, q->city);
-            p->home = q->home;
-        } else if (gen_chance(&r, year_of(p->birth) < 1960 ? 0.15 : 0.03) || !p->phone) {
-            p->home = draw_landline(g, &r, p->city);
-            p->flags |= P_HOME;
-        }
-        if (!(p->flags & P_LEADER) && gen_chance(&r, year_of(p->birth) < 1960 ? 0.35 : 0.1))
-            p->flags |= P_NO_EMAIL;
-        /* The CRM: registered in code order, over ten years. */
-        if ((p->flags & P_FOLLOWER) || gen_chance(&r, 0.88))
-            p->flags |= P_CRM;
-        int64_t reg = g->crm_start + (int64_t)i * crm_span / n + gen_range(&r, -15, 15);
-        if (reg < p->birth + 18 * 365)
-            reg = p->birth + 18 * 365 + gen_below(&r, 365);
-        p->reg = clamp_day(reg, g->crm_start, g->as_of - 1);
-        if ((p->flags & P_CRM) && gen_chance(&r, 0.9)) {
-            p->flags |= P_CARD;
-            p->card = 10000 + 4 * i;
-        }
-        if ((p->flags & P_CRM) && gen_chance(&r, 0.05) && g->ndups < dup_cap &&
-            p->reg < g->as_of - 1) {
-            uint32_t span = n / 4 < 100000 ? n / 4 + 1 : 100000;
-            uint32_t after = i + 1 + gen_below(&r, span);
-            if (after >= n)
-                after = n - 1;
-            p->flags |= P_DUP;
-            p->dup_day =
-                clamp_day(g->crm_start + (int64_t)after * crm_span / n + gen_range(&r, 1, 20),
-                          p->reg + 1, g->as_of - 1);
-            double u = gen_unit(&r);
-            if (u < 0.55)
-                p->flags |= P_DUP_E2;
-            else if (u < 0.70)
-                p->flags |= P_DUP_NOMAIL;
-            u = gen_unit(&r);
-            if (u < 0.55)
-                p->dup_card = 1; /* a new card: numbered below, once the order is known */
-            else if (u < 0.80)
-                p->flags |= P_DUP_NOCARD;
-            g->dups[g->ndups++] = (struct dup){ after, i };
-        }
-        /* The shop. */
-        if (!(p->flags & P_CRM) || gen_chance(&r, 0.57)) {
-            p->shop_id = ++shop_id;
-            p->shop_day =
-                clamp_day(g->shop_start + (int64_t)i * shop_span / n + gen_range(&r, -10, 10),
-                          g->shop_start, g->as_of - 1);
-            if (p->shop_day < p->birth + 16 * 365)
-                p->shop_day = clamp_day(p->birth + 16 * 365 + gen_below(&r, 365), g->shop_start,
-                                        g->as_of - 1);
-            if ((p->flags & (P_NO_EMAIL | P_FAM_EMAIL)) || gen_chance(&r, 0.35))
-                p->flags |= P_SHOP_E2;
-            if (!(p->flags & P_CRM))
-                p->reg = p->shop_day;
-        }
-        p->first_day = p->reg;
-        if (p->shop_id && p->shop_day < p->first_day)
-            p->first_day = p->shop_day;
-        if (p->first_day < g->win_start)
-            p->first_day = (int32_t)g->win_start;
-        /* Activity: a budget of events, skewed (log-normal, mean 1), split
-         * between the tills and the web. */
-        double w = exp(1.0 * gen_normal(&r) - 0.5);
-        double budget = k * 0.97 * w;
-        bool store_city = g->v->city_store[p->city] >= 0;
-        double web =
-            p->shop_id ? (store_city ? 0.3 + 0.45 * gen_unit(&r) : 0.8 + 0.15 * gen_unit(&r)) : 0;
-        double np = budget * (1 - web) / 2.0, nw = budget * web / 6.0;
-        np = (double)(int64_t)(np + gen_unit(&r));
-        nw = (double)(int64_t)(nw + gen_unit(&r));
-        p->n_pos = (uint16_t)(np > MAX_SESSIONS ? MAX_SESSIONS : np);
-        p->n_web = (uint16_t)(nw > MAX_SESSIONS ? MAX_SESSIONS : nw);
-        if (store_city)
-            p->home_store = (uint8_t)(g->v->city_store[p->city] +
-                                      (int)gen_below(&r, (uint32_t)g->v->city_nstores[p->city]));
-        else
-            p->home_store = (uint8_t)pick(&g->v->w_store, &r);
-        p->room_a = (uint8_t)pick(&g->v->w_room, &r);
-        p->room_b = (uint8_t)pick(&g->v->w_room, &r);
-        p->room_switch =
-            (int32_t)(p->first_day + gen_below(&r, (uint32_t)(g->as_of - p->first_day + 200)));
+        draw_contacts(g, &r, p);
+        draw_crm(g, &r, i, dup_cap);
+        draw_shop(g, &r, i, &shop_id);
+        draw_activity(g, &r, p);
     }
     g->counts->persons = n;
 }
@@ -1267,19 +1302,10 @@ static void put_shop_name(struct cdp_buf *b, const struct gen *g, const struct p
         gen_lower(b->data + at, b->len - at);
 }
 
-static void write_shop_row(struct gen *g, struct gen_rng *r, uint32_t i, bool broken)
+/* The e-mail the person gave the shop, sometimes typed carelessly. */
+static void put_shop_email(struct cdp_buf *b, const struct gen *g, const struct person *p,
+                           struct gen_rng *r)
 {
-    const struct person *p = &g->p[i];
-    struct cdp_buf *b = cdp_output_buffer(g->shop);
-    size_t id_at;
-    cdp_buf_adds(b, "{\"id\":");
-    id_at = b->len;
-    cdp_buf_add_u64(b, p->shop_id);
-    size_t id_len = b->len - id_at;
-    char idtext[16];
-    memcpy(idtext, b->data + id_at, id_len);
-    /* E-mail: what the person gave the shop, sometimes typed carelessly. */
-    cdp_buf_adds(b, ",\"email\":\"");
     size_t at = b->len;
     const struct email_spec *e = (p->flags & P_SHOP_E2) ? &p->e2 : &p->e1;
     double u = gen_unit(r);
@@ -1298,8 +1324,12 @@ static void write_shop_row(struct gen *g, struct gen_rng *r, uint32_t i, bool br
     } else {
         put_email(b, g, p, e);
     }
-    cdp_buf_adds(b, "\",\"phone\":");
-    u = gen_unit(r);
+}
+
+/* The phone as a JSON value: null, "", or spelt one of several ways. */
+static void put_shop_phone(struct cdp_buf *b, const struct person *p, struct gen_rng *r)
+{
+    double u = gen_unit(r);
     if (!p->phone || u < 0.05) {
         cdp_buf_adds(b, "null");
     } else if (u < 0.08) {
@@ -1309,26 +1339,13 @@ static void write_shop_row(struct gen *g, struct gen_rng *r, uint32_t i, bool br
         put_phone(b, p->phone, 3, u < 0.75 ? 6 : u < 0.85 ? 7 : u < 0.95 ? 8 : 2);
         cdp_buf_addc(b, '"');
     }
-    cdp_buf_adds(b, ",\"name\":");
-    bool latin;
-    if (broken) {
-        /* An export that did not escape quotes in a nickname. */
-        cdp_buf_addc(b, '"');
-        cdp_buf_adds(b, first_of(g, p));
-        cdp_buf_adds(b, " \"");
-        cdp_buf_adds(b, first_of(g, p));
-        cdp_buf_adds(b, "\" ");
-        cdp_buf_adds(b, surname_of(g, p));
-        cdp_buf_addc(b, '"');
-        latin = false;
-    } else {
-        struct cdp_buf *name = &g->tmp;
-        cdp_buf_reset(name);
-        put_shop_name(name, g, p, r, &latin);
-        cdp_json_add_string(b, name->data, name->len);
-    }
-    cdp_buf_adds(b, ",\"birthday\":");
-    u = gen_unit(r);
+}
+
+/* The birthday as a JSON value: null, "", a date that does not exist, day
+ * and month swapped, or right. */
+static void put_shop_birthday(struct cdp_buf *b, const struct person *p, struct gen_rng *r)
+{
+    double u = gen_unit(r);
     if (u < 0.08) {
         cdp_buf_adds(b, "null");
     } else if (u < 0.13) {
@@ -1354,11 +1371,48 @@ static void write_shop_row(struct gen *g, struct gen_rng *r, uint32_t i, bool br
         put_ymd(b, p->birth);
         cdp_buf_addc(b, '"');
     }
+}
+
+static void write_shop_row(struct gen *g, struct gen_rng *r, uint32_t i, bool broken)
+{
+    const struct person *p = &g->p[i];
+    struct cdp_buf *b = cdp_output_buffer(g->shop);
+    size_t id_at;
+    cdp_buf_adds(b, "{\"id\":");
+    id_at = b->len;
+    cdp_buf_add_u64(b, p->shop_id);
+    size_t id_len = b->len - id_at;
+    char idtext[16];
+    memcpy(idtext, b->data + id_at, id_len);
+    cdp_buf_adds(b, ",\"email\":\"");
+    put_shop_email(b, g, p, r);
+    cdp_buf_adds(b, "\",\"phone\":");
+    put_shop_phone(b, p, r);
+    cdp_buf_adds(b, ",\"name\":");
+    bool latin;
+    if (broken) {
+        /* An export that did not escape quotes in a nickname. */
+        cdp_buf_addc(b, '"');
+        cdp_buf_adds(b, first_of(g, p));
+        cdp_buf_adds(b, " \"");
+        cdp_buf_adds(b, first_of(g, p));
+        cdp_buf_adds(b, "\" ");
+        cdp_buf_adds(b, surname_of(g, p));
+        cdp_buf_addc(b, '"');
+        latin = false;
+    } else {
+        struct cdp_buf *name = &g->tmp;
+        cdp_buf_reset(name);
+        put_shop_name(name, g, p, r, &latin);
+        cdp_json_add_string(b, name->data, name->len);
+    }
+    cdp_buf_adds(b, ",\"birthday\":");
+    put_shop_birthday(b, p, r);
     cdp_buf_adds(b, ",\"gender\":");
     cdp_buf_adds(b, gen_chance(r, 0.05) ? "null" : p->sex == GEN_SEX_M ? "\"male\"" : "\"female\"");
     cdp_buf_adds(b, ",\"city\":\"");
     const struct gen_city *c = &g->v->cities[p->city];
-    u = gen_unit(r);
+    double u = gen_unit(r);
     if (u < 0.03)
         ;
     else if (latin && u < 0.6)
@@ -1739,6 +1793,8 @@ struct web_ctx {
     struct cdp_buf anon, email, cid;
     int64_t t;
     unsigned ms;
+    int64_t order_day; /* orders are numbered per day: W-YYMMDD-NNNN */
+    unsigned order_no;
 };
 
 /* Starts an event line: ts, event, anon_id, email, customer_id. */
@@ -1797,127 +1853,158 @@ static void tick(struct web_ctx *c, struct gen_rng *r, unsigned lo, unsigned hi)
     c->ms = gen_below(r, 1000);
 }
 
-static void *write_web(void *arg)
+/* Every session of the run (persons' and anonymous visitors'), as keys in
+ * time order: the file is written in that order. */
+static void web_sessions_in_order(struct gen *g, struct keys *ks)
 {
-    struct gen *g = arg;
-    struct keys ks = { NULL, 0, 0 };
     const int64_t base = g->win_start * 86400;
     struct gen_rng r;
     struct visit v;
     for (uint32_t i = 0; i < g->n; i++)
         for (uint32_t k = 0; k < g->p[i].n_web; k++) {
             web_session(g, i, k, &r, &v);
-            keys_add(&ks, (uint64_t)(v.ts - base), i, k);
+            keys_add(ks, (uint64_t)(v.ts - base), i, k);
         }
     for (uint32_t a = 0; a < g->n_visitors; a++) {
         uint32_t entity = g->n + g->n_walkins + a;
         uint32_t nk = 1 + (uint32_t)(gen_mix(g->opt->seed ^ ((uint64_t)entity << 20)) % 3);
         for (uint32_t k = 0; k < nk; k++) {
             web_session(g, entity, k, &r, &v);
-            keys_add(&ks, (uint64_t)(v.ts - base), entity, k);
+            keys_add(ks, (uint64_t)(v.ts - base), entity, k);
         }
     }
-    keys_sort(&ks);
+    keys_sort(ks);
+}
 
-    int64_t order_day = -1;
-    unsigned order_no = 0;
-    struct web_ctx c = { .g = g };
+/* Who the session's events name: the anonymous id (a cookie lives 120
+ * days, an app install for ever) and, logged in, the e-mail and account. */
+static void web_visitor(struct web_ctx *c, uint32_t entity, const struct visit *v)
+{
+    struct gen *g = c->g;
+    const struct person *p = entity < g->n ? &g->p[entity] : NULL;
+    c->p = p;
+    c->entity = entity;
+    c->v = v;
+    c->t = v->ts;
+    uint64_t epoch = v->app ? 0 : (uint64_t)(v->ts / (120 * 86400));
+    cdp_buf_reset(&c->anon);
+    put_uuid(&c->anon, gen_mix(g->opt->seed ^ gen_mix(entity * 4ULL + v->app) ^ epoch),
+             gen_mix(gen_mix(g->opt->seed + entity) ^ (epoch << 1 | v->app)));
+    if (v->logged_in) {
+        cdp_buf_reset(&c->email);
+        put_email(&c->email, g, p, (p->flags & P_SHOP_E2) ? &p->e2 : &p->e1);
+        cdp_buf_reset(&c->cid);
+        cdp_buf_add_u64(&c->cid, p->shop_id);
+    }
+}
+
+/* Browsing: views, mostly of the room being furnished. The products viewed
+ * (up to 24) go into viewed; returns how many. */
+static unsigned web_browse(struct web_ctx *c, struct gen_rng *r, unsigned viewed[24])
+{
+    int64_t day = floor_div(c->v->ts, 86400);
+    unsigned nviewed = 0, nviews = 1;
+    while (nviews < 20 && gen_chance(r, 0.78))
+        nviews++;
+    for (unsigned j = 0; j < nviews; j++) {
+        unsigned prod = nviewed && gen_chance(r, 0.2)
+                            ? viewed[gen_below(r, nviewed)]
+                            : draw_product(c->g, r, draw_category(r, c->p, day));
+        if (nviewed < 24)
+            viewed[nviewed++] = prod;
+        if (j)
+            tick(c, r, 8, 240);
+        struct cdp_buf *b = event_start(c, "view");
+        put_item(b, c->g, prod, 0);
+        event_end(c, b);
+    }
+    return nviewed;
+}
+
+/* A cart: one to three different products of the viewed ones (fewer when
+ * fewer were viewed), into cart and qty; returns how many. */
+static unsigned web_cart(struct web_ctx *c, struct gen_rng *r, const unsigned *viewed,
+                         unsigned nviewed, unsigned cart[3], unsigned qty[3])
+{
+    unsigned ncart = 1 + (gen_chance(r, 0.3) ? 1 + gen_below(r, 2) : 0);
+    unsigned from = gen_below(r, nviewed);
+    for (unsigned j = 0; j < ncart; j++) {
+        cart[j] = viewed[(from + j) % nviewed];
+        bool again = false;
+        for (unsigned i = 0; i < j; i++)
+            again |= cart[i] == cart[j];
+        if (again)
+            return j;
+        unsigned qmax = c->g->v->products[cart[j]].qty_max;
+        qty[j] = qmax > 1 && gen_chance(r, 0.4) ? (unsigned)gen_range(r, 2, qmax) : 1;
+        tick(c, r, 20, 300);
+        struct cdp_buf *b = event_start(c, "cart_add");
+        put_item(b, c->g, cart[j], (int)qty[j]);
+        event_end(c, b);
+    }
+    return ncart;
+}
+
+/* The cart closed by a purchase: a checkout, then each item purchased,
+ * under the day's next order id. */
+static void web_checkout(struct web_ctx *c, struct gen_rng *r, const unsigned *cart,
+                         const unsigned *qty, unsigned ncart)
+{
+    int64_t od = floor_div(c->t, 86400);
+    if (od != c->order_day) {
+        c->order_day = od;
+        c->order_no = 0;
+    }
+    struct cdp_buf oid = CDP_BUF_INIT;
+    int y, m, d;
+    cdp_civil_from_days(od, &y, &m, &d);
+    cdp_buf_adds(&oid, "W-");
+    put2(&oid, (unsigned)y % 100);
+    put2(&oid, (unsigned)m);
+    put2(&oid, (unsigned)d);
+    cdp_buf_addc(&oid, '-');
+    c->order_no++;
+    cdp_buf_add_digits(&oid, c->order_no, c->order_no < 10000 ? 4 : 6);
+    tick(c, r, 30, 400);
+    struct cdp_buf *b = event_start(c, "checkout");
+    cdp_buf_adds(b, ",\"order_id\":\"");
+    cdp_buf_add(b, oid.data, oid.len);
+    cdp_buf_addc(b, '"');
+    event_end(c, b);
+    for (unsigned j = 0; j < ncart; j++) {
+        tick(c, r, 5, 120);
+        b = event_start(c, "purchase");
+        put_item(b, c->g, cart[j], (int)qty[j]);
+        cdp_buf_adds(b, ",\"order_id\":\"");
+        cdp_buf_add(b, oid.data, oid.len);
+        cdp_buf_addc(b, '"');
+        event_end(c, b);
+    }
+    cdp_buf_release(&oid);
+}
+
+static void *write_web(void *arg)
+{
+    struct gen *g = arg;
+    struct keys ks = { NULL, 0, 0 };
+    web_sessions_in_order(g, &ks);
+    struct gen_rng r;
+    struct visit v;
+    struct web_ctx c = { .g = g, .order_day = -1 };
     for (size_t x = 0; x < ks.n; x++) {
         int64_t ts;
         uint32_t entity, k;
         key_split(ks.k[x], &ts, &entity, &k);
         web_session(g, entity, k, &r, &v);
-        const struct person *p = entity < g->n ? &g->p[entity] : NULL;
-        c.p = p;
-        c.entity = entity;
-        c.v = &v;
-        c.t = v.ts;
+        web_visitor(&c, entity, &v);
         c.ms = gen_below(&r, 1000);
-        /* The browser's cookie lives 120 days; an app install for ever. */
-        uint64_t epoch = v.app ? 0 : (uint64_t)(v.ts / (120 * 86400));
-        cdp_buf_reset(&c.anon);
-        put_uuid(&c.anon, gen_mix(g->opt->seed ^ gen_mix(entity * 4ULL + v.app) ^ epoch),
-                 gen_mix(gen_mix(g->opt->seed + entity) ^ (epoch << 1 | v.app)));
-        if (v.logged_in) {
-            cdp_buf_reset(&c.email);
-            put_email(&c.email, g, p, (p->flags & P_SHOP_E2) ? &p->e2 : &p->e1);
-            cdp_buf_reset(&c.cid);
-            cdp_buf_add_u64(&c.cid, p->shop_id);
-        }
-        int64_t day = floor_div(v.ts, 86400);
-        /* Browsing: views, mostly of the room being furnished. */
-        unsigned viewed[24], nviewed = 0;
-        unsigned nviews = 1;
-        while (nviews < 20 && gen_chance(&r, 0.78))
-            nviews++;
-        for (unsigned j = 0; j < nviews; j++) {
-            unsigned prod = nviewed && gen_chance(&r, 0.2)
-                                ? viewed[gen_below(&r, nviewed)]
-                                : draw_product(g, &r, draw_category(&r, p, day));
-            if (nviewed < 24)
-                viewed[nviewed++] = prod;
-            if (j)
-                tick(&c, &r, 8, 240);
-            struct cdp_buf *b = event_start(&c, "view");
-            put_item(b, g, prod, 0);
-            event_end(&c, b);
-        }
+        unsigned viewed[24], nviewed = web_browse(&c, &r, viewed);
         if (!gen_chance(&r, v.logged_in ? 0.32 : 0.15))
             continue;
-        /* A cart: one to three of the viewed products. */
-        unsigned cart[3], qty[3], ncart = 1 + (gen_chance(&r, 0.3) ? 1 + gen_below(&r, 2) : 0);
-        unsigned from = gen_below(&r, nviewed);
-        for (unsigned j = 0; j < ncart; j++) {
-            /* Different products (when that many were viewed). */
-            cart[j] = viewed[(from + j) % nviewed];
-            bool again = false;
-            for (unsigned i = 0; i < j; i++)
-                again |= cart[i] == cart[j];
-            if (again) {
-                ncart = j;
-                break;
-            }
-            unsigned qmax = g->v->products[cart[j]].qty_max;
-            qty[j] = qmax > 1 && gen_chance(&r, 0.4) ? (unsigned)gen_range(&r, 2, qmax) : 1;
-            tick(&c, &r, 20, 300);
-            struct cdp_buf *b = event_start(&c, "cart_add");
-            put_item(b, g, cart[j], (int)qty[j]);
-            event_end(&c, b);
-        }
+        unsigned cart[3], qty[3], ncart = web_cart(&c, &r, viewed, nviewed, cart, qty);
         double u = gen_unit(&r);
         if (v.logged_in && u < 0.45) {
-            /* Closed by a purchase. */
-            int64_t od = floor_div(c.t, 86400);
-            if (od != order_day) {
-                order_day = od;
-                order_no = 0;
-            }
-            struct cdp_buf oid = CDP_BUF_INIT;
-            int y, m, d;
-            cdp_civil_from_days(od, &y, &m, &d);
-            cdp_buf_adds(&oid, "W-");
-            put2(&oid, (unsigned)y % 100);
-            put2(&oid, (unsigned)m);
-            put2(&oid, (unsigned)d);
-            cdp_buf_addc(&oid, '-');
-            order_no++;
-            cdp_buf_add_digits(&oid, order_no, order_no < 10000 ? 4 : 6);
-            tick(&c, &r, 30, 400);
-            struct cdp_buf *b = event_start(&c, "checkout");
-            cdp_buf_adds(b, ",\"order_id\":\"");
-            cdp_buf_add(b, oid.data, oid.len);
-            cdp_buf_addc(b, '"');
-            event_end(&c, b);
-            for (unsigned j = 0; j < ncart; j++) {
-                tick(&c, &r, 5, 120);
-                b = event_start(&c, "purchase");
-                put_item(b, g, cart[j], (int)qty[j]);
-                cdp_buf_adds(b, ",\"order_id\":\"");
-                cdp_buf_add(b, oid.data, oid.len);
-                cdp_buf_addc(b, '"');
-                event_end(&c, b);
-            }
-            cdp_buf_release(&oid);
+            web_checkout(&c, &r, cart, qty, ncart);
         } else if (u < (v.logged_in ? 0.65 : 0.3)) {
             /* Thought better of one item; the rest of the cart stays. */
             unsigned j = gen_below(&r, ncart);
