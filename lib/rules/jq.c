@@ -578,6 +578,8 @@ static void lex_number(struct an *a)
     a->tok = TK_NUMBER;
 }
 
+/* The next token. One switch over its first character, kept whole: it
+ * reads as the table of jq's tokens, each case a few lines. */
 static void next(struct an *a)
 {
     if (a->fail)
@@ -1174,6 +1176,65 @@ static void parse_index(struct an *a, enum ctx ctx)
     expect(a, TK_RBRACK);
 }
 
+/* `.` as a term: ."name" and .["name"] read that field of the input (in
+ * the input's context), `.` alone all of it. */
+static void parse_dot(struct an *a, enum ctx ctx)
+{
+    next(a);
+    if (ctx == DERIVED) {
+        if (a->tok == TK_STRING)
+            skip_string(a, ctx);
+    } else if (a->tok == TK_STRING || a->tok == TK_LBRACK) { /* ."name" or .["name"] */
+        bool bracket = a->tok == TK_LBRACK;
+        if (bracket) {
+            next(a);
+            if (a->tok != TK_STRING) {
+                give_up(a);
+                return;
+            }
+        }
+        struct cdp_buf b = CDP_BUF_INIT;
+        bool literal = parse_string(a, ctx, &b);
+        if (!literal || (bracket && a->tok != TK_RBRACK))
+            give_up(a);
+        else
+            add_field(a, b.data, b.len);
+        cdp_buf_release(&b);
+        if (bracket)
+            next(a);
+    } else {
+        give_up(a); /* the whole input */
+    }
+}
+
+/* The suffixes of a term (.name, ."name", .[...], [...], ?). They apply
+ * to the term's value (never the input itself, or we have given up): only
+ * what they evaluate on the caller's `.` matters. */
+static void parse_suffixes(struct an *a, enum ctx ctx)
+{
+    for (;;) {
+        if (a->fail)
+            return;
+        if (a->tok == TK_FIELD || a->tok == TK_QUESTION) {
+            next(a);
+        } else if (a->tok == TK_DOT) {
+            next(a);
+            if (a->tok == TK_STRING)
+                skip_string(a, ctx);
+            else if (a->tok == TK_LBRACK)
+                parse_index(a, ctx);
+            else
+                give_up(a);
+        } else if (a->tok == TK_LBRACK) {
+            parse_index(a, ctx);
+        } else {
+            break;
+        }
+    }
+}
+
+/* A term (a path, literal, parenthesis, array, object, variable, keyword
+ * form or call), then its suffixes. */
 static void parse_postfix(struct an *a, enum ctx ctx)
 {
     if (a->fail)
@@ -1184,31 +1245,7 @@ static void parse_postfix(struct an *a, enum ctx ctx)
     }
     switch (a->tok) {
     case TK_DOT:
-        next(a);
-        if (ctx == DERIVED) {
-            if (a->tok == TK_STRING)
-                skip_string(a, ctx);
-        } else if (a->tok == TK_STRING || a->tok == TK_LBRACK) { /* ."name" or .["name"] */
-            bool bracket = a->tok == TK_LBRACK;
-            if (bracket) {
-                next(a);
-                if (a->tok != TK_STRING) {
-                    give_up(a);
-                    break;
-                }
-            }
-            struct cdp_buf b = CDP_BUF_INIT;
-            bool literal = parse_string(a, ctx, &b);
-            if (!literal || (bracket && a->tok != TK_RBRACK))
-                give_up(a);
-            else
-                add_field(a, b.data, b.len);
-            cdp_buf_release(&b);
-            if (bracket)
-                next(a);
-        } else {
-            give_up(a); /* the whole input */
-        }
+        parse_dot(a, ctx);
         break;
     case TK_DOTDOT:
         if (ctx == INPUT)
@@ -1280,27 +1317,7 @@ static void parse_postfix(struct an *a, enum ctx ctx)
         give_up(a);
         break;
     }
-    /* Suffixes apply to the term's value (never the input itself, or we have
-     * given up): only what they evaluate on the caller's `.` matters. */
-    for (;;) {
-        if (a->fail)
-            break;
-        if (a->tok == TK_FIELD || a->tok == TK_QUESTION) {
-            next(a);
-        } else if (a->tok == TK_DOT) {
-            next(a);
-            if (a->tok == TK_STRING)
-                skip_string(a, ctx);
-            else if (a->tok == TK_LBRACK)
-                parse_index(a, ctx);
-            else
-                give_up(a);
-        } else if (a->tok == TK_LBRACK) {
-            parse_index(a, ctx);
-        } else {
-            break;
-        }
-    }
+    parse_suffixes(a, ctx);
     a->depth--;
 }
 
