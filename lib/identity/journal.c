@@ -166,31 +166,17 @@ int cdp_journal_aliases(const char *path, struct cdp_intern *ids, struct cdp_err
     return rc;
 }
 
+static int journal_drop(void *ids, const struct cdp_runfile *rf, struct cdp_record *rec,
+                        struct cdp_error *err)
+{
+    const char *from = string_member(rec, "from"), *to = string_member(rec, "to");
+    if (!from || !to || !string_member(rec, "reason"))
+        return cdp_runfile_damaged(rf, err, "not a cdp-dedupe journal line");
+    return has(ids, from) || has(ids, to);
+}
+
 int cdp_journal_forget(const char *path, const struct cdp_intern *ids, struct cdp_output *out,
                        uint64_t *kept, uint64_t *removed, struct cdp_error *err)
 {
-    struct cdp_runfile *rf = cdp_runfile_open(path, "journal", false, err);
-    if (!rf)
-        return -1;
-    struct cdp_record rec = CDP_RECORD_INIT;
-    int k;
-    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
-        const char *from = string_member(&rec, "from"), *to = string_member(&rec, "to");
-        if (!from || !to || !string_member(&rec, "reason")) {
-            k = cdp_runfile_damaged(rf, err, "not a cdp-dedupe journal line");
-            break;
-        }
-        if (has(ids, from) || has(ids, to)) {
-            ++*removed;
-            continue;
-        }
-        size_t len;
-        const char *raw = cdp_runfile_raw(rf, &len);
-        cdp_output_write(out, raw, len);
-        cdp_output_write(out, "\n", 1);
-        ++*kept;
-    }
-    cdp_record_release(&rec);
-    cdp_runfile_close(rf);
-    return k < 0 ? -1 : 0;
+    return cdp_runfile_filter(path, "journal", out, journal_drop, (void *)ids, kept, removed, err);
 }

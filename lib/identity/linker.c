@@ -477,38 +477,32 @@ static bool names_value(const struct cdp_field *key, const struct cdp_field *val
     return i != UINT32_MAX && !(p->shared && p->shared[i]);
 }
 
+struct links_forget {
+    const struct cdp_idstate_persons *p;
+    struct cdp_json_parser *json;
+    struct cdp_buf pad, tmp;
+};
+
+static int links_drop(void *ctx, const struct cdp_runfile *rf, struct cdp_record *rec,
+                      struct cdp_error *err)
+{
+    struct links_forget *lf = ctx;
+    const struct cdp_field *key = cdp_record_gets(rec, "key"), *value = cdp_record_gets(rec, "value");
+    if (!cdp_record_gets(rec, "link") || !key || !value)
+        return cdp_runfile_damaged(rf, err, "not a cdp-dedupe link");
+    return names_node(lf->json, &lf->pad, cdp_record_gets(rec, "a"), lf->p) ||
+           names_node(lf->json, &lf->pad, cdp_record_gets(rec, "b"), lf->p) ||
+           names_value(key, value, lf->p, &lf->tmp);
+}
+
 int cdp_linker_forget_links(const char *path, const struct cdp_idstate_persons *p,
                             struct cdp_output *out, uint64_t *kept, uint64_t *removed,
                             struct cdp_error *err)
 {
-    struct cdp_runfile *rf = cdp_runfile_open(path, "links", false, err);
-    if (!rf)
-        return -1;
-    struct cdp_json_parser *json = cdp_json_parser_new();
-    struct cdp_buf pad = CDP_BUF_INIT, tmp = CDP_BUF_INIT;
-    struct cdp_record rec = CDP_RECORD_INIT;
-    int k;
-    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
-        const struct cdp_field *key = cdp_record_gets(&rec, "key"), *value = cdp_record_gets(&rec, "value");
-        if (!cdp_record_gets(&rec, "link") || !key || !value) {
-            k = cdp_runfile_damaged(rf, err, "not a cdp-dedupe link");
-            break;
-        }
-        if (names_node(json, &pad, cdp_record_gets(&rec, "a"), p) ||
-            names_node(json, &pad, cdp_record_gets(&rec, "b"), p) || names_value(key, value, p, &tmp)) {
-            ++*removed;
-            continue;
-        }
-        size_t len;
-        const char *raw = cdp_runfile_raw(rf, &len);
-        cdp_output_write(out, raw, len);
-        cdp_output_write(out, "\n", 1);
-        ++*kept;
-    }
-    cdp_record_release(&rec);
-    cdp_buf_release(&pad);
-    cdp_buf_release(&tmp);
-    cdp_json_parser_free(json);
-    cdp_runfile_close(rf);
-    return k < 0 ? -1 : 0;
+    struct links_forget lf = { p, cdp_json_parser_new(), CDP_BUF_INIT, CDP_BUF_INIT };
+    int rc = cdp_runfile_filter(path, "links", out, links_drop, &lf, kept, removed, err);
+    cdp_buf_release(&lf.pad);
+    cdp_buf_release(&lf.tmp);
+    cdp_json_parser_free(lf.json);
+    return rc;
 }

@@ -506,26 +506,15 @@ bool cdp_forget_check_record(struct cdp_forget_check *c, const struct cdp_record
            cdp_forget_check_record_id(c, source->val, source->vlen, rid->val, rid->vlen);
 }
 
+static int record_drop(void *c, const struct cdp_runfile *rf, struct cdp_record *rec,
+                       struct cdp_error *err)
+{
+    (void)rf, (void)err;
+    return cdp_forget_check_record(c, rec);
+}
+
 int cdp_forget_check_file(struct cdp_forget_check *c, const char *path, struct cdp_output *out,
                           uint64_t *kept, uint64_t *removed, struct cdp_error *err)
 {
-    struct cdp_runfile *rf = cdp_runfile_open(path, "record", false, err);
-    if (!rf)
-        return -1;
-    struct cdp_record rec = CDP_RECORD_INIT;
-    int k;
-    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
-        if (cdp_forget_check_record(c, &rec)) {
-            ++*removed;
-            continue;
-        }
-        size_t len;
-        const char *raw = cdp_runfile_raw(rf, &len);
-        cdp_output_write(out, raw, len);
-        cdp_output_write(out, "\n", 1);
-        ++*kept;
-    }
-    cdp_record_release(&rec);
-    cdp_runfile_close(rf);
-    return k < 0 ? -1 : 0;
+    return cdp_runfile_filter(path, "record", out, record_drop, c, kept, removed, err);
 }

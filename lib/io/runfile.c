@@ -78,3 +78,33 @@ void cdp_runfile_close(struct cdp_runfile *rf)
     cdp_reader_close(rf->r);
     free(rf);
 }
+
+int cdp_runfile_filter(const char *path, const char *what, struct cdp_output *out,
+                       cdp_runfile_drop_fn drop, void *ctx, uint64_t *kept, uint64_t *removed,
+                       struct cdp_error *err)
+{
+    struct cdp_runfile *rf = cdp_runfile_open(path, what, false, err);
+    if (!rf)
+        return -1;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    int k;
+    while ((k = cdp_runfile_next(rf, &rec, err)) > 0) {
+        int d = drop(ctx, rf, &rec, err);
+        if (d < 0) {
+            k = -1;
+            break;
+        }
+        if (d) {
+            ++*removed;
+            continue;
+        }
+        size_t len;
+        const char *raw = cdp_runfile_raw(rf, &len);
+        cdp_output_write(out, raw, len);
+        cdp_output_write(out, "\n", 1);
+        ++*kept;
+    }
+    cdp_record_release(&rec);
+    cdp_runfile_close(rf);
+    return k < 0 ? -1 : 0;
+}

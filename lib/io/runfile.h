@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "io/output.h"
 #include "io/record.h"
 
 struct cdp_runfile;
@@ -44,5 +45,20 @@ uint64_t cdp_runfile_line(const struct cdp_runfile *rf);
 const char *cdp_runfile_raw(const struct cdp_runfile *rf, size_t *len);
 
 void cdp_runfile_close(struct cdp_runfile *rf);
+
+/* Whether a line is left out (cdp-forget): 1 leave it out, 0 keep it, -1
+ * with err set (cdp_runfile_damaged for a line its owner cannot read). rec
+ * is the line's object, the callback's to use until it returns. */
+typedef int (*cdp_runfile_drop_fn)(void *ctx, const struct cdp_runfile *rf,
+                                   struct cdp_record *rec, struct cdp_error *err);
+
+/* Copies the file at path (read as cdp_runfile_open reads it, what naming
+ * its kind) to out without the lines drop leaves out; a kept line is
+ * written as it was read. Adds the lines kept and left out to *kept and
+ * *removed. Returns 0, or -1 with err set (out then holds part of it: the
+ * caller aborts it). */
+int cdp_runfile_filter(const char *path, const char *what, struct cdp_output *out,
+                       cdp_runfile_drop_fn drop, void *ctx, uint64_t *kept, uint64_t *removed,
+                       struct cdp_error *err);
 
 #endif
