@@ -13,11 +13,7 @@
 #include "io/record.h"
 #include "norm/event.h"
 
-/* The number at key; false when absent or not a number. */
-bool cdp_field_number(const struct cdp_record *rec, const char *key, double *v);
-/* The string at key (not NUL-terminated: *len); NULL when absent or not a
- * string. */
-const char *cdp_field_string(const struct cdp_record *rec, const char *key, size_t *len);
+/* Numbers and strings: cdp_field_number and cdp_field_string (io/record.h). */
 
 /* A parser for objects nested in a record's values (one level each: a
  * nested object's own objects need another). */

@@ -61,3 +61,24 @@ char *cdp_record_strdup(struct cdp_record *r, const char *s, size_t n)
 {
     return cdp_arena_strdup(&r->arena, s, n);
 }
+
+bool cdp_field_number(const struct cdp_record *rec, const char *key, double *v)
+{
+    const struct cdp_field *f = cdp_record_gets(rec, key);
+    if (!f || f->type != CDP_NUMBER || f->vlen >= 64)
+        return false;
+    char num[64];
+    memcpy(num, f->val, f->vlen);
+    num[f->vlen] = '\0';
+    *v = strtod(num, NULL);
+    return true;
+}
+
+const char *cdp_field_string(const struct cdp_record *rec, const char *key, size_t *len)
+{
+    const struct cdp_field *f = cdp_record_gets(rec, key);
+    if (!f || f->type != CDP_STRING)
+        return NULL;
+    *len = f->vlen;
+    return f->val;
+}

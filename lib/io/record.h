@@ -79,6 +79,13 @@ static inline const struct cdp_field *cdp_record_gets(const struct cdp_record *r
     return cdp_record_get(r, key, strlen(key));
 }
 
+/* The number at key; false when absent, not a number, or written with 64
+ * characters or more. */
+bool cdp_field_number(const struct cdp_record *rec, const char *key, double *v);
+/* The string at key (not NUL-terminated: *len); NULL when absent or not a
+ * string. */
+const char *cdp_field_string(const struct cdp_record *rec, const char *key, size_t *len);
+
 /* Copies n bytes into the record's arena (NUL-terminated) and returns them. */
 char *cdp_record_strdup(struct cdp_record *r, const char *s, size_t n);
 /* Room for n bytes in the arena. */

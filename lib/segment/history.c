@@ -125,18 +125,6 @@ static bool count_of(const struct cdp_record *rec, const char *key, uint64_t *n)
     return *end == '\0';
 }
 
-static bool number_of(const struct cdp_record *rec, const char *key, double *v)
-{
-    const struct cdp_field *f = cdp_record_gets(rec, key);
-    if (!f || f->type != CDP_NUMBER || f->vlen >= 64)
-        return false;
-    char num[64];
-    memcpy(num, f->val, f->vlen);
-    num[f->vlen] = '\0';
-    *v = strtod(num, NULL);
-    return true;
-}
-
 static int read_stat(struct reading *g, const struct cdp_field *f, struct cdp_segment_stat *s,
                      struct cdp_error *err)
 {
@@ -151,7 +139,7 @@ static int read_stat(struct reading *g, const struct cdp_field *f, struct cdp_se
     s->defined = !def || def->type != CDP_FALSE;
     bool ok = count_of(&g->one, "members", &s->members) &&
               count_of(&g->one, "holdout", &s->holdout) &&
-              number_of(&g->one, "revenue", &s->revenue) &&
+              cdp_field_number(&g->one, "revenue", &s->revenue) &&
               (!g->r.deltas || (count_of(&g->one, "entered", &s->entered) &&
                                 count_of(&g->one, "exited", &s->exited))) &&
               (!s->defined || count_of(&g->one, "errors", &s->errors));
