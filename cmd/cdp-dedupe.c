@@ -31,8 +31,9 @@ static const struct cdp_option options[] = {
     { OPT_BLOCK_FILE, "block-file", "FILE", "nor are the values listed in FILE" },
     { OPT_NO_DEFAULT_BLOCKS, "no-default-blocks", NULL, "drop the built-in list (zeros, null,\n"
                                                         "+79999999999...)" },
-    { OPT_CONFLICT, "conflict", "FIELD", "groups that disagree on FIELD are never merged\n"
-                                         "(always birth_date and gender; repeat to add)" },
+    { OPT_CONFLICT, "conflict", "FIELD", "groups certainly different on FIELD are never\n"
+                                         "merged (always birth_date, gender, first_name\n"
+                                         "and middle_name; repeat to add)" },
     { OPT_NO_CONFLICT, "no-conflict", NULL, "check no field at all" },
     { 'm', "model", "FILE", "also link person records without a shared key by\n"
                             "the probabilistic model in FILE (see cdp-model(5))" },
@@ -97,9 +98,9 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
             return cdp_usage_error(program.name, "--block-file: %s", err.msg);
         break;
     case OPT_CONFLICT:
-        if (p->nextra_conflicts >= CDP_GRAPH_MAX_CONFLICTS - 2)
-            return cdp_usage_error(program.name, "--conflict: at most %d fields besides birth_date and "
-                                   "gender", CDP_GRAPH_MAX_CONFLICTS - 2);
+        if (p->nextra_conflicts >= CDP_GRAPH_MAX_CONFLICTS - 4)
+            return cdp_usage_error(program.name, "--conflict: at most %d fields besides the four checked "
+                                   "by default", CDP_GRAPH_MAX_CONFLICTS - 4);
         p->extra_conflicts = cdp_xrealloc(p->extra_conflicts,
                                           (p->nextra_conflicts + 1) * sizeof *p->extra_conflicts);
         p->extra_conflicts[p->nextra_conflicts++] = arg;

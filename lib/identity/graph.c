@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/intern.h"
+#include "identity/conflict.h"
 
 enum value_state { PENDING, APPLIED, BLOCKED, OVER_LIMIT, CONFLICTED };
 
@@ -55,6 +56,9 @@ struct cdp_graph {
     size_t nkeys;
     char **conflicts;
     size_t nconf;
+    enum cdp_conflict_rule rules[16]; /* per conflict field */
+    bool relaxed[16];                 /* not checked (cdp_graph_relax_conflict) */
+    struct cdp_conflict_cache *conflict_cache;
 
     struct cdp_intern *strings; /* key values, prefixed by key index + 1 */
     struct value *values;
@@ -78,7 +82,16 @@ struct cdp_graph {
     uint32_t *parent;
     uint32_t *size;
     struct root *roots;
-    uint32_t *conf; /* per root */
+    /* Per root and conflict field, the distinct values of the group: a
+     * value id, CDP_NO_NODE for none, or LIST | i for a list in conf_list. */
+    uint32_t *conf;
+    struct conf_item {
+        uint32_t value, next;
+    } *conf_list;
+    size_t nconf_list, conf_list_cap;
+    uint32_t *conf_roots; /* scratch: the groups holding a value */
+    size_t conf_roots_cap;
+    struct cdp_buf shown_a, shown_b; /* conflicting values as reported */
     uint32_t *value_nodes;
     uint32_t *groups; /* node -> group, after resolve */
     uint32_t *group_min;
@@ -103,13 +116,14 @@ struct cdp_graph {
 const char **cdp_graph_conflicts(const char *const *extra, size_t nextra, bool none, size_t *n,
                                  struct cdp_error *err)
 {
-    static const char *const defaults[] = { "birth_date", "gender" };
+    static const char *const defaults[] = { "birth_date", "gender", "first_name", "middle_name" };
     size_t nd = none ? 0 : sizeof defaults / sizeof *defaults;
     *n = 0;
     if (none)
         nextra = 0;
     if (nd + nextra > CDP_GRAPH_MAX_CONFLICTS) {
-        cdp_errorf(err, "at most %d fields besides birth_date and gender", CDP_GRAPH_MAX_CONFLICTS - 2);
+        cdp_errorf(err, "at most %d fields besides the %zu checked by default", CDP_GRAPH_MAX_CONFLICTS - (int)nd,
+                   nd);
         return NULL;
     }
     for (size_t i = 0; i < nextra; i++)
@@ -134,8 +148,11 @@ struct cdp_graph *cdp_graph_new(struct cdp_keyset *keys, const char *const *conf
     g->nkeys = cdp_keyset_count(keys);
     g->nconf = nconflicts > 16 ? 16 : nconflicts;
     g->conflicts = cdp_xcalloc(g->nconf + 1, sizeof *g->conflicts);
-    for (size_t i = 0; i < g->nconf; i++)
+    for (size_t i = 0; i < g->nconf; i++) {
         g->conflicts[i] = cdp_xstrdup(conflicts[i]);
+        g->rules[i] = cdp_conflict_rule_of(conflicts[i]);
+    }
+    g->conflict_cache = cdp_conflict_cache_new();
     g->strings = cdp_intern_new();
     g->conf_values = cdp_intern_new();
     g->sources = cdp_intern_new();
@@ -168,6 +185,11 @@ void cdp_graph_free(struct cdp_graph *g)
     free(g->size);
     free(g->roots);
     free(g->conf);
+    free(g->conf_list);
+    free(g->conf_roots);
+    cdp_buf_release(&g->shown_a);
+    cdp_buf_release(&g->shown_b);
+    cdp_conflict_cache_free(g->conflict_cache);
     free(g->value_nodes);
     free(g->groups);
     free(g->group_min);
@@ -483,14 +505,13 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         out->conf_len = cdp_xrealloc(out->conf_len, out->conf_cap * sizeof *out->conf_len);
     }
     for (size_t c = 0; c < nconflicts; c++) {
-        const struct cdp_field *f = cdp_record_gets(r, conflicts[c]);
         out->conf[out->nconf] = 0;
         out->conf_len[out->nconf] = 0;
-        if (f && f->vlen && f->type != CDP_NULL && f->type != CDP_ARRAY && f->type != CDP_OBJECT) {
-            uint64_t off;
-            items_text(out, f->val, f->vlen, &off);
+        size_t off = out->text.len;
+        if (cdp_conflict_value(cdp_conflict_rule_of(conflicts[c]), conflicts[c], r, &out->text)) {
             out->conf[out->nconf] = off + 1;
-            out->conf_len[out->nconf] = f->vlen;
+            out->conf_len[out->nconf] = (uint32_t)(out->text.len - off);
+            cdp_buf_addc(&out->text, '\0');
         }
         out->nconf++;
     }
@@ -663,6 +684,116 @@ static void report_link(struct cdp_graph *g, cdp_link_fn fn, void *ctx, struct c
     fn(ctx, l);
 }
 
+/* ---- conflicts: the distinct values of each group ------------------------- */
+
+#define CONF_LIST 0x80000000u
+/* A group holds at most this many distinct values of one field that were
+ * all compatible (typos of one date): more are kept but not compared. */
+#define CONF_MAX_VALUES 64
+
+static uint32_t conf_push(struct cdp_graph *g, uint32_t value, uint32_t next)
+{
+    if (g->nconf_list == g->conf_list_cap) {
+        g->conf_list_cap = g->conf_list_cap ? g->conf_list_cap * 2 : 1024;
+        g->conf_list = cdp_xrealloc(g->conf_list, g->conf_list_cap * sizeof *g->conf_list);
+    }
+    g->conf_list[g->nconf_list] = (struct conf_item){ value, next };
+    return CONF_LIST | (uint32_t)g->nconf_list++;
+}
+
+/* The values of group r for field c, into out; returns how many. */
+static size_t conf_of(const struct cdp_graph *g, uint32_t r, size_t c, uint32_t out[CONF_MAX_VALUES])
+{
+    uint32_t h = g->conf[(size_t)r * g->nconf + c];
+    if (h == CDP_NO_NODE)
+        return 0;
+    if (!(h & CONF_LIST)) {
+        out[0] = h;
+        return 1;
+    }
+    size_t n = 0;
+    for (uint32_t i = h; i != CDP_NO_NODE && n < CONF_MAX_VALUES; i = g->conf_list[i & ~CONF_LIST].next)
+        out[n++] = g->conf_list[i & ~CONF_LIST].value;
+    return n;
+}
+
+/* Group ra takes the values of group rb for field c that it lacks. */
+static void conf_merge(struct cdp_graph *g, size_t c, uint32_t ra, uint32_t rb)
+{
+    uint32_t *head = &g->conf[(size_t)ra * g->nconf + c];
+    uint32_t va[CONF_MAX_VALUES], vb[CONF_MAX_VALUES];
+    size_t nb = conf_of(g, rb, c, vb), na = conf_of(g, ra, c, va);
+    if (!nb)
+        return;
+    if (!na) {
+        *head = g->conf[(size_t)rb * g->nconf + c];
+        return;
+    }
+    for (size_t j = 0; j < nb; j++) {
+        bool have = false;
+        for (size_t i = 0; i < na && !have; i++)
+            have = va[i] == vb[j];
+        if (have)
+            continue;
+        if (!(*head & CONF_LIST))
+            *head = conf_push(g, *head, CDP_NO_NODE);
+        *head = conf_push(g, vb[j], *head);
+    }
+}
+
+/* Whether field c is checked, for a link by a value several people may
+ * share (names) or not. */
+static bool checked(const struct cdp_graph *g, size_t c, bool names)
+{
+    return !g->relaxed[c] && (names || !cdp_conflict_rule_is_name(g->rules[c]));
+}
+
+static bool values_differ(struct cdp_graph *g, size_t c, uint32_t x, uint32_t y)
+{
+    size_t xl, yl;
+    const char *xs = cdp_intern_str(g->conf_values, x, &xl), *ys = cdp_intern_str(g->conf_values, y, &yl);
+    return cdp_conflict_differ(g->conflict_cache, g->rules[c], x, xs, xl, y, ys, yl);
+}
+
+/* The first field (only field only, when it is not -1) on which groups ra
+ * and rb hold certainly different values, the two values in *xa and *xb;
+ * -1 when none. names: whether the names are checked. */
+static int differ_on(struct cdp_graph *g, uint32_t ra, uint32_t rb, int only, bool names, uint32_t *xa,
+                     uint32_t *xb)
+{
+    for (size_t c = 0; c < g->nconf; c++) {
+        if ((only >= 0 && c != (size_t)only) || !checked(g, c, names))
+            continue;
+        uint32_t va[CONF_MAX_VALUES], vb[CONF_MAX_VALUES];
+        size_t na = conf_of(g, ra, c, va), nb = na ? conf_of(g, rb, c, vb) : 0;
+        for (size_t i = 0; i < na; i++)
+            for (size_t j = 0; j < nb; j++)
+                if (values_differ(g, c, va[i], vb[j])) {
+                    *xa = va[i];
+                    *xb = vb[j];
+                    return (int)c;
+                }
+    }
+    return -1;
+}
+
+/* Fills a conflict link's field and values (as shown: a given name without
+ * the last name it carries), and counts it. */
+static void conflict_link(struct cdp_graph *g, struct cdp_link *l, size_t c, uint32_t xa, uint32_t xb)
+{
+    size_t len;
+    const char *s = cdp_intern_str(g->conf_values, xa, &len);
+    cdp_buf_reset(&g->shown_a);
+    cdp_buf_add(&g->shown_a, s, cdp_conflict_shown_len(s, len));
+    s = cdp_intern_str(g->conf_values, xb, &len);
+    cdp_buf_reset(&g->shown_b);
+    cdp_buf_add(&g->shown_b, s, cdp_conflict_shown_len(s, len));
+    l->field = g->conflicts[c];
+    l->value_a = g->shown_a.data;
+    l->value_b = g->shown_b.data;
+    g->counts.links_conflict++;
+}
+
 /* Joins the groups of a and b unless they disagree on a stable attribute.
  * The evidence is value v, or model pair pr when v is CDP_NO_NODE.
  * Returns true when joined (or already one). */
@@ -672,17 +803,13 @@ static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_
     uint32_t ra = find(g->parent, a), rb = find(g->parent, b);
     if (ra == rb)
         return true;
-    for (size_t c = 0; c < g->nconf; c++) {
-        uint32_t ca = g->conf[(size_t)ra * g->nconf + c], cb = g->conf[(size_t)rb * g->nconf + c];
-        if (ca != CDP_NO_NODE && cb != CDP_NO_NODE && ca != cb) {
-            struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = a, .b = b };
-            l.field = g->conflicts[c];
-            l.value_a = cdp_intern_str(g->conf_values, ca, NULL);
-            l.value_b = cdp_intern_str(g->conf_values, cb, NULL);
-            g->counts.links_conflict++;
-            report_link(g, fn, ctx, &l, v, pr);
-            return false;
-        }
+    uint32_t xa, xb;
+    int c = differ_on(g, ra, rb, -1, v != CDP_NO_NODE && !exclusive(g, v), &xa, &xb);
+    if (c >= 0) {
+        struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = a, .b = b };
+        conflict_link(g, &l, (size_t)c, xa, xb);
+        report_link(g, fn, ctx, &l, v, pr);
+        return false;
     }
     if (g->size[ra] < g->size[rb]) {
         uint32_t t = ra;
@@ -728,8 +855,8 @@ static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_
                 rid_of(g, x->min_node)) < 0)
         x->min_node = y->min_node;
     for (size_t c = 0; c < g->nconf; c++)
-        if (g->conf[(size_t)ra * g->nconf + c] == CDP_NO_NODE)
-            g->conf[(size_t)ra * g->nconf + c] = g->conf[(size_t)rb * g->nconf + c];
+        if (!g->relaxed[c])
+            conf_merge(g, c, ra, rb);
     g->counts.links_used++;
     struct cdp_link l = { .kind = CDP_LINK_USED, .a = a, .b = b };
     report_link(g, fn, ctx, &l, v, pr);
@@ -739,29 +866,42 @@ static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_
 /* Whether the groups holding v disagree on a stable attribute. Then the
  * value is ambiguous: it is not used at all, not even to attach events to
  * one of the groups (which of the two people sent them?). The first
- * disagreeing pair is reported. */
+ * disagreeing pair is reported: field by field, the first node whose group
+ * differs from the group of an earlier node. */
 static bool conflicted(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *ctx)
 {
     const struct value *val = &g->values[v];
+    bool names = !exclusive(g, v);
     for (size_t c = 0; c < g->nconf; c++) {
-        uint32_t seen = CDP_NO_NODE, seen_node = CDP_NO_NODE;
+        if (!checked(g, c, names))
+            continue;
+        size_t nroots = 0; /* pairs (root, its first node) with values for c */
         for (uint32_t i = 0; i < val->count; i++) {
             uint32_t n = g->value_nodes[val->first + i];
-            uint32_t x = g->conf[(size_t)find(g->parent, n) * g->nconf + c];
-            if (x == CDP_NO_NODE)
+            uint32_t r = find(g->parent, n);
+            if (g->conf[(size_t)r * g->nconf + c] == CDP_NO_NODE)
                 continue;
-            if (seen == CDP_NO_NODE) {
-                seen = x;
-                seen_node = n;
-            } else if (x != seen) {
-                struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = seen_node, .b = n };
-                l.field = g->conflicts[c];
-                l.value_a = cdp_intern_str(g->conf_values, seen, NULL);
-                l.value_b = cdp_intern_str(g->conf_values, x, NULL);
-                g->counts.links_conflict++;
+            bool seen = false;
+            for (size_t k = 0; k < nroots && !seen; k++)
+                seen = g->conf_roots[2 * k] == r;
+            if (seen)
+                continue;
+            for (size_t k = 0; k < nroots; k++) {
+                uint32_t xa, xb;
+                if (differ_on(g, g->conf_roots[2 * k], r, (int)c, names, &xa, &xb) < 0)
+                    continue;
+                struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = g->conf_roots[2 * k + 1], .b = n };
+                conflict_link(g, &l, c, xa, xb);
                 report(g, fn, ctx, &l, v);
                 return true;
             }
+            if (2 * (nroots + 1) > g->conf_roots_cap) {
+                g->conf_roots_cap = g->conf_roots_cap ? g->conf_roots_cap * 2 : 64;
+                g->conf_roots = cdp_xrealloc(g->conf_roots, g->conf_roots_cap * sizeof *g->conf_roots);
+            }
+            g->conf_roots[2 * nroots] = r;
+            g->conf_roots[2 * nroots + 1] = n;
+            nroots++;
         }
     }
     return false;
@@ -1042,6 +1182,26 @@ const char *cdp_graph_node_conflict(const struct cdp_graph *g, uint32_t node, si
 {
     uint32_t v = g->node_conf[(size_t)node * g->nconf + c];
     return v == CDP_NO_NODE ? NULL : cdp_intern_str(g->conf_values, v, NULL);
+}
+
+size_t cdp_graph_conflict_count(const struct cdp_graph *g)
+{
+    return g->nconf;
+}
+
+const char *cdp_graph_conflict_field(const struct cdp_graph *g, size_t c)
+{
+    return g->conflicts[c];
+}
+
+void cdp_graph_relax_conflict(struct cdp_graph *g, size_t c)
+{
+    g->relaxed[c] = true;
+}
+
+bool cdp_graph_conflict_relaxed(const struct cdp_graph *g, size_t c)
+{
+    return g->relaxed[c];
 }
 
 void cdp_graph_add_pair(struct cdp_graph *g, uint32_t a, uint32_t b, double weight,

@@ -15,10 +15,16 @@
  *    while one person's phone on their own receipts counts one. Values refused
  *    this way are tried again after the other values have linked what they
  *    can, since linking can only lower the count;
- *  - two groups whose records disagree on a stable attribute (birth_date, or
- *    another --conflict field) are never joined: union-find checks the
- *    attributes of both roots before each union, so a mother and son sharing
- *    one e-mail stay two people, whichever order the evidence comes in.
+ *  - two groups whose records are certainly two people (identity/conflict.h:
+ *    birth dates more than one typo apart, two explicit genders that
+ *    differ, given names or patronymics that are not spellings of one name,
+ *    or another --conflict field) are never joined: before each union the
+ *    values of both groups are compared, so that a mother and son sharing
+ *    one e-mail stay two people, whichever order the evidence comes in. A
+ *    group keeps every distinct value it holds (typos of one date), so
+ *    that each is checked. Names are checked only for links by a value of a
+ *    key that several people may share (an e-mail, a phone), not of an
+ *    exclusive key or of the model.
  *
  * Every link used and refused is reported through a callback, so that an
  * analyst can answer "why are these two one person?". */
@@ -62,14 +68,15 @@ typedef void (*cdp_link_fn)(void *ctx, const struct cdp_link *link);
 
 struct cdp_graph;
 
-/* The conflict fields: birth_date and gender, always (a birth date and a
- * gender are stable: two groups that disagree on either are two people; on
- * generated data gender alone turned 25 false merges per 20,000 persons
- * into 4: family members sharing a phone, one with no birth date), then
- * extra (--conflict), at most CDP_GRAPH_MAX_CONFLICTS in all; none at all
- * with none. Returns a list the caller frees (its strings are the
- * caller's and static), or NULL with err set when extra repeats a default
- * ("birth_date is checked by default") or holds too many. */
+/* The conflict fields: birth_date, gender, first_name and middle_name,
+ * always (stable attributes: two groups certainly different on one are two
+ * people; on generated data gender alone turned 25 false merges per 20,000
+ * persons into 4, and the names the 17 family members per 100,000 persons
+ * who share an e-mail or phone and lack a birth date into none), then extra
+ * (--conflict), at most CDP_GRAPH_MAX_CONFLICTS in all; none at all with
+ * none. Returns a list the caller frees (its strings are the caller's and
+ * static), or NULL with err set when extra repeats a default ("birth_date
+ * is checked by default") or holds too many. */
 #define CDP_GRAPH_MAX_CONFLICTS 16
 const char **cdp_graph_conflicts(const char *const *extra, size_t nextra, bool none, size_t *n,
                                  struct cdp_error *err);
@@ -139,6 +146,15 @@ uint32_t cdp_graph_old(const struct cdp_graph *g, uint32_t node);
  * CDP_NO_NODE. */
 uint32_t cdp_graph_find_person(const struct cdp_graph *g, const char *source,
                                   const char *rid);
+
+/* The conflict fields, as given to cdp_graph_new. */
+size_t cdp_graph_conflict_count(const struct cdp_graph *g);
+const char *cdp_graph_conflict_field(const struct cdp_graph *g, size_t c);
+
+/* Stops checking conflict field c (before resolving): the data shows that
+ * records of one person often disagree on it (modellink.h). */
+void cdp_graph_relax_conflict(struct cdp_graph *g, size_t c);
+bool cdp_graph_conflict_relaxed(const struct cdp_graph *g, size_t c);
 
 /* A link from the probabilistic model (cdp-dedupe --model) between two
  * nodes, with its match weight: weaker evidence than any shared key value,

@@ -201,23 +201,27 @@ static void test_protection(void)
 }
 
 /* The model's pairs link what no key does, after the keys, under the
- * same conflict checks. */
+ * same conflict checks: a birth date one typo off (1980-01-01, 1981-01-01)
+ * is no conflict, one 29 years off is. */
 static void test_model_pairs(void)
 {
     struct world w;
     world_init(&w, NULL);
     add(&w, "{\"_source\":\"crm\",\"_rid\":\"1\",\"last_name\":\"Иванов\",\"birth_date\":\"1980-01-01\"}");
     add(&w, "{\"_source\":\"shop\",\"_rid\":\"1\",\"last_name\":\"Ivanov\",\"birth_date\":\"1980-01-01\"}");
-    add(&w, "{\"_source\":\"shop\",\"_rid\":\"2\",\"last_name\":\"Ivanov\",\"birth_date\":\"1981-01-01\"}");
+    add(&w, "{\"_source\":\"shop\",\"_rid\":\"2\",\"last_name\":\"Ivanov\",\"birth_date\":\"1951-07-30\"}");
+    add(&w, "{\"_source\":\"shop\",\"_rid\":\"3\",\"last_name\":\"Ivanov\",\"birth_date\":\"1981-01-01\"}");
     cdp_graph_add_pair(w.g, w.node[0], w.node[1], 12.5, 0);
     cdp_graph_add_pair(w.g, w.node[0], w.node[2], 11.0, 1);
+    cdp_graph_add_pair(w.g, w.node[0], w.node[3], 10.0, 2);
     cdp_graph_resolve(w.g, on_link, &w);
-    CHECK_STR(groups(&w), "AAB");
+    CHECK_STR(groups(&w), "AABA");
     CHECK_STR(w.links.data, "used model  crm/1 shop/1\n"
-                            "conflict model  crm/1 shop/2 birth_date 1980-01-01|1981-01-01\n");
+                            "conflict model  crm/1 shop/2 birth_date 1980-01-01|1951-07-30\n"
+                            "used model  crm/1 shop/3\n");
     struct cdp_graph_counts c;
     cdp_graph_counts(w.g, &c);
-    CHECK(c.model_links_used == 1);
+    CHECK(c.model_links_used == 2);
     world_release(&w);
 }
 
