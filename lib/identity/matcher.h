@@ -14,7 +14,9 @@
  *  - m by expectation-maximisation over each rule's pairs in turn, with u
  *    fixed, leaving out the comparisons on the fields that rule blocks on
  *    (they agree by construction there, which says nothing about m); each
- *    comparison's m is the mean of the sessions that estimated it;
+ *    comparison takes the m of the median session that estimated it (ranked
+ *    by m of its first level), so that one rule whose pairs are mostly
+ *    namesakes cannot drag the rest (Splink takes the mean);
  *  - the prior from the expected number of matches among the candidate
  *    pairs (EM on the prior alone), over all n(n-1)/2 pairs.
  * Term-frequency adjustments are not used in training.
