@@ -610,6 +610,42 @@ void cache_put(cdp_phone_normalizer *pn, Slot *sl, uint64_t h, const char *s, si
     pn->entries++;
 }
 
+bool is_ascii_letter(unsigned char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+// Whether bytes [from, to) hold a letter: an ASCII one, or any non-ASCII
+// character (a Cyrillic "моб."; digits and punctuation of phone numbers are
+// ASCII, fullwidth forms aside, which no note needs).
+bool has_letter(const char *s, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (is_ascii_letter((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80)
+            return true;
+    return false;
+}
+
+// See cdp_phone_note_at.
+size_t note_at(const char *s, size_t len)
+{
+    const char *comma = static_cast<const char *>(memchr(s, ',', len));
+    size_t end = comma ? size_t(comma - s) : len;
+    for (;;) {
+        size_t e = end;
+        while (e && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+            e--;
+        if (!e || s[e - 1] != ')')
+            return end;
+        size_t open = e - 1;
+        while (open && s[open - 1] != '(' && s[open - 1] != ')')
+            open--;
+        if (!open || s[open - 1] != '(' || !has_letter(s, open, e - 1))
+            return end;
+        end = open - 1;
+    }
+}
+
 int deliver(const Result &res, char out[CDP_PHONE_E164_MAX], enum cdp_phone_type *type)
 {
     if (res.valid)
@@ -708,6 +744,19 @@ int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_
         } else {
             pn->n_fast++;
         }
+        size_t note = res.valid ? len : note_at(text, len);
+        if (note < len) {
+            // "8(921)3251596 (моб.)": the number without its note, which
+            // libphonenumber 8.12 rejects whole (later versions read it)
+            char e164[CDP_PHONE_E164_MAX];
+            enum cdp_phone_type t;
+            if (cdp_phone_normalize(pn, text, note, e164, &t)) {
+                res.valid = true;
+                res.type = t;
+                memcpy(res.e164, e164, sizeof e164);
+            }
+            sl = cacheable ? cache_find(pn, h, text, len) : nullptr; // the call may have moved things
+        }
         if (cacheable)
             cache_put(pn, sl, h, text, len, res);
     } catch (...) {
@@ -798,6 +847,11 @@ int cdp_phone_region_reference(struct cdp_phone_normalizer *pn, const char *e164
         region[0] = '\0';
         return 0;
     }
+}
+
+size_t cdp_phone_note_at(const char *text, size_t len)
+{
+    return len ? note_at(text, len) : 0;
 }
 
 // Not in phone.h: counts for tests and benchmarks (calls answered by the

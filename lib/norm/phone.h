@@ -10,6 +10,11 @@
  * Results are cached by their input. tests/unit/test_phone.c checks that both
  * paths agree with libphonenumber on real spellings and random numbers.
  *
+ * One addition: a number libphonenumber rejects is read again without a
+ * trailing note (cdp_phone_note_at), as 1C exports write them and newer
+ * libphonenumber versions read them: "8(921)3251596 (моб.)",
+ * "+7 974 096 77 11 (раб.)", "89605115599, моб.".
+ *
  * A normaliser is not thread-safe; use one per thread. */
 #ifndef CDP_NORM_PHONE_H
 #define CDP_NORM_PHONE_H
@@ -54,6 +59,12 @@ int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_
  * that a cdp_phone_normalize call a little later does not wait for memory
  * (for numbers mostly seen once, the cache look-up was most of its time). */
 void cdp_phone_prefetch(const struct cdp_phone_normalizer *pn, const char *text, size_t len);
+
+/* Where a note begins in text, or len when it has none: at the first comma,
+ * and before any parenthesised group holding a letter at the end ("(моб.)",
+ * "(раб.)"; not "(921)"). The number is read without it only when
+ * libphonenumber rejects the whole. */
+size_t cdp_phone_note_at(const char *text, size_t len);
 
 /* The same answer computed by libphonenumber alone, without the fast path or
  * the cache: for tests that check the two agree. */

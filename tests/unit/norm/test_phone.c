@@ -5,8 +5,11 @@
  *    them.
  * 2. A differential test: deterministic pseudo-random inputs for many regions,
  *    where the fast path (and its cache) must agree with the reference, and
- *    so must the country of each valid number (cdp_phone_region).
- * 3. A micro-benchmark, printed only. */
+ *    so must the country of each valid number (cdp_phone_region). Where
+ *    libphonenumber rejects an input with a trailing note, the answer is its
+ *    answer for the input without the note.
+ * 3. Spellings with a note ("8(921)3251596 (моб.)"), read without it.
+ * 4. A micro-benchmark, printed only. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,8 +104,16 @@ static void test_spellings(const char *argv0)
         const char *in = field[1], *want = field[2], *want_type = field[3];
         struct answer got[3] = {reference(pn, in, strlen(in)), fast(pn, in, strlen(in)),
                                 fast(pn, in, strlen(in))};
+        /* rejected with a note: read without it (3.) */
+        size_t note = cdp_phone_note_at(in, strlen(in));
+        struct answer without = reference(pn, in, note);
         for (int i = 0; i < 3; i++) {
             const char *what = i == 0 ? "reference" : i == 1 ? "fast" : "cached";
+            if (i > 0 && !want[0] && note < strlen(in)) {
+                CHECK(same(&got[i], &without), "spellings.tsv:%d: %s [%s] gave \"%s\", without its note \"%s\"",
+                      lineno, what, in, got[i].e164, without.e164);
+                continue;
+            }
             CHECK(!strcmp(got[i].e164, want) &&
                       !strcmp(cdp_phone_type_name(got[i].type), want_type),
                   "spellings.tsv:%d: %s %s [%s] gave \"%s\" %s, want \"%s\" %s", lineno, what,
@@ -325,6 +336,9 @@ static void differential(const struct region *r, unsigned count, struct totals *
             memcpy(in, core, n);
         struct answer want = reference(pn, in, len), got = fast(pn, in, len),
                       again = fast(pn, in, len);
+        size_t note = cdp_phone_note_at(in, len);
+        if (!want.valid && note < len)
+            want = reference(pn, in, note);
         CHECK(same(&want, &got) && same(&want, &again),
               "%s [%.*s]: reference %d \"%s\" %s, fast %d \"%s\" %s, cached %d \"%s\" %s", r->code,
               (int)len, in, want.valid, want.e164, cdp_phone_type_name(want.type), got.valid,
@@ -354,7 +368,48 @@ static void differential(const struct region *r, unsigned count, struct totals *
     t->slow += s;
 }
 
-/* ---- 3. the benchmark ---- */
+/* ---- 3. notes ---- */
+
+static void test_notes(void)
+{
+    static const struct {
+        const char *in, *e164, *type;
+        size_t note; /* cdp_phone_note_at */
+    } cases[] = {
+        {"\xd1\x82\xd0\xb5\xd0\xbb. 89605115599 (\xd0\xbc\xd0\xbe\xd0\xb1.)", "+79605115599", "mobile", 20},
+        {"8(921)3251596 (\xd0\xbc\xd0\xbe\xd0\xb1.)", "+79213251596", "mobile", 14},
+        {"+7 974 096 77 11 (\xd1\x80\xd0\xb0\xd0\xb1.)", "+79740967711", "mobile", 17},
+        {"89605115599, \xd0\xbc\xd0\xbe\xd0\xb1.", "+79605115599", "mobile", 11},
+        {"8 (495) 123-45-67 (home) (work)", "+74951234567", "fixed_line", 18},
+        /* no note: the area code in brackets is part of the number */
+        {"8 (921) 325-15-96", "+79213251596", "mobile", 17},
+        {"8(921)", "", "unknown", 6},
+        /* a note does not make a number of what is left */
+        {"8921 (\xd0\xbc\xd0\xbe\xd0\xb1.)", "", "unknown", 5},
+        {"(\xd0\xbc\xd0\xbe\xd0\xb1.)", "", "unknown", 0},
+    };
+    struct cdp_phone_normalizer *pn = new_normalizer("RU");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *in = cases[i].in;
+        size_t len = strlen(in);
+        CHECK(cdp_phone_note_at(in, len) == cases[i].note, "[%s]: note at %zu, want %zu", in,
+              cdp_phone_note_at(in, len), cases[i].note);
+        for (int again = 0; again < 2; again++) {
+            struct answer a = fast(pn, in, len);
+            CHECK(!strcmp(a.e164, cases[i].e164) && !strcmp(cdp_phone_type_name(a.type), cases[i].type),
+                  "[%s] gave \"%s\" %s, want \"%s\" %s", in, a.e164, cdp_phone_type_name(a.type),
+                  cases[i].e164, cases[i].type);
+            check_answer(&a, cases[i].e164[0] != '\0');
+        }
+        /* what libphonenumber says of the number without its note */
+        struct answer r = reference(pn, in, cases[i].note);
+        CHECK(!strcmp(r.e164, cases[i].e164), "[%.*s]: reference \"%s\"", (int)cases[i].note, in, r.e164);
+    }
+    CHECK(cdp_phone_note_at("", 0) == 0, "empty");
+    cdp_phone_normalizer_free(pn);
+}
+
+/* ---- 4. the benchmark ---- */
 
 static double now(void)
 {
@@ -403,6 +458,7 @@ int main(int argc, char **argv)
     (void)argc;
     test_interface();
     test_spellings(argv[0]);
+    test_notes();
 
     rng_state = 20240601;
     struct totals t = {0, 0, 0, 0};
