@@ -15,8 +15,8 @@
 
 enum {
     OPT_MAX_PER_KEY = CDP_OPT_PROGRAM, OPT_BLOCK_VALUE, OPT_BLOCK_FILE, OPT_NO_DEFAULT_BLOCKS, OPT_CONFLICT,
-    OPT_NO_CONFLICT, OPT_TRAIN, OPT_MODEL_OUT, OPT_THRESHOLD, OPT_SEED, OPT_LABELS, OPT_STATE, OPT_JOURNAL,
-    OPT_LINKS, OPT_FORGOTTEN,
+    OPT_NO_CONFLICT, OPT_TRAIN, OPT_NO_TRAIN, OPT_MODEL_OUT, OPT_THRESHOLD, OPT_SEED, OPT_LABELS, OPT_STATE,
+    OPT_JOURNAL, OPT_LINKS, OPT_FORGOTTEN,
 };
 
 static const struct cdp_option options[] = {
@@ -37,7 +37,10 @@ static const struct cdp_option options[] = {
     { OPT_NO_CONFLICT, "no-conflict", NULL, "check no field at all" },
     { 'm', "model", "FILE", "also link person records without a shared key by\n"
                             "the probabilistic model in FILE (see cdp-model(5))" },
-    { OPT_TRAIN, "train", NULL, "fit the model's m, u and prior to the input first\n(no labels needed)" },
+    { OPT_TRAIN, "train", NULL, "fit the model's m, u and prior to the input first,\n"
+                                "even a trained model or few records (default:\n"
+                                "unless the model is trained; no labels needed)" },
+    { OPT_NO_TRAIN, "no-train", NULL, "use the model's m, u and prior as they are" },
     { OPT_MODEL_OUT, "model-out", "FILE", "write the (trained) model to FILE" },
     { OPT_THRESHOLD, "threshold", "P", "link pairs with match probability >= P (default:\n"
                                        "the model's, 0.99 in the shipped models)" },
@@ -68,7 +71,7 @@ struct prefs {
     struct cdp_keyset *keys;
     const char **limits, **extra_conflicts, **conflicts;
     size_t nlimits, nextra_conflicts, nconflicts;
-    bool no_conflict, no_default_blocks, train;
+    bool no_conflict, no_default_blocks, train, no_train;
     const char *links, *state, *journal, *model_path, *model_out, *labels, *forgotten;
     struct cdp_fsmodel *model;
     double threshold; /* < 0: the model's */
@@ -117,6 +120,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_NO_DEFAULT_BLOCKS: p->no_default_blocks = true; break;
     case OPT_NO_CONFLICT: p->no_conflict = true; break;
     case OPT_TRAIN: p->train = true; break;
+    case OPT_NO_TRAIN: p->no_train = true; break;
     case 'm': p->model_path = arg; break;
     case OPT_MODEL_OUT: p->model_out = arg; break;
     case OPT_LABELS: p->labels = arg; break;
@@ -136,9 +140,12 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
         return status;
     if (p->journal && !p->state)
         return cdp_usage_error(program.name, "--journal needs --state (ids can only change between runs)");
-    if ((p->train || p->model_out || p->threshold >= 0 || p->seed != 1 || p->labels) && !p->model_path)
-        return cdp_usage_error(program.name,
-                               "--train, --labels, --model-out, --threshold and --seed need --model");
+    if ((p->train || p->no_train || p->model_out || p->threshold >= 0 || p->seed != 1 || p->labels) &&
+        !p->model_path)
+        return cdp_usage_error(program.name, "--train, --no-train, --labels, --model-out, --threshold and --seed "
+                                             "need --model");
+    if (p->train && p->no_train)
+        return cdp_usage_error(program.name, "--train and --no-train: choose one");
     size_t n = p->model_out ? strlen(p->model_out) : 0;
     if ((n > 4 && strcmp(p->model_out + n - 4, ".zst") == 0) ||
         (n > 3 && strcmp(p->model_out + n - 3, ".gz") == 0))
@@ -196,7 +203,7 @@ static void reject(void *ctx, const struct cdp_reject *r)
 static void on_link(void *ctx, const struct cdp_link *l)
 {
     struct run *run = ctx;
-    static const char *const kinds[] = { "used", "blocked", "over_limit", "conflict" };
+    static const char *const kinds[] = { "used", "blocked", "over_limit", "conflict", "shared_device", "ambiguous" };
     if (l->kind != CDP_LINK_USED)
         cdp_report_detail(&run->report, "refused", kinds[l->kind], 1);
     if (l->kind == CDP_LINK_OVER_LIMIT) {
@@ -247,14 +254,15 @@ static void count_detail(void *ctx, const char *group, const char *key, uint64_t
     cdp_report_detail(ctx, group, key, n);
 }
 
-/* --model: fit (--train, --labels), save (--model-out), link. */
+/* --model: fit (train, --labels), save (--model-out), link. */
 static int link_by_model(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     struct cdp_modellink *ml = cdp_linker_model(run->linker);
     struct cdp_graph *g = cdp_linker_graph(run->linker);
     struct cdp_modellink_report rep = { 0 };
-    struct cdp_modellink_fit_options fo = { p->train, (uint64_t)p->seed, p->labels };
+    struct cdp_modellink_fit_options fo = { p->train ? CDP_TRAIN_ALWAYS : p->no_train ? CDP_TRAIN_NEVER : CDP_TRAIN_AUTO,
+                                            (uint64_t)p->seed, p->labels };
     if (cdp_modellink_fit(ml, g, &fo, &rep, err) < 0 ||
         (p->model_out && cdp_fsmodel_save(p->model, p->model_out, err) < 0))
         return -1;
@@ -284,6 +292,12 @@ static int link_records(struct run *run, struct cdp_error *err)
     if (p->links && !(run->links = cdp_output_open(p->links, NULL, err)))
         return -1;
     cdp_graph_resolve(g, on_link, run);
+    struct cdp_linker_attribution by_time;
+    cdp_linker_attribute(run->linker, &by_time);
+    if (by_time.attributed || by_time.unattributed) {
+        cdp_report_detail(&run->report, "shared_devices", "events_attributed", by_time.attributed);
+        cdp_report_detail(&run->report, "shared_devices", "events_unattributed", by_time.unattributed);
+    }
     cdp_report_phase(&run->report, "resolved");
     cdp_idstate_assign(run->ids, g, on_journal, run);
     cdp_report_phase(&run->report, "ids");

@@ -50,6 +50,7 @@ complete -c cdp-dedupe -l conflict -x -a "$__cdp_dedupe_fields" -d 'Never join g
 complete -c cdp-dedupe -l no-conflict -d 'Check no field at all, not even birth_date'
 complete -c cdp-dedupe -s m -l model -r -F -d 'Also link person records by the probabilistic model in a file'
 complete -c cdp-dedupe -l train -d "Fit the model's m, u and prior to the input first"
+complete -c cdp-dedupe -l no-train -d "Use the model's m, u and prior as they are"
 complete -c cdp-dedupe -l model-out -r -F -d 'Write the (trained) model to a file'
 complete -c cdp-dedupe -l threshold -x -d 'Link pairs with match probability at least P'
 complete -c cdp-dedupe -l seed -x -d 'Seed for the random pairs of training'

@@ -66,6 +66,10 @@
  *   and one shop row in 100000 unescaped quotes in the name (at least one
  *   of each in a file of more than 100 rows). They are rejected by
  *   cdp-ingest; truth.csv has them too (the CRM code, the shop id).
+ * - Shared devices: in 60% of the families whose two members both have a
+ *   shop account (about 0.3% of persons), the member browses on the
+ *   leader's computer: one browser, one anon_id, on which both log in at
+ *   their own times; each one's logged-out visits there are their own.
  * - Web: anon_ids per browser (changing every 120 days) and per app
  *   install; logged-out visits; abandoned carts (added, neither bought nor
  *   removed), carts closed by a purchase, removals; browsing concentrated
@@ -120,6 +124,7 @@ enum {
     P_DUP_NOCARD = 1u << 12, /* the re-registration has no card */
     P_FOLLOWER = 1u << 13,   /* family member of an earlier person */
     P_NO_PATR = 1u << 14,    /* no patronymic */
+    P_SHARED_PC = 1u << 15,  /* browses on the family leader's computer */
 };
 
 #define NO_FATHER 0xFF
@@ -888,6 +893,21 @@ static void draw_activity(struct gen *g, struct gen_rng *r, struct person *p)
         (int32_t)(p->first_day + gen_below(r, (uint32_t)(g->as_of - p->first_day + 200)));
 }
 
+/* Families with a laptop: a family member who has a shop account browses
+ * on the leader's computer (the same browser, so the same anon_id) when
+ * the leader has an account too, in 60% of such families. Drawn from a
+ * hash of the seed and the person, not the persons' stream, so that the
+ * rest of the data is what it was before this trap. */
+static void share_devices(struct gen *g)
+{
+    for (uint32_t i = 0; i < g->n; i++) {
+        struct person *p = &g->p[i];
+        if ((p->flags & P_FOLLOWER) && p->shop_id && g->p[p->partner].shop_id &&
+            gen_mix(g->opt->seed ^ gen_mix(0x5ea7ed0000000000ULL + i)) % 100 < 60)
+            p->flags |= P_SHARED_PC;
+    }
+}
+
 static void make_persons(struct gen *g)
 {
     const uint32_t n = g->n;
@@ -912,6 +932,7 @@ static void make_persons(struct gen *g)
         draw_shop(g, &r, i, &shop_id);
         draw_activity(g, &r, p);
     }
+    share_devices(g);
     g->counts->persons = n;
 }
 
@@ -1886,10 +1907,13 @@ static void web_visitor(struct web_ctx *c, uint32_t entity, const struct visit *
     c->entity = entity;
     c->v = v;
     c->t = v->ts;
+    /* The browser's cookie lives 120 days; an app install for ever. A
+     * family member on the family's computer has the leader's browser. */
     uint64_t epoch = v->app ? 0 : (uint64_t)(v->ts / (120 * 86400));
+    uint64_t device = p && (p->flags & P_SHARED_PC) && !v->app ? p->partner : entity;
     cdp_buf_reset(&c->anon);
-    put_uuid(&c->anon, gen_mix(g->opt->seed ^ gen_mix(entity * 4ULL + v->app) ^ epoch),
-             gen_mix(gen_mix(g->opt->seed + entity) ^ (epoch << 1 | v->app)));
+    put_uuid(&c->anon, gen_mix(g->opt->seed ^ gen_mix(device * 4ULL + v->app) ^ epoch),
+             gen_mix(gen_mix(g->opt->seed + device) ^ (epoch << 1 | v->app)));
     if (v->logged_in) {
         cdp_buf_reset(&c->email);
         put_email(&c->email, g, p, (p->flags & P_SHOP_E2) ? &p->e2 : &p->e1);

@@ -24,10 +24,11 @@
  *    their ending, so similarity says little (Алексеевна, Александровна).
  *  - any other field (--conflict): values that differ as text.
  *
- * Names are weaker evidence than a birth date: the graph checks them only
- * for a link by a value several people may share (an e-mail, a phone: a
- * family's), not for an identifier of one person (a card, an account) nor
- * for a link of the probabilistic model, which weighs the names itself.
+ * Names are weaker evidence than a birth date: the graph checks them for a
+ * link by a value several people may share (an e-mail, a phone: a
+ * family's) and for a link of the probabilistic model, but not for an
+ * identifier of one person (a card, an account), which a nickname in one
+ * record should not split.
  *
  * Values are compared by their ids in the graph's table of conflict values;
  * what the comparison needs of a value (its fold, its key) is worked out

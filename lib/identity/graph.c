@@ -8,8 +8,9 @@
 #include "base/buf.h"
 #include "base/intern.h"
 #include "identity/conflict.h"
+#include "norm/date.h"
 
-enum value_state { PENDING, APPLIED, BLOCKED, OVER_LIMIT, CONFLICTED };
+enum value_state { PENDING, APPLIED, BLOCKED, OVER_LIMIT, CONFLICTED, SHARED_DEVICE };
 
 struct value {
     uint32_t key;   /* index in the key set */
@@ -93,7 +94,10 @@ struct cdp_graph {
     size_t conf_roots_cap;
     struct cdp_buf shown_a, shown_b; /* conflicting values as reported */
     uint32_t *value_nodes;
-    uint32_t *groups; /* node -> group, after resolve */
+    uint32_t *groups; /* node -> group, after resolve (CDP_NO_NODE: none) */
+    uint8_t *fate;    /* node -> enum cdp_node_fate, after resolve */
+    uint32_t *waiting; /* device values shared by several people so far */
+    size_t nwaiting;
     uint32_t *group_min;
     size_t ngroups;
 
@@ -192,6 +196,8 @@ void cdp_graph_free(struct cdp_graph *g)
     cdp_conflict_cache_free(g->conflict_cache);
     free(g->value_nodes);
     free(g->groups);
+    free(g->fate);
+    free(g->waiting);
     free(g->group_min);
     free(g->old);
     free(g->persons);
@@ -478,6 +484,8 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
     }
     it->first_value = (uint32_t)out->nvalues;
     it->nvalues = 0;
+    it->device = 0;
+    it->ts = CDP_NO_TIME;
     size_t nkeys = cdp_keyset_count(keys);
     for (size_t k = 0; k < nkeys && it->nvalues < 64; k++) {
         size_t start = out->text.len;
@@ -496,7 +504,12 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         v->key = (uint32_t)k;
         v->hash = cdp_intern_hash(out->text.data + start, v->len);
         it->nvalues++;
+        it->device |= cdp_keyset_get(keys, k)->device;
     }
+    const struct cdp_field *ts = it->device ? cdp_record_gets(r, "ts") : NULL;
+    int64_t ms;
+    if (ts && ts->type == CDP_STRING && cdp_time_parse(ts->val, ts->vlen, &ms))
+        it->ts = ms;
     it->first_conf = (uint32_t)out->nconf;
     if (out->nconf + nconflicts > out->conf_cap) {
         while (out->nconf + nconflicts > out->conf_cap)
@@ -742,7 +755,7 @@ static void conf_merge(struct cdp_graph *g, size_t c, uint32_t ra, uint32_t rb)
 }
 
 /* Whether field c is checked, for a link by a value several people may
- * share (names) or not. */
+ * share or by the model (names), or by an identifier of one person. */
 static bool checked(const struct cdp_graph *g, size_t c, bool names)
 {
     return !g->relaxed[c] && (names || !cdp_conflict_rule_is_name(g->rules[c]));
@@ -804,7 +817,7 @@ static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_
     if (ra == rb)
         return true;
     uint32_t xa, xb;
-    int c = differ_on(g, ra, rb, -1, v != CDP_NO_NODE && !exclusive(g, v), &xa, &xb);
+    int c = differ_on(g, ra, rb, -1, v == CDP_NO_NODE || !exclusive(g, v), &xa, &xb);
     if (c >= 0) {
         struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = a, .b = b };
         conflict_link(g, &l, (size_t)c, xa, xb);
@@ -1005,6 +1018,28 @@ static uint32_t *pending_values(struct cdp_graph *g, size_t *npending, cdp_link_
  * tried again in the next round, since linking can only lower its count,
  * until a round links nothing. What stays over the limit is reported with
  * its full count. */
+/* Applies value v: refused when the groups holding it are certainly
+ * different people, else every group holding it joins the first node's.
+ * Returns whether anything was joined. */
+static bool apply_value(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *ctx)
+{
+    struct value *val = &g->values[v];
+    if (conflicted(g, v, fn, ctx)) {
+        val->state = CONFLICTED;
+        return false;
+    }
+    val->state = APPLIED;
+    bool joined = false;
+    uint32_t first = g->value_nodes[val->first];
+    for (uint32_t j = 1; j < val->count; j++) {
+        uint32_t n = g->value_nodes[val->first + j];
+        uint32_t before = g->counts.links_used;
+        join(g, v, NULL, first, n, fn, ctx);
+        joined |= g->counts.links_used != before;
+    }
+    return joined;
+}
+
 static void link_by_values(struct cdp_graph *g, uint32_t *pending, size_t npending, cdp_link_fn fn,
                            void *ctx)
 {
@@ -1024,25 +1059,19 @@ static void link_by_values(struct cdp_graph *g, uint32_t *pending, size_t npendi
                 pending[kept++] = v;
                 continue;
             }
-            if (conflicted(g, v, fn, ctx)) {
-                val->state = CONFLICTED;
-                continue;
-            }
-            val->state = APPLIED;
-            /* Join every group holding v to the first node's group. */
-            uint32_t first = g->value_nodes[val->first];
-            for (uint32_t j = 1; j < val->count; j++) {
-                uint32_t n = g->value_nodes[val->first + j];
-                uint32_t before = g->counts.links_used;
-                join(g, v, NULL, first, n, fn, ctx);
-                if (g->counts.links_used != before)
-                    progress = true;
-            }
+            progress |= apply_value(g, v, fn, ctx);
         }
         npending = kept;
     }
     for (size_t i = 0; i < npending; i++) {
         uint32_t v = pending[i];
+        if (cdp_keyset_get(g->keys, g->values[v].key)->device) {
+            /* decided once the model has linked too (link_by_devices) */
+            g->values[v].state = PENDING;
+            g->waiting = cdp_xrealloc(g->waiting, (g->nwaiting + 1) * sizeof *g->waiting);
+            g->waiting[g->nwaiting++] = v;
+            continue;
+        }
         g->counts.over_limit_values++;
         struct cdp_link l = { .kind = CDP_LINK_OVER_LIMIT, .a = CDP_NO_NODE, .b = CDP_NO_NODE };
         l.limit = cdp_keyset_get(g->keys, g->values[v].key)->limit;
@@ -1050,6 +1079,79 @@ static void link_by_values(struct cdp_graph *g, uint32_t *pending, size_t npendi
         report(g, fn, ctx, &l, v);
     }
     free(stamp);
+}
+
+/* The devices several people logged in on, once everything else has
+ * linked: one person's after all are applied; the rest are shared, never a
+ * link, and reported. */
+static void link_by_devices(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
+{
+    uint32_t *stamp = cdp_xcalloc(g->nnodes + 1, sizeof *stamp);
+    uint32_t mark = 0;
+    for (size_t i = 0; i < g->nwaiting; i++) {
+        uint32_t v = g->waiting[i];
+        uint64_t k = people(g, v, stamp, ++mark, UINT64_MAX);
+        if (k <= 1) {
+            apply_value(g, v, fn, ctx);
+            continue;
+        }
+        g->values[v].state = SHARED_DEVICE;
+        g->counts.shared_devices++;
+        struct cdp_link l = { .kind = CDP_LINK_SHARED_DEVICE, .a = CDP_NO_NODE, .b = CDP_NO_NODE };
+        l.people = k;
+        report(g, fn, ctx, &l, v);
+    }
+    free(stamp);
+}
+
+/* Whether group r is someone's: it holds a person record or an identifier
+ * of one person. */
+static bool identified(const struct cdp_graph *g, uint32_t r)
+{
+    return g->roots[r].person || g->roots[r].excl_first != CDP_NO_NODE;
+}
+
+/* The events no group may claim, in groups of nobody's: those on a shared
+ * device (their records go by time, linker.h), and those holding a value
+ * refused because the people who share it are certainly different (whose
+ * receipt is it?). The refused values are reported with the records they
+ * left without a person. */
+static void mark_fates(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
+{
+    size_t nn = g->nnodes;
+    g->fate = cdp_xcalloc(nn + 1, 1);
+    bool any_ambiguous = false;
+    for (uint32_t n = 0; n < nn; n++) {
+        if (g->nodes[n].person || identified(g, find(g->parent, n)))
+            continue;
+        const uint32_t *ids = g->node_values + g->nodes[n].values;
+        for (uint16_t i = 0; i < g->nodes[n].nvalues; i++)
+            if (g->values[ids[i]].state == SHARED_DEVICE)
+                g->fate[n] = CDP_NODE_BY_TIME;
+        for (uint16_t i = 0; i < g->nodes[n].nvalues && !g->fate[n]; i++)
+            if (g->values[ids[i]].state == CONFLICTED) {
+                g->fate[n] = CDP_NODE_AMBIGUOUS;
+                g->counts.ambiguous_events += g->nodes[n].weight;
+                any_ambiguous = true;
+            }
+    }
+    size_t nv = cdp_intern_count(g->strings);
+    for (uint32_t v = 0; v < nv && any_ambiguous; v++) {
+        const struct value *val = &g->values[v];
+        if (val->state != CONFLICTED)
+            continue;
+        uint64_t records = 0;
+        for (uint32_t i = 0; i < val->count; i++) {
+            uint32_t n = g->value_nodes[val->first + i];
+            if (g->fate[n] == CDP_NODE_AMBIGUOUS)
+                records += g->nodes[n].weight;
+        }
+        if (!records)
+            continue;
+        struct cdp_link l = { .kind = CDP_LINK_AMBIGUOUS, .a = CDP_NO_NODE, .b = CDP_NO_NODE };
+        l.people = records;
+        report(g, fn, ctx, &l, v);
+    }
 }
 
 /* The model's links, weaker than any shared value: the strongest first
@@ -1077,6 +1179,9 @@ static void number_groups(struct cdp_graph *g)
     g->group_min = cdp_xmalloc((nn + 1) * sizeof *g->group_min);
     g->ngroups = 0;
     for (uint32_t n = 0; n < nn; n++) {
+        g->groups[n] = CDP_NO_NODE;
+        if (g->fate[n] != CDP_NODE_GROUP)
+            continue;
         uint32_t r = find(g->parent, n);
         if (group_of_root[r] == CDP_NO_NODE) {
             group_of_root[r] = (uint32_t)g->ngroups;
@@ -1096,9 +1201,25 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
     link_by_values(g, pending, npending, fn, ctx);
     free(pending);
     link_by_model(g, fn, ctx);
+    link_by_devices(g, fn, ctx);
+    mark_fates(g, fn, ctx);
     number_groups(g);
     g->counts.nodes = g->nnodes;
     g->counts.values = cdp_intern_count(g->strings);
+}
+
+enum cdp_node_fate cdp_graph_node_fate(const struct cdp_graph *g, uint32_t node)
+{
+    return (enum cdp_node_fate)g->fate[node];
+}
+
+uint32_t cdp_graph_node_shared_device(const struct cdp_graph *g, uint32_t node)
+{
+    const uint32_t *ids = g->node_values + g->nodes[node].values;
+    for (uint16_t i = 0; i < g->nodes[node].nvalues; i++)
+        if (g->values[ids[i]].state == SHARED_DEVICE)
+            return ids[i];
+    return CDP_NO_NODE;
 }
 
 uint32_t cdp_graph_group(const struct cdp_graph *g, uint32_t node)

@@ -22,9 +22,17 @@
  *    values of both groups are compared, so that a mother and son sharing
  *    one e-mail stay two people, whichever order the evidence comes in. A
  *    group keeps every distinct value it holds (typos of one date), so
- *    that each is checked. Names are checked only for links by a value of a
- *    key that several people may share (an e-mail, a phone), not of an
- *    exclusive key or of the model.
+ *    that each is checked. Names are not checked for links by a value of an
+ *    exclusive key (a card, an account: one person's by definition).
+ *
+ * A device (anon_id: a browser or an app install) links the events on it
+ * to the one person who logs in on it. When several people log in on one
+ * (a family laptop), the device links nobody: its anonymous events are
+ * given one by one to the person logged in on it at the time (linker.h),
+ * and the people stay apart. And the events whose only identifier is a
+ * value refused because the people who share it are certainly different
+ * (a family's e-mail on a web event, its home phone on a receipt) belong
+ * to nobody: which of them was it?
  *
  * Every link used and refused is reported through a callback, so that an
  * analyst can answer "why are these two one person?". */
@@ -43,9 +51,11 @@
 
 enum cdp_link_kind {
     CDP_LINK_USED,
-    CDP_LINK_BLOCKED,    /* the value is on the block list */
-    CDP_LINK_OVER_LIMIT, /* shared by more people than the key allows */
-    CDP_LINK_CONFLICT,   /* the two groups disagree on a stable attribute */
+    CDP_LINK_BLOCKED,       /* the value is on the block list */
+    CDP_LINK_OVER_LIMIT,    /* shared by more people than the key allows */
+    CDP_LINK_CONFLICT,      /* the two groups disagree on a stable attribute */
+    CDP_LINK_SHARED_DEVICE, /* a device several people log in on */
+    CDP_LINK_AMBIGUOUS,     /* a value refused by a conflict left events without a person */
 };
 
 struct cdp_link {
@@ -54,7 +64,8 @@ struct cdp_link {
     const char *value; /* the shared value (composite parts joined by '+') */
     size_t value_len;
     uint32_t a, b;     /* the two nodes holding the value (USED, CONFLICT) */
-    uint64_t people;   /* OVER_LIMIT: distinct people; BLOCKED: records */
+    uint64_t people;   /* OVER_LIMIT, SHARED_DEVICE: distinct people;
+                          BLOCKED, AMBIGUOUS: records */
     unsigned limit;
     const char *field; /* CONFLICT: the attribute, and the two values */
     const char *value_a, *value_b;
@@ -88,9 +99,13 @@ void cdp_graph_free(struct cdp_graph *g);
 
 /* What records contribute to the graph, found without touching it: worker
  * threads extract (parse, read the keys, hash the values), one thread adds. */
+#define CDP_NO_TIME INT64_MIN
+
 struct cdp_graph_item {
     uint8_t person; /* a person record, else an event */
     uint8_t had_id; /* the record already carries a cdp_id */
+    uint8_t device; /* it has a value of a device key (anon_id) */
+    int64_t ts;     /* with one: its "ts", ms since 1970, or CDP_NO_TIME */
     uint32_t first_value, nvalues;
     uint32_t first_conf;
     uint64_t source_off, rid_off;
@@ -166,7 +181,22 @@ void cdp_graph_add_pair(struct cdp_graph *g, uint32_t a, uint32_t b, double weig
 /* Links the nodes. Call once, after all records are added. */
 void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn on_link, void *ctx);
 
-/* After resolve: the group (dense number 0..groups-1) of a node. */
+/* After resolve: what becomes of a node's records. */
+enum cdp_node_fate {
+    CDP_NODE_GROUP,     /* they are the group's */
+    CDP_NODE_AMBIGUOUS, /* nobody's: their identifier is shared by people
+                           kept apart, and nothing else says whose */
+    CDP_NODE_BY_TIME,   /* anonymous events on a shared device: each is
+                           given by its time (linker.h) */
+};
+enum cdp_node_fate cdp_graph_node_fate(const struct cdp_graph *g, uint32_t node);
+
+/* After resolve: the value of a device key (anon_id) that node holds when
+ * that device is shared by several people, else CDP_NO_NODE. */
+uint32_t cdp_graph_node_shared_device(const struct cdp_graph *g, uint32_t node);
+
+/* After resolve: the group (dense number 0..groups-1) of a node, or
+ * CDP_NO_NODE when its records are not a group's (see the fates). */
 uint32_t cdp_graph_group(const struct cdp_graph *g, uint32_t node);
 size_t cdp_graph_groups(const struct cdp_graph *g);
 /* The smallest (_source, _rid) of a group's records: what a stable id is
@@ -203,6 +233,7 @@ struct cdp_graph_counts {
     uint64_t nodes, values, blocked_values, over_limit_values;
     uint64_t links_used, links_conflict, rounds;
     uint64_t model_links_used;
+    uint64_t shared_devices, ambiguous_events;
 };
 void cdp_graph_counts(const struct cdp_graph *g, struct cdp_graph_counts *c);
 

@@ -409,10 +409,9 @@ void cdp_idstate_assign(struct cdp_idstate *st, const struct cdp_graph *g,
     struct vote *votes = cdp_xmalloc((nnodes + 1) * sizeof *votes);
     size_t nvotes = 0;
     for (uint32_t n = 0; n < nnodes; n++) {
-        uint32_t old = cdp_graph_old(g, n);
-        if (old != CDP_NO_NODE)
-            votes[nvotes++] = (struct vote){ old, cdp_graph_group(g, n),
-                                             cdp_graph_node_weight(g, n) };
+        uint32_t old = cdp_graph_old(g, n), group = cdp_graph_group(g, n);
+        if (old != CDP_NO_NODE && group != CDP_NO_NODE)
+            votes[nvotes++] = (struct vote){ old, group, cdp_graph_node_weight(g, n) };
     }
     qsort(votes, nvotes, sizeof *votes, vote_cmp);
     size_t nids = cdp_intern_count(st->ids);
@@ -526,8 +525,12 @@ int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_
                    STATE_FORMAT, STATE_VERSION, (unsigned long long)st->run);
     cdp_json_add_string(b, tmp.data ? tmp.data : "", tmp.len);
     cdp_buf_adds(b, "}\n");
-    size_t nnodes = cdp_graph_nodes(g);
+    size_t nnodes = cdp_graph_nodes(g), saved = 0;
     for (uint32_t n = 0; n < nnodes; n++) {
+        /* events that are nobody's (graph.h) are not kept: they carry no id */
+        if (cdp_graph_group(g, n) == CDP_NO_NODE)
+            continue;
+        saved++;
         const char *s, *r;
         cdp_graph_node_record(g, n, &s, &r);
         cdp_buf_printf(b, "{\"n\":\"%c\",\"s\":", cdp_graph_node_is_person(g, n) ? 'p' : 't');
@@ -561,7 +564,7 @@ int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_
                        (unsigned long long)st->born[id]);
         cdp_output_flush_some(o);
     }
-    cdp_buf_printf(b, "{\"end\":true,\"nodes\":%llu,\"ids\":%llu}\n", (unsigned long long)nnodes,
+    cdp_buf_printf(b, "{\"end\":true,\"nodes\":%llu,\"ids\":%llu}\n", (unsigned long long)saved,
                    (unsigned long long)nids);
     cdp_buf_release(&tmp);
     return cdp_output_commit(o, err);

@@ -13,8 +13,9 @@
  *  - a record seen again replaces the old copy of itself (a correction).
  *
  * The state file is zstd-compressed NDJSON: a header naming the format and
- * version, one line per node, one per id ever given (an id merged away is
- * never given again), and an end line with the counts.
+ * version, one line per node (but the events that are nobody's, which carry
+ * no id: graph.h), one per id ever given (an id merged away is never given
+ * again), and an end line with the counts.
  * It is written atomically and locked (flock on FILE.lock) for the whole run;
  * a file that is not a state, is of another version, or is cut short is
  * refused with a message and left as it is. */

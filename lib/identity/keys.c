@@ -50,8 +50,9 @@ void cdp_keyset_free(struct cdp_keyset *ks)
 
 /* Default limits: identifiers that belong to one person (a loyalty card, an
  * account id) may not be shared at all; a family shares an e-mail, a
- * household a phone; a browser cookie a few people; a name with a birth date
- * is shared only by true duplicates of one person. */
+ * household a phone; a name with a birth date is shared only by true
+ * duplicates of one person. A browser (anon_id) is a device: one person's
+ * until two log in on it, and then its anonymous events go by time. */
 static void key_defaults(struct cdp_key *k)
 {
     const char *n = k->name;
@@ -60,7 +61,10 @@ static void key_defaults(struct cdp_key *k)
     } else if (strcmp(n, "customer_id") == 0 || strcmp(n, "card") == 0) {
         k->limit = 1;
         k->exclusive = true;
-    } else if (strcmp(n, "email") == 0 || strcmp(n, "anon_id") == 0) {
+    } else if (strcmp(n, "anon_id") == 0) {
+        k->limit = 1;
+        k->device = true;
+    } else if (strcmp(n, "email") == 0) {
         k->limit = 3;
     } else {
         k->limit = 5;
@@ -127,6 +131,9 @@ int cdp_keyset_limit(struct cdp_keyset *ks, const char *spec, struct cdp_error *
     for (size_t i = 0; i < ks->n; i++)
         if (strlen(ks->keys[i].name) == (size_t)(eq - spec) &&
             memcmp(ks->keys[i].name, spec, (size_t)(eq - spec)) == 0) {
+            if (ks->keys[i].device)
+                return cdp_errorf(err, "'%s': %s is a device, whose anonymous events go by time when several "
+                                       "people log in on it: it has no limit", spec, ks->keys[i].name);
             ks->keys[i].limit = (unsigned)v;
             return 0;
         }

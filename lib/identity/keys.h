@@ -8,7 +8,8 @@
  *
  * Merge protection lives here too: values that are never identifiers
  * (blocked by a regular expression or listed in a file), and the limit of
- * distinct people one value may be shared by before it is not used at all. */
+ * distinct people one value may be shared by before it is not used at all
+ * (anon_id, a device, has none: see graph.h). */
 #ifndef CDP_IDENTITY_KEYS_H
 #define CDP_IDENTITY_KEYS_H
 
@@ -25,6 +26,8 @@ struct cdp_key {
     size_t nfields;
     unsigned limit;  /* distinct people a value may be shared by */
     bool exclusive;  /* identifies one person by itself (card, customer_id) */
+    bool device;     /* a browser or app install (anon_id): never links two
+                        people; see graph.h */
 };
 
 struct cdp_keyset;

@@ -23,6 +23,18 @@
 #define BATCH_ROWS 8192
 #define BATCH_BYTES ((size_t)2 << 20)
 
+/* A row with a device value (anon_id) and its time. */
+struct device_row {
+    uint64_t row;
+    int64_t ts; /* ms since 1970, CDP_NO_TIME */
+};
+
+/* A row whose group was chosen by time: pass 2 writes it with this one. */
+struct timed_row {
+    uint64_t row;
+    uint32_t group; /* CDP_NO_NODE: nobody's */
+};
+
 struct cdp_linker {
     struct cdp_linker_options o;
     struct cdp_graph *graph;
@@ -32,6 +44,10 @@ struct cdp_linker {
     size_t nrows, rows_cap;
     uint64_t forgotten; /* rows of ROW_FORGOTTEN */
     size_t next_row;    /* pass 2: the row to write next */
+    struct device_row *devices; /* rows with a device value, in row order */
+    size_t ndevices, devices_cap;
+    struct timed_row *timed;    /* after cdp_linker_attribute, in row order */
+    size_t ntimed, next_timed;
     struct cdp_record rec;
     struct cdp_json_parser *json;
 };
@@ -56,6 +72,8 @@ void cdp_linker_free(struct cdp_linker *lk)
     cdp_modellink_free(lk->model);
     free(lk->row_node);
     free(lk->had_id);
+    free(lk->devices);
+    free(lk->timed);
     cdp_record_release(&lk->rec);
     cdp_json_parser_free(lk->json);
     free(lk);
@@ -184,6 +202,13 @@ static void read_consume(void *owner, void *batch)
             continue;
         }
         uint32_t node = cdp_graph_add_item(lk->graph, &b->items, it);
+        if (b->items.v[it].device && node != CDP_NO_NODE) {
+            if (lk->ndevices == lk->devices_cap) {
+                lk->devices_cap = lk->devices_cap ? lk->devices_cap * 2 : 4096;
+                lk->devices = cdp_xrealloc(lk->devices, lk->devices_cap * sizeof *lk->devices);
+            }
+            lk->devices[lk->ndevices++] = (struct device_row){ lk->nrows, b->items.v[it].ts };
+        }
         add_row(lk, node, b->items.v[it].had_id);
         if (lk->model && b->fs_off[it] != UINT64_MAX && node != CDP_NO_NODE)
             cdp_modellink_add(lk->model, b->fsvals.data + b->fs_off[it], node);
@@ -309,7 +334,7 @@ static void add_record_ref(struct cdp_buf *b, const char *name, const struct cdp
 void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *l,
                             struct cdp_buf *b)
 {
-    static const char *const kinds[] = { "used", "blocked", "over_limit", "conflict" };
+    static const char *const kinds[] = { "used", "blocked", "over_limit", "conflict", "shared_device", "ambiguous" };
     cdp_buf_printf(b, "{\"link\":\"%s\",\"key\":", l->kind == CDP_LINK_USED ? "used" : "refused");
     cdp_json_add_string(b, l->key, strlen(l->key));
     cdp_buf_adds(b, ",\"value\":");
@@ -322,7 +347,9 @@ void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *
         add_record_ref(b, "b", lk->graph, l->b);
     if (l->kind == CDP_LINK_OVER_LIMIT)
         cdp_buf_printf(b, ",\"people\":%llu,\"limit\":%u", (unsigned long long)l->people, l->limit);
-    if (l->kind == CDP_LINK_BLOCKED)
+    if (l->kind == CDP_LINK_SHARED_DEVICE)
+        cdp_buf_printf(b, ",\"people\":%llu", (unsigned long long)l->people);
+    if (l->kind == CDP_LINK_BLOCKED || l->kind == CDP_LINK_AMBIGUOUS)
         cdp_buf_printf(b, ",\"records\":%llu", (unsigned long long)l->people);
     if (lk->model && strcmp(l->key, "model") == 0) {
         /* The "waterfall": what each comparison added to the match weight. */
@@ -348,10 +375,112 @@ void cdp_linker_format_stats(const struct cdp_linker *lk, struct cdp_buf *b)
     cdp_buf_printf(b,
                    "\"graph\":{\"person_records\":%llu,\"event_records\":%llu,"
                    "\"anonymous_events\":%llu,\"nodes\":%llu,\"values\":%llu,"
-                   "\"rounds\":%llu}",
+                   "\"rounds\":%llu",
                    (unsigned long long)c.persons, (unsigned long long)c.events,
                    (unsigned long long)c.anonymous_events, (unsigned long long)c.nodes,
                    (unsigned long long)c.values, (unsigned long long)c.rounds);
+    if (c.shared_devices || c.ambiguous_events)
+        cdp_buf_printf(b, ",\"shared_devices\":%llu,\"ambiguous_events\":%llu",
+                       (unsigned long long)c.shared_devices, (unsigned long long)c.ambiguous_events);
+    cdp_buf_addc(b, '}');
+}
+
+/* ---- events on shared devices, by time ----------------------------------- */
+
+/* A login (a row in a person's group) or an anonymous row on a device. */
+struct device_event {
+    uint32_t device; /* value id */
+    uint32_t group;  /* a login's group; CDP_NO_NODE for an anonymous row */
+    int64_t ts;
+    uint64_t row;
+};
+
+static int by_device_time(const void *a, const void *b)
+{
+    const struct device_event *x = a, *y = b;
+    if (x->device != y->device)
+        return x->device < y->device ? -1 : 1;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    bool xa = x->group == CDP_NO_NODE, ya = y->group == CDP_NO_NODE;
+    if (xa != ya)
+        return xa ? 1 : -1; /* a login at the same moment comes first */
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static int by_row(const void *a, const void *b)
+{
+    const struct timed_row *x = a, *y = b;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The groups of the anonymous events ev[from..to) of one device, sorted by
+ * time, logins and anonymous events mixed, into group[from..to): the last
+ * login before each, else the first after it within the session window. */
+static void groups_by_time(const struct device_event *ev, size_t from, size_t to, uint32_t *group)
+{
+    uint32_t last = CDP_NO_NODE;
+    for (size_t e = from; e < to; e++) {
+        if (ev[e].ts == CDP_NO_TIME) {
+            group[e] = CDP_NO_NODE; /* a login or an event at no known time */
+            continue;
+        }
+        if (ev[e].group != CDP_NO_NODE)
+            last = ev[e].group;
+        group[e] = last;
+    }
+    uint32_t next = CDP_NO_NODE;
+    int64_t next_ts = 0;
+    for (size_t e = to; e-- > from;) {
+        if (ev[e].ts == CDP_NO_TIME)
+            continue;
+        if (ev[e].group != CDP_NO_NODE) {
+            next = ev[e].group;
+            next_ts = ev[e].ts;
+        } else if (group[e] == CDP_NO_NODE && next != CDP_NO_NODE && next_ts - ev[e].ts <= CDP_LINKER_SESSION_MS) {
+            group[e] = next;
+        }
+    }
+}
+
+void cdp_linker_attribute(struct cdp_linker *lk, struct cdp_linker_attribution *out)
+{
+    memset(out, 0, sizeof *out);
+    struct device_event *ev = cdp_xmalloc((lk->ndevices + 1) * sizeof *ev);
+    size_t n = 0;
+    for (size_t i = 0; i < lk->ndevices; i++) {
+        uint32_t node = lk->row_node[lk->devices[i].row];
+        uint32_t device = cdp_graph_node_shared_device(lk->graph, node);
+        if (device == CDP_NO_NODE)
+            continue;
+        bool anonymous = cdp_graph_node_fate(lk->graph, node) == CDP_NODE_BY_TIME;
+        ev[n++] = (struct device_event){ device, anonymous ? CDP_NO_NODE : cdp_graph_group(lk->graph, node),
+                                         lk->devices[i].ts, lk->devices[i].row };
+    }
+    qsort(ev, n, sizeof *ev, by_device_time);
+    free(lk->timed);
+    lk->timed = cdp_xmalloc((n + 1) * sizeof *lk->timed);
+    lk->ntimed = lk->next_timed = 0;
+    uint32_t *group = cdp_xmalloc((n + 1) * sizeof *group);
+    for (size_t from = 0; from < n;) {
+        size_t to = from;
+        while (to < n && ev[to].device == ev[from].device)
+            to++;
+        groups_by_time(ev, from, to, group);
+        for (size_t e = from; e < to; e++) {
+            if (ev[e].group != CDP_NO_NODE)
+                continue;
+            lk->timed[lk->ntimed++] = (struct timed_row){ ev[e].row, group[e] };
+            if (group[e] == CDP_NO_NODE)
+                out->unattributed++;
+            else
+                out->attributed++;
+        }
+        from = to;
+    }
+    qsort(lk->timed, lk->ntimed, sizeof *lk->timed, by_row);
+    free(group);
+    free(ev);
 }
 
 /* ---- pass 2 -------------------------------------------------------------- */
@@ -410,6 +539,8 @@ static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
             continue;
         }
         uint32_t group = cdp_graph_group(lk->graph, node);
+        if (lk->next_timed < lk->ntimed && lk->timed[lk->next_timed].row == ri)
+            group = lk->timed[lk->next_timed++].group;
         const char *id = group == CDP_NO_NODE ? NULL : cdp_idstate_group_id(ids, group);
         if (ndjson && !parse)
             cdp_linked_append(cdp_output_buffer(out), row.raw, row.rawlen, id);
@@ -427,7 +558,7 @@ int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, siz
                      const struct cdp_reader_options *in, const struct cdp_idstate *ids,
                      struct cdp_output *out, uint64_t *written, struct cdp_error *err)
 {
-    lk->next_row = 0;
+    lk->next_row = lk->next_timed = 0;
     for (size_t i = 0; i < n; i++)
         if (write_input(lk, &inputs[i], in, ids, out, written, err) < 0)
             return -1;

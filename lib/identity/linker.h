@@ -10,8 +10,9 @@
  * The graph is the same for any number of workers.
  *
  * Between the passes the caller loads the state, links by the model
- * (modellink.h), resolves the graph and gives the groups their ids
- * (idstate.h).
+ * (modellink.h), resolves the graph, gives the events on shared devices
+ * their people by time (cdp_linker_attribute) and gives the groups their
+ * ids (idstate.h).
  *
  * Pass 2 (cdp_linker_write) reads the same inputs again, in the same order,
  * and writes every record with its person's id, as linked.h promises. NDJSON
@@ -86,6 +87,23 @@ void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *
 
 /* Appends the --stats member "graph":{...}: records, nodes and rounds. */
 void cdp_linker_format_stats(const struct cdp_linker *lk, struct cdp_buf *b);
+
+/* How long after an anonymous event a login may be and still be the
+ * person's who did it (when nobody logged in on the device before it):
+ * web analytics' session. */
+#define CDP_LINKER_SESSION_MS (30 * 60 * 1000)
+
+struct cdp_linker_attribution {
+    uint64_t attributed, unattributed; /* anonymous events on shared devices */
+};
+
+/* After resolving: each anonymous event on a device several people log in
+ * on (graph.h) goes to the person logged in on it at its time: the one
+ * whose login (an event of that device in a person's group) came last
+ * before it, or when nobody logged in before it, the first to log in
+ * after it within CDP_LINKER_SESSION_MS; else to nobody (cdp_id null), as
+ * do events without a time. */
+void cdp_linker_attribute(struct cdp_linker *lk, struct cdp_linker_attribution *out);
 
 /* Pass 2 over the same inputs, writing to out with the ids of ids.
  * *written counts the records written (also when it fails). Returns 0, also

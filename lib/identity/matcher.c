@@ -284,8 +284,10 @@ static void sample(const struct cdp_fspairs *all, size_t max, uint64_t *seed, st
         push(out, all->v[next_random(seed) % all->n]);
 }
 
-static void estimate_u(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t *seed,
-                       struct cdp_fs_train_report *rep)
+/* The level patterns of random pairs: all pairs when there are few records,
+ * else a seeded sample of SAMPLE_PAIRS. */
+static struct pattern *random_patterns(const struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t *seed,
+                                       size_t *np, struct cdp_fs_train_report *rep)
 {
     size_t n = cdp_fstable_rows(t);
     struct cdp_fspairs r = { 0 };
@@ -303,15 +305,42 @@ static void estimate_u(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint6
         }
     }
     rep->random_pairs = r.n;
-    size_t np;
-    struct pattern *p = patterns_of(m, t, r.v, r.n, &np);
+    struct pattern *p = patterns_of(m, t, r.v, r.n, np);
+    cdp_fspairs_release(&r);
+    return p;
+}
+
+/* The chance that a pair of pattern p is a match, under m's m, u and prior
+ * (no term frequencies). */
+static double posterior(const struct cdp_fsmodel *m, const struct pattern *p)
+{
+    double lo = log(m->prior / (1 - m->prior));
+    for (int c = 0; c < m->ncomps; c++) {
+        int l = p->lv[c];
+        if (l != CDP_FS_NULL_LEVEL)
+            lo += log(m->comps[c].levels[l].m / m->comps[c].levels[l].u);
+    }
+    return lo > 700 ? 1 : lo < -700 ? 0 : 1 / (1 + exp(-lo));
+}
+
+/* u: how often random pairs fall in each level. With refine, each pair
+ * counts by its chance of not being a match under the model as trained so
+ * far: in a small file full of duplicates, random pairs of one person are
+ * not rare (fake_1000: 250 persons in 1,000 records, 0.4% of all pairs),
+ * and counting them would make sharing an e-mail look common among
+ * strangers. */
+static void estimate_u(struct cdp_fsmodel *m, const struct pattern *p, size_t np, bool refine)
+{
+    double *weight = cdp_xmalloc((np + 1) * sizeof *weight);
+    for (size_t i = 0; i < np; i++)
+        weight[i] = p[i].count * (refine ? 1 - posterior(m, &p[i]) : 1);
     for (int c = 0; c < m->ncomps; c++) {
         struct cdp_fs_comparison *cmp = &m->comps[c];
         double cnt[CDP_FS_MAX_LEVELS] = { 0 }, sum = 0;
         for (size_t i = 0; i < np; i++)
             if (p[i].lv[c] != CDP_FS_NULL_LEVEL) {
-                cnt[p[i].lv[c]] += p[i].count;
-                sum += p[i].count;
+                cnt[p[i].lv[c]] += weight[i];
+                sum += weight[i];
             }
         if (sum == 0)
             continue; /* nothing to learn from: keep the file's u */
@@ -320,8 +349,7 @@ static void estimate_u(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint6
         for (int l = 0; l < cmp->nlevels; l++)
             cmp->levels[l].u = (cnt[l] + 0.5) / (sum + 0.5 * cmp->nlevels);
     }
-    free(p);
-    cdp_fspairs_release(&r);
+    free(weight);
 }
 
 static bool rule_blocks_field(const struct cdp_fs_rule *r, int field)
@@ -407,6 +435,24 @@ static int em(struct cdp_fsmodel *m, const struct pattern *p, size_t np, const b
     return it;
 }
 
+/* The prior from EM on the prior alone over the patterns of a sample of the
+ * ncandidates candidate pairs: the matches expected among them, over all
+ * pairs of the n records. */
+static void estimate_prior(struct cdp_fsmodel *m, const struct pattern *p, size_t np, size_t ncandidates,
+                           size_t n, struct cdp_fs_train_report *rep)
+{
+    bool active[CDP_FS_MAX_COMPARISONS];
+    for (int c = 0; c < m->ncomps; c++)
+        active[c] = true;
+    double lambda = 0.5;
+    em(m, p, np, active, false, &lambda, NULL);
+    rep->lambda_blocked = lambda;
+    rep->expected_matches = lambda * (double)ncandidates;
+    double prior = rep->expected_matches / ((double)n * (double)(n - 1) / 2);
+    if (prior > 0 && prior < 1)
+        m->prior = prior;
+}
+
 /* The session whose estimate of comparison c to take: the median of the
  * sessions that estimated it, ranked by m of the first level (how often
  * matches agree exactly), the upper one of an even number. A rule whose
@@ -435,7 +481,9 @@ void cdp_fs_train(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t s
     if (n < 2)
         return;
     uint64_t s = seed;
-    estimate_u(m, t, &s, rep);
+    size_t nrandom;
+    struct pattern *random = random_patterns(m, t, &s, &nrandom, rep);
+    estimate_u(m, random, nrandom, false);
     /* m: one EM session per training rule. */
     double(*est)[CDP_FS_MAX_COMPARISONS][CDP_FS_MAX_LEVELS] = cdp_xcalloc(16, sizeof *est);
     int session_of[CDP_FS_MAX_COMPARISONS][16];
@@ -470,25 +518,21 @@ void cdp_fs_train(struct cdp_fsmodel *m, const struct cdp_fstable *t, uint64_t s
                 m->comps[c].levels[l].m = est[r][c][l];
         }
     free(est);
-    /* The prior: matches expected among the candidates, over all pairs. */
+    /* The prior: matches expected among the candidates, over all pairs;
+     * then u again, leaving out the random pairs that are matches, and the
+     * prior again with it. */
     struct cdp_fspairs all = { 0 };
     cdp_fs_block(m, t, -1, &all, NULL);
     sample(&all, SAMPLE_PAIRS, &s, &some);
     if (some.n) {
         size_t np;
         struct pattern *p = patterns_of(m, t, some.v, some.n, &np);
-        bool active[CDP_FS_MAX_COMPARISONS];
-        for (int c = 0; c < m->ncomps; c++)
-            active[c] = true;
-        double lambda = 0.5;
-        em(m, p, np, active, false, &lambda, NULL);
+        estimate_prior(m, p, np, all.n, n, rep);
+        estimate_u(m, random, nrandom, true);
+        estimate_prior(m, p, np, all.n, n, rep);
         free(p);
-        rep->lambda_blocked = lambda;
-        rep->expected_matches = lambda * (double)all.n;
-        double prior = rep->expected_matches / ((double)n * (double)(n - 1) / 2);
-        if (prior > 0 && prior < 1)
-            m->prior = prior;
     }
+    free(random);
     cdp_fspairs_release(&all);
     cdp_fspairs_release(&some);
     cdp_fspairs_release(&rule_pairs);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "base/intern.h"
 #include "io/json.h"
@@ -162,9 +163,13 @@ int cdp_modellink_fit(struct cdp_modellink *ml, const struct cdp_graph *g,
                       const struct cdp_modellink_fit_options *o, struct cdp_modellink_report *rep,
                       struct cdp_error *err)
 {
-    if (o->train) {
+    bool enough = cdp_fstable_rows(ml->table) >= CDP_MODELLINK_MIN_TRAIN;
+    bool train = o->train == CDP_TRAIN_ALWAYS || (o->train == CDP_TRAIN_AUTO && !ml->model->trained && enough);
+    if (train) {
         cdp_fs_train(ml->model, ml->table, o->seed, &rep->training);
         rep->trained = true;
+    } else if (o->train == CDP_TRAIN_AUTO && !ml->model->trained) {
+        rep->too_few_to_train = true;
     }
     if (!o->labels)
         return 0;
@@ -180,10 +185,53 @@ int cdp_modellink_fit(struct cdp_modellink *ml, const struct cdp_graph *g,
     return status;
 }
 
+/* The trained m of comparison c's "else" level (0 without one). */
+static double m_else(const struct cdp_fs_comparison *c)
+{
+    for (int l = 0; l < c->nlevels; l++)
+        if (c->levels[l].when == CDP_FS_ELSE)
+            return c->levels[l].m;
+    return 0;
+}
+
+/* Whether any record has a value of table field f. */
+static bool has_values(const struct cdp_fstable *t, int f)
+{
+    size_t n = cdp_fstable_rows(t);
+    for (uint32_t r = 0; r < n; r++)
+        if (cdp_fstable_value(t, f, r) != CDP_FS_NONE)
+            return true;
+    return false;
+}
+
+/* The conflict fields on which the trained model finds one person's records
+ * disagree too often to take a disagreement for proof (fields the records
+ * lack say nothing either way). */
+static void relax_conflicts(const struct cdp_fsmodel *m, const struct cdp_fstable *t, struct cdp_graph *g,
+                            struct cdp_modellink_report *rep)
+{
+    rep->nrelaxed = 0;
+    if (!m->trained)
+        return;
+    for (size_t f = 0; f < cdp_graph_conflict_count(g); f++) {
+        const char *field = cdp_graph_conflict_field(g, f);
+        for (int c = 0; c < m->ncomps; c++) {
+            if (strcmp(m->fields[m->comps[c].field], field) != 0 || m_else(&m->comps[c]) < CDP_MODELLINK_UNRELIABLE ||
+                !has_values(t, m->comps[c].field))
+                continue;
+            cdp_graph_relax_conflict(g, f);
+            if (rep->nrelaxed < 16)
+                rep->relaxed[rep->nrelaxed++] = field;
+            break;
+        }
+    }
+}
+
 void cdp_modellink_link(struct cdp_modellink *ml, struct cdp_graph *g, size_t nthreads,
                         struct cdp_modellink_report *rep)
 {
     struct cdp_fsmodel *m = ml->model;
+    relax_conflicts(m, ml->table, g, rep);
     m->prior = cdp_fsmodel_prior_for(m, cdp_fstable_rows(ml->table));
     memset(&rep->blocking, 0, sizeof rep->blocking);
     struct cdp_fspairs cand = { 0 };
@@ -192,6 +240,24 @@ void cdp_modellink_link(struct cdp_modellink *ml, struct cdp_graph *g, size_t nt
     double wt = cdp_fs_weight_of(m->threshold);
     cdp_fs_score(m, ml->table, &cand, w, wt, nthreads);
     struct cdp_fspairs *linked = &ml->linked;
+    if (getenv("CDP_DEBUG_PAIRS")) { /* DEBUG */
+        FILE *f = fopen(getenv("CDP_DEBUG_PAIRS"), "w");
+        double *w2 = cdp_xmalloc((cand.n + 1) * sizeof *w2);
+        cdp_fs_score(m, ml->table, &cand, w2, -1e9, nthreads);
+        for (size_t i = 0; i < cand.n; i++) {
+            uint32_t a = (uint32_t)(cand.v[i] >> 32), b = (uint32_t)cand.v[i];
+            const char *sa, *ra, *sb, *rb;
+            cdp_graph_node_record(g, ml->node[a], &sa, &ra);
+            cdp_graph_node_record(g, ml->node[b], &sb, &rb);
+            struct cdp_buf e = CDP_BUF_INIT;
+            if (!getenv("CDP_DEBUG_BRIEF"))
+                cdp_fs_explain(m, ml->table, a, b, &e);
+            fprintf(f, "%s\t%s\t%s\t%s\t%.3f\t%s\n", sa, ra, sb, rb, w2[i], e.data ? e.data : "");
+            cdp_buf_release(&e);
+        }
+        free(w2);
+        fclose(f);
+    }
     for (size_t i = 0; i < cand.n; i++) {
         if (w[i] < wt)
             continue;
@@ -217,6 +283,8 @@ void cdp_modellink_counts(const struct cdp_modellink_report *rep, const struct c
         fn(ctx, "model", "training_random_pairs", rep->training.random_pairs);
         fn(ctx, "model", "training_expected_matches", (uint64_t)(rep->training.expected_matches + 0.5));
     }
+    if (rep->too_few_to_train)
+        fn(ctx, "model", "too_few_to_train", 1);
     if (rep->labelled) {
         fn(ctx, "labels", "matches_used", rep->label_matches);
         fn(ctx, "labels", "non_matches_not_used", rep->label_non_matches);
@@ -230,6 +298,8 @@ void cdp_modellink_counts(const struct cdp_modellink_report *rep, const struct c
         if (rep->blocking.skipped_blocks[i])
             fn(ctx, "blocks_too_large", m->rules[i].text, rep->blocking.skipped_blocks[i]);
     }
+    for (size_t i = 0; i < rep->nrelaxed; i++)
+        fn(ctx, "conflicts_not_checked", rep->relaxed[i], 1);
 }
 
 void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, struct cdp_buf *b)

@@ -13,7 +13,8 @@
  *
  * --traps adds "traps": the pairs of different persons that the data makes
  * easy to confuse, found in the records themselves, by kind, and how many
- * of them are "merged" (some id holds records of both):
+ * of them are "merged" (some id holds person records of both; an event
+ * given to the wrong person counts against precision, not here):
  *   family_email   an e-mail on the person records of exactly two persons
  *   family_phone   a phone on the person records of exactly two persons
  *   shared_device  an anon_id on the records of exactly two persons
@@ -99,6 +100,8 @@ struct traps {
     struct cdp_intern *values; /* kind as one byte, then the value */
     struct value_person *v;
     size_t n, cap;
+    struct rec *persons; /* the person records: person, predicted id */
+    size_t npersons, persons_cap;
     uint64_t pairs[NTRAPS], merged[NTRAPS];
 };
 
@@ -125,8 +128,8 @@ static bool string_field(const struct cdp_record *rec, const char *name, const c
     return true;
 }
 
-/* The trap values of a record of person. */
-static void trap_values(struct traps *tr, const struct cdp_record *rec, uint32_t person)
+/* The trap values of a record of person, with predicted id pred. */
+static void trap_values(struct traps *tr, const struct cdp_record *rec, uint32_t person, uint32_t pred)
 {
     const char *s;
     size_t len;
@@ -136,6 +139,11 @@ static void trap_values(struct traps *tr, const struct cdp_record *rec, uint32_t
         trap_value(tr, SHARED_DEVICE, s, len, person);
     if (!is_person)
         return;
+    if (tr->npersons == tr->persons_cap) {
+        tr->persons_cap = tr->persons_cap ? tr->persons_cap * 2 : 65536;
+        tr->persons = cdp_xrealloc(tr->persons, tr->persons_cap * sizeof *tr->persons);
+    }
+    tr->persons[tr->npersons++] = (struct rec){ person, pred };
     if (string_field(rec, "email", &s, &len))
         trap_value(tr, FAMILY_EMAIL, s, len, person);
     if (string_field(rec, "phone", &s, &len))
@@ -178,10 +186,13 @@ static bool merged(const struct rec *recs, const size_t *first, uint32_t a, uint
     return false;
 }
 
-/* Counts the trap pairs and the merged ones; recs sorted by truth, then
- * prediction. */
-static void count_traps(struct traps *tr, const struct rec *recs, size_t n, size_t npersons)
+/* Counts the trap pairs and the merged ones. */
+static void count_traps(struct traps *tr, size_t npersons)
 {
+    struct rec *recs = tr->persons;
+    size_t n = tr->npersons;
+    if (n)
+        qsort(recs, n, sizeof *recs, by_truth_pred);
     size_t *first = cdp_xcalloc(npersons + 1, sizeof *first);
     for (size_t i = 0; i < n; i++)
         first[recs[i].truth + 1]++;
@@ -287,7 +298,7 @@ static int from_records(struct table *tb, const char *truth, struct traps *tr, i
             uint32_t who = add(tb, person, strlen(person), id->type == CDP_STRING ? id->val : "",
                                id->type == CDP_STRING ? id->vlen : 0);
             if (tr && who != UINT32_MAX)
-                trap_values(tr, &rec, who);
+                trap_values(tr, &rec, who, tb->recs[tb->n - 1].pred);
         }
         cdp_reader_close(r);
     }
@@ -370,7 +381,7 @@ int main(int argc, char **argv)
         i = j;
     }
     if (tr)
-        count_traps(tr, recs, n, cdp_intern_count(truths));
+        count_traps(tr, cdp_intern_count(truths));
     double precision = pred_pairs ? tp / pred_pairs : 1.0;
     double recall = true_pairs ? tp / true_pairs : 1.0;
     double f1 = precision + recall ? 2 * precision * recall / (precision + recall) : 0;
@@ -387,6 +398,7 @@ int main(int argc, char **argv)
         printf("}");
         cdp_intern_free(tr->values);
         free(tr->v);
+        free(tr->persons);
     }
     printf("}\n");
     free(recs);
