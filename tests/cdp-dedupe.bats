@@ -109,6 +109,106 @@ OUT
     [ "$status" -eq 2 ]
 }
 
+@test "a conflict is certainly different: a typo'd birth date links, 30 years apart does not; genders only when both are known" {
+    # one e-mail each: the second record of each person has one typo in the date
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"digit1","_kind":"person","email":"a@x.ru","birth_date":"1983-01-19"}
+{"_source":"shop","_rid":"digit2","_kind":"person","email":"a@x.ru","birth_date":"1983-01-18"}
+{"_source":"crm","_rid":"year1","_kind":"person","email":"b@x.ru","birth_date":"1973-01-19"}
+{"_source":"shop","_rid":"year2","_kind":"person","email":"b@x.ru","birth_date":"1983-01-19"}
+{"_source":"crm","_rid":"swap1","_kind":"person","email":"c@x.ru","birth_date":"1983-05-07"}
+{"_source":"shop","_rid":"swap2","_kind":"person","email":"c@x.ru","birth_date":"1983-07-05"}
+{"_source":"crm","_rid":"trans1","_kind":"person","email":"d@x.ru","birth_date":"1983-01-19"}
+{"_source":"shop","_rid":"trans2","_kind":"person","email":"d@x.ru","birth_date":"1983-10-19"}
+{"_source":"crm","_rid":"mother","_kind":"person","email":"e@x.ru","birth_date":"1961-03-14","first_name":"Ольга"}
+{"_source":"crm","_rid":"son","_kind":"person","email":"e@x.ru","birth_date":"1991-03-14","first_name":"Иван"}
+{"_source":"crm","_rid":"two1","_kind":"person","email":"f@x.ru","birth_date":"1983-01-19"}
+{"_source":"shop","_rid":"two2","_kind":"person","email":"f@x.ru","birth_date":"1983-01-27"}
+{"_source":"crm","_rid":"m","_kind":"person","email":"g@x.ru","gender":"m"}
+{"_source":"shop","_rid":"u","_kind":"person","email":"g@x.ru","gender":"u"}
+{"_source":"crm","_rid":"man","_kind":"person","email":"h@x.ru","gender":"m"}
+{"_source":"shop","_rid":"woman","_kind":"person","email":"h@x.ru","gender":"f"}
+IN
+    cdp-dedupe -q --links links.ndjson in.ndjson > out.ndjson
+    same out.ndjson crm/digit1 shop/digit2
+    same out.ndjson crm/year1 shop/year2
+    same out.ndjson crm/swap1 shop/swap2
+    same out.ndjson crm/trans1 shop/trans2
+    same out.ndjson crm/m shop/u
+    ! same out.ndjson crm/mother crm/son
+    ! same out.ndjson crm/two1 shop/two2
+    ! same out.ndjson crm/man shop/woman
+    run jq -c 'select(.reason == "conflict") | [.value, .field, .values]' links.ndjson
+    assert_output <<'OUT'
+["e@x.ru","birth_date",["1961-03-14","1991-03-14"]]
+["f@x.ru","birth_date",["1983-01-19","1983-01-27"]]
+["h@x.ru","gender",["m","f"]]
+OUT
+}
+
+@test "given names and patronymics that say two people keep them apart; a swap or a transliteration does not" {
+    # a family's e-mail and home phone, one of each pair without a birth date;
+    # a swap of given and family names and a transliteration are one name
+    cat > in.ndjson <<'IN'
+{"_source":"crm","_rid":"f1","_kind":"person","email":"fam@x.ru","last_name":"Макаров","first_name":"Тимур","middle_name":"Максимович"}
+{"_source":"crm","_rid":"f2","_kind":"person","email":"fam@x.ru","last_name":"Макаров","first_name":"Александр","middle_name":"Тимурович","birth_date":"1979-12-27"}
+{"_source":"crm","_rid":"p1","_kind":"person","phone":"+74951234567","last_name":"Петрова","first_name":"Ольга","middle_name":"Алексеевна"}
+{"_source":"crm","_rid":"p2","_kind":"person","phone":"+74951234567","last_name":"Петрова","first_name":"Ольга","middle_name":"Александровна"}
+{"_source":"crm","_rid":"s1","_kind":"person","email":"s@x.ru","last_name":"Попов","first_name":"Даниил","middle_name":"Антонович"}
+{"_source":"shop","_rid":"s2","_kind":"person","email":"s@x.ru","last_name":"Даниил","first_name":"Попов"}
+{"_source":"shop","_rid":"s3","_kind":"person","email":"s@x.ru","last_name":"Popov","first_name":"Daniel"}
+{"_source":"crm","_rid":"n1","_kind":"person","email":"n@x.ru","first_name":"Ольга"}
+{"_source":"crm","_rid":"n2","_kind":"person","email":"n@x.ru","first_name":"Иван"}
+IN
+    cdp-dedupe -q --links links.ndjson in.ndjson > out.ndjson
+    ! same out.ndjson crm/f1 crm/f2
+    ! same out.ndjson crm/p1 crm/p2
+    same out.ndjson crm/s1 shop/s2 shop/s3
+    # without family names there is no swap to explain two given names
+    ! same out.ndjson crm/n1 crm/n2
+    run jq -c 'select(.reason == "conflict") | [.value, .field, .values]' links.ndjson
+    assert_output <<'OUT'
+["fam@x.ru","first_name",["Тимур","Александр"]]
+["n@x.ru","first_name",["Ольга","Иван"]]
+["+74951234567","middle_name",["Алексеевна","Александровна"]]
+OUT
+}
+
+@test "two people on one browser: it links nobody, and its anonymous events go by time" {
+    # Анна logs in at 10:00 and 14:00, Борис at 12:00, on the same browser
+    cat > in.ndjson <<'IN'
+{"_source":"shop","_rid":"anna","_kind":"person","customer_id":"1","email":"anna@x.ru","birth_date":"1980-01-01"}
+{"_source":"shop","_rid":"boris","_kind":"person","customer_id":"2","email":"boris@x.ru","birth_date":"2005-01-01"}
+{"_source":"web","_rid":"1","_kind":"event","event":"view","anon_id":"pc","ts":"2026-01-10T09:40:00Z"}
+{"_source":"web","_rid":"2","_kind":"event","event":"view","anon_id":"pc","ts":"2026-01-10T08:00:00Z"}
+{"_source":"web","_rid":"3","_kind":"event","event":"login","anon_id":"pc","customer_id":"1","ts":"2026-01-10T10:00:00Z"}
+{"_source":"web","_rid":"4","_kind":"event","event":"view","anon_id":"pc","ts":"2026-01-10T10:30:00Z"}
+{"_source":"web","_rid":"5","_kind":"event","event":"login","anon_id":"pc","customer_id":"2","ts":"2026-01-10T12:00:00Z"}
+{"_source":"web","_rid":"6","_kind":"event","event":"view","anon_id":"pc","ts":"2026-01-10T12:05:00Z"}
+{"_source":"web","_rid":"7","_kind":"event","event":"login","anon_id":"pc","email":"anna@x.ru","ts":"2026-01-10T14:00:00Z"}
+{"_source":"web","_rid":"8","_kind":"event","event":"view","anon_id":"pc","ts":"2026-01-11T09:00:00Z"}
+{"_source":"web","_rid":"9","_kind":"event","event":"view","anon_id":"pc"}
+{"_source":"web","_rid":"10","_kind":"event","event":"view","anon_id":"phone-of-anna","ts":"2026-01-09T10:00:00Z"}
+{"_source":"web","_rid":"11","_kind":"event","event":"login","anon_id":"phone-of-anna","customer_id":"1","ts":"2026-01-20T10:00:00Z"}
+IN
+    cdp-dedupe -q --links links.ndjson --stats stats.json in.ndjson > out.ndjson
+    ! same out.ndjson shop/anna shop/boris
+    # 09:40, 20 minutes before Анна's first login; 10:30 after it; 12:05
+    # after Борис's; the next day after Анна's second
+    same out.ndjson shop/anna web/3 web/1 web/4 web/7 web/8
+    same out.ndjson shop/boris web/5 web/6
+    # 08:00, two hours before anyone logged in, and a time unknown: nobody's
+    [ "$(jq -c 'select(._rid == "2" or ._rid == "9") | .cdp_id' out.ndjson | tr '\n' ' ')" = "null null " ]
+    # a device only one person logs in on is hers, whenever
+    same out.ndjson shop/anna web/10 web/11
+    [ "$(jq -c 'select(.key == "anon_id" and .link == "refused")' links.ndjson)" = '{"link":"refused","key":"anon_id","value":"pc","reason":"shared_device","people":2}' ]
+    [ "$(jq -c '.shared_devices' stats.json)" = '{"events_attributed":4,"events_unattributed":2}' ]
+    # a device has no limit to set
+    run cdp-dedupe --max-per-key anon_id=2 in.ndjson
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-dedupe: --max-per-key 'anon_id=2': anon_id is a device, whose anonymous events go by time when several people log in on it: it has no limit" ]
+}
+
 @test "placeholder phones do not glue card holders together; blocked values are never used" {
     for i in 1 2 3 4 5 6 7 8; do
         echo "{\"_source\":\"crm\",\"_rid\":\"p$i\",\"_kind\":\"person\",\"card\":\"00$i\"}"

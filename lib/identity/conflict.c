@@ -28,11 +28,6 @@ enum cdp_conflict_rule cdp_conflict_rule_of(const char *field)
     return CDP_CONFLICT_TEXT;
 }
 
-bool cdp_conflict_rule_is_name(enum cdp_conflict_rule rule)
-{
-    return rule == CDP_CONFLICT_GIVEN_NAME || rule == CDP_CONFLICT_NAME;
-}
-
 static const struct cdp_field *scalar(const struct cdp_record *r, const char *name)
 {
     const struct cdp_field *f = cdp_record_gets(r, name);
@@ -79,15 +74,23 @@ static bool date_digits(const char *s, size_t len, char d[8])
     return true;
 }
 
-/* One typo apart: one digit replaced, two adjacent digits transposed, or
- * the day and month swapped. */
+/* Digits next to each other on a keyboard's top row (1234567890). */
+static bool neighbour_keys(char x, char y)
+{
+    int d = x - y;
+    return d == 1 || d == -1 || (x == '9' && y == '0') || (x == '0' && y == '9');
+}
+
+/* One typo apart: one digit replaced by its neighbour on the keyboard, two
+ * adjacent digits transposed, or the day and month swapped. (Any digit
+ * replaced would make 1961 and 1991 one typo apart: a mother and her son.) */
 static bool dates_one_typo(const char a[8], const char b[8])
 {
     int diff[8], n = 0;
     for (int i = 0; i < 8; i++)
         if (a[i] != b[i])
             diff[n++] = i;
-    if (n <= 1)
+    if (n == 0 || (n == 1 && neighbour_keys(a[diff[0]], b[diff[0]])))
         return true;
     if (n == 2 && diff[1] == diff[0] + 1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]])
         return true;
@@ -190,6 +193,15 @@ static void forms_of(const struct cdp_buf *text, const struct prepared *p, struc
     *last = (struct name_form){ t + p->off[2], t + p->off[3], p->len[2], p->len[3] };
 }
 
+/* A given name against a family name: 1 may match, -1 may not, 0 one is
+ * missing. */
+static int cross(const struct name_form *given, const struct name_form *family)
+{
+    if (!given->fold_len || !family->fold_len)
+        return 0;
+    return names_may_match(given, family, GIVEN_NAME_ALIKE) ? 1 : -1;
+}
+
 static bool names_differ(enum cdp_conflict_rule rule, const struct cdp_buf *text, const struct prepared *pa,
                          const struct prepared *pb)
 {
@@ -200,8 +212,10 @@ static bool names_differ(enum cdp_conflict_rule rule, const struct cdp_buf *text
         return !names_may_match(&a, &b, 0);
     if (names_may_match(&a, &b, GIVEN_NAME_ALIKE))
         return false;
-    /* the given and family names swapped in one of the records */
-    return !(names_may_match(&a, &b_last, GIVEN_NAME_ALIKE) && names_may_match(&a_last, &b, GIVEN_NAME_ALIKE));
+    /* the given and family names swapped in one of the records: a given
+     * name matches the other's family name, and nothing says otherwise */
+    int x = cross(&a, &b_last), y = cross(&a_last, &b);
+    return !((x > 0 || y > 0) && x >= 0 && y >= 0);
 }
 
 static struct prepared *prepared_of(struct cdp_conflict_cache *c, uint32_t id, const char *s, size_t len)

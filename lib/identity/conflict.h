@@ -6,10 +6,11 @@
  * son who share an e-mail stay two:
  *
  *  - birth_date: two dates more than one typo apart. One typo is one digit
- *    replaced (1983-01-19, 1983-01-18; 1953-01-19, 1983-01-19), two adjacent
- *    digits transposed (1983-01-19, 1983-10-19) or the day and month
- *    swapped (1983-05-07, 1983-07-05). Text that is not a date conflicts
- *    with any other text.
+ *    replaced by its neighbour on the keyboard (1983-01-19, 1983-01-18;
+ *    1983, 1973), two adjacent digits transposed (1983-01-19, 1983-10-19)
+ *    or the day and month swapped (1983-05-07, 1983-07-05); 1961 and 1991
+ *    are not one typo apart. Text that is not a date conflicts with any
+ *    other text.
  *  - gender: two explicit genders that differ: m and f, or words
  *    norm/vocab.h reads as them (М, жен, female); a value that is neither
  *    conflicts with nothing.
@@ -24,11 +25,9 @@
  *    their ending, so similarity says little (Алексеевна, Александровна).
  *  - any other field (--conflict): values that differ as text.
  *
- * Names are weaker evidence than a birth date: the graph checks them for a
- * link by a value several people may share (an e-mail, a phone: a
- * family's) and for a link of the probabilistic model, but not for an
- * identifier of one person (a card, an account), which a nickname in one
- * record should not split.
+ * (The names matter where one record lacks a birth date: on 100,000
+ * generated persons, 17 family members who share an e-mail or a home phone
+ * were merged by the birth date and gender alone.)
  *
  * Values are compared by their ids in the graph's table of conflict values;
  * what the comparison needs of a value (its fold, its key) is worked out
@@ -53,10 +52,6 @@ enum cdp_conflict_rule {
 
 /* The rule of a conflict field, by its name. */
 enum cdp_conflict_rule cdp_conflict_rule_of(const char *field);
-
-/* Whether the rule is about names (checked only for links by a value
- * several people may share). */
-bool cdp_conflict_rule_is_name(enum cdp_conflict_rule rule);
 
 /* Appends to out the value of field in r that the rule compares (for a
  * given name: the first name, '\x1F', the last name, so that a swap can be

@@ -754,13 +754,6 @@ static void conf_merge(struct cdp_graph *g, size_t c, uint32_t ra, uint32_t rb)
     }
 }
 
-/* Whether field c is checked, for a link by a value several people may
- * share or by the model (names), or by an identifier of one person. */
-static bool checked(const struct cdp_graph *g, size_t c, bool names)
-{
-    return !g->relaxed[c] && (names || !cdp_conflict_rule_is_name(g->rules[c]));
-}
-
 static bool values_differ(struct cdp_graph *g, size_t c, uint32_t x, uint32_t y)
 {
     size_t xl, yl;
@@ -768,14 +761,13 @@ static bool values_differ(struct cdp_graph *g, size_t c, uint32_t x, uint32_t y)
     return cdp_conflict_differ(g->conflict_cache, g->rules[c], x, xs, xl, y, ys, yl);
 }
 
-/* The first field (only field only, when it is not -1) on which groups ra
- * and rb hold certainly different values, the two values in *xa and *xb;
- * -1 when none. names: whether the names are checked. */
-static int differ_on(struct cdp_graph *g, uint32_t ra, uint32_t rb, int only, bool names, uint32_t *xa,
-                     uint32_t *xb)
+/* The first field (field only, when it is not -1) on which groups ra and
+ * rb hold certainly different values, the two values in *xa and *xb; -1
+ * when none. */
+static int differ_on(struct cdp_graph *g, uint32_t ra, uint32_t rb, int only, uint32_t *xa, uint32_t *xb)
 {
     for (size_t c = 0; c < g->nconf; c++) {
-        if ((only >= 0 && c != (size_t)only) || !checked(g, c, names))
+        if ((only >= 0 && c != (size_t)only) || g->relaxed[c])
             continue;
         uint32_t va[CONF_MAX_VALUES], vb[CONF_MAX_VALUES];
         size_t na = conf_of(g, ra, c, va), nb = na ? conf_of(g, rb, c, vb) : 0;
@@ -817,7 +809,7 @@ static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_
     if (ra == rb)
         return true;
     uint32_t xa, xb;
-    int c = differ_on(g, ra, rb, -1, v == CDP_NO_NODE || !exclusive(g, v), &xa, &xb);
+    int c = differ_on(g, ra, rb, -1, &xa, &xb);
     if (c >= 0) {
         struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = a, .b = b };
         conflict_link(g, &l, (size_t)c, xa, xb);
@@ -884,9 +876,8 @@ static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_
 static bool conflicted(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *ctx)
 {
     const struct value *val = &g->values[v];
-    bool names = !exclusive(g, v);
     for (size_t c = 0; c < g->nconf; c++) {
-        if (!checked(g, c, names))
+        if (g->relaxed[c])
             continue;
         size_t nroots = 0; /* pairs (root, its first node) with values for c */
         for (uint32_t i = 0; i < val->count; i++) {
@@ -901,7 +892,7 @@ static bool conflicted(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *ct
                 continue;
             for (size_t k = 0; k < nroots; k++) {
                 uint32_t xa, xb;
-                if (differ_on(g, g->conf_roots[2 * k], r, (int)c, names, &xa, &xb) < 0)
+                if (differ_on(g, g->conf_roots[2 * k], r, (int)c, &xa, &xb) < 0)
                     continue;
                 struct cdp_link l = { .kind = CDP_LINK_CONFLICT, .a = g->conf_roots[2 * k + 1], .b = n };
                 conflict_link(g, &l, c, xa, xb);

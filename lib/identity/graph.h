@@ -22,8 +22,7 @@
  *    values of both groups are compared, so that a mother and son sharing
  *    one e-mail stay two people, whichever order the evidence comes in. A
  *    group keeps every distinct value it holds (typos of one date), so
- *    that each is checked. Names are not checked for links by a value of an
- *    exclusive key (a card, an account: one person's by definition).
+ *    that each is checked.
  *
  * A device (anon_id: a browser or an app install) links the events on it
  * to the one person who logs in on it. When several people log in on one

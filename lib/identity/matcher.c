@@ -575,7 +575,8 @@ struct score_job {
     double *weights;
     size_t from, to;
     double floor;
-    const double *best_after; /* the most the comparisons after c can add */
+    const int *order;         /* the comparisons in the order they are tried */
+    const double *best_after; /* the most the comparisons after order[i] can add */
 };
 
 static void *score_part(void *arg)
@@ -583,35 +584,62 @@ static void *score_part(void *arg)
     struct score_job *j = arg;
     const struct cdp_fsmodel *m = j->m;
     double prior = log2(m->prior / (1 - m->prior));
+    int level[CDP_FS_MAX_COMPARISONS];
     for (size_t i = j->from; i < j->to; i++) {
         uint32_t a = (uint32_t)(j->pairs[i] >> 32), b = (uint32_t)j->pairs[i];
         double w = prior;
-        for (int c = 0; c < m->ncomps; c++) {
-            w += cdp_fs_bayes(m, j->t, c, cdp_fs_level(m, j->t, c, a, b), a, b);
+        bool reached = true;
+        for (int k = 0; k < m->ncomps; k++) {
+            int c = j->order[k];
+            level[c] = cdp_fs_level(m, j->t, c, a, b);
+            w += cdp_fs_bayes(m, j->t, c, level[c], a, b);
             /* Most candidates are plainly not matches: stop once even the
              * best levels of the rest could not lift the pair to the floor. */
-            if (w + j->best_after[c] < j->floor) {
-                w = -INFINITY;
+            if (w + j->best_after[k] < j->floor) {
+                reached = false;
                 break;
             }
         }
+        if (!reached) {
+            j->weights[i] = -INFINITY;
+            continue;
+        }
+        /* the sum in the model's order, as cdp_fs_weight and the links file have it */
+        w = prior;
+        for (int c = 0; c < m->ncomps; c++)
+            w += cdp_fs_bayes(m, j->t, c, level[c], a, b);
         j->weights[i] = w;
     }
     return NULL;
 }
 
+/* How dear a comparison's levels are to work out: dates and numbers are
+ * arithmetic, strings an edit distance at most, names Jaro-Winkler and
+ * swaps. Scoring tries the cheap ones first, so that most candidates (a
+ * birth date far off) are dropped before their names are compared. */
+static int cost_of(const struct cdp_fs_comparison *c)
+{
+    return c->type == CDP_FS_DATE || c->type == CDP_FS_NUMBER ? 0 : c->type == CDP_FS_STRING ? 1 : 2;
+}
+
 void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
                   const struct cdp_fspairs *pairs, double *weights, double floor, size_t nthreads)
 {
+    int order[CDP_FS_MAX_COMPARISONS], k = 0;
+    for (int cost = 0; cost <= 2; cost++)
+        for (int c = 0; c < m->ncomps; c++)
+            if (cost_of(&m->comps[c]) == cost)
+                order[k++] = c;
     /* The best each comparison can add: its best level, or for a
      * term-frequency level the rarest value's (u at least 1/n). */
     double best_after[CDP_FS_MAX_COMPARISONS + 1];
     size_t n = cdp_fstable_rows(t);
     best_after[m->ncomps] = 0;
-    for (int c = m->ncomps - 1; c >= 0; c--) {
+    for (int i = m->ncomps - 1; i >= 0; i--) {
+        const struct cdp_fs_comparison *cmp = &m->comps[order[i]];
         double best = 0; /* a missing value adds nothing */
-        for (int l = 0; l < m->comps[c].nlevels; l++) {
-            const struct cdp_fs_level *lv = &m->comps[c].levels[l];
+        for (int l = 0; l < cmp->nlevels; l++) {
+            const struct cdp_fs_level *lv = &cmp->levels[l];
             double u = lv->tf && n ? 1.0 / (double)n : lv->u;
             if (lv->tf && lv->u < u)
                 u = lv->u;
@@ -619,13 +647,13 @@ void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
             if (bf > best)
                 best = bf;
         }
-        best_after[c] = best_after[c + 1] + best;
+        best_after[i] = best_after[i + 1] + best;
     }
-    /* best_after[c] above counts c itself: shift so that [c] is what the
-     * comparisons after c can add */
+    /* best_after[i] above counts order[i] itself: shift so that [i] is what
+     * the comparisons after it can add */
     double after[CDP_FS_MAX_COMPARISONS];
-    for (int c = 0; c < m->ncomps; c++)
-        after[c] = best_after[c + 1];
+    for (int i = 0; i < m->ncomps; i++)
+        after[i] = best_after[i + 1];
     if (nthreads > 64)
         nthreads = 64;
     size_t parts = nthreads ? nthreads : 1;
@@ -634,7 +662,7 @@ void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
     bool started[64] = { false };
     for (size_t i = 0; i < parts; i++) {
         jobs[i] = (struct score_job){ m, t, pairs->v, weights, pairs->n * i / parts,
-                                      pairs->n * (i + 1) / parts, floor, after };
+                                      pairs->n * (i + 1) / parts, floor, order, after };
         if (i + 1 < parts && pthread_create(&th[i], NULL, score_part, &jobs[i]) == 0)
             started[i] = true;
         else
