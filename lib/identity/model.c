@@ -104,7 +104,7 @@ static int parse_level(struct cdp_fsmodel *m, struct cdp_fs_comparison *cmp, jv 
     l->with = -1;
     if (!is_kind(lv, JV_KIND_OBJECT))
         return fail(c, where, "a level must be an object", NULL);
-    static const char *const level_keys[] = { "when", "min", "max", "with", "tf", "m", "u", NULL };
+    static const char *const level_keys[] = { "when", "min", "max", "with", "tf", "same_digits", "m", "u", NULL };
     if (check_keys(lv, level_keys, where, c))
         return -1;
     jv when = get(lv, "when");
@@ -181,6 +181,22 @@ static int parse_level(struct cdp_fsmodel *m, struct cdp_fs_comparison *cmp, jv 
         l->tf = true;
     }
     jv_free(tf);
+    jv sd = get(lv, "same_digits");
+    if (!is_kind(sd, JV_KIND_TRUE) && !is_kind(sd, JV_KIND_FALSE) && !is_kind(sd, JV_KIND_INVALID)) {
+        jv_free(sd);
+        return fail(c, where, "\"same_digits\" is true or false", NULL);
+    }
+    if (is_kind(sd, JV_KIND_TRUE)) {
+        if (l->when != CDP_FS_JARO_WINKLER && l->when != CDP_FS_LEVENSHTEIN && l->when != CDP_FS_DAMERAU) {
+            jv_free(sd);
+            return fail(c, where, "\"same_digits\" applies to \"jaro_winkler\", \"levenshtein\" and "
+                                  "\"damerau\" levels only", NULL);
+        }
+        l->same_digits = true;
+        size_t len = strlen(l->label);
+        snprintf(l->label + len, sizeof l->label - len, ",same_digits");
+    }
+    jv_free(sd);
     const char *pn[2] = { "m", "u" };
     double *pv[2] = { &l->m, &l->u };
     for (int i = 0; i < 2; i++) {
@@ -564,6 +580,8 @@ void cdp_fsmodel_write(const struct cdp_fsmodel *m, struct cdp_buf *b)
             }
             if (lv->tf)
                 cdp_buf_adds(b, ", \"tf\": true");
+            if (lv->same_digits)
+                cdp_buf_adds(b, ", \"same_digits\": true");
             cdp_buf_adds(b, ", \"m\": ");
             add_num(b, lv->m);
             cdp_buf_adds(b, ", \"u\": ");
@@ -880,6 +898,37 @@ struct measures {
     bool have_jw, have_lev, have_dam;
 };
 
+/* The length of a value up to its '@', if any: the digits of an e-mail
+ * address that tell people apart are in its local part (a typo in the
+ * domain, miller-t2orres.org, says nothing about who it is). */
+static size_t before_at(const uint32_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '@')
+            return i;
+    return n;
+}
+
+/* Whether two strings of code points hold the same digits in the same
+ * order, in an e-mail address before the '@' (ivan.petrov84 and
+ * ivan.petorv84 do; ivan.petrov84 and ivan.petrov91 do not, nor do
+ * ivan.petrov and ivan.petrov84). */
+static bool same_digits(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    na = before_at(a, na), nb = before_at(b, nb);
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < na && (a[i] < '0' || a[i] > '9'))
+            i++;
+        while (j < nb && (b[j] < '0' || b[j] > '9'))
+            j++;
+        if (i == na || j == nb)
+            return i == na && j == nb;
+        if (a[i++] != b[j++])
+            return false;
+    }
+}
+
 static bool level_holds(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
                         const struct cdp_fs_comparison *c, const struct cdp_fs_level *l, uint32_t a,
                         uint32_t b, uint32_t va, uint32_t vb, struct measures *ms)
@@ -887,6 +936,8 @@ static bool level_holds(const struct cdp_fsmodel *m, const struct cdp_fstable *t
     const struct tfield *f = &t->f[c->field];
     const struct vinfo *ia = &f->info[va], *ib = &f->info[vb];
     const uint32_t *ca = f->cp + ia->cp_off, *cb = f->cp + ib->cp_off;
+    if (l->same_digits && !same_digits(ca, ia->cp_len, cb, ib->cp_len))
+        return false;
     switch (l->when) {
     case CDP_FS_EXACT:
         return va == vb;

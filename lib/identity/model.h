@@ -54,6 +54,7 @@ struct cdp_fs_level {
     double param;     /* min or max */
     int with;         /* CDP_FS_SWAPPED: the table field of the other name */
     bool tf;          /* term-frequency adjusted (exact levels) */
+    bool same_digits; /* and the two values hold the same digits, in order */
     double m, u;
     char label[48];   /* "exact", "jaro_winkler>=0.92"... */
 };

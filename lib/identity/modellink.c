@@ -240,24 +240,6 @@ void cdp_modellink_link(struct cdp_modellink *ml, struct cdp_graph *g, size_t nt
     double wt = cdp_fs_weight_of(m->threshold);
     cdp_fs_score(m, ml->table, &cand, w, wt, nthreads);
     struct cdp_fspairs *linked = &ml->linked;
-    if (getenv("CDP_DEBUG_PAIRS")) { /* DEBUG */
-        FILE *f = fopen(getenv("CDP_DEBUG_PAIRS"), "w");
-        double *w2 = cdp_xmalloc((cand.n + 1) * sizeof *w2);
-        cdp_fs_score(m, ml->table, &cand, w2, -1e9, nthreads);
-        for (size_t i = 0; i < cand.n; i++) {
-            uint32_t a = (uint32_t)(cand.v[i] >> 32), b = (uint32_t)cand.v[i];
-            const char *sa, *ra, *sb, *rb;
-            cdp_graph_node_record(g, ml->node[a], &sa, &ra);
-            cdp_graph_node_record(g, ml->node[b], &sb, &rb);
-            struct cdp_buf e = CDP_BUF_INIT;
-            if (!getenv("CDP_DEBUG_BRIEF"))
-                cdp_fs_explain(m, ml->table, a, b, &e);
-            fprintf(f, "%s\t%s\t%s\t%s\t%.3f\t%s\n", sa, ra, sb, rb, w2[i], e.data ? e.data : "");
-            cdp_buf_release(&e);
-        }
-        free(w2);
-        fclose(f);
-    }
     for (size_t i = 0; i < cand.n; i++) {
         if (w[i] < wt)
             continue;
