@@ -20,27 +20,31 @@ febrl() {
         jq -r '[(._rid | capture("rec-(?<n>[0-9]+)").n), .cdp_id] | @tsv' | pair-eval
 }
 
-@test "FEBRL dataset3, the person model as shipped: F1 at least 0.995 with precision at least 0.999" {
+# The thresholds are the figures reached when they were set (issue 17's
+# targets: FEBRL3 F1 0.995 with precision 0.999, FEBRL1/2 F1 0.99, fake_1000
+# F1 0.92, generated data precision 0.997 and F1 0.99), rounded down: a
+# change that loses a pair of them shows here.
+@test "FEBRL dataset3, the person model as shipped: no false merge, F1 at least 0.999" {
     [ -f "$SHARED/febrl/dataset3.csv" ] || skip "no FEBRL data in $SHARED"
     r=$(febrl dataset3)
     echo "dataset3: $r" >&3
     [ "$(jq '.true_pairs' <<< "$r")" -eq 6538 ]
-    jq -e '.precision >= 0.999 and .f1 >= 0.995' <<< "$r"
+    jq -e '.precision == 1 and .f1 >= 0.999' <<< "$r"
 }
 
-@test "FEBRL dataset1 and dataset2, the person model as shipped: F1 at least 0.99; febrl.json, an example, too" {
+@test "FEBRL dataset1 and dataset2, the person model as shipped: no false merge, F1 at least 0.999; febrl.json, an example, too" {
     [ -f "$SHARED/febrl/dataset1.csv" ] || skip "no FEBRL data in $SHARED"
     for d in dataset1 dataset2; do
         r=$(febrl $d)
         echo "$d: $r" >&3
-        jq -e '.f1 >= 0.99' <<< "$r"
+        jq -e '.precision == 1 and .f1 >= 0.999' <<< "$r"
     done
     r=$(febrl dataset3 febrl)
     echo "dataset3, febrl.json: $r" >&3
-    jq -e '.precision >= 0.999 and .f1 >= 0.99' <<< "$r"
+    jq -e '.precision == 1 and .f1 >= 0.998' <<< "$r"
 }
 
-@test "Splink fake_1000 (typos, nicknames, missing values), the person model as shipped: F1 at least 0.92" {
+@test "Splink fake_1000 (typos, nicknames, missing values), the person model as shipped: no false merge, F1 at least 0.924" {
     [ -f "$SHARED/splink/fake_1000.csv" ] || skip "no Splink data in $SHARED"
     r=$(cdp-ingest -q -s fake -m _rid=unique_id -m last_name=surname -m birth_date=dob --as-of 2024-01-01 \
             "$SHARED/splink/fake_1000.csv" 2>/dev/null |
@@ -48,13 +52,13 @@ febrl() {
         jq -r '[.attrs.cluster, .cdp_id] | @tsv' | pair-eval)
     echo "fake_1000: $r" >&3
     [ "$(jq '.true_pairs' <<< "$r")" -eq 2031 ]
-    jq -e '.f1 >= 0.92' <<< "$r"
+    jq -e '.precision == 1 and .f1 >= 0.924' <<< "$r"
     # trained by default; its birth dates and given names disagree too often to be a veto
     jq -e '.model.training_random_pairs == 499500' stats.json
     [ "$(jq -c .conflicts_not_checked stats.json)" = '{"birth_date":1,"first_name":1}' ]
 }
 
-@test "generated retail data, 100,000 persons, keys and the person model as shipped: precision 0.997, F1 0.99, no trap pair merged" {
+@test "generated retail data, 100,000 persons, keys and the person model as shipped: precision 0.9998, F1 0.993, no trap pair merged" {
     cdp-gen -q --persons 100000 --seed 42 --as-of 2026-11-20 -o d
     cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 --map "$CDP_SHARE/maps/crm-1c.map" --as-of 2026-11-20 \
         -o crm.ndjson d/crm.csv 2>/dev/null
@@ -63,7 +67,7 @@ febrl() {
     cdp-dedupe -q --model "$MODELS/person.json" --stats stats.json -o out.ndjson crm.ndjson shop.ndjson
     r=$(pair-eval --truth d/truth.csv --traps out.ndjson)
     echo "generated 100k: $r" >&3
-    jq -e '.precision >= 0.997 and .f1 >= 0.99' <<< "$r"
+    jq -e '.precision >= 0.9998 and .f1 >= 0.993' <<< "$r"
     # the family e-mails and phones and the namesakes are there, and none is merged
     jq -e '.traps.family_email.pairs > 500 and .traps.family_phone.pairs > 500 and .traps.namesakes.pairs > 10000' <<< "$r"
     [ "$(jq -c '[.traps[].merged]' <<< "$r")" = '[0,0,0,0]' ]
