@@ -183,6 +183,7 @@ struct run {
     struct cdp_rejects *rejects;
     struct cdp_forgetlist *forgotten;
     struct cdp_buf journal; /* this run's journal lines */
+    uint64_t refused;       /* the refused lines of the links file */
 };
 
 static void progress(void *ctx, uint64_t rows, uint64_t bytes)
@@ -204,8 +205,10 @@ static void on_link(void *ctx, const struct cdp_link *l)
 {
     struct run *run = ctx;
     static const char *const kinds[] = { "used", "blocked", "over_limit", "conflict", "shared_device", "ambiguous" };
-    if (l->kind != CDP_LINK_USED)
+    if (l->kind != CDP_LINK_USED) {
+        run->refused++;
         cdp_report_detail(&run->report, "refused", kinds[l->kind], 1);
+    }
     if (l->kind == CDP_LINK_OVER_LIMIT) {
         /* The values that would have glued people together, for --stats. */
         struct cdp_buf k = CDP_BUF_INIT;
@@ -350,8 +353,7 @@ static int commit(struct run *run, struct cdp_error *err)
     struct cdp_graph_counts c;
     cdp_graph_counts(g, &c);
     cdp_report_add(&run->report, "links", "links", c.links_used);
-    cdp_report_add(&run->report, "refused", "refused",
-                   c.blocked_values + c.over_limit_values + c.links_conflict);
+    cdp_report_add(&run->report, "refused", "refused", run->refused);
     if (p->io.stats) {
         struct cdp_buf extra = CDP_BUF_INIT;
         cdp_linker_format_stats(run->linker, &extra);

@@ -82,17 +82,25 @@ IN
 {"_source":"crm","_rid":"son","_kind":"person","email":"family@x.ru","birth_date":"2001-09-10"}
 {"_source":"shop","_rid":"m2","_kind":"person","email":"family@x.ru","phone":"+79210000001"}
 {"_source":"web","_rid":"1","_kind":"event","event":"view","email":"family@x.ru"}
+{"_source":"pos","_rid":"r1","_kind":"event","event":"purchase","email":"family@x.ru","phone":"+79210000001"}
 IN
-    cdp-dedupe -q --links links.ndjson in.ndjson > out.ndjson
+    run --separate-stderr cdp-dedupe --links links.ndjson --stats stats.json in.ndjson
+    [ "$status" -eq 0 ]
+    printf '%s\n' "$output" > out.ndjson
     ! same out.ndjson crm/mother crm/son
     same out.ndjson crm/mother shop/m2
-    # the web event could be either's: it is nobody's, and counted
+    # the web event could be either's: it is nobody's, and counted; the
+    # receipt has the mother's phone too, and is hers
     [ "$(jq -c 'select(._rid == "1") | .cdp_id' out.ndjson)" = null ]
+    same out.ndjson crm/mother pos/r1
     assert_file links.ndjson <<'OUT'
 {"link":"refused","key":"email","value":"family@x.ru","reason":"conflict","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"crm","_rid":"son"},"field":"birth_date","values":["1972-06-25","2001-09-10"]}
 {"link":"used","key":"phone","value":"+79210000001","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"shop","_rid":"m2"}}
+{"link":"used","key":"phone","value":"+79210000001","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"pos","_rid":"r1"}}
 {"link":"refused","key":"email","value":"family@x.ru","reason":"ambiguous","records":1}
 OUT
+    [ "$stderr" = "cdp-dedupe: 5 records read, 2 persons, 5 written, 0 rejected, 2 links, 2 refused" ]
+    [ "$(jq -c '[.refused, .graph.ambiguous_events]' stats.json)" = '[{"conflict":1,"ambiguous":1},1]' ]
     # with --no-conflict they are one (as plain connected components would have it)
     cdp-dedupe -q --no-conflict in.ndjson > loose.ndjson
     same loose.ndjson crm/mother crm/son web/1
