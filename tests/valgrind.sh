@@ -104,5 +104,10 @@ awk -f "$here/fixtures/model/background.awk" > "$tmp/people.ndjson"
 cat "$here/fixtures/model/people.ndjson" >> "$tmp/people.ndjson"
 vg "$build/bin/cdp-dedupe" -q --model "$here/../share/cdp/models/person.json" --train \
     --model-out "$tmp/model.json" --links "$tmp/model-links.ndjson" -o "$tmp/people-out.ndjson" "$tmp/people.ndjson"
+printf '%s\n' '{"_source":"a","_rid":"1","last_name":"Petrov","email":"ivan.petrov84@mail.ru"}' \
+    '{"_source":"a","_rid":"2","last_name":"Petrov","email":"ivan.petorv84@mail.ru"}' \
+    '{"_source":"a","_rid":"3","last_name":"Petrov","email":"ivan.petrov91@mail.ru"}' > "$tmp/digits.ndjson"
+vg "$build/bin/cdp-dedupe" -q --model "$here/fixtures/model/email.json" --links "$tmp/digits-links.ndjson" \
+    -o "$tmp/digits-out.ndjson" "$tmp/digits.ndjson"
 vg "$build/bin/cdp-gen" -q -n 300 -o "$tmp/gen"
 echo "valgrind: clean"
