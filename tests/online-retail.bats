@@ -41,6 +41,10 @@ segment rfm_potential_loyalists: 78 (held out 9)
 segment rfm_promising: 15 (held out 2)
 segment vip: 54 (held out 4)
 campaign file of the last night: out/nights/2010-12-09/campaign.csv
+customer_id,country,segment,orders,revenue,last_purchase_at,rec_1,rec_2,rec_3
+14723,GB,Can't lose,2,250.94,2010-12-03T14:26:00Z,21262,22161,21942
+16013,GB,Can't lose,2,1062,2010-12-03T13:10:00Z,20723,72807A,85017B
+report of the last night: out/report.html; cdp-report: 0 problems, 0 campaigns
 OUT
     python3 "$TRUTH" "$DAYS" 8 > truth.tsv
     python3 "$TRUTH" --profiles out/profiles.ndjson.zst > profiles.tsv
@@ -50,7 +54,19 @@ OUT
     grep -q "^12347	1	0	711.79	2010-12-07T14:57:00Z	2010-12-07T14:57:00Z$" truth.tsv
     # The nights are all in the timings, and the campaign is the at-risk customers.
     [ "$(cut -f1,2,3 out/timings.tsv | sed -n '2p;9p' | paste -sd' ')" = "1	2010-12-01	3108 8	2010-12-09	2891" ]
-    [ "$(head -n 1 out/nights/2010-12-09/campaign.csv)" = "customer_id,country,segment,orders,revenue,last_purchase_at" ]
+    [ "$(head -n 1 out/nights/2010-12-09/campaign.csv)" = "customer_id,country,segment,orders,revenue,last_purchase_at,rec_1,rec_2,rec_3" ]
+    # Recommendations on nights 1 and 8 (once a week, and the last night),
+    # never a stock code without a digit (postage, fees), never what the
+    # customer bought.
+    [ "$(ls out/nights/*/stats-recommend.json | cut -d/ -f3 | paste -sd' ')" = "2010-12-01 2010-12-09" ]
+    [ "$(tail -n +2 out/nights/2010-12-09/campaign.csv | cut -d, -f7-9 | tr , '\n' | grep -vc '[0-9]')" -eq 0 ]
+    zstd -dc out/recommendations.ndjson.zst | jq -r '.cdp_id as $i | .recommendations[] | [$i, .sku] | @tsv' | sort > offered.tsv
+    zstd -dc out/history/*.ndjson.zst | jq -r 'select(.event == "purchase" and .cdp_id) | [.cdp_id, .sku] | @tsv' | sort -u > bought.tsv
+    [ -s offered.tsv ]
+    [ -z "$(comm -12 offered.tsv bought.tsv)" ]
+    # The report of the last night, its figures in report.json.
+    [ "$(jq -c '[.as_of, (.campaigns | length)]' out/report.json)" = '["2010-12-09",0]' ]
+    [ "$(stat -c %a out/report.html)" = 600 ]
     [ "$(tail -n +2 out/nights/2010-12-09/campaign.csv | cut -d, -f3 | sort -u | paste -sd' ')" = "At risk Can't lose" ]
 }
 
