@@ -64,6 +64,14 @@ static const struct cdp_program program = {
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_INPUT |
               CDP_SHARED_REPORT,
     .epilogue = "See cdp-dedupe(1).",
+    .files = (const struct cdp_file_option[]){
+        { OPT_BLOCK_FILE, CDP_FILE_IN }, { 'm', CDP_FILE_IN }, { OPT_MODEL_OUT, CDP_FILE_OUT },
+        { OPT_LABELS, CDP_FILE_IN }, { OPT_STATE, CDP_FILE_INOUT }, { OPT_JOURNAL, CDP_FILE_OUT },
+        { OPT_LINKS, CDP_FILE_OUT }, { OPT_FORGOTTEN, CDP_FILE_IN }, { 0, 0 },
+    },
+    .operands = CDP_FILE_IN | CDP_FILE_STDIN,
+    /* a model trained and saved where it was read */
+    .same_file_ok = (const int[][2]){ { 'm', OPT_MODEL_OUT }, { 0, 0 } },
 };
 
 struct prefs {

@@ -67,6 +67,14 @@ static const struct cdp_program program = {
     .shared = CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_FORMAT | CDP_SHARED_ENCODING |
               CDP_SHARED_REPORT,
     .epilogue = "See cdp-export(1).",
+    .files = (const struct cdp_file_option[]){
+        { OPT_SUPPRESS, CDP_FILE_IN }, { OPT_RECOMMENDATIONS, CDP_FILE_IN },
+        { OPT_PREVIOUS, CDP_FILE_IN }, { OPT_REMOVED, CDP_FILE_OUT }, { OPT_FULL, CDP_FILE_OUT },
+        { OPT_FORGOTTEN, CDP_FILE_IN }, { 0, 0 },
+    },
+    .operands = CDP_FILE_IN | CDP_FILE_STDIN,
+    /* the last full file read, then replaced by this run's (cdp-export(1)) */
+    .same_file_ok = (const int[][2]){ { OPT_PREVIOUS, OPT_FULL }, { 0, 0 } },
 };
 
 struct list {

@@ -52,6 +52,16 @@ static const struct cdp_program program = {
     .options = options,
     .shared = CDP_SHARED_STATS | CDP_SHARED_QUIET,
     .epilogue = "See cdp-forget(1).",
+    /* every file named is rewritten without the persons, except the lists
+     * and --block-file; the journal and segment files the report keeps are
+     * hard links of the night's (nightly.sh) */
+    .files = (const struct cdp_file_option[]){
+        { OPT_LIST, CDP_FILE_IN }, { OPT_STATE, CDP_FILE_INOUT },
+        { OPT_JOURNAL, CDP_FILE_INOUT | CDP_FILE_MANY }, { OPT_LINKS, CDP_FILE_INOUT },
+        { OPT_EXPORT, CDP_FILE_INOUT | CDP_FILE_MANY }, { OPT_FORGOTTEN, CDP_FILE_INOUT },
+        { OPT_BLOCK_FILE, CDP_FILE_IN }, { 0, 0 },
+    },
+    .operands = CDP_FILE_INOUT | CDP_FILE_MANY,
 };
 
 struct list {

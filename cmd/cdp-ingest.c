@@ -60,6 +60,10 @@ static const struct cdp_program program = {
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_INPUT |
               CDP_SHARED_REPORT,
     .epilogue = "See cdp-ingest(1) and cdp-schema(5).",
+    .files = (const struct cdp_file_option[]){
+        { OPT_MAP, CDP_FILE_IN }, { OPT_FORGOTTEN, CDP_FILE_IN }, { 0, 0 },
+    },
+    .operands = CDP_FILE_IN | CDP_FILE_STDIN,
 };
 
 struct prefs {

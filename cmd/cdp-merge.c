@@ -43,6 +43,7 @@ static const struct cdp_program program = {
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_INPUT |
               CDP_SHARED_REPORT,
     .epilogue = "See cdp-merge(1).",
+    .operands = CDP_FILE_IN | CDP_FILE_STDIN,
 };
 
 struct prefs {

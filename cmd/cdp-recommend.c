@@ -81,6 +81,10 @@ static const struct cdp_program program = {
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_INPUT |
               CDP_SHARED_REPORT,
     .epilogue = "See cdp-recommend(1).",
+    .files = (const struct cdp_file_option[]){
+        { OPT_CATEGORY_RULES, CDP_FILE_IN }, { OPT_CATALOG, CDP_FILE_IN }, { 0, 0 },
+    },
+    .operands = CDP_FILE_IN | CDP_FILE_STDIN,
 };
 
 struct prefs {

@@ -33,6 +33,10 @@ static const struct cdp_program program = {
     .options = options,
     .shared = CDP_SHARED_OUTPUT | CDP_SHARED_REPORT,
     .epilogue = "See cdp-report(1).",
+    .files = (const struct cdp_file_option[]){
+        { OPT_JSON, CDP_FILE_OUT }, { 0, 0 },
+    },
+    .operands = CDP_FILE_IN,
 };
 
 struct prefs {

@@ -47,6 +47,12 @@ static const struct cdp_program program = {
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_ENCODING |
               CDP_SHARED_REPORT,
     .epilogue = "See cdp-segment(1).",
+    .files = (const struct cdp_file_option[]){
+        { OPT_SEGMENTS, CDP_FILE_IN }, { OPT_PREVIOUS, CDP_FILE_IN }, { OPT_JOURNAL, CDP_FILE_IN },
+        { OPT_REPORT, CDP_FILE_OUT }, { OPT_HISTORY, CDP_FILE_OUT }, { OPT_SPLIT, CDP_FILE_OUT },
+        { 0, 0 },
+    },
+    .operands = CDP_FILE_IN | CDP_FILE_STDIN,
 };
 
 struct prefs {
@@ -137,11 +143,6 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
         return cdp_usage_error(program.name, "no segments: give -s NAME=JQ, --segments FILE or --use NAME");
     if (p->journal && !p->previous)
         return cdp_usage_error(program.name, "--journal needs --previous");
-    int stdins = *first == argc;
-    for (int i = *first; i < argc; i++)
-        stdins += strcmp(argv[i], "-") == 0;
-    if (stdins > 1)
-        return cdp_usage_error(program.name, "stdin ('-') given twice");
     if (cdp_ruleset_finish(&p->rules, &err) < 0)
         return cdp_usage_error(program.name, "%s", err.msg);
     return -1;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/pmap.h"
+#include "cli/files.h"
 #include "io/source.h"
 #include "norm/date.h"
 
@@ -225,6 +226,63 @@ static int print_and_exit_status(const struct cdp_program *prog, bool help)
     return 0;
 }
 
+/* Notes the file option c names, if it names one (see cli/files.h). */
+static void add_file(const struct cdp_program *prog, struct cdp_cli_files *files, int c, const char *arg)
+{
+    static const struct { int id; const char *what; } shared_files[] = {
+        { 'o', "-o" }, { CDP_OPT_STATS, "--stats" }, { CDP_OPT_REJECTS, "--rejects" },
+    };
+    for (const struct cdp_file_option *f = prog->files; f && f->id; f++)
+        if (f->id == c) {
+            const struct cdp_option *o = prog->options;
+            while (o->id != c)
+                o++;
+            char what[48];
+            if (o->id > 0 && o->id < 128)
+                snprintf(what, sizeof what, "-%c", o->id);
+            else
+                snprintf(what, sizeof what, "--%s", o->name);
+            cdp_cli_files_add(files, c, what, arg, f->role);
+            return;
+        }
+    for (size_t i = 0; i < sizeof shared_files / sizeof *shared_files; i++)
+        if (shared_files[i].id == c)
+            cdp_cli_files_add(files, c, shared_files[i].what, arg, CDP_FILE_OUT);
+}
+
+static int same_file_ok(const void *ctx, int a, int b)
+{
+    const struct cdp_program *prog = ctx;
+    for (const int (*p)[2] = prog->same_file_ok; p && (*p)[0]; p++)
+        if (((*p)[0] == a && (*p)[1] == b) || ((*p)[0] == b && (*p)[1] == a))
+            return 1;
+    return 0;
+}
+
+static bool ends_with_nocase(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* After the options: the operands and the standard streams the program
+ * falls back on join the files, and no two may be one (cli.h); -z may not
+ * name a gzip file. Returns -1 to go on, or 2. */
+static int check_files(const struct cdp_program *prog, const struct cdp_io_prefs *io,
+                       struct cdp_cli_files *files, int argc, char **argv)
+{
+    if (io->out.zstd && io->output && ends_with_nocase(io->output, ".gz"))
+        return cdp_usage_error(prog->name, "-z (or --zstd-level) writes zstd, but '%s' is named as gzip",
+                               io->output);
+    for (int i = optind; i < argc && prog->operands; i++)
+        cdp_cli_files_add(files, 0, "input", argv[i], prog->operands & (CDP_FILE_INOUT | CDP_FILE_MANY));
+    if (optind == argc && (prog->operands & CDP_FILE_STDIN))
+        cdp_cli_files_add(files, 0, "input", "-", CDP_FILE_IN);
+    if ((prog->shared & CDP_SHARED_OUTPUT) && !io->output)
+        cdp_cli_files_add(files, 0, "output", "-", CDP_FILE_OUT);
+    return cdp_cli_files_check(files, prog->name, same_file_ok, prog) ? 2 : -1;
+}
+
 int cdp_cli_parse(const struct cdp_program *prog, int argc, char **argv, struct cdp_io_prefs *io,
                   cdp_option_fn fn, void *prefs, int *first)
 {
@@ -242,8 +300,10 @@ int cdp_cli_parse(const struct cdp_program *prog, int argc, char **argv, struct 
         if (takes_shared(prog, i))
             add_option(&longs, &n, &shorts, &shared_options[i].opt);
     struct cdp_cli_rest rest = { argc, argv };
+    struct cdp_cli_files files = { 0 };
     int status = -1, c, help = 0, version = 0;
     while (status < 0 && (c = getopt_long(argc, argv, shorts.data ? shorts.data : "", longs, NULL)) != -1) {
+        add_file(prog, &files, c, optarg);
         if (c == '?') {
             /* getopt said what was wrong, in GNU's words */
             fprintf(stderr, "Try '%s --help' for more information.\n", prog->name);
@@ -266,10 +326,13 @@ int cdp_cli_parse(const struct cdp_program *prog, int argc, char **argv, struct 
     }
     free(longs);
     cdp_buf_release(&shorts);
+    if (status < 0 && (help || version))
+        status = print_and_exit_status(prog, help);
+    if (status < 0)
+        status = check_files(prog, io, &files, argc, argv);
+    cdp_cli_files_release(&files);
     if (status >= 0)
         return status;
-    if (help || version)
-        return print_and_exit_status(prog, help);
     *first = optind;
     return -1;
 }

@@ -15,7 +15,18 @@
  * - SIGPIPE is ignored: a closed pipe is a write error reported like any
  *   other, never a silent death (cdp_cli_start);
  * - outputs are committed in a fixed order through io/outputs.h, so a
- *   failed run changes no file.
+ *   failed run changes no file;
+ * - no two of a program's files may be one file when either is written:
+ *   each program lists the options that name files, with whether the file
+ *   is read, written or both (struct cdp_program's files), the operands are
+ *   inputs, and cdp_cli_parse refuses, as a usage error, "-o x --rejects
+ *   x", "--state s -o s", an input that is also an output, two outputs on
+ *   standard output ("-", /dev/stdout, or the file standard output is
+ *   redirected to), and standard input read twice. Inputs may repeat:
+ *   reading a file twice harms nothing ("cat a a"). Files are the same when
+ *   they have one device and inode; a file that does not exist yet is known
+ *   by its resolved path. Devices and pipes (other than standard input and
+ *   output) are never the same file: two outputs to /dev/null are fine.
  *
  * This is program-side code (libcdpcli.a): it may print and exit; libcdp
  * never does. */
@@ -61,12 +72,34 @@ enum {
     CDP_SHARED_REPORT = CDP_SHARED_STATS | CDP_SHARED_QUIET | CDP_SHARED_PROGRESS,
 };
 
+/* What an option's argument, or an operand, is to the program: a file it
+ * reads, writes, or reads and then replaces (--state). */
+enum {
+    CDP_FILE_IN = 1u << 0,
+    CDP_FILE_OUT = 1u << 1,
+    CDP_FILE_INOUT = CDP_FILE_IN | CDP_FILE_OUT,
+    /* operands only: none given means standard input */
+    CDP_FILE_STDIN = 1u << 2,
+    /* an option that may be given again (cdp-forget --export), or operands
+     * that are rewritten: each is read and rewritten on its own, so two of
+     * them may be one file (nightly.sh's hard links under nights/DATE) but
+     * not one file with another option's. Else the last one given counts. */
+    CDP_FILE_MANY = 1u << 3,
+};
+
 /* One option. help may hold several lines ('\n'); --help wraps nothing. */
 struct cdp_option {
     int id;           /* a letter for -x, else a code from CDP_OPT_PROGRAM */
     const char *name; /* the long name, without "--" */
     const char *arg;  /* the argument as --help names it ("FILE"); NULL: none */
     const char *help;
+};
+
+/* An option whose argument names a file (or a folder), and what the
+ * program does with it. */
+struct cdp_file_option {
+    int id;        /* the option's id */
+    unsigned role; /* CDP_FILE_IN, CDP_FILE_OUT or CDP_FILE_INOUT, | CDP_FILE_MANY */
 };
 
 struct cdp_program {
@@ -76,6 +109,14 @@ struct cdp_program {
     const struct cdp_option *options; /* the program's own, ended by { 0 } */
     unsigned shared;      /* CDP_SHARED_* */
     const char *epilogue; /* after the options ("See cdp-ingest(1).") */
+    /* The program's own options that name files, ended by { 0 } (the
+     * shared -o, --stats and --rejects are outputs). NULL: none. */
+    const struct cdp_file_option *files;
+    unsigned operands;    /* CDP_FILE_IN (| CDP_FILE_STDIN), or 0: none */
+    /* Pairs of options that may name the same file, ended by { 0, 0 }: the
+     * first is read whole before the second is replaced (cdp-export's
+     * --previous F --full F). NULL: none. */
+    const int (*same_file_ok)[2];
 };
 
 /* What the shared options set. */
