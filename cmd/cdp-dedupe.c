@@ -327,8 +327,13 @@ static int write_records(struct run *run, struct cdp_error *err)
     cdp_report_add(&run->report, "written", "written", 0);
     cdp_report_add(&run->report, "rejected", "rejected", 0);
     uint64_t written = 0;
+    /* the inputs as pass 1 read them, before and after pass 2 */
+    if (cdp_reread_check(run->inputs, run->ninputs, err) < 0)
+        return -1;
     int status = cdp_linker_write(run->linker, run->inputs, run->ninputs, &p->io.in, run->ids, run->out,
                                   &written, err);
+    if (status == 0)
+        status = cdp_reread_check(run->inputs, run->ninputs, err);
     cdp_report_add(&run->report, "written", "written", written);
     if (p->forgotten)
         cdp_report_add(&run->report, "forgotten", "forgotten", cdp_linker_forgotten(run->linker));

@@ -402,11 +402,15 @@ static int export_file(struct run *run, const struct cdp_reread *in, struct cdp_
 static int export(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     int status = start(run, err);
-    if (status == 0 && open_files(run, nfiles, files, err) < 0)
+    /* the inputs as the refusals pass read them, before and after the second */
+    if (status == 0 && (open_files(run, nfiles, files, err) < 0 ||
+                        cdp_reread_check(run->inputs, run->ninputs, err) < 0))
         status = 1;
     for (size_t i = 0; status == 0 && i < run->ninputs; i++)
         if (export_file(run, &run->inputs[i], err) < 0)
             status = 1;
+    if (status == 0 && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
+        status = 1;
     /* The rejects first: a failure there leaves the last export in place. */
     if (status == 0 && run->rejects) {
         status = cdp_rejects_commit(run->rejects, err) < 0; /* frees it */

@@ -335,7 +335,8 @@ static void write_gone(void *owner, const char *line, size_t len)
 static int finish(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
-    if (cdp_segment_tally_end(run->tally, write_gone, run, err) < 0)
+    if (cdp_reread_check(run->inputs, run->ninputs, err) < 0 ||
+        cdp_segment_tally_end(run->tally, write_gone, run, err) < 0)
         return -1;
     struct cdp_segment_report rep;
     cdp_segment_tally_report(run->tally, p->seg.as_of_day, &rep);
@@ -388,6 +389,9 @@ static int segment(struct run *run, int nfiles, char **files, struct cdp_error *
         cdp_report_phase(&run->report, "first pass, last run, workers");
         note_native(run);
     }
+    /* the inputs as the population pass read them, before and after the second */
+    if (status == 0 && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
+        status = 1;
     for (size_t i = 0; status == 0 && i < run->ninputs; i++)
         if (segment_file(run, &run->inputs[i], err) < 0)
             status = 1;

@@ -99,3 +99,70 @@ usage_refused() {
     run --separate-stderr cdp-dedupe -q p.ndjson -o x --rejects x --rejects y
     [ "$status" -eq 0 ]
 }
+
+# changed_between CHANGE CMD...: runs CMD -o fifo, a named pipe, whose
+# opening blocks until read: CMD has then read its inputs once. The shell
+# code CHANGE runs then, and the pipe is read into out; $rc, and the
+# messages in err.
+changed_between() {
+    local change=$1 i pid
+    shift
+    rm -f fifo out err
+    mkfifo fifo
+    "$@" -o fifo 2>err &
+    pid=$!
+    for ((i = 0; i < 3000; i++)); do
+        [ "$(cat "/proc/$pid/wchan" 2>/dev/null)" = wait_for_partner ] && break
+        sleep 0.01
+    done
+    eval "$change"
+    cat fifo > out
+    rc=0
+    wait "$pid" || rc=$?
+}
+
+@test "#13.1: an input replaced or written to between the two passes stops the run (exit 1, nothing written)" {
+    persons p.ndjson
+    echo '{"_source":"x","_rid":"3","_kind":"person","email":"a@b.ru"}' >> p.ndjson
+    cp p.ndjson p0.ndjson
+    # replaced by another file of the same size, records in another order
+    printf '%s\n' '{"_source":"x","_rid":"3","_kind":"person","email":"a@b.ru"}' \
+        '{"_source":"x","_rid":"2","_kind":"person","email":"c@d.ru"}' \
+        '{"_source":"x","_rid":"1","_kind":"person","email":"a@b.ru"}' > other.ndjson
+    [ "$(stat -c %s other.ndjson)" = "$(stat -c %s p.ndjson)" ]
+    changed_between 'cp other.ndjson new.ndjson && mv new.ndjson p.ndjson' cdp-dedupe -q p.ndjson
+    [ "$rc" -eq 1 ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (replaced or written to)" ]
+    [ ! -s out ]
+    # the same bytes written over it in place: same size, same inode
+    cp p0.ndjson p.ndjson
+    changed_between 'dd if=p0.ndjson of=p.ndjson conv=notrunc status=none' cdp-dedupe -q p0.ndjson p.ndjson
+    [ "$rc" -eq 1 ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (replaced or written to)" ]
+    # a line appended (the count of records alone told before, without the file)
+    changed_between 'echo "{\"_source\":\"x\",\"_rid\":\"9\",\"_kind\":\"person\"}" >> p.ndjson' cdp-dedupe -q p.ndjson
+    [ "$rc" -eq 1 ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (replaced or written to)" ]
+    # untouched: the run goes through
+    cp p0.ndjson p.ndjson
+    changed_between 'true' cdp-dedupe -q p.ndjson
+    [ "$rc" -eq 0 ]
+    [ "$(wc -l < out)" -eq 3 ]
+}
+
+@test "#13.1: cdp-segment with population rules and cdp-export with a channel read twice too" {
+    cp "$FIX/segment/profiles.ndjson" prof.ndjson
+    head -n 2 prof.ndjson > fewer.ndjson
+    changed_between 'mv fewer.ndjson prof.ndjson' cdp-segment -q --use rfm --as-of 2026-01-01 prof.ndjson
+    [ "$rc" -eq 1 ]
+    [ "$(cat err)" = "cdp-segment: 'prof.ndjson' changed between the two passes (replaced or written to)" ]
+    [ ! -s out ]
+    cp "$FIX/export/profiles.ndjson" prof.ndjson
+    changed_between 'touch -d "2020-01-01 00:00" prof.ndjson' cdp-export -q -f mailchimp prof.ndjson
+    [ "$rc" -eq 1 ]
+    [ "$(cat err)" = "cdp-export: 'prof.ndjson' changed between the two passes (replaced or written to)" ]
+    [ ! -s out ]
+    changed_between 'true' cdp-export -q -f mailchimp prof.ndjson
+    [ "$rc" -eq 0 ]
+    [ -s out ]
+}

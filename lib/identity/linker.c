@@ -523,7 +523,7 @@ static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
     while ((k = cdp_reader_next(r, &lk->rec, &row, err)) != CDP_READ_END) {
         if (k == CDP_READ_ERROR || lk->next_row >= lk->nrows) {
             if (k != CDP_READ_ERROR)
-                cdp_errorf(err, "input changed between the two passes");
+                cdp_errorf(err, "'%s' changed between the two passes (replaced or written to)", in->label);
             status = -1;
             break;
         }

@@ -19,6 +19,39 @@ void cdp_reread_init(struct cdp_reread *in, const char *arg)
     in->label = strcmp(arg, "-") == 0 ? "(stdin)" : arg;
     in->spool_path[0] = '\0';
     in->spool_fd = -1;
+    memset(&in->seen, 0, sizeof in->seen);
+}
+
+static void note(struct cdp_reread_seen *seen, const struct stat *st)
+{
+    seen->set = true;
+    seen->dev = st->st_dev;
+    seen->ino = st->st_ino;
+    seen->size = st->st_size;
+    seen->mtime = st->st_mtim;
+    seen->ctime = st->st_ctim;
+}
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+int cdp_reread_check(const struct cdp_reread *in, size_t n, struct cdp_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cdp_reread_seen *was = &in[i].seen;
+        struct stat st;
+        if (!was->set)
+            continue;
+        if (stat(in[i].path, &st) < 0)
+            return cdp_errorf_errno(err, errno, "'%s' changed between the two passes", in[i].label);
+        if (st.st_dev != was->dev || st.st_ino != was->ino || st.st_size != was->size ||
+            !same_time(st.st_mtim, was->mtime) || !same_time(st.st_ctim, was->ctime))
+            return cdp_errorf(err, "'%s' changed between the two passes (replaced or written to)",
+                              in[i].label);
+    }
+    return 0;
 }
 
 static ssize_t read_some(int fd, char *buf, size_t cap)
@@ -33,8 +66,10 @@ int cdp_reread_spool(struct cdp_reread *in, struct cdp_error *err)
 {
     struct stat st;
     bool is_stdin = strcmp(in->path, "-") == 0;
-    if (!is_stdin && stat(in->path, &st) == 0 && S_ISREG(st.st_mode))
+    if (!is_stdin && stat(in->path, &st) == 0 && S_ISREG(st.st_mode)) {
+        note(&in->seen, &st);
         return 0;
+    }
     int fd = is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cdp_errorf_errno(err, errno, "cannot open '%s'", in->path);
