@@ -166,3 +166,37 @@ changed_between() {
     [ "$rc" -eq 0 ]
     [ -s out ]
 }
+
+@test "#13.12: suppression lists with CR-only lines or in UTF-16 are read; a list mostly unreadable stops the run" {
+    printf '%s\n' '{"cdp_id":"p1","email":"a@b.ru","consent_email":true}' \
+        '{"cdp_id":"p2","email":"c@b.ru","consent_email":true}' \
+        '{"cdp_id":"p3","email":"e@b.ru","consent_email":true}' > prof.ndjson
+    printf 'a@b.ru\r# a comment\rc@b.ru\r' > cr.txt
+    run --separate-stderr cdp-export -f mailchimp --suppress cr.txt prof.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = $'Email Address,First Name,Last Name,Birthday,Phone Number,Tags\ne@b.ru,,,,,' ]
+    [ "$stderr" = "cdp-export: 3 profiles read, 1 exported, 2 skipped (2 suppressed), 0 rejected" ]
+    printf 'a@b.ru\r\nc@b.ru\r\n' | iconv -f UTF-8 -t UTF-16 > utf16.txt   # with its BOM
+    printf '\xfe\xff' > utf16be.txt
+    printf 'c@b.ru\ne@b.ru' | iconv -f UTF-8 -t UTF-16BE >> utf16be.txt
+    run --separate-stderr cdp-export -f mailchimp --suppress utf16.txt --suppress utf16be.txt prof.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = 'Email Address,First Name,Last Name,Birthday,Phone Number,Tags' ]
+    [ "$stderr" = "cdp-export: 3 profiles read, 0 exported, 3 skipped (3 suppressed), 0 rejected" ]
+    # UTF-16 without a byte-order mark: nothing can be used, the run stops
+    printf 'a@b.ru\n' | iconv -f UTF-8 -t UTF-16LE > nobom.txt
+    run --separate-stderr cdp-export -f mailchimp --suppress nobom.txt -o out.csv prof.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[2]}" = "cdp-export: --suppress nobom.txt: 2 of 2 entries are not an e-mail, phone or SHA-256 hash: is it a list of them, as written?" ]
+    [ ! -e out.csv ]
+    # one typo among many is reported and the list used; two of three is not a list
+    printf 'a@b.ru\nnot a contact\nc@b.ru\n' > typo.txt
+    run --separate-stderr cdp-export -f mailchimp --suppress typo.txt prof.ndjson
+    [ "$status" -eq 0 ]
+    [ "${stderr_lines[0]}" = "cdp-export: typo.txt:2: not an e-mail, phone or SHA-256 hash, ignored: 'not a contact'" ]
+    printf 'x\ny\na@b.ru\n' > bad.txt
+    run --separate-stderr cdp-export -f mailchimp --suppress bad.txt prof.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[2]}" = "cdp-export: --suppress bad.txt: 2 of 3 entries are not an e-mail, phone or SHA-256 hash: is it a list of them, as written?" ]
+    [ -z "$output" ]
+}

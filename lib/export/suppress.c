@@ -9,6 +9,7 @@
 #include "base/intern.h"
 #include "norm/phone.h"
 #include "io/reader.h"
+#include "io/source.h"
 #include "norm/text.h"
 
 struct cdp_suppress {
@@ -82,27 +83,96 @@ static bool add_entry(struct cdp_suppress *s, const char *text, size_t len)
     return true;
 }
 
-int cdp_suppress_load(struct cdp_suppress *s, const char *path, const char *column,
-                      cdp_suppress_bad_fn bad, void *ctx, struct cdp_error *err)
+/* One entry as read (file, line, text): used, or counted and reported. */
+struct load {
+    struct cdp_suppress *s;
+    const char *file;
+    cdp_suppress_bad_fn bad;
+    void *ctx;
+    size_t entries, unused;
+};
+
+static void take(struct load *l, uint64_t line, const char *text, size_t len, bool comments)
+{
+    cdp_text_trim(&text, &len);
+    if (len == 0 || (comments && text[0] == '#'))
+        return;
+    l->entries++;
+    if (add_entry(l->s, text, len))
+        return;
+    l->unused++;
+    l->s->unused++;
+    if (l->bad)
+        l->bad(l->ctx, l->file, line, text, len);
+}
+
+/* A list one entry a line, whatever ends its lines (LF, CR LF, CR alone: a
+ * list saved by an old Mac program) and in UTF-16 when it starts with its
+ * byte-order mark (as Windows' Notepad saves "Unicode"): read as written,
+ * never entry by entry ignored. */
+static int load_lines(struct load *l, const char *path, struct cdp_error *err)
+{
+    struct cdp_source *src = cdp_source_open(path, NULL, err);
+    if (!src)
+        return -1;
+    enum { CHUNK = 1 << 16, LINE_MAX_KEPT = 1024 };
+    char *buf = cdp_xmalloc(CHUNK);
+    ssize_t n = cdp_source_read(src, buf, CHUNK, err);
+    if (n >= 2 && (((unsigned char)buf[0] == 0xFF && (unsigned char)buf[1] == 0xFE) ||
+                   ((unsigned char)buf[0] == 0xFE && (unsigned char)buf[1] == 0xFF))) {
+        cdp_source_close(src);
+        /* iconv's UTF-16 takes the byte order from the mark and drops it */
+        if (!(src = cdp_source_open(path, "UTF-16", err))) {
+            free(buf);
+            return -1;
+        }
+        n = cdp_source_read(src, buf, CHUNK, err);
+    }
+    struct cdp_buf line = CDP_BUF_INIT;
+    uint64_t number = 1;
+    bool after_cr = false;
+    for (; n > 0; n = cdp_source_read(src, buf, CHUNK, err)) {
+        for (ssize_t i = 0; i < n; i++) {
+            char c = buf[i];
+            if (c == '\n' && after_cr) {
+                after_cr = false; /* the LF of a CR LF */
+                continue;
+            }
+            after_cr = c == '\r';
+            if (c != '\n' && c != '\r') {
+                if (line.len < LINE_MAX_KEPT) /* longer is no contact anyway */
+                    cdp_buf_addc(&line, c);
+                continue;
+            }
+            take(l, number++, line.data ? line.data : "", line.len, true);
+            cdp_buf_reset(&line);
+        }
+    }
+    if (n == 0 && line.len)
+        take(l, number, line.data, line.len, true);
+    cdp_buf_release(&line);
+    free(buf);
+    cdp_source_close(src);
+    return n < 0 ? -1 : 0;
+}
+
+/* A CSV list: the named column of each row. */
+static int load_column(struct load *l, const char *path, const char *column, struct cdp_error *err)
 {
     struct cdp_reader_options ro;
     memset(&ro, 0, sizeof ro);
-    ro.format = column ? CDP_FORMAT_CSV : CDP_FORMAT_NDJSON;
-    ro.lines_only = !column;
+    ro.format = CDP_FORMAT_CSV;
     struct cdp_reader *r = cdp_reader_open(path, &ro, err);
     if (!r)
         return -1;
-    size_t col = 0;
-    if (column) {
-        const char *const *names;
-        size_t n = cdp_reader_columns(r, &names);
-        for (col = 0; col < n && strcmp(names[col], column) != 0; col++)
-            ;
-        if (col == n) {
-            cdp_errorf(err, "%s: no column '%s'", cdp_reader_name(r), column);
-            cdp_reader_close(r);
-            return -1;
-        }
+    const char *const *names;
+    size_t n = cdp_reader_columns(r, &names), col;
+    for (col = 0; col < n && strcmp(names[col], column) != 0; col++)
+        ;
+    if (col == n) {
+        cdp_errorf(err, "%s: no column '%s'", l->file, column);
+        cdp_reader_close(r);
+        return -1;
     }
     struct cdp_record rec = CDP_RECORD_INIT;
     struct cdp_row row;
@@ -115,37 +185,34 @@ int cdp_suppress_load(struct cdp_suppress *s, const char *path, const char *colu
             rc = -1;
             break;
         }
-        /* A list is written by people: a row that does not parse is an
-         * entry not used, reported, and reading goes on (unlike delta.c's
-         * previous export, which stops). */
-        const char *text;
-        size_t len;
         if (k == CDP_READ_BAD) {
-            text = row.raw;
-            len = row.rawlen;
-        } else if (column) {
-            if (col >= rec.n)
-                continue;
-            text = rec.f[col].val;
-            len = rec.f[col].vlen;
-        } else {
-            text = row.raw;
-            len = row.rawlen;
+            /* a row that is not CSV: an entry that cannot be read */
+            l->entries++;
+            l->unused++;
+            l->s->unused++;
+            if (l->bad)
+                l->bad(l->ctx, l->file, row.line, row.raw, row.rawlen);
+        } else if (col < rec.n) {
+            take(l, row.line, rec.f[col].val, rec.f[col].vlen, false);
         }
-        if (k == CDP_READ_ROW) {
-            cdp_text_trim(&text, &len);
-            if (len == 0 || (!column && text[0] == '#'))
-                continue;
-            if (add_entry(s, text, len))
-                continue;
-        }
-        s->unused++;
-        if (bad)
-            bad(ctx, cdp_reader_name(r), row.line, text, len);
     }
     cdp_record_release(&rec);
     cdp_reader_close(r);
     return rc;
+}
+
+int cdp_suppress_load(struct cdp_suppress *s, const char *path, const char *column,
+                      cdp_suppress_bad_fn bad, void *ctx, struct cdp_error *err)
+{
+    /* the name in messages, as the readers give it */
+    struct load l = { s, strcmp(path, "-") == 0 ? "(stdin)" : path, bad, ctx, 0, 0 };
+    if ((column ? load_column(&l, path, column, err) : load_lines(&l, path, err)) < 0)
+        return -1;
+    if (l.unused && (l.unused == l.entries || (l.unused > 1 && l.unused * 100 > l.entries)))
+        return cdp_errorf(err, "%s: %zu of %zu entries are not an e-mail, phone or SHA-256 hash: "
+                          "is it a list of them, as written?",
+                          l.file, l.unused, l.entries);
+    return 0;
 }
 
 void cdp_suppress_add_email(struct cdp_suppress *s, const char *email, size_t len)

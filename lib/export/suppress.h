@@ -13,7 +13,13 @@
  * equals one of theirs; a hash when it is the SHA-256 of one of their e-mails
  * (as written, or as Google normalises it), of a phone in E.164 ("+7...") or
  * of its digits alone ("7...", Meta's form). An entry that is none of these
- * is not used, and reported through the callback. */
+ * is not used, and reported through the callback.
+ *
+ * Lines end in LF, CR LF or CR alone; a list starting with a UTF-16
+ * byte-order mark is read as UTF-16. An unsubscribe list is never ignored
+ * in silence: a list of which every entry, or more than one entry and more
+ * than 1% of them, cannot be used is an error (it is not the list it
+ * seems; its people would be sent to). */
 #ifndef CDP_EXPORT_SUPPRESS_H
 #define CDP_EXPORT_SUPPRESS_H
 
@@ -35,7 +41,8 @@ typedef void (*cdp_suppress_bad_fn)(void *ctx, const char *file, uint64_t line, 
                                     size_t len);
 
 /* Reads one list. column NULL: one entry a line; else the CSV column of that
- * name. Returns 0, or -1 with err (cannot read, no such column). */
+ * name. Returns 0, or -1 with err (cannot read, no such column, too many
+ * entries that cannot be used). */
 int cdp_suppress_load(struct cdp_suppress *s, const char *path, const char *column,
                       cdp_suppress_bad_fn bad, void *ctx, struct cdp_error *err);
 
