@@ -200,3 +200,32 @@ changed_between() {
     [ "${stderr_lines[2]}" = "cdp-export: --suppress bad.txt: 2 of 3 entries are not an e-mail, phone or SHA-256 hash: is it a list of them, as written?" ]
     [ -z "$output" ]
 }
+
+@test "#13.2: numbers with an exponent or beyond 12 integer digits are invalid at ingest; cdp-merge never wraps a sum" {
+    printf '%s\n' '{"email":"a@b.ru","amount":1e20,"order_id":"1"}' \
+        '{"email":"a@b.ru","amount":1E5,"order_id":"2"}' \
+        '{"email":"a@b.ru","amount":123456789012345678901234,"order_id":"3"}' \
+        '{"email":"a@b.ru","amount":"1 000 000 000 000","order_id":"4"}' \
+        '{"email":"a@b.ru","amount":999999999999.99,"order_id":"5"}' \
+        '{"email":"a@b.ru","amount":"-999 999 999 999,99","order_id":"6"}' > o.ndjson
+    run --separate-stderr cdp-ingest -s shop -m email=email -m amount=amount -m order_id=order_id \
+        --set event=purchase --set ts=2026-01-01 o.ndjson
+    [ "$status" -eq 0 ]
+    [ "$(jq -c '[._invalid.amount, .amount]' <<< "$output" | tr '\n' ' ')" = '["1e20",null] ["1E5",null] ["123456789012345678901234",null] ["1 000 000 000 000",null] [null,999999999999.99] [null,-999999999999.99] ' ]
+    [ "$stderr" = 'cdp-ingest: o.ndjson:1: invalid number "1e20" in field "amount"
+cdp-ingest: o.ndjson:2: invalid number "1E5" in field "amount"
+cdp-ingest: o.ndjson:3: invalid number "123456789012345678901234" in field "amount"
+cdp-ingest: o.ndjson:4: invalid number "1 000 000 000 000" in field "amount"
+cdp-ingest: 6 rows read, 6 written, 0 rejected, 4 invalid values' ]
+    # records not made by cdp-ingest: such amounts are no amount, and sums stop short of wrapping
+    ev() { printf '{"_source":"x","_rid":"%s","_kind":"event","cdp_id":"p1","event":"purchase","ts":"2026-01-01T00:00:00Z","order_id":"%s",%s}\n' "$1" "$1" "$2"; }
+    { ev 1 '"amount":1e20'; ev 2 '"amount":99999999999999999999'; ev 3 '"price":999999999999,"qty":999999999999'
+      ev 4 '"amount":10.5'; } > m.ndjson
+    run --separate-stderr cdp-merge -q --as-of 2026-02-01 m.ndjson
+    [ "$status" -eq 0 ]
+    [[ "$output" == '{"cdp_id":"p1","orders":1,"revenue":10.50,'* ]]
+    for i in $(seq 1 600); do ev "$i" '"amount":999999999999.99'; done > big.ndjson
+    run --separate-stderr cdp-merge -q --as-of 2026-02-01 big.ndjson
+    [ "$status" -eq 0 ]
+    [[ "$output" == *'"orders":600,"revenue":461168601842738.79,'* ]]
+}

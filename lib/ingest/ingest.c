@@ -721,6 +721,8 @@ static bool normalize(struct cdp_ingest *ing, const struct target *t, const stru
     case CDP_FT_DECIMAL:
         *raw = true;
         if (sl->type == CDP_NUMBER) {
+            if (!cdp_decimal_json_ok(s, n))
+                return false; /* an exponent, or out of range */
             cdp_buf_add(out, s, n); /* a JSON number already, kept as written */
             return true;
         }

@@ -82,6 +82,8 @@ bool cdp_decimal_normalize(struct cdp_buf *out, const char *s, size_t len)
     const char *p = digits;
     while (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
         p++;
+    if (strcspn(p, ".") > CDP_DECIMAL_INT_DIGITS)
+        return false;
     bool zero = true;
     for (const char *q = p; *q; q++)
         if (*q >= '1' && *q <= '9')
@@ -92,4 +94,13 @@ bool cdp_decimal_normalize(struct cdp_buf *out, const char *s, size_t len)
         cdp_buf_addc(out, '0');
     cdp_buf_adds(out, p);
     return true;
+}
+
+bool cdp_decimal_json_ok(const char *s, size_t len)
+{
+    size_t i = len && s[0] == '-';
+    size_t int_digits = 0;
+    while (i + int_digits < len && s[i + int_digits] >= '0' && s[i + int_digits] <= '9')
+        int_digits++;
+    return int_digits <= CDP_DECIMAL_INT_DIGITS && !memchr(s, 'e', len) && !memchr(s, 'E', len);
 }

@@ -15,8 +15,17 @@
 
 #include "base/buf.h"
 
+/* Numbers of the schema are below 10^12 in magnitude (a trillion: beyond
+ * any order or balance, and cdp-merge's sums in 1/10000 of a unit still fit
+ * 64 bits); a value with more integer digits is invalid, never wrapped. */
+#define CDP_DECIMAL_INT_DIGITS 12
+
 /* Appends the JSON number and returns true; false (out unchanged) if the
- * text is not a number. */
+ * text is not a number, or is out of range. */
 bool cdp_decimal_normalize(struct cdp_buf *out, const char *s, size_t len);
+
+/* Whether a JSON number as written (s, len) is one of the schema: no
+ * exponent (cdp-schema(5)), and in range. */
+bool cdp_decimal_json_ok(const char *s, size_t len);
 
 #endif

@@ -11,6 +11,23 @@ int64_t cdp_day_of(int64_t ms)
     return ms >= 0 ? ms / CDP_DAY_MS : -((-ms + CDP_DAY_MS - 1) / CDP_DAY_MS);
 }
 
+int64_t cdp_money_sum(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r) || r > CDP_MONEY_SUM_LIMIT || r < -CDP_MONEY_SUM_LIMIT)
+        return a < 0 && b < 0 ? -CDP_MONEY_SUM_LIMIT : CDP_MONEY_SUM_LIMIT;
+    return r;
+}
+
+bool cdp_money_times(int64_t price, int64_t qty, int64_t *out)
+{
+    __int128 v = (__int128)price * qty / CDP_MONEY;
+    if (v >= (__int128)CDP_MONEY_WHOLE_LIMIT * CDP_MONEY || v <= -(__int128)CDP_MONEY_WHOLE_LIMIT * CDP_MONEY)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
 void cdp_money_write(struct cdp_buf *b, int64_t v)
 {
     /* To cents, rounding half away from zero. */
@@ -149,7 +166,7 @@ static void write_purchases(const struct cdp_moment *m, const struct cdp_profile
     int64_t revenue = 0;
     for (size_t i = 0; i < m->nrevenue; i++)
         if (within(m->revenue[i].day, o, 365))
-            revenue += m->revenue[i].amount;
+            revenue = cdp_money_sum(revenue, m->revenue[i].amount);
     add_literal_key(b, "revenue_365d");
     cdp_money_write(b, revenue);
 }
@@ -173,7 +190,7 @@ static void write_cart(const struct cdp_moment *m, const struct cdp_profile_opti
     const struct cdp_moment_item *first = NULL;
     for (size_t j = 0; j < m->ncart; j++)
         if (m->cart[j].added <= cutoff) {
-            value += m->cart[j].value;
+            value = cdp_money_sum(value, m->cart[j].value);
             if (m->cart[j].added < since)
                 since = m->cart[j].added, first = &m->cart[j];
         }

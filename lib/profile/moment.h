@@ -32,6 +32,15 @@
 
 #define CDP_DAY_MS 86400000LL
 #define CDP_MONEY 10000 /* amounts are kept in 1/10000 */
+/* Numbers are below 10^12 (cdp-schema(5), norm/decimal.h): 10^16 units. */
+#define CDP_MONEY_WHOLE_LIMIT INT64_C(1000000000000)
+/* Sums stop here rather than wrap (and cdp_money_write can negate them). */
+#define CDP_MONEY_SUM_LIMIT (INT64_MAX / 2)
+
+/* a + b, held within +-CDP_MONEY_SUM_LIMIT. */
+int64_t cdp_money_sum(int64_t a, int64_t b);
+/* price * qty in 1/10000 units; false when beyond the range of a number. */
+bool cdp_money_times(int64_t price, int64_t qty, int64_t *out);
 
 /* The day (days since 1970-01-01) of a moment in milliseconds. */
 int64_t cdp_day_of(int64_t ms);

@@ -295,11 +295,10 @@ static bool money(const struct cdp_field *f, int64_t *out)
             s++;
         }
     }
-    if (*s) { /* an exponent: fall back to a double */
-        double d = strtod(buf, NULL);
-        *out = (int64_t)(d * MONEY + (d < 0 ? -0.5 : 0.5));
-        return true;
-    }
+    /* An exponent is no number of the schema (cdp-schema(5)), nor is one
+     * out of its range: no value, never a wrapped one. */
+    if (*s || whole >= CDP_MONEY_WHOLE_LIMIT)
+        return false;
     while (fd < 4)
         frac *= 10, fd++;
     int64_t v = whole * MONEY + frac;
@@ -424,7 +423,7 @@ void cdp_profile_add(struct cdp_profile *p, const struct cdp_record *rec, bool p
     if (!e.has_qty)
         e.qty = MONEY;
     if (!e.has_amount && e.has_price)
-        e.amount = e.price * e.qty / MONEY, e.has_amount = 1;
+        e.has_amount = cdp_money_times(e.price, e.qty, &e.amount);
     /* Loyalty points ride on events too: the latest balance survives. */
     const struct cdp_field *pts[] = { present(slot[K_POINTS_BALANCE]),
                                       present(slot[K_POINTS_EXPIRE_AT]) };
@@ -938,7 +937,7 @@ static void count_category_line(struct cdp_profile *p, category_list *cats, cons
                                 uint64_t run)
 {
     struct category *c = category_of(p, cats, l->category);
-    c->revenue += l->amount;
+    c->revenue = cdp_money_sum(c->revenue, l->amount);
     /* Distinct orders per category: lines of one order are adjacent and an
      * order counts once per category it touches. */
     bool counted = c->run == run;
@@ -965,7 +964,7 @@ static void count_purchases(struct cdp_profile *p, const struct line *lines, siz
         bool new_order =
             i == 0 || lines[i - 1].positive != l->positive || !str_eq(lines[i - 1].order, l->order);
         run += new_order;
-        t->revenue += l->amount;
+        t->revenue = cdp_money_sum(t->revenue, l->amount);
         if (l->ts != INT64_MIN)
             cdp_moment_add_revenue(&p->moment, cdp_day_of(l->ts), l->amount);
         if (!l->positive) {
@@ -1183,6 +1182,13 @@ static void write_cart_item(struct cdp_buf *b, const struct cart_item *it)
     cdp_buf_addc(b, '}');
 }
 
+/* An item's value, price x quantity; 0 beyond the range of a number. */
+static int64_t cart_value(const struct cart_item *it)
+{
+    int64_t v;
+    return cdp_money_times(it->price, it->qty, &v) ? v : 0;
+}
+
 /* The open items of the cart, for the abandoned cart (moment.h: an item
  * is abandoned once the timeout has passed). */
 static void open_cart_items(struct cdp_profile *p)
@@ -1203,7 +1209,7 @@ static void open_cart_items(struct cdp_profile *p)
         size_t end = j + 1 < items.n ? at[j + 1] : p->cart_text.len;
         struct cdp_moment_item m = { it->added, it->added_text.p, p->cart_text.data + at[j],
                                      it->added_text.n, (uint32_t)(end - at[j]),
-                                     it->price * it->qty / MONEY };
+                                     cart_value(it) };
         cdp_moment_add_item(&p->moment, &m);
     }
     free(at);
