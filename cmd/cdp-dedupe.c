@@ -11,6 +11,7 @@
 #include "identity/model.h"
 #include "identity/modellink.h"
 #include "io/rejects.h"
+#include "io/replace.h"
 #include "io/reread.h"
 
 enum {
@@ -342,41 +343,52 @@ static int write_records(struct run *run, struct cdp_error *err)
     return status;
 }
 
-/* The journal and the state first, then the side files; the output last,
- * so that a failure before it leaves yesterday's output in place. */
+/* Every file of the run replaced together, all or none (io/replace.h), so
+ * that a retry after any failure is the same run again: never the journal
+ * with this run's lines while the state is yesterday's. Standard output
+ * first (it cannot be taken back), the journal before the state (a run
+ * killed between the two renames repeats journal lines rather than lose
+ * them). */
 static int commit(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     struct cdp_graph *g = cdp_linker_graph(run->linker);
-    if (p->journal && cdp_journal_append(p->journal, run->journal.data, run->journal.len, err) < 0)
-        return -1;
-    if (p->state && cdp_idstate_save(run->ids, p->state, g, p->conflicts, p->nconflicts, err) < 0)
-        return -1;
-    struct cdp_output *links = run->links, *out = run->out;
-    struct cdp_rejects *rejects = run->rejects;
-    run->links = NULL;
-    if (links && cdp_output_commit(links, err) < 0)
-        return -1;
-    run->rejects = NULL;
-    if (rejects && cdp_rejects_commit(rejects, err) < 0)
-        return -1;
-    run->out = NULL;
-    if (cdp_output_commit(out, err) < 0)
-        return -1;
     struct cdp_graph_counts c;
     cdp_graph_counts(g, &c);
     cdp_report_add(&run->report, "links", "links", c.links_used);
     cdp_report_add(&run->report, "refused", "refused", run->refused);
-    if (p->io.stats) {
+    struct cdp_replace *files = cdp_replace_new();
+    struct cdp_output *out = run->out, *links = run->links, *stats = NULL;
+    struct cdp_output *rejects = run->rejects ? cdp_rejects_output(run->rejects) : NULL;
+    run->out = run->links = NULL;
+    run->rejects = NULL;
+    int rc = cdp_replace_add(files, out, err);
+    if (rc == 0 && links)
+        rc = cdp_replace_add(files, links, err), links = NULL;
+    if (rc == 0 && rejects)
+        rc = cdp_replace_add(files, rejects, err), rejects = NULL;
+    if (rc == 0 && p->io.stats) {
         struct cdp_buf extra = CDP_BUF_INIT;
         cdp_linker_format_stats(run->linker, &extra);
-        int r = cdp_report_write_stats(&run->report, p->io.stats, extra.data, err);
+        stats = cdp_report_stats_output(&run->report, p->io.stats, extra.data, err);
         cdp_buf_release(&extra);
-        if (r < 0)
-            return -1;
+        rc = stats ? cdp_replace_add(files, stats, err) : -1;
     }
-    cdp_report_phase(&run->report, "committed");
-    return 0;
+    struct cdp_output *journal = NULL, *state = NULL;
+    if (rc == 0 && p->journal)
+        rc = (journal = cdp_journal_append_output(p->journal, run->journal.data, run->journal.len, err))
+                 ? cdp_replace_add(files, journal, err) : -1;
+    if (rc == 0 && p->state)
+        rc = (state = cdp_idstate_save_output(run->ids, p->state, g, p->conflicts, p->nconflicts, err))
+                 ? cdp_replace_add(files, state, err) : -1;
+    if (rc == 0)
+        rc = cdp_replace_commit(files, err);
+    cdp_output_abort(links);
+    cdp_output_abort(rejects);
+    cdp_replace_free(files);
+    if (rc == 0)
+        cdp_report_phase(&run->report, "committed");
+    return rc;
 }
 
 static int dedupe(struct prefs *p, int nfiles, char **files)

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "io/output.h"
 #include "io/rejects.h"
+#include "io/replace.h"
 #include "io/reread.h"
 #include "rules/ruleset.h"
 #include "segment/engine.h"
@@ -329,9 +330,10 @@ static void write_gone(void *owner, const char *line, size_t len)
     write_line(run, run->out, line, len);
 }
 
-/* The gone records, then the side files (report, history, stats, split
- * files, rejects) before the output, so that a failure leaves yesterday's
- * output as it was. */
+/* The gone records; then every file of the run replaced together, all or
+ * none (io/replace.h): a retry after any failure is the same run again,
+ * never a second --history line. Standard output first (it cannot be taken
+ * back). */
 static int finish(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
@@ -340,25 +342,29 @@ static int finish(struct run *run, struct cdp_error *err)
         return -1;
     struct cdp_segment_report rep;
     cdp_segment_tally_report(run->tally, p->seg.as_of_day, &rep);
-    int k = 0;
-    if (p->report)
-        k = cdp_segment_report_write(p->report, &rep, err);
-    if (k == 0 && p->history)
-        k = cdp_history_append(p->history, &rep, err);
-    cdp_segment_report_release(&rep);
-    if (k == 0 && p->io.stats)
-        k = cdp_report_write_stats(&run->report, p->io.stats, NULL, err);
-    if (k == 0 && run->split)
-        k = cdp_segment_split_commit(run->split, err);
-    if (k == 0 && run->rejects) {
-        k = cdp_rejects_commit(run->rejects, err); /* frees it */
-        run->rejects = NULL;
-    }
-    if (k < 0)
-        return -1; /* the rest is discarded by release() */
-    struct cdp_output *out = run->out;
+    struct cdp_replace *files = cdp_replace_new();
+    struct cdp_output *out = run->out, *rejects = run->rejects ? cdp_rejects_output(run->rejects) : NULL;
     run->out = NULL;
-    return cdp_output_commit(out, err);
+    run->rejects = NULL;
+    int k = cdp_replace_add(files, out, err);
+    if (k == 0 && run->split)
+        k = cdp_segment_split_replace(run->split, files, err);
+    if (k == 0 && rejects)
+        k = cdp_replace_add(files, rejects, err), rejects = NULL;
+    struct cdp_output *o;
+    if (k == 0 && p->report)
+        k = (o = cdp_segment_report_output(p->report, &rep, err)) ? cdp_replace_add(files, o, err) : -1;
+    if (k == 0 && p->io.stats)
+        k = (o = cdp_report_stats_output(&run->report, p->io.stats, NULL, err)) ? cdp_replace_add(files, o, err)
+                                                                               : -1;
+    if (k == 0 && p->history)
+        k = (o = cdp_history_append_output(p->history, &rep, err)) ? cdp_replace_add(files, o, err) : -1;
+    if (k == 0)
+        k = cdp_replace_commit(files, err);
+    cdp_segment_report_release(&rep);
+    cdp_output_abort(rejects);
+    cdp_replace_free(files);
+    return k;
 }
 
 /* CDP_TIMING: which rules run natively (rules/native.h), which in libjq. */

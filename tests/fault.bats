@@ -230,16 +230,8 @@ ingest_crm() {
     previous() {
         dedupe in/x1.ndjson 2>/dev/null
     }
-    known() {
-        case $1 in
-        early) echo "$EARLY" ;;
-        rerun)
-            if grep -qx -e journal.ndjson -e state.zst <<<"$changed"; then
-                echo "#13 defect 5: journal and state committed before the other outputs, so the retry is another run (journal lines twice, run 3's ids)"
-            fi
-            ;;
-        esac
-    }
+    # every file committed together (#13 defect 5): no known defect left
+    known() { :; }
     check_faults previous dedupe in/x2.ndjson
 }
 
@@ -282,12 +274,8 @@ ingest_crm() {
     previous() {
         cdp-segment -q --as-of 2026-11-20 "${outputs[@]}" in/prof1.ndjson.zst
     }
-    known() {
-        case $1:$2 in
-        early:*) echo "$EARLY" ;;
-        rerun:history.ndjson) echo "#13 defect 5: --history gets the run's line again on the retry" ;;
-        esac
-    }
+    # every file committed together (#13 defect 5): no known defect left
+    known() { :; }
     check_faults previous cdp-segment -q --as-of 2026-11-21 --previous in/seg1.ndjson.zst \
         --journal in/journal.ndjson "${outputs[@]}" in/prof2.ndjson.zst
 }

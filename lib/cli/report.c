@@ -182,9 +182,16 @@ void cdp_report_summary(struct cdp_report *r)
 int cdp_report_write_stats(const struct cdp_report *r, const char *path, const char *extra,
                            struct cdp_error *err)
 {
+    struct cdp_output *o = cdp_report_stats_output(r, path, extra, err);
+    return o ? cdp_output_commit(o, err) : -1;
+}
+
+struct cdp_output *cdp_report_stats_output(const struct cdp_report *r, const char *path,
+                                           const char *extra, struct cdp_error *err)
+{
     struct cdp_output *o = cdp_output_open(path, NULL, err);
     if (!o)
-        return -1;
+        return NULL;
     struct cdp_buf *b = cdp_output_buffer(o);
     cdp_buf_adds(b, "{\"program\":");
     cdp_json_add_string(b, r->prog, strlen(r->prog));
@@ -226,5 +233,5 @@ int cdp_report_write_stats(const struct cdp_report *r, const char *path, const c
         cdp_buf_adds(b, extra);
     }
     cdp_buf_adds(b, "}\n");
-    return cdp_output_commit(o, err);
+    return o;
 }

@@ -83,6 +83,10 @@ void cdp_report_summary(struct cdp_report *r);
 /* Writes {"program":..., "counts":{...}, "<group>":{...}, ...} to path,
  * atomically. extra (may be NULL) is appended as more members (without the
  * leading comma, e.g. "\"persons\":12"). */
+struct cdp_output;
+/* The same file, not yet committed (for io/replace.h). NULL with err. */
+struct cdp_output *cdp_report_stats_output(const struct cdp_report *r, const char *path,
+                                           const char *extra, struct cdp_error *err);
 int cdp_report_write_stats(const struct cdp_report *r, const char *path, const char *extra,
                            struct cdp_error *err);
 

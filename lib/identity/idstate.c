@@ -510,10 +510,18 @@ static void add_value(void *ctx, const char *kv, size_t len)
 int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_graph *g,
                      const char *const *conflicts, size_t nconflicts, struct cdp_error *err)
 {
+    struct cdp_output *o = cdp_idstate_save_output(st, path, g, conflicts, nconflicts, err);
+    return o ? cdp_output_commit(o, err) : -1;
+}
+
+struct cdp_output *cdp_idstate_save_output(struct cdp_idstate *st, const char *path,
+                                           const struct cdp_graph *g, const char *const *conflicts,
+                                           size_t nconflicts, struct cdp_error *err)
+{
     struct cdp_output_options opt = { true, 3, 0600 };
     struct cdp_output *o = cdp_output_open(path, &opt, err);
     if (!o)
-        return -1;
+        return NULL;
     struct cdp_buf *b = cdp_output_buffer(o);
     struct cdp_buf tmp = CDP_BUF_INIT;
     for (size_t c = 0; c < nconflicts; c++) {
@@ -567,7 +575,7 @@ int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_
     cdp_buf_printf(b, "{\"end\":true,\"nodes\":%llu,\"ids\":%llu}\n", (unsigned long long)saved,
                    (unsigned long long)nids);
     cdp_buf_release(&tmp);
-    return cdp_output_commit(o, err);
+    return o;
 }
 
 /* ---- erasure (cdp-forget) ------------------------------------------------ */

@@ -71,6 +71,10 @@ uint64_t cdp_idstate_run(const struct cdp_idstate *st);
 /* Writes the graph and its ids to path, atomically. */
 int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_graph *g,
                      const char *const *conflicts, size_t nconflicts, struct cdp_error *err);
+/* The same, not yet committed (for io/replace.h). NULL with err. */
+struct cdp_output *cdp_idstate_save_output(struct cdp_idstate *st, const char *path,
+                                           const struct cdp_graph *g, const char *const *conflicts,
+                                           size_t nconflicts, struct cdp_error *err);
 
 /* ---- erasure (cdp-forget) ------------------------------------------------
  *

@@ -26,15 +26,22 @@ void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journa
 
 int cdp_journal_append(const char *path, const char *lines, size_t len, struct cdp_error *err)
 {
+    struct cdp_output *o = cdp_journal_append_output(path, lines, len, err);
+    return o ? cdp_output_commit(o, err) : -1;
+}
+
+struct cdp_output *cdp_journal_append_output(const char *path, const char *lines, size_t len,
+                                             struct cdp_error *err)
+{
     struct cdp_output *o = cdp_output_open(path, NULL, err);
     if (!o)
-        return -1;
+        return NULL;
     if (access(path, F_OK) == 0) {
         /* Read back decompressed: the output compresses again by its name. */
         struct cdp_source *old = cdp_source_open(path, NULL, err);
         if (!old) {
             cdp_output_abort(o);
-            return -1;
+            return NULL;
         }
         char buf[65536];
         ssize_t n;
@@ -43,11 +50,11 @@ int cdp_journal_append(const char *path, const char *lines, size_t len, struct c
         cdp_source_close(old);
         if (n < 0) {
             cdp_output_abort(o);
-            return -1;
+            return NULL;
         }
     }
     cdp_output_write(o, lines ? lines : "", len);
-    return cdp_output_commit(o, err);
+    return o;
 }
 
 /* A string member as a C string (copied: record values need not end in

@@ -29,6 +29,10 @@ void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journa
 /* Writes path anew, atomically: its old lines (decompressed when it is
  * compressed; none when it does not exist) and then `lines`. */
 int cdp_journal_append(const char *path, const char *lines, size_t len, struct cdp_error *err);
+/* The same, not yet committed: the new file, for the caller to commit with
+ * the files it must agree with (io/replace.h). NULL with err. */
+struct cdp_output *cdp_journal_append_output(const char *path, const char *lines, size_t len,
+                                             struct cdp_error *err);
 
 /* Calls fn for every entry of the journal at path, in order. fn returns 0,
  * or -1 with err set to stop. -1 when the file cannot be read (a missing

@@ -74,6 +74,13 @@ int cdp_rejects_commit(struct cdp_rejects *rj, struct cdp_error *err)
     return r;
 }
 
+struct cdp_output *cdp_rejects_output(struct cdp_rejects *rj)
+{
+    struct cdp_output *o = rj->out;
+    free(rj);
+    return o;
+}
+
 void cdp_rejects_abort(struct cdp_rejects *rj)
 {
     if (!rj)

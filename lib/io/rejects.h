@@ -57,6 +57,9 @@ void cdp_rejects_add_formatted(struct cdp_rejects *rj, const char *lines, size_t
 
 /* Commits (and frees) the file; -1 with err set on a write error. */
 int cdp_rejects_commit(struct cdp_rejects *rj, struct cdp_error *err);
+/* Frees rj and returns its output, to be committed by the caller (with the
+ * files it must agree with: io/replace.h). */
+struct cdp_output *cdp_rejects_output(struct cdp_rejects *rj);
 
 /* Removes the unfinished file, leaving an existing one as it was. Accepts
  * NULL. */

@@ -56,17 +56,13 @@ size_t cdp_replace_count(const struct cdp_replace *r)
 int cdp_replace_add(struct cdp_replace *r, struct cdp_output *o, struct cdp_error *err)
 {
     const char *target = cdp_output_target(o);
-    if (!target) {
-        cdp_output_abort(o);
-        return cdp_errorf(err, "cannot replace standard output or a device with other files");
-    }
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->v[i].target, target) == 0) {
+    for (size_t i = 0; target && i < r->n; i++)
+        if (r->v[i].target && strcmp(r->v[i].target, target) == 0) {
             int rc = cdp_errorf(err, "'%s' named twice", target);
             cdp_output_abort(o);
             return rc;
         }
-    char *copy = cdp_xstrdup(target);
+    char *copy = target ? cdp_xstrdup(target) : NULL;
     if (cdp_output_stage(o, err) < 0) {
         cdp_output_abort(o);
         free(copy);
@@ -84,6 +80,8 @@ int cdp_replace_add(struct cdp_replace *r, struct cdp_output *o, struct cdp_erro
  * A stale backup (of a run that was killed) is removed first. */
 static int keep_old(struct staged *s, struct cdp_error *err)
 {
+    if (!s->target)
+        return 0; /* standard output or a device: written already */
     if (access(s->target, F_OK) != 0)
         return errno == ENOENT ? 0 : cdp_errorf_errno(err, errno, "cannot read '%s'", s->target);
     char *d = cdp_xstrdup(s->target), *b = cdp_xstrdup(s->target);
@@ -110,6 +108,8 @@ static void roll_back(struct cdp_replace *r, size_t n, struct cdp_error *err)
     bool all = true;
     for (size_t i = 0; i < n; i++) {
         struct staged *s = &r->v[i];
+        if (!s->target)
+            continue;
         int rc = s->backup ? rename(s->backup, s->target) : unlink(s->target);
         size_t len = strlen(err->msg);
         if (rc < 0) {

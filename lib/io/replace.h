@@ -36,8 +36,11 @@ struct cdp_replace *cdp_replace_new(void);
 void cdp_replace_free(struct cdp_replace *r);
 
 /* Stages o (cdp_output_stage) and takes it, to be renamed into place by
- * cdp_replace_commit. o must name a file (not standard output), and no two
- * outputs the same one. -1 with err when it cannot be staged (o is freed). */
+ * cdp_replace_commit. No two outputs may name the same file. Standard
+ * output or a device is written out now and only freed by the commit: what
+ * it received cannot be taken back, so add it before the files (a failure
+ * to write it then changes no file). -1 with err when o cannot be staged
+ * (o is freed). */
 int cdp_replace_add(struct cdp_replace *r, struct cdp_output *o, struct cdp_error *err);
 
 /* How many files were added. */

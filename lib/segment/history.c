@@ -12,6 +12,7 @@
 #include "io/lines.h"
 #include "io/output.h"
 #include "io/runfile.h"
+#include "io/source.h"
 #include "norm/date.h"
 
 void cdp_segment_report_release(struct cdp_segment_report *r)
@@ -61,36 +62,58 @@ void cdp_segment_report_format(const struct cdp_segment_report *r, struct cdp_bu
 int cdp_segment_report_write(const char *path, const struct cdp_segment_report *r,
                              struct cdp_error *err)
 {
+    struct cdp_output *o = cdp_segment_report_output(path, r, err);
+    return o ? cdp_output_commit(o, err) : -1;
+}
+
+struct cdp_output *cdp_segment_report_output(const char *path, const struct cdp_segment_report *r,
+                                             struct cdp_error *err)
+{
     struct cdp_output_options opt = { 0 };
     struct cdp_output *o = cdp_output_open(path, &opt, err);
     if (!o)
-        return -1;
+        return NULL;
     struct cdp_buf *b = cdp_output_buffer(o);
     cdp_segment_report_format(r, b);
     cdp_buf_addc(b, '\n');
-    return cdp_output_commit(o, err);
+    return o;
 }
 
 int cdp_history_append(const char *path, const struct cdp_segment_report *r,
                        struct cdp_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return cdp_errorf_errno(err, errno, "cannot open '%s'", path);
-    struct cdp_buf b = CDP_BUF_INIT;
-    cdp_segment_report_format(r, &b);
-    cdp_buf_addc(&b, '\n');
-    ssize_t w = write(fd, b.data, b.len);
-    int e = errno;
-    bool whole = w == (ssize_t)b.len;
-    cdp_buf_release(&b);
-    if (!whole) {
-        close(fd);
-        return cdp_errorf_errno(err, w < 0 ? e : EIO, "cannot write '%s'", path);
+    struct cdp_output *o = cdp_history_append_output(path, r, err);
+    return o ? cdp_output_commit(o, err) : -1;
+}
+
+struct cdp_output *cdp_history_append_output(const char *path, const struct cdp_segment_report *r,
+                                             struct cdp_error *err)
+{
+    struct cdp_output_options opt = { 0 };
+    struct cdp_output *o = cdp_output_open(path, &opt, err);
+    if (!o)
+        return NULL;
+    if (access(path, F_OK) == 0) {
+        /* the old lines, decompressed: the output compresses by its name */
+        struct cdp_source *old = cdp_source_open(path, NULL, err);
+        if (!old) {
+            cdp_output_abort(o);
+            return NULL;
+        }
+        char buf[65536];
+        ssize_t n;
+        while ((n = cdp_source_read(old, buf, sizeof buf, err)) > 0)
+            cdp_output_write(o, buf, (size_t)n);
+        cdp_source_close(old);
+        if (n < 0) {
+            cdp_output_abort(o);
+            return NULL;
+        }
     }
-    if (close(fd) < 0)
-        return cdp_errorf_errno(err, errno, "cannot write '%s'", path);
-    return 0;
+    struct cdp_buf *b = cdp_output_buffer(o);
+    cdp_segment_report_format(r, b);
+    cdp_buf_addc(b, '\n');
+    return o;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -55,10 +55,18 @@ void cdp_segment_report_format(const struct cdp_segment_report *r, struct cdp_bu
  * .gz). */
 int cdp_segment_report_write(const char *path, const struct cdp_segment_report *r,
                              struct cdp_error *err);
+/* The same, not yet committed (for io/replace.h). NULL with err. */
+struct cdp_output *cdp_segment_report_output(const char *path, const struct cdp_segment_report *r,
+                                             struct cdp_error *err);
 
-/* Appends r as one line to the history at path (created 0600 when
- * missing, as io/output.h creates files), in one write: two runs appending
- * at once do not interleave. */
+/* The history at path with r appended as one line: a new file, not yet
+ * committed (io/output.h: created 0600), holding the old lines and then
+ * r's, so that committing it with the run's other files (io/replace.h)
+ * makes a retry after a failure add the line once. Two runs on one history
+ * at once keep the line of the one that commits last. NULL with err. */
+struct cdp_output *cdp_history_append_output(const char *path, const struct cdp_segment_report *r,
+                                             struct cdp_error *err);
+/* The same, committed at once. */
 int cdp_history_append(const char *path, const struct cdp_segment_report *r,
                        struct cdp_error *err);
 

@@ -1,6 +1,8 @@
 /* split.c: a file per segment; see split.h. */
 #include "segment/split.h"
 
+#include "io/replace.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -60,6 +62,18 @@ int cdp_segment_split_commit(struct cdp_segment_split *s, struct cdp_error *err)
             cdp_output_abort(o);
     }
     return rc;
+}
+
+int cdp_segment_split_replace(struct cdp_segment_split *s, struct cdp_replace *r,
+                              struct cdp_error *err)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct cdp_output *o = s->files[i];
+        s->files[i] = NULL;
+        if (cdp_replace_add(r, o, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 void cdp_segment_split_free(struct cdp_segment_split *s)

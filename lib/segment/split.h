@@ -33,6 +33,13 @@ void cdp_segment_split_add(struct cdp_segment_split *s, const struct cdp_segment
  * are then discarded). */
 int cdp_segment_split_commit(struct cdp_segment_split *s, struct cdp_error *err);
 
+struct cdp_replace;
+/* Hands every file to r (io/replace.h), to be named with the run's other
+ * files. -1 with err when one could not be written (the rest are then
+ * discarded by cdp_segment_split_free). */
+int cdp_segment_split_replace(struct cdp_segment_split *s, struct cdp_replace *r,
+                              struct cdp_error *err);
+
 /* Discards whatever was not committed, and frees s (accepts NULL). */
 void cdp_segment_split_free(struct cdp_segment_split *s);
 

@@ -79,7 +79,7 @@ static void test_write_read(void)
     CHECK(cdp_history_read(path_of("none.ndjson"), collect, &got, &err) == -1);
     CHECK(strstr(err.msg, "none.ndjson") && strstr(err.msg, "No such file"));
     CHECK(cdp_history_append("/nonexistent/h.ndjson", &r, &err) == -1);
-    CHECK_STR(err.msg, "cannot open '/nonexistent/h.ndjson': No such file or directory");
+    CHECK_STR(err.msg, "cannot create '/nonexistent/h.ndjson': No such file or directory");
     cdp_buf_release(&b);
     cdp_buf_release(&want);
     cdp_buf_release(&got);
