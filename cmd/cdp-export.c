@@ -12,6 +12,7 @@
 #include "io/forgetlist.h"
 #include "io/reader.h"
 #include "io/rejects.h"
+#include "io/replace.h"
 #include "io/reread.h"
 #include "rules/jq.h"
 
@@ -231,6 +232,7 @@ struct run {
     const char *file; /* the input being read, and the line, for messages */
     uint64_t line;
     uint64_t read, exported, rejected, skipped[CDP_SKIP_COUNT], ads_consent_absent;
+    bool counted; /* add_counts done (by commit) */
 };
 
 /* The jq columns' cells (the first output of each; none is null); false,
@@ -399,6 +401,33 @@ static int export_file(struct run *run, const struct cdp_reread *in, struct cdp_
     return rc;
 }
 
+static void add_counts(struct run *run);
+static struct cdp_output *stats_output(struct run *run, struct cdp_error *err);
+
+/* Every file of the run replaced together, all or none (io/replace.h):
+ * the output's parts (standard output first: it cannot be taken back), the
+ * removed rows, the --full baseline, the rejects and --stats; so that a
+ * failed run leaves the last export, its baseline and no mix of parts, and
+ * a retry is the same run again. Stale parts go once all are named. */
+static int commit(struct run *run, struct cdp_error *err)
+{
+    struct cdp_replace *files = cdp_replace_new();
+    struct cdp_output *rejects = run->rejects ? cdp_rejects_output(run->rejects) : NULL, *stats;
+    run->rejects = NULL;
+    int rc = cdp_export_writer_replace(run->writer, files, err);
+    if (rc == 0 && rejects)
+        rc = cdp_replace_add(files, rejects, err), rejects = NULL;
+    add_counts(run); /* the removed rows are counted now */
+    run->counted = true;
+    if (rc == 0 && run->p->io.stats)
+        rc = (stats = stats_output(run, err)) ? cdp_replace_add(files, stats, err) : -1;
+    if (rc == 0 && (rc = cdp_replace_commit(files, err)) == 0)
+        cdp_export_writer_done(run->writer);
+    cdp_output_abort(rejects);
+    cdp_replace_free(files);
+    return rc;
+}
+
 static int export(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     int status = start(run, err);
@@ -411,12 +440,7 @@ static int export(struct run *run, int nfiles, char **files, struct cdp_error *e
             status = 1;
     if (status == 0 && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
         status = 1;
-    /* The rejects first: a failure there leaves the last export in place. */
-    if (status == 0 && run->rejects) {
-        status = cdp_rejects_commit(run->rejects, err) < 0; /* frees it */
-        run->rejects = NULL;
-    }
-    if (status == 0 && cdp_export_writer_commit(run->writer, err) < 0)
+    if (status == 0 && commit(run, err) < 0)
         status = 1;
     return status; /* release() discards what was not committed */
 }
@@ -472,16 +496,16 @@ static void add_counts(struct run *run)
     cdp_buf_release(&label);
 }
 
-static int write_stats(struct run *run, struct cdp_error *err)
+static struct cdp_output *stats_output(struct run *run, struct cdp_error *err)
 {
     const struct prefs *p = run->p;
     struct cdp_buf extra = CDP_BUF_INIT;
     cdp_buf_printf(&extra, "\"format\":\"%s\",\"channel\":\"%s\"", p->writer.format->name,
                    cdp_channel_name(p->writer.channel));
     cdp_export_writer_files(run->writer, &extra);
-    int rc = cdp_report_write_stats(&run->report, p->io.stats, extra.data, err);
+    struct cdp_output *o = cdp_report_stats_output(&run->report, p->io.stats, extra.data, err);
     cdp_buf_release(&extra);
-    return rc;
+    return o;
 }
 
 static void release(struct run *run)
@@ -528,12 +552,8 @@ int main(int argc, char **argv)
             cdp_usage_error(program.name, "%s", err.msg);
         else if (status)
             cdp_report_error(&run.report, "%s", err.msg);
-        if (status != 2)
+        if (status != 2 && !run.counted)
             add_counts(&run);
-        if (status == 0 && p.io.stats && write_stats(&run, &err) < 0) {
-            cdp_report_error(&run.report, "%s", err.msg);
-            status = 1;
-        }
         if (status != 2)
             cdp_report_summary(&run.report);
         release(&run);

@@ -219,6 +219,12 @@ int cdp_delta_baseline_commit(struct cdp_delta_baseline *b, struct cdp_error *er
     return cdp_parts_commit(b->parts, err);
 }
 
+int cdp_delta_baseline_replace(struct cdp_delta_baseline *b, struct cdp_replace *r,
+                               struct cdp_error *err)
+{
+    return cdp_parts_replace(b->parts, r, err);
+}
+
 const char *cdp_delta_baseline_file(const struct cdp_delta_baseline *b)
 {
     return cdp_parts_file(b->parts, 0);

@@ -80,6 +80,10 @@ int cdp_delta_baseline_add(struct cdp_delta_baseline *b, const char *row, size_t
 
 /* Gives the file its name; -1 with err when it could not be written. */
 int cdp_delta_baseline_commit(struct cdp_delta_baseline *b, struct cdp_error *err);
+struct cdp_replace;
+/* Hands the file to r (io/replace.h) instead. */
+int cdp_delta_baseline_replace(struct cdp_delta_baseline *b, struct cdp_replace *r,
+                               struct cdp_error *err);
 
 /* The file's name, for messages and --stats. */
 const char *cdp_delta_baseline_file(const struct cdp_delta_baseline *b);

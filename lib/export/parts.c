@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/replace.h"
+
 #define MAX_PARTS 9999
 
 struct cdp_parts {
@@ -117,18 +119,36 @@ int cdp_parts_commit(struct cdp_parts *p, struct cdp_error *err)
             cdp_output_abort(o);
         }
     }
-    if (rc == 0 && p->opt.split_rows) {
-        for (unsigned k = (unsigned)p->n + 1; k <= MAX_PARTS; k++) {
-            char *name = cdp_parts_name(p->path, k);
-            int r = unlink(name);
-            free(name);
-            if (r < 0)
-                break; /* ENOENT: no more; anything else: not ours to fight */
-            p->stale++;
-        }
-    }
+    if (rc == 0)
+        cdp_parts_remove_stale(p);
     p->committed = true;
     return rc;
+}
+
+int cdp_parts_replace(struct cdp_parts *p, struct cdp_replace *r, struct cdp_error *err)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        struct cdp_output *o = p->out[i];
+        p->out[i] = NULL;
+        if (cdp_replace_add(r, o, err) < 0)
+            return -1;
+    }
+    p->committed = true;
+    return 0;
+}
+
+void cdp_parts_remove_stale(struct cdp_parts *p)
+{
+    if (!p->opt.split_rows)
+        return;
+    for (unsigned k = (unsigned)p->n + 1; k <= MAX_PARTS; k++) {
+        char *name = cdp_parts_name(p->path, k);
+        int r = unlink(name);
+        free(name);
+        if (r < 0)
+            break; /* ENOENT: no more; anything else: not ours to fight */
+        p->stale++;
+    }
 }
 
 void cdp_parts_free(struct cdp_parts *p)

@@ -41,6 +41,14 @@ int cdp_parts_row(struct cdp_parts *p, const char *row, size_t len, struct cdp_e
  * not be written (the parts not yet named are discarded). */
 int cdp_parts_commit(struct cdp_parts *p, struct cdp_error *err);
 
+struct cdp_replace;
+/* cdp_parts_commit in two steps, for files replaced together with others
+ * (io/replace.h): hands every part to r (-1 with err when one could not be
+ * written); after r's commit, cdp_parts_remove_stale removes the parts of
+ * an earlier run numbered after the last one. */
+int cdp_parts_replace(struct cdp_parts *p, struct cdp_replace *r, struct cdp_error *err);
+void cdp_parts_remove_stale(struct cdp_parts *p);
+
 /* Discards whatever was not committed, and frees p (accepts NULL). */
 void cdp_parts_free(struct cdp_parts *p);
 

@@ -258,6 +258,24 @@ int cdp_export_writer_commit(struct cdp_export_writer *w, struct cdp_error *err)
     return 0;
 }
 
+int cdp_export_writer_replace(struct cdp_export_writer *w, struct cdp_replace *r,
+                              struct cdp_error *err)
+{
+    if (w->delta && write_removed(w, err) < 0)
+        return -1;
+    if (cdp_parts_replace(w->out, r, err) < 0 || (w->removed && cdp_parts_replace(w->removed, r, err) < 0) ||
+        (w->baseline && cdp_delta_baseline_replace(w->baseline, r, err) < 0))
+        return -1;
+    return 0;
+}
+
+void cdp_export_writer_done(struct cdp_export_writer *w)
+{
+    cdp_parts_remove_stale(w->out);
+    if (w->removed)
+        cdp_parts_remove_stale(w->removed);
+}
+
 void cdp_export_writer_counts(const struct cdp_export_writer *w, struct cdp_export_counts *c)
 {
     *c = w->counts;

@@ -82,6 +82,15 @@ int cdp_export_writer_add(struct cdp_export_writer *w, const struct cdp_record *
 /* Writes the removed rows, then commits the files in the order above. */
 int cdp_export_writer_commit(struct cdp_export_writer *w, struct cdp_error *err);
 
+struct cdp_replace;
+/* The same in two steps, for a program that replaces its other files with
+ * these, all or none (io/replace.h): writes the removed rows and hands the
+ * output's parts, the removed parts and then the --full baseline to r (-1
+ * with err); after r's commit, cdp_export_writer_done removes stale parts. */
+int cdp_export_writer_replace(struct cdp_export_writer *w, struct cdp_replace *r,
+                              struct cdp_error *err);
+void cdp_export_writer_done(struct cdp_export_writer *w);
+
 struct cdp_export_counts {
     bool delta; /* a previous export was read */
     uint64_t added, changed, unchanged, removed;
