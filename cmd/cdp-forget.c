@@ -58,6 +58,7 @@ static const struct cdp_program program = {
     .files = (const struct cdp_file_option[]){
         { OPT_LIST, CDP_FILE_IN }, { OPT_STATE, CDP_FILE_INOUT },
         { OPT_JOURNAL, CDP_FILE_INOUT | CDP_FILE_MANY }, { OPT_LINKS, CDP_FILE_INOUT },
+        { OPT_MERGE_STATE, CDP_FILE_INOUT },
         { OPT_EXPORT, CDP_FILE_INOUT | CDP_FILE_MANY }, { OPT_FORGOTTEN, CDP_FILE_INOUT },
         { OPT_BLOCK_FILE, CDP_FILE_IN }, { 0, 0 },
     },

@@ -373,23 +373,14 @@ static int start(struct run *run, struct cdp_error *err)
     return 0;
 }
 
-/* The side files first: if one of them fails, the main output has not
- * replaced yesterday's yet. */
+/* The output, rejects and stats together, all or none (cli/report.h). */
 static int commit(struct run *run, struct cdp_error *err)
 {
     struct cdp_rejects *rj = run->rejects;
     struct cdp_output *out = run->out;
     run->rejects = NULL;
     run->out = NULL;
-    if (rj && cdp_rejects_commit(rj, err) < 0) {
-        cdp_output_abort(out);
-        return -1;
-    }
-    if (run->p->io.stats && cdp_report_write_stats(&run->report, run->p->io.stats, NULL, err) < 0) {
-        cdp_output_abort(out);
-        return -1;
-    }
-    return cdp_output_commit(out, err);
+    return cdp_report_commit(&run->report, out, rj, run->p->io.stats, NULL, err);
 }
 
 int main(int argc, char **argv)

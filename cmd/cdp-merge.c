@@ -43,6 +43,9 @@ static const struct cdp_program program = {
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_INPUT |
               CDP_SHARED_REPORT,
     .epilogue = "See cdp-merge(1).",
+    .files = (const struct cdp_file_option[]){
+        { OPT_STATE, CDP_FILE_INOUT }, { OPT_JOURNAL, CDP_FILE_IN }, { 0, 0 },
+    },
     .operands = CDP_FILE_IN | CDP_FILE_STDIN,
 };
 
@@ -259,24 +262,18 @@ static int merge(struct run *run, int nfiles, char **files, struct cdp_error *er
     return 0;
 }
 
-/* The rejects first, then the output, the stats (they describe a run
- * whose output is in place), and the state last: a run that fails before
- * the state is in place leaves the old one, so that running it again gives
- * the same files (the night's records are not kept twice; a failed stats
- * write after the state did that: tests/fault.bats). */
+/* The output, rejects, stats and the state together, all or none
+ * (cli/report.h), the state last: a run that fails leaves the old state
+ * and the old files, so that running it again gives the same files (the
+ * night's records are not kept twice: tests/fault.bats). */
 static int commit(struct run *run, struct cdp_error *err)
 {
     struct cdp_rejects *rejects = run->rejects;
     struct cdp_output *out = run->out;
     run->rejects = NULL;
-    if (rejects && cdp_rejects_commit(rejects, err) < 0)
-        return -1;
     run->out = NULL;
-    if (cdp_output_commit(out, err) < 0)
-        return -1;
-    if (run->p->io.stats && cdp_report_write_stats(&run->report, run->p->io.stats, NULL, err) < 0)
-        return -1;
-    return cdp_merger_commit_state(run->merger, err);
+    return cdp_report_commit(&run->report, out, rejects, run->p->io.stats,
+                             cdp_merger_state_output(run->merger), err);
 }
 
 int main(int argc, char **argv)

@@ -18,10 +18,8 @@ load helper
 
 FAULT_LIB=$BUILD/tests/fault/libfault.so
 
-# What every test knows to happen today (see the report of the check):
-# programs commit their outputs one after another, side files first, so a
-# failure at a later commit leaves the files committed before it replaced.
-EARLY="#13 (found by this test): outputs are committed one by one, so a failure leaves the ones committed before it replaced"
+# Every program commits its files together, all or none (io/replace.h;
+# #13 defects 5 and 6, found by this test): no defect is known today.
 
 EX=$BATS_TEST_DIRNAME/../examples
 MAPS=$CDP_SHARE/maps
@@ -75,7 +73,7 @@ faulty() {
 # the files the failed run changed. Tests redefine it to add their
 # program's known defects.
 known() {
-    [ "$1" = early ] && echo "$EARLY"
+    :
 }
 
 # check_faults PREPARE CMD...: PREPARE fills out/ with the previous outputs;
@@ -230,8 +228,6 @@ ingest_crm() {
     previous() {
         dedupe in/x1.ndjson 2>/dev/null
     }
-    # every file committed together (#13 defect 5): no known defect left
-    known() { :; }
     check_faults previous dedupe in/x2.ndjson
 }
 
@@ -274,8 +270,6 @@ ingest_crm() {
     previous() {
         cdp-segment -q --as-of 2026-11-20 "${outputs[@]}" in/prof1.ndjson.zst
     }
-    # every file committed together (#13 defect 5): no known defect left
-    known() { :; }
     check_faults previous cdp-segment -q --as-of 2026-11-21 --previous in/seg1.ndjson.zst \
         --journal in/journal.ndjson "${outputs[@]}" in/prof2.ndjson.zst
 }
@@ -290,8 +284,6 @@ ingest_crm() {
         cdp-export -q -f mailchimp --split-rows 4 --full out/full.csv --stats out/stats.json \
             -o out/audience.csv before.ndjson
     }
-    # every file committed together (#13 defects 5 and 6): no known defect left
-    known() { :; }
     check_faults previous cdp-export -q -f mailchimp --split-rows 4 --previous out/full.csv \
         --removed out/removed.csv --full out/full.csv --stats out/stats.json \
         -o out/audience.csv today.ndjson

@@ -9,6 +9,8 @@
 
 #include "io/json.h"
 #include "io/output.h"
+#include "io/rejects.h"
+#include "io/replace.h"
 
 static double now(void)
 {
@@ -177,6 +179,26 @@ void cdp_report_summary(struct cdp_report *r)
     }
     fprintf(stderr, "%s: %s\n", r->prog, b.data ? b.data : "done");
     cdp_buf_release(&b);
+}
+
+int cdp_report_commit(const struct cdp_report *r, struct cdp_output *out, struct cdp_rejects *rejects,
+                      const char *stats, struct cdp_output *last, struct cdp_error *err)
+{
+    struct cdp_replace *files = cdp_replace_new();
+    struct cdp_output *rj = rejects ? cdp_rejects_output(rejects) : NULL, *st;
+    int rc = out ? cdp_replace_add(files, out, err) : 0;
+    if (rc == 0 && rj)
+        rc = cdp_replace_add(files, rj, err), rj = NULL;
+    if (rc == 0 && stats)
+        rc = (st = cdp_report_stats_output(r, stats, NULL, err)) ? cdp_replace_add(files, st, err) : -1;
+    if (rc == 0 && last)
+        rc = cdp_replace_add(files, last, err), last = NULL;
+    if (rc == 0)
+        rc = cdp_replace_commit(files, err);
+    cdp_output_abort(rj);
+    cdp_output_abort(last);
+    cdp_replace_free(files);
+    return rc;
 }
 
 int cdp_report_write_stats(const struct cdp_report *r, const char *path, const char *extra,

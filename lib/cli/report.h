@@ -84,7 +84,16 @@ void cdp_report_summary(struct cdp_report *r);
  * atomically. extra (may be NULL) is appended as more members (without the
  * leading comma, e.g. "\"persons\":12"). */
 struct cdp_output;
-/* The same file, not yet committed (for io/replace.h). NULL with err. */
+struct cdp_rejects;
+/* Commits a program's output, its rejects file, --stats (r's counts, when
+ * stats is not NULL) and then last (cdp-merge's state) together, all or
+ * none (io/replace.h), standard output first: a failure changes no file,
+ * and a retry is the same run again. Takes out, rejects and last (any may
+ * be NULL). 0, or -1 with err. */
+int cdp_report_commit(const struct cdp_report *r, struct cdp_output *out, struct cdp_rejects *rejects,
+                      const char *stats, struct cdp_output *last, struct cdp_error *err);
+
+/* The --stats file, not yet committed (for io/replace.h). NULL with err. */
 struct cdp_output *cdp_report_stats_output(const struct cdp_report *r, const char *path,
                                            const char *extra, struct cdp_error *err);
 int cdp_report_write_stats(const struct cdp_report *r, const char *path, const char *extra,

@@ -951,6 +951,13 @@ int cdp_merger_commit_state(struct cdp_merger *m, struct cdp_error *err)
     return w ? cdp_store_commit(w, err) : 0;
 }
 
+struct cdp_output *cdp_merger_state_output(struct cdp_merger *m)
+{
+    struct cdp_store_writer *w = m->writer;
+    m->writer = NULL;
+    return w ? cdp_store_finish(w) : NULL;
+}
+
 void cdp_merger_state_counts(const struct cdp_merger *m, struct cdp_merger_state_counts *c)
 {
     *c = m->counts;

@@ -114,6 +114,9 @@ void cdp_merger_spilled(const struct cdp_merger *m, uint64_t *runs, uint64_t *by
  * before leaves the old state, so that running it again gives the same
  * files). 0, or -1 with err set. */
 int cdp_merger_commit_state(struct cdp_merger *m, struct cdp_error *err);
+/* Or: the new state's output, for the caller to commit with the run's
+ * other files, last (io/replace.h); NULL without --state. */
+struct cdp_output *cdp_merger_state_output(struct cdp_merger *m);
 
 /* With a state, what the run did: persons written again from their saved
  * profile, persons made again from their lines, persons and lines now kept. */

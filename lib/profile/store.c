@@ -495,6 +495,15 @@ int cdp_store_commit(struct cdp_store_writer *w, struct cdp_error *err)
     return cdp_output_commit(out, err);
 }
 
+struct cdp_output *cdp_store_finish(struct cdp_store_writer *w)
+{
+    write_end(w);
+    struct cdp_output *out = w->out;
+    w->out = NULL;
+    cdp_store_abort(w);
+    return out;
+}
+
 void cdp_store_abort(struct cdp_store_writer *w)
 {
     if (!w)

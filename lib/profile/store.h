@@ -111,6 +111,9 @@ int cdp_store_write(struct cdp_store_writer *w, const char *frames, size_t len, 
                     uint64_t lines);
 /* Writes the end frame and gives the file its name. Frees w. */
 int cdp_store_commit(struct cdp_store_writer *w, struct cdp_error *err);
+/* Ends the store and frees w: its output, for the caller to commit with
+ * other files (io/replace.h). */
+struct cdp_output *cdp_store_finish(struct cdp_store_writer *w);
 /* Discards it; accepts NULL. */
 void cdp_store_abort(struct cdp_store_writer *w);
 
