@@ -229,3 +229,18 @@ cdp-ingest: 6 rows read, 6 written, 0 rejected, 4 invalid values' ]
     [ "$status" -eq 0 ]
     [[ "$output" == *'"orders":600,"revenue":461168601842738.79,'* ]]
 }
+
+@test "#13.11: no exported CSV cell is a spreadsheet formula; numbers and E.164 phones are left as they are" {
+    printf '%s\n' '{"cdp_id":"p1","email":"a@b.ru","first_name":"=HYPERLINK(\"http://x\",\"y\")","last_name":"+Cmd","city":"@SUM(A1)","phone":"+79161234567","consent_email":true,"consent_sms":true}' \
+        '{"cdp_id":"p2","email":"c@b.ru","first_name":"-Анна","city":"\rx","consent_email":true}' > f.ndjson
+    run --separate-stderr cdp-export -f mailchimp f.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = "Email Address,First Name,Last Name,Birthday,Phone Number,Tags
+a@b.ru,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+Cmd,,+79161234567,
+c@b.ru,'-Анна,,,," ]
+    run --separate-stderr cdp-export -f csv -c 'city=.city' -c 'n=-5' -c 'x=-5.5 | tostring' -c 'phone=.phone' -c 't="\tx"' f.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = "city,n,x,phone,t
+'@SUM(A1),-5,-5.5,+79161234567,'	x
+\"'"$'\r'"x\",-5,-5.5,,'	x" ]
+}

@@ -165,7 +165,7 @@ static bool make_row(struct cdp_export_writer *w, const struct cdp_record *rec, 
             cdp_buf_addc(row, o->delimiter);
         const char *s = w->cells.text.data + w->cells.off[i];
         if (o->format->header)
-            cdp_csv_add_cell(row, s, w->cells.len[i], o->delimiter);
+            cdp_csv_add_text_cell(row, s, w->cells.len[i], o->delimiter);
         else
             cdp_buf_add(row, s, w->cells.len[i]);
     }
