@@ -244,3 +244,19 @@ c@b.ru,'-Анна,,,," ]
 '@SUM(A1),-5,-5.5,+79161234567,'	x
 \"'"$'\r'"x\",-5,-5.5,,'	x" ]
 }
+
+@test "#13.9: a NUL byte in a value is an invalid value, never written on (a NUL in a header: see io.bats)" {
+    printf 'email,first_name\na@b.ru,An\0na\n' > nul.csv
+    printf '%s\n' '{"email":"c@b.ru","first_name":"An\u0000na"}' > nul.ndjson
+    run --separate-stderr cdp-ingest -s x -m email=email -m first_name=first_name nul.csv nul.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = '{"_source":"x","_rid":"nul.csv:1","_kind":"person","email":"a@b.ru","_invalid":{"first_name":"An\u0000na"}}
+{"_source":"x","_rid":"nul.ndjson:1","_kind":"person","email":"c@b.ru","_invalid":{"first_name":"An\u0000na"}}' ]
+    # the value as messages show it is #13 defect 10's (norm/show.h)
+    [[ "${stderr_lines[0]}" == 'cdp-ingest: nul.csv:2: invalid name "An'* ]]
+    [[ "${stderr_lines[1]}" == 'cdp-ingest: nul.ndjson:1: invalid name "An'* ]]
+    [ "${stderr_lines[2]}" = "cdp-ingest: 2 rows read, 2 written, 0 rejected, 2 invalid values" ]
+    cdp-ingest -q -s x -m email=email -m first_name=first_name nul.csv | cdp-dedupe -q | cdp-merge -q |
+        sed 's/}$/,"consent_email":true}/' | cdp-export -q -f mailchimp > out.csv
+    [ "$(cat out.csv)" = $'Email Address,First Name,Last Name,Birthday,Phone Number,Tags\na@b.ru,,,,,' ]
+}

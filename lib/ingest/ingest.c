@@ -663,6 +663,10 @@ static bool normalize(struct cdp_ingest *ing, const struct target *t, const stru
     *omitted = NULL;
     if (sl->type == CDP_ARRAY || sl->type == CDP_OBJECT)
         return false;
+    /* A NUL byte (a raw one in CSV, \u0000 in JSON) is in no value of the
+     * schema: written raw into an export, it cuts the cell for C readers. */
+    if (memchr(s, '\0', n))
+        return false;
     if (sl->type == CDP_TRUE || sl->type == CDP_FALSE) {
         if (t->type != CDP_FT_BOOL)
             return false;
