@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "norm/schema.h"
 #include "io/rejects.h"
 #include "profile/merge.h"
 #include "profile/profile.h"
@@ -98,6 +99,9 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         if (!eq || eq == arg || !cdp_policy_parse(eq + 1, &pol))
             return cdp_usage_error(program.name, "--rule takes FIELD=POLICY (recent, prefer, "
                                                  "frequent, first, min, max), not '%s'", arg);
+        if (!cdp_schema_find(arg, (size_t)(eq - arg)))
+            return cdp_usage_error(program.name, "--rule %s: no field '%.*s' in the canonical schema "
+                                                 "(cdp-schema(5))", arg, (int)(eq - arg), arg);
         p->rule_fields = cdp_xrealloc(p->rule_fields, (p->nrules + 1) * sizeof *p->rule_fields);
         p->rule_policies = cdp_xrealloc(p->rule_policies, (p->nrules + 1) * sizeof *p->rule_policies);
         p->rule_fields[p->nrules] = cdp_xstrndup(arg, (size_t)(eq - arg));

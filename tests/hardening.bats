@@ -260,3 +260,24 @@ c@b.ru,'-Анна,,,," ]
         sed 's/}$/,"consent_email":true}/' | cdp-export -q -f mailchimp > out.csv
     [ "$(cat out.csv)" = $'Email Address,First Name,Last Name,Birthday,Phone Number,Tags\na@b.ru,,,,,' ]
 }
+
+@test "#13.14: misspelt key and --rule fields are usage errors; -o X.NDJSON.ZST is zstd; -z with a .gz name is refused" {
+    persons p.ndjson
+    run --separate-stderr cdp-dedupe -k nosuch p.ndjson
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: --key 'nosuch': no field 'nosuch' in the canonical schema (cdp-schema(5))" ]
+    run --separate-stderr cdp-dedupe -k last_name+first_nme p.ndjson
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: --key 'last_name+first_nme': no field 'first_nme' in the canonical schema (cdp-schema(5))" ]
+    run --separate-stderr cdp-merge --rule nosuchfield=recent p.ndjson
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-merge: --rule nosuchfield=recent: no field 'nosuchfield' in the canonical schema (cdp-schema(5))" ]
+    [ -z "$output" ]
+    run --separate-stderr cdp-dedupe -q -k email -o X.NDJSON.ZST p.ndjson
+    [ "$status" -eq 0 ]
+    [ "$(zstd -dc X.NDJSON.ZST | wc -l)" -eq 2 ]
+    run --separate-stderr cdp-dedupe -q -z -o x.gz p.ndjson
+    [ "$status" -eq 2 ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: -z (or --zstd-level) writes zstd, but 'x.gz' is named as gzip" ]
+    [ ! -e x.gz ]
+}

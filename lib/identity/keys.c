@@ -9,6 +9,7 @@
 
 #include "base/intern.h"
 #include "io/json.h"
+#include "norm/schema.h"
 #include "norm/text.h"
 
 struct cdp_keyset {
@@ -97,6 +98,14 @@ int cdp_keyset_add(struct cdp_keyset *ks, const char *spec, struct cdp_error *er
             free(k.name);
             return cdp_errorf(err, "invalid key '%s': fields of lower-case letters, digits and "
                                    "'_' joined by '+'", spec);
+        }
+        if (!cdp_schema_find(p, n)) {
+            for (size_t f = 0; f < k.nfields; f++)
+                free(k.fields[f]);
+            free(k.fields);
+            free(k.name);
+            return cdp_errorf(err, "'%s': no field '%.*s' in the canonical schema (cdp-schema(5))", spec,
+                              (int)n, p);
         }
         k.fields = cdp_xrealloc(k.fields, (k.nfields + 1) * sizeof *k.fields);
         k.fields[k.nfields++] = cdp_xstrndup(p, n);

@@ -37,7 +37,9 @@ struct cdp_keyset;
 struct cdp_keyset *cdp_keyset_new(void);
 void cdp_keyset_free(struct cdp_keyset *ks);
 
-/* Adds a key (in order of decreasing strength). */
+/* Adds a key (in order of decreasing strength). Each field must be one of
+ * cdp-schema(5) (norm/schema.h): a misspelt key would link nothing, in
+ * silence. */
 int cdp_keyset_add(struct cdp_keyset *ks, const char *spec, struct cdp_error *err);
 void cdp_keyset_defaults(struct cdp_keyset *ks);
 /* "email=3" sets a key's limit; the key must exist. */
