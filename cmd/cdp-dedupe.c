@@ -404,6 +404,7 @@ static int dedupe(struct prefs *p, int nfiles, char **files)
     if (start(&run, nfiles, files, &err) < 0 || link_records(&run, &err) < 0 ||
         write_records(&run, &err) < 0 || commit(&run, &err) < 0) {
         cdp_report_error(&run.report, "%s", err.msg);
+        cdp_report_unwritten(&run.report, p->io.output, "written");
         status = 1;
     }
     cdp_report_summary(&run.report);

@@ -554,6 +554,8 @@ int main(int argc, char **argv)
             cdp_report_error(&run.report, "%s", err.msg);
         if (status != 2 && !run.counted)
             add_counts(&run);
+        if (status == 1)
+            cdp_report_unwritten(&run.report, p.io.output, "exported");
         if (status != 2)
             cdp_report_summary(&run.report);
         release(&run);

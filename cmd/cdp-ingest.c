@@ -417,6 +417,8 @@ int main(int argc, char **argv)
         cdp_report_error(&run.report, "%s", err.msg);
         status = 1;
     }
+    if (status == 1)
+        cdp_report_unwritten(&run.report, p.io.output, "written");
     if (status != 2)
         cdp_report_summary(&run.report);
     cdp_output_abort(run.out);

@@ -304,8 +304,10 @@ int main(int argc, char **argv)
     status = start(&run, &err);
     if (status == 0 && (merge(&run, argc - first, argv + first, &err) < 0 || commit(&run, &err) < 0))
         status = 1;
-    if (status == 1)
+    if (status == 1) {
         cdp_report_error(&run.report, "%s", err.msg);
+        cdp_report_unwritten(&run.report, p.io.output, "profiles");
+    }
     if (status != 2)
         cdp_report_summary(&run.report);
     cdp_output_abort(run.out);

@@ -456,6 +456,8 @@ int main(int argc, char **argv)
             cdp_usage_error(program.name, "%s", err.msg);
         else if (status)
             cdp_report_error(&run.report, "%s", err.msg);
+        if (status == 1)
+            cdp_report_unwritten(&run.report, p.io.output, "written");
         if (status != 2)
             cdp_report_summary(&run.report);
         release(&run);

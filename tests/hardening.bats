@@ -281,3 +281,34 @@ c@b.ru,'-Анна,,,," ]
     [ "${stderr_lines[0]}" = "cdp-dedupe: -z (or --zstd-level) writes zstd, but 'x.gz' is named as gzip" ]
     [ ! -e x.gz ]
 }
+
+@test "#13.13: after a failed run the summary says nothing was written; --help to a full disk is an error" {
+    persons p.ndjson
+    run --separate-stderr cdp-ingest -s x -m email=email -o /dev/full p.ndjson
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cdp-ingest: cannot write to '/dev/full': No space left on device
+cdp-ingest: 2 rows read, 0 written, 0 rejected" ]
+    run --separate-stderr cdp-dedupe -o /dev/full p.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[1]}" = "cdp-dedupe: 2 records read, 2 persons, 0 written, 0 rejected, 0 links, 0 refused" ]
+    cdp-dedupe -q p.ndjson > ids.ndjson
+    cdp-merge -q ids.ndjson | sed 's/}$/,"consent_email":true}/' > prof.ndjson
+    run --separate-stderr cdp-merge -o /dev/full ids.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[1]}" = "cdp-merge: 2 records read, 0 profiles, 0 anonymous events, 0 rejected" ]
+    run --separate-stderr cdp-segment -s a=true -o /dev/full prof.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[1]}" = "cdp-segment: 2 profiles read, 0 written, 0 rejected, 2 memberships, 0 rule errors" ]
+    run --separate-stderr cdp-export -f mailchimp -o /dev/full prof.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[1]}" = "cdp-export: 2 profiles read, 0 exported, 0 skipped, 0 rejected" ]
+    # trailing garbage after a zstd stream: the file is refused, nothing written
+    { zstd -q -c p.ndjson; echo garbage; } > tg.ndjson.zst
+    run --separate-stderr cdp-ingest -s x -m email=email -o out.ndjson tg.ndjson.zst
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[1]}" = "cdp-ingest: 2 rows read, 0 written, 0 rejected" ]
+    [ ! -e out.ndjson ]
+    run bash -c 'cdp-ingest --help > /dev/full'
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-ingest: cannot write to stdout: No space left on device" ]
+}

@@ -181,6 +181,15 @@ void cdp_report_summary(struct cdp_report *r)
     cdp_buf_release(&b);
 }
 
+void cdp_report_unwritten(struct cdp_report *r, const char *output, const char *key)
+{
+    if (!output || strcmp(output, "-") == 0)
+        return;
+    for (size_t i = 0; i < r->counts.n; i++)
+        if (strcmp(r->counts.v[i].key, key) == 0)
+            r->counts.v[i].n = 0;
+}
+
 int cdp_report_commit(const struct cdp_report *r, struct cdp_output *out, struct cdp_rejects *rejects,
                       const char *stats, struct cdp_output *last, struct cdp_error *err)
 {

@@ -77,6 +77,12 @@ void cdp_report_phase(struct cdp_report *r, const char *name);
 void cdp_report_note(const struct cdp_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* After a run that failed: when its output named a file or a device (not
+ * standard output), nothing reached it (io/replace.h: all or none), so the
+ * count key (what was written) is 0 in the summary: "-o /dev/full" never
+ * says "7286 written". */
+void cdp_report_unwritten(struct cdp_report *r, const char *output, const char *key);
+
 /* Prints the summary line (unless quiet) and ends a progress line. */
 void cdp_report_summary(struct cdp_report *r);
 
