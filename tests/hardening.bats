@@ -312,3 +312,15 @@ cdp-ingest: 2 rows read, 0 written, 0 rejected" ]
     [ "$status" -eq 1 ]
     [ "$output" = "cdp-ingest: cannot write to stdout: No space left on device" ]
 }
+
+@test "#13.14: a column mapped to more fields than a column can feed is an error, not a field left out" {
+    printf 'e,n\na@b.ru,Anna\n' > m.csv
+    run --separate-stderr cdp-ingest -s x -m email=e -m first_name=n -m last_name=n -m middle_name=n \
+        -m full_name=n -m city=n -o out.ndjson m.csv
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[0]}" = 'cdp-ingest: column "n" is mapped to more than 4 fields (the rest would be left out)' ]
+    [ ! -e out.ndjson ]
+    run --separate-stderr cdp-ingest -s x -m email=e -m first_name=n -m last_name=n -m middle_name=n -m city=n m.csv
+    [ "$status" -eq 0 ]
+    [ "$output" = '{"_source":"x","_rid":"1","_kind":"person","email":"a@b.ru","last_name":"Anna","first_name":"Anna","middle_name":"Anna","city":"Anna"}' ]
+}

@@ -410,9 +410,11 @@ int cdp_ingest_kind(const struct cdp_ingest *ing)
 }
 
 /* Builds the column -> role table for the columns that exist (CSV) or may
- * exist (NDJSON: all of them). */
-static void build_roles(struct cdp_ingest *ing, const char *const *columns, size_t ncolumns)
+ * exist (NDJSON: all of them). Returns the first target a column feeds
+ * beyond MAX_ROLES fields (it would be left out in silence), or -1. */
+static int build_roles(struct cdp_ingest *ing, const char *const *columns, size_t ncolumns)
 {
+    int over = -1;
     free(ing->roles);
     free(ing->table);
     free(ing->role_values);
@@ -453,6 +455,8 @@ static void build_roles(struct cdp_ingest *ing, const char *const *columns, size
         if (role->ntargets < MAX_ROLES) {
             role->targets[role->ntargets++] = (int)t;
             ing->targets[t].role = (int)(role - ing->roles);
+        } else if (over < 0) {
+            over = (int)t;
         }
     }
     if (ing->rid_column)
@@ -462,6 +466,7 @@ static void build_roles(struct cdp_ingest *ing, const char *const *columns, size
         role->tested = true;
         ing->rules[i].role = (int)(role - ing->roles);
     }
+    return over;
 }
 
 /* The targets a row can give a value, and those a record may hold, in
@@ -506,7 +511,10 @@ int cdp_ingest_bind(struct cdp_ingest *ing, const char *const *columns, size_t n
                     const char *file, struct cdp_error *err)
 {
     ing->csv = columns != NULL;
-    build_roles(ing, columns, ncolumns);
+    int over = build_roles(ing, columns, ncolumns);
+    if (over >= 0)
+        return cdp_errorf(err, "column \"%s\" is mapped to more than %d fields (the rest would be "
+                          "left out)", ing->targets[over].column, MAX_ROLES);
     if (columns) {
         free(ing->column_role);
         ing->column_role = cdp_xmalloc((ncolumns ? ncolumns : 1) * sizeof *ing->column_role);
