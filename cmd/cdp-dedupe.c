@@ -221,7 +221,8 @@ static void on_link(void *ctx, const struct cdp_link *l)
     if (l->kind == CDP_LINK_OVER_LIMIT) {
         /* The values that would have glued people together, for --stats. */
         struct cdp_buf k = CDP_BUF_INIT;
-        cdp_buf_printf(&k, "%s %.*s", l->key, (int)l->value_len, l->value);
+        cdp_buf_printf(&k, "%s ", l->key);
+        cdp_report_value(&run->report, &k, l->value, l->value_len, cdp_show_kind_of(l->key));
         cdp_report_detail(&run->report, "over_limit_values", k.data, l->people);
         cdp_buf_release(&k);
     }
@@ -234,7 +235,7 @@ static void on_link(void *ctx, const struct cdp_link *l)
 static void on_journal(void *ctx, const struct cdp_journal_entry *e)
 {
     struct run *run = ctx;
-    cdp_journal_format(&run->journal, cdp_idstate_run(run->ids), e);
+    cdp_journal_format_shown(&run->journal, cdp_idstate_run(run->ids), e, run->p->io.show_values);
     cdp_report_detail(&run->report, "ids", e->reason, 1);
 }
 
@@ -256,7 +257,7 @@ static int start(struct run *run, int nfiles, char **files, struct cdp_error *er
         return -1;
     cdp_idstate_forget(run->ids, run->forgotten);
     struct cdp_linker_options lo = { p->keys, p->conflicts, p->nconflicts, p->model, cdp_cli_threads(&p->io),
-                                     progress, reject, run, run->forgotten };
+                                     progress, reject, run, run->forgotten, p->io.show_values };
     run->linker = cdp_linker_new(&lo);
     return 0;
 }

@@ -245,8 +245,11 @@ static bool jq_cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *
         cdp_buf_reset(&run->value);
         int k = cdp_jq_run_record(run->jq[i], rec, &run->value, '\n', &err);
         if (k < 0) {
+            struct cdp_buf shown = CDP_BUF_INIT;
+            cdp_report_quoted(&run->report, &shown, err.msg);
             cdp_report_data(&run->report, run->file, run->line, "-c %s: %s; profile skipped",
-                            run->p->headers.v[i], err.msg);
+                            run->p->headers.v[i], shown.data);
+            cdp_buf_release(&shown);
             return false;
         }
         const char *v = "null";
@@ -266,8 +269,11 @@ static bool jq_cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *
 static void suppress_bad(void *ctx, const char *file, uint64_t line, const char *text, size_t len)
 {
     struct run *run = ctx;
-    cdp_report_data(&run->report, file, line, "not an e-mail, phone or SHA-256 hash, ignored: '%.*s'",
-                    (int)(len > 80 ? 80 : len), text);
+    struct cdp_buf shown = CDP_BUF_INIT;
+    cdp_report_value(&run->report, &shown, text, len > 80 ? 80 : len, CDP_SHOW_AUTO);
+    cdp_report_data(&run->report, file, line, "not an e-mail, phone or SHA-256 hash, ignored: '%s'",
+                    shown.data);
+    cdp_buf_release(&shown);
 }
 
 /* err's message after prefix (and "name: "). */

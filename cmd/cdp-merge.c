@@ -211,8 +211,12 @@ static void consume(void *ctx, const struct cdp_merge_result *r)
     for (size_t t = 0; t < run->p->ntraits; t++)
         if (r->trait_errors[t])
             cdp_report_detail(&run->report, "trait_errors", run->p->traits[t].name, r->trait_errors[t]);
-    for (size_t i = 0; i < r->nnotes; i++)
-        cdp_report_data(&run->report, r->notes[i].where, 0, "%s", r->notes[i].message);
+    for (size_t i = 0; i < r->nnotes; i++) {
+        struct cdp_buf shown = CDP_BUF_INIT;
+        cdp_report_quoted(&run->report, &shown, r->notes[i].message);
+        cdp_report_data(&run->report, r->notes[i].where, 0, "%s", shown.data);
+        cdp_buf_release(&shown);
+    }
     if (!run->write_failed && cdp_output_write(run->out, r->out->data, r->out->len) < 0)
         run->write_failed = true; /* the error is reported at commit */
 }

@@ -9,7 +9,7 @@
 #include "insight/page.h"
 #include "io/output.h"
 
-enum { OPT_JSON = CDP_OPT_PROGRAM, OPT_LANG, OPT_CAMPAIGN, OPT_WINDOW, OPT_TITLE, OPT_SHOW_VALUES };
+enum { OPT_JSON = CDP_OPT_PROGRAM, OPT_LANG, OPT_CAMPAIGN, OPT_WINDOW, OPT_TITLE };
 
 static const struct cdp_option options[] = {
     { OPT_JSON, "json", "FILE", "write every figure of the page as JSON" },
@@ -19,8 +19,6 @@ static const struct cdp_option options[] = {
                                                 "who got it with the control group" },
     { OPT_WINDOW, "window", "DAYS", "days after DATE a purchase counts (default 14)" },
     { OPT_TITLE, "title", "TEXT", "the shop's name, at the top of the page" },
-    { OPT_SHOW_VALUES, "show-values", NULL, "names, e-mails, phones and cards in clear\n"
-                                            "(default: masked, as in every log)" },
     { 0 },
 };
 
@@ -46,7 +44,6 @@ struct prefs {
     struct cdp_campaign_spec *campaigns;
     size_t ncampaigns;
     long window;
-    bool show_values;
 };
 
 static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *rest)
@@ -57,7 +54,6 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     switch (id) {
     case OPT_JSON: p->json = arg; break;
     case OPT_TITLE: p->title = arg; break;
-    case OPT_SHOW_VALUES: p->show_values = true; break;
     case OPT_LANG:
         if (!cdp_lang_parse(arg, &p->lang))
             return cdp_usage_error(program.name, "--lang takes en or ru, not '%s'", arg);
@@ -159,7 +155,7 @@ int main(int argc, char **argv)
     cdp_io_apply_report(&p.io, &rep);
     cdp_report_add(&rep, "problems", "problems", 0);
     struct cdp_insight fig;
-    struct cdp_insight_options opt = { p.dir, p.campaigns, p.ncampaigns, (int)p.window, p.show_values };
+    struct cdp_insight_options opt = { p.dir, p.campaigns, p.ncampaigns, (int)p.window, p.io.show_values };
     size_t errors = cdp_insight_read(&opt, &fig);
     report_problems(&rep, &fig);
     cdp_report_add(&rep, "campaigns", "campaigns", fig.ncampaigns);

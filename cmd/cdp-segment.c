@@ -203,8 +203,12 @@ static void consume(void *owner, void *batch)
         const struct cdp_segment_result *res = &b->results[i];
         const struct cdp_batch_row *row = &b->lines.rows[i];
         for (const char *m = b->messages.data + msg; m < b->messages.data + res->messages_end;
-             m += strlen(m) + 1)
-            cdp_report_data(rep, b->file, row->line, res->code ? "%s; line rejected" : "%s", m);
+             m += strlen(m) + 1) {
+            struct cdp_buf shown = CDP_BUF_INIT;
+            cdp_report_quoted(rep, &shown, m);
+            cdp_report_data(rep, b->file, row->line, res->code ? "%s; line rejected" : "%s", shown.data);
+            cdp_buf_release(&shown);
+        }
         if (res->code && run->rejects)
             cdp_rejects_add(run->rejects, &(struct cdp_reject){ NULL, b->file, row->line, row->number,
                                                                 res->code, b->messages.data + msg,

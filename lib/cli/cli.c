@@ -39,6 +39,9 @@ static const struct {
     { CDP_SHARED_STATS, { CDP_OPT_STATS, "stats", "FILE", "write the counts as JSON to FILE" } },
     { CDP_SHARED_QUIET, { 'q', "quiet", NULL, "no summary line on stderr" } },
     { CDP_SHARED_PROGRESS, { CDP_OPT_PROGRESS, "progress", NULL, "show progress on stderr" } },
+    { CDP_SHARED_SHOW_VALUES, { CDP_OPT_SHOW_VALUES, "show-values", NULL,
+                                "show e-mails, phones, names, cards and ids in\n"
+                                "clear in messages (default: masked, iv***@mail.ru)" } },
     { 0, { CDP_OPT_HELP, "help", NULL, "show this help" } },
     { 0, { CDP_OPT_VERSION, "version", NULL, "show the version" } },
 };
@@ -191,6 +194,9 @@ static int shared_option(struct cdp_io_prefs *p, const char *prog, int opt, cons
     case CDP_OPT_PROGRESS:
         p->progress = true;
         break;
+    case CDP_OPT_SHOW_VALUES:
+        p->show_values = true;
+        break;
     }
     return 0;
 }
@@ -340,6 +346,7 @@ int cdp_cli_parse(const struct cdp_program *prog, int argc, char **argv, struct 
 void cdp_io_apply_report(const struct cdp_io_prefs *p, struct cdp_report *r)
 {
     r->quiet = p->quiet;
+    r->show_values = p->show_values;
     if (p->progress)
         r->progress = true;
     /* Tests set the interval to 0 to see progress lines on a small input. */

@@ -52,6 +52,7 @@ enum {
     CDP_OPT_PROGRESS,
     CDP_OPT_THREADS,
     CDP_OPT_REJECTS,
+    CDP_OPT_SHOW_VALUES,
     CDP_OPT_HELP,
     CDP_OPT_VERSION,
     CDP_OPT_PROGRAM = 0x1100,
@@ -68,8 +69,10 @@ enum {
     CDP_SHARED_PROGRESS = 1u << 6,  /* --progress */
     CDP_SHARED_THREADS = 1u << 7,   /* --threads N */
     CDP_SHARED_REJECTS = 1u << 8,   /* --rejects FILE */
+    CDP_SHARED_SHOW_VALUES = 1u << 9, /* --show-values: identifiers in clear
+                                         in messages (cli/report.h) */
     CDP_SHARED_INPUT = CDP_SHARED_FORMAT | CDP_SHARED_DELIMITER | CDP_SHARED_ENCODING,
-    CDP_SHARED_REPORT = CDP_SHARED_STATS | CDP_SHARED_QUIET | CDP_SHARED_PROGRESS,
+    CDP_SHARED_REPORT = CDP_SHARED_STATS | CDP_SHARED_QUIET | CDP_SHARED_PROGRESS | CDP_SHARED_SHOW_VALUES,
 };
 
 /* What an option's argument, or an operand, is to the program: a file it
@@ -129,6 +132,7 @@ struct cdp_io_prefs {
     long threads; /* -1 (default): one per CPU */
     bool quiet;
     bool progress;
+    bool show_values;
 };
 
 /* The arguments after an option's own, for options that take two
@@ -165,7 +169,7 @@ void cdp_cli_help(const struct cdp_program *prog, struct cdp_buf *out);
 /* "cdp-ingest (cdp) 0.1.0" to stdout. */
 void cdp_print_version(const char *prog);
 
-/* Lets the report follow -q and --progress. */
+/* Lets the report follow -q, --progress and --show-values. */
 void cdp_io_apply_report(const struct cdp_io_prefs *p, struct cdp_report *r);
 
 /* The worker threads for --threads: the option's value (0: none, the work

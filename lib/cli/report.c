@@ -92,6 +92,22 @@ static void end_progress_line(struct cdp_report *r)
     }
 }
 
+/* Writes "prog: " and the formatted message to stderr as one line, its
+ * control characters escaped. */
+static void print_line(const char *prog, const char *where, const char *fmt, va_list ap)
+{
+    struct cdp_buf msg = CDP_BUF_INIT, line = CDP_BUF_INIT;
+    if (where)
+        cdp_buf_adds(&msg, where);
+    cdp_buf_vprintf(&msg, fmt, ap);
+    cdp_buf_printf(&line, "%s: ", prog);
+    cdp_show_controls(&line, msg.data ? msg.data : "", msg.len);
+    cdp_buf_addc(&line, '\n');
+    fwrite(line.data, 1, line.len, stderr);
+    cdp_buf_release(&msg);
+    cdp_buf_release(&line);
+}
+
 void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, const char *fmt, ...)
 {
     if (r->shown >= r->max_messages) {
@@ -100,15 +116,27 @@ void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, cons
     }
     r->shown++;
     end_progress_line(r);
+    struct cdp_buf where = CDP_BUF_INIT;
+    if (line)
+        cdp_buf_printf(&where, "%s:%llu: ", file, (unsigned long long)line);
+    else
+        cdp_buf_printf(&where, "%s: ", file);
     va_list ap;
     va_start(ap, fmt);
-    if (line)
-        fprintf(stderr, "%s: %s:%llu: ", r->prog, file, (unsigned long long)line);
-    else
-        fprintf(stderr, "%s: %s: ", r->prog, file);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_line(r->prog, where.data, fmt, ap);
     va_end(ap);
+    cdp_buf_release(&where);
+}
+
+void cdp_report_value(const struct cdp_report *r, struct cdp_buf *out, const char *s, size_t n,
+                      enum cdp_show_kind kind)
+{
+    cdp_show_value(out, s, n, kind, r->show_values);
+}
+
+void cdp_report_quoted(const struct cdp_report *r, struct cdp_buf *out, const char *msg)
+{
+    cdp_show_quoted(out, msg, strlen(msg), r->show_values);
 }
 
 void cdp_report_error(const struct cdp_report *r, const char *fmt, ...)
@@ -117,9 +145,7 @@ void cdp_report_error(const struct cdp_report *r, const char *fmt, ...)
     va_start(ap, fmt);
     if (r->progress_line)
         fputs("\r\033[K", stderr);
-    fprintf(stderr, "%s: ", r->prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_line(r->prog, NULL, fmt, ap);
     va_end(ap);
 }
 

@@ -6,7 +6,12 @@
  * not shown. The summary is one line of counts at the end
  * ("cdp-ingest: 120345 rows read, 120001 written, 344 rejected"); --stats
  * writes the same counts, with their breakdowns, as JSON. Progress goes to
- * stderr when it is a terminal or when asked. */
+ * stderr when it is a terminal or when asked.
+ *
+ * Messages are logs (norm/show.h): a personal value in one is shown with
+ * cdp_report_value, masked unless --show-values; and every message line
+ * has its control characters escaped here, whatever its parts, so that no
+ * value can move the terminal or forge a line. */
 #ifndef CDP_CLI_REPORT_H
 #define CDP_CLI_REPORT_H
 
@@ -15,6 +20,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "norm/show.h"
 
 /* Named counts, kept in the order they were first used. */
 struct cdp_count {
@@ -32,6 +38,7 @@ struct cdp_report {
     const char *prog;
     bool quiet;    /* no summary */
     bool progress; /* show progress */
+    bool show_values; /* --show-values: personal values in clear */
     double progress_interval; /* seconds between progress lines */
     unsigned max_messages;
     unsigned shown, hidden;
@@ -53,6 +60,16 @@ void cdp_report_release(struct cdp_report *r);
  * fewer than max_messages were, else counted. */
 void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Appends value s (n bytes) to out as this run's messages show it: masked
+ * by kind, or whole with --show-values; escaped either way (norm/show.h). */
+void cdp_report_value(const struct cdp_report *r, struct cdp_buf *out, const char *s, size_t n,
+                      enum cdp_show_kind kind);
+
+/* Appends msg, a message of jq's or of a reader's that quotes the values it
+ * is about, with those values shown as cdp_report_value shows them
+ * (cdp_show_quoted). */
+void cdp_report_quoted(const struct cdp_report *r, struct cdp_buf *out, const char *msg);
 
 /* "prog: message" on stderr, always shown (for errors that end the run). */
 void cdp_report_error(const struct cdp_report *r, const char *fmt, ...)

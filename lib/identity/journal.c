@@ -10,6 +10,7 @@
 #include "io/output.h"
 #include "io/runfile.h"
 #include "io/source.h"
+#include "norm/show.h"
 
 void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e)
 {
@@ -22,6 +23,21 @@ void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journa
         cdp_json_add_string(b, e->value, strlen(e->value));
     }
     cdp_buf_adds(b, "}\n");
+}
+
+void cdp_journal_format_shown(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e,
+                              bool clear)
+{
+    if (clear || !e->key || !e->value) {
+        cdp_journal_format(b, run, e);
+        return;
+    }
+    struct cdp_buf shown = CDP_BUF_INIT;
+    cdp_show_value(&shown, e->value, strlen(e->value), cdp_show_kind_of(e->key), false);
+    struct cdp_journal_entry masked = *e;
+    masked.value = shown.data;
+    cdp_journal_format(b, run, &masked);
+    cdp_buf_release(&shown);
 }
 
 int cdp_journal_append(const char *path, const char *lines, size_t len, struct cdp_error *err)

@@ -26,6 +26,13 @@
 /* Appends the line for entry e of run `run` to b. */
 void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e);
 
+/* The same with the link's value masked as logs show it (norm/show.h)
+ * unless clear: what cdp-dedupe writes. No reader needs the value (ids are
+ * followed by "from" and "to"; cdp-report shows the value as a log would),
+ * so the journal, kept for ever, holds no identifier in clear by default. */
+void cdp_journal_format_shown(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e,
+                              bool clear);
+
 /* Writes path anew, atomically: its old lines (decompressed when it is
  * compressed; none when it does not exist) and then `lines`. */
 int cdp_journal_append(const char *path, const char *lines, size_t len, struct cdp_error *err);

@@ -10,6 +10,7 @@
 #include "io/json.h"
 #include "io/lines.h"
 #include "io/runfile.h"
+#include "norm/show.h"
 
 /* Pass 1 marks a row that is not a record with this instead of a node,
  * and a record of a forgotten person with the other. */
@@ -331,6 +332,19 @@ static void add_record_ref(struct cdp_buf *b, const char *name, const struct cdp
     cdp_buf_addc(b, '}');
 }
 
+/* A value of field as a JSON string: as read, or masked (norm/show.h). */
+static void add_value(struct cdp_buf *b, const char *field, const char *s, size_t n, bool clear)
+{
+    if (clear) {
+        cdp_json_add_string(b, s, n);
+        return;
+    }
+    struct cdp_buf shown = CDP_BUF_INIT;
+    cdp_show_value(&shown, s, n, cdp_show_kind_of(field), false);
+    cdp_json_add_string(b, shown.data, shown.len);
+    cdp_buf_release(&shown);
+}
+
 void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *l,
                             struct cdp_buf *b)
 {
@@ -338,7 +352,7 @@ void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *
     cdp_buf_printf(b, "{\"link\":\"%s\",\"key\":", l->kind == CDP_LINK_USED ? "used" : "refused");
     cdp_json_add_string(b, l->key, strlen(l->key));
     cdp_buf_adds(b, ",\"value\":");
-    cdp_json_add_string(b, l->value, l->value_len);
+    add_value(b, l->key, l->value, l->value_len, lk->o.show_values);
     if (l->kind != CDP_LINK_USED)
         cdp_buf_printf(b, ",\"reason\":\"%s\"", kinds[l->kind]);
     if (l->a != CDP_NO_NODE)
@@ -354,15 +368,15 @@ void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *
     if (lk->model && strcmp(l->key, "model") == 0) {
         /* The "waterfall": what each comparison added to the match weight. */
         cdp_buf_adds(b, ",\"match\":");
-        cdp_modellink_explain(lk->model, l->pair, b);
+        cdp_modellink_explain(lk->model, l->pair, lk->o.show_values, b);
     }
     if (l->kind == CDP_LINK_CONFLICT) {
         cdp_buf_adds(b, ",\"field\":");
         cdp_json_add_string(b, l->field, strlen(l->field));
         cdp_buf_adds(b, ",\"values\":[");
-        cdp_json_add_string(b, l->value_a, strlen(l->value_a));
+        add_value(b, l->field, l->value_a, strlen(l->value_a), lk->o.show_values);
         cdp_buf_addc(b, ',');
-        cdp_json_add_string(b, l->value_b, strlen(l->value_b));
+        add_value(b, l->field, l->value_b, strlen(l->value_b), lk->o.show_values);
         cdp_buf_addc(b, ']');
     }
     cdp_buf_adds(b, "}\n");

@@ -55,6 +55,9 @@ struct cdp_linker_options {
     /* The forget list (io/forgetlist.h), or NULL: the records it matches are
      * neither linked nor written (cdp_linker_forgotten counts them). */
     const struct cdp_forgetlist *forgotten;
+    /* The --links file's values in clear; false: masked (norm/show.h), as
+     * in every log. */
+    bool show_values;
 };
 
 struct cdp_linker;
@@ -81,7 +84,8 @@ struct cdp_graph *cdp_linker_graph(struct cdp_linker *lk);
 struct cdp_modellink *cdp_linker_model(struct cdp_linker *lk);
 
 /* Appends the --links line (man cdp-dedupe, THE LINKS FILE) of link l of
- * the resolved graph. */
+ * the resolved graph; its values (the key's, the conflicting ones, the
+ * model's) masked unless the options' show_values. */
 void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *l,
                             struct cdp_buf *b);
 

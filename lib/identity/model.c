@@ -15,6 +15,7 @@
 #include "io/lines.h"
 #include "io/output.h"
 #include "io/record.h"
+#include "norm/show.h"
 #include "norm/strdist.h"
 #include "norm/text.h"
 #include "norm/translit.h"
@@ -1061,8 +1062,26 @@ double cdp_fs_weight(const struct cdp_fsmodel *m, const struct cdp_fstable *t, u
     return w;
 }
 
+/* A compared value in the explanation: as read, or masked as logs show
+ * it. */
+static void add_shown(struct cdp_buf *out, const char *field, const char *s, bool clear)
+{
+    if (!s) {
+        cdp_buf_adds(out, "null");
+        return;
+    }
+    if (clear) {
+        cdp_json_add_string(out, s, strlen(s));
+        return;
+    }
+    struct cdp_buf shown = CDP_BUF_INIT;
+    cdp_show_value(&shown, s, strlen(s), cdp_show_kind_of(field), false);
+    cdp_json_add_string(out, shown.data, shown.len);
+    cdp_buf_release(&shown);
+}
+
 void cdp_fs_explain(const struct cdp_fsmodel *m, const struct cdp_fstable *t, uint32_t a,
-                    uint32_t b, struct cdp_buf *out)
+                    uint32_t b, bool clear, struct cdp_buf *out)
 {
     double prior = log2(m->prior / (1 - m->prior));
     double w = cdp_fs_weight(m, t, a, b, NULL);
@@ -1088,15 +1107,9 @@ void cdp_fs_explain(const struct cdp_fsmodel *m, const struct cdp_fstable *t, ui
         const char *sa = cdp_fstable_text(t, cmp->field, t->f[cmp->field].rows[a]);
         const char *sb = cdp_fstable_text(t, cmp->field, t->f[cmp->field].rows[b]);
         cdp_buf_adds(out, ",\"a\":");
-        if (sa)
-            cdp_json_add_string(out, sa, strlen(sa));
-        else
-            cdp_buf_adds(out, "null");
+        add_shown(out, m->fields[cmp->field], sa, clear);
         cdp_buf_adds(out, ",\"b\":");
-        if (sb)
-            cdp_json_add_string(out, sb, strlen(sb));
-        else
-            cdp_buf_adds(out, "null");
+        add_shown(out, m->fields[cmp->field], sb, clear);
         cdp_buf_adds(out, ",\"weight\":");
         add_num(out, cdp_fs_bayes(m, t, c, l, a, b));
         if (l != CDP_FS_NULL_LEVEL && cmp->levels[l].tf)

@@ -199,8 +199,9 @@ double cdp_fs_weight_of(double probability);
 
 /* Why a pair scored what it did, as JSON: {"weight":..,"probability":..,
  * "prior":..,"comparisons":[{"name":..,"level":..,"a":..,"b":..,"weight":..},..]}
- * (the "waterfall": which fields carried it). */
+ * (the "waterfall": which fields carried it). The values "a" and "b" are
+ * masked by their field (norm/show.h) unless clear. */
 void cdp_fs_explain(const struct cdp_fsmodel *m, const struct cdp_fstable *t, uint32_t a,
-                    uint32_t b, struct cdp_buf *out);
+                    uint32_t b, bool clear, struct cdp_buf *out);
 
 #endif

@@ -284,8 +284,8 @@ void cdp_modellink_counts(const struct cdp_modellink_report *rep, const struct c
         fn(ctx, "conflicts_not_checked", rep->relaxed[i], 1);
 }
 
-void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, struct cdp_buf *b)
+void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, bool clear, struct cdp_buf *b)
 {
     uint64_t pr = ml->linked.v[pair];
-    cdp_fs_explain(ml->model, ml->table, (uint32_t)(pr >> 32), (uint32_t)pr, b);
+    cdp_fs_explain(ml->model, ml->table, (uint32_t)(pr >> 32), (uint32_t)pr, clear, b);
 }

@@ -109,7 +109,8 @@ void cdp_modellink_counts(const struct cdp_modellink_report *rep, const struct c
                           void *ctx);
 
 /* Appends, as JSON, what each comparison added to the match weight of the
- * model's link tagged pair (struct cdp_link's pair, key "model"). */
-void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, struct cdp_buf *b);
+ * model's link tagged pair (struct cdp_link's pair, key "model"); the
+ * values compared masked unless clear (cdp_fs_explain). */
+void cdp_modellink_explain(const struct cdp_modellink *ml, uint32_t pair, bool clear, struct cdp_buf *b);
 
 #endif

@@ -124,13 +124,19 @@ struct journal_count {
     uint64_t last_run_before;
 };
 
-/* The value of a merge's link as logs show it (norm/show.h). */
+/* The value of a merge's link as logs show it (norm/show.h). cdp-dedupe
+ * writes it masked unless --show-values (identity/journal.h): a value
+ * masked already ("***") is shown as written, not masked again. */
 static char *shown_value(const struct cdp_journal_entry *e, bool clear)
 {
     if (!e->value)
         return NULL;
     struct cdp_buf b = CDP_BUF_INIT;
-    cdp_show_value(&b, e->value, strlen(e->value), e->key ? cdp_show_kind_of(e->key) : CDP_SHOW_AUTO, clear);
+    if (strstr(e->value, "***"))
+        cdp_show_escaped(&b, e->value, strlen(e->value));
+    else
+        cdp_show_value(&b, e->value, strlen(e->value), e->key ? cdp_show_kind_of(e->key) : CDP_SHOW_AUTO,
+                       clear);
     return cdp_buf_detach(&b, NULL);
 }
 

@@ -22,7 +22,9 @@ static size_t utf8_char(const unsigned char *s, size_t n)
     return len;
 }
 
-void cdp_show_escaped(struct cdp_buf *out, const char *s, size_t n)
+/* Control characters escaped; with all, also a backslash (so that the
+ * escapes read back unambiguously) and invalid UTF-8. */
+static void escape(struct cdp_buf *out, const char *s, size_t n, bool all)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
@@ -43,15 +45,25 @@ void cdp_show_escaped(struct cdp_buf *out, const char *s, size_t n)
         case '\t': cdp_buf_adds(out, "\\t"); break;
         case 0x1B: cdp_buf_adds(out, "\\e"); break;
         case '\0': cdp_buf_adds(out, "\\0"); break;
-        case '\\': cdp_buf_adds(out, "\\\\"); break;
+        case '\\': cdp_buf_adds(out, all ? "\\\\" : "\\"); break;
         default:
-            if (c < 0x20 || c == 0x7F || len == 0)
+            if (c < 0x20 || c == 0x7F || (len == 0 && all))
                 cdp_buf_printf(out, "\\x%02X", c);
             else
                 cdp_buf_addc(out, (char)c);
         }
         i++;
     }
+}
+
+void cdp_show_escaped(struct cdp_buf *out, const char *s, size_t n)
+{
+    escape(out, s, n, true);
+}
+
+void cdp_show_controls(struct cdp_buf *out, const char *s, size_t n)
+{
+    escape(out, s, n, false);
 }
 
 /* The number of characters of s (an invalid byte counts as one). */
@@ -159,6 +171,34 @@ void cdp_show_value(struct cdp_buf *out, const char *s, size_t n, enum cdp_show_
     case CDP_SHOW_EMAIL: mask_email(out, s, n); break;
     case CDP_SHOW_PHONE: mask_phone(out, s, n); break;
     default: mask_text(out, s, n); break;
+    }
+}
+
+void cdp_show_quoted(struct cdp_buf *out, const char *msg, size_t n, bool clear)
+{
+    if (clear) {
+        cdp_show_escaped(out, msg, n);
+        return;
+    }
+    size_t i = 0;
+    while (i < n) {
+        size_t q = i;
+        while (q < n && msg[q] != '"' && msg[q] != '\'')
+            q++;
+        cdp_show_escaped(out, msg + i, q - i);
+        if (q == n)
+            break;
+        const char *from = msg + q + 1, *end = msg + n;
+        const char *close = memchr(from, msg[q], (size_t)(end - from));
+        const char *cut = msg[q] == '"' ? memmem(from, (size_t)(end - from), "...)", 4) : NULL;
+        const char *to = cut && (!close || cut < close) ? cut : close ? close : end;
+        cdp_buf_addc(out, msg[q]);
+        cdp_show_value(out, from, (size_t)(to - from), CDP_SHOW_AUTO, false);
+        i = (size_t)(to - msg);
+        if (to == close) {
+            cdp_buf_addc(out, msg[q]);
+            i++;
+        }
     }
 }
 

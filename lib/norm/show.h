@@ -48,6 +48,20 @@ void cdp_show_value(struct cdp_buf *out, const char *s, size_t n, enum cdp_show_
  * came from the input, such as a column name or a file's own words. */
 void cdp_show_escaped(struct cdp_buf *out, const char *s, size_t n);
 
+/* Appends msg (n bytes), a message of another's making that quotes the
+ * values it is about (jq's: "string (\"ivan.petro...) and number (1) cannot
+ * be added", "... (while parsing 'ivan@mail.ru')"), with each quoted part
+ * shown as a value of kind CDP_SHOW_AUTO (a part in "..." ends at its
+ * closing quote or at jq's "...)" cut; an unclosed one runs to the end),
+ * and the rest escaped. A value jq prints unquoted (error(.phone)) cannot
+ * be told from its words and is shown as it is. */
+void cdp_show_quoted(struct cdp_buf *out, const char *msg, size_t n, bool clear);
+
+/* Appends s with its control characters escaped as above, and nothing
+ * else changed (a backslash, invalid UTF-8 stay): the last guard of a whole
+ * message line, whose values were shown by the functions above already. */
+void cdp_show_controls(struct cdp_buf *out, const char *s, size_t n);
+
 /* The kind of a field's values: CDP_SHOW_EMAIL for "email", CDP_SHOW_PHONE
  * for "phone", CDP_SHOW_TEXT for the other personal fields (names, cards,
  * ids, addresses, birth dates), CDP_SHOW_PLAIN for the other canonical

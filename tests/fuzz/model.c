@@ -53,7 +53,7 @@ static void check_table(const struct cdp_fsmodel *m, struct cdp_json_parser *jso
             double p = cdp_fs_probability(w);
             FUZZ_CHECK(p >= 0 && p <= 1, "probability %g", p);
             cdp_buf_reset(&b);
-            cdp_fs_explain(m, t, a, c, &b);
+            cdp_fs_explain(m, t, a, c, (a ^ c) & 1, &b);
             FUZZ_CHECK(cdp_json_valid(json, b.data, b.len), "explanation is not JSON: %s", b.data);
         }
     }
