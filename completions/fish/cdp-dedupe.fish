@@ -70,5 +70,6 @@ complete -c cdp-dedupe -l encoding -x -a 'utf-8 cp1251 koi8-r cp866 utf-16 utf-1
 complete -c cdp-dedupe -l stats -r -F -d 'Write counts as JSON to a file'
 complete -c cdp-dedupe -s q -l quiet -d 'No summary line on stderr'
 complete -c cdp-dedupe -l progress -d 'Show progress on stderr'
+complete -c cdp-dedupe -l show-values -d 'Identifiers in clear in messages (default: masked)'
 complete -c cdp-dedupe -l help -d 'Show help and exit'
 complete -c cdp-dedupe -l version -d 'Show the version and exit'

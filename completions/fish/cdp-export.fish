@@ -43,5 +43,6 @@ complete -c cdp-export -l rejects -r -F -d 'Write input lines that are not profi
 complete -c cdp-export -l stats -r -F -d 'Write counts as JSON to a file'
 complete -c cdp-export -s q -l quiet -d 'No summary line on stderr'
 complete -c cdp-export -l progress -d 'Show progress on stderr'
+complete -c cdp-export -l show-values -d 'Identifiers in clear in messages (default: masked)'
 complete -c cdp-export -l help -d 'Show help and exit'
 complete -c cdp-export -l version -d 'Show the version and exit'

@@ -58,5 +58,6 @@ complete -c cdp-ingest -l encoding -x -a 'utf-8 cp1251 koi8-r cp866 utf-16 utf-1
 complete -c cdp-ingest -l stats -r -F -d 'Write counts as JSON to a file'
 complete -c cdp-ingest -s q -l quiet -d 'No summary line on stderr'
 complete -c cdp-ingest -l progress -d 'Show progress on stderr'
+complete -c cdp-ingest -l show-values -d 'Identifiers in clear in messages (default: masked)'
 complete -c cdp-ingest -l help -d 'Show help and exit'
 complete -c cdp-ingest -l version -d 'Show the version and exit'

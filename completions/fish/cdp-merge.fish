@@ -59,5 +59,6 @@ complete -c cdp-merge -l encoding -x -a 'utf-8 cp1251 koi8-r cp866 utf-16 utf-16
 complete -c cdp-merge -l stats -r -F -d 'Write counts as JSON to a file'
 complete -c cdp-merge -s q -l quiet -d 'No summary line on stderr'
 complete -c cdp-merge -l progress -d 'Show progress on stderr'
+complete -c cdp-merge -l show-values -d 'Identifiers in clear in messages (default: masked)'
 complete -c cdp-merge -l help -d 'Show help and exit'
 complete -c cdp-merge -l version -d 'Show the version and exit'

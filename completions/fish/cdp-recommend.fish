@@ -64,5 +64,6 @@ complete -c cdp-recommend -l encoding -x -a 'utf-8 cp1251 koi8-r cp866 utf-16 ut
 complete -c cdp-recommend -l stats -r -F -d 'Write counts as JSON to a file'
 complete -c cdp-recommend -s q -l quiet -d 'No summary line on stderr'
 complete -c cdp-recommend -l progress -d 'Show progress on stderr'
+complete -c cdp-recommend -l show-values -d 'Identifiers in clear in messages (default: masked)'
 complete -c cdp-recommend -l help -d 'Show help and exit'
 complete -c cdp-recommend -l version -d 'Show the version and exit'

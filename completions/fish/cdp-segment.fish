@@ -102,5 +102,6 @@ complete -c cdp-segment -l encoding -x -a 'utf-8 cp1251 koi8-r cp866 utf-16 utf-
 complete -c cdp-segment -l stats -r -F -d 'Write counts as JSON to a file'
 complete -c cdp-segment -s q -l quiet -d 'No summary line on stderr'
 complete -c cdp-segment -l progress -d 'Show progress on stderr'
+complete -c cdp-segment -l show-values -d 'Identifiers in clear in messages (default: masked)'
 complete -c cdp-segment -l help -d 'Show help and exit'
 complete -c cdp-segment -l version -d 'Show the version and exit'
