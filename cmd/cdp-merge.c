@@ -213,7 +213,10 @@ static void consume(void *ctx, const struct cdp_merge_result *r)
             cdp_report_detail(&run->report, "trait_errors", run->p->traits[t].name, r->trait_errors[t]);
     for (size_t i = 0; i < r->nnotes; i++) {
         struct cdp_buf shown = CDP_BUF_INIT;
-        cdp_report_quoted(&run->report, &shown, r->notes[i].message);
+        if (r->notes[i].jq)
+            cdp_report_quoted(&run->report, &shown, r->notes[i].message);
+        else
+            cdp_buf_adds(&shown, r->notes[i].message);
         cdp_report_data(&run->report, r->notes[i].where, 0, "%s", shown.data);
         cdp_buf_release(&shown);
     }

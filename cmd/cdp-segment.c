@@ -205,7 +205,10 @@ static void consume(void *owner, void *batch)
         for (const char *m = b->messages.data + msg; m < b->messages.data + res->messages_end;
              m += strlen(m) + 1) {
             struct cdp_buf shown = CDP_BUF_INIT;
-            cdp_report_quoted(rep, &shown, m);
+            if (res->code) /* a reader's reason: its quotes hold no value */
+                cdp_buf_adds(&shown, m);
+            else /* a rule's jq error */
+                cdp_report_quoted(rep, &shown, m);
             cdp_report_data(rep, b->file, row->line, res->code ? "%s; line rejected" : "%s", shown.data);
             cdp_buf_release(&shown);
         }

@@ -46,6 +46,10 @@
 # requests, report.
 
 set -eu
+# Everything this folder gets holds personal data: the programs make their
+# files 0600 and folders 0700 whatever the umask; the logs and folders this
+# script makes itself are kept as private.
+umask 077
 
 prog=nightly.sh
 script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)

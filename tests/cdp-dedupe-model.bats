@@ -80,7 +80,7 @@ febrl() {
 @test "across scripts and passport spellings, and with given and family names swapped; a namesake stays apart" {
     awk -f "$FIX/model/background.awk" > in.ndjson
     cat "$FIX/model/people.ndjson" >> in.ndjson
-    run --separate-stderr cdp-dedupe --model "$MODELS/person.json" --no-train --links links.ndjson --stats stats.json in.ndjson
+    run --separate-stderr cdp-dedupe --show-values --model "$MODELS/person.json" --no-train --links links.ndjson --stats stats.json in.ndjson
     [ "$status" -eq 0 ]
     # Иванов Сергей = Ivanov Sergei = (Иванов in the given name, Сергей in
     # the family name); Иванова Юлия = Ivanova Yuliya; Петров Сергей, born
@@ -91,6 +91,9 @@ febrl() {
     [ "$(jq -c .model stats.json)" = '{"person_records":2006,"candidate_pairs":25419,"pairs_over_threshold":4}' ]
     # the explanation: the waterfall of a link, comparison by comparison
     [ "$(sed -n 2p links.ndjson)" = '{"link":"used","key":"model","value":"","a":{"_source":"crm","_rid":"1"},"b":{"_source":"shop","_rid":"1"},"match":{"weight":17.891,"probability":0.999996,"prior":-11.969,"comparisons":[{"name":"first_name","level":"translit","a":"sergey","b":"sergei","weight":6.14407},{"name":"last_name","level":"exact","a":"ivanov","b":"ivanov","weight":9.66268,"tf":true},{"name":"middle_name","level":"null","a":null,"b":null,"weight":0},{"name":"birth_date","level":"exact","a":"1983-01-19","b":"1983-01-19","weight":14.0532},{"name":"email","level":"null","a":null,"b":"s.ivanov@mail.ru","weight":0},{"name":"phone","level":"null","a":"+79160000001","b":null,"weight":0},{"name":"city","level":"null","a":null,"b":null,"weight":0},{"name":"address","level":"null","a":null,"b":null,"weight":0},{"name":"postal_code","level":"null","a":null,"b":null,"weight":0},{"name":"national_id","level":"null","a":null,"b":null,"weight":0}]}}' ]
+    # without --show-values the values compared are masked (norm/show.h)
+    cdp-dedupe -q --model "$MODELS/person.json" --no-train --links masked.ndjson in.ndjson > /dev/null
+    [ "$(sed -n 2p masked.ndjson | jq -c '[.match.comparisons[] | .a, .b | values]')" = '["s***","s***","i***","i***","19***19","19***19","s.***@mail.ru","+7916***0001"]' ]
     [ "$(jq -r '[.a._rid, .b._rid, (.match.comparisons | map(select(.level != "null")) | map("\(.name):\(.level)") | join(","))] | @tsv' links.ndjson)" = "2	3	first_name:exact,last_name:exact,birth_date:exact
 1	1	first_name:translit,last_name:exact,birth_date:exact
 1	2	first_name:swapped>=0.9,last_name:swapped>=0.9,birth_date:exact" ]

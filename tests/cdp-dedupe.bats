@@ -94,10 +94,10 @@ IN
     [ "$(jq -c 'select(._rid == "1") | .cdp_id' out.ndjson)" = null ]
     same out.ndjson crm/mother pos/r1
     assert_file links.ndjson <<'OUT'
-{"link":"refused","key":"email","value":"family@x.ru","reason":"conflict","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"crm","_rid":"son"},"field":"birth_date","values":["1972-06-25","2001-09-10"]}
-{"link":"used","key":"phone","value":"+79210000001","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"shop","_rid":"m2"}}
-{"link":"used","key":"phone","value":"+79210000001","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"pos","_rid":"r1"}}
-{"link":"refused","key":"email","value":"family@x.ru","reason":"ambiguous","records":1}
+{"link":"refused","key":"email","value":"fa***@x.ru","reason":"conflict","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"crm","_rid":"son"},"field":"birth_date","values":["19***25","20***10"]}
+{"link":"used","key":"phone","value":"+7921***0001","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"shop","_rid":"m2"}}
+{"link":"used","key":"phone","value":"+7921***0001","a":{"_source":"crm","_rid":"mother"},"b":{"_source":"pos","_rid":"r1"}}
+{"link":"refused","key":"email","value":"fa***@x.ru","reason":"ambiguous","records":1}
 OUT
     [ "$stderr" = "cdp-dedupe: 5 records read, 2 persons, 5 written, 0 rejected, 2 links, 2 refused" ]
     [ "$(jq -c '[.refused, .graph.ambiguous_events]' stats.json)" = '[{"conflict":1,"ambiguous":1},1]' ]
@@ -229,11 +229,11 @@ IN
     run jq -c 'select(.link == "refused")' links.ndjson
     assert_output <<'OUT'
 {"link":"refused","key":"phone","value":"+79999999999","reason":"blocked","records":8}
-{"link":"refused","key":"phone","value":"+79991112233","reason":"over_limit","people":8,"limit":5}
+{"link":"refused","key":"phone","value":"+7999***2233","reason":"over_limit","people":8,"limit":5}
 OUT
     run jq -c '.over_limit_values, .refused' stats.json
     assert_output <<'OUT'
-{"phone +79991112233":8}
+{"phone +7999***2233":8}
 {"blocked":1,"over_limit":1}
 OUT
     # the same phone on one person's own receipts is that person's phone
@@ -256,7 +256,7 @@ OUT
     same out1.ndjson a/1 a/2
     cdp-dedupe -q --max-per-key email=1 --links links.ndjson in.ndjson > out2.ndjson
     ! same out2.ndjson a/1 a/2
-    [ "$(cat links.ndjson)" = '{"link":"refused","key":"email","value":"shared@x.ru","reason":"over_limit","people":2,"limit":1}' ]
+    [ "$(cat links.ndjson)" = '{"link":"refused","key":"email","value":"sh***@x.ru","reason":"over_limit","people":2,"limit":1}' ]
 }
 
 @test "composite keys compare names case- and Ё/Е-insensitively; a missing part means no value" {
@@ -425,7 +425,10 @@ OUT
     [ "$(zstd -dc j.ndjson.zst | jq -r .reason)" = merged ]
     printf '%s\n' '{"_source":"a","_rid":"1","last_name":"Федоров","first_name":"Алексей"}' \
         '{"_source":"a","_rid":"2","last_name":"ФЁДОРОВ","first_name":"Алексей"}' > n.ndjson
+    # (the links file shows values whole with --show-values only)
     cdp-dedupe -q --key last_name+first_name --links l.ndjson n.ndjson > /dev/null
+    [ "$(jq -r .value l.ndjson)" = "фе***ей" ]
+    cdp-dedupe -q --show-values --key last_name+first_name --links l.ndjson n.ndjson > /dev/null
     [ "$(jq -r .value l.ndjson)" = "федоров+алексей" ]
     jq -r .value l.ndjson > block.txt
     cdp-dedupe -q --key last_name+first_name --block-file block.txt --links l2.ndjson n.ndjson > /dev/null

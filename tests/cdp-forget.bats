@@ -40,7 +40,9 @@ contents() {
 
 # The person's identifiers and names, as they are written anywhere, one a
 # line: ids, e-mails, phones (E.164 and digits), cards, customer and cookie
-# ids, names, and the SHA-256 of the e-mails and phones Meta and Google get.
+# ids, names, and the SHA-256 of the e-mails and phones Meta and Google get;
+# and their records' references (the links file names them so, its values
+# masked).
 traces() {
     local id
     id=$(zstd -dc out/identified.ndjson.zst | jq -r --arg e "$WHO" 'select(.email == $e) | .cdp_id' | head -n 1)
@@ -48,6 +50,8 @@ traces() {
     zstd -dc out/identified.ndjson.zst | jq -r --arg id "$id" 'select(.cdp_id == $id) |
         .cdp_id, .email, .phone, .card, .customer_id, .anon_id, .last_name, .first_name | values' |
         sort -u > traces
+    zstd -dc out/identified.ndjson.zst | jq -r --arg id "$id" 'select(.cdp_id == $id) |
+        "\"_source\":\"\(._source)\",\"_rid\":\"\(._rid)\""' >> traces
     grep '^+' traces | cut -c2- >> traces
     grep -E '@|^7' traces | while read -r v; do printf %s "$v" | sha256sum | cut -c1-64; done >> traces
     sort -u -o traces traces
@@ -186,7 +190,7 @@ ERR
         out/web.ndjson.zst extra.ndjson
     assert_file out/identity.journal.ndjson <<'OUT'
 {"run":1,"from":"00000000000000aa","to":"00000000000000bb","reason":"merged","key":"email","value":"x@y.ru"}
-{"run":2,"from":"ab52e6612710b855","to":"2624788d0b617621","reason":"merged","key":"anon_id","value":"6e2d3c61-6fb3-4c13-a35f-fc5b8ba060f1"}
+{"run":2,"from":"ab52e6612710b855","to":"2624788d0b617621","reason":"merged","key":"anon_id","value":"6e***f1"}
 OUT
     # the last segment output still has the visitor under the old id
     [ "$(zstd -dc out/segments.ndjson.zst | grep -c '"cdp_id":"ab52e6612710b855"')" = 1 ]

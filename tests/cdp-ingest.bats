@@ -96,10 +96,10 @@ OUT
 OUT
     run bash -c "printf '%s\n' \"\$0\"" "$stderr"
     assert_output <<'OUT'
-cdp-ingest: crm.csv:3: invalid e-mail "maria@@mail.ru" in column "E-mail"
+cdp-ingest: crm.csv:3: invalid e-mail "ma***@mail.ru" in column "E-mail"
 cdp-ingest: crm.csv:3: invalid date "31.02.1990" in column "Дата рождения"
 cdp-ingest: crm.csv:5: no value in column "Код" (mapped to _rid); row rejected
-cdp-ingest: crm.csv:7: invalid phone "12345" in column "Телефон"
+cdp-ingest: crm.csv:7: invalid phone "12***45" in column "Телефон"
 cdp-ingest: crm.csv:7: invalid gender "X" in column "Пол"
 cdp-ingest: crm.csv:7: invalid date "01.01.2090" in column "Дата рождения"
 cdp-ingest: crm.csv:7: invalid yes/no value "возможно" in column "Согласие на рассылку"

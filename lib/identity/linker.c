@@ -335,7 +335,7 @@ static void add_record_ref(struct cdp_buf *b, const char *name, const struct cdp
 /* A value of field as a JSON string: as read, or masked (norm/show.h). */
 static void add_value(struct cdp_buf *b, const char *field, const char *s, size_t n, bool clear)
 {
-    if (clear) {
+    if (clear || n == 0) { /* the model's links have no value */
         cdp_json_add_string(b, s, n);
         return;
     }
@@ -352,7 +352,8 @@ void cdp_linker_format_link(const struct cdp_linker *lk, const struct cdp_link *
     cdp_buf_printf(b, "{\"link\":\"%s\",\"key\":", l->kind == CDP_LINK_USED ? "used" : "refused");
     cdp_json_add_string(b, l->key, strlen(l->key));
     cdp_buf_adds(b, ",\"value\":");
-    add_value(b, l->key, l->value, l->value_len, lk->o.show_values);
+    /* A blocked value is a placeholder, nobody's (+79999999999): whole. */
+    add_value(b, l->key, l->value, l->value_len, lk->o.show_values || l->kind == CDP_LINK_BLOCKED);
     if (l->kind != CDP_LINK_USED)
         cdp_buf_printf(b, ",\"reason\":\"%s\"", kinds[l->kind]);
     if (l->a != CDP_NO_NODE)

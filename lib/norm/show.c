@@ -193,7 +193,12 @@ void cdp_show_quoted(struct cdp_buf *out, const char *msg, size_t n, bool clear)
         const char *cut = msg[q] == '"' ? memmem(from, (size_t)(end - from), "...)", 4) : NULL;
         const char *to = cut && (!close || cut < close) ? cut : close ? close : end;
         cdp_buf_addc(out, msg[q]);
-        cdp_show_value(out, from, (size_t)(to - from), CDP_SHOW_AUTO, false);
+        static const char key[] = "with string ";
+        size_t kn = sizeof key - 1;
+        if (q >= kn && memcmp(msg + q - kn, key, kn) == 0)
+            cdp_show_escaped(out, from, (size_t)(to - from));
+        else
+            cdp_show_value(out, from, (size_t)(to - from), CDP_SHOW_AUTO, false);
         i = (size_t)(to - msg);
         if (to == close) {
             cdp_buf_addc(out, msg[q]);

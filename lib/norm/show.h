@@ -53,7 +53,8 @@ void cdp_show_escaped(struct cdp_buf *out, const char *s, size_t n);
  * be added", "... (while parsing 'ivan@mail.ru')"), with each quoted part
  * shown as a value of kind CDP_SHOW_AUTO (a part in "..." ends at its
  * closing quote or at jq's "...)" cut; an unclosed one runs to the end),
- * and the rest escaped. A value jq prints unquoted (error(.phone)) cannot
+ * and the rest escaped. A key jq names ("Cannot index string with string
+ * \"email\"") is shown whole. A value jq prints unquoted (error(.phone)) cannot
  * be told from its words and is shown as it is. */
 void cdp_show_quoted(struct cdp_buf *out, const char *msg, size_t n, bool clear);
 

@@ -130,16 +130,18 @@ struct cdp_merger {
 
 /* ---- notes --------------------------------------------------------------- */
 
-static void note(struct batch *b, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* A note's text: a flag byte ('j': jq's message), where, the message. */
+static void note(struct batch *b, bool jq, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void note(struct batch *b, const char *where, const char *fmt, ...)
+static void note(struct batch *b, bool jq, const char *where, const char *fmt, ...)
 {
     if (b->nnotes == b->notes_cap) {
         b->notes_cap = b->notes_cap ? b->notes_cap * 2 : 16;
         b->note_off = cdp_xrealloc(b->note_off, b->notes_cap * sizeof *b->note_off);
     }
     b->note_off[b->nnotes++] = b->note_text.len;
+    cdp_buf_addc(&b->note_text, jq ? 'j' : '-');
     cdp_buf_add(&b->note_text, where, strlen(where) + 1);
     va_list ap;
     va_start(ap, fmt);
@@ -153,8 +155,8 @@ static const struct cdp_merge_note *notes(struct batch *b)
 {
     b->notes = cdp_xrealloc(b->notes, (b->nnotes + 1) * sizeof *b->notes);
     for (size_t i = 0; i < b->nnotes; i++) {
-        const char *where = b->note_text.data + b->note_off[i];
-        b->notes[i] = (struct cdp_merge_note){ where, where + strlen(where) + 1 };
+        const char *flag = b->note_text.data + b->note_off[i], *where = flag + 1;
+        b->notes[i] = (struct cdp_merge_note){ where, where + strlen(where) + 1, *flag == 'j' };
     }
     return b->notes;
 }
@@ -175,7 +177,7 @@ static void reject_line(struct batch *b, const struct cdp_batch_row *line, enum 
                         const char *why)
 {
     b->rejected++;
-    note(b, "(records)", "%s; line rejected", why);
+    note(b, false, "(records)", "%s; line rejected", why);
     struct cdp_reject r = { NULL, NULL, CDP_REJECT_UNKNOWN, CDP_REJECT_UNKNOWN, cdp_json_status_code(st),
                             why, line->raw, line->rawlen };
     cdp_reject_format(&b->rejects, &r);
@@ -236,7 +238,7 @@ static void add_traits(struct worker *w, struct batch *b, size_t start)
             b->trait_errors[t]++;
             cdp_buf_reset(&w->where);
             cdp_buf_printf(&w->where, "cdp_id %s", w->id.data);
-            note(b, w->where.data, "trait %s: %s", name, err.msg);
+            note(b, true, w->where.data, "trait %s: %s", name, err.msg);
             cdp_buf_adds(&b->out, "null");
         } else if (k == 0) {
             cdp_buf_adds(&b->out, "null");

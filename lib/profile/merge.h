@@ -49,6 +49,7 @@ struct cdp_trait {
  * ID", message "trait NAME: what jq said"). */
 struct cdp_merge_note {
     const char *where, *message;
+    bool jq; /* a trait's jq error, which may quote values (norm/show.h) */
 };
 
 /* What one batch of persons gave, in cdp_id order; valid during consume. */
