@@ -13,6 +13,22 @@ static const char *shown(const char *s, size_t n, enum cdp_show_kind kind, bool 
 
 #define SHOW(s, kind) shown(s, strlen(s), kind, false)
 
+static const char *quoted(const char *s, bool clear)
+{
+    static struct cdp_buf b = CDP_BUF_INIT;
+    cdp_buf_reset(&b);
+    cdp_show_quoted(&b, s, strlen(s), clear);
+    return b.data ? b.data : "";
+}
+
+static const char *controls(const char *s)
+{
+    static struct cdp_buf b = CDP_BUF_INIT;
+    cdp_buf_reset(&b);
+    cdp_show_controls(&b, s, strlen(s));
+    return b.data ? b.data : "";
+}
+
 int main(void)
 {
     /* e-mails: two characters of a local part longer than four, else one */
@@ -55,5 +71,18 @@ int main(void)
     CHECK(cdp_show_kind_of("last_name") == CDP_SHOW_TEXT);
     CHECK(cdp_show_kind_of("country") == CDP_SHOW_PLAIN);
     CHECK(cdp_show_kind_of("my_own_field") == CDP_SHOW_AUTO);
+    /* jq's messages: quoted values masked, cut ones too, keys it names whole */
+    CHECK_STR(quoted("string (\"ivan.petro...) and number (1) cannot be added", false),
+              "string (\"iv***ro...) and number (1) cannot be added");
+    CHECK_STR(quoted("Invalid numeric literal (while parsing 'ivan@mail.ru')", false),
+              "Invalid numeric literal (while parsing 'i***@mail.ru')");
+    CHECK_STR(quoted("Cannot index string with string \"email\"", false),
+              "Cannot index string with string \"email\"");
+    CHECK_STR(quoted("x \"+79161234501", false), "x \"+7916***4501");
+    CHECK_STR(quoted("no quotes\there", false), "no quotes\\there");
+    CHECK_STR(quoted("a \"ivan.petrov@mail.ru\"\n", true), "a \"ivan.petrov@mail.ru\"\\n");
+    /* a whole line's last guard: controls only, backslashes and escapes kept */
+    CHECK_STR(controls("a\\e \033[2J\n"), "a\\e \\e[2J\\n");
+    CHECK_STR(controls("\xff ok"), "\xff ok");
     return check_report("test_show");
 }
