@@ -66,9 +66,9 @@ void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, cons
 void cdp_report_value(const struct cdp_report *r, struct cdp_buf *out, const char *s, size_t n,
                       enum cdp_show_kind kind);
 
-/* Appends msg, a message of jq's or of a reader's that quotes the values it
- * is about, with those values shown as cdp_report_value shows them
- * (cdp_show_quoted). */
+/* Appends msg, a message of jq's (a rule's, a trait's, a column's error)
+ * that quotes the values it is about, with those values shown as
+ * cdp_report_value shows them (cdp_show_quoted). */
 void cdp_report_quoted(const struct cdp_report *r, struct cdp_buf *out, const char *msg);
 
 /* "prog: message" on stderr, always shown (for errors that end the run). */

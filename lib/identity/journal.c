@@ -28,7 +28,7 @@ void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journa
 void cdp_journal_format_shown(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e,
                               bool clear)
 {
-    if (clear || !e->key || !e->value) {
+    if (clear || !e->key || !e->value || !*e->value) { /* a model's link has no value */
         cdp_journal_format(b, run, e);
         return;
     }

@@ -22,6 +22,21 @@ static void test_format(void)
     CHECK_STR(b.data, "{\"run\":3,\"from\":\"9f2c4e1a0b3d5c6e\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"merged\","
                       "\"key\":\"email\",\"value\":\"ivan\\\"x\\\"@mail.ru\"}\n"
                       "{\"run\":12,\"from\":\"77d041ab9f2c4e1a\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"split\"}\n");
+    /* as cdp-dedupe writes it: the value masked unless clear; a model's
+     * link, which has none, as it is */
+    static const struct cdp_journal_entry model = { "9f2c4e1a0b3d5c6e", "41ab77d09f2c4e1a", "merged", "model", "" };
+    cdp_buf_reset(&b);
+    cdp_journal_format_shown(&b, 3, &merged, false);
+    cdp_journal_format_shown(&b, 4, &model, false);
+    cdp_journal_format_shown(&b, 5, &split, false);
+    CHECK_STR(b.data, "{\"run\":3,\"from\":\"9f2c4e1a0b3d5c6e\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"merged\","
+                      "\"key\":\"email\",\"value\":\"iv***@mail.ru\"}\n"
+                      "{\"run\":4,\"from\":\"9f2c4e1a0b3d5c6e\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"merged\","
+                      "\"key\":\"model\",\"value\":\"\"}\n"
+                      "{\"run\":5,\"from\":\"77d041ab9f2c4e1a\",\"to\":\"41ab77d09f2c4e1a\",\"reason\":\"split\"}\n");
+    cdp_buf_reset(&b);
+    cdp_journal_format_shown(&b, 3, &merged, true);
+    CHECK(strstr(b.data, "\"value\":\"ivan\\\"x\\\"@mail.ru\"") != NULL);
     cdp_buf_release(&b);
 }
 
