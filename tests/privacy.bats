@@ -36,7 +36,7 @@ every_output() {
         --model "$CDP_SHARE/models/person.json" --model-out "$o/x-model.json" \
         --rejects "$o/x-dedupe-rejects.ndjson" --stats "$o/x-dedupe-stats.json" -o "$o/x-identified.ndjson" \
         "$o/x-crm.ndjson"
-    cdp-merge -q --rejects "$o/x-merge-rejects.ndjson" --stats "$o/x-merge-stats.json" \
+    cdp-merge -q --state "$o/x-merge.state" --rejects "$o/x-merge-rejects.ndjson" --stats "$o/x-merge-stats.json" \
         -o "$o/x-profiles.ndjson.zst" "$o/x-identified.ndjson"
     cdp-segment -q --use rfm --rejects "$o/x-segment-rejects.ndjson" --stats "$o/x-segment-stats.json" \
         --report "$o/x-segment-report.json" --history "$o/x-history.ndjson" --split "$o/x-audiences" \
@@ -80,7 +80,8 @@ not_private() {
             x-history.ndjson x-audiences x-recommend-rejects.ndjson x-full.csv x-removed.csv \
             x-export-rejects.ndjson x-export-stats.json x-report-stats.json x-report.html \
             x-forgotten.list x-forgotten.list.secret x-forget-stats.json x-profiles.ndjson.zst \
-            x-crm.ndjson x-identified.ndjson x-links.ndjson x.journal x.state x-segment-stats.json; do
+            x-crm.ndjson x-identified.ndjson x-links.ndjson x.journal x.state x-segment-stats.json \
+            x-merge.state; do
             [ -e "$o/$f" ] || { echo "$mask: no $f" >&2; return 1; }
         done
         [ "$(find "$o/audiences" -type f | wc -l)" -gt 0 ]
