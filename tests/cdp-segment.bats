@@ -312,10 +312,11 @@ ODD
     rules=(--use rfm,birthday,cart,lapsed,category,vip --segments "$BATS_TEST_DIRNAME/../examples/segments.rules"
         -s 'avg=(.orders // 0) > 0 and (.revenue // 0) / .orders > 20000' -s 'kitchen=bought_within("Кухня"; $days)'
         -s 'soon=(days_to_birthday // 99) < 30 and (.first_name | length) > 3' --argjson days 400)
-    CDP_TIMING=1 cdp-segment --as-of 2026-11-20 --holdout 10 "${rules[@]}" --report native.json \
+    # (--show-values: the values jq's messages quote, whole)
+    CDP_TIMING=1 cdp-segment --show-values --as-of 2026-11-20 --holdout 10 "${rules[@]}" --report native.json \
         -o native.ndjson profiles.ndjson 2> native.err
-    CDP_NATIVE=0 CDP_TIMING=1 cdp-segment --as-of 2026-11-20 --holdout 10 "${rules[@]}" --report jq.json \
-        -o jq.ndjson profiles.ndjson 2> jq.err
+    CDP_NATIVE=0 CDP_TIMING=1 cdp-segment --show-values --as-of 2026-11-20 --holdout 10 "${rules[@]}" \
+        --report jq.json -o jq.ndjson profiles.ndjson 2> jq.err
     cmp native.ndjson jq.ndjson
     cmp native.json jq.json
     diff <(grep -v ' s$\|rules native\|left .* to libjq' native.err) <(grep -v ' s$\|rules native\|left .* to libjq' jq.err)
