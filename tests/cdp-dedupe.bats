@@ -137,7 +137,7 @@ OUT
 {"_source":"crm","_rid":"man","_kind":"person","email":"h@x.ru","gender":"m"}
 {"_source":"shop","_rid":"woman","_kind":"person","email":"h@x.ru","gender":"f"}
 IN
-    cdp-dedupe -q --links links.ndjson in.ndjson > out.ndjson
+    cdp-dedupe -q --show-values --links links.ndjson in.ndjson > out.ndjson
     same out.ndjson crm/digit1 shop/digit2
     same out.ndjson crm/year1 shop/year2
     same out.ndjson crm/swap1 shop/swap2
@@ -168,7 +168,7 @@ OUT
 {"_source":"crm","_rid":"n1","_kind":"person","email":"n@x.ru","first_name":"Ольга"}
 {"_source":"crm","_rid":"n2","_kind":"person","email":"n@x.ru","first_name":"Иван"}
 IN
-    cdp-dedupe -q --links links.ndjson in.ndjson > out.ndjson
+    cdp-dedupe -q --show-values --links links.ndjson in.ndjson > out.ndjson
     ! same out.ndjson crm/f1 crm/f2
     ! same out.ndjson crm/p1 crm/p2
     same out.ndjson crm/s1 shop/s2 shop/s3
@@ -199,7 +199,7 @@ OUT
 {"_source":"web","_rid":"10","_kind":"event","event":"view","anon_id":"phone-of-anna","ts":"2026-01-09T10:00:00Z"}
 {"_source":"web","_rid":"11","_kind":"event","event":"login","anon_id":"phone-of-anna","customer_id":"1","ts":"2026-01-20T10:00:00Z"}
 IN
-    cdp-dedupe -q --links links.ndjson --stats stats.json in.ndjson > out.ndjson
+    cdp-dedupe -q --show-values --links links.ndjson --stats stats.json in.ndjson > out.ndjson
     ! same out.ndjson shop/anna shop/boris
     # 09:40, 20 minutes before Анна's first login; 10:30 after it; 12:05
     # after Борис's; the next day after Анна's second
