@@ -14,8 +14,15 @@
 
 void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e)
 {
-    cdp_buf_printf(b, "{\"run\":%llu,\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"",
-                   (unsigned long long)run, e->from, e->to, e->reason);
+    /* from, to and reason are escaped too: ours are hex ids and plain words,
+     * but a journal read back (cdp-forget, the fuzz harness) may hold any
+     * text, and a line written must read again. */
+    cdp_buf_printf(b, "{\"run\":%llu,\"from\":", (unsigned long long)run);
+    cdp_json_add_string(b, e->from, strlen(e->from));
+    cdp_buf_adds(b, ",\"to\":");
+    cdp_json_add_string(b, e->to, strlen(e->to));
+    cdp_buf_adds(b, ",\"reason\":");
+    cdp_json_add_string(b, e->reason, strlen(e->reason));
     if (e->key) {
         cdp_buf_adds(b, ",\"key\":");
         cdp_json_add_string(b, e->key, strlen(e->key));
