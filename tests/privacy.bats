@@ -236,3 +236,13 @@ EOF
 phone +7916***2233
 EOF
 }
+
+@test "a bad JSON number is named by its member, never quoted (it may be a phone or a card)" {
+    cd "$BATS_TEST_TMPDIR"
+    printf '%s\n' '{"phone":79161234501e,"a":1}' '{"card":0012345678}' > bad.ndjson
+    run --separate-stderr cdp-ingest -s x -m phone=phone -m card=card bad.ndjson
+    [ "$status" -eq 0 ]
+    [ "${stderr_lines[0]}" = 'cdp-ingest: bad.ndjson:1: invalid JSON: bad number in member "phone"; row rejected' ]
+    [ "${stderr_lines[1]}" = 'cdp-ingest: bad.ndjson:2: invalid JSON: bad number in member "card"; row rejected' ]
+    [[ "$stderr" != *7916* && "$stderr" != *12345678* ]]
+}

@@ -230,8 +230,10 @@ extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p,
             break;
         case ondemand::json_type::number:
             s = trim_right(v.raw_json_token());
+            // The member's name, not its text: a bad number may be a
+            // phone or a card, and this message goes to logs (issue 14).
             if (!valid_number(s))
-                return invalid(err, "bad number", s);
+                return invalid(err, "bad number in member", key);
             type = CDP_NUMBER;
             break;
         case ondemand::json_type::boolean: {
