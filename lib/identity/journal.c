@@ -4,12 +4,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "io/json.h"
 #include "io/output.h"
 #include "io/runfile.h"
-#include "io/source.h"
 #include "norm/show.h"
 
 void cdp_journal_format(struct cdp_buf *b, uint64_t run, const struct cdp_journal_entry *e)
@@ -56,26 +54,9 @@ int cdp_journal_append(const char *path, const char *lines, size_t len, struct c
 struct cdp_output *cdp_journal_append_output(const char *path, const char *lines, size_t len,
                                              struct cdp_error *err)
 {
-    struct cdp_output *o = cdp_output_open(path, NULL, err);
+    struct cdp_output *o = cdp_output_open_rewrite(path, NULL, err);
     if (!o)
         return NULL;
-    if (access(path, F_OK) == 0) {
-        /* Read back decompressed: the output compresses again by its name. */
-        struct cdp_source *old = cdp_source_open(path, NULL, err);
-        if (!old) {
-            cdp_output_abort(o);
-            return NULL;
-        }
-        char buf[65536];
-        ssize_t n;
-        while ((n = cdp_source_read(old, buf, sizeof buf, err)) > 0)
-            cdp_output_write(o, buf, (size_t)n);
-        cdp_source_close(old);
-        if (n < 0) {
-            cdp_output_abort(o);
-            return NULL;
-        }
-    }
     cdp_output_write(o, lines ? lines : "", len);
     return o;
 }

@@ -12,6 +12,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "io/source.h"
+
 #define FLUSH_AT (256 * 1024)
 
 struct cdp_output {
@@ -400,4 +402,27 @@ void cdp_output_abort(struct cdp_output *o)
     free(o->dir);
     cdp_buf_release(&o->buf);
     free(o);
+}
+
+struct cdp_output *cdp_output_open_rewrite(const char *path, const struct cdp_output_options *opt,
+                                           struct cdp_error *err)
+{
+    struct cdp_output *o = cdp_output_open(path, opt, err);
+    if (!o || access(path, F_OK) != 0)
+        return o;
+    struct cdp_source *old = cdp_source_open(path, NULL, err);
+    if (!old) {
+        cdp_output_abort(o);
+        return NULL;
+    }
+    char buf[65536];
+    ssize_t n;
+    while ((n = cdp_source_read(old, buf, sizeof buf, err)) > 0)
+        cdp_output_write(o, buf, (size_t)n);
+    cdp_source_close(old);
+    if (n < 0) {
+        cdp_output_abort(o);
+        return NULL;
+    }
+    return o;
 }

@@ -38,6 +38,14 @@ struct cdp_output;
 struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_options *opt,
                                    struct cdp_error *err);
 
+/* cdp_output_open with the present lines of path, if it exists, already
+ * written (read back decompressed; the output compresses by its name): a
+ * file that grows by whole rewrites, so that a failed run leaves it as it
+ * was and a retry adds its lines once. NULL with err when path cannot be
+ * created or its present lines cannot be read. */
+struct cdp_output *cdp_output_open_rewrite(const char *path, const struct cdp_output_options *opt,
+                                           struct cdp_error *err);
+
 /* A nameless temporary file in $TMPDIR (default /tmp) for a program to
  * read back: a spool of stdin for a second pass. It vanishes when closed. */
 struct cdp_output *cdp_output_open_spool(const struct cdp_output_options *opt,

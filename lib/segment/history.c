@@ -6,13 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "io/json.h"
 #include "io/lines.h"
 #include "io/output.h"
 #include "io/runfile.h"
-#include "io/source.h"
 #include "norm/date.h"
 
 void cdp_segment_report_release(struct cdp_segment_report *r)
@@ -90,26 +88,9 @@ struct cdp_output *cdp_history_append_output(const char *path, const struct cdp_
                                              struct cdp_error *err)
 {
     struct cdp_output_options opt = { 0 };
-    struct cdp_output *o = cdp_output_open(path, &opt, err);
+    struct cdp_output *o = cdp_output_open_rewrite(path, &opt, err);
     if (!o)
         return NULL;
-    if (access(path, F_OK) == 0) {
-        /* the old lines, decompressed: the output compresses by its name */
-        struct cdp_source *old = cdp_source_open(path, NULL, err);
-        if (!old) {
-            cdp_output_abort(o);
-            return NULL;
-        }
-        char buf[65536];
-        ssize_t n;
-        while ((n = cdp_source_read(old, buf, sizeof buf, err)) > 0)
-            cdp_output_write(o, buf, (size_t)n);
-        cdp_source_close(old);
-        if (n < 0) {
-            cdp_output_abort(o);
-            return NULL;
-        }
-    }
     struct cdp_buf *b = cdp_output_buffer(o);
     cdp_segment_report_format(r, b);
     cdp_buf_addc(b, '\n');
