@@ -13,11 +13,12 @@
 #include "io/rejects.h"
 #include "io/replace.h"
 #include "io/reread.h"
+#include "io/shard.h"
 
 enum {
     OPT_MAX_PER_KEY = CDP_OPT_PROGRAM, OPT_BLOCK_VALUE, OPT_BLOCK_FILE, OPT_NO_DEFAULT_BLOCKS, OPT_CONFLICT,
     OPT_NO_CONFLICT, OPT_TRAIN, OPT_NO_TRAIN, OPT_MODEL_OUT, OPT_THRESHOLD, OPT_SEED, OPT_LABELS, OPT_STATE,
-    OPT_JOURNAL, OPT_LINKS, OPT_FORGOTTEN,
+    OPT_JOURNAL, OPT_LINKS, OPT_FORGOTTEN, OPT_EDGES, OPT_RESOLVE, OPT_APPLY,
 };
 
 static const struct cdp_option options[] = {
@@ -53,6 +54,14 @@ static const struct cdp_option options[] = {
     { OPT_LINKS, "links", "FILE", "explain every link used and refused, as NDJSON" },
     { OPT_FORGOTTEN, "forgotten", "FILE", "leave out the records of persons on this forget\n"
                                           "list, and drop them from the state (cdp-forget(1))" },
+    { OPT_EDGES, "edges", NULL, "sharded run, step 1 (on each shard): write the\n"
+                                "input's edges file to -o instead of records" },
+    { OPT_RESOLVE, "resolve", "ORDER", "step 2 (on one host): join the edges files given\n"
+                                       "(one per shard, in shard order) in the order of\n"
+                                       "cdp-shard's ORDER file, give ids (--state...), and\n"
+                                       "write each shard's ids file to -o TEMPLATE (%d)" },
+    { OPT_APPLY, "apply", "IDS", "step 3 (on each shard): write the shard's records\n"
+                                 "with the ids of its ids file IDS" },
     { 0 },
 };
 
@@ -68,15 +77,21 @@ static const struct cdp_program program = {
     .files = (const struct cdp_file_option[]){
         { OPT_BLOCK_FILE, CDP_FILE_IN }, { 'm', CDP_FILE_IN }, { OPT_MODEL_OUT, CDP_FILE_OUT },
         { OPT_LABELS, CDP_FILE_IN }, { OPT_STATE, CDP_FILE_INOUT }, { OPT_JOURNAL, CDP_FILE_OUT },
-        { OPT_LINKS, CDP_FILE_OUT }, { OPT_FORGOTTEN, CDP_FILE_IN }, { 0, 0 },
+        { OPT_LINKS, CDP_FILE_OUT }, { OPT_FORGOTTEN, CDP_FILE_IN }, { OPT_RESOLVE, CDP_FILE_IN },
+        { OPT_APPLY, CDP_FILE_IN }, { 0, 0 },
     },
     .operands = CDP_FILE_IN | CDP_FILE_STDIN,
     /* a model trained and saved where it was read */
     .same_file_ok = (const int[][2]){ { 'm', OPT_MODEL_OUT }, { 0, 0 } },
 };
 
+/* One cdp-dedupe, or one step of a sharded run (identity/edges.h). */
+enum mode { WHOLE, EDGES, RESOLVE, APPLY };
+
 struct prefs {
     struct cdp_io_prefs io;
+    enum mode mode;
+    const char *order, *ids; /* --resolve, --apply */
     struct cdp_keyset *keys;
     const char **limits, **extra_conflicts, **conflicts;
     size_t nlimits, nextra_conflicts, nconflicts;
@@ -137,6 +152,40 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_STATE: p->state = arg; break;
     case OPT_JOURNAL: p->journal = arg; break;
     case OPT_FORGOTTEN: p->forgotten = arg; break;
+    case OPT_EDGES:
+    case OPT_RESOLVE:
+    case OPT_APPLY:
+        if (p->mode != WHOLE)
+            return cdp_usage_error(program.name, "--edges, --resolve and --apply are three steps: give one");
+        p->mode = id == OPT_EDGES ? EDGES : id == OPT_RESOLVE ? RESOLVE : APPLY;
+        if (id == OPT_RESOLVE)
+            p->order = arg;
+        if (id == OPT_APPLY)
+            p->ids = arg;
+        break;
+    }
+    return 0;
+}
+
+/* Which options each step of a sharded run takes. */
+static int check_mode(const struct prefs *p, int nfiles)
+{
+    if (p->mode == WHOLE)
+        return 0;
+    if (p->model_path)
+        return cdp_usage_error(program.name,
+                               "--model cannot be split across shards (it compares person records of "
+                               "all shards and is trained on all of them): run it on one host");
+    if (p->mode != RESOLVE && (p->state || p->journal || p->links))
+        return cdp_usage_error(program.name, "--state, --journal and --links go with --resolve");
+    if (p->mode == RESOLVE) {
+        if (p->io.rejects)
+            return cdp_usage_error(program.name, "--resolve reads edges files: no --rejects");
+        if (nfiles < 1)
+            return cdp_usage_error(program.name, "--resolve needs the edges files, one per shard");
+        if (!p->io.output || !cdp_shard_template_valid(p->io.output))
+            return cdp_usage_error(program.name, "--resolve needs -o TEMPLATE, a file name with %%d once "
+                                                 "(the shard's ids file)");
     }
     return 0;
 }
@@ -149,6 +198,8 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
         return status;
     if (p->journal && !p->state)
         return cdp_usage_error(program.name, "--journal needs --state (ids can only change between runs)");
+    if (check_mode(p, argc - *first) != 0)
+        return 2;
     if ((p->train || p->no_train || p->model_out || p->threshold >= 0 || p->seed != 1 || p->labels) &&
         !p->model_path)
         return cdp_usage_error(program.name, "--train, --no-train, --labels, --model-out, --threshold and --seed "
@@ -189,6 +240,9 @@ struct run {
     struct cdp_idstate *ids;
     struct cdp_linker *linker;
     struct cdp_output *out, *links;
+    char **files; /* --resolve: the edges files */
+    size_t nfiles;
+    struct cdp_output **ids_out; /* --resolve: each shard's ids file */
     struct cdp_rejects *rejects;
     struct cdp_forgetlist *forgotten;
     struct cdp_buf journal; /* this run's journal lines */
@@ -239,17 +293,25 @@ static void on_journal(void *ctx, const struct cdp_journal_entry *e)
     cdp_report_detail(&run->report, "ids", e->reason, 1);
 }
 
-/* Inputs spooled to be read twice, the state locked, the linker. */
+/* Inputs spooled to be read twice (--resolve: the edges files named), the
+ * state locked, the linker (--edges: writing to the output). */
 static int start(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     struct prefs *p = run->p;
-    run->ninputs = nfiles ? (size_t)nfiles : 1;
-    run->inputs = cdp_xcalloc(run->ninputs, sizeof *run->inputs);
+    if (p->mode == RESOLVE) {
+        run->files = files;
+        run->nfiles = (size_t)nfiles;
+    } else {
+        run->ninputs = nfiles ? (size_t)nfiles : 1;
+        run->inputs = cdp_xcalloc(run->ninputs, sizeof *run->inputs);
+    }
     for (size_t i = 0; i < run->ninputs; i++) {
         cdp_reread_init(&run->inputs[i], nfiles ? files[i] : "-");
-        if (cdp_reread_spool(&run->inputs[i], err) < 0)
+        if (p->mode != EDGES && cdp_reread_spool(&run->inputs[i], err) < 0)
             return -1;
     }
+    if (p->mode == EDGES && !(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
+        return -1;
     run->ids = cdp_idstate_new();
     if (p->state && cdp_idstate_lock(run->ids, p->state, err) < 0)
         return -1;
@@ -257,7 +319,8 @@ static int start(struct run *run, int nfiles, char **files, struct cdp_error *er
         return -1;
     cdp_idstate_forget(run->ids, run->forgotten);
     struct cdp_linker_options lo = { p->keys, p->conflicts, p->nconflicts, p->model, cdp_cli_threads(&p->io),
-                                     progress, reject, run, run->forgotten, p->io.show_values };
+                                     progress, reject, run, run->forgotten, p->io.show_values,
+                                     p->mode == EDGES ? run->out : NULL };
     run->linker = cdp_linker_new(&lo);
     return 0;
 }
@@ -284,16 +347,21 @@ static int link_by_model(struct run *run, struct cdp_error *err)
     return 0;
 }
 
-/* Pass 1, then the graph resolved and ids given. */
+/* Pass 1 (--resolve: the shards' edges joined), then the graph resolved
+ * and ids given; --edges stops after pass 1. */
 static int link_records(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     struct cdp_graph *g = cdp_linker_graph(run->linker);
-    int status = cdp_linker_read(run->linker, run->inputs, run->ninputs, &p->io.in, err);
+    int status = p->mode == RESOLVE
+                     ? cdp_linker_join(run->linker, p->order, (const char *const *)run->files, run->nfiles, err)
+                     : cdp_linker_read(run->linker, run->inputs, run->ninputs, &p->io.in, err);
     cdp_report_add(&run->report, "read", "records read", cdp_linker_rows(run->linker));
     if (status < 0)
         return -1;
     cdp_report_phase(&run->report, "read");
+    if (p->mode == EDGES)
+        return 0;
     if (p->state && cdp_idstate_load(run->ids, p->state, g, p->conflicts, p->nconflicts, err) < 0)
         return -1;
     cdp_report_phase(&run->report, "state loaded");
@@ -317,24 +385,52 @@ static int link_records(struct run *run, struct cdp_error *err)
     return 0;
 }
 
-/* Pass 2: every record again, with its id. */
+/* --resolve: each shard's ids file, named by the template. */
+static int write_ids(struct run *run, struct cdp_error *err)
+{
+    struct prefs *p = run->p;
+    run->ids_out = cdp_xcalloc(run->nfiles, sizeof *run->ids_out);
+    struct cdp_buf name = CDP_BUF_INIT;
+    int status = 0;
+    for (size_t i = 0; i < run->nfiles && status == 0; i++) {
+        cdp_shard_name(p->io.output, (uint32_t)i, &name);
+        if (!(run->ids_out[i] = cdp_output_open(name.data, &p->io.out, err)))
+            status = -1;
+    }
+    cdp_buf_release(&name);
+    if (status == 0)
+        cdp_linker_write_ids(run->linker, run->ids, run->ids_out);
+    cdp_report_add(&run->report, "persons", "persons", cdp_graph_groups(cdp_linker_graph(run->linker)));
+    return status;
+}
+
+/* Pass 2: every record again, with its id (--apply: the ids of the ids
+ * file); --resolve writes the ids files instead, --edges nothing. */
 static int write_records(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
+    if (p->mode == EDGES)
+        return 0;
+    if (p->mode == RESOLVE)
+        return write_ids(run, err);
     if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
         return -1;
     if (p->io.rejects && !(run->rejects = cdp_rejects_open(p->io.rejects, err)))
         return -1;
-    cdp_report_add(&run->report, "persons", "persons", cdp_graph_groups(cdp_linker_graph(run->linker)));
+    if (p->mode == WHOLE)
+        cdp_report_add(&run->report, "persons", "persons", cdp_graph_groups(cdp_linker_graph(run->linker)));
     cdp_report_add(&run->report, "written", "written", 0);
     cdp_report_add(&run->report, "rejected", "rejected", 0);
     uint64_t written = 0;
-    /* the inputs as pass 1 read them, before and after pass 2 */
-    if (cdp_reread_check(run->inputs, run->ninputs, err) < 0)
+    /* the inputs as pass 1 read them, before and after pass 2 (--apply: no
+     * pass 1 here, the ids file counts the rows) */
+    if (p->mode != APPLY && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
         return -1;
-    int status = cdp_linker_write(run->linker, run->inputs, run->ninputs, &p->io.in, run->ids, run->out,
-                                  &written, err);
-    if (status == 0)
+    int status = p->mode == APPLY ? cdp_linker_apply(run->linker, run->inputs, run->ninputs, &p->io.in, p->ids,
+                                                     run->out, &written, err)
+                                  : cdp_linker_write(run->linker, run->inputs, run->ninputs, &p->io.in,
+                                                     run->ids, run->out, &written, err);
+    if (status == 0 && p->mode != APPLY)
         status = cdp_reread_check(run->inputs, run->ninputs, err);
     cdp_report_add(&run->report, "written", "written", written);
     if (p->forgotten)
@@ -349,29 +445,42 @@ static int write_records(struct run *run, struct cdp_error *err)
  * with this run's lines while the state is yesterday's. Standard output
  * first (it cannot be taken back), the journal before the state (a run
  * killed between the two renames repeats journal lines rather than lose
- * them). */
+ * them). --resolve's ids files are among them; --edges and --apply have
+ * no graph, journal, state or links. */
 static int commit(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     struct cdp_graph *g = cdp_linker_graph(run->linker);
-    struct cdp_graph_counts c;
-    cdp_graph_counts(g, &c);
-    cdp_report_add(&run->report, "links", "links", c.links_used);
-    cdp_report_add(&run->report, "refused", "refused", run->refused);
+    bool linked = p->mode == WHOLE || p->mode == RESOLVE;
+    if (linked) {
+        struct cdp_graph_counts c;
+        cdp_graph_counts(g, &c);
+        cdp_report_add(&run->report, "links", "links", c.links_used);
+        cdp_report_add(&run->report, "refused", "refused", run->refused);
+    }
     struct cdp_replace *files = cdp_replace_new();
     struct cdp_output *out = run->out, *links = run->links, *stats = NULL;
     struct cdp_output *rejects = run->rejects ? cdp_rejects_output(run->rejects) : NULL;
     run->out = run->links = NULL;
     run->rejects = NULL;
-    int rc = cdp_replace_add(files, out, err);
+    int rc = out ? cdp_replace_add(files, out, err) : 0;
+    for (size_t i = 0; run->ids_out && i < run->nfiles; i++) {
+        struct cdp_output *ids = run->ids_out[i];
+        run->ids_out[i] = NULL;
+        if (rc == 0)
+            rc = cdp_replace_add(files, ids, err);
+        else
+            cdp_output_abort(ids);
+    }
     if (rc == 0 && links)
         rc = cdp_replace_add(files, links, err), links = NULL;
     if (rc == 0 && rejects)
         rc = cdp_replace_add(files, rejects, err), rejects = NULL;
     if (rc == 0 && p->io.stats) {
         struct cdp_buf extra = CDP_BUF_INIT;
-        cdp_linker_format_stats(run->linker, &extra);
-        stats = cdp_report_stats_output(&run->report, p->io.stats, extra.data, err);
+        if (linked)
+            cdp_linker_format_stats(run->linker, &extra);
+        stats = cdp_report_stats_output(&run->report, p->io.stats, linked ? extra.data : NULL, err);
         cdp_buf_release(&extra);
         rc = stats ? cdp_replace_add(files, stats, err) : -1;
     }
@@ -410,6 +519,9 @@ static int dedupe(struct prefs *p, int nfiles, char **files)
     }
     cdp_report_summary(&run.report);
     cdp_output_abort(run.out);
+    for (size_t i = 0; run.ids_out && i < run.nfiles; i++)
+        cdp_output_abort(run.ids_out[i]);
+    free(run.ids_out);
     cdp_output_abort(run.links);
     cdp_rejects_abort(run.rejects);
     for (size_t i = 0; i < run.ninputs; i++)

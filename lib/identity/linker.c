@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "base/pipeline.h"
+#include "identity/edges.h"
 #include "identity/linked.h"
 #include "io/batch.h"
 #include "io/json.h"
 #include "io/lines.h"
 #include "io/runfile.h"
 #include "norm/show.h"
+#include "io/shard.h"
 
 /* Pass 1 marks a row that is not a record with this instead of a node,
  * and a record of a forgotten person with the other. */
@@ -43,6 +45,8 @@ struct cdp_linker {
     uint32_t *row_node; /* per input row, in order: node, CDP_NO_NODE or ROW_BAD */
     uint8_t *had_id;    /* bit per row: the record already had a cdp_id */
     size_t nrows, rows_cap;
+    uint16_t *row_shard; /* --resolve: per row, the shard it is in */
+    size_t nshards;
     uint64_t forgotten; /* rows of ROW_FORGOTTEN */
     size_t next_row;    /* pass 2: the row to write next */
     struct device_row *devices; /* rows with a device value, in row order */
@@ -75,6 +79,7 @@ void cdp_linker_free(struct cdp_linker *lk)
     free(lk->had_id);
     free(lk->devices);
     free(lk->timed);
+    free(lk->row_shard);
     cdp_record_release(&lk->rec);
     cdp_json_parser_free(lk->json);
     free(lk);
@@ -191,10 +196,45 @@ static void add_row(struct cdp_linker *lk, uint32_t node, bool had_id)
     lk->row_node[lk->nrows++] = node;
 }
 
+/* The next row, a record added as node: and, with a device value, its time
+ * (what cdp_linker_attribute reads). */
+static void add_record_row(struct cdp_linker *lk, const struct cdp_graph_item *item, uint32_t node)
+{
+    if (item->device && node != CDP_NO_NODE) {
+        if (lk->ndevices == lk->devices_cap) {
+            lk->devices_cap = lk->devices_cap ? lk->devices_cap * 2 : 4096;
+            lk->devices = cdp_xrealloc(lk->devices, lk->devices_cap * sizeof *lk->devices);
+        }
+        lk->devices[lk->ndevices++] = (struct device_row){ lk->nrows, item->ts };
+    }
+    add_row(lk, node, item->had_id);
+}
+
+/* The map step of a sharded run: each row's contribution to the edges file. */
+static void emit_edges(struct cdp_linker *lk, struct read_batch *b)
+{
+    struct cdp_buf *out = cdp_output_buffer(lk->o.edges);
+    for (size_t i = 0; i < b->rows.n; i++) {
+        uint32_t it = b->item_of_row[i];
+        if (it == ITEM_BAD || it == ITEM_FORGOTTEN)
+            cdp_edges_row(out, it == ITEM_BAD ? CDP_EDGES_BAD : CDP_EDGES_FORGOTTEN);
+        else
+            cdp_edges_item(out, &b->items, it, lk->o.nconflicts);
+        lk->nrows++;
+        lk->forgotten += it == ITEM_FORGOTTEN;
+        cdp_output_flush_some(lk->o.edges); /* a failure is reported at commit */
+    }
+    cdp_batch_clear(&b->rows);
+}
+
 static void read_consume(void *owner, void *batch)
 {
     struct cdp_linker *lk = owner;
     struct read_batch *b = batch;
+    if (lk->o.edges) {
+        emit_edges(lk, b);
+        return;
+    }
     for (size_t i = 0; i < b->rows.n; i++) {
         uint32_t it = b->item_of_row[i];
         if (it == ITEM_BAD || it == ITEM_FORGOTTEN) {
@@ -203,14 +243,7 @@ static void read_consume(void *owner, void *batch)
             continue;
         }
         uint32_t node = cdp_graph_add_item(lk->graph, &b->items, it);
-        if (b->items.v[it].device && node != CDP_NO_NODE) {
-            if (lk->ndevices == lk->devices_cap) {
-                lk->devices_cap = lk->devices_cap ? lk->devices_cap * 2 : 4096;
-                lk->devices = cdp_xrealloc(lk->devices, lk->devices_cap * sizeof *lk->devices);
-            }
-            lk->devices[lk->ndevices++] = (struct device_row){ lk->nrows, b->items.v[it].ts };
-        }
-        add_row(lk, node, b->items.v[it].had_id);
+        add_record_row(lk, &b->items.v[it], node);
         if (lk->model && b->fs_off[it] != UINT64_MAX && node != CDP_NO_NODE)
             cdp_modellink_add(lk->model, b->fsvals.data + b->fs_off[it], node);
     }
@@ -302,8 +335,12 @@ int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size
     struct cdp_pipeline *pl = cdp_pipeline_new(&read_ops, lk, nworkers, ctx, err);
     if (pl) {
         status = 0;
+        if (lk->o.edges)
+            cdp_edges_header(cdp_output_buffer(lk->o.edges), lk->o.keys, lk->o.conflicts, lk->o.nconflicts);
         for (size_t i = 0; i < n && status == 0; i++)
             status = read_input(lk, pl, &inputs[i], in, err);
+        if (lk->o.edges && status == 0)
+            cdp_edges_end(cdp_output_buffer(lk->o.edges), lk->nrows);
     }
     cdp_pipeline_free(pl);
     for (size_t i = 0; i < nctx; i++) {
@@ -522,9 +559,37 @@ static void reject(struct cdp_linker *lk, const char *file, const struct cdp_row
         lk->o.reject(lk->o.ctx, &r);
 }
 
+/* What pass 2 does with a row: from pass 1 and the ids given (file NULL),
+ * or from the ids file of a sharded run. */
+struct row_plan {
+    enum cdp_edges_row kind;
+    bool had_id;
+    const char *id; /* NULL: none */
+};
+
+/* The next row's plan: 1, 0 when there are no more rows, -1 with err. */
+static int next_plan(struct cdp_linker *lk, const struct cdp_idstate *ids, struct cdp_ids_reader *file,
+                     struct row_plan *p, struct cdp_error *err)
+{
+    if (file)
+        return cdp_ids_next(file, &p->kind, &p->had_id, &p->id, err);
+    if (lk->next_row >= lk->nrows)
+        return 0;
+    size_t ri = lk->next_row++;
+    uint32_t node = lk->row_node[ri];
+    p->kind = node == ROW_BAD ? CDP_EDGES_BAD : node == ROW_FORGOTTEN ? CDP_EDGES_FORGOTTEN : CDP_EDGES_RECORD;
+    p->had_id = lk->had_id[ri / 8] >> (ri % 8) & 1;
+    uint32_t group = p->kind == CDP_EDGES_RECORD ? cdp_graph_group(lk->graph, node) : CDP_NO_NODE;
+    if (p->kind == CDP_EDGES_RECORD && lk->next_timed < lk->ntimed && lk->timed[lk->next_timed].row == ri)
+        group = lk->timed[lk->next_timed++].group;
+    p->id = group == CDP_NO_NODE ? NULL : cdp_idstate_group_id(ids, group);
+    return 1;
+}
+
 static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
                        const struct cdp_reader_options *opt, const struct cdp_idstate *ids,
-                       struct cdp_output *out, uint64_t *written, struct cdp_error *err)
+                       struct cdp_ids_reader *file, struct cdp_output *out, uint64_t *written,
+                       struct cdp_error *err)
 {
     struct cdp_reader_options o = *opt;
     o.lines_only = true;
@@ -536,31 +601,30 @@ static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
     int status = 0;
     enum cdp_read k;
     while ((k = cdp_reader_next(r, &lk->rec, &row, err)) != CDP_READ_END) {
-        if (k == CDP_READ_ERROR || lk->next_row >= lk->nrows) {
-            if (k != CDP_READ_ERROR)
+        struct row_plan plan;
+        int more = k == CDP_READ_ERROR ? -1 : next_plan(lk, ids, file, &plan, err);
+        if (more <= 0) {
+            if (more == 0 && file)
+                cdp_errorf(err, "%s: more rows than its ids file gives", in->label);
+            else if (more == 0)
                 cdp_errorf(err, "'%s' changed between the two passes (replaced or written to)", in->label);
             status = -1;
             break;
         }
-        size_t ri = lk->next_row++;
-        uint32_t node = lk->row_node[ri];
-        if (node == ROW_FORGOTTEN)
+        if (plan.kind == CDP_EDGES_FORGOTTEN)
             continue;
-        bool parse = ndjson && (node == ROW_BAD || (lk->had_id[ri / 8] >> (ri % 8) & 1));
+        bool bad = plan.kind == CDP_EDGES_BAD;
+        bool parse = ndjson && (bad || plan.had_id);
         if (parse)
             k = reparse(lk, &row);
-        if (k == CDP_READ_BAD || node == ROW_BAD) {
+        if (k == CDP_READ_BAD || bad) {
             reject(lk, in->label, &row);
             continue;
         }
-        uint32_t group = cdp_graph_group(lk->graph, node);
-        if (lk->next_timed < lk->ntimed && lk->timed[lk->next_timed].row == ri)
-            group = lk->timed[lk->next_timed++].group;
-        const char *id = group == CDP_NO_NODE ? NULL : cdp_idstate_group_id(ids, group);
         if (ndjson && !parse)
-            cdp_linked_append(cdp_output_buffer(out), row.raw, row.rawlen, id);
+            cdp_linked_append(cdp_output_buffer(out), row.raw, row.rawlen, plan.id);
         else
-            cdp_linked_write(cdp_output_buffer(out), &lk->rec, id);
+            cdp_linked_write(cdp_output_buffer(out), &lk->rec, plan.id);
         ++*written;
         if (cdp_output_flush_some(out) < 0)
             break; /* the error is reported at commit */
@@ -575,9 +639,128 @@ int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, siz
 {
     lk->next_row = lk->next_timed = 0;
     for (size_t i = 0; i < n; i++)
-        if (write_input(lk, &inputs[i], in, ids, out, written, err) < 0)
+        if (write_input(lk, &inputs[i], in, ids, NULL, out, written, err) < 0)
             return -1;
     return 0;
+}
+
+/* ---- the steps of a sharded run ------------------------------------------ */
+
+/* Whether the record of items' item 0 is one cdp-shard puts in shard s of
+ * n: a check that each edges file is of the shard the order says. */
+static bool in_shard(const struct cdp_graph_items *items, uint32_t s, size_t n)
+{
+    const struct cdp_graph_item *it = &items->v[0];
+    struct cdp_buf key = CDP_BUF_INIT;
+    cdp_buf_add(&key, items->text.data + it->source_off, it->source_len);
+    cdp_buf_addc(&key, '\x1F');
+    cdp_buf_add(&key, items->text.data + it->rid_off, it->rid_len);
+    bool ok = cdp_shard_of(key.data, key.len, (uint32_t)n) == s;
+    cdp_buf_release(&key);
+    return ok;
+}
+
+int cdp_linker_join(struct cdp_linker *lk, const char *order_path, const char *const *edges, size_t n,
+                    struct cdp_error *err)
+{
+    struct cdp_shard_order *order = cdp_shard_order_open(order_path, err);
+    if (!order)
+        return -1;
+    int status = 0;
+    if (cdp_shard_order_shards(order) != n)
+        status = cdp_errorf(err, "%s: the order of %u shards, but %zu edges files given", order_path,
+                            cdp_shard_order_shards(order), n);
+    struct cdp_edges_reader **readers = cdp_xcalloc(n, sizeof *readers);
+    for (size_t i = 0; i < n && status == 0; i++)
+        if (!(readers[i] = cdp_edges_open(edges[i], lk->o.keys, lk->o.conflicts, lk->o.nconflicts, err)))
+            status = -1;
+    struct cdp_graph_items items = { 0 };
+    lk->nshards = n;
+    uint32_t s;
+    int k = 0;
+    while (status == 0 && (k = cdp_shard_order_next(order, &s, err)) > 0) {
+        enum cdp_edges_row kind;
+        int got = cdp_edges_next(readers[s], &items, &kind, err);
+        if (got <= 0) {
+            if (got == 0)
+                cdp_errorf(err, "%s: fewer rows than %s gives its shard", edges[s], order_path);
+            status = -1;
+            break;
+        }
+        size_t ri = lk->nrows;
+        if (kind == CDP_EDGES_RECORD && !in_shard(&items, s, n)) {
+            status = cdp_errorf(err, "%s: record %s/%s is not of shard %u of %zu (files swapped, or not "
+                                "made from cdp-shard's shards)", edges[s], items.text.data + items.v[0].source_off,
+                                items.text.data + items.v[0].rid_off, s, n);
+            break;
+        }
+        if (kind == CDP_EDGES_RECORD) {
+            uint32_t node = cdp_graph_add_item(lk->graph, &items, 0);
+            add_record_row(lk, &items.v[0], node);
+        } else {
+            add_row(lk, kind == CDP_EDGES_BAD ? ROW_BAD : ROW_FORGOTTEN, false);
+            lk->forgotten += kind == CDP_EDGES_FORGOTTEN;
+        }
+        if (ri % 65536 == 0)
+            lk->row_shard = cdp_xrealloc(lk->row_shard, (ri + 65536) * sizeof *lk->row_shard);
+        lk->row_shard[ri] = (uint16_t)s;
+        if (lk->o.progress)
+            lk->o.progress(lk->o.ctx, lk->nrows, 0);
+    }
+    if (k < 0)
+        status = -1;
+    for (size_t i = 0; i < n && status == 0; i++) {
+        enum cdp_edges_row kind;
+        int got = cdp_edges_next(readers[i], &items, &kind, err);
+        if (got > 0)
+            cdp_errorf(err, "%s: more rows than %s gives its shard", edges[i], order_path);
+        if (got != 0)
+            status = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        cdp_edges_close(readers[i]);
+    free(readers);
+    cdp_graph_items_release(&items);
+    cdp_shard_order_close(order);
+    return status;
+}
+
+void cdp_linker_write_ids(struct cdp_linker *lk, const struct cdp_idstate *ids, struct cdp_output **outs)
+{
+    uint64_t *rows = cdp_xcalloc(lk->nshards + 1, sizeof *rows);
+    for (size_t ri = 0; ri < lk->nrows; ri++)
+        rows[lk->row_shard[ri]]++;
+    for (size_t i = 0; i < lk->nshards; i++)
+        cdp_ids_header(cdp_output_buffer(outs[i]), rows[i]);
+    free(rows);
+    lk->next_row = lk->next_timed = 0;
+    struct row_plan plan;
+    struct cdp_error err;
+    while (next_plan(lk, ids, NULL, &plan, &err) > 0) {
+        struct cdp_output *o = outs[lk->row_shard[lk->next_row - 1]];
+        cdp_ids_line(cdp_output_buffer(o), plan.kind, plan.had_id, plan.id);
+        cdp_output_flush_some(o); /* a failure is reported at commit */
+    }
+}
+
+int cdp_linker_apply(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,
+                     const struct cdp_reader_options *in, const char *ids_path, struct cdp_output *out,
+                     uint64_t *written, struct cdp_error *err)
+{
+    struct cdp_ids_reader *file = cdp_ids_open(ids_path, err);
+    if (!file)
+        return -1;
+    int status = 0;
+    for (size_t i = 0; i < n && status == 0; i++)
+        status = write_input(lk, &inputs[i], in, NULL, file, out, written, err);
+    struct row_plan plan;
+    int more = status == 0 ? next_plan(lk, NULL, file, &plan, err) : 0;
+    if (more > 0)
+        cdp_errorf(err, "%s: more rows than the input", ids_path);
+    if (more != 0)
+        status = -1;
+    cdp_ids_close(file);
+    return status;
 }
 
 /* ---- cdp-forget ------------------------------------------------------------ */

@@ -58,6 +58,10 @@ struct cdp_linker_options {
     /* The --links file's values in clear; false: masked (norm/show.h), as
      * in every log. */
     bool show_values;
+    /* The map step of a sharded run (identity/edges.h), or NULL: pass 1
+     * writes each row's contribution to this edges file, in order, instead
+     * of adding it to the graph. */
+    struct cdp_output *edges;
 };
 
 struct cdp_linker;
@@ -116,6 +120,32 @@ void cdp_linker_attribute(struct cdp_linker *lk, struct cdp_linker_attribution *
 int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,
                      const struct cdp_reader_options *in, const struct cdp_idstate *ids,
                      struct cdp_output *out, uint64_t *written, struct cdp_error *err);
+
+/* ---- the steps of a sharded run (identity/edges.h) ----
+ *
+ * --edges is pass 1 with options.edges set. --resolve: cdp_linker_join
+ * adds the rows of the n edges files (one per shard, in shard order) to the
+ * graph in the order cdp-shard's order file gives, as pass 1 would have
+ * added the rows of the unsplit input; the caller then loads the state,
+ * resolves and gives ids as usual, and cdp_linker_write_ids writes each
+ * shard's ids file. --apply: cdp_linker_apply is pass 2 over one shard's
+ * inputs with the ids of its ids file. */
+
+/* -1 with err when a file cannot be read or is damaged, the order names
+ * another number of shards, or a shard's edges hold other than the rows the
+ * order gives it. */
+int cdp_linker_join(struct cdp_linker *lk, const char *order_path, const char *const *edges, size_t n,
+                    struct cdp_error *err);
+
+/* Writes the ids file of each of the joined shards to outs[shard] (write
+ * failures are reported by cdp_output_commit). */
+void cdp_linker_write_ids(struct cdp_linker *lk, const struct cdp_idstate *ids, struct cdp_output **outs);
+
+/* As cdp_linker_write, with the ids of the ids file at ids_path; -1 with err
+ * also when the inputs and the ids file hold different numbers of rows. */
+int cdp_linker_apply(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,
+                     const struct cdp_reader_options *in, const char *ids_path, struct cdp_output *out,
+                     uint64_t *written, struct cdp_error *err);
 
 /* cdp-forget: copies the links file at path to out but the lines about the
  * persons p (identity/idstate.h): those naming one of their records as "a"
