@@ -18,7 +18,7 @@
 enum {
     OPT_MAX_PER_KEY = CDP_OPT_PROGRAM, OPT_BLOCK_VALUE, OPT_BLOCK_FILE, OPT_NO_DEFAULT_BLOCKS, OPT_CONFLICT,
     OPT_NO_CONFLICT, OPT_TRAIN, OPT_NO_TRAIN, OPT_MODEL_OUT, OPT_THRESHOLD, OPT_SEED, OPT_LABELS, OPT_STATE,
-    OPT_JOURNAL, OPT_LINKS, OPT_FORGOTTEN, OPT_EDGES, OPT_RESOLVE, OPT_APPLY,
+    OPT_JOURNAL, OPT_LINKS, OPT_FORGOTTEN, OPT_EDGES, OPT_RESOLVE, OPT_APPLY, OPT_ORDER_OUT,
 };
 
 static const struct cdp_option options[] = {
@@ -60,6 +60,9 @@ static const struct cdp_option options[] = {
                                        "(one per shard, in shard order) in the order of\n"
                                        "cdp-shard's ORDER file, give ids (--state...), and\n"
                                        "write each shard's ids file to -o TEMPLATE (%d)" },
+    { OPT_ORDER_OUT, "order-out", "FILE", "with --resolve: write to FILE the order of the\n"
+                                          "records the shards' --apply write (which\n"
+                                          "cdp-shard's --interleave reads)" },
     { OPT_APPLY, "apply", "IDS", "step 3 (on each shard): write the shard's records\n"
                                  "with the ids of its ids file IDS" },
     { 0 },
@@ -78,7 +81,7 @@ static const struct cdp_program program = {
         { OPT_BLOCK_FILE, CDP_FILE_IN }, { 'm', CDP_FILE_IN }, { OPT_MODEL_OUT, CDP_FILE_OUT },
         { OPT_LABELS, CDP_FILE_IN }, { OPT_STATE, CDP_FILE_INOUT }, { OPT_JOURNAL, CDP_FILE_OUT },
         { OPT_LINKS, CDP_FILE_OUT }, { OPT_FORGOTTEN, CDP_FILE_IN }, { OPT_RESOLVE, CDP_FILE_IN },
-        { OPT_APPLY, CDP_FILE_IN }, { 0, 0 },
+        { OPT_APPLY, CDP_FILE_IN }, { OPT_ORDER_OUT, CDP_FILE_OUT }, { 0, 0 },
     },
     .operands = CDP_FILE_IN | CDP_FILE_STDIN,
     /* a model trained and saved where it was read */
@@ -91,7 +94,7 @@ enum mode { WHOLE, EDGES, RESOLVE, APPLY };
 struct prefs {
     struct cdp_io_prefs io;
     enum mode mode;
-    const char *order, *ids; /* --resolve, --apply */
+    const char *order, *ids, *order_out; /* --resolve, --apply, --order-out */
     struct cdp_keyset *keys;
     const char **limits, **extra_conflicts, **conflicts;
     size_t nlimits, nextra_conflicts, nconflicts;
@@ -152,6 +155,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_STATE: p->state = arg; break;
     case OPT_JOURNAL: p->journal = arg; break;
     case OPT_FORGOTTEN: p->forgotten = arg; break;
+    case OPT_ORDER_OUT: p->order_out = arg; break;
     case OPT_EDGES:
     case OPT_RESOLVE:
     case OPT_APPLY:
@@ -171,13 +175,13 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
 static int check_mode(const struct prefs *p, int nfiles)
 {
     if (p->mode == WHOLE)
-        return 0;
+        return p->order_out ? cdp_usage_error(program.name, "--order-out goes with --resolve") : 0;
     if (p->model_path)
         return cdp_usage_error(program.name,
                                "--model cannot be split across shards (it compares person records of "
                                "all shards and is trained on all of them): run it on one host");
-    if (p->mode != RESOLVE && (p->state || p->journal || p->links))
-        return cdp_usage_error(program.name, "--state, --journal and --links go with --resolve");
+    if (p->mode != RESOLVE && (p->state || p->journal || p->links || p->order_out))
+        return cdp_usage_error(program.name, "--state, --journal, --links and --order-out go with --resolve");
     if (p->mode == RESOLVE) {
         if (p->io.rejects)
             return cdp_usage_error(program.name, "--resolve reads edges files: no --rejects");
@@ -243,6 +247,7 @@ struct run {
     char **files; /* --resolve: the edges files */
     size_t nfiles;
     struct cdp_output **ids_out; /* --resolve: each shard's ids file */
+    struct cdp_output *order_out; /* --resolve --order-out */
     struct cdp_rejects *rejects;
     struct cdp_forgetlist *forgotten;
     struct cdp_buf journal; /* this run's journal lines */
@@ -398,9 +403,18 @@ static int write_ids(struct run *run, struct cdp_error *err)
             status = -1;
     }
     cdp_buf_release(&name);
+    struct cdp_output_options plain = { 0 };
+    if (status == 0 && p->order_out && !(run->order_out = cdp_output_open(p->order_out, &plain, err)))
+        status = -1;
+    uint64_t written = 0, rejected = 0;
     if (status == 0)
-        cdp_linker_write_ids(run->linker, run->ids, run->ids_out);
+        cdp_linker_write_ids(run->linker, run->ids, run->ids_out, run->order_out, &written, &rejected);
+    /* The counts of one run, the shards' --apply to come. */
     cdp_report_add(&run->report, "persons", "persons", cdp_graph_groups(cdp_linker_graph(run->linker)));
+    cdp_report_add(&run->report, "written", "written", written);
+    cdp_report_add(&run->report, "rejected", "rejected", rejected);
+    if (p->forgotten)
+        cdp_report_add(&run->report, "forgotten", "forgotten", cdp_linker_forgotten(run->linker));
     return status;
 }
 
@@ -445,7 +459,7 @@ static int write_records(struct run *run, struct cdp_error *err)
  * with this run's lines while the state is yesterday's. Standard output
  * first (it cannot be taken back), the journal before the state (a run
  * killed between the two renames repeats journal lines rather than lose
- * them). --resolve's ids files are among them; --edges and --apply have
+ * them). --resolve's ids files and order file are among them; --edges and --apply have
  * no graph, journal, state or links. */
 static int commit(struct run *run, struct cdp_error *err)
 {
@@ -472,6 +486,12 @@ static int commit(struct run *run, struct cdp_error *err)
         else
             cdp_output_abort(ids);
     }
+    struct cdp_output *order = run->order_out;
+    run->order_out = NULL;
+    if (order && rc == 0)
+        rc = cdp_replace_add(files, order, err);
+    else
+        cdp_output_abort(order);
     if (rc == 0 && links)
         rc = cdp_replace_add(files, links, err), links = NULL;
     if (rc == 0 && rejects)
@@ -522,6 +542,7 @@ static int dedupe(struct prefs *p, int nfiles, char **files)
     for (size_t i = 0; run.ids_out && i < run.nfiles; i++)
         cdp_output_abort(run.ids_out[i]);
     free(run.ids_out);
+    cdp_output_abort(run.order_out);
     cdp_output_abort(run.links);
     cdp_rejects_abort(run.rejects);
     for (size_t i = 0; i < run.ninputs; i++)

@@ -1,5 +1,4 @@
 /* cdp-shard: split records into N files by a hash of a key, stable across nights. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +7,7 @@
 #include "io/rejects.h"
 #include "io/shard.h"
 
-enum { OPT_BY = CDP_OPT_PROGRAM, OPT_ORDER };
+enum { OPT_BY = CDP_OPT_PROGRAM, OPT_ORDER, OPT_INTERLEAVE };
 
 static const struct cdp_option options[] = {
     { 'n', "shards", "N", "how many shards (1 to 4096)" },
@@ -16,6 +15,10 @@ static const struct cdp_option options[] = {
                              "of the record id (_source and _rid)" },
     { OPT_ORDER, "order", "FILE", "write the shard of every record, in input order,\n"
                                   "to FILE (for cdp-dedupe --resolve)" },
+    { OPT_INTERLEAVE, "interleave", "ORDER", "the FILEs are the shards of an earlier split, in\n"
+                                             "shard order: read them in the order of its ORDER\n"
+                                             "file (the order of the unsplit input), not one\n"
+                                             "after the other" },
     { 0 },
 };
 
@@ -35,7 +38,7 @@ static const struct cdp_program program = {
 struct prefs {
     struct cdp_io_prefs io;
     long shards;
-    const char *by, *order;
+    const char *by, *order, *interleave;
 };
 
 static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *rest)
@@ -54,6 +57,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         p->by = arg;
         break;
     case OPT_ORDER: p->order = arg; break;
+    case OPT_INTERLEAVE: p->interleave = arg; break;
     }
     return 0;
 }
@@ -70,6 +74,8 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
     if (!cdp_shard_template_valid(p->io.output))
         return cdp_usage_error(program.name, "-o takes a file name with %%d once (the shard number), not '%s'",
                                p->io.output);
+    if (p->interleave && *first >= argc)
+        return cdp_usage_error(program.name, "--interleave needs the shards as FILEs");
     if (p->order && strcmp(p->order, "-") == 0)
         return cdp_usage_error(program.name, "--order takes a file name, not standard output");
     p->io.in.format = CDP_FORMAT_NDJSON;
@@ -101,7 +107,9 @@ static void reject(struct run *run, const char *file, const struct cdp_row *row,
 }
 
 /* One line to its shard, or to the rejects when it is not a record or has
- * no key. */
+ * no record id. With --by, a record without the field goes to shard 0: the
+ * anonymous events among linked records belong to nobody, and cdp-merge
+ * leaves them out there as it does in one run. */
 static int shard_line(struct run *run, const char *file, const struct cdp_row *row)
 {
     struct cdp_error why;
@@ -111,19 +119,34 @@ static int shard_line(struct run *run, const char *file, const struct cdp_row *r
         reject(run, file, row, cdp_json_status_code(st), why.msg);
         return 0;
     }
-    if (!cdp_shard_key(&run->rec, run->p->by, &run->key)) {
-        if (run->p->by) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "no %.200s", run->p->by);
-            reject(run, file, row, "no_key", msg);
-        } else {
-            reject(run, file, row, "no_record_id", "no _source or _rid");
-        }
+    uint32_t s = 0;
+    if (cdp_shard_key(&run->rec, run->p->by, &run->key)) {
+        s = cdp_shard_of(run->key.data, run->key.len, (uint32_t)run->p->shards);
+    } else if (run->p->by) {
+        cdp_report_add(&run->report, "unkeyed", NULL, 1);
+    } else {
+        reject(run, file, row, "no_record_id", "no _source or _rid");
         return 0;
     }
-    uint32_t s = cdp_shard_of(run->key.data, run->key.len, (uint32_t)run->p->shards);
     cdp_report_add(&run->report, "written", "written", 1);
     return cdp_shard_set_write(run->shards, s, row->raw, row->rawlen);
+}
+
+/* The next row of r to its shard: 1, 0 at the end, -1 with err. A failed
+ * shard write is reported at commit. */
+static int next_row(struct run *run, struct cdp_reader *r, struct cdp_error *err)
+{
+    struct cdp_row row;
+    enum cdp_read k = cdp_reader_next(r, &run->rec, &row, err);
+    if (k == CDP_READ_END || k == CDP_READ_ERROR)
+        return k == CDP_READ_END ? 0 : -1;
+    cdp_report_add(&run->report, "read", "records read", 1);
+    cdp_report_tick(&run->report, ++run->rows, cdp_reader_bytes(r));
+    if (k == CDP_READ_BAD)
+        reject(run, cdp_reader_name(r), &row, row.code, row.reason);
+    else
+        shard_line(run, cdp_reader_name(r), &row);
+    return 1;
 }
 
 static int read_input(struct run *run, const char *path, struct cdp_error *err)
@@ -131,23 +154,51 @@ static int read_input(struct run *run, const char *path, struct cdp_error *err)
     struct cdp_reader *r = cdp_reader_open(path, &run->p->io.in, err);
     if (!r)
         return -1;
-    const char *file = cdp_reader_name(r);
-    struct cdp_row row;
-    enum cdp_read k;
-    int status = 0;
-    while ((k = cdp_reader_next(r, &run->rec, &row, err)) != CDP_READ_END) {
-        if (k == CDP_READ_ERROR) {
-            status = -1;
-            break;
-        }
-        cdp_report_add(&run->report, "read", "records read", 1);
-        cdp_report_tick(&run->report, ++run->rows, cdp_reader_bytes(r));
-        if (k == CDP_READ_BAD)
-            reject(run, file, &row, row.code, row.reason);
-        else if (shard_line(run, file, &row) < 0)
-            break; /* the error is reported at commit */
-    }
+    int k;
+    while ((k = next_row(run, r, err)) > 0)
+        ;
     cdp_reader_close(r);
+    return k;
+}
+
+/* --interleave: the n shards of an earlier split, a row from the shard its
+ * order file names at a time; each must hold exactly the rows it names. */
+static int read_interleaved(struct run *run, int n, char **files, struct cdp_error *err)
+{
+    struct cdp_shard_order *order = cdp_shard_order_open(run->p->interleave, err);
+    if (!order)
+        return -1;
+    int status = 0;
+    if (cdp_shard_order_shards(order) != (uint32_t)n)
+        status = cdp_errorf(err, "%s: the order of %u shards, but %d files given", run->p->interleave,
+                            cdp_shard_order_shards(order), n);
+    struct cdp_reader **readers = cdp_xcalloc((size_t)n, sizeof *readers);
+    for (int i = 0; i < n && status == 0; i++)
+        if (!(readers[i] = cdp_reader_open(files[i], &run->p->io.in, err)))
+            status = -1;
+    uint32_t s;
+    int k = 0;
+    while (status == 0 && (k = cdp_shard_order_next(order, &s, err)) > 0) {
+        int got = next_row(run, readers[s], err);
+        if (got == 0)
+            cdp_errorf(err, "%s: fewer rows than %s gives it", files[s], run->p->interleave);
+        if (got <= 0)
+            status = -1;
+    }
+    if (k < 0)
+        status = -1;
+    for (int i = 0; i < n && status == 0; i++) {
+        int got = next_row(run, readers[i], err);
+        if (got > 0)
+            cdp_errorf(err, "%s: more rows than %s gives it", files[i], run->p->interleave);
+        if (got != 0)
+            status = -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (readers[i])
+            cdp_reader_close(readers[i]);
+    free(readers);
+    cdp_shard_order_close(order);
     return status;
 }
 
@@ -184,7 +235,9 @@ static int shard(struct prefs *p, int nfiles, char **files)
     if (!(run.shards = cdp_shard_set_open(p->io.output, (uint32_t)p->shards, p->order, &p->io.out, &err)) ||
         (p->io.rejects && !(run.rejects = cdp_rejects_open(p->io.rejects, &err))))
         status = -1;
-    for (int i = 0; i < (nfiles ? nfiles : 1) && status == 0; i++)
+    if (status == 0 && p->interleave)
+        status = read_interleaved(&run, nfiles, files, &err);
+    for (int i = 0; i < (nfiles ? nfiles : 1) && status == 0 && !p->interleave; i++)
         status = read_input(&run, nfiles ? files[i] : "-", &err);
     if (status == 0)
         status = commit(&run, &err);

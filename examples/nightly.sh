@@ -40,6 +40,9 @@
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
 # day the example exports were made). CDP_CAMPAIGNS holds cdp-report options
 # for the campaigns to measure (--campaign SEGMENT@DATE...; default none).
+# CDP_NIGHTLY_STEPS is "all" (default), "ingest" (step 1 only) or "rest"
+# (steps 4 on: tonight's records, ids and profiles are in OUT_DIR already):
+# nightly-cluster.sh runs steps 2 and 3 over shards between the two.
 # Needs jq and zstd. nights.sh runs this night after night.
 #
 # The whole pipeline: ingest, dedupe, merge, segment, recommend, export, erasure
@@ -110,6 +113,14 @@ ingest() {
     fi
 }
 
+steps=${CDP_NIGHTLY_STEPS:-all}
+case $steps in
+all | ingest | rest) ;;
+*) die "CDP_NIGHTLY_STEPS is all, ingest or rest, not '$steps'" ;;
+esac
+sources="crm shop pos web"
+
+if [ "$steps" != rest ]; then
 # 1. Collection: every source to canonical records.
 # The 1C CRM: Windows-1251, times in Moscow time without an offset.
 ingest crm crm.csv crm-1c.map --encoding cp1251 --tz +03:00 --delimiter ';'
@@ -119,8 +130,7 @@ ingest shop shop-customers.jsonl shop.map
 ingest pos pos-receipts.csv pos.map --tz +03:00 --delimiter ';'
 # Site and app events: compressed JSON lines, times in UTC.
 ingest web web-events.ndjson.zst web.map
-
-sources="crm shop pos web"
+[ "$steps" = ingest ] && exit 0
 
 # 2. Unification: one stable person id (cdp_id) for the records of all
 # sources, linked by shop id, loyalty card, e-mail, phone and anon_id; never by
@@ -146,6 +156,7 @@ if ! cdp-merge --as-of "$as_of" --prefer crm,shop,pos,web --stats "$out_dir/stat
     -o "$out_dir/profiles.ndjson.zst" "$out_dir/identified.ndjson.zst" 2>"$out_dir/merge.log"; then
     cat "$out_dir/merge.log" >&2
     die "cdp-merge failed"
+fi
 fi
 
 # 4. Audiences: the ready rules (RFM, birthdays, carts, lapsed buyers, room

@@ -43,7 +43,8 @@ sharded() {
         cdp-dedupe -q --edges -o "$dir/edges-$i.zst" "$dir/in-$i.ndjson.zst"
         edges+=("$dir/edges-$i.zst")
     done
-    cdp-dedupe -q --resolve "$dir/order" "${opts[@]}" -o "$dir/ids-%d.zst" "${edges[@]}"
+    cdp-dedupe -q --resolve "$dir/order" "${opts[@]}" --order-out "$dir/identified.order" \
+        -o "$dir/ids-%d.zst" "${edges[@]}"
     for ((i = 0; i < n; i++)); do
         cdp-dedupe -q --apply "$dir/ids-$i.zst" -o "$dir/out-$i.ndjson" "$dir/in-$i.ndjson.zst"
     done
@@ -61,7 +62,10 @@ OUT
     [ "${lines[0]}" = "cdp-dedupe: --edges, --resolve and --apply are three steps: give one" ]
     run cdp-dedupe --apply ids --state s.zst x
     [ "$status" -eq 2 ]
-    [ "${lines[0]}" = "cdp-dedupe: --state, --journal and --links go with --resolve" ]
+    [ "${lines[0]}" = "cdp-dedupe: --state, --journal, --links and --order-out go with --resolve" ]
+    run cdp-dedupe --order-out o x
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-dedupe: --order-out goes with --resolve" ]
     run cdp-dedupe --resolve order -o ids.zst e0
     [ "$status" -eq 2 ]
     [ "${lines[0]}" = "cdp-dedupe: --resolve needs -o TEMPLATE, a file name with %d once (the shard's ids file)" ]
@@ -104,6 +108,24 @@ OUT
     cmp one.links sh.links
     [ "$(wc -l <one.ndjson)" -eq 114948 ]
     [ "$(jq -r 'select(.cdp_id) | .cdp_id' one.ndjson | sort -u | wc -l)" -eq 13034 ]
+    # Read back in --order-out's order, the shards' records are one run's, byte for byte.
+    cdp-shard -q -n 1 --interleave sh/identified.order -o 'all-%d.ndjson' sh/out-{0,1,2,3}.ndjson
+    cmp all-0.ndjson one.ndjson
+    # Split by cdp_id in that order, each shard's profiles are one cdp-merge's.
+    cdp-merge -q --as-of 2026-11-20 -o profiles.ndjson one.ndjson
+    cdp-shard -q -n 3 --by cdp_id --interleave sh/identified.order -o 'person-%d.ndjson' sh/out-{0,1,2,3}.ndjson
+    for i in 0 1 2; do
+        cdp-merge -q --as-of 2026-11-20 -o "profiles-$i.ndjson" "person-$i.ndjson"
+        [ -s "profiles-$i.ndjson" ]
+    done
+    cat profiles-{0,1,2}.ndjson | LC_ALL=C sort | cmp - profiles.ndjson
+    # Split after one another instead, some profiles list their records in
+    # another order: the order is what makes them the same.
+    cdp-shard -q -n 3 --by cdp_id -o 'unordered-%d.ndjson' sh/out-{0,1,2,3}.ndjson
+    for i in 0 1 2; do
+        cdp-merge -q --as-of 2026-11-20 -o "uprofiles-$i.ndjson" "unordered-$i.ndjson"
+    done
+    ! cat uprofiles-{0,1,2}.ndjson | LC_ALL=C sort | cmp -s - profiles.ndjson
 }
 
 @test "the order of the records decides the persons: --resolve follows cdp-shard's order" {
@@ -188,5 +210,18 @@ IN
     # The ids of another shard.
     run cdp-dedupe --apply sh/ids-1.zst -o out.ndjson sh/in-0.ndjson.zst
     [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-dedupe: sh/ids-1.zst: more rows than the input" ]
     [ ! -e out.ndjson ]
+    run cdp-dedupe --apply sh/ids-0.zst -o out.ndjson sh/in-1.ndjson.zst
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-dedupe: sh/in-1.ndjson.zst: more rows than its ids file gives" ]
+    [ ! -e out.ndjson ]
+    # --interleave: the shards must hold the rows the order gives them.
+    run cdp-shard -n 1 --interleave sh/identified.order -o 'all-%d' sh/out-1.ndjson sh/out-0.ndjson
+    [ "$status" -eq 1 ]
+    [[ "${lines[0]}" == "cdp-shard: sh/out-"*" rows than sh/identified.order gives it" ]]
+    run cdp-shard -n 1 --interleave sh/identified.order -o 'all-%d' sh/out-0.ndjson
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-shard: sh/identified.order: the order of 2 shards, but 1 files given" ]
+    [ ! -e all-0 ]
 }

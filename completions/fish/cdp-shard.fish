@@ -3,6 +3,7 @@
 complete -c cdp-shard -s n -l shards -x -a '2 4 8 16' -d 'How many shards (1 to 4096)'
 complete -c cdp-shard -l by -x -a 'cdp_id' -d 'Shard by this field instead of the record id'
 complete -c cdp-shard -l order -r -F -d 'Write the shard of every record to this file'
+complete -c cdp-shard -l interleave -r -F -d 'Read the FILEs, shards of an earlier split, in this order'
 complete -c cdp-shard -s o -l output -r -F -d 'The shards: a file name with %d'
 complete -c cdp-shard -s z -l zstd -d 'Compress the shards with zstd'
 complete -c cdp-shard -l zstd-level -x -a '1 3 9 19' -d 'Zstd level (implies -z)'

@@ -725,21 +725,31 @@ int cdp_linker_join(struct cdp_linker *lk, const char *order_path, const char *c
     return status;
 }
 
-void cdp_linker_write_ids(struct cdp_linker *lk, const struct cdp_idstate *ids, struct cdp_output **outs)
+void cdp_linker_write_ids(struct cdp_linker *lk, const struct cdp_idstate *ids, struct cdp_output **outs,
+                          struct cdp_output *order, uint64_t *written, uint64_t *rejected)
 {
     uint64_t *rows = cdp_xcalloc(lk->nshards + 1, sizeof *rows);
     for (size_t ri = 0; ri < lk->nrows; ri++)
         rows[lk->row_shard[ri]]++;
     for (size_t i = 0; i < lk->nshards; i++)
         cdp_ids_header(cdp_output_buffer(outs[i]), rows[i]);
+    if (order)
+        cdp_buf_printf(cdp_output_buffer(order), "cdp-shard order %zu\n", lk->nshards);
     free(rows);
     lk->next_row = lk->next_timed = 0;
     struct row_plan plan;
     struct cdp_error err;
     while (next_plan(lk, ids, NULL, &plan, &err) > 0) {
-        struct cdp_output *o = outs[lk->row_shard[lk->next_row - 1]];
+        uint16_t shard = lk->row_shard[lk->next_row - 1];
+        *written += plan.kind == CDP_EDGES_RECORD;
+        *rejected += plan.kind == CDP_EDGES_BAD;
+        struct cdp_output *o = outs[shard];
         cdp_ids_line(cdp_output_buffer(o), plan.kind, plan.had_id, plan.id);
         cdp_output_flush_some(o); /* a failure is reported at commit */
+        if (order && plan.kind == CDP_EDGES_RECORD) {
+            cdp_buf_printf(cdp_output_buffer(order), "%u\n", shard);
+            cdp_output_flush_some(order);
+        }
     }
 }
 

@@ -137,9 +137,14 @@ int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, siz
 int cdp_linker_join(struct cdp_linker *lk, const char *order_path, const char *const *edges, size_t n,
                     struct cdp_error *err);
 
-/* Writes the ids file of each of the joined shards to outs[shard] (write
- * failures are reported by cdp_output_commit). */
-void cdp_linker_write_ids(struct cdp_linker *lk, const struct cdp_idstate *ids, struct cdp_output **outs);
+/* Writes the ids file of each of the joined shards to outs[shard], and to
+ * order (NULL: none) the order file (io/shard.h) of the records the shards'
+ * --apply will write, which cdp-shard --interleave reads them back in: the
+ * order one cdp-dedupe writes them in (write failures are reported by
+ * cdp_output_commit). Adds to *written the records the shards will write,
+ * to *rejected the rows that are not records: what one run would count. */
+void cdp_linker_write_ids(struct cdp_linker *lk, const struct cdp_idstate *ids, struct cdp_output **outs,
+                          struct cdp_output *order, uint64_t *written, uint64_t *rejected);
 
 /* As cdp_linker_write, with the ids of the ids file at ids_path; -1 with err
  * also when the inputs and the ids file hold different numbers of rows. */

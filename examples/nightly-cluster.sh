@@ -1,0 +1,195 @@
+#!/bin/sh
+# nightly-cluster.sh: nightly.sh's night, with identity resolution and the
+# golden profiles spread over N shards on the hosts of a GNU parallel
+# sshlogin list: the same outputs as nightly.sh (as sorted files).
+#
+#   examples/nightly-cluster.sh [-S SSHLOGINS] [-n SHARDS] [EXAMPLES_DIR [OUT_DIR]]
+#
+# -S SSHLOGINS   GNU parallel's --sshlogin: "host1,host2,..." (every host
+#                needs the cdp programs on its PATH and rsync, and is reached
+#                by ssh without a password; name this host too for it to
+#                take jobs), or ":" alone for this machine only (default)
+# -n SHARDS      how many shards (default 4)
+#
+# The chain (see cdp(7), BEYOND ONE MACHINE):
+#  1. nightly.sh ingests the exports on this host (CDP_NIGHTLY_STEPS=ingest);
+#  2. cdp-shard splits the canonical records into SHARDS by record id, with
+#     the order file;
+#  3. on the hosts, one job a shard: cdp-dedupe --edges;
+#  4. here: cdp-dedupe --resolve (the state, journal and links as nightly.sh
+#     keeps them), each shard's ids file;
+#  5. on the hosts: cdp-dedupe --apply;
+#  6. here: cdp-shard --interleave splits the linked records again, by
+#     cdp_id, in the order one cdp-dedupe writes them; and gathers them into
+#     identified.ndjson.zst for cdp-recommend;
+#  7. on the hosts: cdp-merge, one job a person shard; here the profiles are
+#     gathered (sorted by cdp_id, as cdp-merge writes them);
+#  8. nightly.sh does the rest on this host (CDP_NIGHTLY_STEPS=rest):
+#     segments, recommendations, exports, erasure requests, the report.
+# The shard jobs move their files with parallel's --transferfile, --return
+# and --cleanup (on ":" nothing moves); a failed job is run again
+# (--retries 3) and the run stops at the first job that fails for good
+# (--halt now,fail=1). Every program writes its outputs atomically, so a job
+# killed half-way leaves no partial file to be used by the next step.
+# Shard files are kept in OUT_DIR/shards.
+#
+# Needs what nightly.sh needs, and GNU parallel (Debian: parallel).
+
+set -eu
+umask 077 # the gathered files hold personal data, as every cdp output does
+
+prog=nightly-cluster.sh
+script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+
+usage() {
+    echo "Usage: $prog [-S SSHLOGINS] [-n SHARDS] [EXAMPLES_DIR [OUT_DIR]]"
+}
+die() {
+    echo "$prog: $*" >&2
+    exit 1
+}
+
+hosts=:
+shards=4
+while [ $# -gt 0 ]; do
+    case $1 in
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    -S)
+        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        hosts=$2
+        shift 2
+        ;;
+    -n)
+        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        shards=$2
+        shift 2
+        ;;
+    --)
+        shift
+        break
+        ;;
+    -*)
+        usage >&2
+        exit 2
+        ;;
+    *) break ;;
+    esac
+done
+case $shards in
+'' | *[!0-9]* | 0*) echo "$prog: -n takes a number of shards from 1, not '$shards'" >&2; exit 2 ;;
+esac
+if [ $# -gt 2 ]; then
+    usage >&2
+    exit 2
+fi
+
+# As given: nightly.sh names the exports in its logs and rejects files.
+in_dir=${1:-$script_dir}
+[ -d "$in_dir" ] || die "no such folder: $in_dir"
+out_dir=${2:-./nightly-out}
+as_of=${CDP_AS_OF:-2026-11-20}
+for tool in parallel cdp-shard cdp-dedupe cdp-merge jq zstd sort; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
+done
+
+# 1. Ingest, as nightly.sh does.
+CDP_NIGHTLY_STEPS=ingest "$script_dir/nightly.sh" "$in_dir" "$out_dir"
+
+here=$(pwd)
+cd "$out_dir"
+mkdir -p shards
+last=$((shards - 1))
+numbers=$(seq 0 "$last")
+# shard_files PATTERN: PATTERN with % replaced by 0, 1, ... SHARDS-1.
+shard_files() {
+    for i in $numbers; do
+        printf '%s\n' "$1" | sed "s/%/$i/"
+    done
+}
+# on_hosts [PARALLEL OPTION]... COMMAND: COMMAND once a shard ({} is the
+# shard number) on the hosts, each job in a fresh folder (--workdir ...)
+# that its files are copied to and from; on ":" alone, here, where the files
+# are (parallel's transfer options do nothing then).
+on_hosts() {
+    if [ "$hosts" = : ]; then
+        set -- --sshlogin : "$@"
+    else
+        set -- --sshlogin "$hosts" --workdir ... --cleanup "$@"
+    fi
+    # shellcheck disable=SC2086 # $numbers is one word a shard
+    parallel --will-cite --retries 3 --halt now,fail=1 "$@" ::: $numbers
+}
+# move OPTION FILE: parallel's --transferfile or --return FILE, for remote
+# hosts only.
+move() {
+    [ "$hosts" = : ] || printf -- '--%s %s\n' "$1" "$2"
+}
+# The forget list, when there is one, goes to every host once.
+forget_files=
+if [ -f forgotten.list ] && [ "$hosts" != : ]; then
+    forget_files="--basefile forgotten.list --basefile forgotten.list.secret"
+fi
+
+# 2. The canonical records into shards by record id.
+echo "== shard: $shards shards on $hosts"
+cdp-shard -q -n "$shards" --order shards/in.order -o 'shards/in-%d.ndjson.zst' \
+    crm.ndjson.zst shop.ndjson.zst pos.ndjson.zst web.ndjson.zst
+
+# 3. Each shard's edges.
+echo "== dedupe, step 1: edges"
+# shellcheck disable=SC2046,SC2086 # options or none
+on_hosts $forget_files $(move transferfile 'shards/in-{}.ndjson.zst') $(move return 'shards/edges-{}.zst') \
+    cdp-dedupe -q --forgotten forgotten.list --edges -o shards/edges-{}.zst shards/in-{}.ndjson.zst
+
+# 4. One graph, the ids.
+echo "== dedupe, step 2: resolve"
+# shellcheck disable=SC2046 # one file a shard
+if ! cdp-dedupe --resolve shards/in.order --state identity.state.zst --journal identity.journal.ndjson \
+    --links links.ndjson --stats stats-dedupe.json --forgotten forgotten.list \
+    --order-out shards/identified.order -o 'shards/ids-%d.zst' $(shard_files shards/edges-%.zst) \
+    2>dedupe.log; then
+    cat dedupe.log >&2
+    die "cdp-dedupe --resolve failed"
+fi
+
+# 5. Each shard's records with their ids.
+echo "== dedupe, step 3: apply"
+# shellcheck disable=SC2046 # options or none
+on_hosts $(move transferfile 'shards/in-{}.ndjson.zst') $(move transferfile 'shards/ids-{}.zst') \
+    $(move return 'shards/identified-{}.ndjson.zst') \
+    cdp-dedupe -q --apply shards/ids-{}.zst -o shards/identified-{}.ndjson.zst shards/in-{}.ndjson.zst
+
+# 6. Again into shards, by person; and all of them for cdp-recommend.
+echo "== shard by cdp_id"
+# shellcheck disable=SC2046 # one file a shard
+cdp-shard -q -n "$shards" --by cdp_id --interleave shards/identified.order \
+    -o 'shards/person-%d.ndjson.zst' $(shard_files shards/identified-%.ndjson.zst)
+# shellcheck disable=SC2046 # one file a shard
+cdp-shard -q -n 1 --interleave shards/identified.order -o 'shards/identified-all%d.ndjson.zst' \
+    $(shard_files shards/identified-%.ndjson.zst)
+mv shards/identified-all0.ndjson.zst identified.ndjson.zst
+
+# 7. Each person shard's profiles, gathered in cdp_id order.
+echo "== merge"
+# shellcheck disable=SC2046 # options or none
+if ! on_hosts $(move transferfile 'shards/person-{}.ndjson.zst') $(move return 'shards/profiles-{}.ndjson.zst') \
+    $(move return 'shards/stats-merge-{}.json') \
+    cdp-merge --as-of "$as_of" --prefer crm,shop,pos,web --stats shards/stats-merge-{}.json \
+    -o shards/profiles-{}.ndjson.zst shards/person-{}.ndjson.zst 2>merge.log; then
+    cat merge.log >&2
+    die "cdp-merge failed"
+fi
+# The shards' counts summed: those of one cdp-merge, for the report.
+# shellcheck disable=SC2046 # one file a shard
+jq -sc 'reduce .[1:][] as $s (.[0]; reduce ($s | paths(numbers)) as $p (.; setpath($p; getpath($p) + ($s | getpath($p)))))' \
+    $(shard_files shards/stats-merge-%.json) >stats-merge.json
+# shellcheck disable=SC2046 # one file a shard
+zstd -dcq $(shard_files shards/profiles-%.ndjson.zst) | LC_ALL=C sort | zstd -q -o profiles.ndjson.zst.tmp
+mv profiles.ndjson.zst.tmp profiles.ndjson.zst
+
+# 8. The rest, on this host.
+cd "$here"
+CDP_NIGHTLY_STEPS=rest "$script_dir/nightly.sh" "$in_dir" "$out_dir"
