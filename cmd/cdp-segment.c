@@ -11,12 +11,14 @@
 #include "io/reread.h"
 #include "rules/ruleset.h"
 #include "segment/engine.h"
+#include "segment/figures.h"
 #include "segment/history.h"
 #include "segment/split.h"
 
 enum {
     OPT_SEGMENTS = CDP_OPT_PROGRAM, OPT_USE, OPT_ARG, OPT_ARGJSON, OPT_AS_OF, OPT_HOLDOUT,
-    OPT_SALT, OPT_PREVIOUS, OPT_JOURNAL, OPT_REPORT, OPT_HISTORY, OPT_SPLIT,
+    OPT_SALT, OPT_PREVIOUS, OPT_JOURNAL, OPT_REPORT, OPT_HISTORY, OPT_SPLIT, OPT_SUMMARIZE, OPT_JOIN,
+    OPT_FIGURES,
 };
 
 static const struct cdp_option options[] = {
@@ -34,6 +36,12 @@ static const struct cdp_option options[] = {
     { OPT_REPORT, "report", "FILE", "write per-segment counts as JSON" },
     { OPT_HISTORY, "history", "FILE", "append the same counts as one line" },
     { OPT_SPLIT, "split", "DIR", "write each segment's members to DIR/NAME.ndjson" },
+    { OPT_SUMMARIZE, "summarize", NULL, "sharded run, step 1 (each shard of profiles):\n"
+                                        "write the population summary to -o" },
+    { OPT_JOIN, "join-summaries", NULL, "step 2 (one host): the FILEs are the shards'\n"
+                                        "summaries; write the population figures to -o" },
+    { OPT_FIGURES, "figures", "FILE", "step 3 (each shard): RFM scores and the VIP\n"
+                                      "threshold from the figures in FILE" },
     { 0 },
 };
 
@@ -56,8 +64,13 @@ static const struct cdp_program program = {
     .operands = CDP_FILE_IN | CDP_FILE_STDIN,
 };
 
+/* One cdp-segment, or one step of a sharded run (segment/figures.h). */
+enum step { SEGMENT, SUMMARIZE, JOIN };
+
 struct prefs {
     struct cdp_io_prefs io;
+    enum step step;
+    const char *figures; /* --figures */
     struct cdp_ruleset rules;
     struct cdp_jq_vars args; /* --arg, --argjson */
     struct cdp_segment_options seg;
@@ -122,6 +135,13 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_REPORT: p->report = arg; break;
     case OPT_HISTORY: p->history = arg; break;
     case OPT_SPLIT: p->split = arg; break;
+    case OPT_FIGURES: p->figures = arg; break;
+    case OPT_SUMMARIZE:
+    case OPT_JOIN:
+        if (p->step != SEGMENT)
+            return cdp_usage_error(program.name, "--summarize and --join-summaries are two steps: give one");
+        p->step = id == OPT_SUMMARIZE ? SUMMARIZE : JOIN;
+        break;
     }
     return k < 0 ? cdp_usage_error(program.name, "%s", err.msg) : 0;
 }
@@ -135,11 +155,19 @@ static bool native_off(void)
 
 static int parse_args(int argc, char **argv, struct prefs *p, int *first)
 {
-    p->seg = (struct cdp_segment_options){ &p->rules, &p->args, cdp_today(), 0, "cdp", native_off() };
+    p->seg = (struct cdp_segment_options){ &p->rules, &p->args, cdp_today(), 0, "cdp", native_off(), NULL };
     int status = cdp_cli_parse(&program, argc, argv, &p->io, option, p, first);
     if (status >= 0)
         return status;
     struct cdp_error err;
+    if (p->step != SEGMENT && (p->figures || p->previous || p->report || p->history || p->split ||
+                               p->io.rejects))
+        return cdp_usage_error(program.name, "--summarize and --join-summaries write only -o: no --figures, "
+                                             "--previous, --report, --history, --split or --rejects");
+    if (p->step == JOIN && *first == argc)
+        return cdp_usage_error(program.name, "--join-summaries needs the summaries, one per shard");
+    if (p->step == SUMMARIZE)
+        return -1; /* the rules play no part */
     if (p->rules.n == 0)
         return cdp_usage_error(program.name, "no segments: give -s NAME=JQ, --segments FILE or --use NAME");
     if (p->journal && !p->previous)
@@ -164,6 +192,7 @@ struct run {
     struct cdp_rejects *rejects;
     struct cdp_segment_split *split;
     size_t next_pos;           /* input position of the next line */
+    struct cdp_figures *figures; /* --figures */
     bool write_failed;         /* reported at commit */
     uint64_t asked_jq;         /* profiles native rules left to libjq */
 };
@@ -391,8 +420,58 @@ static void note_native(struct run *run)
     cdp_buf_release(&jq);
 }
 
+/* --summarize: each input's population summary, to the output. */
+static int summarize(struct run *run, int nfiles, char **files, struct cdp_error *err)
+{
+    struct prefs *p = run->p;
+    if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
+        return 1;
+    uint64_t profiles = 0;
+    for (int i = 0; i < (nfiles ? nfiles : 1); i++)
+        if (cdp_figures_summarize(nfiles ? files[i] : "-", &p->io.in, run->out, &profiles, err) < 0)
+            return 1;
+    cdp_report_add(&run->report, "read", "profiles read", profiles);
+    struct cdp_output *out = run->out;
+    run->out = NULL;
+    if (cdp_output_commit(out, err) < 0 ||
+        (p->io.stats && cdp_report_write_stats(&run->report, p->io.stats, NULL, err) < 0))
+        return 1;
+    return 0;
+}
+
+/* --join-summaries: the figures of the shards' summaries (the rules say the
+ * VIP share), to the output. */
+static int join(struct run *run, int nfiles, char **files, struct cdp_error *err)
+{
+    struct prefs *p = run->p;
+    run->engine = cdp_segment_engine_new(&p->seg, err);
+    if (!run->engine)
+        return 2;
+    struct cdp_buf figures = CDP_BUF_INIT;
+    int status = cdp_figures_join((const char *const *)files, (size_t)nfiles, cdp_segment_vip_percent(run->engine),
+                                  &figures, err) < 0;
+    if (status == 0 && !(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
+        status = 1;
+    if (status == 0) {
+        cdp_output_write(run->out, figures.data, figures.len);
+        struct cdp_output *out = run->out;
+        run->out = NULL;
+        status = cdp_output_commit(out, err) < 0 ||
+                 (p->io.stats && cdp_report_write_stats(&run->report, p->io.stats, NULL, err) < 0);
+    }
+    cdp_buf_release(&figures);
+    return status;
+}
+
 static int segment(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
+    if (run->p->step == SUMMARIZE)
+        return summarize(run, nfiles, files, err);
+    if (run->p->step == JOIN)
+        return join(run, nfiles, files, err);
+    if (run->p->figures && !(run->figures = cdp_figures_load(run->p->figures, err)))
+        return 1;
+    run->p->seg.figures = run->figures;
     run->engine = cdp_segment_engine_new(&run->p->seg, err);
     if (!run->engine)
         return 2;
@@ -429,10 +508,24 @@ static void release(struct run *run)
     free(run->workers);
     cdp_segment_tally_free(run->tally);
     cdp_segment_engine_free(run->engine);
+    cdp_figures_free(run->figures);
     for (size_t i = 0; i < run->ninputs; i++)
         cdp_reread_release(&run->inputs[i]);
     free(run->inputs);
     cdp_report_release(&run->report);
+}
+
+/* The summary's counts of a cdp-segment run, in their order. */
+static void add_counts(struct cdp_report *r, const struct prefs *p)
+{
+    cdp_report_add(r, "written", "written", 0);
+    cdp_report_add(r, "rejected", "rejected", 0);
+    cdp_report_add(r, "memberships", "memberships", 0);
+    if (p->seg.holdout > 0)
+        cdp_report_add(r, "held_out", "held out", 0);
+    if (p->previous)
+        cdp_report_add(r, "gone", "gone", 0);
+    cdp_report_add(r, "rule_errors", "rule errors", 0);
 }
 
 int main(int argc, char **argv)
@@ -449,14 +542,8 @@ int main(int argc, char **argv)
         cdp_report_init(&run.report, program.name);
         cdp_io_apply_report(&p.io, &run.report);
         cdp_report_add(&run.report, "read", "profiles read", 0);
-        cdp_report_add(&run.report, "written", "written", 0);
-        cdp_report_add(&run.report, "rejected", "rejected", 0);
-        cdp_report_add(&run.report, "memberships", "memberships", 0);
-        if (p.seg.holdout > 0)
-            cdp_report_add(&run.report, "held_out", "held out", 0);
-        if (p.previous)
-            cdp_report_add(&run.report, "gone", "gone", 0);
-        cdp_report_add(&run.report, "rule_errors", "rule errors", 0);
+        if (p.step == SEGMENT)
+            add_counts(&run.report, &p);
         struct cdp_error err;
         status = segment(&run, argc - first, argv + first, &err);
         if (status == 2)

@@ -11,6 +11,7 @@
 #include "io/json.h"
 #include "norm/date.h"
 #include "rules/native.h"
+#include "segment/figures.h"
 #include "segment/membership.h"
 #include "segment/population.h"
 
@@ -22,6 +23,7 @@ struct cdp_segment_engine {
     struct cdp_intern *names;    /* rule i is name i; the last run may add more */
     size_t *by_name;             /* rule indexes in byte order of name */
     struct cdp_population *pop;  /* NULL: one pass */
+    const struct cdp_figures *figures; /* a sharded run's, or NULL */
     struct cdp_memberships *prev; /* NULL: no deltas */
     struct cdp_jq **checked;     /* compiled for the check, for the first worker */
     bool jq_only;
@@ -143,8 +145,12 @@ struct cdp_segment_engine *cdp_segment_engine_new(const struct cdp_segment_optio
         cdp_segment_engine_free(e);
         return NULL;
     }
-    if (rs->needs_population)
+    if (rs->needs_population && opt->figures) {
+        e->figures = opt->figures;
+        cdp_jq_vars_add(&e->vars, "vip_threshold", cdp_figures_vip_threshold(opt->figures), true, err);
+    } else if (rs->needs_population) {
         e->pop = cdp_population_new();
+    }
     return e;
 }
 
@@ -203,21 +209,17 @@ int cdp_segment_population_read(struct cdp_segment_engine *e, const char *path,
     struct cdp_reader *r = cdp_reader_open(path, &o, err);
     if (!r)
         return -1;
-    static const char *const keys[] = { "orders", "days_since_last_purchase", "revenue",
-                                        "revenue_365d" };
     struct cdp_json_parser *json = cdp_json_parser_new();
     struct cdp_record rec = CDP_RECORD_INIT;
     struct cdp_row row;
     enum cdp_read k;
     while ((k = cdp_reader_next(r, &rec, &row, err)) != CDP_READ_END && k != CDP_READ_ERROR) {
-        double v[4] = { NAN, NAN, NAN, NAN };
+        double days = NAN, orders = NAN, revenue = 0, value = 0;
+        bool buyer = false;
         /* the reader's lines are padded for simdjson (io/lines.h): no copy */
         if (k == CDP_READ_ROW)
-            cdp_json_get_numbers(json, row.raw, row.rawlen, keys, 4, v);
-        double orders = v[0], days = v[1], revenue = v[2], value = v[3];
-        bool buyer = orders > 0 && !isnan(days);
-        cdp_population_add(e->pop, buyer, days, orders, isnan(revenue) ? 0 : revenue,
-                           isnan(value) ? 0 : value);
+            buyer = cdp_population_read_line(json, row.raw, row.rawlen, &days, &orders, &revenue, &value);
+        cdp_population_add(e->pop, buyer, days, orders, revenue, value);
     }
     cdp_record_release(&rec);
     cdp_json_parser_free(json);
@@ -225,14 +227,19 @@ int cdp_segment_population_read(struct cdp_segment_engine *e, const char *path,
     return k == CDP_READ_ERROR ? -1 : 0;
 }
 
-void cdp_segment_population_done(struct cdp_segment_engine *e)
+double cdp_segment_vip_percent(const struct cdp_segment_engine *e)
 {
-    cdp_population_finish(e->pop);
     double share = 10;
     for (size_t i = 0; i < e->vars.n; i++)
         if (strcmp(e->vars.v[i].name, "vip_percent") == 0)
             share = atof(e->vars.v[i].value);
-    double t = cdp_population_top_threshold(e->pop, share);
+    return share;
+}
+
+void cdp_segment_population_done(struct cdp_segment_engine *e)
+{
+    cdp_population_finish(e->pop);
+    double t = cdp_population_top_threshold(e->pop, cdp_segment_vip_percent(e));
     char num[64];
     if (isinf(t))
         snprintf(num, sizeof num, "1e308");
@@ -259,6 +266,7 @@ int cdp_segment_previous_read(struct cdp_segment_engine *e, const char *path,
 struct cdp_segment_worker {
     const struct cdp_segment_engine *e;
     struct cdp_json_parser *json;
+    struct cdp_json_parser *numbers; /* with figures: a profile's numbers */
     struct cdp_record rec, clean;
     struct cdp_jq **q;             /* libjq's programs; a native rule's at its first need */
     struct cdp_native_run *native; /* the native rules' evaluation */
@@ -313,6 +321,7 @@ void cdp_segment_worker_free(struct cdp_segment_worker *w)
     free(w->member);
     free(w->cur);
     cdp_json_parser_free(w->json);
+    cdp_json_parser_free(w->numbers);
     cdp_record_release(&w->rec);
     cdp_record_release(&w->clean);
     cdp_buf_release(&w->rfm);
@@ -412,14 +421,29 @@ static struct cdp_record *rules_input(struct cdp_segment_worker *w, bool *stale)
     return &w->clean;
 }
 
+/* The scores of a sharded run: by the figures, from the profile's own
+ * numbers (read as the first pass reads them) and id. */
+static bool rfm_by_figures(struct cdp_segment_worker *w, const struct cdp_batch_row *row,
+                           const struct cdp_field *id, int *r, int *f, int *m)
+{
+    if (!w->numbers)
+        w->numbers = cdp_json_parser_new();
+    double days, orders, revenue, value;
+    if (!cdp_population_read_line(w->numbers, row->raw, row->rawlen, &days, &orders, &revenue, &value))
+        return false;
+    return cdp_figures_rfm(w->e->figures, id->val, id->vlen, days, orders, revenue, r, f, m);
+}
+
 /* Population figures first, into w->rfm and the rules' input: the rules may
  * read .rfm. */
-static void set_rfm(struct cdp_segment_worker *w, size_t pos, struct cdp_record *in)
+static void set_rfm(struct cdp_segment_worker *w, size_t pos, const struct cdp_batch_row *row,
+                    const struct cdp_field *id, struct cdp_record *in)
 {
     struct cdp_buf *rfm = &w->rfm;
     cdp_buf_reset(rfm);
     int r, f, m;
-    if (!w->e->pop || !cdp_population_rfm(w->e->pop, pos, &r, &f, &m))
+    if (w->e->figures ? !rfm_by_figures(w, row, id, &r, &f, &m)
+                      : !w->e->pop || !cdp_population_rfm(w->e->pop, pos, &r, &f, &m))
         return;
     cdp_buf_printf(rfm, "{\"r\":%d,\"f\":%d,\"m\":%d,\"score\":\"%d%d%d\",\"segment\":", r, f, m, r,
                    f, m);
@@ -651,10 +675,13 @@ static void segment_one(struct cdp_segment_worker *w, struct cdp_segment_batch *
     const struct cdp_field *id;
     if (!parse_profile(w, b, row, res, &id))
         return;
+    /* A copy: setting "rfm" may move the record's fields (not their text). */
+    struct cdp_field id_copy = *id;
+    id = &id_copy;
     bool stale;
     struct cdp_record *in = rules_input(w, &stale);
     res->revenue = number_of(in, "revenue");
-    set_rfm(w, b->first_pos + i, in);
+    set_rfm(w, b->first_pos + i, row, id, in);
     run_rules(w, b, in, id);
     write_profile(w, &b->out, row, stale);
     size_t ncur = write_segments(w, b, id);

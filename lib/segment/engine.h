@@ -52,6 +52,10 @@ struct cdp_segment_options {
     double holdout;                  /* percent held out, 0 (none) up to 100 */
     const char *salt;                /* of the holdout draw; kept */
     bool jq_only;                    /* every rule in libjq, none natively */
+    /* A sharded run's population figures (segment/figures.h), or NULL: with
+     * them, population rules score each profile by the figures, without a
+     * first pass. Kept, not copied. */
+    const struct cdp_figures *figures;
 };
 
 struct cdp_segment_engine;
@@ -78,6 +82,9 @@ int cdp_segment_population_read(struct cdp_segment_engine *e, const char *path,
 /* After the first pass: the RFM scores, and $vip_threshold, the smallest
  * revenue_365d in the top $vip_percent (default 10) of the profiles. */
 void cdp_segment_population_done(struct cdp_segment_engine *e);
+
+/* The top share for $vip_threshold: the rules' vip_percent (default 10). */
+double cdp_segment_vip_percent(const struct cdp_segment_engine *e);
 
 /* The last run's output (segment/membership.h), for entered, exited and
  * gone; with a journal (not NULL), ids merged since are followed. */

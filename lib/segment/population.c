@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/sort.h"
+#include "io/json.h"
 
 struct buyer {
     double days, orders, revenue;
@@ -160,6 +161,47 @@ double cdp_population_top_threshold(const struct cdp_population *p, double share
 size_t cdp_population_buyers(const struct cdp_population *p)
 {
     return p->nb;
+}
+
+void cdp_population_edges(const struct cdp_population *p, struct cdp_population_edges *e)
+{
+    memcpy(e->redge, p->redge, sizeof e->redge);
+    memcpy(e->medge, p->medge, sizeof e->medge);
+    /* frank > fedge[k] holds from the rank floor(fedge[k]) + 1 on: the
+     * buyer at that rank is the edge. */
+    uint32_t *at = cdp_xcalloc(p->nb + 1, sizeof *at);
+    for (size_t i = 0; i < p->nb; i++)
+        at[p->frank[i] - 1] = (uint32_t)i;
+    for (int k = 0; k < 4; k++) {
+        double first = floor(p->fedge[k]);
+        e->f_buyer[k] = SIZE_MAX;
+        e->f_orders[k] = 0;
+        if (p->nb && first < (double)p->nb) {
+            e->f_buyer[k] = at[(size_t)first];
+            e->f_orders[k] = p->b[e->f_buyer[k]].orders;
+        }
+    }
+    free(at);
+}
+
+void cdp_population_rm(const struct cdp_population_edges *e, double days, double revenue, int *r, int *m)
+{
+    *r = 5 - bin(e->redge, days);
+    *m = 1 + bin(e->medge, revenue);
+}
+
+bool cdp_population_read_line(struct cdp_json_parser *json, const char *line, size_t len, double *days,
+                              double *orders, double *revenue, double *value)
+{
+    static const char *const keys[] = { "orders", "days_since_last_purchase", "revenue",
+                                        "revenue_365d" };
+    double v[4] = { NAN, NAN, NAN, NAN };
+    cdp_json_get_numbers(json, line, len, keys, 4, v);
+    *orders = v[0];
+    *days = v[1];
+    *revenue = isnan(v[2]) ? 0 : v[2];
+    *value = isnan(v[3]) ? 0 : v[3];
+    return *orders > 0 && !isnan(*days);
 }
 
 size_t cdp_population_profiles(const struct cdp_population *p)

@@ -59,4 +59,30 @@ size_t cdp_population_profiles(const struct cdp_population *p);
 /* How many buyers were seen. */
 size_t cdp_population_buyers(const struct cdp_population *p);
 
+/* ---- scoring without the others (a sharded run, segment/figures.h) ----
+ *
+ * R and M depend only on the quintile edges; F on the buyer's rank, that is
+ * on how its (orders, position) compares with the buyer at each rank edge:
+ * F = 1 + the number of edges k whose buyer f_buyer[k] the buyer equals or
+ * follows in (orders, position) order. */
+struct cdp_population_edges {
+    double redge[4], medge[4];
+    double f_orders[4];
+    size_t f_buyer[4]; /* buyer index (0-based, in input order); SIZE_MAX: no
+                          buyer ranks above edge k */
+};
+
+/* The edges of a finished population. */
+void cdp_population_edges(const struct cdp_population *p, struct cdp_population_edges *e);
+
+/* R and M of a buyer with these days and revenue (as cdp_population_rfm). */
+void cdp_population_rm(const struct cdp_population_edges *e, double days, double revenue, int *r, int *m);
+
+/* What the first pass reads of one profile line (padded, io/lines.h): its
+ * recency, orders, revenue and value (revenue_365d), NaN for none; whether
+ * it is a buyer (orders above zero and a recency). json is the caller's. */
+struct cdp_json_parser;
+bool cdp_population_read_line(struct cdp_json_parser *json, const char *line, size_t len, double *days,
+                              double *orders, double *revenue, double *value);
+
 #endif

@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# cdp-segment over shards of profiles (--summarize, --join-summaries,
+# --figures): the RFM scores and the VIP threshold of the whole population,
+# so the shards' segments are one run's.
+
+load helper
+
+setup() {
+    cd "$BATS_TEST_TMPDIR"
+}
+
+SEG=(--as-of 2026-11-20 --use rfm,birthday,cart,lapsed,category,vip --holdout 10 --salt s)
+
+@test "usage: one step at a time, the summary steps write only -o" {
+    run cdp-segment --summarize --join-summaries -o x p.ndjson
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-segment: --summarize and --join-summaries are two steps: give one" ]
+    run cdp-segment --summarize --split dir -o x p.ndjson
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-segment: --summarize and --join-summaries write only -o: no --figures, --previous, --report, --history, --split or --rejects" ]
+    run cdp-segment --use vip --join-summaries -o x
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-segment: --join-summaries needs the summaries, one per shard" ]
+}
+
+@test "10k generated persons over 4 shards of profiles: one run's segments and audiences" {
+    cdp-gen -q -n 10k -o gen
+    local m=$CDP_SHARE/maps
+    cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 -d ';' --map "$m/crm-1c.map" --as-of 2026-11-20 \
+        -o crm.ndjson gen/crm.csv 2>/dev/null
+    cdp-ingest -q -s shop --map "$m/shop.map" --as-of 2026-11-20 -o shop.ndjson gen/shop-customers.jsonl 2>/dev/null
+    cdp-ingest -q -s pos --tz +03:00 -d ';' --map "$m/pos.map" -o pos.ndjson gen/pos-receipts.csv 2>/dev/null
+    cdp-ingest -q -s web --map "$m/web.map" -o web.ndjson gen/web-events.ndjson.zst 2>/dev/null
+    cdp-dedupe -q -o linked.ndjson crm.ndjson shop.ndjson pos.ndjson web.ndjson
+    cdp-merge -q --as-of 2026-11-20 -o profiles.ndjson linked.ndjson
+    cdp-segment -q "${SEG[@]}" --split one-aud -o one.ndjson profiles.ndjson
+
+    cdp-shard -q -n 4 --by cdp_id -o 'p-%d.ndjson' profiles.ndjson
+    for i in 0 1 2 3; do
+        run cdp-segment --summarize -o "sum-$i.ndjson" "p-$i.ndjson"
+        [ "$status" -eq 0 ]
+        [[ "$output" == "cdp-segment: "*" profiles read" ]]
+    done
+    cdp-segment -q "${SEG[@]}" --join-summaries -o figures.json sum-{0,1,2,3}.ndjson
+    [ "$(jq -c '[.profiles, .buyers]' figures.json)" = "[13051,8023]" ]
+    [ "$(tail -n 1 sum-0.ndjson | jq -r .end)" = 1 ]
+    for i in 0 1 2 3; do
+        cdp-segment -q "${SEG[@]}" --figures figures.json --split "aud-$i" -o "seg-$i.ndjson" "p-$i.ndjson"
+    done
+    [ "$(cat seg-{0,1,2,3}.ndjson | LC_ALL=C sort | md5sum)" = "$(md5sum <one.ndjson)" ]
+    for f in one-aud/*.ndjson; do
+        local name=${f#one-aud/}
+        [ "$(cat aud-{0,1,2,3}/"$name" | LC_ALL=C sort | md5sum)" = "$(LC_ALL=C sort "$f" | md5sum)" ]
+    done
+    # Every score and the VIP segment are there, not trivially empty.
+    [ "$(jq -r 'select(.rfm) | .rfm.f' one.ndjson | sort -u | tr '\n' ' ')" = "1 2 3 4 5 " ]
+    [ "$(wc -l <one-aud/vip.ndjson)" -gt 100 ]
+    # The F ranks of tied order counts depend on every shard: scored by its
+    # own shard's population, F differs.
+    cdp-segment -q "${SEG[@]}" -o alone-0.ndjson p-0.ndjson
+    ! cmp -s alone-0.ndjson seg-0.ndjson
+}
+
+@test "a summary out of cdp_id order, cut short, or damaged figures are refused" {
+    printf '%s\n' '{"cdp_id":"b","orders":1,"days_since_last_purchase":3,"revenue":10}' \
+        '{"cdp_id":"a","orders":2,"days_since_last_purchase":5,"revenue":20}' >p.ndjson
+    cdp-segment -q --summarize -o sum.ndjson p.ndjson
+    run cdp-segment --use rfm --join-summaries -o f.json sum.ndjson
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-segment: sum.ndjson:2: damaged summary line: not in cdp_id order (profiles not as cdp-merge writes them)" ]
+    sort p.ndjson >sorted.ndjson
+    cdp-segment -q --summarize -o sum.ndjson sorted.ndjson
+    head -n 1 sum.ndjson >cut.ndjson
+    run cdp-segment --use rfm --join-summaries -o f.json cut.ndjson
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-segment: cut.ndjson: cut short (no end line)" ]
+    [ ! -e f.json ]
+    cdp-segment -q --use rfm --join-summaries -o f.json sum.ndjson
+    assert_file f.json <<'OUT'
+{"cdp_population":1,"profiles":2,"buyers":2,"recency":[3.3999999999999999,3.7999999999999998,4.2000000000000002,4.5999999999999996],"revenue":[12,14,16,18],"f0_orders":2,"f0_cdp_id":"a","f1_orders":2,"f1_cdp_id":"a","f2_orders":2,"f2_cdp_id":"a","f3_orders":2,"f3_cdp_id":"a","vip_threshold":1e308}
+OUT
+    # Ranks 1 (b) and 2 (a); every F edge (1.2 to 1.8) lies between them.
+    cdp-segment -q --as-of 2026-11-20 --use rfm --figures f.json -o by-figures.ndjson sorted.ndjson
+    cdp-segment -q --as-of 2026-11-20 --use rfm -o one.ndjson sorted.ndjson
+    cmp by-figures.ndjson one.ndjson
+    [ "$(jq -r '"\(.cdp_id) \(.rfm.f)"' one.ndjson | tr '\n' ' ')" = "a 5 b 1 " ]
+    echo '{"cdp_population":1}' >bad.json
+    run cdp-segment --use rfm --figures bad.json -o x.ndjson sorted.ndjson
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-segment: bad.json: not the figures of cdp-segment --join-summaries" ]
+}
