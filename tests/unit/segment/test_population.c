@@ -90,10 +90,50 @@ static void top_share(void)
     cdp_population_free(p);
 }
 
+/* The edges of a sharded run (cdp_population_edges) score every buyer as
+ * the population itself does, on random populations full of ties. */
+static void edges_score_alike(void)
+{
+    uint64_t seed = 42;
+    for (int round = 0; round < 200; round++) {
+        struct cdp_population *p = cdp_population_new();
+        size_t n = 1 + round * 3 % 97, nb = 0;
+        double days[100], orders[100], revenue[100];
+        size_t buyer_pos[100];
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            bool buyer = (seed >> 60) != 0;
+            double o = 1 + (double)((seed >> 40) % (round % 4 + 1)); /* few values: ties */
+            double d = (double)((seed >> 20) % 400), r = (double)((seed >> 8) % 5000) / 4;
+            cdp_population_add(p, buyer, buyer ? d : NAN, buyer ? o : 0, buyer ? r : 0, r);
+            if (buyer) {
+                days[nb] = d, orders[nb] = o, revenue[nb] = r;
+                buyer_pos[nb++] = i;
+            }
+        }
+        cdp_population_finish(p);
+        struct cdp_population_edges e;
+        cdp_population_edges(p, &e);
+        for (size_t b = 0; b < nb; b++) {
+            int r, f, m, r2, m2;
+            CHECK(cdp_population_rfm(p, buyer_pos[b], &r, &f, &m));
+            cdp_population_rm(&e, days[b], revenue[b], &r2, &m2);
+            int f2 = 1;
+            for (int k = 0; k < 4; k++)
+                if (e.f_buyer[k] != SIZE_MAX &&
+                    (orders[b] > e.f_orders[k] || (orders[b] == e.f_orders[k] && b >= e.f_buyer[k])))
+                    f2++;
+            CHECK(r == r2 && f == f2 && m == m2);
+        }
+        cdp_population_free(p);
+    }
+}
+
 int main(void)
 {
     segment_map();
     quintiles();
     top_share();
+    edges_score_alike();
     return check_report("test_population");
 }
