@@ -9,6 +9,7 @@
 #include "io/rejects.h"
 #include "io/replace.h"
 #include "io/reread.h"
+#include "io/shard.h"
 #include "rules/ruleset.h"
 #include "segment/engine.h"
 #include "segment/figures.h"
@@ -18,7 +19,7 @@
 enum {
     OPT_SEGMENTS = CDP_OPT_PROGRAM, OPT_USE, OPT_ARG, OPT_ARGJSON, OPT_AS_OF, OPT_HOLDOUT,
     OPT_SALT, OPT_PREVIOUS, OPT_JOURNAL, OPT_REPORT, OPT_HISTORY, OPT_SPLIT, OPT_SUMMARIZE, OPT_JOIN,
-    OPT_FIGURES,
+    OPT_FIGURES, OPT_SHARD, OPT_JOIN_REPORTS,
 };
 
 static const struct cdp_option options[] = {
@@ -42,6 +43,11 @@ static const struct cdp_option options[] = {
                                         "summaries; write the population figures to -o" },
     { OPT_FIGURES, "figures", "FILE", "step 3 (each shard): RFM scores and the VIP\n"
                                       "threshold from the figures in FILE" },
+    { OPT_SHARD, "shard", "I/N", "this is shard I of N (by cdp_id): the last run's\n"
+                                 "gone persons are only this shard's" },
+    { OPT_JOIN_REPORTS, "join-reports", NULL, "step 4 (one host): the FILEs are the shards'\n"
+                                              "--report files: write the run's to --report,\n"
+                                              "append it to --history" },
     { 0 },
 };
 
@@ -65,7 +71,7 @@ static const struct cdp_program program = {
 };
 
 /* One cdp-segment, or one step of a sharded run (segment/figures.h). */
-enum step { SEGMENT, SUMMARIZE, JOIN };
+enum step { SEGMENT, SUMMARIZE, JOIN, JOIN_REPORTS };
 
 struct prefs {
     struct cdp_io_prefs io;
@@ -136,11 +142,27 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_HISTORY: p->history = arg; break;
     case OPT_SPLIT: p->split = arg; break;
     case OPT_FIGURES: p->figures = arg; break;
+    case OPT_SHARD: {
+        long i, n;
+        const char *slash = strchr(arg, '/');
+        char first[32];
+        if (!slash || (size_t)(slash - arg) >= sizeof first)
+            return cdp_usage_error(program.name, "--shard takes I/N (shard I of N, 0 <= I < N), not '%s'", arg);
+        memcpy(first, arg, (size_t)(slash - arg));
+        first[slash - arg] = '\0';
+        if (!cdp_parse_long(slash + 1, 1, CDP_SHARD_MAX, &n) || !cdp_parse_long(first, 0, n - 1, &i))
+            return cdp_usage_error(program.name, "--shard takes I/N (shard I of N, 0 <= I < N), not '%s'", arg);
+        p->seg.shard = (uint32_t)i;
+        p->seg.nshards = (uint32_t)n;
+        break;
+    }
     case OPT_SUMMARIZE:
     case OPT_JOIN:
+    case OPT_JOIN_REPORTS:
         if (p->step != SEGMENT)
-            return cdp_usage_error(program.name, "--summarize and --join-summaries are two steps: give one");
-        p->step = id == OPT_SUMMARIZE ? SUMMARIZE : JOIN;
+            return cdp_usage_error(program.name,
+                                   "--summarize, --join-summaries and --join-reports are steps: give one");
+        p->step = id == OPT_SUMMARIZE ? SUMMARIZE : id == OPT_JOIN ? JOIN : JOIN_REPORTS;
         break;
     }
     return k < 0 ? cdp_usage_error(program.name, "%s", err.msg) : 0;
@@ -155,18 +177,22 @@ static bool native_off(void)
 
 static int parse_args(int argc, char **argv, struct prefs *p, int *first)
 {
-    p->seg = (struct cdp_segment_options){ &p->rules, &p->args, cdp_today(), 0, "cdp", native_off(), NULL };
+    p->seg = (struct cdp_segment_options){ &p->rules, &p->args, cdp_today(), 0, "cdp", native_off(), NULL, 0, 0 };
     int status = cdp_cli_parse(&program, argc, argv, &p->io, option, p, first);
     if (status >= 0)
         return status;
     struct cdp_error err;
-    if (p->step != SEGMENT && (p->figures || p->previous || p->report || p->history || p->split ||
-                               p->io.rejects))
+    if ((p->step == SUMMARIZE || p->step == JOIN) &&
+        (p->figures || p->previous || p->report || p->history || p->split || p->io.rejects || p->seg.nshards))
         return cdp_usage_error(program.name, "--summarize and --join-summaries write only -o: no --figures, "
-                                             "--previous, --report, --history, --split or --rejects");
-    if (p->step == JOIN && *first == argc)
-        return cdp_usage_error(program.name, "--join-summaries needs the summaries, one per shard");
-    if (p->step == SUMMARIZE)
+                                             "--shard, --previous, --report, --history, --split or --rejects");
+    if (p->step == JOIN_REPORTS && (p->figures || p->previous || p->split || p->io.rejects || p->seg.nshards ||
+                                    p->io.output || (!p->report && !p->history)))
+        return cdp_usage_error(program.name, "--join-reports writes --report and --history only");
+    if ((p->step == JOIN || p->step == JOIN_REPORTS) && *first == argc)
+        return cdp_usage_error(program.name, "%s needs the shards' files, one per shard",
+                               p->step == JOIN ? "--join-summaries" : "--join-reports");
+    if (p->step == SUMMARIZE || p->step == JOIN_REPORTS)
         return -1; /* the rules play no part */
     if (p->rules.n == 0)
         return cdp_usage_error(program.name, "no segments: give -s NAME=JQ, --segments FILE or --use NAME");
@@ -463,8 +489,28 @@ static int join(struct run *run, int nfiles, char **files, struct cdp_error *err
     return status;
 }
 
+/* --join-reports: the shards' reports as one run's, to --report and
+ * --history. */
+static int join_reports(struct run *run, int nfiles, char **files, struct cdp_error *err)
+{
+    struct prefs *p = run->p;
+    struct cdp_segment_report rep;
+    char *names = NULL;
+    int status = cdp_segment_reports_join((const char *const *)files, (size_t)nfiles, &rep, &names, err) < 0;
+    if (status == 0 && p->report)
+        status = cdp_segment_report_write(p->report, &rep, err) < 0;
+    if (status == 0 && p->history)
+        status = cdp_history_append(p->history, &rep, err) < 0;
+    cdp_report_add(&run->report, "read", "profiles read", rep.profiles);
+    cdp_segment_report_release(&rep);
+    free(names);
+    return status;
+}
+
 static int segment(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
+    if (run->p->step == JOIN_REPORTS)
+        return join_reports(run, nfiles, files, err);
     if (run->p->step == SUMMARIZE)
         return summarize(run, nfiles, files, err);
     if (run->p->step == JOIN)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# nightly-cluster.sh: nightly.sh's night, with identity resolution and the
-# golden profiles spread over N shards on the hosts of a GNU parallel
-# sshlogin list: the same outputs as nightly.sh (as sorted files).
+# nightly-cluster.sh: nightly.sh's night, with identity resolution, the
+# golden profiles and the segments spread over N shards on the hosts of a
+# GNU parallel sshlogin list: the same outputs as nightly.sh (as sorted
+# files).
 #
 #   examples/nightly-cluster.sh [-S SSHLOGINS] [-n SHARDS] [EXAMPLES_DIR [OUT_DIR]]
 #
@@ -22,10 +23,17 @@
 #  6. here: cdp-shard --interleave splits the linked records again, by
 #     cdp_id, in the order one cdp-dedupe writes them; and gathers them into
 #     identified.ndjson.zst for cdp-recommend;
-#  7. on the hosts: cdp-merge, one job a person shard; here the profiles are
-#     gathered (sorted by cdp_id, as cdp-merge writes them);
-#  8. nightly.sh does the rest on this host (CDP_NIGHTLY_STEPS=rest):
-#     segments, recommendations, exports, erasure requests, the report.
+#  7. on the hosts: cdp-merge, one job a person shard, and the shard's
+#     population summary (cdp-segment --summarize); here the profiles are
+#     gathered (sorted by cdp_id, as cdp-merge writes them), and the
+#     summaries joined into the whole population's RFM edges and VIP
+#     threshold (cdp-segment --join-summaries);
+#  8. on the hosts: cdp-segment --figures --shard I/N, with the last run's
+#     segments and the journal; here the segments and audiences are
+#     gathered and the shards' reports joined (--join-reports) into the
+#     report and the history;
+#  9. nightly.sh does the rest on this host (CDP_NIGHTLY_STEPS=recommend):
+#     recommendations, exports, erasure requests, the report.
 # The shard jobs move their files with parallel's --transferfile, --return
 # and --cleanup (on ":" nothing moves); a failed job is run again
 # (--retries 3) and the run stops at the first job that fails for good
@@ -89,9 +97,10 @@ fi
 # As given: nightly.sh names the exports in its logs and rejects files.
 in_dir=${1:-$script_dir}
 [ -d "$in_dir" ] || die "no such folder: $in_dir"
+in_abs=$(CDPATH='' cd -- "$in_dir" && pwd)
 out_dir=${2:-./nightly-out}
 as_of=${CDP_AS_OF:-2026-11-20}
-for tool in parallel cdp-shard cdp-dedupe cdp-merge jq zstd sort; do
+for tool in parallel cdp-shard cdp-dedupe cdp-merge cdp-segment jq zstd sort; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
 
@@ -176,20 +185,72 @@ mv shards/identified-all0.ndjson.zst identified.ndjson.zst
 echo "== merge"
 # shellcheck disable=SC2046 # options or none
 if ! on_hosts $(move transferfile 'shards/person-{}.ndjson.zst') $(move return 'shards/profiles-{}.ndjson.zst') \
-    $(move return 'shards/stats-merge-{}.json') \
-    cdp-merge --as-of "$as_of" --prefer crm,shop,pos,web --stats shards/stats-merge-{}.json \
-    -o shards/profiles-{}.ndjson.zst shards/person-{}.ndjson.zst 2>merge.log; then
+    $(move return 'shards/stats-merge-{}.json') $(move return 'shards/summary-{}.ndjson') \
+    'cdp-merge --as-of "'"$as_of"'" --prefer crm,shop,pos,web --stats shards/stats-merge-{}.json \
+        -o shards/profiles-{}.ndjson.zst shards/person-{}.ndjson.zst &&
+     cdp-segment -q --summarize -o shards/summary-{}.ndjson shards/profiles-{}.ndjson.zst' 2>merge.log; then
     cat merge.log >&2
     die "cdp-merge failed"
 fi
 # The shards' counts summed: those of one cdp-merge, for the report.
 # shellcheck disable=SC2046 # one file a shard
 jq -sc 'reduce .[1:][] as $s (.[0]; reduce ($s | paths(numbers)) as $p (.; setpath($p; getpath($p) + ($s | getpath($p)))))' \
-    $(shard_files shards/stats-merge-%.json) >stats-merge.json
+    $(shard_files shards/stats-merge-%.json) >stats-merge.json.tmp
+# (a new file, not rewritten in place: nights/DATE keeps hard links to it)
+mv stats-merge.json.tmp stats-merge.json
 # shellcheck disable=SC2046 # one file a shard
 zstd -dcq $(shard_files shards/profiles-%.ndjson.zst) | LC_ALL=C sort | zstd -q -o profiles.ndjson.zst.tmp
 mv profiles.ndjson.zst.tmp profiles.ndjson.zst
 
-# 8. The rest, on this host.
+# 8. Segments: the whole population's figures, then one job a person shard
+# with nightly.sh's rules and options.
+echo "== segment"
+cp "$in_abs/segments.rules" shards/segments.rules
+rules="--as-of $as_of --use rfm,birthday,cart,lapsed,category,vip --segments shards/segments.rules"
+# shellcheck disable=SC2046,SC2086 # options; one file a shard
+cdp-segment -q $rules --join-summaries -o shards/figures.json $(shard_files shards/summary-%.ndjson)
+if [ -f segments.ndjson.zst ]; then
+    mv segments.ndjson.zst segments.prev.ndjson.zst
+fi
+previous= previous_files=
+if [ -f segments.prev.ndjson.zst ]; then
+    previous="--previous segments.prev.ndjson.zst --journal identity.journal.ndjson"
+    if [ "$hosts" != : ]; then
+        previous_files="--basefile segments.prev.ndjson.zst --basefile identity.journal.ndjson"
+    fi
+fi
+rm -rf shards/audiences-*
+# shellcheck disable=SC2046,SC2086 # options or none
+if ! on_hosts $(move basefile shards/segments.rules) $(move basefile shards/figures.json) $previous_files \
+    $(move transferfile 'shards/profiles-{}.ndjson.zst') $(move return 'shards/segments-{}.ndjson.zst') \
+    $(move return 'shards/report-{}.json') $(move return 'shards/stats-segment-{}.json') \
+    $(move return 'shards/audiences-{}') \
+    cdp-segment $rules --holdout 10 --salt uyutny-dom $previous --figures shards/figures.json \
+    --shard "{}/$shards" --report shards/report-{}.json --split shards/audiences-{} \
+    --stats shards/stats-segment-{}.json -o shards/segments-{}.ndjson.zst shards/profiles-{}.ndjson.zst \
+    2>segment.log; then
+    cat segment.log >&2
+    die "cdp-segment failed"
+fi
+# The shards' outputs gathered: the segments, each audience, the report and
+# the history as one run's, the counts summed.
+# shellcheck disable=SC2046 # one file a shard
+zstd -dcq $(shard_files shards/segments-%.ndjson.zst) | LC_ALL=C sort | zstd -q -o segments.ndjson.zst.tmp
+mv segments.ndjson.zst.tmp segments.ndjson.zst
+mkdir -p audiences
+for name in $(ls shards/audiences-* | grep '\.ndjson$' | sort -u); do
+    # shellcheck disable=SC2046 # one file a shard
+    cat $(shard_files "shards/audiences-%/$name") | LC_ALL=C sort >"audiences/$name.tmp"
+    mv "audiences/$name.tmp" "audiences/$name"
+done
+# shellcheck disable=SC2046 # one file a shard
+cdp-segment -q --join-reports --report segments-report.json --history segments-history.ndjson \
+    $(shard_files shards/report-%.json)
+# shellcheck disable=SC2046 # one file a shard
+jq -sc 'reduce .[1:][] as $s (.[0]; reduce ($s | paths(numbers)) as $p (.; setpath($p; getpath($p) + ($s | getpath($p)))))' \
+    $(shard_files shards/stats-segment-%.json) >stats-segment.json.tmp
+mv stats-segment.json.tmp stats-segment.json
+
+# 9. The rest, on this host.
 cd "$here"
-CDP_NIGHTLY_STEPS=rest "$script_dir/nightly.sh" "$in_dir" "$out_dir"
+CDP_NIGHTLY_STEPS=recommend "$script_dir/nightly.sh" "$in_dir" "$out_dir"

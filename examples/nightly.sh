@@ -40,9 +40,10 @@
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
 # day the example exports were made). CDP_CAMPAIGNS holds cdp-report options
 # for the campaigns to measure (--campaign SEGMENT@DATE...; default none).
-# CDP_NIGHTLY_STEPS is "all" (default), "ingest" (step 1 only) or "rest"
-# (steps 4 on: tonight's records, ids and profiles are in OUT_DIR already):
-# nightly-cluster.sh runs steps 2 and 3 over shards between the two.
+# CDP_NIGHTLY_STEPS is "all" (default), "ingest" (step 1 only) or
+# "recommend" (steps 5 on: tonight's records, ids, profiles and segments are
+# in OUT_DIR already): nightly-cluster.sh runs steps 2 to 4 over shards
+# between the two.
 # Needs jq and zstd. nights.sh runs this night after night.
 #
 # The whole pipeline: ingest, dedupe, merge, segment, recommend, export, erasure
@@ -115,12 +116,12 @@ ingest() {
 
 steps=${CDP_NIGHTLY_STEPS:-all}
 case $steps in
-all | ingest | rest) ;;
-*) die "CDP_NIGHTLY_STEPS is all, ingest or rest, not '$steps'" ;;
+all | ingest | recommend) ;;
+*) die "CDP_NIGHTLY_STEPS is all, ingest or recommend, not '$steps'" ;;
 esac
 sources="crm shop pos web"
 
-if [ "$steps" != rest ]; then
+if [ "$steps" != recommend ]; then
 # 1. Collection: every source to canonical records.
 # The 1C CRM: Windows-1251, times in Moscow time without an offset.
 ingest crm crm.csv crm-1c.map --encoding cp1251 --tz +03:00 --delimiter ';'
@@ -157,7 +158,6 @@ if ! cdp-merge --as-of "$as_of" --prefer crm,shop,pos,web --stats "$out_dir/stat
     cat "$out_dir/merge.log" >&2
     die "cdp-merge failed"
 fi
-fi
 
 # 4. Audiences: the ready rules (RFM, birthdays, carts, lapsed buyers, room
 # interest, VIPs) and the shop's own (examples/segments.rules), 10% of each
@@ -179,6 +179,7 @@ if ! cdp-segment --as-of "$as_of" --use rfm,birthday,cart,lapsed,category,vip \
     -o "$out_dir/segments.ndjson.zst" "$out_dir/profiles.ndjson.zst" 2>"$out_dir/segment.log"; then
     cat "$out_dir/segment.log" >&2
     die "cdp-segment failed"
+fi
 fi
 
 # 5. What to offer each person: items bought with theirs (online and at the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # cdp-segment over shards of profiles (--summarize, --join-summaries,
-# --figures): the RFM scores and the VIP threshold of the whole population,
-# so the shards' segments are one run's.
+# --figures, --shard, --join-reports): the RFM scores and the VIP threshold
+# of the whole population, the gone persons once, the report summed, so the
+# shards' segments, audiences and report are one run's.
 
 load helper
 
@@ -14,13 +15,19 @@ SEG=(--as-of 2026-11-20 --use rfm,birthday,cart,lapsed,category,vip --holdout 10
 @test "usage: one step at a time, the summary steps write only -o" {
     run cdp-segment --summarize --join-summaries -o x p.ndjson
     [ "$status" -eq 2 ]
-    [ "${lines[0]}" = "cdp-segment: --summarize and --join-summaries are two steps: give one" ]
+    [ "${lines[0]}" = "cdp-segment: --summarize, --join-summaries and --join-reports are steps: give one" ]
     run cdp-segment --summarize --split dir -o x p.ndjson
     [ "$status" -eq 2 ]
-    [ "${lines[0]}" = "cdp-segment: --summarize and --join-summaries write only -o: no --figures, --previous, --report, --history, --split or --rejects" ]
+    [ "${lines[0]}" = "cdp-segment: --summarize and --join-summaries write only -o: no --figures, --shard, --previous, --report, --history, --split or --rejects" ]
     run cdp-segment --use vip --join-summaries -o x
     [ "$status" -eq 2 ]
-    [ "${lines[0]}" = "cdp-segment: --join-summaries needs the summaries, one per shard" ]
+    [ "${lines[0]}" = "cdp-segment: --join-summaries needs the shards' files, one per shard" ]
+    run cdp-segment --join-reports -o x r0.json
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-segment: --join-reports writes --report and --history only" ]
+    run cdp-segment --use vip --shard 2/2 -o x p.ndjson
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-segment: --shard takes I/N (shard I of N, 0 <= I < N), not '2/2'" ]
 }
 
 @test "10k generated persons over 4 shards of profiles: one run's segments and audiences" {
@@ -59,6 +66,35 @@ SEG=(--as-of 2026-11-20 --use rfm,birthday,cart,lapsed,category,vip --holdout 10
     # own shard's population, F differs.
     cdp-segment -q "${SEG[@]}" -o alone-0.ndjson p-0.ndjson
     ! cmp -s alone-0.ndjson seg-0.ndjson
+}
+
+@test "--shard: each gone person is written by one shard; --join-reports gives one run's report and history" {
+    # Last run: a, b, c, d; now c and d are gone, e is new.
+    for id in a b c d; do echo "{\"cdp_id\":\"$id\",\"orders\":1,\"revenue\":10.25}"; done >prev-in.ndjson
+    cdp-segment -q --as-of 2026-11-20 -s buyer='.orders > 0' -o prev.ndjson prev-in.ndjson
+    for id in a b e; do echo "{\"cdp_id\":\"$id\",\"orders\":1,\"revenue\":10.25}"; done >now.ndjson
+    local opts=(--as-of 2026-11-21 -s buyer='.orders > 0' --previous prev.ndjson)
+    cdp-segment -q "${opts[@]}" --report one.json --history one.history -o one.ndjson now.ndjson
+    cdp-shard -q -n 2 --by cdp_id -o 'now-%d.ndjson' now.ndjson
+    for i in 0 1; do
+        cdp-segment -q "${opts[@]}" --shard "$i/2" --report "r$i.json" -o "seg-$i.ndjson" "now-$i.ndjson"
+    done
+    [ "$(cat seg-0.ndjson seg-1.ndjson | LC_ALL=C sort)" = "$(LC_ALL=C sort one.ndjson)" ]
+    [ "$(cat seg-0.ndjson seg-1.ndjson | grep -c '"gone":true')" -eq 2 ]
+    run cdp-segment --join-reports --report joined.json --history joined.history r0.json r1.json
+    [ "$status" -eq 0 ]
+    [ "$output" = "cdp-segment: 3 profiles read" ]
+    cmp joined.json one.json
+    cmp joined.history one.history
+    assert_file joined.json <<'OUT'
+{"as_of":"2026-11-21","profiles":3,"gone":2,"segments":{"buyer":{"members":3,"holdout":0,"entered":1,"exited":2,"revenue":30.75,"revenue_mean":10.25,"errors":0}}}
+OUT
+    # Reports of other runs do not add up.
+    cdp-segment -q --as-of 2026-11-22 -s buyer='.orders > 0' --report other.json -o /dev/null now-0.ndjson
+    run cdp-segment --join-reports --report x.json r0.json other.json
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "cdp-segment: other.json: the report of another run (day, segments or deltas differ)" ]
+    [ ! -e x.json ]
 }
 
 @test "a summary out of cdp_id order, cut short, or damaged figures are refused" {

@@ -96,6 +96,8 @@ complete -c cdp-segment -l split -x -a '(__fish_complete_directories)' -d 'Write
 complete -c cdp-segment -l summarize -d 'Sharded run, step 1: write the population summary'
 complete -c cdp-segment -l join-summaries -d 'Sharded run, step 2: the figures of the shards\' summaries'
 complete -c cdp-segment -l figures -r -F -d 'Sharded run, step 3: RFM and VIP from these figures'
+complete -c cdp-segment -l shard -x -a '0/2 1/2 0/4 1/4 2/4 3/4' -d 'This is shard I of N: the gone persons of this shard only'
+complete -c cdp-segment -l join-reports -d 'Sharded run, step 4: the shards\' reports as one run\'s'
 complete -c cdp-segment -l threads -x -a '0 1 2 4 8 16' -d 'Worker threads (0-64)'
 complete -c cdp-segment -l rejects -r -F -d 'Write input lines that are not profiles to a file'
 complete -c cdp-segment -s o -l output -r -F -d 'Write to a file (atomically)'

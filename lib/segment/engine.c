@@ -9,6 +9,7 @@
 
 #include "base/intern.h"
 #include "io/json.h"
+#include "io/shard.h"
 #include "norm/date.h"
 #include "rules/native.h"
 #include "segment/figures.h"
@@ -24,6 +25,7 @@ struct cdp_segment_engine {
     size_t *by_name;             /* rule indexes in byte order of name */
     struct cdp_population *pop;  /* NULL: one pass */
     const struct cdp_figures *figures; /* a sharded run's, or NULL */
+    uint32_t shard, nshards;           /* a sharded run's shard; 0 shards: none */
     struct cdp_memberships *prev; /* NULL: no deltas */
     struct cdp_jq **checked;     /* compiled for the check, for the first worker */
     bool jq_only;
@@ -145,6 +147,8 @@ struct cdp_segment_engine *cdp_segment_engine_new(const struct cdp_segment_optio
         cdp_segment_engine_free(e);
         return NULL;
     }
+    e->shard = opt->shard;
+    e->nshards = opt->nshards;
     if (rs->needs_population && opt->figures) {
         e->figures = opt->figures;
         cdp_jq_vars_add(&e->vars, "vip_threshold", cdp_figures_vip_threshold(opt->figures), true, err);
@@ -878,6 +882,8 @@ long cdp_segment_tally_end(struct cdp_segment_tally *t, cdp_segment_line_fn fn, 
             cdp_memberships_of(e->prev, person, &was) == 0)
             continue;
         g[ng].id = cdp_memberships_id(e->prev, person, &g[ng].len);
+        if (e->nshards && cdp_shard_of(g[ng].id, g[ng].len, e->nshards) != e->shard)
+            continue; /* another shard's */
         g[ng++].person = person;
     }
     qsort(g, ng, sizeof *g, cmp_gone);

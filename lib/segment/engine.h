@@ -56,6 +56,10 @@ struct cdp_segment_options {
      * them, population rules score each profile by the figures, without a
      * first pass. Kept, not copied. */
     const struct cdp_figures *figures;
+    /* A sharded run's shard (io/shard.h, by cdp_id): the last run's persons
+     * that are gone are written (and counted) only by the shard their id
+     * goes to. nshards 0: not sharded. */
+    uint32_t shard, nshards;
 };
 
 struct cdp_segment_engine;

@@ -222,3 +222,72 @@ int cdp_history_read(const char *path, cdp_history_fn fn, void *ctx, struct cdp_
     cdp_runfile_close(g.rf);
     return k < 0 ? -1 : 0;
 }
+
+/* ---- the reports of a sharded run ------------------------------------------ */
+
+struct joining {
+    struct cdp_segment_report *sum;
+    struct cdp_buf names;
+    const char *path;
+    bool first;
+    size_t calls; /* reports in the current file */
+};
+
+static int join_one(void *ctx, const struct cdp_segment_report *r, struct cdp_error *err)
+{
+    struct joining *j = ctx;
+    struct cdp_segment_report *s = j->sum;
+    if (++j->calls > 1)
+        return cdp_errorf(err, "%s: more than one report (a history file?)", j->path);
+    if (j->first) {
+        j->first = false;
+        *s = *r;
+        s->segments = cdp_xcalloc(r->n + 1, sizeof *s->segments);
+        for (size_t i = 0; i < r->n; i++) {
+            s->segments[i] = r->segments[i];
+            s->segments[i].name = NULL;
+            cdp_buf_adds(&j->names, r->segments[i].name);
+            cdp_buf_addc(&j->names, '\0');
+        }
+        return 0;
+    }
+    const char *name = j->names.data;
+    bool same = r->as_of_day == s->as_of_day && r->deltas == s->deltas && r->n == s->n;
+    for (size_t i = 0; same && i < r->n; name += strlen(name) + 1, i++)
+        same = strcmp(name, r->segments[i].name) == 0 && r->segments[i].defined == s->segments[i].defined;
+    if (!same)
+        return cdp_errorf(err, "%s: the report of another run (day, segments or deltas differ)", j->path);
+    s->profiles += r->profiles;
+    s->gone += r->gone;
+    for (size_t i = 0; i < r->n; i++) {
+        struct cdp_segment_stat *a = &s->segments[i];
+        const struct cdp_segment_stat *b = &r->segments[i];
+        a->members += b->members;
+        a->holdout += b->holdout;
+        a->entered += b->entered;
+        a->exited += b->exited;
+        a->errors += b->errors;
+        a->revenue += b->revenue;
+    }
+    return 0;
+}
+
+int cdp_segment_reports_join(const char *const *paths, size_t n, struct cdp_segment_report *out, char **names,
+                             struct cdp_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct joining j = { out, CDP_BUF_INIT, NULL, true, 0 };
+    int status = 0;
+    for (size_t i = 0; i < n && status == 0; i++) {
+        j.path = paths[i];
+        j.calls = 0;
+        status = cdp_history_read(paths[i], join_one, &j, err);
+        if (status == 0 && j.calls == 0)
+            status = cdp_errorf(err, "%s: empty, not a report", paths[i]);
+    }
+    *names = cdp_buf_detach(&j.names, NULL);
+    const char *name = *names;
+    for (size_t i = 0; status == 0 && i < out->n; name += strlen(name) + 1, i++)
+        out->segments[i].name = name;
+    return status;
+}

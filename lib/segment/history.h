@@ -77,4 +77,13 @@ int cdp_history_append(const char *path, const struct cdp_segment_report *r,
 typedef int (*cdp_history_fn)(void *ctx, const struct cdp_segment_report *r, struct cdp_error *err);
 int cdp_history_read(const char *path, cdp_history_fn fn, void *ctx, struct cdp_error *err);
 
+/* The reports of the shards of one sharded run (cdp-segment --join-reports),
+ * one file each, summed into one: profiles, gone and every count added up,
+ * revenue too (as written, to the cent: the sum is one run's for amounts in
+ * whole cents). The names go to *names (the caller frees it and releases
+ * out). -1 with err when a file cannot be read, is damaged, or is of another
+ * day, other segments, or with deltas where another has none. */
+int cdp_segment_reports_join(const char *const *paths, size_t n, struct cdp_segment_report *out, char **names,
+                             struct cdp_error *err);
+
 #endif
