@@ -90,7 +90,7 @@ static void test_lines(void)
 {
     struct cdp_ruleset rs = CDP_RULESET_INIT;
     add_rules(&rs, specs, 3);
-    struct cdp_segment_options opt = { &rs, NULL, 20412, 0, "cdp", jq_only };
+    struct cdp_segment_options opt = { &rs, NULL, 20412, 0, "cdp", jq_only, NULL, 0, 0 };
     struct cdp_error err;
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
     CHECK(e != NULL);
@@ -164,7 +164,7 @@ static void test_compile_errors(void)
     struct cdp_ruleset rs = CDP_RULESET_INIT;
     static const char *const bad[] = { "ok=true", "broken=.x |||" };
     add_rules(&rs, bad, 2);
-    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp", jq_only };
+    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp", jq_only, NULL, 0, 0 };
     struct cdp_error err;
     CHECK(cdp_segment_engine_new(&opt, &err) == NULL);
     CHECK(strncmp(err.msg, "-s broken: segment broken: syntax error, ", 41) == 0);
@@ -175,7 +175,7 @@ static void test_compile_errors(void)
     add_rules(&rs2, vars, 1);
     struct cdp_jq_vars args = CDP_JQ_VARS_INIT;
     cdp_jq_vars_add(&args, "who", "x", false, &err);
-    struct cdp_segment_options opt2 = { &rs2, &args, 1, 0, "cdp", jq_only };
+    struct cdp_segment_options opt2 = { &rs2, &args, 1, 0, "cdp", jq_only, NULL, 0, 0 };
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt2, &err);
     struct cdp_segment_worker *w = cdp_segment_worker_new(e, false, &err);
     struct cdp_segment_batch *b = cdp_segment_batch_new(e);
@@ -201,7 +201,7 @@ static void test_holdout(void)
     static const char *const want[] = { "\"segments\":[],\"holdout\":[\"buyer\"]}\n",
                                         "\"segments\":[\"buyer\"],\"holdout\":[]}\n" };
     for (int k = 0; k < 2; k++) {
-        struct cdp_segment_options opt = { &rs, NULL, 0, share[k], "salt", jq_only };
+        struct cdp_segment_options opt = { &rs, NULL, 0, share[k], "salt", jq_only, NULL, 0, 0 };
         struct cdp_error err;
         struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
         struct cdp_segment_worker *w = cdp_segment_worker_new(e, true, &err);
@@ -234,7 +234,7 @@ static void test_deltas(void)
 {
     struct cdp_ruleset rs = CDP_RULESET_INIT;
     add_rules(&rs, specs, 2);
-    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp", jq_only };
+    struct cdp_segment_options opt = { &rs, NULL, 0, 0, "cdp", jq_only, NULL, 0, 0 };
     struct cdp_error err;
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
     const char *prev = write_file("prev.ndjson",
@@ -315,7 +315,7 @@ static void test_population(void)
     CHECK(cdp_ruleset_finish(&rs, &err) == 0);
     struct cdp_jq_vars args = CDP_JQ_VARS_INIT;
     cdp_jq_vars_add(&args, "vip_percent", "25", true, &err);
-    struct cdp_segment_options opt = { &rs, &args, 0, 0, "cdp", jq_only };
+    struct cdp_segment_options opt = { &rs, &args, 0, 0, "cdp", jq_only, NULL, 0, 0 };
     struct cdp_segment_engine *e = cdp_segment_engine_new(&opt, &err);
     CHECK(cdp_segment_needs_population(e));
     static const char *const lines[] = {
