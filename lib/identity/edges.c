@@ -348,14 +348,13 @@ struct cdp_ids_reader *cdp_ids_open(const char *path, struct cdp_error *err)
     bool nl;
     static const char head[] = "cdp-dedupe ids ";
     int k = cdp_lines_next(r->lines, &line, &len, &number, &nl, err);
-    char *end = NULL;
+    char *end = NULL, num[40];
     if (k == 1 && len > sizeof head - 1 && len < 40 && memcmp(line, head, sizeof head - 1) == 0) {
-        char num[40];
         memcpy(num, line + sizeof head - 1, len - (sizeof head - 1));
         num[len - (sizeof head - 1)] = '\0';
         r->rows = strtoull(num, &end, 10);
     }
-    if (k < 0 || !end || *end || end == line) {
+    if (k < 0 || !end || *end || end == num) {
         if (k >= 0)
             cdp_errorf(err, "%s: not a cdp-dedupe ids file", path);
         cdp_ids_close(r);
