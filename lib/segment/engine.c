@@ -152,6 +152,7 @@ struct cdp_segment_engine *cdp_segment_engine_new(const struct cdp_segment_optio
     if (rs->needs_population && opt->figures) {
         e->figures = opt->figures;
         cdp_jq_vars_add(&e->vars, "vip_threshold", cdp_figures_vip_threshold(opt->figures), true, err);
+        compile_native(e, &e->vars); /* as after a first pass */
     } else if (rs->needs_population) {
         e->pop = cdp_population_new();
     }
