@@ -65,6 +65,7 @@ static const struct cdp_program program = {
     .files = (const struct cdp_file_option[]){
         { OPT_SEGMENTS, CDP_FILE_IN }, { OPT_PREVIOUS, CDP_FILE_IN }, { OPT_JOURNAL, CDP_FILE_IN },
         { OPT_REPORT, CDP_FILE_OUT }, { OPT_HISTORY, CDP_FILE_OUT }, { OPT_SPLIT, CDP_FILE_OUT },
+        { OPT_FIGURES, CDP_FILE_IN },
         { 0, 0 },
     },
     .operands = CDP_FILE_IN | CDP_FILE_STDIN,
@@ -446,6 +447,28 @@ static void note_native(struct run *run)
     cdp_buf_release(&jq);
 }
 
+/* A step of a sharded run: its files replaced together, all or none, as
+ * finish does (run->out and rep may be NULL). */
+static int commit_step(struct run *run, const struct cdp_segment_report *rep, struct cdp_error *err)
+{
+    struct prefs *p = run->p;
+    struct cdp_replace *files = cdp_replace_new();
+    struct cdp_output *out = run->out, *o;
+    run->out = NULL;
+    int k = out ? cdp_replace_add(files, out, err) : 0;
+    if (k == 0 && rep && p->report)
+        k = (o = cdp_segment_report_output(p->report, rep, err)) ? cdp_replace_add(files, o, err) : -1;
+    if (k == 0 && p->io.stats)
+        k = (o = cdp_report_stats_output(&run->report, p->io.stats, NULL, err)) ? cdp_replace_add(files, o, err)
+                                                                               : -1;
+    if (k == 0 && rep && p->history)
+        k = (o = cdp_history_append_output(p->history, rep, err)) ? cdp_replace_add(files, o, err) : -1;
+    if (k == 0)
+        k = cdp_replace_commit(files, err);
+    cdp_replace_free(files);
+    return k;
+}
+
 /* --summarize: each input's population summary, to the output. */
 static int summarize(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
@@ -457,12 +480,7 @@ static int summarize(struct run *run, int nfiles, char **files, struct cdp_error
         if (cdp_figures_summarize(nfiles ? files[i] : "-", &p->io.in, run->out, &profiles, err) < 0)
             return 1;
     cdp_report_add(&run->report, "read", "profiles read", profiles);
-    struct cdp_output *out = run->out;
-    run->out = NULL;
-    if (cdp_output_commit(out, err) < 0 ||
-        (p->io.stats && cdp_report_write_stats(&run->report, p->io.stats, NULL, err) < 0))
-        return 1;
-    return 0;
+    return commit_step(run, NULL, err) < 0;
 }
 
 /* --join-summaries: the figures of the shards' summaries (the rules say the
@@ -480,10 +498,7 @@ static int join(struct run *run, int nfiles, char **files, struct cdp_error *err
         status = 1;
     if (status == 0) {
         cdp_output_write(run->out, figures.data, figures.len);
-        struct cdp_output *out = run->out;
-        run->out = NULL;
-        status = cdp_output_commit(out, err) < 0 ||
-                 (p->io.stats && cdp_report_write_stats(&run->report, p->io.stats, NULL, err) < 0);
+        status = commit_step(run, NULL, err) < 0;
     }
     cdp_buf_release(&figures);
     return status;
@@ -493,15 +508,12 @@ static int join(struct run *run, int nfiles, char **files, struct cdp_error *err
  * --history. */
 static int join_reports(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
-    struct prefs *p = run->p;
     struct cdp_segment_report rep;
     char *names = NULL;
     int status = cdp_segment_reports_join((const char *const *)files, (size_t)nfiles, &rep, &names, err) < 0;
-    if (status == 0 && p->report)
-        status = cdp_segment_report_write(p->report, &rep, err) < 0;
-    if (status == 0 && p->history)
-        status = cdp_history_append(p->history, &rep, err) < 0;
     cdp_report_add(&run->report, "read", "profiles read", rep.profiles);
+    if (status == 0)
+        status = commit_step(run, &rep, err) < 0;
     cdp_segment_report_release(&rep);
     free(names);
     return status;

@@ -49,7 +49,7 @@ SEG=(--as-of 2026-11-20 --use rfm,birthday,cart,lapsed,category,vip --holdout 10
         [[ "$output" == "cdp-segment: "*" profiles read" ]]
     done
     cdp-segment -q "${SEG[@]}" --join-summaries -o figures.json sum-{0,1,2,3}.ndjson
-    [ "$(jq -c '[.profiles, .buyers]' figures.json)" = "[13051,8023]" ]
+    [ "$(jq -c '[.profiles, .buyers]' figures.json)" = "[13034,8018]" ]
     [ "$(tail -n 1 sum-0.ndjson | jq -r .end)" = 1 ]
     for i in 0 1 2 3; do
         cdp-segment -q "${SEG[@]}" --figures figures.json --split "aud-$i" -o "seg-$i.ndjson" "p-$i.ndjson"
@@ -95,6 +95,11 @@ OUT
     [ "$status" -eq 1 ]
     [ "${lines[0]}" = "cdp-segment: other.json: the report of another run (day, segments or deltas differ)" ]
     [ ! -e x.json ]
+    # The report and the history line together, or neither: a history that
+    # cannot be written leaves no report.
+    run cdp-segment --join-reports --report y.json --history no-dir/h r0.json r1.json
+    [ "$status" -eq 1 ]
+    [ ! -e y.json ]
 }
 
 @test "a summary out of cdp_id order, cut short, or damaged figures are refused" {
