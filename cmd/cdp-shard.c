@@ -33,6 +33,8 @@ static const struct cdp_program program = {
     .options = options,
     .shared = CDP_SHARED_OUTPUT | CDP_SHARED_REJECTS | CDP_SHARED_REPORT,
     .epilogue = "See cdp-shard(1).",
+    .files = (const struct cdp_file_option[]){ { OPT_ORDER, CDP_FILE_OUT }, { OPT_INTERLEAVE, CDP_FILE_IN }, { 0, 0 } },
+    .operands = CDP_FILE_IN | CDP_FILE_STDIN,
 };
 
 struct prefs {

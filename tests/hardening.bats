@@ -63,6 +63,13 @@ usage_refused() {
         cdp-forget --state s --email a@b.ru --journal e --export e
     usage_refused "cdp-forget: --state 's' and input 's' are the same file" \
         cdp-forget --state s --email a@b.ru s
+    # the sharded run's files (issue 19)
+    usage_refused "cdp-shard: --order 'p.ndjson' and input 'p.ndjson' are the same file" \
+        cdp-shard -n 2 --order p.ndjson -o 'x-%d' p.ndjson
+    usage_refused "cdp-dedupe: --order-out 'p.ndjson' and input 'p.ndjson' are the same file" \
+        cdp-dedupe --resolve o --order-out p.ndjson -o 'ids-%d' p.ndjson
+    usage_refused "cdp-dedupe: --order-out 's2' and --stats 's2' are the same file" \
+        cdp-dedupe --resolve o --order-out s2 --stats s2 -o 'ids-%d' p.ndjson
     # standard output and standard input twice
     usage_refused "cdp-dedupe: --stats '-' and standard output (no -o) are both standard output" \
         cdp-dedupe p.ndjson --stats -
