@@ -162,6 +162,12 @@ febrl() {
     jq '.prior = "0.01"' "$FIX/model/postcode.json" > bad.json
     run --separate-stderr cdp-dedupe --model bad.json
     [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: prior: has the wrong type" ]
+    # beyond any size: refused, never converted (the fuzz campaign's 1.8e23)
+    for mb in 177777777777777777777000 1 -5; do
+        jq --argjson mb "$mb" '.max_block = $mb' "$FIX/model/postcode.json" > bad.json
+        run --separate-stderr cdp-dedupe --model bad.json
+        [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: max_block: must be a number from 2 to 1e9" ]
+    done
     run --separate-stderr cdp-dedupe --model "$FIX/model/postcode.json" --model-out m.json.zst
     [ "$status" -eq 2 ]
     [ "${stderr_lines[0]}" = "cdp-dedupe: --model-out writes plain JSON: give it a name without .zst or .gz" ]

@@ -391,7 +391,10 @@ static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
         return fail(c, "matches_per_record", "must be a number above 0", NULL);
     m->prior = is_kind(prior, JV_KIND_NUMBER) ? jv_number_value(prior) : 1e-4;
     m->threshold = is_kind(thr, JV_KIND_NUMBER) ? jv_number_value(thr) : 0.99;
-    m->max_block = is_kind(mb, JV_KIND_NUMBER) ? (size_t)jv_number_value(mb) : 1000;
+    /* Range-checked below before the conversion: a double beyond size_t
+     * does not convert (found by the fuzz campaign: 1.8e23). */
+    double mb_value = is_kind(mb, JV_KIND_NUMBER) ? jv_number_value(mb) : 1000;
+    m->max_block = mb_value >= 2 && mb_value <= 1e9 ? (size_t)mb_value : 0;
     jv mpp = get(root, "max_pairs_per_record");
     m->max_pairs_per_record = is_kind(mpp, JV_KIND_NUMBER) ? jv_number_value(mpp) : 10;
     bool bad_mpp = is_kind(mpp, JV_KIND_NUMBER) && !(jv_number_value(mpp) > 0);
@@ -419,7 +422,7 @@ static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
         return fail(c, wrong, "has the wrong type", NULL);
     }
     bool bad_prior = !(m->prior > 0 && m->prior < 1), bad_thr = !(m->threshold > 0 && m->threshold < 1),
-         bad_mb = is_kind(mb, JV_KIND_NUMBER) && !(jv_number_value(mb) >= 2);
+         bad_mb = !(mb_value >= 2 && mb_value <= 1e9);
     jv_free(prior);
     jv_free(thr);
     jv_free(mb);
@@ -429,7 +432,7 @@ static int parse_model(struct cdp_fsmodel *m, jv root, struct ctx *c)
     if (bad_thr)
         return fail(c, "threshold", "must be a probability between 0 and 1", NULL);
     if (bad_mb)
-        return fail(c, "max_block", "must be a number, 2 or more", NULL);
+        return fail(c, "max_block", "must be a number from 2 to 1e9", NULL);
     jv comps = get(root, "comparisons");
     int r = 0;
     if (!is_kind(comps, JV_KIND_ARRAY) || jv_array_length(jv_copy(comps)) == 0 ||
