@@ -64,17 +64,22 @@ int cdp_segment_report_write(const char *path, const struct cdp_segment_report *
     return o ? cdp_output_commit(o, err) : -1;
 }
 
-struct cdp_output *cdp_segment_report_output(const char *path, const struct cdp_segment_report *r,
-                                             struct cdp_error *err)
+/* Appends the report's line to o (NULL: nothing, the open failed). */
+static struct cdp_output *add_report_line(struct cdp_output *o, const struct cdp_segment_report *r)
 {
-    struct cdp_output_options opt = { 0 };
-    struct cdp_output *o = cdp_output_open(path, &opt, err);
     if (!o)
         return NULL;
     struct cdp_buf *b = cdp_output_buffer(o);
     cdp_segment_report_format(r, b);
     cdp_buf_addc(b, '\n');
     return o;
+}
+
+struct cdp_output *cdp_segment_report_output(const char *path, const struct cdp_segment_report *r,
+                                             struct cdp_error *err)
+{
+    struct cdp_output_options opt = { 0 };
+    return add_report_line(cdp_output_open(path, &opt, err), r);
 }
 
 int cdp_history_append(const char *path, const struct cdp_segment_report *r,
@@ -88,13 +93,7 @@ struct cdp_output *cdp_history_append_output(const char *path, const struct cdp_
                                              struct cdp_error *err)
 {
     struct cdp_output_options opt = { 0 };
-    struct cdp_output *o = cdp_output_open_rewrite(path, &opt, err);
-    if (!o)
-        return NULL;
-    struct cdp_buf *b = cdp_output_buffer(o);
-    cdp_segment_report_format(r, b);
-    cdp_buf_addc(b, '\n');
-    return o;
+    return add_report_line(cdp_output_open_rewrite(path, &opt, err), r);
 }
 
 /* ---- reading ------------------------------------------------------------ */
