@@ -8,7 +8,8 @@
 #   make clean
 #   make valgrind   the programs on the examples under valgrind
 #   make fuzz       build the libFuzzer harnesses (tests/fuzz/, clang) into build-fuzz/ and run
-#                   each for FUZZ_SECONDS (default 10); FUZZ=NAME runs one (e.g. FUZZ=csv)
+#                   each for FUZZ_SECONDS (default 10); FUZZ=NAME runs one (e.g. FUZZ=csv);
+#                   FUZZ_SEED=N repeats a run's mutations (CI uses 1; default: random)
 #   SANITIZE=1      build with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/
 
 VERSION   := 0.1.0
@@ -72,6 +73,7 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/fuzz-%)
 FAULT_LIB := $(BUILD)/tests/fault/libfault.so
 FUZZ_SECONDS ?= 10
 FUZZ      ?=
+FUZZ_SEED ?=
 FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all deps deps-check deps-bench check unit layers options bats fuzz-replay valgrind demo bench \
@@ -162,7 +164,7 @@ fuzz-replay: $(REPLAY_BINS)
 fuzz: deps-check
 	@$(MAKE) --no-print-directory fuzz-bins BUILD=build-fuzz CC=clang CXX=clang++ OPT=-O1 \
 	    SANFLAGS='$(FUZZ_SANFLAGS)'
-	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ)
+	FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ)
 fuzz-bins: $(FUZZ_BINS)
 
 # The programs on the bundled examples under valgrind (CI runs it).

@@ -140,6 +140,11 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
         return status;
     if (!p->ingest.source || !*p->ingest.source)
         return cdp_usage_error(program.name, "--source NAME is required");
+    /* Both are written into every record, which must stay UTF-8. */
+    if (!cdp_utf8_valid(p->ingest.source, strlen(p->ingest.source)))
+        return cdp_usage_error(program.name, "--source: the name is not UTF-8");
+    if (p->rid_prefix && !cdp_utf8_valid(p->rid_prefix, strlen(p->rid_prefix)))
+        return cdp_usage_error(program.name, "--rid-prefix: the prefix is not UTF-8");
     return -1;
 }
 

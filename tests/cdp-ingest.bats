@@ -184,6 +184,21 @@ OUT
     run cdp-ingest -s x --map nul.map
     [ "$status" -eq 2 ]
     [ "${lines[0]}" = "cdp-ingest: nul.map:1: a NUL byte (not a text file?)" ]
+    # A constant is written into every record: it must be UTF-8 (the fuzzer
+    # found output that was not). A map file saved in Windows-1251:
+    printf 'email = E-mail\ncity := \xcc\xee\xf1\xea\xe2\xe0\n' > cp1251.map
+    run cdp-ingest -s x --map cp1251.map
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-ingest: cp1251.map:2: not UTF-8 (save the map file as UTF-8)" ]
+    run cdp-ingest -s x --set "$(printf 'city=\xcc\xee')"
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-ingest: --set 'city=...': not UTF-8" ]
+    run cdp-ingest -s "$(printf 'crm\xff')"
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-ingest: --source: the name is not UTF-8" ]
+    run cdp-ingest -s crm --rid-prefix "$(printf '\xe0')"
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-ingest: --rid-prefix: the prefix is not UTF-8" ]
     run cdp-ingest -s x --map nosuch.map
     [ "$status" -eq 2 ]
     [ "${lines[0]}" = "cdp-ingest: cannot open map file 'nosuch.map': No such file or directory" ]

@@ -197,6 +197,11 @@ OUT
     run cdp-ingest -s x --map m4.map
     [ "$status" -eq 2 ]
     [ "${lines[0]}" = "cdp-ingest: m4.map:1: a double quote is not closed" ]
+    # ... in a modifier too (it was read from freed memory: the fuzzer found it).
+    printf 'card = Card | "drop-dot-zero\n' > m6.map
+    run cdp-ingest -s x --map m6.map
+    [ "$status" -eq 2 ]
+    [ "${lines[0]}" = "cdp-ingest: m6.map:1: a double quote is not closed" ]
     # A value with " if " in it is quoted.
     printf 'note := "what if"\n' > m5.map
     printf 'a\n1\n' > a.csv

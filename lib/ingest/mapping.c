@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "io/json.h"
 #include "norm/schema.h"
 
 static bool valid_field(const char *f, size_t n)
@@ -133,6 +134,13 @@ static int put(struct cdp_mapping *m, const char *field, size_t flen, const char
 int cdp_mapping_add(struct cdp_mapping *m, const char *spec, bool constant, struct cdp_error *err)
 {
     const char *eq = strchr(spec, '=');
+    /* A constant is written into every record as it is: the output must
+     * stay UTF-8 (the fuzzer found a constant that did not). */
+    if (!cdp_utf8_valid(spec, strlen(spec))) {
+        if (eq && cdp_utf8_valid(spec, (size_t)(eq - spec)))
+            return cdp_errorf(err, "'%.*s=...': not UTF-8", (int)(eq - spec), spec);
+        return cdp_errorf(err, "not UTF-8");
+    }
     if (!eq)
         return cdp_errorf(err, "'%s': expected FIELD=%s", spec, constant ? "VALUE" : "COLUMN");
     return put(m, spec, (size_t)(eq - spec), eq + 1, strlen(eq + 1), constant, 0, 0, err, "");
@@ -197,7 +205,8 @@ static int parse_column(const char *v, size_t n, const char **col, size_t *clen,
         v++, n--;
         const char *mod;
         size_t mlen;
-        item(&v, &n, "|", &mod, &mlen);
+        if (!item(&v, &n, "|", &mod, &mlen))
+            return cdp_errorf(err, "%sa double quote is not closed", where);
         if (mlen == 13 && memcmp(mod, "drop-dot-zero", 13) == 0)
             *modifiers |= CDP_MAP_DROP_DOT_ZERO;
         else
@@ -318,6 +327,10 @@ int cdp_mapping_load(struct cdp_mapping *m, const char *path, struct cdp_error *
          * (or empty it) without a word. */
         if (memchr(s, '\0', n)) {
             rc = cdp_errorf(err, "%sa NUL byte (not a text file?)", where);
+            break;
+        }
+        if (!cdp_utf8_valid(s, n)) {
+            rc = cdp_errorf(err, "%snot UTF-8 (save the map file as UTF-8)", where);
             break;
         }
         trim(&s, &n);

@@ -76,8 +76,8 @@ struct cdp_mapping {
 /* "FIELD=COLUMN" (constant false) or "FIELD=VALUE" (constant true), from the
  * command line. Returns -1 with err set when malformed. */
 int cdp_mapping_add(struct cdp_mapping *m, const char *spec, bool constant, struct cdp_error *err);
-/* Reads a map file (text: a NUL byte is an error); errors name the file
- * and line. */
+/* Reads a map file (UTF-8 text: a NUL byte or invalid UTF-8 is an error);
+ * errors name the file and line. */
 int cdp_mapping_load(struct cdp_mapping *m, const char *path, struct cdp_error *err);
 /* "email,phone": rows where none of these fields has a valid value are
  * rejected. */

@@ -21,7 +21,11 @@
 
 #include <stddef.h>
 
-/* Longest E.164 string: '+', at most 15 digits, NUL; rounded up. */
+/* Longest E.164 string: '+', a country code of up to 3 digits and up to 17
+ * national digits, NUL; rounded up. ITU-T E.164 caps a number at 15 digits,
+ * but libphonenumber (whose answer this module gives) accepts longer numbers
+ * where a plan has them: a German fixed line has up to 15 national digits,
+ * so +49 and 15 digits (17) is valid. */
 #define CDP_PHONE_E164_MAX 24
 
 enum cdp_phone_type {

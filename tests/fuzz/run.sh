@@ -6,6 +6,8 @@
 # input in BUILD/crashes/NAME/ and makes this script fail after the other
 # harnesses have run. Each harness's output is in BUILD/logs/NAME.log; one
 # summary line per harness goes to standard output. What `make fuzz` runs.
+# FUZZ_SEED=N (environment) fixes libFuzzer's seed: the same binary then
+# tries the same mutations, so a crash CI finds is found again by anyone.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=$1 seconds=$2 only=${3-}
@@ -26,7 +28,9 @@ for name in "${names[@]}"; do
     mkdir -p "$corpus" "$crashes" "$build/logs"
     dict=()
     [ -f "tests/fuzz/$name.dict" ] && dict=("-dict=tests/fuzz/$name.dict")
-    "$bins/fuzz-$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    seed=()
+    [ -n "${FUZZ_SEED-}" ] && seed=("-seed=$FUZZ_SEED")
+    "$bins/fuzz-$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 "${seed[@]}" \
         -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" \
         "$corpus" "tests/fuzz/corpus/$name" >"$log" 2>&1
     rc=$?
