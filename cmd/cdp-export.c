@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "export/audience.h"
+#include "export/contacts.h"
 #include "export/format.h"
 #include "export/recs.h"
 #include "export/writer.h"
@@ -20,6 +21,7 @@ enum {
     OPT_CHANNEL = CDP_OPT_PROGRAM, OPT_INCLUDE_HOLDOUT, OPT_STRICT_CONSENT, OPT_SUPPRESS,
     OPT_SUPPRESS_COLUMN, OPT_REGION, OPT_BOM, OPT_CRLF, OPT_NO_PLUS, OPT_PREVIOUS, OPT_REMOVED,
     OPT_FULL, OPT_SPLIT_ROWS, OPT_MODE, OPT_RECOMMENDATIONS, OPT_REC_COLUMNS, OPT_FORGOTTEN,
+    OPT_SUMMARIZE, OPT_JOIN, OPT_CONTACTS,
 };
 
 static const struct cdp_option options[] = {
@@ -54,6 +56,12 @@ static const struct cdp_option options[] = {
     { OPT_MODE, "mode", "MODE", "permissions of the files written (default 0600)" },
     { OPT_FORGOTTEN, "forgotten", "FILE", "never export persons on this forget list\n"
                                           "(see cdp-forget(1))" },
+    { OPT_SUMMARIZE, "summarize", NULL, "sharded export, step 1 (each shard of profiles):\n"
+                                        "write the shard's refusals and contacts to -o" },
+    { OPT_JOIN, "join-summaries", NULL, "step 2 (one host): the FILEs are the shards'\n"
+                                        "summaries; write the decisions to -o" },
+    { OPT_CONTACTS, "contacts", "FILE", "step 3 (each shard): export with the decisions\n"
+                                        "in FILE (who refused, who holds a contact)" },
     { 0 },
 };
 
@@ -71,7 +79,7 @@ static const struct cdp_program program = {
     .files = (const struct cdp_file_option[]){
         { OPT_SUPPRESS, CDP_FILE_IN }, { OPT_RECOMMENDATIONS, CDP_FILE_IN },
         { OPT_PREVIOUS, CDP_FILE_IN }, { OPT_REMOVED, CDP_FILE_OUT }, { OPT_FULL, CDP_FILE_OUT },
-        { OPT_FORGOTTEN, CDP_FILE_IN }, { 0, 0 },
+        { OPT_FORGOTTEN, CDP_FILE_IN }, { OPT_CONTACTS, CDP_FILE_IN }, { 0, 0 },
     },
     .operands = CDP_FILE_IN | CDP_FILE_STDIN,
     /* the last full file read, then replaced by this run's (cdp-export(1)) */
@@ -83,12 +91,17 @@ struct list {
     size_t n;
 };
 
+/* One cdp-export, or a step of a sharded one (export/contacts.h). */
+enum step { EXPORT, SUMMARIZE, JOIN };
+
 struct prefs {
+    enum step step;
     struct cdp_io_prefs io;
     struct cdp_audience_options audience;
     struct cdp_export_writer_options writer;
     struct list segments, suppress, previous, headers, exprs;
     const char *suppress_column, *forgotten;
+    const char *contacts; /* --contacts */
     const char *recommendations;
     long rec_columns;
     bool channel_set, delimiter_set;
@@ -162,16 +175,48 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
         w->out.mode = (mode_t)n;
         break;
     case OPT_FORGOTTEN: p->forgotten = arg; break;
+    case OPT_CONTACTS: p->contacts = arg; break;
+    case OPT_SUMMARIZE:
+    case OPT_JOIN:
+        if (p->step != EXPORT)
+            return cdp_usage_error(program.name, "--summarize and --join-summaries are steps: give one");
+        p->step = id == OPT_SUMMARIZE ? SUMMARIZE : JOIN;
+        break;
     }
     return 0;
 }
 
+/* What the steps of a sharded export allow. Returns -1 to go on, or 2. */
+static int check_step(struct prefs *p, int nfiles)
+{
+    const struct cdp_export_writer_options *w = &p->writer;
+    const char *name = program.name;
+    if (p->step == JOIN && (w->format || p->segments.n || p->suppress.n || p->headers.n || p->forgotten ||
+                            p->channel_set || p->audience.region || p->audience.include_holdout ||
+                            p->audience.strict_consent))
+        return cdp_usage_error(name, "--join-summaries reads the summaries only: the export's options go to "
+                                     "--summarize and --contacts");
+    if (p->step == JOIN && !nfiles)
+        return cdp_usage_error(name, "--join-summaries needs the shards' summaries, one per shard");
+    if (p->step != EXPORT && (p->contacts || p->previous.n || w->removed || w->baseline || w->split_rows ||
+                              p->recommendations || p->io.rejects))
+        return cdp_usage_error(name, "--summarize and --join-summaries write only -o: no --contacts, --previous, "
+                                     "--removed, --full, --split-rows, --recommendations or --rejects");
+    if (p->contacts && (p->previous.n || w->baseline))
+        return cdp_usage_error(name, "--contacts: a shard's export is no delta; compare the gathered files "
+                                     "(no --previous or --full)");
+    return -1;
+}
+
 /* What the options mean together. Returns -1 to go on, or 2. */
-static int check_args(struct prefs *p)
+static int check_args(struct prefs *p, int nfiles)
 {
     struct cdp_export_writer_options *w = &p->writer;
     const struct cdp_export_format *f = w->format;
     const char *name = program.name;
+    int status = check_step(p, nfiles);
+    if (status != -1 || p->step == JOIN)
+        return status;
     if (!f)
         return cdp_usage_error(name, "--format is required: %s", cdp_export_format_names());
     if (!p->channel_set)
@@ -227,6 +272,11 @@ struct run {
     struct cdp_record rec;
     struct cdp_contact contact;
     struct cdp_buf value;
+    struct cdp_contacts *contacts; /* --contacts */
+    struct cdp_output *out;       /* the output of --summarize and --join-summaries */
+    struct cdp_contacts_summary *summary; /* --summarize */
+    struct cdp_contact refusal;   /* its scratch */
+    uint64_t claims, refusals;    /* its counts */
     struct cdp_export_recs *recs; /* --recommendations */
     struct cdp_buf with_recs;     /* an ndjson line with them */
     const char *file; /* the input being read, and the line, for messages */
@@ -313,6 +363,12 @@ static int start(struct run *run, struct cdp_error *err)
     if (p->forgotten && !(run->forgotten = cdp_forgetlist_open(p->forgotten, err)))
         return prefixed(err, "--forgotten: ", NULL), 1;
     cdp_audience_forget(run->audience, run->forgotten);
+    if (p->contacts) {
+        if (!(run->contacts = cdp_contacts_load(p->contacts, p->writer.format->name, p->writer.channel,
+                                                run->audience, err)))
+            return prefixed(err, "--contacts ", NULL), 1;
+        cdp_export_writer_holders(run->writer, run->contacts);
+    }
     for (size_t i = 0; i < p->suppress.n; i++)
         if (cdp_audience_add_suppression(run->audience, p->suppress.v[i], p->suppress_column,
                                          suppress_bad, run, err) < 0)
@@ -332,7 +388,8 @@ static int open_files(struct run *run, int nfiles, char **files, struct cdp_erro
     run->inputs = cdp_xcalloc(run->ninputs, sizeof *run->inputs);
     for (size_t i = 0; i < run->ninputs; i++)
         cdp_reread_init(&run->inputs[i], nfiles ? files[i] : "-");
-    bool twice = p->writer.channel != CDP_CHANNEL_NONE;
+    /* a shard's export has every shard's refusals (--contacts) */
+    bool twice = p->writer.channel != CDP_CHANNEL_NONE && !p->contacts;
     for (size_t i = 0; twice && i < run->ninputs; i++)
         if (cdp_reread_spool(&run->inputs[i], err) < 0)
             return -1;
@@ -351,6 +408,39 @@ static int open_files(struct run *run, int nfiles, char **files, struct cdp_erro
     return 0;
 }
 
+/* --summarize: a profile's refusal, and its claim on the contact of the
+ * row it passed the checks for (export/contacts.h); or the reason it is
+ * left out, counted. */
+static int summary_line(struct run *run, const struct cdp_row *row, struct cdp_error *err)
+{
+    enum cdp_skip why = cdp_audience_check(run->audience, &run->rec, &run->contact);
+    if (why != CDP_SKIP_FORGOTTEN && cdp_audience_refused(run->audience, &run->rec, &run->refusal)) {
+        cdp_contacts_summary_refusal(run->summary, &run->refusal);
+        run->refusals++;
+    }
+    const char *key;
+    size_t klen;
+    if (why == CDP_SKIP_NONE && !cdp_export_writer_claim(run->writer, &run->rec, row->raw, row->rawlen, &run->contact, &key,
+                                                             &klen))
+        why = CDP_SKIP_COLUMN_ERROR;
+    if (why != CDP_SKIP_NONE) {
+        run->skipped[why]++;
+        return 0;
+    }
+    run->claims++;
+    if (!klen)
+        return 0;
+    const struct cdp_field *id = cdp_record_gets(&run->rec, "cdp_id");
+    bool has_id = id && id->type == CDP_STRING;
+    if (cdp_contacts_summary_claim(run->summary, key, klen, has_id ? id->val : NULL, has_id ? id->vlen : 0,
+                                   &run->contact, err) < 0) {
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        return cdp_errorf(err, "%s:%llu: %s", run->file, (unsigned long long)run->line, msg);
+    }
+    return 0;
+}
+
 /* One line: a profile exported, or counted under the reason it is not, or
  * rejected. */
 static int line(struct run *run, enum cdp_read k, const struct cdp_row *row, struct cdp_error *err)
@@ -365,6 +455,8 @@ static int line(struct run *run, enum cdp_read k, const struct cdp_row *row, str
                                                                 row->rawlen });
         return 0;
     }
+    if (run->summary)
+        return summary_line(run, row, err);
     enum cdp_skip why = cdp_audience_check(run->audience, &run->rec, &run->contact);
     int rc = 0;
     const char *text = row->raw;
@@ -434,8 +526,70 @@ static int commit(struct run *run, struct cdp_error *err)
     return rc;
 }
 
+/* The output of a step and --stats, replaced together. */
+static int commit_step(struct run *run, struct cdp_error *err)
+{
+    struct cdp_replace *files = cdp_replace_new();
+    struct cdp_output *out = run->out, *stats;
+    run->out = NULL;
+    int rc = cdp_replace_add(files, out, err);
+    if (!run->counted)
+        add_counts(run);
+    run->counted = true;
+    if (rc == 0 && run->p->io.stats)
+        rc = (stats = cdp_report_stats_output(&run->report, run->p->io.stats, NULL, err))
+                 ? cdp_replace_add(files, stats, err)
+                 : -1;
+    if (rc == 0)
+        rc = cdp_replace_commit(files, err);
+    cdp_replace_free(files);
+    return rc;
+}
+
+/* --summarize: each input's refusals and claims, to the output. */
+static int summarize(struct run *run, int nfiles, char **files, struct cdp_error *err)
+{
+    struct prefs *p = run->p;
+    int status = start(run, err);
+    if (status)
+        return status;
+    if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
+        return 1;
+    run->summary = cdp_contacts_summary_new(run->out, p->writer.format->name, p->writer.channel);
+    for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
+        struct cdp_reread in;
+        cdp_reread_init(&in, nfiles ? files[i] : "-");
+        int rc = export_file(run, &in, err);
+        cdp_reread_release(&in);
+        if (rc < 0)
+            return 1;
+    }
+    cdp_contacts_summary_end(run->summary, run->read);
+    return commit_step(run, err) < 0;
+}
+
+/* --join-summaries: the shards' summaries joined, to the output. */
+static int join(struct run *run, int nfiles, char **files, struct cdp_error *err)
+{
+    struct cdp_contacts_counts c;
+    run->counted = true; /* its own counts, below */
+    if (!(run->out = cdp_output_open(run->p->io.output, &run->p->io.out, err)) ||
+        cdp_contacts_join((const char *const *)files, (size_t)nfiles, run->out, &c, err) < 0)
+        return 1;
+    struct cdp_report *r = &run->report;
+    cdp_report_add(r, "read", "profiles read", c.profiles);
+    cdp_report_add(r, "claims", "with a row", c.claims);
+    cdp_report_add(r, "refused", "contacts refused", c.refused);
+    cdp_report_add(r, "contested", "contacts held by one of several", c.contested);
+    return commit_step(run, err) < 0;
+}
+
 static int export(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
+    if (run->p->step == SUMMARIZE)
+        return summarize(run, nfiles, files, err);
+    if (run->p->step == JOIN)
+        return join(run, nfiles, files, err);
     int status = start(run, err);
     /* the inputs as the refusals pass read them, before and after the second */
     if (status == 0 && (open_files(run, nfiles, files, err) < 0 ||
@@ -461,11 +615,16 @@ static void add_counts(struct run *run)
         cdp_export_writer_counts(run->writer, &c);
     struct cdp_buf label = CDP_BUF_INIT;
     cdp_report_add(r, "read", "profiles read", run->read);
+    if (run->summary) {
+        cdp_report_add(r, "claims", "with a row", run->claims);
+        cdp_report_add(r, "refusals", "refusing the channel", run->refusals);
+    }
     cdp_buf_adds(&label, "exported");
     if (c.delta)
         cdp_buf_printf(&label, " (%llu added, %llu changed, %llu unchanged)", (unsigned long long)c.added,
                        (unsigned long long)c.changed, (unsigned long long)c.unchanged);
-    cdp_report_add(r, "exported", label.data, run->exported);
+    if (!run->summary)
+        cdp_report_add(r, "exported", label.data, run->exported);
     if (c.delta) {
         cdp_report_add(r, "added", NULL, c.added);
         cdp_report_add(r, "changed", NULL, c.changed);
@@ -529,6 +688,10 @@ static void release(struct run *run)
     cdp_contact_release(&run->contact);
     cdp_buf_release(&run->value);
     cdp_export_recs_free(run->recs);
+    cdp_contacts_free(run->contacts);
+    cdp_contacts_summary_free(run->summary);
+    cdp_output_abort(run->out);
+    cdp_contact_release(&run->refusal);
     cdp_buf_release(&run->with_recs);
     cdp_record_release(&run->rec);
     cdp_report_release(&run->report);
@@ -544,7 +707,7 @@ int main(int argc, char **argv)
     int first;
     int status = cdp_cli_parse(&program, argc, argv, &p.io, option, &p, &first);
     if (status < 0)
-        status = check_args(&p);
+        status = check_args(&p, argc - first);
     if (status < 0) {
         struct run run;
         memset(&run, 0, sizeof run);

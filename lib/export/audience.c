@@ -411,21 +411,26 @@ static bool suppressed(struct cdp_suppress *s, const struct cdp_contact *c)
     return false;
 }
 
+void cdp_contact_compared(enum cdp_channel ch, const struct cdp_contact *c, const char **email,
+                          size_t *email_len, const char **phone, size_t *phone_len)
+{
+    *email = *phone = "";
+    *email_len = *phone_len = 0;
+    if (ch == CDP_CHANNEL_EMAIL || ch == CDP_CHANNEL_ADS)
+        *email = c->email, *email_len = c->email_len;
+    if (ch == CDP_CHANNEL_SMS)
+        *phone = c->mobile, *phone_len = strlen(c->mobile);
+    if (ch == CDP_CHANNEL_ADS)
+        *phone = c->phone, *phone_len = strlen(c->phone);
+}
+
 /* Whether the contact this row is for was refused by another profile. */
 static bool refused_elsewhere(struct cdp_suppress *s, enum cdp_channel ch, const struct cdp_contact *c)
 {
-    switch (ch) {
-    case CDP_CHANNEL_EMAIL:
-        return c->email_len && cdp_suppress_email(s, c->email, c->email_len);
-    case CDP_CHANNEL_SMS:
-        return c->mobile[0] && cdp_suppress_phone(s, c->mobile, strlen(c->mobile));
-    case CDP_CHANNEL_ADS:
-        return (c->email_len && cdp_suppress_email(s, c->email, c->email_len)) ||
-               (c->phone[0] && cdp_suppress_phone(s, c->phone, strlen(c->phone)));
-    case CDP_CHANNEL_NONE:
-        break;
-    }
-    return false;
+    const char *email, *phone;
+    size_t elen, plen;
+    cdp_contact_compared(ch, c, &email, &elen, &phone, &plen);
+    return (elen && cdp_suppress_email(s, email, elen)) || (plen && cdp_suppress_phone(s, phone, plen));
 }
 
 void cdp_audience_forget(struct cdp_audience *a, const struct cdp_forgetlist *l)
@@ -455,6 +460,18 @@ static void add_refusal(struct cdp_suppress *s, const struct cdp_contact *c)
     p = c->phones.data;
     for (size_t i = 0; i < c->nphones; p += strlen(p) + 1, i++)
         cdp_suppress_add_phone(s, p, strlen(p));
+}
+
+int cdp_audience_add_refused(struct cdp_audience *a, bool phone, const char *s, size_t len,
+                             struct cdp_error *err)
+{
+    if (!a->refused && !(a->refused = cdp_suppress_new(a->region, err)))
+        return -1;
+    if (phone)
+        cdp_suppress_add_phone(a->refused, s, len);
+    else
+        cdp_suppress_add_email(a->refused, s, len);
+    return 0;
 }
 
 int cdp_audience_read_refusals(struct cdp_audience *a, const char *path,

@@ -152,6 +152,17 @@ bool cdp_audience_refused(struct cdp_audience *a, const struct cdp_record *rec,
  * escapes, which could spell the key otherwise, is always worth a parse). */
 bool cdp_audience_may_refuse(const struct cdp_audience *a, const char *line, size_t len);
 
+/* The contacts refused_elsewhere compares for a row of the channel: the
+ * e-mail (email, ads) and the mobile (sms) or phone (ads); len 0 for none. */
+void cdp_contact_compared(enum cdp_channel ch, const struct cdp_contact *c, const char **email,
+                          size_t *email_len, const char **phone, size_t *phone_len);
+
+/* Adds a contact refused by some profile (a normalised e-mail, or with
+ * phone an E.164 number), as the refusals pass does: for a sharded export,
+ * whose refusals are read from the shards (export/contacts.h). */
+int cdp_audience_add_refused(struct cdp_audience *a, bool phone, const char *s, size_t len,
+                             struct cdp_error *err);
+
 /* Reads a suppression list (export/suppress.h; column: as there). bad is
  * called for each entry that is not used. */
 int cdp_audience_add_suppression(struct cdp_audience *a, const char *path, const char *column,

@@ -6,6 +6,7 @@
 
 #include "base/intern.h"
 #include "io/csv_cell.h"
+#include "export/contacts.h"
 #include "export/delta.h"
 #include "export/parts.h"
 #include "io/json.h"
@@ -17,6 +18,7 @@ struct cdp_export_writer {
     struct cdp_delta *delta;     /* NULL: no previous export */
     const char **header;         /* of the delta: every column's */
     struct cdp_intern *contacts; /* keys already written */
+    const struct cdp_contacts *holders; /* a sharded export's; NULL: none */
     struct cdp_parts *out, *removed;
     struct cdp_delta_baseline *baseline;
     struct cdp_cells cells;
@@ -180,17 +182,41 @@ static bool make_row(struct cdp_export_writer *w, const struct cdp_record *rec, 
     return true;
 }
 
-/* Whether the contact the row is for was written already (and notes it). */
-static bool duplicate(struct cdp_export_writer *w, const struct cdp_contact *c)
+/* Whether the contact the row is for was written already, or in a sharded
+ * export is held by another shard's profile (and notes it). */
+static bool duplicate(struct cdp_export_writer *w, const struct cdp_record *rec, const struct cdp_contact *c)
 {
     const char *ckey;
     size_t clen;
     cdp_export_contact_key(w->opt.format, w->opt.channel, c, &w->cells, &ckey, &clen);
     if (!clen)
         return false;
+    if (w->holders) {
+        const struct cdp_field *id = cdp_record_gets(rec, "cdp_id");
+        bool has_id = id && id->type == CDP_STRING;
+        if (cdp_contacts_held_elsewhere(w->holders, ckey, clen, has_id ? id->val : "", has_id ? id->vlen : 0))
+            return true;
+    }
     int added = 0;
     cdp_intern_add(w->contacts, ckey, clen, &added);
     return !added;
+}
+
+bool cdp_export_writer_claim(struct cdp_export_writer *w, const struct cdp_record *rec,
+                             const char *line, size_t len, const struct cdp_contact *c,
+                             const char **key, size_t *klen)
+{
+    const char *delta_key;
+    size_t delta_klen;
+    if (!make_row(w, rec, line, len, c, &delta_key, &delta_klen))
+        return false;
+    cdp_export_contact_key(w->opt.format, w->opt.channel, c, &w->cells, key, klen);
+    return true;
+}
+
+void cdp_export_writer_holders(struct cdp_export_writer *w, const struct cdp_contacts *c)
+{
+    w->holders = c;
 }
 
 int cdp_export_writer_add(struct cdp_export_writer *w, const struct cdp_record *rec,
@@ -202,7 +228,7 @@ int cdp_export_writer_add(struct cdp_export_writer *w, const struct cdp_record *
     *why = CDP_SKIP_NONE;
     if (!make_row(w, rec, line, len, c, &key, &klen))
         *why = CDP_SKIP_COLUMN_ERROR;
-    else if (duplicate(w, c))
+    else if (duplicate(w, rec, c))
         *why = CDP_SKIP_DUPLICATE;
     if (*why != CDP_SKIP_NONE)
         return 0;

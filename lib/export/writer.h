@@ -79,6 +79,19 @@ int cdp_export_writer_add(struct cdp_export_writer *w, const struct cdp_record *
                           const char *line, size_t len, const struct cdp_contact *c,
                           enum cdp_skip *why, struct cdp_error *err);
 
+/* For a sharded export's summary (export/contacts.h): the row the profile
+ * would get, without writing it. False when the extra columns failed
+ * (column_error); else *key is the contact the row is written once for
+ * (cdp_export_contact_key; *klen 0: none), valid until the next call. */
+bool cdp_export_writer_claim(struct cdp_export_writer *w, const struct cdp_record *rec,
+                             const char *line, size_t len, const struct cdp_contact *c,
+                             const char **key, size_t *klen);
+
+struct cdp_contacts;
+/* A sharded export's joined decisions (export/contacts.h): a contact
+ * another shard's profile holds is a duplicate here. c must outlive w. */
+void cdp_export_writer_holders(struct cdp_export_writer *w, const struct cdp_contacts *c);
+
 /* Writes the removed rows, then commits the files in the order above. */
 int cdp_export_writer_commit(struct cdp_export_writer *w, struct cdp_error *err);
 
