@@ -32,8 +32,16 @@
 #     segments and the journal; here the segments and audiences are
 #     gathered and the shards' reports joined (--join-reports) into the
 #     report and the history;
-#  9. nightly.sh does the rest on this host (CDP_NIGHTLY_STEPS=recommend):
-#     recommendations, exports, erasure requests, the report.
+#  9. nightly.sh makes the recommendations on this host
+#     (CDP_NIGHTLY_STEPS=recommend), and cdp-shard splits them by cdp_id;
+# 10. the campaign files of nightly.sh (cdp-export(1), SHARDED EXPORTS): on
+#     the hosts, each person shard's refusals and claims on contacts
+#     (cdp-export --summarize); here, for each file, the decisions that look
+#     across persons (--join-summaries); on the hosts, each shard's rows
+#     (--contacts); here, each file gathered: its header row, then the
+#     shards' rows (sorted: a platform takes them in any order);
+# 11. nightly.sh does the rest on this host (CDP_NIGHTLY_STEPS=finish):
+#     erasure requests, the report.
 # The shard jobs move their files with parallel's --transferfile, --return
 # and --cleanup (on ":" nothing moves); a failed job is run again
 # (--retries 3) and the run stops at the first job that fails for good
@@ -100,7 +108,7 @@ in_dir=${1:-$script_dir}
 in_abs=$(CDPATH='' cd -- "$in_dir" && pwd)
 out_dir=${2:-./nightly-out}
 as_of=${CDP_AS_OF:-2026-11-20}
-for tool in parallel cdp-shard cdp-dedupe cdp-merge cdp-segment jq zstd sort; do
+for tool in parallel cdp-shard cdp-dedupe cdp-merge cdp-segment cdp-export jq zstd sort; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
 
@@ -251,6 +259,81 @@ jq -sc 'reduce .[1:][] as $s (.[0]; reduce ($s | paths(numbers)) as $p (.; setpa
     $(shard_files shards/stats-segment-%.json) >stats-segment.json.tmp
 mv stats-segment.json.tmp stats-segment.json
 
-# 9. The rest, on this host.
+# 9. Recommendations, here; split by person for the preview mailing.
 cd "$here"
 CDP_NIGHTLY_STEPS=recommend "$script_dir/nightly.sh" "$in_dir" "$out_dir"
+cd "$out_dir"
+cdp-shard -q -n "$shards" --by cdp_id -o 'shards/recommendations-%d.ndjson.zst' recommendations.ndjson.zst
+
+# 10. The campaign files, as nightly.sh writes them, over the person shards.
+echo "== export"
+audiences="preview-mailchimp.csv carts-sms.txt birthday-unisender.csv lapsed-meta.csv"
+# audience NAME: the options of nightly.sh's file NAME (but its output).
+audience() {
+    case $1 in
+    preview-mailchimp.csv) echo "--format mailchimp --segment preview" ;;
+    carts-sms.txt) echo "--format sms --segment abandoned_cart" ;;
+    birthday-unisender.csv) echo "--format unisender --segment birthday" ;;
+    lapsed-meta.csv) echo "--format meta --segment lapsed" ;;
+    esac
+}
+cp "$in_abs/unsubscribed.txt" shards/unsubscribed.txt
+lists="--suppress shards/unsubscribed.txt --forgotten forgotten.list"
+# Step 1, each shard: one job writes the summaries of every file.
+summarize= summaries=
+for name in $audiences; do
+    summarize="$summarize cdp-export -q --summarize $(audience "$name") $lists \
+        -o shards/summary-{}-$name shards/segments-{}.ndjson.zst &&"
+    summaries="$summaries $(move return "shards/summary-{}-$name")"
+done
+# shellcheck disable=SC2046,SC2086 # options or none
+if ! on_hosts $forget_files $(move basefile shards/unsubscribed.txt) \
+    $(move transferfile 'shards/segments-{}.ndjson.zst') $summaries "$summarize true" 2>export.log; then
+    cat export.log >&2
+    die "cdp-export --summarize failed"
+fi
+# Step 2, here: the decisions across persons, one file each.
+contacts=
+for name in $audiences; do
+    # shellcheck disable=SC2046 # one file a shard
+    cdp-export -q --join-summaries -o "shards/contacts-$name" $(shard_files "shards/summary-%-$name")
+    contacts="$contacts $(move basefile "shards/contacts-$name")"
+done
+# Step 3, each shard: its rows of every file, and their logs.
+write= rows=
+for name in $audiences; do
+    recs=
+    [ "$name" = preview-mailchimp.csv ] &&
+        recs="--recommendations shards/recommendations-{}.ndjson.zst --rec-columns 3"
+    write="$write cdp-export --contacts shards/contacts-$name $(audience "$name") $lists $recs \
+        -o shards/export-{}-$name shards/segments-{}.ndjson.zst 2>shards/export-{}-$name.log &&"
+    rows="$rows $(move return "shards/export-{}-$name") $(move return "shards/export-{}-$name.log")"
+done
+# shellcheck disable=SC2046,SC2086 # options or none
+if ! on_hosts $forget_files $(move basefile shards/unsubscribed.txt) $contacts \
+    $(move transferfile 'shards/segments-{}.ndjson.zst') \
+    $(move transferfile 'shards/recommendations-{}.ndjson.zst') $rows "$write true" 2>export.log; then
+    cat export.log >&2
+    die "cdp-export failed"
+fi
+# Gathered: the header row once (the SMS file has none), then every shard's
+# rows; each file's log the shards' logs.
+mkdir -p export
+for name in $audiences; do
+    head=1
+    [ "$name" = carts-sms.txt ] && head=0
+    {
+        [ "$head" = 0 ] || head -n 1 "shards/export-0-$name"
+        for i in $numbers; do
+            tail -n "+$((head + 1))" "shards/export-$i-$name"
+        done | LC_ALL=C sort
+    } >"export/$name.tmp"
+    mv "export/$name.tmp" "export/$name"
+    # shellcheck disable=SC2046 # one file a shard
+    cat $(shard_files "shards/export-%-$name.log") >"export-$name.log"
+done
+rm -f export.log
+
+# 11. The rest, on this host.
+cd "$here"
+CDP_NIGHTLY_STEPS=finish "$script_dir/nightly.sh" "$in_dir" "$out_dir"

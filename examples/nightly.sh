@@ -40,10 +40,10 @@
 # CDP_AS_OF is "today" for the checks that need one (default 2026-11-20, the
 # day the example exports were made). CDP_CAMPAIGNS holds cdp-report options
 # for the campaigns to measure (--campaign SEGMENT@DATE...; default none).
-# CDP_NIGHTLY_STEPS is "all" (default), "ingest" (step 1 only) or
-# "recommend" (steps 5 on: tonight's records, ids, profiles and segments are
-# in OUT_DIR already): nightly-cluster.sh runs steps 2 to 4 over shards
-# between the two.
+# CDP_NIGHTLY_STEPS is "all" (default), "ingest" (step 1 only), "recommend"
+# (step 5 only: tonight's records, ids, profiles and segments are in OUT_DIR
+# already) or "finish" (steps 7 on: the export files are there too):
+# nightly-cluster.sh runs steps 2 to 4 and 6 over shards between them.
 # Needs jq and zstd. nights.sh runs this night after night.
 #
 # The whole pipeline: ingest, dedupe, merge, segment, recommend, export, erasure
@@ -116,12 +116,12 @@ ingest() {
 
 steps=${CDP_NIGHTLY_STEPS:-all}
 case $steps in
-all | ingest | recommend) ;;
-*) die "CDP_NIGHTLY_STEPS is all, ingest or recommend, not '$steps'" ;;
+all | ingest | recommend | finish) ;;
+*) die "CDP_NIGHTLY_STEPS is all, ingest, recommend or finish, not '$steps'" ;;
 esac
 sources="crm shop pos web"
 
-if [ "$steps" != recommend ]; then
+if [ "$steps" = all ] || [ "$steps" = ingest ]; then
 # 1. Collection: every source to canonical records.
 # The 1C CRM: Windows-1251, times in Moscow time without an offset.
 ingest crm crm.csv crm-1c.map --encoding cp1251 --tz +03:00 --delimiter ';'
@@ -182,6 +182,7 @@ if ! cdp-segment --as-of "$as_of" --use rfm,birthday,cart,lapsed,category,vip \
 fi
 fi
 
+if [ "$steps" = all ] || [ "$steps" = recommend ]; then
 # 5. What to offer each person: items bought with theirs (online and at the
 # tills alike), the best sellers of the room they furnish, never what they
 # bought, and no living room to who bought one within the year.
@@ -193,6 +194,10 @@ if ! cdp-recommend --as-of "$as_of" --exclude-category-bought Гостиная=3
     die "cdp-recommend failed"
 fi
 
+[ "$steps" = recommend ] && exit 0
+fi
+
+if [ "$steps" = all ]; then
 # 6. Campaign files, consent and the global unsubscribe list honoured
 # (examples/unsubscribed.txt): the new-collection preview for the mailing
 # service (with what to offer each reader), SMS reminders of open carts,
@@ -219,6 +224,7 @@ export_audience preview-mailchimp.csv mailchimp preview \
 export_audience carts-sms.txt sms abandoned_cart
 export_audience birthday-unisender.csv unisender birthday
 export_audience lapsed-meta.csv meta lapsed
+fi
 
 # 7. Erasure requests (the right to be forgotten): each person is removed from
 # everything this folder keeps, all files or none, and put on the forget list

@@ -12,8 +12,8 @@ setup() {
 }
 
 # same A B: every file of folder A (but the shard files, the forget list's
-# keyed hashes and secret, random on every run, and the merge and segment
-# logs, one summary a shard) is in B with the same lines, decompressed and
+# keyed hashes and secret, random on every run, and the merge, segment and
+# export logs, one summary a shard) is in B with the same lines, decompressed and
 # sorted, and B has no other.
 same() {
     local f a b bad=0
@@ -21,7 +21,7 @@ same() {
         <(cd "$2" && find . -type f -not -path './shards/*' | sort)
     while read -r f; do
         case $f in
-        ./forgotten.list | ./forgotten.list.secret | ./merge.log | ./segment.log) continue ;;
+        ./forgotten.list | ./forgotten.list.secret | ./merge.log | ./segment.log | ./export-*.log) continue ;;
         *.zst)
             a=$(zstd -dcq "$1/$f" | LC_ALL=C sort | md5sum)
             b=$(zstd -dcq "$2/$f" | LC_ALL=C sort | md5sum) ;;
