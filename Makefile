@@ -76,7 +76,7 @@ FUZZ      ?=
 FUZZ_SEED ?=
 FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-.PHONY: all deps deps-check deps-bench check unit layers options bats fuzz-replay valgrind demo bench \
+.PHONY: all deps deps-check deps-bench check check-cluster unit layers options bats fuzz-replay valgrind demo bench \
         install clean fuzz fuzz-bins
 MAKEFLAGS += --no-print-directory
 .DELETE_ON_ERROR:
@@ -166,6 +166,15 @@ fuzz: deps-check
 	    SANFLAGS='$(FUZZ_SANFLAGS)'
 	FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ)
 fuzz-bins: $(FUZZ_BINS)
+
+# examples/nightly-cluster.sh over three ssh hosts in network namespaces on
+# this machine, 4 shards, equal to nightly.sh (tests/cluster.sh). As root the
+# packages it needs are installed first; without root or CAP_NET_ADMIN it
+# says so and is skipped.
+check-cluster: deps-check
+	@if [ "$$(id -u)" = 0 ]; then .ci/deps cluster; fi
+	@$(MAKE) --no-print-directory all
+	tests/cluster.sh $(BUILD)
 
 # The programs on the bundled examples under valgrind (CI runs it).
 valgrind: deps-check

@@ -144,10 +144,11 @@ on_hosts() {
 move() {
     [ "$hosts" = : ] || printf -- '--%s %s\n' "$1" "$2"
 }
-# The forget list, when there is one, goes to every host once.
+# The forget list, when there is one, goes with every job (parallel refuses
+# --basefile with --workdir ...: its files must be absolute paths).
 forget_files=
 if [ -f forgotten.list ] && [ "$hosts" != : ]; then
-    forget_files="--basefile forgotten.list --basefile forgotten.list.secret"
+    forget_files="--transferfile forgotten.list --transferfile forgotten.list.secret"
 fi
 
 # 2. The canonical records into shards by record id.
@@ -224,12 +225,12 @@ previous= previous_files=
 if [ -f segments.prev.ndjson.zst ]; then
     previous="--previous segments.prev.ndjson.zst --journal identity.journal.ndjson"
     if [ "$hosts" != : ]; then
-        previous_files="--basefile segments.prev.ndjson.zst --basefile identity.journal.ndjson"
+        previous_files="--transferfile segments.prev.ndjson.zst --transferfile identity.journal.ndjson"
     fi
 fi
 rm -rf shards/audiences-*
 # shellcheck disable=SC2046,SC2086 # options or none
-if ! on_hosts $(move basefile shards/segments.rules) $(move basefile shards/figures.json) $previous_files \
+if ! on_hosts $(move transferfile shards/segments.rules) $(move transferfile shards/figures.json) $previous_files \
     $(move transferfile 'shards/profiles-{}.ndjson.zst') $(move return 'shards/segments-{}.ndjson.zst') \
     $(move return 'shards/report-{}.json') $(move return 'shards/stats-segment-{}.json') \
     $(move return 'shards/audiences-{}') \
@@ -287,7 +288,7 @@ for name in $audiences; do
     summaries="$summaries $(move return "shards/summary-{}-$name")"
 done
 # shellcheck disable=SC2046,SC2086 # options or none
-if ! on_hosts $forget_files $(move basefile shards/unsubscribed.txt) \
+if ! on_hosts $forget_files $(move transferfile shards/unsubscribed.txt) \
     $(move transferfile 'shards/segments-{}.ndjson.zst') $summaries "$summarize true" 2>export.log; then
     cat export.log >&2
     die "cdp-export --summarize failed"
@@ -297,7 +298,7 @@ contacts=
 for name in $audiences; do
     # shellcheck disable=SC2046 # one file a shard
     cdp-export -q --join-summaries -o "shards/contacts-$name" $(shard_files "shards/summary-%-$name")
-    contacts="$contacts $(move basefile "shards/contacts-$name")"
+    contacts="$contacts $(move transferfile "shards/contacts-$name")"
 done
 # Step 3, each shard: its rows of every file, and their logs.
 write= rows=
@@ -310,7 +311,7 @@ for name in $audiences; do
     rows="$rows $(move return "shards/export-{}-$name") $(move return "shards/export-{}-$name.log")"
 done
 # shellcheck disable=SC2046,SC2086 # options or none
-if ! on_hosts $forget_files $(move basefile shards/unsubscribed.txt) $contacts \
+if ! on_hosts $forget_files $(move transferfile shards/unsubscribed.txt) $contacts \
     $(move transferfile 'shards/segments-{}.ndjson.zst') \
     $(move transferfile 'shards/recommendations-{}.ndjson.zst') $rows "$write true" 2>export.log; then
     cat export.log >&2
