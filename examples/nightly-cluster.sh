@@ -280,40 +280,41 @@ audience() {
 }
 cp "$in_abs/unsubscribed.txt" shards/unsubscribed.txt
 lists="--suppress shards/unsubscribed.txt --forgotten forgotten.list"
+# Each job's files in one folder, moved as one (a file moved is an rsync).
+rm -rf shards/summary-* shards/contacts shards/export-*
 # Step 1, each shard: one job writes the summaries of every file.
-summarize= summaries=
+summarize="mkdir -p shards/summary-{} &&"
 for name in $audiences; do
     summarize="$summarize cdp-export -q --summarize $(audience "$name") $lists \
-        -o shards/summary-{}-$name shards/segments-{}.ndjson.zst &&"
-    summaries="$summaries $(move return "shards/summary-{}-$name")"
+        -o shards/summary-{}/$name shards/segments-{}.ndjson.zst &&"
 done
 # shellcheck disable=SC2046,SC2086 # options or none
 if ! on_hosts $forget_files $(move transferfile shards/unsubscribed.txt) \
-    $(move transferfile 'shards/segments-{}.ndjson.zst') $summaries "$summarize true" 2>export.log; then
+    $(move transferfile 'shards/segments-{}.ndjson.zst') $(move return 'shards/summary-{}') \
+    "$summarize true" 2>export.log; then
     cat export.log >&2
     die "cdp-export --summarize failed"
 fi
 # Step 2, here: the decisions across persons, one file each.
-contacts=
+mkdir -p shards/contacts
 for name in $audiences; do
     # shellcheck disable=SC2046 # one file a shard
-    cdp-export -q --join-summaries -o "shards/contacts-$name" $(shard_files "shards/summary-%-$name")
-    contacts="$contacts $(move transferfile "shards/contacts-$name")"
+    cdp-export -q --join-summaries -o "shards/contacts/$name" $(shard_files "shards/summary-%/$name")
 done
 # Step 3, each shard: its rows of every file, and their logs.
-write= rows=
+write="mkdir -p shards/export-{} &&"
 for name in $audiences; do
     recs=
     [ "$name" = preview-mailchimp.csv ] &&
         recs="--recommendations shards/recommendations-{}.ndjson.zst --rec-columns 3"
-    write="$write cdp-export --contacts shards/contacts-$name $(audience "$name") $lists $recs \
-        -o shards/export-{}-$name shards/segments-{}.ndjson.zst 2>shards/export-{}-$name.log &&"
-    rows="$rows $(move return "shards/export-{}-$name") $(move return "shards/export-{}-$name.log")"
+    write="$write cdp-export --contacts shards/contacts/$name $(audience "$name") $lists $recs \
+        -o shards/export-{}/$name shards/segments-{}.ndjson.zst 2>shards/export-{}/$name.log &&"
 done
 # shellcheck disable=SC2046,SC2086 # options or none
-if ! on_hosts $forget_files $(move transferfile shards/unsubscribed.txt) $contacts \
+if ! on_hosts $forget_files $(move transferfile shards/unsubscribed.txt) $(move transferfile shards/contacts) \
     $(move transferfile 'shards/segments-{}.ndjson.zst') \
-    $(move transferfile 'shards/recommendations-{}.ndjson.zst') $rows "$write true" 2>export.log; then
+    $(move transferfile 'shards/recommendations-{}.ndjson.zst') $(move return 'shards/export-{}') \
+    "$write true" 2>export.log; then
     cat export.log >&2
     die "cdp-export failed"
 fi
@@ -324,14 +325,14 @@ for name in $audiences; do
     head=1
     [ "$name" = carts-sms.txt ] && head=0
     {
-        [ "$head" = 0 ] || head -n 1 "shards/export-0-$name"
+        [ "$head" = 0 ] || head -n 1 "shards/export-0/$name"
         for i in $numbers; do
-            tail -n "+$((head + 1))" "shards/export-$i-$name"
+            tail -n "+$((head + 1))" "shards/export-$i/$name"
         done | LC_ALL=C sort
     } >"export/$name.tmp"
     mv "export/$name.tmp" "export/$name"
     # shellcheck disable=SC2046 # one file a shard
-    cat $(shard_files "shards/export-%-$name.log") >"export-$name.log"
+    cat $(shard_files "shards/export-%/$name.log") >"export-$name.log"
 done
 rm -f export.log
 
