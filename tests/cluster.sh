@@ -39,12 +39,22 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/cdp-cluster.XXXXXX")
 made_run_sshd=
 namespaces=()
 cleanup() {
-    local ns pid
-    for pid in "$work"/sshd-*.pid; do
-        [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
+    local ns i
+    # The kept ssh connections, then every process in the namespaces (the
+    # sshd listeners and their sessions: a session outlives its listener),
+    # the veth pairs (gone only with the last process of a namespace
+    # otherwise), the namespaces.
+    for cm in "$work"/cm-*; do
+        [ -S "$cm" ] && ssh -o ControlPath="$cm" -O exit dummy 2>/dev/null || true
     done
     for ns in "${namespaces[@]}"; do
-        ip netns delete "$ns" 2>/dev/null || true # its veth end goes, and the pair with it
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    done
+    for i in 1 2 3; do
+        ip link delete "${tag}h$i" 2>/dev/null || true
+    done
+    for ns in "${namespaces[@]}"; do
+        ip netns delete "$ns" 2>/dev/null || true
     done
     [ -z "$made_run_sshd" ] || rmdir /run/sshd 2>/dev/null || true
     if [ -n "${CDP_CLUSTER_KEEP-}" ]; then
@@ -144,34 +154,6 @@ echo "$prog: three hosts up: $hosts"
 
 export PATH="$build/bin:$PATH" CDP_SHARE=$root/share/cdp LC_ALL=C.UTF-8
 
-# same A B: every file of folder A (but the shard files, the forget list's
-# keyed hashes and secret, random on every run, and the logs that hold one
-# summary a shard) is in B with the same lines, decompressed and sorted,
-# and B has no other.
-same() {
-    local f a b bad=0
-    if ! diff <(cd "$1" && find . -type f -not -path './shards/*' | sort) \
-        <(cd "$2" && find . -type f -not -path './shards/*' | sort); then
-        bad=1
-    fi
-    while read -r f; do
-        case $f in
-        ./forgotten.list | ./forgotten.list.secret | ./merge.log | ./segment.log | ./export-*.log) continue ;;
-        *.zst)
-            a=$(zstd -dcq "$1/$f" | LC_ALL=C sort | md5sum)
-            b=$(zstd -dcq "$2/$f" | LC_ALL=C sort | md5sum) ;;
-        *)
-            a=$(LC_ALL=C sort "$1/$f" | md5sum)
-            b=$(LC_ALL=C sort "$2/$f" | md5sum) ;;
-        esac
-        if [ "$a" != "$b" ]; then
-            echo "$prog: differs: $f" >&2
-            bad=1
-        fi
-    done < <(cd "$1" && find . -type f -not -path './shards/*' | sort)
-    return "$bad"
-}
-
 # night NAME EXPORTS: nightly.sh here and nightly-cluster.sh over the three
 # hosts on EXPORTS; their outputs compared.
 night() {
@@ -187,7 +169,7 @@ night() {
     (cd "$work/$name-cluster" && "$root/examples/nightly-cluster.sh" -S "$hosts" -n 4 "$in" out 2>&1 |
         while IFS= read -r line; do printf '%s %s\n' "$(date +%T)" "$line"; done >log) ||
         { cat "$work/$name-cluster/log" >&2; return 1; }
-    same "$work/$name-one/out" "$work/$name-cluster/out"
+    "$root/tests/same-night.sh" "$work/$name-one/out" "$work/$name-cluster/out" | sed "s/^/$prog: /"
     # Not trivially: the files are there, and the jobs ran on the hosts.
     for f in identified.ndjson.zst profiles.ndjson.zst segments.ndjson.zst; do
         n=$(zstd -dcq "$work/$name-cluster/out/$f" | wc -l)

@@ -11,30 +11,9 @@ setup() {
     command -v parallel >/dev/null || skip "GNU parallel is not installed (Debian: parallel)"
 }
 
-# same A B: every file of folder A (but the shard files, the forget list's
-# keyed hashes and secret, random on every run, and the merge, segment and
-# export logs, one summary a shard) is in B with the same lines, decompressed and
-# sorted, and B has no other.
+# same A B: A and B hold the same outputs (tests/same-night.sh).
 same() {
-    local f a b bad=0
-    diff <(cd "$1" && find . -type f -not -path './shards/*' | sort) \
-        <(cd "$2" && find . -type f -not -path './shards/*' | sort)
-    while read -r f; do
-        case $f in
-        ./forgotten.list | ./forgotten.list.secret | ./merge.log | ./segment.log | ./export-*.log) continue ;;
-        *.zst)
-            a=$(zstd -dcq "$1/$f" | LC_ALL=C sort | md5sum)
-            b=$(zstd -dcq "$2/$f" | LC_ALL=C sort | md5sum) ;;
-        *)
-            a=$(LC_ALL=C sort "$1/$f" | md5sum)
-            b=$(LC_ALL=C sort "$2/$f" | md5sum) ;;
-        esac
-        if [ "$a" != "$b" ]; then
-            echo "differs: $f"
-            bad=1
-        fi
-    done < <(cd "$1" && find . -type f -not -path './shards/*' | sort)
-    return "$bad"
+    "$BATS_TEST_DIRNAME/same-night.sh" "$@"
 }
 
 # nights SCRIPT [OPTION]...: SCRIPT's nights of 20 and 21 November (the
