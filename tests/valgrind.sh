@@ -69,6 +69,15 @@ vg "$build/bin/cdp-export" -q --format mailchimp --recommendations "$tmp/recs.nd
     -o "$tmp/with-recs.csv" "$tmp/segments.ndjson"
 vg "$build/bin/cdp-export" -q --format ndjson --channel none --recommendations "$tmp/recs.ndjson" \
     -o "$tmp/with-recs.ndjson" "$tmp/segments.ndjson"
+# A sharded export: two shards' summaries, joined, a shard's rows.
+"$build/bin/cdp-shard" -q -n 2 --by cdp_id -o "$tmp/seg-%d.ndjson" "$tmp/segments.ndjson"
+for i in 0 1; do
+    vg "$build/bin/cdp-export" -q --summarize --format mailchimp --suppress "$ex/unsubscribed.txt" \
+        -o "$tmp/xsum-$i" "$tmp/seg-$i.ndjson"
+done
+vg "$build/bin/cdp-export" -q --join-summaries -o "$tmp/contacts" "$tmp/xsum-0" "$tmp/xsum-1"
+vg "$build/bin/cdp-export" -q --contacts "$tmp/contacts" --format mailchimp --suppress "$ex/unsubscribed.txt" \
+    -o "$tmp/x-0.csv" "$tmp/seg-0.ndjson"
 # A run folder of two nights for cdp-report: tonight's files, and what was
 # kept of each night (a campaign sent to abandoned_cart on the first).
 run=$tmp/run
