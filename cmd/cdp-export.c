@@ -1,5 +1,6 @@
 /* cdp-export: audience files that mailing services and ad platforms accept,
  * with consent, suppression lists and control groups honoured. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -74,7 +75,7 @@ static const struct cdp_program program = {
     .options = options,
     /* -d is the output's delimiter here: declared above. */
     .shared = CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_FORMAT | CDP_SHARED_ENCODING |
-              CDP_SHARED_REPORT,
+              CDP_SHARED_REPORT | CDP_SHARED_RULE_BUDGET,
     .epilogue = "See cdp-export(1).",
     .files = (const struct cdp_file_option[]){
         { OPT_SUPPRESS, CDP_FILE_IN }, { OPT_RECOMMENDATIONS, CDP_FILE_IN },
@@ -343,6 +344,11 @@ static int start(struct run *run, struct cdp_error *err)
     for (size_t i = 0; i < p->exprs.n; i++)
         if (!(run->jq[i] = cdp_jq_compile(p->exprs.v[i], NULL, err)))
             return prefixed(err, "-c ", p->headers.v[i]), 2;
+        else {
+            char what[128];
+            snprintf(what, sizeof what, "column '%s'", p->headers.v[i]);
+            cdp_jq_name(run->jq[i], what);
+        }
     if (!(run->audience = cdp_audience_new(&p->audience, err)))
         return prefixed(err, "--region: ", NULL), 2;
     if (p->recommendations) {

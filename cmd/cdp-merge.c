@@ -42,7 +42,7 @@ static const struct cdp_program program = {
              "With no FILE, or FILE '-', read stdin.\n",
     .options = options,
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_INPUT |
-              CDP_SHARED_REPORT,
+              CDP_SHARED_REPORT | CDP_SHARED_RULE_BUDGET,
     .epilogue = "See cdp-merge(1).",
     .files = (const struct cdp_file_option[]){
         { OPT_STATE, CDP_FILE_INOUT }, { OPT_JOURNAL, CDP_FILE_IN }, { 0, 0 },

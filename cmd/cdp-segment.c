@@ -60,7 +60,7 @@ static const struct cdp_program program = {
     .options = options,
     /* Profiles are NDJSON: no -i or -d. */
     .shared = CDP_SHARED_THREADS | CDP_SHARED_REJECTS | CDP_SHARED_OUTPUT | CDP_SHARED_ENCODING |
-              CDP_SHARED_REPORT,
+              CDP_SHARED_REPORT | CDP_SHARED_RULE_BUDGET,
     .epilogue = "See cdp-segment(1).",
     .files = (const struct cdp_file_option[]){
         { OPT_SEGMENTS, CDP_FILE_IN }, { OPT_PREVIOUS, CDP_FILE_IN }, { OPT_JOURNAL, CDP_FILE_IN },

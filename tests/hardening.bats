@@ -8,6 +8,16 @@ setup() {
     cd "$BATS_TEST_TMPDIR"
 }
 
+# The shim of tests/fault.bats; here only for CDP_FAULT_NO_TMPFILE (outputs
+# then take io/output.c's named temporary, as on a file system without
+# O_TMPFILE: tmpfs has it). Never sanitized, so ASan must not insist on
+# coming first.
+FAULT_LIB=$BUILD/tests/fault/libfault.so
+no_tmpfile() {
+    CDP_FAULT_NO_TMPFILE=1 LD_PRELOAD=$FAULT_LIB \
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+
 # A canonical person file for cdp-dedupe and friends.
 persons() {
     printf '%s\n' '{"_source":"x","_rid":"1","_kind":"person","email":"a@b.ru"}' \
@@ -335,4 +345,88 @@ cdp-ingest: 2 rows read, 0 written, 0 rejected" ]
     run --separate-stderr cdp-ingest -s x -m email=e -m first_name=n -m last_name=n -m middle_name=n -m city=n m.csv
     [ "$status" -eq 0 ]
     [ "$output" = '{"_source":"x","_rid":"1","_kind":"person","email":"a@b.ru","last_name":"Anna","first_name":"Anna","middle_name":"Anna","city":"Anna"}' ]
+}
+
+# budget_stop WANT CMD...: CMD -o out.ndjson, on a file system without
+# O_TMPFILE, exits 1 with WANT as its one message, and leaves the previous
+# out.ndjson as it was and no temporary file.
+budget_stop() {
+    local want=$1
+    shift
+    echo previous > out.ndjson
+    local before
+    before=$(ls -A -I 'separate-stderr*')
+    run --separate-stderr no_tmpfile "$@" -o out.ndjson
+    [ "$status" -eq 1 ] || { echo "exit $status: $stderr" >&2; return 1; }
+    [ "$stderr" = "$want" ] || { echo "got: $stderr" >&2; return 1; }
+    [ -z "$output" ]
+    [ "$(cat out.ndjson)" = previous ]
+    [ "$(ls -A -I 'separate-stderr*')" = "$before" ] || { ls -A >&2; return 1; }
+}
+
+@test "#13.7: a jq rule past its budget (CPU time, memory) stops the run naming it and its option, exit 1, nothing written" {
+    echo '{"cdp_id":"p1","email":"a@b.ru","consent_email":true}' > prof.ndjson
+    echo '{"_source":"x","_rid":"1","_kind":"person","email":"a@b.ru","cdp_id":"p1"}' > ids.ndjson
+    budget_stop "cdp-segment: segment 'a' stopped: it ran longer on one profile than --rule-time 0.2 allows" \
+        cdp-segment --rule-time 0.2 -s 'a=(def f: f; f)' prof.ndjson
+    budget_stop "cdp-segment: segment 'b' stopped: it ran longer on one profile than --rule-time 0.2 allows" \
+        cdp-segment --rule-time 0.2 -s a=true -s 'b=([range(1e9)] | length > 0)' prof.ndjson
+    budget_stop "cdp-segment: segment 'a' stopped: it took more memory on one profile than --rule-memory 50M allows" \
+        cdp-segment --rule-memory 50M -s 'a=(def f: 1 + f; f)' prof.ndjson
+    budget_stop "cdp-merge: trait 'x' stopped: it ran longer on one profile than --rule-time 0.2 allows" \
+        cdp-merge --rule-time 0.2 --trait 'x=(def f: f; f)' ids.ndjson
+    budget_stop "cdp-merge: trait 'x' stopped: it took more memory on one profile than --rule-memory 50M allows" \
+        cdp-merge --rule-memory 50M --trait 'x=(def f: 1 + f; f)' ids.ndjson
+    budget_stop "cdp-export: column 'h' stopped: it ran longer on one profile than --rule-time 0.2 allows" \
+        cdp-export -f mailchimp --rule-time 0.2 -c 'h=[range(1e9)]' prof.ndjson
+    budget_stop "cdp-export: column 'h' stopped: it took more memory on one profile than --rule-memory 50M allows" \
+        cdp-export -f mailchimp --rule-memory 50M -c 'h=(def f: 1 + f; f)' prof.ndjson
+    # a budget of 0 is none; within the budget nothing changes
+    run --separate-stderr cdp-segment --rule-time 0 --rule-memory 0 -s 'a=([range(1000)] | length > 0)' prof.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = '{"cdp_id":"p1","email":"a@b.ru","consent_email":true,"segments":["a"]}' ]
+    usage_refused "cdp-segment: --rule-time takes seconds (0.001 to 1e6, or 0), not 'soon'" \
+        cdp-segment --rule-time soon -s a=true prof.ndjson
+    usage_refused "cdp-merge: --rule-memory takes a size (1M or more, or 0), not '10K'" \
+        cdp-merge --rule-memory 10K ids.ndjson
+}
+
+@test "#13.7: libjq out of memory in a rule (it aborts) stops the run naming the rule, exit 1, nothing written" {
+    # ulimit -v and AddressSanitizer's shadow memory do not mix
+    [[ $BUILD != *san* ]] || skip "ulimit -v under AddressSanitizer"
+    echo '{"cdp_id":"p1","email":"a@b.ru","consent_email":true}' > prof.ndjson
+    echo previous > out.ndjson
+    run --separate-stderr bash -c 'ulimit -v 600000; CDP_FAULT_NO_TMPFILE=1 LD_PRELOAD=$0 exec cdp-segment --rule-time 0 --rule-memory 0 -s "a=(def f: 1 + f; f)" -o out.ndjson prof.ndjson' "$FAULT_LIB"
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "error: cannot allocate memory
+cdp-segment: segment 'a' stopped: memory ran out on one profile" ]
+    [ "$(cat out.ndjson)" = previous ]
+    [ "$(ls -A -I 'separate-stderr*')" = "$(printf 'out.ndjson\nprof.ndjson')" ]
+}
+
+@test "#13.15: a run killed by SIGTERM, SIGINT or SIGHUP mid-write leaves no temporary file and the previous output (no O_TMPFILE)" {
+    for sig in TERM INT HUP; do
+        rm -f in.fifo
+        mkfifo in.fifo
+        echo previous > out.ndjson
+        # env: a background job of a script starts with SIGINT ignored
+        CDP_FAULT_NO_TMPFILE=1 LD_PRELOAD=$FAULT_LIB \
+            ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+            env --default-signal=INT cdp-segment -s all=true -o out.ndjson in.fifo 2> err &
+        local pid=$! status=0 i fd
+        exec {fd}> in.fifo # not 3: Bats writes there
+        echo '{"cdp_id":"p1"}' >&"$fd"
+        for i in $(seq 200); do
+            compgen -G '.out.ndjson.??????' > /dev/null && break
+            sleep 0.05
+        done
+        compgen -G '.out.ndjson.??????' > /dev/null
+        kill -s "$sig" "$pid"
+        wait "$pid" || status=$?
+        exec {fd}>&-
+        [ "$status" -eq $((128 + $(kill -l "$sig"))) ] || { echo "$sig: exit $status" >&2; return 1; }
+        [ "$(cat out.ndjson)" = previous ]
+        [ "$(ls -A)" = "$(printf 'err\nin.fifo\nout.ndjson')" ] || { echo "$sig:" >&2; ls -A >&2; return 1; }
+        [ ! -s err ]
+    done
 }

@@ -42,6 +42,16 @@ static const struct {
     { CDP_SHARED_SHOW_VALUES, { CDP_OPT_SHOW_VALUES, "show-values", NULL,
                                 "show e-mails, phones, names, cards and ids in\n"
                                 "clear in messages (default: masked, iv***@mail.ru)" } },
+    { CDP_SHARED_RULE_BUDGET, { CDP_OPT_RULE_TIME, "rule-time", "SECONDS",
+                                "stop the run when a jq rule spends more CPU\n"
+                                "time than this on one profile (default "
+                                CDP_RULE_TIME_DEFAULT_TEXT "; 0:\n"
+                                "no limit)" } },
+    { CDP_SHARED_RULE_BUDGET, { CDP_OPT_RULE_MEMORY, "rule-memory", "SIZE",
+                                "stop the run when memory grows by more than this\n"
+                                "while a jq rule runs on one profile (default "
+                                CDP_RULE_MEMORY_DEFAULT_TEXT ";\n"
+                                "0: no limit)" } },
     { 0, { CDP_OPT_HELP, "help", NULL, "show this help" } },
     { 0, { CDP_OPT_VERSION, "version", NULL, "show the version" } },
 };
@@ -63,6 +73,7 @@ void cdp_cli_start(const struct cdp_program *prog, char **argv)
 {
     argv[0] = (char *)prog->name;
     signal(SIGPIPE, SIG_IGN);
+    cdp_guard_install(prog->name);
 }
 
 int cdp_usage_error(const char *prog, const char *fmt, ...)
@@ -197,6 +208,22 @@ static int shared_option(struct cdp_io_prefs *p, const char *prog, int opt, cons
     case CDP_OPT_SHOW_VALUES:
         p->show_values = true;
         break;
+    case CDP_OPT_RULE_TIME:
+        if (strcmp(arg, "0") == 0)
+            p->rule_budget.cpu_seconds = 0;
+        else if (!cdp_parse_double(arg, 0.001, 1e6, &p->rule_budget.cpu_seconds))
+            return cdp_usage_error(prog, "--rule-time takes seconds (0.001 to 1e6, or 0), not '%s'",
+                                   arg);
+        snprintf(p->rule_time_text, sizeof p->rule_time_text, "--rule-time %.40s", arg);
+        break;
+    case CDP_OPT_RULE_MEMORY:
+        if (strcmp(arg, "0") == 0)
+            p->rule_budget.memory_bytes = 0;
+        else if (!cdp_parse_size(arg, 1 << 20, &p->rule_budget.memory_bytes))
+            return cdp_usage_error(prog, "--rule-memory takes a size (1M or more, or 0), not '%s'",
+                                   arg);
+        snprintf(p->rule_memory_text, sizeof p->rule_memory_text, "--rule-memory %.40s", arg);
+        break;
     }
     return 0;
 }
@@ -294,6 +321,12 @@ int cdp_cli_parse(const struct cdp_program *prog, int argc, char **argv, struct 
 {
     memset(io, 0, sizeof *io);
     io->threads = -1;
+    io->rule_budget.cpu_seconds = CDP_RULE_TIME_DEFAULT;
+    io->rule_budget.memory_bytes = CDP_RULE_MEMORY_DEFAULT;
+    strcpy(io->rule_time_text, "--rule-time " CDP_RULE_TIME_DEFAULT_TEXT);
+    strcpy(io->rule_memory_text, "--rule-memory " CDP_RULE_MEMORY_DEFAULT_TEXT);
+    io->rule_budget.time_option = io->rule_time_text;
+    io->rule_budget.memory_option = io->rule_memory_text;
     size_t nprog = 0;
     while (prog->options && prog->options[nprog].name)
         nprog++;
@@ -339,6 +372,8 @@ int cdp_cli_parse(const struct cdp_program *prog, int argc, char **argv, struct 
     cdp_cli_files_release(&files);
     if (status >= 0)
         return status;
+    if (prog->shared & CDP_SHARED_RULE_BUDGET)
+        cdp_guard_watch(&io->rule_budget);
     *first = optind;
     return -1;
 }

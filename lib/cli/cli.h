@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/guard.h"
 #include "io/output.h"
 #include "io/reader.h"
 #include "cli/report.h"
@@ -53,6 +54,8 @@ enum {
     CDP_OPT_THREADS,
     CDP_OPT_REJECTS,
     CDP_OPT_SHOW_VALUES,
+    CDP_OPT_RULE_TIME,
+    CDP_OPT_RULE_MEMORY,
     CDP_OPT_HELP,
     CDP_OPT_VERSION,
     CDP_OPT_PROGRAM = 0x1100,
@@ -71,6 +74,8 @@ enum {
     CDP_SHARED_REJECTS = 1u << 8,   /* --rejects FILE */
     CDP_SHARED_SHOW_VALUES = 1u << 9, /* --show-values: identifiers in clear
                                          in messages (cli/report.h) */
+    CDP_SHARED_RULE_BUDGET = 1u << 10, /* --rule-time S, --rule-memory SIZE: the
+                                          budget of each jq evaluation (base/guard.h) */
     CDP_SHARED_INPUT = CDP_SHARED_FORMAT | CDP_SHARED_DELIMITER | CDP_SHARED_ENCODING,
     CDP_SHARED_REPORT = CDP_SHARED_STATS | CDP_SHARED_QUIET | CDP_SHARED_PROGRESS | CDP_SHARED_SHOW_VALUES,
 };
@@ -133,7 +138,17 @@ struct cdp_io_prefs {
     bool quiet;
     bool progress;
     bool show_values;
+    /* CDP_SHARED_RULE_BUDGET: cdp_cli_parse starts the watchdog with it */
+    struct cdp_guard_budget rule_budget;
+    char rule_time_text[64], rule_memory_text[64]; /* as the stop names them */
 };
+
+/* The default budget of one jq evaluation (a rule on one profile), see
+ * cdp-segment(1) BUDGET: CPU seconds and bytes of memory growth. */
+#define CDP_RULE_TIME_DEFAULT 10.0
+#define CDP_RULE_TIME_DEFAULT_TEXT "10"
+#define CDP_RULE_MEMORY_DEFAULT ((size_t)1 << 30)
+#define CDP_RULE_MEMORY_DEFAULT_TEXT "1G"
 
 /* The arguments after an option's own, for options that take two
  * (--arg NAME VALUE). */
@@ -149,12 +164,15 @@ const char *cdp_cli_take(struct cdp_cli_rest *rest);
  * Returns 0, or 2 after cdp_usage_error. */
 typedef int (*cdp_option_fn)(void *prefs, int id, const char *arg, struct cdp_cli_rest *rest);
 
-/* Ignores SIGPIPE (see above) and sets argv[0] to the program's name, which
- * getopt uses in its own messages. */
+/* Ignores SIGPIPE (see above), sets argv[0] to the program's name, which
+ * getopt uses in its own messages, and installs base/guard.h: SIGTERM,
+ * SIGINT and SIGHUP remove the run's temporary files before the run dies
+ * of them. */
 void cdp_cli_start(const struct cdp_program *prog, char **argv);
 
 /* Parses argv: shared options into io (initialised here), the program's own
- * through fn. Returns -1 to go on, with *first the index of the first
+ * through fn. A program taking CDP_SHARED_RULE_BUDGET gets the watchdog of
+ * its jq rules started (base/guard.h), unless both budgets are 0. Returns -1 to go on, with *first the index of the first
  * operand (a file name); or the status to exit with: 0 after --help or
  * --version, 1 when they could not be written, 2 after a usage error. */
 int cdp_cli_parse(const struct cdp_program *prog, int argc, char **argv, struct cdp_io_prefs *io,

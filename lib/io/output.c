@@ -12,6 +12,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "base/guard.h"
 #include "io/source.h"
 
 #define FLUSH_AT (256 * 1024)
@@ -20,6 +21,7 @@ struct cdp_output {
     char *name;     /* for messages */
     char *path;     /* final name when replaced atomically, else NULL */
     char *tmp_path; /* named temporary file when O_TMPFILE was unavailable */
+    int tmp_slot;   /* its registration with base/guard.h, for signals; -1 */
     char *dir;
     int fd;
     bool own_fd;
@@ -118,6 +120,12 @@ static int named_stream(const char *path)
     return *end || fd < 0 || fd > 1 << 20 ? -1 : (int)fd;
 }
 
+static int make_temporary(char *path, void *ctx)
+{
+    (void)ctx;
+    return mkostemp(path, O_CLOEXEC);
+}
+
 static int open_target(struct cdp_output *o, mode_t mode, struct cdp_error *err)
 {
     int stream = named_stream(o->path);
@@ -167,7 +175,7 @@ static int open_target(struct cdp_output *o, mode_t mode, struct cdp_error *err)
     cdp_buf_printf(&t, "%s/.%s.XXXXXX", o->dir, basename(base));
     free(base);
     o->tmp_path = cdp_buf_detach(&t, NULL);
-    o->fd = mkostemp(o->tmp_path, O_CLOEXEC);
+    o->fd = cdp_guard_create(o->tmp_path, make_temporary, NULL, &o->tmp_slot);
     if (o->fd < 0) {
         int e = errno;
         free(o->tmp_path);
@@ -189,6 +197,7 @@ struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_opt
         opt = &defaults;
     struct cdp_output *o = cdp_xcalloc(1, sizeof *o);
     o->fd = STDOUT_FILENO;
+    o->tmp_slot = -1;
     if (path && strcmp(path, "-") != 0) {
         o->path = cdp_xstrdup(path);
         o->name = cdp_xstrdup(path);
@@ -305,6 +314,11 @@ const char *cdp_output_name(const struct cdp_output *o)
     return o->name ? o->name : "standard output";
 }
 
+static int link_proc(char *path, void *proc)
+{
+    return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
 /* Gives the anonymous file a name: link it under a fresh hidden name, then
  * rename that over the target (linkat cannot replace a file). */
 static int link_anonymous(struct cdp_output *o)
@@ -316,7 +330,7 @@ static int link_anonymous(struct cdp_output *o)
     for (unsigned i = 0;; i++) {
         cdp_buf_reset(&t);
         cdp_buf_printf(&t, "%s/.%s.%ld.%u", o->dir, basename(base), (long)getpid(), i);
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, t.data, AT_SYMLINK_FOLLOW) == 0)
+        if (cdp_guard_create(t.data, link_proc, proc, &o->tmp_slot) == 0)
             break;
         if (errno != EEXIST || i > 1000) {
             int e = errno;
@@ -362,6 +376,8 @@ int cdp_output_publish(struct cdp_output *o, struct cdp_error *err)
     if (o->path && rename(o->tmp_path, o->path) < 0)
         r = cdp_errorf_errno(err, errno, "cannot rename into '%s'", o->path);
     else if (o->path) {
+        cdp_guard_forget(o->tmp_slot);
+        o->tmp_slot = -1;
         free(o->tmp_path);
         o->tmp_path = NULL;
     }
@@ -391,6 +407,7 @@ void cdp_output_abort(struct cdp_output *o)
         close(o->fd);
     if (o->tmp_path)
         unlink(o->tmp_path);
+    cdp_guard_forget(o->tmp_slot);
     if (o->zstd)
         ZSTD_freeCCtx(o->zstd);
     if (o->gzip)

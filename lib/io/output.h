@@ -3,7 +3,10 @@
  * A file named with -o is written to an unnamed temporary file in the same
  * folder (O_TMPFILE; where the file system lacks it, a hidden temporary name)
  * and appears under its name only when cdp_output_commit succeeds: a run that
- * fails, or is killed, never leaves a partial or half-replaced file. Devices
+ * fails, or is killed, never leaves a partial or half-replaced file. A named
+ * temporary (and the hidden link of a staged file) is registered with
+ * base/guard.h from the moment it exists, so that SIGTERM, SIGINT and SIGHUP
+ * remove it too. Devices
  * and pipes (-o /dev/stdout, /dev/full) are written directly.
  *
  * Every write and the final close are checked; the first failure is kept and

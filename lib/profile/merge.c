@@ -1,6 +1,7 @@
 #include "profile/merge.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -425,6 +426,10 @@ static int worker_init(struct worker *w, const struct cdp_merger *m, size_t *bad
         if (!(w->traits[t] = cdp_jq_compile(o->traits[t].expr, NULL, err))) {
             *bad_trait = t;
             return -1;
+        } else {
+            char what[128];
+            snprintf(what, sizeof what, "trait '%s'", o->traits[t].name);
+            cdp_jq_name(w->traits[t], what);
         }
     return 0;
 }

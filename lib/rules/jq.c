@@ -15,6 +15,7 @@
 #include <jq.h>
 #include <jv.h>
 
+#include "base/guard.h"
 #include "io/json.h"
 
 /* ---- variables ----------------------------------------------------------- */
@@ -93,6 +94,7 @@ void cdp_jq_vars_release(struct cdp_jq_vars *vars)
 
 struct cdp_jq {
     jq_state *jq;
+    struct cdp_guard_clock *clock; /* base/guard.h: the budget's watchdog */
     locale_t c_locale; /* for strtod_l: numbers are read the same whatever setlocale says */
     /* compile errors, gathered by the error callback */
     struct cdp_error *compile_err;
@@ -136,7 +138,11 @@ static void on_jq_error(void *data, jv msg)
  * one is set, then prints its message and aborts (as cdp_xmalloc would). */
 static void on_jq_nomem(void *data)
 {
-    (void)data;
+    /* Stops the run naming the rule (base/guard.h). libjq 1.6 keeps this
+     * hook per thread and does not call it on the threads that evaluate
+     * (measured: "def f: 1 + f; f" under ulimit -v aborts without it), so
+     * base/guard.c also takes the SIGABRT of an evaluation. */
+    cdp_guard_out_of_memory(data);
 }
 
 static jv vars_to_args(const struct cdp_jq_vars *vars, struct cdp_error *err, bool *ok)
@@ -186,7 +192,8 @@ struct cdp_jq *cdp_jq_compile(const char *expr, const struct cdp_jq_vars *vars,
     jq_set_error_cb(q->jq, on_jq_error, q);
     jq_set_input_cb(q->jq, NULL, NULL);
     jq_set_debug_cb(q->jq, NULL, NULL);
-    jq_set_nomem_handler(q->jq, on_jq_nomem, NULL);
+    q->clock = cdp_guard_clock_new(NULL);
+    jq_set_nomem_handler(q->jq, on_jq_nomem, q->clock);
     jq_set_attr(q->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
 
     bool ok;
@@ -221,6 +228,7 @@ void cdp_jq_free(struct cdp_jq *q)
     if (!q)
         return;
     jq_teardown(&q->jq);
+    cdp_guard_clock_free(q->clock);
     if (q->c_locale)
         freelocale(q->c_locale);
     for (size_t i = 0; i < q->nfields; i++)
@@ -228,6 +236,11 @@ void cdp_jq_free(struct cdp_jq *q)
     free(q->fields);
     free(q->field_lens);
     free(q);
+}
+
+void cdp_jq_name(struct cdp_jq *q, const char *what)
+{
+    cdp_guard_clock_name(q->clock, what);
 }
 
 bool cdp_jq_fields(const struct cdp_jq *q, char ***fields, size_t *nfields)
@@ -295,9 +308,12 @@ static int run(struct cdp_jq *q, jv input, struct cdp_buf *out, char sep, bool t
 {
     size_t start = out ? out->len : 0;
     int n = 0;
+    cdp_guard_clock_start(q->clock);
     jq_start(q->jq, input, 0);
     for (;;) {
         jv v = jq_next(q->jq);
+        if (!jv_is_valid(v) || test)
+            cdp_guard_clock_stop(q->clock);
         if (!jv_is_valid(v)) {
             if (end_of_outputs(q, v, err) < 0) {
                 if (out) {

@@ -78,6 +78,14 @@ struct cdp_jq *cdp_jq_compile(const char *expr, const struct cdp_jq_vars *vars,
                               struct cdp_error *err);
 void cdp_jq_free(struct cdp_jq *q);
 
+/* What the program is, as a stop for its budget names it ("segment 'vip'",
+ * "trait 'x'", "column 'h'"; copied). Each run of the program is timed
+ * against the budget of base/guard.h when the program started a watchdog
+ * (cdp_guard_watch): libjq cannot be interrupted, so a run past it, or one
+ * that exhausts memory, ends the process with that message and exit 1
+ * instead of returning. Unnamed: "a jq program". */
+void cdp_jq_name(struct cdp_jq *q, const char *what);
+
 /* Runs the program on one input given as JSON text (len bytes, exactly one
  * value). Appends each output value as compact JSON to out, with sep between
  * outputs (none before the first or after the last), and returns the number

@@ -68,7 +68,11 @@ static struct cdp_jq *compile_rule(const struct cdp_rule *r, const struct cdp_jq
                                    struct cdp_error *err)
 {
     struct cdp_jq *q = cdp_jq_compile(r->program, vars, err);
-    if (!q) {
+    if (q) {
+        char what[128];
+        snprintf(what, sizeof what, "segment '%s'", r->name);
+        cdp_jq_name(q, what);
+    } else {
         char why[sizeof err->msg];
         memcpy(why, err->msg, sizeof why);
         cdp_errorf(err, "%s: segment %s: %s", r->origin, r->name, why);

@@ -14,6 +14,10 @@
  * standard error (elsewhere) goes on working.
  * CDP_FAULT_AT=0 fails nothing and only counts.
  *
+ * CDP_FAULT_NO_TMPFILE=1 (with or without the rest) makes open() with
+ * O_TMPFILE fail with EOPNOTSUPP, as on a file system without it (tmpfs has
+ * it): outputs then take io/output.c's named temporary .NAME.XXXXXX.
+ *
  * At exit the shim appends "calls C" (calls counted) and, when it failed
  * one, "failed NAME PATH" before it, to CDP_FAULT_LOG: the test runs N = 1,
  * 2, ... until a run counts fewer than N calls. */
@@ -285,4 +289,60 @@ int linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
         return -1;
     }
     return next(fromfd, from, tofd, to, flags);
+}
+
+/* ---- CDP_FAULT_NO_TMPFILE ------------------------------------------------ */
+
+static int no_tmpfile(int flags)
+{
+    const char *e = getenv("CDP_FAULT_NO_TMPFILE");
+    return e && *e == '1' && (flags & (O_TMPFILE & ~O_DIRECTORY)) == (O_TMPFILE & ~O_DIRECTORY);
+}
+
+#define OPEN_LIKE(name, ...)                                                                       \
+    {                                                                                              \
+        mode_t mode = 0;                                                                           \
+        if (flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))) {                                      \
+            va_list ap;                                                                            \
+            va_start(ap, flags);                                                                   \
+            mode = va_arg(ap, mode_t);                                                             \
+            va_end(ap);                                                                            \
+        }                                                                                          \
+        if (no_tmpfile(flags)) {                                                                   \
+            errno = EOPNOTSUPP;                                                                    \
+            return -1;                                                                             \
+        }                                                                                          \
+        return next(__VA_ARGS__, flags, mode);                                                     \
+    }
+
+int open(const char *path, int flags, ...)
+{
+    static int (*next)(const char *, int, ...);
+    if (!next)
+        next = real("open");
+    OPEN_LIKE("open", path)
+}
+
+int open64(const char *path, int flags, ...)
+{
+    static int (*next)(const char *, int, ...);
+    if (!next)
+        next = real("open64");
+    OPEN_LIKE("open64", path)
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    static int (*next)(int, const char *, int, ...);
+    if (!next)
+        next = real("openat");
+    OPEN_LIKE("openat", dirfd, path)
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+    static int (*next)(int, const char *, int, ...);
+    if (!next)
+        next = real("openat64");
+    OPEN_LIKE("openat64", dirfd, path)
 }
