@@ -23,6 +23,7 @@ enum {
     OPT_SUPPRESS_COLUMN, OPT_REGION, OPT_BOM, OPT_CRLF, OPT_NO_PLUS, OPT_PREVIOUS, OPT_REMOVED,
     OPT_FULL, OPT_SPLIT_ROWS, OPT_MODE, OPT_RECOMMENDATIONS, OPT_REC_COLUMNS, OPT_FORGOTTEN,
     OPT_SUMMARIZE, OPT_JOIN, OPT_CONTACTS,
+    OPT_ALLOW_EMPTY,
 };
 
 static const struct cdp_option options[] = {
@@ -51,6 +52,8 @@ static const struct cdp_option options[] = {
     { OPT_PREVIOUS, "previous", "FILE", "the last export of this audience (repeat for its\n"
                                         "parts): write only rows added or changed since" },
     { OPT_REMOVED, "removed", "FILE", "with --previous: write there the rows to remove" },
+    { OPT_ALLOW_EMPTY, "allow-empty", NULL, "with --previous and -s: go on when a segment is\n"
+                                            "in no profile (else an error: misspelt?)" },
     { OPT_FULL, "full", "FILE", "also write the whole audience there (the next\nrun's --previous)" },
     { OPT_SPLIT_ROWS, "split-rows", "N", "write OUT as NAME-0001.EXT, NAME-0002.EXT, ... of\n"
                                          "at most N rows each" },
@@ -106,6 +109,7 @@ struct prefs {
     const char *recommendations;
     long rec_columns;
     bool channel_set, delimiter_set;
+    bool allow_empty;
 };
 
 static void push(struct list *l, const char *s)
@@ -183,6 +187,7 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
             return cdp_usage_error(program.name, "--summarize and --join-summaries are steps: give one");
         p->step = id == OPT_SUMMARIZE ? SUMMARIZE : JOIN;
         break;
+    case OPT_ALLOW_EMPTY: p->allow_empty = true; break;
     }
     return 0;
 }
@@ -508,6 +513,20 @@ static int export_file(struct run *run, const struct cdp_reread *in, struct cdp_
 static void add_counts(struct run *run);
 static struct cdp_output *stats_output(struct run *run, struct cdp_error *err);
 
+/* A segment asked for that no profile has, against a previous export with
+ * rows: a misspelt -s would send everyone to --removed. -1 with err unless
+ * --allow-empty says the audience is meant to be empty. */
+static int check_audience(struct run *run, struct cdp_error *err)
+{
+    struct cdp_export_counts c = { 0 };
+    cdp_export_writer_counts(run->writer, &c);
+    const char *segment = cdp_audience_uncarried(run->audience);
+    if (run->p->allow_empty || !c.delta || !c.previous || !segment)
+        return 0;
+    return cdp_errorf(err, "segment '%s' is in no profile, but --previous had members: misspelt? "
+                      "(--allow-empty lets an empty audience through)", segment);
+}
+
 /* Every file of the run replaced together, all or none (io/replace.h):
  * the output's parts (standard output first: it cannot be taken back), the
  * removed rows, the --full baseline, the rejects and --stats; so that a
@@ -605,6 +624,8 @@ static int export(struct run *run, int nfiles, char **files, struct cdp_error *e
         if (export_file(run, &run->inputs[i], err) < 0)
             status = 1;
     if (status == 0 && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
+        status = 1;
+    if (status == 0 && check_audience(run, err) < 0)
         status = 1;
     if (status == 0 && commit(run, err) < 0)
         status = 1;

@@ -393,7 +393,7 @@ budget_stop() {
 
 @test "#13.7: libjq out of memory in a rule (it aborts) stops the run naming the rule, exit 1, nothing written" {
     # ulimit -v and AddressSanitizer's shadow memory do not mix
-    [[ $BUILD != *san* ]] || skip "ulimit -v under AddressSanitizer"
+    [[ $BUILD != */build-san ]] || skip "ulimit -v under AddressSanitizer"
     echo '{"cdp_id":"p1","email":"a@b.ru","consent_email":true}' > prof.ndjson
     echo previous > out.ndjson
     run --separate-stderr bash -c 'ulimit -v 600000; CDP_FAULT_NO_TMPFILE=1 LD_PRELOAD=$0 exec cdp-segment --rule-time 0 --rule-memory 0 -s "a=(def f: 1 + f; f)" -o out.ndjson prof.ndjson' "$FAULT_LIB"
@@ -429,4 +429,35 @@ cdp-segment: segment 'a' stopped: memory ran out on one profile" ]
         [ "$(ls -A)" = "$(printf 'err\nin.fifo\nout.ndjson')" ] || { echo "$sig:" >&2; ls -A >&2; return 1; }
         [ ! -s err ]
     done
+}
+
+@test "#13.14: cdp-export -s NAME in no profile, against a --previous with rows, is an error unless --allow-empty" {
+    printf '%s\n' '{"cdp_id":"p1","email":"a@b.ru","consent_email":true,"segments":["vip"]}' \
+        '{"cdp_id":"p2","email":"c@d.ru","consent_email":true,"segments":[],"holdout":["cart"]}' > seg.ndjson
+    cdp-export -q -f mailchimp -s vip -o prev.csv seg.ndjson
+    cp prev.csv prev.before
+    run --separate-stderr cdp-export -f mailchimp -s vpi --previous prev.csv --full prev.csv --removed rem.csv \
+        -o out.csv seg.ndjson
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "cdp-export: segment 'vpi' is in no profile, but --previous had members: misspelt? (--allow-empty lets an empty audience through)
+cdp-export: 2 profiles read, 0 exported (0 added, 0 changed, 0 unchanged), 0 removed, 2 skipped (2 not_in_segment), 0 rejected" ]
+    [ "$(ls -A -I 'separate-stderr*')" = "$(printf 'prev.before\nprev.csv\nseg.ndjson')" ]
+    cmp prev.csv prev.before
+    # any of several: one misspelt is enough
+    run --separate-stderr cdp-export -q -f mailchimp -s vip -s vpi --previous prev.csv -o out.csv seg.ndjson
+    [ "$status" -eq 1 ]
+    [ "${stderr_lines[0]}" = "cdp-export: segment 'vpi' is in no profile, but --previous had members: misspelt? (--allow-empty lets an empty audience through)" ]
+    # deliberately empty: everyone goes to --removed
+    run --separate-stderr cdp-export -f mailchimp -s vpi --allow-empty --previous prev.csv --removed rem.csv \
+        -o out.csv seg.ndjson
+    [ "$status" -eq 0 ]
+    [ "$stderr" = "cdp-export: 2 profiles read, 0 exported (0 added, 0 changed, 0 unchanged), 1 removed, 2 skipped (2 not_in_segment), 0 rejected" ]
+    cmp rem.csv prev.before
+    # a segment some profile has only as held out, or an empty previous export, goes on
+    run --separate-stderr cdp-export -q -f mailchimp -s cart --previous prev.csv -o out.csv seg.ndjson
+    [ "$status" -eq 0 ]
+    head -1 prev.csv > empty.csv
+    run --separate-stderr cdp-export -q -f mailchimp -s vpi --previous empty.csv -o out.csv seg.ndjson
+    [ "$status" -eq 0 ]
+    [ "$(cat out.csv)" = "$(head -1 prev.csv)" ]
 }

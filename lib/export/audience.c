@@ -12,6 +12,8 @@
 struct cdp_audience {
     struct cdp_audience_options opt;
     char **segments;
+    bool *carried;   /* per asked segment: some profile has it (segments or holdout) */
+    size_t uncarried; /* asked segments no profile had so far */
     size_t *seglen;
     struct cdp_phone_normalizer *pn;
     struct cdp_buf scratch;
@@ -73,6 +75,8 @@ struct cdp_audience *cdp_audience_new(const struct cdp_audience_options *opt,
     a->pn = pn;
     a->segments = cdp_xcalloc(opt->nsegments + 1, sizeof *a->segments);
     a->seglen = cdp_xcalloc(opt->nsegments + 1, sizeof *a->seglen);
+    a->carried = cdp_xcalloc(opt->nsegments + 1, sizeof *a->carried);
+    a->uncarried = opt->nsegments;
     for (size_t i = 0; i < opt->nsegments; i++) {
         a->segments[i] = cdp_xstrdup(opt->segments[i]);
         a->seglen[i] = strlen(opt->segments[i]);
@@ -91,6 +95,7 @@ void cdp_audience_free(struct cdp_audience *a)
         free(a->segments[i]);
     free(a->segments);
     free(a->seglen);
+    free(a->carried);
     cdp_phone_normalizer_free(a->pn);
     cdp_buf_release(&a->scratch);
     cdp_buf_release(&a->value);
@@ -254,6 +259,12 @@ static enum cdp_skip membership(struct cdp_audience *a, const struct cdp_record 
     }
     if (a->opt.nsegments == 0)
         return CDP_SKIP_NONE;
+    for (size_t i = 0; a->uncarried && i < a->opt.nsegments; i++)
+        if (!a->carried[i] && (array_has(a, segs, a->segments[i], a->seglen[i]) ||
+                               (any_holdout && array_has(a, held, a->segments[i], a->seglen[i])))) {
+            a->carried[i] = true;
+            a->uncarried--;
+        }
     bool member = false, held_out = false;
     for (size_t i = 0; i < a->opt.nsegments && !member; i++) {
         const char *s = a->opt.segments[i];
@@ -507,4 +518,12 @@ int cdp_audience_read_refusals(struct cdp_audience *a, const char *path,
     cdp_json_parser_free(json);
     cdp_reader_close(r);
     return k == CDP_READ_ERROR ? -1 : 0;
+}
+
+const char *cdp_audience_uncarried(const struct cdp_audience *a)
+{
+    for (size_t i = 0; a->uncarried && i < a->opt.nsegments; i++)
+        if (!a->carried[i])
+            return a->segments[i];
+    return NULL;
 }

@@ -139,6 +139,12 @@ void cdp_audience_forget(struct cdp_audience *a, const struct cdp_forgetlist *l)
 enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record *rec,
                                  struct cdp_contact *c);
 
+/* The first segment asked for that no profile checked so far had at all
+ * (in "segments" or "holdout"), or NULL: a misspelt -s NAME selects no
+ * one, and against a previous export it would remove everyone
+ * (cmd/cdp-export.c refuses that unless told, see cdp-export(1)). */
+const char *cdp_audience_uncarried(const struct cdp_audience *a);
+
 /* Whether the profile refused the channel: consent_email (email),
  * consent_sms (sms) or consent_ads (ads) is false. Then c holds its valid
  * e-mails (email, ads) and phones (sms, ads) as for a check. Channel none:

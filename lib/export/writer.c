@@ -305,6 +305,7 @@ void cdp_export_writer_done(struct cdp_export_writer *w)
 void cdp_export_writer_counts(const struct cdp_export_writer *w, struct cdp_export_counts *c)
 {
     *c = w->counts;
+    c->previous = w->delta ? cdp_delta_previous_rows(w->delta) : 0;
 }
 
 static void add_files(struct cdp_buf *b, const char *name, const struct cdp_parts *parts)

@@ -106,6 +106,7 @@ void cdp_export_writer_done(struct cdp_export_writer *w);
 
 struct cdp_export_counts {
     bool delta; /* a previous export was read */
+    uint64_t previous; /* its rows (a contact counted once) */
     uint64_t added, changed, unchanged, removed;
 };
 void cdp_export_writer_counts(const struct cdp_export_writer *w, struct cdp_export_counts *c);
