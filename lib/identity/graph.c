@@ -455,6 +455,26 @@ static bool field_is(const struct cdp_record *r, const char *key, const char *wa
            memcmp(f->val, want, f->vlen) == 0;
 }
 
+static void name_add(struct cdp_json_names *names, const char *name)
+{
+    cdp_json_names_add(names, name, strlen(name));
+}
+
+void cdp_graph_extract_fields(const struct cdp_keyset *keys, const char *const *conflicts,
+                              size_t nconflicts, struct cdp_json_names *names)
+{
+    static const char *const fixed[] = { "_kind", "event", "cdp_id", "_source", "_rid", "ts", "last_name" };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        name_add(names, fixed[i]);
+    for (size_t k = 0; k < cdp_keyset_count(keys); k++) {
+        const struct cdp_key *key = cdp_keyset_get(keys, k);
+        for (size_t f = 0; f < key->nfields; f++)
+            name_add(names, key->fields[f]);
+    }
+    for (size_t c = 0; c < nconflicts; c++)
+        name_add(names, conflicts[c]);
+}
+
 void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflicts,
                           size_t nconflicts, const struct cdp_record *r, const char *source,
                           uint64_t row_number, struct cdp_graph_items *out)

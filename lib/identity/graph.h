@@ -44,6 +44,7 @@
 
 #include "base/error.h"
 #include "identity/keys.h"
+#include "io/json.h"
 #include "io/record.h"
 
 #define CDP_NO_NODE UINT32_MAX
@@ -128,6 +129,11 @@ struct cdp_graph_items {
     size_t nconf, conf_cap;
     struct cdp_buf text;
 };
+
+/* Adds to names every field cdp_graph_extract reads (io/json.h): a record
+ * parsed with only these extracts the same as the whole record. */
+void cdp_graph_extract_fields(const struct cdp_keyset *keys, const char *const *conflicts,
+                              size_t nconflicts, struct cdp_json_names *names);
 
 /* Appends what r contributes. The record is a person unless its _kind says
  * event (or it has no _kind and an "event" field). Without _source/_rid,

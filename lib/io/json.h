@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/buf.h"
 #include "base/error.h"
@@ -37,6 +38,23 @@ const char *cdp_json_status_code(enum cdp_json_status st);
  * A repeated key keeps its last value. On failure err says why. */
 enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p, const char *text, size_t len,
                           struct cdp_record *rec, struct cdp_error *err);
+
+/* A set of member names, for cdp_json_parse_object_some: a 1024-bit filter
+ * of their hashes, so that a member is kept or passed over without a string
+ * comparison. Zero it, then add the names. */
+struct cdp_json_names {
+    uint64_t bits[16];
+};
+void cdp_json_names_add(struct cdp_json_names *set, const char *name, size_t len);
+
+/* As cdp_json_parse_object, but appends only the members named in keep, and
+ * may append a few others (the filter's false alarms): a pass that looks up
+ * a few fields of every record looks them up in a short record. Every
+ * member is read and checked as cdp_json_parse_object checks it, so a line
+ * fails here exactly when it fails there. */
+enum cdp_json_status cdp_json_parse_object_some(struct cdp_json_parser *p, const char *text, size_t len,
+                                                const struct cdp_json_names *keep, struct cdp_record *rec,
+                                                struct cdp_error *err);
 
 /* Whether text is exactly one valid JSON value (surrounding spaces allowed).
  * Numbers beyond a 64-bit integer or a double (a 23-digit card, 1e999) are

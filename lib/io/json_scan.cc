@@ -177,8 +177,32 @@ static uint32_t key_hash(std::string_view k)
     return h ^ (h >> 15);
 }
 
+extern "C" void cdp_json_names_add(struct cdp_json_names *set, const char *name, size_t len)
+{
+    uint32_t h = key_hash(std::string_view(name, len));
+    set->bits[(h >> 6) & 15u] |= 1ull << (h & 63u);
+}
+
+static cdp_json_status parse_object(struct cdp_json_parser *p, const char *text, size_t len,
+                                    const struct cdp_json_names *keep, struct cdp_record *rec,
+                                    struct cdp_error *err);
+
 extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p, const char *text, size_t len,
                                      struct cdp_record *rec, struct cdp_error *err)
+{
+    return parse_object(p, text, len, NULL, rec, err);
+}
+
+extern "C" enum cdp_json_status cdp_json_parse_object_some(struct cdp_json_parser *p, const char *text, size_t len,
+                                                           const struct cdp_json_names *keep,
+                                                           struct cdp_record *rec, struct cdp_error *err)
+{
+    return parse_object(p, text, len, keep, rec, err);
+}
+
+static cdp_json_status parse_object(struct cdp_json_parser *p, const char *text, size_t len,
+                                    const struct cdp_json_names *keep, struct cdp_record *rec,
+                                    struct cdp_error *err)
 {
     using namespace simdjson;
     // The full UTF-8 check first: on-demand parsing validates only what it reads.
@@ -277,6 +301,8 @@ extern "C" enum cdp_json_status cdp_json_parse_object(struct cdp_json_parser *p,
         }
         uint32_t h = key_hash(key);
         uint64_t bit = 1ull << (h & 63u);
+        if (keep && !(keep->bits[(h >> 6) & 15u] & bit))
+            continue;
         uint64_t &word = seen[(h >> 6) & 15u];
         if (word & bit)
             cdp_record_set(rec, key.data(), key.size(), s.data(), s.size(), type);
