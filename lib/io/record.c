@@ -30,10 +30,19 @@ void cdp_record_reserve(struct cdp_record *r, size_t n)
 
 const struct cdp_field *cdp_record_get(const struct cdp_record *r, const char *key, size_t klen)
 {
-    /* Last match wins, as in jq, should a reader ever keep a duplicate. */
+    /* Last match wins, as in jq, should a reader ever keep a duplicate. The
+     * first byte compared before calling memcmp: many keys share a length
+     * ("email", "phone", "_kind"), and the calls were most of cdp-dedupe's
+     * lookups. */
+    if (klen == 0) {
+        for (size_t i = r->n; i-- > 0;)
+            if (r->f[i].klen == 0)
+                return &r->f[i];
+        return NULL;
+    }
     for (size_t i = r->n; i-- > 0;) {
         const struct cdp_field *f = &r->f[i];
-        if (f->klen == klen && memcmp(f->key, key, klen) == 0)
+        if (f->klen == klen && f->key[0] == key[0] && memcmp(f->key + 1, key + 1, klen - 1) == 0)
             return f;
     }
     return NULL;
