@@ -86,6 +86,22 @@ uint64_t cdp_intern_hash(const char *s, size_t len)
     return hash_of(s, len);
 }
 
+void cdp_intern_prefetch(const struct cdp_intern *t, uint64_t hash, int step)
+{
+    const uint32_t *slot = &t->slots[(size_t)hash & (t->nslots - 1)];
+    if (step == 0) {
+        __builtin_prefetch(slot);
+        return;
+    }
+    if (!*slot)
+        return;
+    const struct entry *e = &t->entries[*slot - 1];
+    if (step == 1)
+        __builtin_prefetch(e);
+    else
+        __builtin_prefetch(t->text + e->offset);
+}
+
 uint32_t cdp_intern_add(struct cdp_intern *t, const char *s, size_t len, int *added)
 {
     return cdp_intern_add_hashed(t, s, len, hash_of(s, len), added);

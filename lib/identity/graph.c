@@ -566,6 +566,14 @@ void cdp_graph_items_release(struct cdp_graph_items *items)
     memset(items, 0, sizeof *items);
 }
 
+void cdp_graph_prefetch_item(const struct cdp_graph *g, const struct cdp_graph_items *items, size_t i,
+                             int step)
+{
+    const struct cdp_graph_item *it = &items->v[i];
+    for (uint32_t j = 0; j < it->nvalues; j++)
+        cdp_intern_prefetch(g->strings, items->values[it->first_value + j].hash, step);
+}
+
 uint32_t cdp_graph_add_item(struct cdp_graph *g, const struct cdp_graph_items *items,
                                size_t i)
 {

@@ -130,6 +130,12 @@ struct cdp_graph_items {
     struct cdp_buf text;
 };
 
+/* Fetches ahead what adding item i will read (cdp_intern_prefetch's
+ * steps): a caller adding items in order calls it for the items a few
+ * places ahead of the one it adds. Changes nothing. */
+void cdp_graph_prefetch_item(const struct cdp_graph *g, const struct cdp_graph_items *items, size_t i,
+                             int step);
+
 /* Adds to names every field cdp_graph_extract reads (io/json.h): a record
  * parsed with only these extracts the same as the whole record. */
 void cdp_graph_extract_fields(const struct cdp_keyset *keys, const char *const *conflicts,
