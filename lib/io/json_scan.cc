@@ -259,10 +259,21 @@ static cdp_json_status parse_object(struct cdp_json_parser *p, const char *text,
         ondemand::json_type t;
         if ((e = v.type().get(t)))
             return fail(p, text, len, err, e);
+        uint32_t h = key_hash(key);
+        uint64_t bit = 1ull << (h & 63u);
+        bool kept = !keep || (keep->bits[(h >> 6) & 15u] & bit);
         std::string_view s;
         enum cdp_type type;
         switch (t) {
         case ondemand::json_type::string:
+            // A string not kept needs no copy: without a backslash there is
+            // nothing get_string could refuse that stage 1 (unescaped
+            // characters) and the UTF-8 check above have not.
+            if (!kept) {
+                std::string_view raw = v.raw_json_token();
+                if (!memchr(raw.data(), '\\', raw.size()))
+                    continue;
+            }
             e = v.get_string().get(s);
             type = CDP_STRING;
             break;
@@ -313,9 +324,7 @@ static cdp_json_status parse_object(struct cdp_json_parser *p, const char *text,
             if (!valid_in_line(p, s.data(), s.size()))
                 return invalid(err, "bad value of member", key);
         }
-        uint32_t h = key_hash(key);
-        uint64_t bit = 1ull << (h & 63u);
-        if (keep && !(keep->bits[(h >> 6) & 15u] & bit))
+        if (!kept)
             continue;
         uint64_t &word = seen[(h >> 6) & 15u];
         if (word & bit)
