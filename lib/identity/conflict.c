@@ -17,15 +17,23 @@
 
 enum cdp_conflict_rule cdp_conflict_rule_of(const char *field)
 {
-    if (strcmp(field, "birth_date") == 0)
-        return CDP_CONFLICT_DATE;
-    if (strcmp(field, "gender") == 0)
-        return CDP_CONFLICT_GENDER;
-    if (strcmp(field, "first_name") == 0)
-        return CDP_CONFLICT_GIVEN_NAME;
-    if (strcmp(field, "middle_name") == 0 || strcmp(field, "last_name") == 0)
-        return CDP_CONFLICT_NAME;
-    return CDP_CONFLICT_TEXT;
+    /* Called for every record and conflict field (identity/graph.c): one
+     * strcmp by the first letter, not one per name (four fields checked by
+     * default made ten calls per record). */
+    switch (field[0]) {
+    case 'b':
+        return strcmp(field, "birth_date") == 0 ? CDP_CONFLICT_DATE : CDP_CONFLICT_TEXT;
+    case 'g':
+        return strcmp(field, "gender") == 0 ? CDP_CONFLICT_GENDER : CDP_CONFLICT_TEXT;
+    case 'f':
+        return strcmp(field, "first_name") == 0 ? CDP_CONFLICT_GIVEN_NAME : CDP_CONFLICT_TEXT;
+    case 'm':
+        return strcmp(field, "middle_name") == 0 ? CDP_CONFLICT_NAME : CDP_CONFLICT_TEXT;
+    case 'l':
+        return strcmp(field, "last_name") == 0 ? CDP_CONFLICT_NAME : CDP_CONFLICT_TEXT;
+    default:
+        return CDP_CONFLICT_TEXT;
+    }
 }
 
 static const struct cdp_field *scalar(const struct cdp_record *r, const char *name)
