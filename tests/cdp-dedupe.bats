@@ -290,6 +290,29 @@ OUT
     [ "${stderr##*$'\n'}" = "cdp-dedupe: 3 records read, 1 persons, 2 written, 1 rejected, 1 links, 0 refused" ]
 }
 
+@test "pass 1 reads only the key fields, yet refuses a line for an error in any member" {
+    # Members no key reads are checked all the same: a bad escape, a raw
+    # tab, a bad number or atom, a bad nested value, text after the object.
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru","note":"a \"quoted\" \u0041 \/ ok"}' \
+        '{"_source":"a","_rid":"2","email":"x@y.ru","note":"bad \q"}' \
+        '{"_source":"a","_rid":"3","email":"x@y.ru","note":"tab	raw"}' \
+        '{"_source":"a","_rid":"4","email":"x@y.ru","n":01}' \
+        '{"_source":"a","_rid":"5","email":"x@y.ru","ok":tru}' \
+        '{"_source":"a","_rid":"6","email":"x@y.ru","attrs":{"a":[1,2}}' \
+        '{"_source":"a","_rid":"7","email":"x@y.ru"} x' \
+        '{"_source":"a","_rid":"8","email":"x@y.ru","attrs":{"k":"v"},"x":null,"y":false}' > in.ndjson
+    run --separate-stderr cdp-dedupe --rejects rej.ndjson in.ndjson
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 2 ]
+    [ "$(jq -r ._rid <<< "${lines[0]}")" = 1 ]
+    [ "$(jq -r ._rid <<< "${lines[1]}")" = 8 ]
+    [ "$(jq -r .cdp_id <<< "${lines[0]}")" = "$(jq -r .cdp_id <<< "${lines[1]}")" ]
+    [ "$(jq -r .note <<< "${lines[0]}")" = 'a "quoted" A / ok' ]
+    [ "$(jq -r '.line' rej.ndjson | tr '\n' ' ')" = "2 3 4 5 6 7 " ]
+    [ "$(jq -r '.code' rej.ndjson | sort -u)" = invalid_json ]
+    [ "${stderr##*$'\n'}" = "cdp-dedupe: 8 records read, 1 persons, 2 written, 6 rejected, 1 links, 0 refused" ]
+}
+
 @test "FEBRL: exact name + birth date links with precision 1.0 (recall is the fuzzy matcher's job)" {
     [ -f "$SHARED/febrl/dataset3.csv" ] || skip "no FEBRL data"
     for d in dataset1 dataset3; do
