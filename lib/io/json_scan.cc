@@ -15,8 +15,11 @@
 #undef CDP_UNDEF_NDEBUG
 #endif
 #include <cassert>
+#include <xxhash.h>
 
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -27,9 +30,21 @@ extern "C" {
 
 static_assert(CDP_LINE_PADDING >= simdjson::SIMDJSON_PADDING, "line padding too small for simdjson");
 
+// Nested values found valid, by their exact text: a line's nested values
+// (the "attrs" of a receipt line naming its product) repeat from record to
+// record, and parsing each again with the DOM parser cost 2% of cdp-merge's
+// instructions (187 distinct texts in 68,365 on 1/8 of 100k persons). Direct-mapped by a hash of the text; only valid ones are
+// kept, and only short ones.
+enum { NESTED_MEMO_SLOTS = 1024, NESTED_MEMO_TEXT = 120 };
+struct nested_memo {
+    uint32_t len; // 0: empty slot
+    char text[NESTED_MEMO_TEXT];
+};
+
 struct cdp_json_parser {
     simdjson::ondemand::parser ondemand;
     simdjson::dom::parser dom;
+    std::unique_ptr<nested_memo[]> nested; // made at the first nested value
 };
 
 extern "C" struct cdp_json_parser *cdp_json_parser_new(void)
@@ -99,10 +114,23 @@ extern "C" bool cdp_json_valid(struct cdp_json_parser *p, const char *text, size
 // can be parsed in place.
 static bool valid_in_line(struct cdp_json_parser *p, const char *text, size_t len)
 {
+    nested_memo *slot = nullptr;
+    if (len <= NESTED_MEMO_TEXT) {
+        if (!p->nested)
+            p->nested.reset(new nested_memo[NESTED_MEMO_SLOTS]());
+        slot = &p->nested[XXH3_64bits(text, len) % NESTED_MEMO_SLOTS];
+        if (slot->len == len && std::memcmp(slot->text, text, len) == 0)
+            return true;
+    }
     simdjson::dom::element e;
     simdjson::error_code r = p->dom.parse(text, len, false).get(e);
-    return r == simdjson::SUCCESS ||
-           (r == simdjson::NUMBER_ERROR && valid_without_numbers(p, text, len));
+    bool valid = r == simdjson::SUCCESS ||
+                 (r == simdjson::NUMBER_ERROR && valid_without_numbers(p, text, len));
+    if (valid && slot) {
+        slot->len = (uint32_t)len;
+        std::memcpy(slot->text, text, len);
+    }
+    return valid;
 }
 
 extern "C" bool cdp_json_number_valid(const char *s, size_t len)
