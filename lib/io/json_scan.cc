@@ -33,8 +33,9 @@ static_assert(CDP_LINE_PADDING >= simdjson::SIMDJSON_PADDING, "line padding too 
 // Nested values found valid, by their exact text: a line's nested values
 // (the "attrs" of a receipt line naming its product) repeat from record to
 // record, and parsing each again with the DOM parser cost 2% of cdp-merge's
-// instructions (187 distinct texts in 68,365 on 1/8 of 100k persons). Direct-mapped by a hash of the text; only valid ones are
-// kept, and only short ones.
+// instructions (187 distinct texts in 68,365 on 1/8 of 100k persons).
+// Direct-mapped by a hash of the text; only valid ones are kept, and only
+// short ones.
 enum { NESTED_MEMO_SLOTS = 1024, NESTED_MEMO_TEXT = 120 };
 struct nested_memo {
     uint32_t len; // 0: empty slot
