@@ -17,6 +17,7 @@ struct cdp_keyset {
     size_t n;
     pcre2_code **regexes;
     size_t nregexes;
+    size_t ndefaults; /* of the regexes, the defaults' (all of them: see may_be_default_block) */
     pcre2_match_data *match;
     struct cdp_intern *blocked; /* exact values from --block-file */
     struct cdp_buf tmp;
@@ -181,7 +182,36 @@ void cdp_keyset_default_blocks(struct cdp_keyset *ks)
         "^(no|none|noemail|nomail|no-email|null|test|unknown|anonymous)@.*$",
     };
     for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-        cdp_keyset_block_regex(ks, defaults[i], NULL);
+        if (cdp_keyset_block_regex(ks, defaults[i], NULL) == 0)
+            ks->ndefaults++;
+}
+
+/* Whether value might match one of the default expressions whole: false
+ * only when none can (each must match from the first byte, none of whose
+ * first characters has a case-insensitive match outside ASCII), so that
+ * PCRE2 runs only for the few values it might block. Running it for every
+ * phone, card and e-mail of every profile cost 4% of cdp-merge. */
+static bool may_be_default_block(const char *v, size_t n)
+{
+    if (n == 0)
+        return true;
+    switch (v[0]) {
+    case '0': case '-': /* ^[0-]*$, or -1 */
+        if (n == 2 && v[0] == '-' && v[1] == '1')
+            return true;
+        for (size_t i = 0; i < n; i++)
+            if (v[i] != '0' && v[i] != '-')
+                return false;
+        return true;
+    case '+': /* +7 and ten of 0, 9 or 1, or +71234567890 */
+        return n == 12 && v[1] == '7' &&
+               ((v[2] == v[3] && (v[2] == '0' || v[2] == '9' || v[2] == '1')) ||
+                (v[2] == '1' && v[3] == '2'));
+    case 'n': case 'N': case 'a': case 'A': case 'u': case 'U': case 't': case 'T':
+        return true; /* null, nil, none, n/a, na, anonymous, unknown, undefined, test, no@... */
+    default:
+        return false;
+    }
 }
 
 int cdp_keyset_block_file(struct cdp_keyset *ks, const char *path, struct cdp_error *err)
@@ -220,6 +250,8 @@ bool cdp_keyset_blocked(const struct cdp_keyset *ks, const char *value, size_t l
 {
     if (cdp_intern_count(ks->blocked) && cdp_intern_find(ks->blocked, value, len) != UINT32_MAX)
         return true;
+    if (ks->nregexes == ks->ndefaults && !may_be_default_block(value, len))
+        return false;
     /* The value's UTF-8 checked once, not by each expression (PCRE2's
      * check per call was a fifth of its cost in cdp-merge); an invalid one
      * is left to PCRE2, which refuses it as before. */
