@@ -114,6 +114,29 @@ static void key_table_init(struct key_table *t)
     t->by_len[KEY_MAX_LEN + 1] = (uint8_t)k;
 }
 
+/* Whether a and b, n bytes each (n at most 16), are the same: as two words
+ * that overlap, not through memcmp, whose calls on keys of a few bytes cost
+ * 4% of cdp-merge's instructions. */
+static inline bool same_short(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8), memcpy(&a1, a + n - 8, 8);
+        memcpy(&b0, b, 8), memcpy(&b1, b + n - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    if (n >= 4) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4), memcpy(&a1, a + n - 4, 4);
+        memcpy(&b0, b, 4), memcpy(&b1, b + n - 4, 4);
+        return a0 == b0 && a1 == b1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* Only the keys of the same length are compared: comparing with every key
  * cost 6% of cdp-merge's instructions. */
 static enum key key_of(const struct key_table *t, const char *k, size_t n)
@@ -122,7 +145,7 @@ static enum key key_of(const struct key_table *t, const char *k, size_t n)
         return K_OTHER;
     for (size_t i = t->by_len[n]; i < t->by_len[n + 1]; i++) {
         int key = t->keys_by_len[i];
-        if (key_names[key].name[0] == k[0] && memcmp(key_names[key].name, k, n) == 0)
+        if (key_names[key].name[0] == k[0] && same_short(key_names[key].name, k, n))
             return (enum key)key;
     }
     return K_OTHER;
@@ -171,7 +194,7 @@ static bool special(const char *k, size_t n)
                  NAME("customer_id"), NAME("anon_id"),       NAME("consent_email"),
                  NAME("consent_sms"), NAME("consent_ads"),   NAME("full_name") };
     for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
-        if (skip[i].len == n && memcmp(skip[i].name, k, n) == 0)
+        if (skip[i].len == n && same_short(skip[i].name, k, n))
             return true;
     return false;
 }
