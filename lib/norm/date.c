@@ -202,6 +202,30 @@ static bool parse_1c(const char *s, size_t len, struct cdp_datetime *dt)
     return true;
 }
 
+/* The shape cdp writes, YYYY-MM-DDTHH:MM:SSZ, read at fixed places; false
+ * for anything else (the general reading below gives the same fields for
+ * it, at four times the cost: cdp-merge reads one or two per record). */
+static bool parse_utc(const char *s, size_t len, struct cdp_datetime *dt)
+{
+    if (len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[19] != 'Z')
+        return false;
+    int hi, lo;
+    if (!two_digits(s, &hi) || !two_digits(s + 2, &lo) || !two_digits(s + 5, &dt->month) ||
+        !two_digits(s + 8, &dt->day) || !two_digits(s + 11, &dt->hour) ||
+        !two_digits(s + 14, &dt->minute) || !two_digits(s + 17, &dt->second))
+        return false;
+    dt->year = hi * 100 + lo;
+    if (dt->hour > 23 || dt->minute > 59 || dt->second > 60)
+        return false;
+    if (dt->second == 60)
+        dt->second = 59;
+    dt->has_time = true;
+    dt->has_offset = true;
+    dt->offset_minutes = 0;
+    return true;
+}
+
 enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date_order order,
                                         bool allow_epoch, struct cdp_datetime *dt)
 {
@@ -209,6 +233,12 @@ enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date
     cdp_text_trim(&s, &len);
     if (len == 0)
         return CDP_DATE_EMPTY;
+    if (parse_utc(s, len, dt)) {
+        if (dt->year == 1 && dt->month == 1 && dt->day == 1)
+            return CDP_DATE_EMPTY;
+        return valid_ymd(dt->year, dt->month, dt->day) ? CDP_DATE_OK : CDP_DATE_INVALID;
+    }
+    memset(dt, 0, sizeof *dt);
     if (order == CDP_ORDER_DMY && parse_1c(s, len, dt)) {
         if (dt->year == 1 && dt->month == 1 && dt->day == 1)
             return CDP_DATE_EMPTY; /* 1C writes its empty date as 01.01.0001 */

@@ -393,6 +393,33 @@ static void test_dates(void)
     CHECK(differ == 0);
     CHECK(fast > 100000);
 
+    /* cdp's own YYYY-MM-DDTHH:MM:SSZ is read at fixed places too; with a
+     * lower-case z (the same moment) it goes through the general code,
+     * which must find the same fields and verdict (wrong dates, times out
+     * of range, the leap second, 0001-01-01, stray characters). */
+    differ = fast = 0;
+    for (int i = 0; i < 200000; i++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        char text[40], lower[40];
+        unsigned y = (unsigned)(state % 10000), m = (unsigned)(state >> 14) % 14;
+        unsigned d = (unsigned)(state >> 18) % 33, h = (unsigned)(state >> 24) % 26;
+        unsigned mi = (unsigned)(state >> 30) % 62, se = (unsigned)(state >> 36) % 62;
+        if ((state >> 42) % 8 == 0)
+            y = 1, m = 1, d = 1;
+        snprintf(text, sizeof text, "%04u-%02u-%02uT%02u:%02u:%02uZ", y, m, d, h, mi, se);
+        if ((state >> 58) % 4 == 0) /* a stray character somewhere but the last */
+            text[(state >> 46) % 19] = " :.x-T"[(state >> 52) % 6];
+        memcpy(lower, text, sizeof text);
+        lower[19] = 'z';
+        struct cdp_datetime a, b;
+        enum cdp_date_result ra = cdp_datetime_parse(text, strlen(text), CDP_ORDER_YMD, false, &a);
+        enum cdp_date_result rb = cdp_datetime_parse(lower, strlen(lower), CDP_ORDER_YMD, false, &b);
+        fast += ra == CDP_DATE_OK;
+        differ += ra != rb || (ra == CDP_DATE_OK && memcmp(&a, &b, sizeof a) != 0);
+    }
+    CHECK(differ == 0);
+    CHECK(fast > 50000);
+
     CHECK(cdp_days_from_civil(1970, 1, 1) == 0);
     CHECK(cdp_days_from_civil(2000, 3, 1) == 11017);
     CHECK(cdp_days_from_civil(1969, 12, 31) == -1);
