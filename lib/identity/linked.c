@@ -1,5 +1,6 @@
 #include "identity/linked.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static void add_id(struct cdp_buf *b, const char *id)
@@ -50,6 +51,16 @@ void cdp_linked_write(struct cdp_buf *b, const struct cdp_record *rec, const cha
     add_id(b, id);
 }
 
+/* Whether any of the eight bytes at p is '"' or '\\' (exact as a yes/no). */
+static inline bool word_has_quote_or_backslash(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t x, q, b;
+    memcpy(&x, p, 8);
+    q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
 bool cdp_linked_id_at_end(const char *line, size_t len, const char **id, size_t *idlen)
 {
     static const char tail[] = ",\"cdp_id\":\"";
@@ -60,6 +71,12 @@ bool cdp_linked_id_at_end(const char *line, size_t len, const char **id, size_t 
     if (n <= 2 || line[n - 1] != '}' || line[n - 2] != '"')
         return false;
     size_t end = n - 2, start = end;
+    /* The ids cdp-dedupe writes have 16 characters: tested as two words
+     * first, which is where the scan below would stop (a byte-by-byte scan
+     * of every line cost 1.6% of cdp-merge's instructions). */
+    if (end > 16 && line[end - 17] == '"' && !word_has_quote_or_backslash(line + end - 16) &&
+        !word_has_quote_or_backslash(line + end - 8))
+        start = end - 16;
     while (start > 0 && line[start - 1] != '"' && line[start - 1] != '\\' && end - start < 64)
         start--;
     if (start < t || end == start || line[start - 1] != '"' || memcmp(line + start - t, tail, t) != 0)
