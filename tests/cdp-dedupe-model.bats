@@ -58,16 +58,22 @@ febrl() {
     [ "$(jq -c .conflicts_not_checked stats.json)" = '{"birth_date":1,"first_name":1}' ]
 }
 
-@test "generated retail data, 100,000 persons, keys and the person model as shipped: precision 0.9998, F1 0.993, no trap pair merged" {
+@test "generated retail data, 100,000 persons, keys and the person model as shipped: precision 0.9998, F1 0.9937, no trap pair merged" {
     cdp-gen -q --persons 100000 --seed 42 --as-of 2026-11-20 -o d
     cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 --map "$CDP_SHARE/maps/crm-1c.map" --as-of 2026-11-20 \
         -o crm.ndjson d/crm.csv 2>/dev/null
     cdp-ingest -q -s shop --map "$CDP_SHARE/maps/shop.map" --as-of 2026-11-20 -o shop.ndjson \
         d/shop-customers.jsonl 2>/dev/null
-    cdp-dedupe -q --model "$MODELS/person.json" --stats stats.json -o out.ndjson crm.ndjson shop.ndjson
+    cdp-dedupe -q --model "$MODELS/person.json" --stats stats.json --model-out model.json -o out.ndjson crm.ndjson shop.ndjson
     r=$(pair-eval --truth d/truth.csv --traps out.ndjson)
     echo "generated 100k: $r" >&3
-    jq -e '.precision >= 0.9998 and .f1 >= 0.993' <<< "$r"
+    # a CRM's landline and the shop's mobile of one person are 5% of the
+    # pairs of one person, 11% of random pairs; two different mobiles never
+    # one person (F1 was 0.99307 when they fell in one level)
+    jq -e '.comparisons[] | select(.name == "phone") | .levels | map({(.when): .}) | add |
+        .fixed_and_mobile.m > 0.04 and .fixed_and_mobile.m < 0.07 and
+        .fixed_and_mobile.u > 0.09 and .fixed_and_mobile.u < 0.14 and .else.m < 0.001' model.json
+    jq -e '.precision >= 0.9998 and .f1 >= 0.9937' <<< "$r"
     # the family e-mails and phones and the namesakes are there, and none is merged
     jq -e '.traps.family_email.pairs > 500 and .traps.family_phone.pairs > 500 and .traps.namesakes.pairs > 10000' <<< "$r"
     [ "$(jq -c '[.traps[].merged]' <<< "$r")" = '[0,0,0,0]' ]
@@ -146,7 +152,7 @@ febrl() {
     jq '.comparisons[0].levels[1].when = "jw"' "$FIX/model/postcode.json" > bad.json
     run --separate-stderr cdp-dedupe --model bad.json
     [ "$status" -eq 2 ]
-    [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0].levels[1]: unknown \"when\" 'jw' (exact, translit, swapped, jaro_winkler, levenshtein, damerau, days, day_month_swapped, within, within_pct, else)" ]
+    [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0].levels[1]: unknown \"when\" 'jw' (exact, translit, swapped, jaro_winkler, levenshtein, damerau, days, day_month_swapped, within, within_pct, fixed_and_mobile, else)" ]
     jq '.comparisons[0].levels[0].m = 0' "$FIX/model/postcode.json" > bad.json
     run --separate-stderr cdp-dedupe --model bad.json
     [ "${stderr_lines[0]}" = "cdp-dedupe: bad.json: comparisons[0].levels[0]: \"m\" must be a probability, above 0 and at most 1" ]

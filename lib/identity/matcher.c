@@ -575,9 +575,30 @@ struct score_job {
     double *weights;
     size_t from, to;
     double floor;
-    const int *order;         /* the comparisons in the order they are tried */
-    const double *best_after; /* the most the comparisons after order[i] can add */
+    const int *order;       /* the comparisons in the order they are tried */
+    const double *best;     /* the most each comparison can add (by model index) */
+    const int *tf_level;    /* its term-frequency "exact" level, or -1 */
+    const double (*best_from)[CDP_FS_MAX_LEVELS]; /* per comparison, the most its levels from l on
+                                                    can add (a term-frequency level: any) */
 };
+
+/* The most comparison c can add to the weight of rows a and b: nothing when
+ * a value is missing; for a term-frequency level, what agreeing on a's own
+ * value would add (a common surname adds little even when equal). */
+static double best_for(const struct score_job *j, int c, uint32_t a, uint32_t b)
+{
+    const struct cdp_fsmodel *m = j->m;
+    int f = m->comps[c].field;
+    if (cdp_fstable_value(j->t, f, a) == CDP_FS_NONE || cdp_fstable_value(j->t, f, b) == CDP_FS_NONE)
+        return 0;
+    double best = j->best[c];
+    if (j->tf_level[c] >= 0) {
+        double tf = cdp_fs_bayes(m, j->t, c, j->tf_level[c], a, b);
+        if (tf > best)
+            best = tf;
+    }
+    return best;
+}
 
 static void *score_part(void *arg)
 {
@@ -585,17 +606,33 @@ static void *score_part(void *arg)
     const struct cdp_fsmodel *m = j->m;
     double prior = log2(m->prior / (1 - m->prior));
     int level[CDP_FS_MAX_COMPARISONS];
+    double best[CDP_FS_MAX_COMPARISONS];
     for (size_t i = j->from; i < j->to; i++) {
         uint32_t a = (uint32_t)(j->pairs[i] >> 32), b = (uint32_t)j->pairs[i];
+        /* Most candidates are plainly not matches: stop once even the best
+         * levels of the rest could not lift the pair to the floor. The bound
+         * is this pair's (its missing values and its names' frequencies):
+         * with the model's best levels alone, fields no record has and the
+         * rarest name kept a million pairs in play. */
+        double rest = 0;
+        for (int k = 0; k < m->ncomps; k++) {
+            best[k] = best_for(j, j->order[k], a, b);
+            rest += best[k];
+        }
         double w = prior;
         bool reached = true;
         for (int k = 0; k < m->ncomps; k++) {
             int c = j->order[k];
-            level[c] = cdp_fs_level(m, j->t, c, a, b);
+            rest -= best[k];
+            level[c] = cdp_fs_level_if(m, j->t, c, a, b, j->best_from[c], j->floor - 1e-9 - w - rest);
+            if (level[c] == CDP_FS_NO_LEVEL) {
+                reached = false;
+                break;
+            }
             w += cdp_fs_bayes(m, j->t, c, level[c], a, b);
-            /* Most candidates are plainly not matches: stop once even the
-             * best levels of the rest could not lift the pair to the floor. */
-            if (w + j->best_after[k] < j->floor) {
+            /* (a margin for the sums' rounding: the weight is summed again
+             * below in another order) */
+            if (w + rest < j->floor - 1e-9) {
                 reached = false;
                 break;
             }
@@ -630,30 +667,33 @@ void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
         for (int c = 0; c < m->ncomps; c++)
             if (cost_of(&m->comps[c]) == cost)
                 order[k++] = c;
-    /* The best each comparison can add: its best level, or for a
-     * term-frequency level the rarest value's (u at least 1/n). */
-    double best_after[CDP_FS_MAX_COMPARISONS + 1];
-    size_t n = cdp_fstable_rows(t);
-    best_after[m->ncomps] = 0;
-    for (int i = m->ncomps - 1; i >= 0; i--) {
-        const struct cdp_fs_comparison *cmp = &m->comps[order[i]];
-        double best = 0; /* a missing value adds nothing */
+    /* The best each comparison can add without its term frequencies (best_for
+     * adds them per pair); a missing value adds nothing, so 0 at least. */
+    double best[CDP_FS_MAX_COMPARISONS];
+    int tf_level[CDP_FS_MAX_COMPARISONS];
+    double best_from[CDP_FS_MAX_COMPARISONS][CDP_FS_MAX_LEVELS];
+    for (int c = 0; c < m->ncomps; c++) {
+        const struct cdp_fs_comparison *cmp = &m->comps[c];
+        double after = -INFINITY;
+        for (int l = cmp->nlevels - 1; l >= 0; l--) {
+            const struct cdp_fs_level *lv = &cmp->levels[l];
+            double bf = lv->tf ? INFINITY : log2(lv->m / lv->u);
+            after = bf > after ? bf : after;
+            best_from[c][l] = after;
+        }
+        best[c] = 0;
+        tf_level[c] = -1;
         for (int l = 0; l < cmp->nlevels; l++) {
             const struct cdp_fs_level *lv = &cmp->levels[l];
-            double u = lv->tf && n ? 1.0 / (double)n : lv->u;
-            if (lv->tf && lv->u < u)
-                u = lv->u;
-            double bf = log2(lv->m / u);
-            if (bf > best)
-                best = bf;
+            if (lv->tf) {
+                tf_level[c] = l;
+                continue;
+            }
+            double bf = log2(lv->m / lv->u);
+            if (bf > best[c])
+                best[c] = bf;
         }
-        best_after[i] = best_after[i + 1] + best;
     }
-    /* best_after[i] above counts order[i] itself: shift so that [i] is what
-     * the comparisons after it can add */
-    double after[CDP_FS_MAX_COMPARISONS];
-    for (int i = 0; i < m->ncomps; i++)
-        after[i] = best_after[i + 1];
     if (nthreads > 64)
         nthreads = 64;
     size_t parts = nthreads ? nthreads : 1;
@@ -662,7 +702,8 @@ void cdp_fs_score(const struct cdp_fsmodel *m, const struct cdp_fstable *t,
     bool started[64] = { false };
     for (size_t i = 0; i < parts; i++) {
         jobs[i] = (struct score_job){ m, t, pairs->v, weights, pairs->n * i / parts,
-                                      pairs->n * (i + 1) / parts, floor, order, after };
+                                      pairs->n * (i + 1) / parts, floor, order, best, tf_level,
+                                      (const double (*)[CDP_FS_MAX_LEVELS])best_from };
         if (i + 1 < parts && pthread_create(&th[i], NULL, score_part, &jobs[i]) == 0)
             started[i] = true;
         else

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "norm/date.h"
 #include "base/intern.h"
+#include "norm/date.h"
+#include "norm/phone.h"
 #include "io/json.h"
 #include "io/lines.h"
 #include "io/output.h"
@@ -78,7 +79,7 @@ static int field_index(struct cdp_fsmodel *m, const char *name, enum cdp_fs_type
 static const char *const type_names[] = { "name", "string", "date", "number" };
 static const char *const when_names[] = { "exact",       "translit", "swapped",        "jaro_winkler",
                                           "levenshtein", "damerau",  "days",           "day_month_swapped",
-                                          "within",      "within_pct", "else" };
+                                          "within",      "within_pct", "fixed_and_mobile", "else" };
 
 static bool when_allowed(enum cdp_fs_when w, enum cdp_fs_type t)
 {
@@ -92,6 +93,8 @@ static bool when_allowed(enum cdp_fs_when w, enum cdp_fs_type t)
     case CDP_FS_WITHIN:
     case CDP_FS_WITHIN_PCT:
         return t == CDP_FS_NUMBER;
+    case CDP_FS_FIXED_MOBILE:
+        return t == CDP_FS_STRING;
     default:
         return true;
     }
@@ -121,7 +124,7 @@ static int parse_level(struct cdp_fsmodel *m, struct cdp_fs_comparison *cmp, jv 
     if (k < 0) {
         int r = fail(c, where,
                      "unknown \"when\" '%s' (exact, translit, swapped, jaro_winkler, levenshtein, "
-                     "damerau, days, day_month_swapped, within, within_pct, else)", w);
+                     "damerau, days, day_month_swapped, within, within_pct, fixed_and_mobile, else)", w);
         jv_free(when);
         return r;
     }
@@ -631,7 +634,13 @@ struct vinfo {
     int16_t year;    /* dates */
     int8_t month, day;
     char sdx[5];
+    uint8_t kind;    /* phones (fields with a fixed_and_mobile level): enum kind */
 };
+
+/* What a phone number is, as far as fixed_and_mobile cares: a number that
+ * could be either (libphonenumber's FIXED_LINE_OR_MOBILE, as in the US) or
+ * of another type says nothing. */
+enum kind { KIND_OTHER, KIND_FIXED, KIND_MOBILE };
 
 struct tfield {
     enum cdp_fs_type type;
@@ -643,6 +652,7 @@ struct tfield {
     uint32_t *cp;
     size_t ncp, cp_cap;
     uint64_t nonnull;
+    bool kinds; /* a comparison of the field has a fixed_and_mobile level */
 };
 
 struct cdp_fstable {
@@ -650,6 +660,7 @@ struct cdp_fstable {
     struct tfield f[CDP_FS_MAX_COMPARISONS * 2];
     size_t nrows, rows_cap;
     struct cdp_buf tmp, tmp2;
+    struct cdp_phone_normalizer *phones; /* the kinds of phone numbers; NULL: none needed */
     bool (*skip)(void *ctx, const char *s, size_t len);
     void *skip_ctx;
 };
@@ -670,6 +681,18 @@ struct cdp_fstable *cdp_fstable_new(const struct cdp_fsmodel *m)
         t->f[i].vals = cdp_intern_new();
         t->f[i].keys = cdp_intern_new();
     }
+    for (int c = 0; c < m->ncomps; c++)
+        for (int l = 0; l < m->comps[c].nlevels; l++)
+            if (m->comps[c].levels[l].when == CDP_FS_FIXED_MOBILE)
+                t->f[m->comps[c].field].kinds = true;
+    for (int i = 0; i < m->nfields && !t->phones; i++)
+        if (t->f[i].kinds) {
+            /* the values are E.164 (cdp-ingest writes phones so): the
+             * region is only for numbers without a country code; without
+             * the metadata no number has a kind, and the level never holds */
+            char why[256];
+            t->phones = cdp_phone_normalizer_new("RU", why, sizeof why);
+        }
     return t;
 }
 
@@ -686,6 +709,8 @@ void cdp_fstable_free(struct cdp_fstable *t)
     }
     cdp_buf_release(&t->tmp);
     cdp_buf_release(&t->tmp2);
+    if (t->phones)
+        cdp_phone_normalizer_free(t->phones);
     free(t);
 }
 
@@ -742,6 +767,11 @@ static uint32_t add_value(struct cdp_fstable *t, struct tfield *f, const char *s
                 v->month = (int8_t)mo;
                 v->day = (int8_t)d;
             }
+        } else if (f->kinds && t->phones) {
+            char e164[CDP_PHONE_E164_MAX];
+            enum cdp_phone_type type;
+            if (cdp_phone_normalize(t->phones, form, flen, e164, &type))
+                v->kind = type == CDP_PHONE_FIXED_LINE ? KIND_FIXED : type == CDP_PHONE_MOBILE ? KIND_MOBILE : KIND_OTHER;
         } else if (f->type == CDP_FS_NUMBER) {
             char num[64];
             size_t n = flen < sizeof num - 1 ? flen : sizeof num - 1;
@@ -1009,6 +1039,8 @@ static bool level_holds(const struct cdp_fsmodel *m, const struct cdp_fstable *t
         double big = fmax(fabs(ia->num), fabs(ib->num));
         return !isnan(ia->num) && !isnan(ib->num) && fabs(ia->num - ib->num) <= l->param / 100 * big;
     }
+    case CDP_FS_FIXED_MOBILE:
+        return ia->kind != KIND_OTHER && ib->kind != KIND_OTHER && ia->kind != ib->kind;
     case CDP_FS_ELSE:
         return true;
     }
@@ -1018,15 +1050,24 @@ static bool level_holds(const struct cdp_fsmodel *m, const struct cdp_fstable *t
 int cdp_fs_level(const struct cdp_fsmodel *m, const struct cdp_fstable *t, int c, uint32_t a,
                  uint32_t b)
 {
+    return cdp_fs_level_if(m, t, c, a, b, NULL, 0);
+}
+
+int cdp_fs_level_if(const struct cdp_fsmodel *m, const struct cdp_fstable *t, int c, uint32_t a,
+                    uint32_t b, const double *best_from, double need)
+{
     const struct cdp_fs_comparison *cmp = &m->comps[c];
     const struct tfield *f = &t->f[cmp->field];
     uint32_t va = f->rows[a], vb = f->rows[b];
     if (va == CDP_FS_NONE || vb == CDP_FS_NONE)
         return CDP_FS_NULL_LEVEL;
     struct measures ms = { 0, 0, 0, false, false, false };
-    for (int l = 0; l < cmp->nlevels; l++)
+    for (int l = 0; l < cmp->nlevels; l++) {
+        if (best_from && best_from[l] < need)
+            return CDP_FS_NO_LEVEL;
         if (level_holds(m, t, cmp, &cmp->levels[l], a, b, va, vb, &ms))
             return l;
+    }
     return cmp->nlevels - 1;
 }
 

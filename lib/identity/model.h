@@ -46,6 +46,7 @@ enum cdp_fs_when {
     CDP_FS_DAY_MONTH,    /* dates: day and month swapped */
     CDP_FS_WITHIN,       /* numbers: |a - b| <= max */
     CDP_FS_WITHIN_PCT,   /* numbers: |a - b| <= max% of the larger */
+    CDP_FS_FIXED_MOBILE, /* strings (phones): one a fixed line, the other a mobile */
     CDP_FS_ELSE,
 };
 
@@ -179,6 +180,15 @@ bool cdp_fstable_part(const struct cdp_fstable *t, const struct cdp_fs_part *par
  * is missing). */
 int cdp_fs_level(const struct cdp_fsmodel *m, const struct cdp_fstable *t, int c, uint32_t a,
                  uint32_t b);
+
+/* The same, giving up as soon as the levels left to try could not add need
+ * to the weight: best_from[l] is the largest log2(m / u) of levels l and
+ * after (for scoring, which only wants pairs above a floor: a birth date
+ * that is not equal need not be measured for two edits when no level after
+ * "exact" could save the pair). Returns CDP_FS_NO_LEVEL when it gave up. */
+#define CDP_FS_NO_LEVEL 254
+int cdp_fs_level_if(const struct cdp_fsmodel *m, const struct cdp_fstable *t, int c, uint32_t a,
+                    uint32_t b, const double *best_from, double need);
 
 /* The log2 Bayes factor of comparison c at level l for rows a and b (with
  * the term-frequency adjustment where the level has it). */
