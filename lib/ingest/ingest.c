@@ -897,7 +897,8 @@ static bool normalize_memo(struct cdp_ingest *ing, size_t t, const struct slot *
     size_t start = ing->norm.len;
     bool ok = normalize(ing, &ing->targets[t], sl, raw, omitted);
     size_t out_len = ok ? ing->norm.len - start : 0;
-    const char *result = ing->norm.data + start;
+    /* norm.data is NULL until something is written (UBSan: NULL + 0). */
+    const char *result = out_len ? ing->norm.data + start : "";
     bool same = out_len == sl->len && equal_short(result, sl->val, sl->len);
     if (same || sl->len + out_len <= MEMO_TEXT) {
         e->hash = h;
