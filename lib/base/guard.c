@@ -42,6 +42,12 @@ struct guard {
     _Atomic(struct cdp_guard_clock *) clocks;
     atomic_int watching;
     atomic_int stopping;
+    /* the watchdog sleeps on wake between looks; at exit it is told to
+     * quit and joined (a thread left running holds memory at exit) */
+    pthread_t watchdog;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool quit;
     struct sigaction old_abort; /* SIGABRT's action before ours */
     double cpu_seconds;
     size_t memory_bytes;
@@ -256,13 +262,36 @@ static void *watchdog(void *arg)
     long tick_ms = 50;
     if (g->cpu_seconds > 0 && g->cpu_seconds * 1000 / 20 < tick_ms)
         tick_ms = g->cpu_seconds * 1000 / 20 < 1 ? 1 : (long)(g->cpu_seconds * 1000 / 20);
-    for (;;) {
-        pause_ms(tick_ms);
+    pthread_mutex_lock(&g->lock);
+    while (!g->quit) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += tick_ms * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        while (!g->quit && pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
+            ;
+        if (g->quit)
+            break;
+        pthread_mutex_unlock(&g->lock);
         size_t rss = 0;
         for (struct cdp_guard_clock *c = atomic_load(&g->clocks); c; c = c->next)
             check(g, c, &rss);
+        pthread_mutex_lock(&g->lock);
     }
+    pthread_mutex_unlock(&g->lock);
     return NULL;
+}
+
+/* At exit (not at _exit: a stop never returns to it). */
+static void unwatch(void)
+{
+    struct guard *g = the_guard;
+    pthread_mutex_lock(&g->lock);
+    g->quit = true;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->lock);
+    pthread_join(g->watchdog, NULL);
 }
 
 static void copy_option(char *dst, size_t cap, const char *src)
@@ -291,17 +320,19 @@ int cdp_guard_watch(const struct cdp_guard_budget *budget)
     sigset_t block, old;
     sigfillset(&block);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int r = pthread_create(&t, &attr, watchdog, g);
-    pthread_attr_destroy(&attr);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&g->lock, NULL);
+    int r = pthread_create(&g->watchdog, NULL, watchdog, g);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r != 0) {
         atomic_store(&g->watching, 0);
         return -1;
     }
+    atexit(unwatch);
     return 0;
 }
 
