@@ -10,20 +10,6 @@ setup() {
     cd "$BATS_TEST_TMPDIR"
 }
 
-# ingest DIR OUT: the four exports of DIR to OUT/SOURCE.ndjson.zst, as
-# examples/nightly.sh does.
-ingest() {
-    local d=$1 o=$2 m=$CDP_SHARE/maps
-    mkdir -p "$o"
-    cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 -d ';' --map "$m/crm-1c.map" --as-of 2026-11-20 \
-        -o "$o/crm.ndjson.zst" "$d/crm.csv" 2>/dev/null
-    cdp-ingest -q -s shop --map "$m/shop.map" --as-of 2026-11-20 -o "$o/shop.ndjson.zst" \
-        "$d/shop-customers.jsonl" 2>/dev/null
-    cdp-ingest -q -s pos --tz +03:00 -d ';' --map "$m/pos.map" -o "$o/pos.ndjson.zst" \
-        "$d/pos-receipts.csv" 2>/dev/null
-    cdp-ingest -q -s web --map "$m/web.map" -o "$o/web.ndjson.zst" "$d/web-events.ndjson.zst" 2>/dev/null
-}
-
 # sharded N DIR [OPTION]... -- FILE...: cdp-shard into N shards, then the
 # three steps (OPTIONs go to --resolve), each shard's records to
 # DIR/out-I.ndjson.
@@ -75,7 +61,7 @@ OUT
 }
 
 @test "the examples over 3 shards, two nights with the state: the same records, ids, state, journal, links" {
-    ingest "$BATS_TEST_DIRNAME/../examples" n1
+    ingest_exports "$BATS_TEST_DIRNAME/../examples" n1
     # The second night: the first's exports with the day's new rows (nights.sh).
     local e=$BATS_TEST_DIRNAME/../examples d=$BATS_TEST_DIRNAME/../examples/2026-11-21
     mkdir x2
@@ -83,7 +69,7 @@ OUT
     { cat "$e/pos-receipts.csv"; tail -n +2 "$d/pos-receipts.csv"; } >x2/pos-receipts.csv
     cat "$e/shop-customers.jsonl" "$d/shop-customers.jsonl" >x2/shop-customers.jsonl
     { zstd -dcq "$e/web-events.ndjson.zst"; cat "$d/web-events.ndjson"; } | zstd -q -o x2/web-events.ndjson.zst
-    ingest x2 n2
+    ingest_exports x2 n2
     for night in n1 n2; do
         local in=("$night/crm.ndjson.zst" "$night/shop.ndjson.zst" "$night/pos.ndjson.zst" "$night/web.ndjson.zst")
         cdp-dedupe -q --state one.state.zst --journal one.journal --links "one-$night.links" \
@@ -100,7 +86,7 @@ OUT
 
 @test "10k generated persons over 4 shards: the same records and ids" {
     cdp-gen -q -n 10k -o gen
-    ingest gen g
+    ingest_exports gen g
     local in=(g/crm.ndjson.zst g/shop.ndjson.zst g/pos.ndjson.zst g/web.ndjson.zst)
     cdp-dedupe -q --links one.links -o one.ndjson "${in[@]}"
     sharded 4 sh --links sh.links -- "${in[@]}"

@@ -159,13 +159,8 @@ OUT
 
 @test "10k generated persons (family e-mails and phones) over 4 shards: one run's files and counts" {
     cdp-gen -q -n 10k -o gen
-    local m=$CDP_SHARE/maps
-    cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 -d ';' --map "$m/crm-1c.map" --as-of 2026-11-20 \
-        -o crm.ndjson gen/crm.csv 2>/dev/null
-    cdp-ingest -q -s shop --map "$m/shop.map" --as-of 2026-11-20 -o shop.ndjson gen/shop-customers.jsonl 2>/dev/null
-    cdp-ingest -q -s pos --tz +03:00 -d ';' --map "$m/pos.map" -o pos.ndjson gen/pos-receipts.csv 2>/dev/null
-    cdp-ingest -q -s web --map "$m/web.map" -o web.ndjson gen/web-events.ndjson.zst 2>/dev/null
-    cdp-dedupe -q -o linked.ndjson crm.ndjson shop.ndjson pos.ndjson web.ndjson
+    ingest_exports gen in
+    cdp-dedupe -q -o linked.ndjson in/crm.ndjson.zst in/shop.ndjson.zst in/pos.ndjson.zst in/web.ndjson.zst
     cdp-merge -q --as-of 2026-11-20 -o profiles.ndjson linked.ndjson
     cdp-segment -q --as-of 2026-11-20 --use rfm,birthday,lapsed --holdout 10 --salt s -o seg.ndjson profiles.ndjson
     sharded 4 mc seg.ndjson --format mailchimp

@@ -28,3 +28,17 @@ assert_output() {
         return 1
     fi
 }
+
+# ingest_exports DIR OUT: the four exports of DIR (the examples, or
+# cdp-gen's) to OUT/SOURCE.ndjson.zst, as examples/nightly.sh does.
+ingest_exports() {
+    local d=$1 o=$2 m=$CDP_SHARE/maps
+    mkdir -p "$o"
+    cdp-ingest -q -s crm --encoding cp1251 --tz +03:00 -d ';' --map "$m/crm-1c.map" --as-of 2026-11-20 \
+        -o "$o/crm.ndjson.zst" "$d/crm.csv" 2>/dev/null
+    cdp-ingest -q -s shop --map "$m/shop.map" --as-of 2026-11-20 -o "$o/shop.ndjson.zst" \
+        "$d/shop-customers.jsonl" 2>/dev/null
+    cdp-ingest -q -s pos --tz +03:00 -d ';' --map "$m/pos.map" -o "$o/pos.ndjson.zst" \
+        "$d/pos-receipts.csv" 2>/dev/null
+    cdp-ingest -q -s web --map "$m/web.map" -o "$o/web.ndjson.zst" "$d/web-events.ndjson.zst" 2>/dev/null
+}
