@@ -3,18 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/pipeline.h"
 #include "cli/cli.h"
 #include "io/output.h"
-#include "io/rejects.h"
-#include "io/replace.h"
-#include "io/reread.h"
 #include "io/shard.h"
 #include "rules/ruleset.h"
 #include "segment/engine.h"
 #include "segment/figures.h"
 #include "segment/history.h"
-#include "segment/split.h"
+#include "segment/segmenter.h"
 
 enum {
     OPT_SEGMENTS = CDP_OPT_PROGRAM, OPT_USE, OPT_ARG, OPT_ARGJSON, OPT_AS_OF, OPT_HOLDOUT,
@@ -209,46 +205,29 @@ struct run {
     struct prefs *p;
     struct cdp_report report;
     struct cdp_segment_engine *engine;
-    struct cdp_segment_tally *tally;
-    struct cdp_segment_worker **workers; /* one per thread (one for none) */
-    size_t nworkers;
-    struct cdp_pipeline *pipeline;
-    struct cdp_reread *inputs;
-    size_t ninputs;
-    struct cdp_output *out;
-    struct cdp_rejects *rejects;
-    struct cdp_segment_split *split;
-    size_t next_pos;           /* input position of the next line */
+    struct cdp_segmenter *segmenter;
+    struct cdp_output *out;      /* a step's output */
     struct cdp_figures *figures; /* --figures */
-    bool write_failed;         /* reported at commit */
-    uint64_t asked_jq;         /* profiles native rules left to libjq */
 };
 
-/* Bytes of lines a batch holds: enough to make handing it to a thread
- * cheap, few enough to keep memory small. */
-#define BATCH_BYTES ((size_t)1 << 20)
-
-static void write_line(struct run *run, struct cdp_output *o, const char *s, size_t len)
+static void progress(void *ctx, uint64_t bytes)
 {
-    if (!run->write_failed && cdp_output_write(o, s, len) < 0)
-        run->write_failed = true;
+    struct run *run = ctx;
+    uint64_t n = cdp_report_add(&run->report, "read", "profiles read", 1);
+    cdp_report_tick(&run->report, n, bytes);
 }
 
-/* A finished batch, in input order: counts, messages, rejects, output. */
-static void consume(void *owner, void *batch)
+/* A finished batch, in input order: its counts and messages (the
+ * segmenter writes its rejects and profiles). */
+static void consume(void *ctx, const struct cdp_segment_batch *b, const struct cdp_segment_totals *n)
 {
-    struct run *run = owner;
-    struct cdp_segment_batch *b = batch;
+    struct run *run = ctx;
     struct cdp_report *rep = &run->report;
-    struct cdp_segment_totals n;
-    cdp_segment_tally_batch(run->tally, b, &n);
-    cdp_report_add(rep, "written", "profiles written", n.profiles);
-    cdp_report_add(rep, "rejected", "rejected", n.rejected);
-    cdp_report_add(rep, "memberships", "memberships", n.memberships);
-    if (n.held_out)
-        cdp_report_add(rep, "held_out", "held out", n.held_out);
-    for (size_t r = 0; r < b->nrules; r++)
-        run->asked_jq += b->rule_asked[r];
+    cdp_report_add(rep, "written", "profiles written", n->profiles);
+    cdp_report_add(rep, "rejected", "rejected", n->rejected);
+    cdp_report_add(rep, "memberships", "memberships", n->memberships);
+    if (n->held_out)
+        cdp_report_add(rep, "held_out", "held out", n->held_out);
     for (size_t r = 0; r < b->nrules; r++)
         if (b->rule_errors[r]) {
             cdp_report_add(rep, "rule_errors", "rule errors", b->rule_errors[r]);
@@ -257,7 +236,6 @@ static void consume(void *owner, void *batch)
     size_t msg = 0;
     for (size_t i = 0; i < b->lines.n; i++) {
         const struct cdp_segment_result *res = &b->results[i];
-        const struct cdp_batch_row *row = &b->lines.rows[i];
         for (const char *m = b->messages.data + msg; m < b->messages.data + res->messages_end;
              m += strlen(m) + 1) {
             struct cdp_buf shown = CDP_BUF_INIT;
@@ -265,208 +243,86 @@ static void consume(void *owner, void *batch)
                 cdp_buf_adds(&shown, m);
             else /* a rule's jq error */
                 cdp_report_quoted(rep, &shown, m);
-            cdp_report_data(rep, b->file, row->line, res->code ? "%s; line rejected" : "%s", shown.data);
+            cdp_report_data(rep, b->file, b->lines.rows[i].line, res->code ? "%s; line rejected" : "%s",
+                            shown.data);
             cdp_buf_release(&shown);
         }
-        if (res->code && run->rejects)
-            cdp_rejects_add(run->rejects, &(struct cdp_reject){ NULL, b->file, row->line, row->number,
-                                                                res->code, b->messages.data + msg,
-                                                                row->raw, row->rawlen });
-        if (!res->code && run->split)
-            cdp_segment_split_add(run->split, b, i);
         msg = res->messages_end;
     }
-    /* the profiles' lines, one after another (a rejected line has none): in
-     * one write, which a large buffer makes without a copy */
-    if (b->out.len)
-        write_line(run, run->out, b->out.data, b->out.len);
-    cdp_segment_batch_clear(b);
 }
 
-static void work(void *worker, void *batch)
+/* --stats, when the files are committed: the counts are final then. */
+static struct cdp_output *stats_output(void *ctx, struct cdp_error *err)
 {
-    cdp_segment_batch_run(worker, batch);
+    struct run *run = ctx;
+    return cdp_report_stats_output(&run->report, run->p->io.stats, NULL, err);
 }
 
-static void *batch_new(void *owner)
-{
-    return cdp_segment_batch_new(((struct run *)owner)->engine);
-}
-
-static void batch_free(void *owner, void *batch)
-{
-    (void)owner;
-    cdp_segment_batch_free(batch);
-}
-
-static const struct cdp_pipeline_ops pipeline_ops = { batch_new, batch_free, work, consume };
-
-static struct cdp_segment_batch *next_batch(struct run *run, const char *file)
-{
-    struct cdp_segment_batch *b = cdp_pipeline_batch(run->pipeline);
-    b->file = file;
-    b->first_pos = run->next_pos;
-    return b;
-}
-
-/* Every profile of one input through the workers. The reader's name goes
- * with its batches: they are all consumed before it closes. */
-static int segment_file(struct run *run, const struct cdp_reread *in, struct cdp_error *err)
-{
-    struct cdp_reader_options ro = run->p->io.in;
-    ro.format = CDP_FORMAT_NDJSON;
-    ro.lines_only = true;
-    struct cdp_reader *r = cdp_reader_open(in->path, &ro, err);
-    if (!r)
-        return -1;
-    struct cdp_segment_batch *b = next_batch(run, in->label);
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    enum cdp_read k;
-    while ((k = cdp_reader_next(r, &rec, &row, err)) != CDP_READ_END && k != CDP_READ_ERROR) {
-        uint64_t n = cdp_report_add(&run->report, "read", "profiles read", 1);
-        cdp_report_tick(&run->report, n, cdp_reader_bytes(r));
-        cdp_batch_add(&b->lines, k, &rec, &row);
-        run->next_pos++;
-        if (b->lines.bytes >= BATCH_BYTES) {
-            cdp_pipeline_submit(run->pipeline, b);
-            b = next_batch(run, in->label);
-        }
-    }
-    if (b->lines.n)
-        cdp_pipeline_submit(run->pipeline, b);
-    else
-        cdp_pipeline_unused(run->pipeline, b);
-    cdp_pipeline_drain(run->pipeline);
-    cdp_record_release(&rec);
-    cdp_reader_close(r);
-    return k == CDP_READ_ERROR ? -1 : 0;
-}
-
-/* The inputs (spooled when they are read twice and cannot be reread), the
- * first pass, and the last run's memberships. */
-static int prepare(struct run *run, int nfiles, char **files, struct cdp_error *err)
+/* The segmenter of a run (segment/segmenter.h): 0, or 1 or 2 (a rule that
+ * does not compile is a usage error) with err. */
+static int start(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     struct prefs *p = run->p;
-    bool twice = cdp_segment_needs_population(run->engine);
-    run->ninputs = nfiles ? (size_t)nfiles : 1;
-    run->inputs = cdp_xcalloc(run->ninputs, sizeof *run->inputs);
-    for (size_t i = 0; i < run->ninputs; i++)
-        cdp_reread_init(&run->inputs[i], nfiles ? files[i] : "-");
-    for (size_t i = 0; twice && i < run->ninputs; i++)
-        if (cdp_reread_spool(&run->inputs[i], err) < 0)
-            return -1;
-    for (size_t i = 0; twice && i < run->ninputs; i++)
-        if (cdp_segment_population_read(run->engine, run->inputs[i].path, &p->io.in, err) < 0)
-            return -1;
-    if (twice)
-        cdp_segment_population_done(run->engine);
-    if (p->previous && cdp_segment_previous_read(run->engine, p->previous, p->journal, err) < 0)
-        return -1;
-    run->tally = cdp_segment_tally_new(run->engine);
-    return 0;
+    struct cdp_segmenter_options o = {
+        .engine = run->engine,
+        .inputs = (const char *const *)files,
+        .ninputs = (size_t)nfiles,
+        .in = &p->io.in,
+        .nworkers = cdp_cli_threads(&p->io),
+        .previous = p->previous,
+        .journal = p->journal,
+        .output = p->io.output,
+        .out = &p->io.out,
+        .rejects = p->io.rejects,
+        .split = p->split,
+        .report = p->report,
+        .history = p->history,
+        .progress = progress,
+        .consume = consume,
+        .stats = p->io.stats ? stats_output : NULL,
+        .ctx = run,
+    };
+    bool bad_rule;
+    run->segmenter = cdp_segmenter_new(&o, &bad_rule, err);
+    return run->segmenter ? 0 : bad_rule ? 2 : 1;
 }
 
-/* The workers (the first compiles its rules now: a failure is a usage
- * error, 2), the pipeline and the outputs. Returns 0, 1 or 2. */
-static int start(struct run *run, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    size_t nthreads = cdp_cli_threads(&p->io);
-    run->nworkers = nthreads ? nthreads : 1;
-    run->workers = cdp_xcalloc(run->nworkers, sizeof *run->workers);
-    for (size_t i = 0; i < run->nworkers; i++)
-        if (!(run->workers[i] = cdp_segment_worker_new(run->engine, i == 0, err)))
-            return 2;
-    run->pipeline = cdp_pipeline_new(&pipeline_ops, run, nthreads, (void **)run->workers, err);
-    if (!run->pipeline || !(run->out = cdp_output_open(p->io.output, &p->io.out, err)) ||
-        (p->io.rejects && !(run->rejects = cdp_rejects_open(p->io.rejects, err))) ||
-        (p->split && !(run->split = cdp_segment_split_open(run->engine, p->split, &p->io.out, err))))
-        return 1;
-    return 0;
-}
-
-static void write_gone(void *owner, const char *line, size_t len)
-{
-    struct run *run = owner;
-    cdp_report_add(&run->report, "gone", "gone", 1);
-    write_line(run, run->out, line, len);
-}
-
-/* The gone records; then every file of the run replaced together, all or
- * none (io/replace.h): a retry after any failure is the same run again,
- * never a second --history line. Standard output first (it cannot be taken
- * back). */
+/* The gone records, then every file of the run replaced together. */
 static int finish(struct run *run, struct cdp_error *err)
 {
-    struct prefs *p = run->p;
-    if (cdp_reread_check(run->inputs, run->ninputs, err) < 0 ||
-        cdp_segment_tally_end(run->tally, write_gone, run, err) < 0)
+    long gone = cdp_segmenter_write_gone(run->segmenter, err);
+    if (gone < 0)
         return -1;
-    struct cdp_segment_report rep;
-    cdp_segment_tally_report(run->tally, p->seg.as_of_day, &rep);
-    struct cdp_replace *files = cdp_replace_new();
-    struct cdp_output *out = run->out, *rejects = run->rejects ? cdp_rejects_output(run->rejects) : NULL;
-    run->out = NULL;
-    run->rejects = NULL;
-    int k = cdp_replace_add(files, out, err);
-    if (k == 0 && run->split)
-        k = cdp_segment_split_replace(run->split, files, err);
-    if (k == 0 && rejects)
-        k = cdp_replace_add(files, rejects, err), rejects = NULL;
-    struct cdp_output *o;
-    if (k == 0 && p->report)
-        k = (o = cdp_segment_report_output(p->report, &rep, err)) ? cdp_replace_add(files, o, err) : -1;
-    if (k == 0 && p->io.stats)
-        k = (o = cdp_report_stats_output(&run->report, p->io.stats, NULL, err)) ? cdp_replace_add(files, o, err)
-                                                                               : -1;
-    if (k == 0 && p->history)
-        k = (o = cdp_history_append_output(p->history, &rep, err)) ? cdp_replace_add(files, o, err) : -1;
-    if (k == 0)
-        k = cdp_replace_commit(files, err);
-    cdp_segment_report_release(&rep);
-    cdp_output_abort(rejects);
-    cdp_replace_free(files);
-    return k;
+    if (gone > 0)
+        cdp_report_add(&run->report, "gone", "gone", (uint64_t)gone);
+    return cdp_segmenter_commit(run->segmenter, run->p->seg.as_of_day, err);
 }
 
 /* CDP_TIMING: which rules run natively (rules/native.h), which in libjq. */
 static void note_native(struct run *run)
 {
-    size_t n = cdp_segment_rule_count(run->engine), native = 0;
     struct cdp_buf jq = CDP_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        if (cdp_segment_rule_native(run->engine, i)) {
-            native++;
-        } else {
-            cdp_buf_adds(&jq, jq.len ? ", " : "; in libjq: ");
-            cdp_buf_adds(&jq, cdp_segment_rule_name(run->engine, i));
-        }
-    }
-    cdp_report_note(&run->report, "%zu of %zu rules native%s", native, n, jq.len ? jq.data : "");
+    size_t native = cdp_segmenter_native_rules(run->segmenter, &jq);
+    cdp_report_note(&run->report, "%zu of %zu rules native%s%s", native, cdp_segment_rule_count(run->engine),
+                    jq.len ? "; in libjq: " : "", jq.len ? jq.data : "");
     cdp_buf_release(&jq);
 }
 
 /* A step of a sharded run: its files replaced together, all or none, as
- * finish does (run->out and rep may be NULL). */
+ * a whole run's are (run->out and rep may be NULL). */
 static int commit_step(struct run *run, const struct cdp_segment_report *rep, struct cdp_error *err)
 {
     struct prefs *p = run->p;
-    struct cdp_replace *files = cdp_replace_new();
-    struct cdp_output *out = run->out, *o;
+    struct cdp_segment_files files = {
+        .out = run->out,
+        .report = rep,
+        .report_path = p->report,
+        .history_path = p->history,
+        .stats = p->io.stats ? stats_output : NULL,
+        .ctx = run,
+    };
     run->out = NULL;
-    int k = out ? cdp_replace_add(files, out, err) : 0;
-    if (k == 0 && rep && p->report)
-        k = (o = cdp_segment_report_output(p->report, rep, err)) ? cdp_replace_add(files, o, err) : -1;
-    if (k == 0 && p->io.stats)
-        k = (o = cdp_report_stats_output(&run->report, p->io.stats, NULL, err)) ? cdp_replace_add(files, o, err)
-                                                                               : -1;
-    if (k == 0 && rep && p->history)
-        k = (o = cdp_history_append_output(p->history, rep, err)) ? cdp_replace_add(files, o, err) : -1;
-    if (k == 0)
-        k = cdp_replace_commit(files, err);
-    cdp_replace_free(files);
-    return k;
+    return cdp_segment_files_commit(&files, err);
 }
 
 /* --summarize: each input's population summary, to the output. */
@@ -534,22 +390,16 @@ static int segment(struct run *run, int nfiles, char **files, struct cdp_error *
     if (!run->engine)
         return 2;
     cdp_report_phase(&run->report, "rules compiled");
-    int status = prepare(run, nfiles, files, err) < 0 ? 1 : start(run, err);
-    if (status == 0) {
-        cdp_report_phase(&run->report, "first pass, last run, workers");
-        note_native(run);
-    }
-    /* the inputs as the population pass read them, before and after the second */
-    if (status == 0 && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
-        status = 1;
-    for (size_t i = 0; status == 0 && i < run->ninputs; i++)
-        if (segment_file(run, &run->inputs[i], err) < 0)
-            status = 1;
+    int status = start(run, nfiles, files, err);
     if (status)
         return status;
+    cdp_report_phase(&run->report, "first pass, last run, workers");
+    note_native(run);
+    if (cdp_segmenter_run(run->segmenter, err) < 0)
+        return 1;
     cdp_report_phase(&run->report, "segmented");
     cdp_report_note(&run->report, "native rules left %llu profiles to libjq",
-                    (unsigned long long)run->asked_jq);
+                    (unsigned long long)cdp_segmenter_asked_jq(run->segmenter));
     status = finish(run, err) < 0;
     cdp_report_phase(&run->report, "written");
     return status;
@@ -558,18 +408,9 @@ static int segment(struct run *run, int nfiles, char **files, struct cdp_error *
 static void release(struct run *run)
 {
     cdp_output_abort(run->out);
-    cdp_rejects_abort(run->rejects);
-    cdp_segment_split_free(run->split);
-    cdp_pipeline_free(run->pipeline);
-    for (size_t i = 0; i < run->nworkers; i++)
-        cdp_segment_worker_free(run->workers[i]);
-    free(run->workers);
-    cdp_segment_tally_free(run->tally);
+    cdp_segmenter_free(run->segmenter);
     cdp_segment_engine_free(run->engine);
     cdp_figures_free(run->figures);
-    for (size_t i = 0; i < run->ninputs; i++)
-        cdp_reread_release(&run->inputs[i]);
-    free(run->inputs);
     cdp_report_release(&run->report);
 }
 
