@@ -165,7 +165,12 @@ static void test_failures(void)
     CHECK_STR(file_text("out.ndjson"), "old\n");
     CHECK_STR(file_text("history.ndjson"), "old\n");
     cdp_segmenter_free(s);
+    cdp_segment_engine_free(e);
+    cdp_ruleset_release(&rs);
 
+    /* an engine reads one last run: a new one */
+    rs = (struct cdp_ruleset)CDP_RULESET_INIT;
+    o.engine = e = engine(&rs, &opt);
     o.previous = "no-such-file";
     o.output = "out2.ndjson";
     bad_rule = true;
