@@ -209,18 +209,19 @@ static void show_files(struct cdp_report *r, const struct cdp_forget_result *res
     }
 }
 
-/* Find, write the new versions, --stats, then replace the files: a
- * failure before the last step changes nothing. */
+/* Find, write the new versions and --stats, then replace them all: a
+ * failure changes no file. */
 static int forget_run(struct cdp_forget *forget, const struct prefs *p, struct cdp_report *rep)
 {
     struct cdp_error err;
     int status = cdp_forget_find(forget, &err) < 0 || cdp_forget_stage(forget, &err) < 0;
+    struct cdp_output *stats = NULL;
     if (status == 0) {
         count(rep, cdp_forget_result(forget), p->forget.dry_run);
-        status = p->io.stats && cdp_report_write_stats(rep, p->io.stats, NULL, &err) < 0;
+        status = p->io.stats && !(stats = cdp_report_stats_output(rep, p->io.stats, NULL, &err));
     }
     if (status == 0)
-        status = cdp_forget_commit(forget, &err) < 0;
+        status = cdp_forget_commit(forget, stats, &err) < 0;
     if (status) {
         cdp_report_error(rep, "%s", err.msg);
         return 1;

@@ -288,3 +288,22 @@ ingest_crm() {
         --removed out/removed.csv --full out/full.csv --stats out/stats.json \
         -o out/audience.csv today.ndjson
 }
+
+@test "fault: cdp-forget --state --journal --links --merge-state --forgotten --export --stats FILE... (all or none)" {
+    # A night's files, and a forget list of an earlier request (its secret
+    # is random: made here, a rerun gives the clean run's list).
+    previous() {
+        cdp-dedupe -q --state out/state.zst --journal out/journal.ndjson --links out/links.ndjson \
+            -o out/ids.ndjson.zst in/crm.ndjson.zst in/shop.ndjson.zst in/pos.ndjson.zst \
+            in/web.ndjson.zst 2>/dev/null
+        cdp-merge -q --as-of 2026-11-20 --state out/merge.state -o out/profiles.ndjson.zst out/ids.ndjson.zst
+        cdp-export -q --format ndjson --channel none --full out/full.ndjson.zst -o out/export.ndjson \
+            out/profiles.ndjson.zst
+        cdp-forget -q --email olga.smirnova85@mail.ru --state out/state.zst --forgotten out/forgotten.list \
+            out/ids.ndjson.zst
+    }
+    check_faults previous cdp-forget -q --email andrey.kuznetsov79@gmail.com --state out/state.zst \
+        --journal out/journal.ndjson --links out/links.ndjson --merge-state out/merge.state \
+        --forgotten out/forgotten.list --export out/full.ndjson.zst --export out/export.ndjson \
+        --stats out/stats.json out/ids.ndjson.zst out/profiles.ndjson.zst
+}

@@ -446,22 +446,34 @@ int cdp_forget_stage(struct cdp_forget *f, struct cdp_error *err)
         rc = stage_file(f, f->o.journals[i], JOURNAL, err);
     if (rc < 0)
         return -1;
-    /* The state last: while it is old, running again finds them again. */
+    /* The state last (added by cdp_forget_commit, after the caller's
+     * --stats): while it is old, running again finds them again. */
     struct cdp_forget_file *e = file_entry(f, f->o.state, "state");
     e->removed = f->p.nodes_removed + f->p.ids_removed;
-    struct cdp_output *o = f->state_out;
-    f->state_out = NULL;
-    return keep_if_changed(f, o, e, err);
+    if (e->removed == 0) {
+        cdp_output_abort(f->state_out); /* unchanged: left as it is */
+        f->state_out = NULL;
+    }
+    return 0;
 }
 
 /* ---- 3. replacing them -------------------------------------------------- */
 
-int cdp_forget_commit(struct cdp_forget *f, struct cdp_error *err)
+int cdp_forget_commit(struct cdp_forget *f, struct cdp_output *stats, struct cdp_error *err)
 {
+    struct cdp_output *state = f->state_out;
+    f->state_out = NULL;
     if (f->o.dry_run) {
+        cdp_output_abort(state);
         cdp_replace_free(f->replace); /* discards every staged file */
         f->replace = cdp_replace_new();
-        return 0;
+        state = NULL;
     }
+    if (stats && cdp_replace_add(f->replace, stats, err) < 0) {
+        cdp_output_abort(state);
+        return -1;
+    }
+    if (state && cdp_replace_add(f->replace, state, err) < 0)
+        return -1;
     return cdp_replace_commit(f->replace, err);
 }

@@ -107,8 +107,14 @@ int cdp_forget_find(struct cdp_forget *f, struct cdp_error *err);
 /* 2. Writes every file without them, to be replaced (not yet). */
 int cdp_forget_stage(struct cdp_forget *f, struct cdp_error *err);
 
-/* 3. Replaces the files (nothing with dry_run). */
-int cdp_forget_commit(struct cdp_forget *f, struct cdp_error *err);
+struct cdp_output;
+
+/* 3. Replaces the files (nothing with dry_run), and stats (the caller's
+ * --stats file, not yet committed: cli/report.h's cdp_report_stats_output;
+ * NULL for none) with them, all or none: a run that fails leaves no --stats
+ * file counting lines it did not remove. With dry_run only stats is
+ * written. Takes stats. */
+int cdp_forget_commit(struct cdp_forget *f, struct cdp_output *stats, struct cdp_error *err);
 
 /* The counts so far (valid until cdp_forget_free). */
 const struct cdp_forget_result *cdp_forget_result(const struct cdp_forget *f);
