@@ -48,6 +48,8 @@ every_output() {
         --rejects "$o/x-export-rejects.ndjson" --stats "$o/x-export-stats.json" -o "$o/x-export2.csv" \
         "$o/profiles.ndjson.zst"
     cdp-report -q --stats "$o/x-report-stats.json" --json "$o/x-report.json" -o "$o/x-report.html" "$o"
+    cdp-shard -q -n 2 --order "$o/x-shard.order" --rejects "$o/x-shard-rejects.ndjson" \
+        --stats "$o/x-shard-stats.json" -o "$o/x-shard-%d.ndjson.zst" "$o/x-identified.ndjson"
     cdp-forget -q --email olga.smirnova85@mail.ru --state "$o/x.state" --journal "$o/x.journal" \
         --links "$o/x-links.ndjson" --forgotten "$o/x-forgotten.list" --stats "$o/x-forget-stats.json" \
         "$o/x-crm.ndjson" "$o/x-identified.ndjson" "$o/x-profiles.ndjson.zst"
@@ -81,7 +83,8 @@ not_private() {
             x-export-rejects.ndjson x-export-stats.json x-report-stats.json x-report.html \
             x-forgotten.list x-forgotten.list.secret x-forget-stats.json x-profiles.ndjson.zst \
             x-crm.ndjson x-identified.ndjson x-links.ndjson x.journal x.state x-segment-stats.json \
-            x-merge.state; do
+            x-merge.state x-shard-0.ndjson.zst x-shard-1.ndjson.zst x-shard.order \
+            x-shard-rejects.ndjson x-shard-stats.json; do
             [ -e "$o/$f" ] || { echo "$mask: no $f" >&2; return 1; }
         done
         [ "$(find "$o/audiences" -type f | wc -l)" -gt 0 ]
