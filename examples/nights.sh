@@ -29,7 +29,9 @@
 # is measured every night: CDP_CAMPAIGNS="--campaign abandoned_cart@2026-11-20".
 #
 # What each night printed is kept in OUT_DIR/nightly-DATE.log; the last
-# night's is also shown. Needs what nightly.sh needs.
+# night's is also shown, and of the others what cdp-forget said when the
+# night answered erasure requests (the first night answers
+# EXAMPLES_DIR/erasure-requests.txt). Needs what nightly.sh needs.
 
 set -eu
 
@@ -80,6 +82,12 @@ night() {
         cat "$log"
     else
         echo "== night of $1: done (what it printed: $log)"
+        # The night's erasure requests, if it had any: the counts (the next
+        # night replaces forget.log).
+        if [ -f "$out_dir/forget.log" ]; then
+            echo "   erasure requests answered:"
+            sed 's/^/     /' "$out_dir/forget.log"
+        fi
     fi
 }
 

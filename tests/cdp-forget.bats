@@ -437,3 +437,41 @@ OUT
     [ "$status" -eq 0 ]
     [ "${stderr##*$'\n'}" = "cdp-forget: 3 identifiers, 0 unknown, 1 persons found, 61 lines removed, 21 files changed, 23 unchanged, 12 added to the forget list" ]
 }
+
+@test "make demo (examples/nights.sh): the first night answers erasure-requests.txt, the counts shown; nothing of the person after three nights" {
+    traces
+    grep -qx "email=$WHO" "$EXAMPLES/erasure-requests.txt"
+    run --separate-stderr "$EXAMPLES/nights.sh" "$EXAMPLES" demo
+    [ "$status" -eq 0 ]
+    # what make demo shows of the first night, and what nightly.sh printed
+    head -n 16 <<< "$output" > shown
+    assert_file shown <<'OUT'
+== night of 2026-11-20: done (what it printed: demo/nightly-2026-11-20.log)
+   erasure requests answered:
+     cdp-forget: demo/forgotten.list: 12 entries added (12 in all)
+     cdp-forget: demo/crm.ndjson.zst: 2 of 44 lines removed (records)
+     cdp-forget: demo/identified.ndjson.zst: 12 of 292 lines removed (records)
+     cdp-forget: demo/pos.ndjson.zst: 3 of 70 lines removed (records)
+     cdp-forget: demo/profiles.ndjson.zst: 1 of 48 lines removed (records)
+     cdp-forget: demo/recommendations.ndjson.zst: 1 of 48 lines removed (records)
+     cdp-forget: demo/segments.ndjson.zst: 1 of 48 lines removed (records)
+     cdp-forget: demo/shop.ndjson.zst: 1 of 30 lines removed (records)
+     cdp-forget: demo/web.ndjson.zst: 6 of 148 lines removed (records)
+     cdp-forget: demo/audiences/category_interest.ndjson: 1 of 26 lines removed (records)
+     cdp-forget: demo/links.ndjson: 5 of 78 lines removed (links)
+     cdp-forget: demo/identity.state.zst: 7 lines removed (state)
+     cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 52 lines removed, 12 files changed, 22 unchanged, 12 added to the forget list
+== night of 2026-11-21: done (what it printed: demo/nightly-2026-11-21.log)
+OUT
+    sed -n '/^---- erasure requests/,$p' demo/nightly-2026-11-20.log | sed 's/^  /     /' | tail -n +2 |
+        diff - <(sed -n '3,15p' shown)
+    # in no file the three nights made (logs included), but the sources'
+    # own exports, which still have them (kept in demo/exports)
+    rm -r demo/exports
+    contents demo > after
+    [ "$(wc -l < after)" -gt 1000 ]
+    run grep -F -f traces after
+    [ "$status" -eq 1 ]
+    # the later nights dropped them at ingestion
+    grep -q '^  cdp-ingest: .*, 2 forgotten, ' demo/nightly-2026-11-22.log
+}
