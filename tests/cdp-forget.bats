@@ -475,3 +475,14 @@ OUT
     # the later nights dropped them at ingestion
     grep -q '^  cdp-ingest: .*, 2 forgotten, ' demo/nightly-2026-11-22.log
 }
+
+@test "--customer-id: the shop account's id finds the same person" {
+    run --separate-stderr forget --customer-id 10002 --dry-run
+    [ "$status" -eq 0 ]
+    [ "${stderr##*$'\n'}" = "cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 61 lines to remove, 21 files to change, 23 unchanged, 12 added to the forget list" ]
+    # an id nobody has yet: only the forget list would change (to keep them out)
+    run --separate-stderr forget --customer-id 99999 --dry-run
+    [ "$status" -eq 0 ]
+    [ "$stderr" = "cdp-forget: out/forgotten.list: 1 entries would be added (1 in all)
+cdp-forget: 1 identifiers, 1 unknown, 0 persons found, 1 lines to remove, 1 files to change, 43 unchanged, 1 added to the forget list" ]
+}
