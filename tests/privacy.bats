@@ -126,7 +126,7 @@ found_in() {
     true
 }
 
-@test "a night of the examples: no e-mail or phone in clear in any log, --stats file, journal or links file" {
+@test "a night of the examples: no e-mail or phone in clear in any log, --stats file, journal, links file or report" {
     local o=$BATS_TEST_TMPDIR/out
     [ "$(emails | wc -l)" -gt 20 ]
     [ "$(phones | wc -l)" -gt 20 ]
@@ -136,8 +136,10 @@ found_in() {
     grep -q 'invalid e-mail "' "$o/ingest-crm.log"
     grep -q '"value":' "$o/links.ndjson"
     run found_in "$BATS_TEST_TMPDIR/stderr" "$o"/*.log "$o"/stats-*.json "$o/identity.journal.ndjson" \
-        "$o/links.ndjson"
+        "$o/links.ndjson" "$o/segments-report.json" "$o/segments-history.ndjson" "$o/report.html" \
+        "$o/report.json" "$o"/nights/*/*.json
     assert_output < /dev/null
+    [ -s "$o/forget.log" ]
     # with --show-values the same runs show them, so the greps above can fail
     local crm=(--source crm --map "$CDP_SHARE/maps/crm-1c.map" --encoding cp1251 --tz +03:00 -d ';'
         -o /dev/null "$EXAMPLES/crm.csv")
