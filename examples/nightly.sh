@@ -44,6 +44,8 @@
 # (step 5 only: tonight's records, ids, profiles and segments are in OUT_DIR
 # already) or "finish" (steps 7 on: the export files are there too):
 # nightly-cluster.sh runs steps 2 to 4 and 6 over shards between them.
+# What it prints (for cron's mail) shows e-mails, phones, names, cards and ids
+# masked, as the programs' messages do; CDP_SHOW_VALUES=1 shows them whole.
 # Needs jq and zstd. nights.sh runs this night after night.
 #
 # The whole pipeline: ingest, dedupe, merge, segment, recommend, export, erasure
@@ -273,7 +275,37 @@ if ! cdp-report --title "Уютный дом" ${CDP_CAMPAIGNS-} --json "$out_dir
     die "cdp-report failed"
 fi
 
-# 9. What came out.
+# 9. What came out, as cron mails it and nights.sh keeps it: e-mails, phones,
+# names, cards, customer ids and birth dates masked as the programs' own
+# messages mask them (lib/norm/show.h, cdp(7): "iv***@mail.ru",
+# "+7916***4501", "См***ва"), unless CDP_SHOW_VALUES=1; a rejected row's raw
+# text stays in the rejects file.
+clear=false
+[ "${CDP_SHOW_VALUES:-0}" = 1 ] && clear=true
+# shellcheck disable=SC2016 # jq's $variables, not the shell's
+masks='
+def text_mask: if length >= 8 then .[:2] + "***" + .[-2:] elif length >= 3 then .[:1] + "***" else "***" end;
+def email_mask: rindex("@") as $at | if $at == null then text_mask
+    else .[:$at] as $l | (if ($l | length) <= 4 then $l[:1] else $l[:2] end) + "***" + .[$at:] end;
+def phone_mask: gsub("[^0-9]"; "") as $d | (if startswith("+") then "+" else "" end)
+    + if ($d | length) >= 9 then $d[:4] + "***" + $d[-4:] else $d[:2] + "***" + $d[-2:] end;
+def shown($k): if $clear or type != "string" then .
+    elif $k == "email" or $k == "emails" then email_mask
+    elif $k == "phone" or $k == "phones" then phone_mask
+    elif $k | IN("card", "cards", "customer_id", "customer_ids", "anon_id", "last_name", "first_name",
+                 "middle_name", "full_name", "birth_date", "address") then text_mask
+    else . end;
+def masked: with_entries(.key as $k | .value |= (if type == "array" then map(shown($k)) else shown($k) end));
+'
+# one JSON line as written (jq would print 74960.00 as 74960), or masked
+as_written() {
+    if [ "$clear" = true ]; then
+        cat
+    else
+        jq -c --argjson clear false "$masks masked"
+    fi
+}
+
 echo
 echo "== results in $out_dir (as of $as_of)"
 for src in $sources; do
@@ -288,8 +320,8 @@ for src in $sources; do
     jq -r '.counts | "  totals: read \(.read) = written \(.written) + rejected \(.rejected)" +
         (if .read == .written + .rejected then " (ok)" else " (MISMATCH)" end)' \
         "$out_dir/stats-ingest-$src.json"
-    invalid=$(zstd -dc "$out" | jq -r 'select(._invalid) | ._rid as $rid |
-        ._invalid | to_entries[] | "    record \($rid): \(.key) \(.value | tojson)"')
+    invalid=$(zstd -dc "$out" | jq -r --argjson clear "$clear" "$masks"'select(._invalid) | ._rid as $rid |
+        ._invalid | to_entries[] | "    record \($rid): \(.key) \(.key as $k | .value | shown($k) | tojson)"')
     if [ -n "$invalid" ]; then
         echo "  invalid values (left out of the records, kept under _invalid):"
         echo "$invalid"
@@ -297,20 +329,21 @@ for src in $sources; do
     rejects=$out_dir/rejects-$src.ndjson
     if [ -s "$rejects" ]; then
         echo "  rejected rows ($rejects):"
-        jq -r '"    line \(.line): \(.code): \(.reason)\n      \(.raw)"' "$rejects"
+        jq -r --argjson clear "$clear" '"    line \(.line): \(.code): \(.reason)" +
+            (if $clear then "\n      \(.raw)" else "" end)' "$rejects"
     else
         echo "  rejected rows: none"
     fi
     echo "  a record:"
-    zstd -dc "$out" | head -n 1 | sed 's/^/    /'
+    zstd -dc "$out" | head -n 1 | as_written | sed 's/^/    /'
 done
 
 echo
 echo "---- dedupe"
 sed 's/^/  /' "$out_dir/dedupe.log"
 echo "  persons seen in more than one source (cdp_id: sources, names, e-mails, phones):"
-zstd -dc "$out_dir/identified.ndjson.zst" | jq -rs '
-    map(select(.cdp_id)) | group_by(.cdp_id) |
+zstd -dc "$out_dir/identified.ndjson.zst" | jq -rs --argjson clear "$clear" "$masks"'
+    map(select(.cdp_id) | masked) | group_by(.cdp_id) |
     map(select(map(._source) | unique | length > 1)) |
     sort_by(-length) | .[:8][] |
     "    \(.[0].cdp_id): \(map(._source) | unique | join("+")) (\(length) records); " +
@@ -326,18 +359,19 @@ echo
 echo "---- merge"
 sed 's/^/  /' "$out_dir/merge.log"
 echo "  profiles with purchases, by revenue (cdp_id: name; orders, revenue; top category; consent e-mail/SMS):"
-zstd -dc "$out_dir/profiles.ndjson.zst" | jq -rs '
-    map(select(.orders > 0)) | sort_by(-.revenue, .cdp_id) | .[:5][] |
+zstd -dc "$out_dir/profiles.ndjson.zst" | jq -rs --argjson clear "$clear" "$masks"'
+    map(select(.orders > 0)) | sort_by(-.revenue, .cdp_id) | .[:5][] | masked |
     "    \(.cdp_id): \(.first_name // "") \(.last_name // ""); orders \(.orders), revenue \(.revenue); " +
     "\(.top_category // "-"); e-mail \(.consent_email // "unknown"), SMS \(.consent_sms // "unknown")"'
 echo "  open carts as of $as_of:"
-zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.abandoned_cart) |
+zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r --argjson clear "$clear" "$masks"'select(.abandoned_cart) | masked |
     "    \(.cdp_id): \([.first_name, .last_name] | map(values) | join(" ") | if . == "" then "(no name)" else . end), since \(.abandoned_cart.since): " +
     "\(.abandoned_cart.items | map("\(.sku) x\(.qty)") | join(", ")) = \(.abandoned_cart.value)"'
 echo "  a profile:"
-# Printed as written (jq would reformat amounts such as 74960.00).
+# Printed as written with CDP_SHOW_VALUES=1 (jq would reformat amounts such as
+# 74960.00), else masked.
 id=$(zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0 and (.sources | length) > 2) | .cdp_id' | head -n 1)
-zstd -dc "$out_dir/profiles.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | sed 's/^/    /'
+zstd -dc "$out_dir/profiles.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | as_written | sed 's/^/    /'
 
 echo
 echo "---- segment"
@@ -365,8 +399,13 @@ for f in "$out_dir"/export-*.log; do
     echo "  ${name#export-}:"
     sed 's/^/    /' "$f"
 done
-echo "  the preview mailing, as the mailing service gets it:"
-sed 's/^/    /' "$out_dir/export/preview-mailchimp.csv"
+if [ "$clear" = true ]; then
+    echo "  the preview mailing, as the mailing service gets it:"
+    sed 's/^/    /' "$out_dir/export/preview-mailchimp.csv"
+else
+    echo "  the preview mailing, its columns ($(($(wc -l <"$out_dir/export/preview-mailchimp.csv") - 1)) rows; CDP_SHOW_VALUES=1 shows them):"
+    head -n 1 "$out_dir/export/preview-mailchimp.csv" | sed 's/^/    /'
+fi
 
 echo
 echo "---- report"
