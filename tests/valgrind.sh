@@ -101,8 +101,8 @@ vg "$build/bin/cdp-report" -q --lang en --show-values -o "$tmp/report-en.html" "
 # list; then the list on every program that reads it.
 vg "$build/bin/cdp-forget" -q --email andrey.kuznetsov79@gmail.com --state "$tmp/state.zst" \
     --journal "$tmp/journal.ndjson" --links "$tmp/links.ndjson" --forgotten "$tmp/forgotten.list" \
-    --export "$tmp/meta.csv" --export "$tmp/full.csv" "$tmp/out.ndjson.zst" "$tmp/segments.ndjson" \
-    "$tmp/crm.ndjson.zst" "$tmp/pos.ndjson"
+    --export "$tmp/meta.csv" --export "$tmp/full.csv" --stats "$tmp/forget-stats.json" "$tmp/out.ndjson.zst" \
+    "$tmp/segments.ndjson" "$tmp/crm.ndjson.zst" "$tmp/pos.ndjson"
 vg "$build/bin/cdp-ingest" -q -s pos --map "$maps/pos.map" --forgotten "$tmp/forgotten.list" --threads 2 \
     -o "$tmp/pos2.ndjson" "$ex/pos-receipts.csv" 2>/dev/null
 vg "$build/bin/cdp-dedupe" -q --state "$tmp/state.zst" --forgotten "$tmp/forgotten.list" --threads 2 \
