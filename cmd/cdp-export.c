@@ -8,14 +8,9 @@
 #include "cli/cli.h"
 #include "export/audience.h"
 #include "export/contacts.h"
+#include "export/exporter.h"
 #include "export/format.h"
-#include "export/recs.h"
 #include "export/writer.h"
-#include "io/forgetlist.h"
-#include "io/reader.h"
-#include "io/rejects.h"
-#include "io/replace.h"
-#include "io/reread.h"
 #include "rules/jq.h"
 
 enum {
@@ -256,11 +251,6 @@ static int check_args(struct prefs *p, int nfiles)
     w->out.zstd_level = p->io.out.zstd_level;
     w->columns = p->headers.v;
     w->ncolumns = p->headers.n;
-    p->audience = (struct cdp_audience_options){
-        .channel = w->channel, .segments = p->segments.v, .nsegments = p->segments.n,
-        .include_holdout = p->audience.include_holdout, .strict_consent = p->audience.strict_consent,
-        .want_mobile = f->want_mobile, .want_tags = f->want_tags, .region = p->audience.region,
-    };
     return -1;
 }
 
@@ -269,31 +259,15 @@ struct run {
     struct prefs *p;
     struct cdp_report report;
     struct cdp_jq **jq; /* the -c columns */
-    struct cdp_audience *audience;
-    struct cdp_export_writer *writer;
-    struct cdp_rejects *rejects;
-    struct cdp_forgetlist *forgotten;
-    struct cdp_reread *inputs;
-    size_t ninputs;
-    struct cdp_record rec;
-    struct cdp_contact contact;
-    struct cdp_buf value;
-    struct cdp_contacts *contacts; /* --contacts */
-    struct cdp_output *out;       /* the output of --summarize and --join-summaries */
-    struct cdp_contacts_summary *summary; /* --summarize */
-    struct cdp_contact refusal;   /* its scratch */
-    uint64_t claims, refusals;    /* its counts */
-    struct cdp_export_recs *recs; /* --recommendations */
-    struct cdp_buf with_recs;     /* an ndjson line with them */
-    const char *file; /* the input being read, and the line, for messages */
-    uint64_t line;
-    uint64_t read, exported, rejected, skipped[CDP_SKIP_COUNT], ads_consent_absent;
-    bool counted; /* add_counts done (by commit) */
+    struct cdp_buf value; /* a column's jq output */
+    struct cdp_exporter *exporter;
+    bool counted; /* the exporter's counts are in the report (by --stats) */
 };
 
 /* The jq columns' cells (the first output of each; none is null); false,
  * with a message, when one fails. */
-static bool jq_cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *cells)
+static bool jq_cells(void *ctx, const struct cdp_record *rec, const char *file, uint64_t line,
+                     struct cdp_cells *cells)
 {
     struct run *run = ctx;
     for (size_t i = 0; i < run->p->exprs.n; i++) {
@@ -303,8 +277,8 @@ static bool jq_cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *
         if (k < 0) {
             struct cdp_buf shown = CDP_BUF_INIT;
             cdp_report_quoted(&run->report, &shown, err.msg);
-            cdp_report_data(&run->report, run->file, run->line, "-c %s: %s; profile skipped",
-                            run->p->headers.v[i], shown.data);
+            cdp_report_data(&run->report, file, line, "-c %s: %s; profile skipped", run->p->headers.v[i],
+                            shown.data);
             cdp_buf_release(&shown);
             return false;
         }
@@ -317,8 +291,6 @@ static bool jq_cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *
         }
         cdp_cells_add_json(cells, v, len);
     }
-    if (run->recs)
-        cdp_export_recs_cells(run->recs, rec, cells);
     return true;
 }
 
@@ -332,12 +304,43 @@ static void suppress_bad(void *ctx, const char *file, uint64_t line, const char 
     cdp_buf_release(&shown);
 }
 
-/* err's message after prefix (and "name: "). */
-static void prefixed(struct cdp_error *err, const char *prefix, const char *name)
+static void progress(void *ctx, uint64_t rows, uint64_t bytes)
 {
-    char msg[sizeof err->msg];
-    memcpy(msg, err->msg, sizeof msg);
-    cdp_errorf(err, "%s%s%s%s", prefix, name ? name : "", name ? ": " : "", msg);
+    cdp_report_tick(&((struct run *)ctx)->report, rows, bytes);
+}
+
+static void reject(void *ctx, const struct cdp_reject *r)
+{
+    cdp_report_data(&((struct run *)ctx)->report, r->file, r->line, "%s; line rejected", r->reason);
+}
+
+static void count(void *ctx, const struct cdp_exporter_count *c)
+{
+    if (c->group)
+        cdp_report_detail(ctx, c->group, c->key, c->n);
+    else
+        cdp_report_add(ctx, c->key, c->label, c->n);
+}
+
+/* The summary line and --stats: every profile read is exported, skipped
+ * for one reason, or rejected. Once, when the counts are final. */
+static void add_counts(struct run *run)
+{
+    if (!run->counted && run->exporter)
+        cdp_exporter_counts(run->exporter, count, &run->report);
+    run->counted = true;
+}
+
+/* --stats, made at commit, once the removed rows are counted. */
+static struct cdp_output *stats_output(void *ctx, struct cdp_error *err)
+{
+    struct run *run = ctx;
+    struct cdp_buf extra = CDP_BUF_INIT;
+    add_counts(run);
+    cdp_exporter_stats_members(run->exporter, &extra);
+    struct cdp_output *o = cdp_report_stats_output(&run->report, run->p->io.stats, extra.data, err);
+    cdp_buf_release(&extra);
+    return o;
 }
 
 /* Usage errors first (the jq columns, the region), then what must not be
@@ -346,358 +349,104 @@ static int start(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     run->jq = cdp_xcalloc(p->exprs.n + 1, sizeof *run->jq);
-    for (size_t i = 0; i < p->exprs.n; i++)
-        if (!(run->jq[i] = cdp_jq_compile(p->exprs.v[i], NULL, err)))
-            return prefixed(err, "-c ", p->headers.v[i]), 2;
-        else {
-            char what[128];
-            snprintf(what, sizeof what, "column '%s'", p->headers.v[i]);
-            cdp_jq_name(run->jq[i], what);
+    for (size_t i = 0; i < p->exprs.n; i++) {
+        if (!(run->jq[i] = cdp_jq_compile(p->exprs.v[i], NULL, err))) {
+            char msg[sizeof err->msg];
+            memcpy(msg, err->msg, sizeof msg);
+            return cdp_errorf(err, "-c %s: %s", p->headers.v[i], msg), 2;
         }
-    if (!(run->audience = cdp_audience_new(&p->audience, err)))
-        return prefixed(err, "--region: ", NULL), 2;
-    if (p->recommendations) {
-        if (!(run->recs = cdp_export_recs_load(p->recommendations, p->rec_columns ? (size_t)p->rec_columns : 3,
-                                               err)))
-            return prefixed(err, "--recommendations ", NULL), 1;
-        size_t n;
-        const char *const *headers = cdp_export_recs_headers(run->recs, &n);
-        for (size_t i = 0; i < n && p->writer.format->kind != CDP_EXPORT_NDJSON; i++)
-            push(&p->headers, cdp_xstrdup(headers[i])); /* the columns after -c's */
-        p->writer.columns = p->headers.v;
-        p->writer.ncolumns = p->headers.n;
+        char what[128];
+        snprintf(what, sizeof what, "column '%s'", p->headers.v[i]);
+        cdp_jq_name(run->jq[i], what);
     }
-    p->writer.cells = jq_cells;
-    p->writer.ctx = run;
-    if (!(run->writer = cdp_export_writer_new(&p->writer, err)))
-        return 1;
-    if (p->forgotten && !(run->forgotten = cdp_forgetlist_open(p->forgotten, err)))
-        return prefixed(err, "--forgotten: ", NULL), 1;
-    cdp_audience_forget(run->audience, run->forgotten);
-    if (p->contacts) {
-        if (!(run->contacts = cdp_contacts_load(p->contacts, p->writer.format->name, p->writer.channel,
-                                                run->audience, err)))
-            return prefixed(err, "--contacts ", NULL), 1;
-        cdp_export_writer_holders(run->writer, run->contacts);
-    }
-    for (size_t i = 0; i < p->suppress.n; i++)
-        if (cdp_audience_add_suppression(run->audience, p->suppress.v[i], p->suppress_column,
-                                         suppress_bad, run, err) < 0)
-            return prefixed(err, "--suppress ", NULL), 1;
-    for (size_t i = 0; i < p->previous.n; i++)
-        if (cdp_export_writer_previous(run->writer, p->previous.v[i], err) < 0)
-            return prefixed(err, "--previous ", NULL), 1;
-    return 0;
-}
-
-/* The inputs; with a channel, first the contacts refused anywhere (so the
- * inputs are read twice). Then the files written. */
-static int open_files(struct run *run, int nfiles, char **files, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    run->ninputs = nfiles ? (size_t)nfiles : 1;
-    run->inputs = cdp_xcalloc(run->ninputs, sizeof *run->inputs);
-    for (size_t i = 0; i < run->ninputs; i++)
-        cdp_reread_init(&run->inputs[i], nfiles ? files[i] : "-");
-    /* a shard's export has every shard's refusals (--contacts) */
-    bool twice = p->writer.channel != CDP_CHANNEL_NONE && !p->contacts;
-    for (size_t i = 0; twice && i < run->ninputs; i++)
-        if (cdp_reread_spool(&run->inputs[i], err) < 0)
-            return -1;
-    for (size_t i = 0; twice && i < run->ninputs; i++)
-        if (cdp_audience_read_refusals(run->audience, run->inputs[i].path, &p->io.in, err) < 0)
-            return -1;
-    struct rlimit rl;
-    if (p->writer.split_rows && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max; /* every part stays open until all are named together */
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    if (cdp_export_writer_open(run->writer, err) < 0)
-        return -1;
-    if (p->io.rejects && !(run->rejects = cdp_rejects_open(p->io.rejects, err)))
-        return -1;
-    return 0;
-}
-
-/* --summarize: a profile's refusal, and its claim on the contact of the
- * row it passed the checks for (export/contacts.h); or the reason it is
- * left out, counted. */
-static int summary_line(struct run *run, const struct cdp_row *row, struct cdp_error *err)
-{
-    enum cdp_skip why = cdp_audience_check(run->audience, &run->rec, &run->contact);
-    if (why != CDP_SKIP_FORGOTTEN && cdp_audience_refused(run->audience, &run->rec, &run->refusal)) {
-        cdp_contacts_summary_refusal(run->summary, &run->refusal);
-        run->refusals++;
-    }
-    const char *key;
-    size_t klen;
-    if (why == CDP_SKIP_NONE && !cdp_export_writer_claim(run->writer, &run->rec, row->raw, row->rawlen, &run->contact, &key,
-                                                             &klen))
-        why = CDP_SKIP_COLUMN_ERROR;
-    if (why != CDP_SKIP_NONE) {
-        run->skipped[why]++;
-        return 0;
-    }
-    run->claims++;
-    if (!klen)
-        return 0;
-    const struct cdp_field *id = cdp_record_gets(&run->rec, "cdp_id");
-    bool has_id = id && id->type == CDP_STRING;
-    if (cdp_contacts_summary_claim(run->summary, key, klen, has_id ? id->val : NULL, has_id ? id->vlen : 0,
-                                   &run->contact, err) < 0) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        return cdp_errorf(err, "%s:%llu: %s", run->file, (unsigned long long)run->line, msg);
-    }
-    return 0;
-}
-
-/* One line: a profile exported, or counted under the reason it is not, or
- * rejected. */
-static int line(struct run *run, enum cdp_read k, const struct cdp_row *row, struct cdp_error *err)
-{
-    run->line = row->line;
-    if (k == CDP_READ_BAD) {
-        run->rejected++;
-        cdp_report_data(&run->report, run->file, row->line, "%s; line rejected", row->reason);
-        if (run->rejects)
-            cdp_rejects_add(run->rejects, &(struct cdp_reject){ NULL, run->file, row->line, row->number,
-                                                                row->code, row->reason, row->raw,
-                                                                row->rawlen });
-        return 0;
-    }
-    if (run->summary)
-        return summary_line(run, row, err);
-    enum cdp_skip why = cdp_audience_check(run->audience, &run->rec, &run->contact);
-    int rc = 0;
-    const char *text = row->raw;
-    size_t len = row->rawlen;
-    if (why == CDP_SKIP_NONE && run->recs && run->p->writer.format->kind == CDP_EXPORT_NDJSON) {
-        cdp_buf_reset(&run->with_recs);
-        cdp_buf_add(&run->with_recs, text, len);
-        cdp_export_recs_json(run->recs, &run->rec, &run->with_recs);
-        text = run->with_recs.data, len = run->with_recs.len;
-    }
-    if (why == CDP_SKIP_NONE)
-        rc = cdp_export_writer_add(run->writer, &run->rec, text, len, &run->contact, &why, err);
-    if (why != CDP_SKIP_NONE) {
-        run->skipped[why]++;
-    } else {
-        run->exported++;
-        run->ads_consent_absent += run->contact.ads_consent_absent;
-    }
-    return rc;
-}
-
-static int export_file(struct run *run, const struct cdp_reread *in, struct cdp_error *err)
-{
-    struct cdp_reader *r = cdp_reader_open(in->path, &run->p->io.in, err);
-    if (!r)
-        return -1;
-    run->file = in->label;
-    struct cdp_row row;
-    enum cdp_read k;
-    int rc = 0;
-    while (rc == 0 && (k = cdp_reader_next(r, &run->rec, &row, err)) != CDP_READ_END) {
-        if (k == CDP_READ_ERROR)
-            rc = -1;
-        else {
-            cdp_report_tick(&run->report, ++run->read, cdp_reader_bytes(r));
-            rc = line(run, k, &row, err);
-        }
-    }
-    cdp_reader_close(r);
-    return rc;
-}
-
-static void add_counts(struct run *run);
-static struct cdp_output *stats_output(struct run *run, struct cdp_error *err);
-
-/* A segment asked for that no profile has, against a previous export with
- * rows: a misspelt -s would send everyone to --removed. -1 with err unless
- * --allow-empty says the audience is meant to be empty. */
-static int check_audience(struct run *run, struct cdp_error *err)
-{
-    struct cdp_export_counts c = { 0 };
-    cdp_export_writer_counts(run->writer, &c);
-    const char *segment = cdp_audience_uncarried(run->audience);
-    if (run->p->allow_empty || !c.delta || !c.previous || !segment)
-        return 0;
-    return cdp_errorf(err, "segment '%s' is in no profile, but --previous had members: misspelt? "
-                      "(--allow-empty lets an empty audience through)", segment);
-}
-
-/* Every file of the run replaced together, all or none (io/replace.h):
- * the output's parts (standard output first: it cannot be taken back), the
- * removed rows, the --full baseline, the rejects and --stats; so that a
- * failed run leaves the last export, its baseline and no mix of parts, and
- * a retry is the same run again. Stale parts go once all are named. */
-static int commit(struct run *run, struct cdp_error *err)
-{
-    struct cdp_replace *files = cdp_replace_new();
-    struct cdp_output *rejects = run->rejects ? cdp_rejects_output(run->rejects) : NULL, *stats;
-    run->rejects = NULL;
-    int rc = cdp_export_writer_replace(run->writer, files, err);
-    if (rc == 0 && rejects)
-        rc = cdp_replace_add(files, rejects, err), rejects = NULL;
-    add_counts(run); /* the removed rows are counted now */
-    run->counted = true;
-    if (rc == 0 && run->p->io.stats)
-        rc = (stats = stats_output(run, err)) ? cdp_replace_add(files, stats, err) : -1;
-    if (rc == 0 && (rc = cdp_replace_commit(files, err)) == 0)
-        cdp_export_writer_done(run->writer);
-    cdp_output_abort(rejects);
-    cdp_replace_free(files);
-    return rc;
+    struct cdp_exporter_options o = {
+        .audience = p->audience, .writer = p->writer, .cells = p->exprs.n ? jq_cells : NULL,
+        .suppress = p->suppress.v, .nsuppress = p->suppress.n, .suppress_column = p->suppress_column,
+        .previous = p->previous.v, .nprevious = p->previous.n, .forgotten = p->forgotten,
+        .contacts = p->contacts, .recommendations = p->recommendations,
+        .rec_columns = p->rec_columns ? (size_t)p->rec_columns : 3, .rejects = p->io.rejects,
+        .allow_empty = p->allow_empty, .in = &p->io.in, .progress = progress, .reject = reject,
+        .suppress_bad = suppress_bad, .ctx = run,
+    };
+    o.audience.segments = p->segments.v;
+    o.audience.nsegments = p->segments.n;
+    if (!(run->exporter = cdp_exporter_new(&o, err)))
+        return 2;
+    return cdp_exporter_load(run->exporter, err) < 0;
 }
 
 /* The output of a step and --stats, replaced together. */
-static int commit_step(struct run *run, struct cdp_error *err)
+static int commit_step(struct run *run, struct cdp_output *out, struct cdp_error *err)
 {
-    struct cdp_replace *files = cdp_replace_new();
-    struct cdp_output *out = run->out, *stats;
-    run->out = NULL;
-    int rc = cdp_replace_add(files, out, err);
-    if (!run->counted)
-        add_counts(run);
-    run->counted = true;
-    if (rc == 0 && run->p->io.stats)
-        rc = (stats = cdp_report_stats_output(&run->report, run->p->io.stats, NULL, err))
-                 ? cdp_replace_add(files, stats, err)
-                 : -1;
-    if (rc == 0)
-        rc = cdp_replace_commit(files, err);
-    cdp_replace_free(files);
-    return rc;
+    add_counts(run);
+    return cdp_report_commit(&run->report, out, NULL, run->p->io.stats, NULL, err) < 0;
 }
 
 /* --summarize: each input's refusals and claims, to the output. */
 static int summarize(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     struct prefs *p = run->p;
+    struct cdp_output *out;
     int status = start(run, err);
     if (status)
         return status;
-    if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
+    if (!(out = cdp_output_open(p->io.output, &p->io.out, err)))
         return 1;
-    run->summary = cdp_contacts_summary_new(run->out, p->writer.format->name, p->writer.channel);
-    for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
-        struct cdp_reread in;
-        cdp_reread_init(&in, nfiles ? files[i] : "-");
-        int rc = export_file(run, &in, err);
-        cdp_reread_release(&in);
-        if (rc < 0)
-            return 1;
+    if (cdp_exporter_summarize(run->exporter, out, (const char *const *)files, (size_t)nfiles, err) < 0) {
+        cdp_output_abort(out);
+        return 1;
     }
-    cdp_contacts_summary_end(run->summary, run->read);
-    return commit_step(run, err) < 0;
+    return commit_step(run, out, err);
 }
 
 /* --join-summaries: the shards' summaries joined, to the output. */
 static int join(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
     struct cdp_contacts_counts c;
+    struct cdp_output *out = cdp_output_open(run->p->io.output, &run->p->io.out, err);
     run->counted = true; /* its own counts, below */
-    if (!(run->out = cdp_output_open(run->p->io.output, &run->p->io.out, err)) ||
-        cdp_contacts_join((const char *const *)files, (size_t)nfiles, run->out, &c, err) < 0)
+    if (!out || cdp_contacts_join((const char *const *)files, (size_t)nfiles, out, &c, err) < 0) {
+        cdp_output_abort(out);
         return 1;
+    }
     struct cdp_report *r = &run->report;
     cdp_report_add(r, "read", "profiles read", c.profiles);
     cdp_report_add(r, "claims", "with a row", c.claims);
     cdp_report_add(r, "refused", "contacts refused", c.refused);
     cdp_report_add(r, "contested", "contacts held by one of several", c.contested);
-    return commit_step(run, err) < 0;
+    return commit_step(run, out, err);
+}
+
+/* Every part stays open until all are named together (export/parts.h). */
+static void raise_open_files_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 static int export(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
+    static char *standard_input[] = { "-" };
+    if (!nfiles)
+        files = standard_input, nfiles = 1;
     if (run->p->step == SUMMARIZE)
         return summarize(run, nfiles, files, err);
     if (run->p->step == JOIN)
         return join(run, nfiles, files, err);
     int status = start(run, err);
-    /* the inputs as the refusals pass read them, before and after the second */
-    if (status == 0 && (open_files(run, nfiles, files, err) < 0 ||
-                        cdp_reread_check(run->inputs, run->ninputs, err) < 0))
-        status = 1;
-    for (size_t i = 0; status == 0 && i < run->ninputs; i++)
-        if (export_file(run, &run->inputs[i], err) < 0)
-            status = 1;
-    if (status == 0 && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
-        status = 1;
-    if (status == 0 && check_audience(run, err) < 0)
-        status = 1;
-    if (status == 0 && commit(run, err) < 0)
-        status = 1;
-    return status; /* release() discards what was not committed */
-}
-
-/* The summary line and --stats: every profile read is exported, skipped
- * for one reason, or rejected. */
-static void add_counts(struct run *run)
-{
-    struct cdp_report *r = &run->report;
-    struct cdp_export_counts c = { 0 };
-    if (run->writer)
-        cdp_export_writer_counts(run->writer, &c);
-    struct cdp_buf label = CDP_BUF_INIT;
-    cdp_report_add(r, "read", "profiles read", run->read);
-    if (run->summary) {
-        cdp_report_add(r, "claims", "with a row", run->claims);
-        cdp_report_add(r, "refusals", "refusing the channel", run->refusals);
-    }
-    cdp_buf_adds(&label, "exported");
-    if (c.delta)
-        cdp_buf_printf(&label, " (%llu added, %llu changed, %llu unchanged)", (unsigned long long)c.added,
-                       (unsigned long long)c.changed, (unsigned long long)c.unchanged);
-    if (!run->summary)
-        cdp_report_add(r, "exported", label.data, run->exported);
-    if (c.delta) {
-        cdp_report_add(r, "added", NULL, c.added);
-        cdp_report_add(r, "changed", NULL, c.changed);
-        cdp_report_add(r, "unchanged", NULL, c.unchanged);
-        cdp_report_add(r, "removed", "removed", c.removed);
-    }
-    uint64_t skipped = 0;
-    cdp_buf_reset(&label);
-    cdp_buf_adds(&label, "skipped");
-    for (int i = 1; i < CDP_SKIP_COUNT; i++) {
-        if (run->skipped[i])
-            cdp_buf_printf(&label, "%s%llu %s", skipped ? ", " : " (", (unsigned long long)run->skipped[i],
-                           cdp_skip_name((enum cdp_skip)i));
-        skipped += run->skipped[i];
-    }
-    if (skipped)
-        cdp_buf_addc(&label, ')');
-    cdp_report_add(r, "skipped", label.data, skipped);
-    cdp_report_add(r, "rejected", "rejected", run->rejected);
-    if (run->p->writer.channel == CDP_CHANNEL_ADS)
-        cdp_report_add(r, "exported_without_consent_ads", NULL, run->ads_consent_absent);
-    for (int i = 1; i < CDP_SKIP_COUNT; i++)
-        if (i != CDP_SKIP_FORGOTTEN || run->p->forgotten)
-            cdp_report_detail(r, "skipped", cdp_skip_name((enum cdp_skip)i), run->skipped[i]);
-    const struct cdp_suppress *s = run->audience ? cdp_audience_suppression(run->audience) : NULL;
-    if (s) {
-        size_t e, ph, h, u;
-        cdp_suppress_counts(s, &e, &ph, &h, &u);
-        cdp_report_detail(r, "suppression_list", "emails", e);
-        cdp_report_detail(r, "suppression_list", "phones", ph);
-        cdp_report_detail(r, "suppression_list", "hashes", h);
-        cdp_report_detail(r, "suppression_list", "ignored", u);
-    }
-    cdp_buf_release(&label);
-}
-
-static struct cdp_output *stats_output(struct run *run, struct cdp_error *err)
-{
-    const struct prefs *p = run->p;
-    struct cdp_buf extra = CDP_BUF_INIT;
-    cdp_buf_printf(&extra, "\"format\":\"%s\",\"channel\":\"%s\"", p->writer.format->name,
-                   cdp_channel_name(p->writer.channel));
-    cdp_export_writer_files(run->writer, &extra);
-    struct cdp_output *o = cdp_report_stats_output(&run->report, p->io.stats, extra.data, err);
-    cdp_buf_release(&extra);
-    return o;
+    if (status)
+        return status;
+    if (run->p->writer.split_rows)
+        raise_open_files_limit();
+    struct cdp_exporter *e = run->exporter;
+    if (cdp_exporter_open(e, (const char *const *)files, (size_t)nfiles, err) < 0 ||
+        cdp_exporter_read(e, err) < 0 || cdp_exporter_check(e, err) < 0 ||
+        cdp_exporter_commit(e, run->p->io.stats ? stats_output : NULL, run, err) < 0)
+        return 1;
+    return 0; /* cdp_exporter_free discards what was not committed */
 }
 
 static void release(struct run *run)
@@ -705,22 +454,8 @@ static void release(struct run *run)
     for (size_t i = 0; run->jq && i < run->p->exprs.n; i++)
         cdp_jq_free(run->jq[i]);
     free(run->jq);
-    cdp_rejects_abort(run->rejects);
-    cdp_export_writer_free(run->writer);
-    cdp_audience_free(run->audience);
-    cdp_forgetlist_free(run->forgotten);
-    for (size_t i = 0; i < run->ninputs; i++)
-        cdp_reread_release(&run->inputs[i]);
-    free(run->inputs);
-    cdp_contact_release(&run->contact);
     cdp_buf_release(&run->value);
-    cdp_export_recs_free(run->recs);
-    cdp_contacts_free(run->contacts);
-    cdp_contacts_summary_free(run->summary);
-    cdp_output_abort(run->out);
-    cdp_contact_release(&run->refusal);
-    cdp_buf_release(&run->with_recs);
-    cdp_record_release(&run->rec);
+    cdp_exporter_free(run->exporter);
     cdp_report_release(&run->report);
 }
 
@@ -739,7 +474,6 @@ int main(int argc, char **argv)
         struct run run;
         memset(&run, 0, sizeof run);
         run.p = &p;
-        run.rec = (struct cdp_record)CDP_RECORD_INIT;
         cdp_report_init(&run.report, program.name);
         cdp_io_apply_report(&p.io, &run.report);
         struct cdp_error err;
@@ -748,7 +482,7 @@ int main(int argc, char **argv)
             cdp_usage_error(program.name, "%s", err.msg);
         else if (status)
             cdp_report_error(&run.report, "%s", err.msg);
-        if (status != 2 && !run.counted)
+        if (status != 2)
             add_counts(&run);
         if (status == 1)
             cdp_report_unwritten(&run.report, p.io.output, "exported");
