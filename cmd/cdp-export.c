@@ -7,11 +7,9 @@
 
 #include "cli/cli.h"
 #include "export/audience.h"
-#include "export/contacts.h"
 #include "export/exporter.h"
 #include "export/format.h"
 #include "export/writer.h"
-#include "rules/jq.h"
 
 enum {
     OPT_CHANNEL = CDP_OPT_PROGRAM, OPT_INCLUDE_HOLDOUT, OPT_STRICT_CONSENT, OPT_SUPPRESS,
@@ -258,40 +256,17 @@ static int check_args(struct prefs *p, int nfiles)
 struct run {
     struct prefs *p;
     struct cdp_report report;
-    struct cdp_jq **jq; /* the -c columns */
-    struct cdp_buf value; /* a column's jq output */
     struct cdp_exporter *exporter;
     bool counted; /* the exporter's counts are in the report (by --stats) */
 };
 
-/* The jq columns' cells (the first output of each; none is null); false,
- * with a message, when one fails. */
-static bool jq_cells(void *ctx, const struct cdp_record *rec, const char *file, uint64_t line,
-                     struct cdp_cells *cells)
+static void column_error(void *ctx, const char *file, uint64_t line, const char *header, const char *message)
 {
     struct run *run = ctx;
-    for (size_t i = 0; i < run->p->exprs.n; i++) {
-        struct cdp_error err;
-        cdp_buf_reset(&run->value);
-        int k = cdp_jq_run_record(run->jq[i], rec, &run->value, '\n', &err);
-        if (k < 0) {
-            struct cdp_buf shown = CDP_BUF_INIT;
-            cdp_report_quoted(&run->report, &shown, err.msg);
-            cdp_report_data(&run->report, file, line, "-c %s: %s; profile skipped", run->p->headers.v[i],
-                            shown.data);
-            cdp_buf_release(&shown);
-            return false;
-        }
-        const char *v = "null";
-        size_t len = 4;
-        if (k > 0) {
-            v = run->value.data;
-            const char *nl = memchr(v, '\n', run->value.len);
-            len = nl ? (size_t)(nl - v) : run->value.len;
-        }
-        cdp_cells_add_json(cells, v, len);
-    }
-    return true;
+    struct cdp_buf shown = CDP_BUF_INIT;
+    cdp_report_quoted(&run->report, &shown, message);
+    cdp_report_data(&run->report, file, line, "-c %s: %s; profile skipped", header, shown.data);
+    cdp_buf_release(&shown);
 }
 
 static void suppress_bad(void *ctx, const char *file, uint64_t line, const char *text, size_t len)
@@ -348,25 +323,14 @@ static struct cdp_output *stats_output(void *ctx, struct cdp_error *err)
 static int start(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
-    run->jq = cdp_xcalloc(p->exprs.n + 1, sizeof *run->jq);
-    for (size_t i = 0; i < p->exprs.n; i++) {
-        if (!(run->jq[i] = cdp_jq_compile(p->exprs.v[i], NULL, err))) {
-            char msg[sizeof err->msg];
-            memcpy(msg, err->msg, sizeof msg);
-            return cdp_errorf(err, "-c %s: %s", p->headers.v[i], msg), 2;
-        }
-        char what[128];
-        snprintf(what, sizeof what, "column '%s'", p->headers.v[i]);
-        cdp_jq_name(run->jq[i], what);
-    }
     struct cdp_exporter_options o = {
-        .audience = p->audience, .writer = p->writer, .cells = p->exprs.n ? jq_cells : NULL,
+        .audience = p->audience, .writer = p->writer, .column_exprs = p->exprs.v,
         .suppress = p->suppress.v, .nsuppress = p->suppress.n, .suppress_column = p->suppress_column,
         .previous = p->previous.v, .nprevious = p->previous.n, .forgotten = p->forgotten,
         .contacts = p->contacts, .recommendations = p->recommendations,
         .rec_columns = p->rec_columns ? (size_t)p->rec_columns : 3, .rejects = p->io.rejects,
         .allow_empty = p->allow_empty, .in = &p->io.in, .progress = progress, .reject = reject,
-        .suppress_bad = suppress_bad, .ctx = run,
+        .column_error = column_error, .suppress_bad = suppress_bad, .ctx = run,
     };
     o.audience.segments = p->segments.v;
     o.audience.nsegments = p->segments.n;
@@ -385,12 +349,8 @@ static int commit_step(struct run *run, struct cdp_output *out, struct cdp_error
 /* --summarize: each input's refusals and claims, to the output. */
 static int summarize(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
-    struct prefs *p = run->p;
-    struct cdp_output *out;
-    int status = start(run, err);
-    if (status)
-        return status;
-    if (!(out = cdp_output_open(p->io.output, &p->io.out, err)))
+    struct cdp_output *out = cdp_output_open(run->p->io.output, &run->p->io.out, err);
+    if (!out)
         return 1;
     if (cdp_exporter_summarize(run->exporter, out, (const char *const *)files, (size_t)nfiles, err) < 0) {
         cdp_output_abort(out);
@@ -402,18 +362,13 @@ static int summarize(struct run *run, int nfiles, char **files, struct cdp_error
 /* --join-summaries: the shards' summaries joined, to the output. */
 static int join(struct run *run, int nfiles, char **files, struct cdp_error *err)
 {
-    struct cdp_contacts_counts c;
     struct cdp_output *out = cdp_output_open(run->p->io.output, &run->p->io.out, err);
-    run->counted = true; /* its own counts, below */
-    if (!out || cdp_contacts_join((const char *const *)files, (size_t)nfiles, out, &c, err) < 0) {
+    run->counted = true; /* its own counts */
+    if (!out || cdp_exporter_join((const char *const *)files, (size_t)nfiles, out, count, &run->report,
+                                  err) < 0) {
         cdp_output_abort(out);
         return 1;
     }
-    struct cdp_report *r = &run->report;
-    cdp_report_add(r, "read", "profiles read", c.profiles);
-    cdp_report_add(r, "claims", "with a row", c.claims);
-    cdp_report_add(r, "refused", "contacts refused", c.refused);
-    cdp_report_add(r, "contested", "contacts held by one of several", c.contested);
     return commit_step(run, out, err);
 }
 
@@ -432,13 +387,13 @@ static int export(struct run *run, int nfiles, char **files, struct cdp_error *e
     static char *standard_input[] = { "-" };
     if (!nfiles)
         files = standard_input, nfiles = 1;
-    if (run->p->step == SUMMARIZE)
-        return summarize(run, nfiles, files, err);
     if (run->p->step == JOIN)
         return join(run, nfiles, files, err);
     int status = start(run, err);
     if (status)
         return status;
+    if (run->p->step == SUMMARIZE)
+        return summarize(run, nfiles, files, err);
     if (run->p->writer.split_rows)
         raise_open_files_limit();
     struct cdp_exporter *e = run->exporter;
@@ -447,16 +402,6 @@ static int export(struct run *run, int nfiles, char **files, struct cdp_error *e
         cdp_exporter_commit(e, run->p->io.stats ? stats_output : NULL, run, err) < 0)
         return 1;
     return 0; /* cdp_exporter_free discards what was not committed */
-}
-
-static void release(struct run *run)
-{
-    for (size_t i = 0; run->jq && i < run->p->exprs.n; i++)
-        cdp_jq_free(run->jq[i]);
-    free(run->jq);
-    cdp_buf_release(&run->value);
-    cdp_exporter_free(run->exporter);
-    cdp_report_release(&run->report);
 }
 
 int main(int argc, char **argv)
@@ -488,7 +433,8 @@ int main(int argc, char **argv)
             cdp_report_unwritten(&run.report, p.io.output, "exported");
         if (status != 2)
             cdp_report_summary(&run.report);
-        release(&run);
+        cdp_exporter_free(run.exporter);
+        cdp_report_release(&run.report);
     }
     for (size_t i = 0; i < p.headers.n; i++)
         free((char *)p.headers.v[i]);

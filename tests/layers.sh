@@ -14,7 +14,7 @@ allowed() {
     profile) echo "base io norm identity rules profile" ;;
     rules) echo "base io rules" ;;
     segment) echo "base io norm identity rules segment" ;;
-    export) echo "base io norm export" ;;
+    export) echo "base io norm rules export" ;;
     recommend) echo "base io norm rules recommend" ;;
     insight) echo "base io norm identity segment insight" ;;
     forget) echo "base io norm identity profile export forget" ;;

@@ -142,7 +142,7 @@ enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record
 /* The first segment asked for that no profile checked so far had at all
  * (in "segments" or "holdout"), or NULL: a misspelt -s NAME selects no
  * one, and against a previous export it would remove everyone
- * (cmd/cdp-export.c refuses that unless told, see cdp-export(1)). */
+ * (export/exporter.h refuses that unless told, see cdp-export(1)). */
 const char *cdp_audience_uncarried(const struct cdp_audience *a);
 
 /* Whether the profile refused the channel: consent_email (email),

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/columns.h"
 #include "export/contacts.h"
 #include "export/recs.h"
 #include "io/forgetlist.h"
@@ -11,6 +12,7 @@
 
 struct cdp_exporter {
     struct cdp_exporter_options o;
+    struct cdp_export_columns *own; /* the caller's columns */
     const char **columns; /* the writer's: the caller's, then the recommendations' */
     struct cdp_audience *audience;
     struct cdp_export_writer *writer;
@@ -32,23 +34,30 @@ struct cdp_exporter {
     uint64_t claims, refusals; /* a summary's */
 };
 
+/* err's message after prefix; returns -1. */
+static int prefixed(struct cdp_error *err, const char *prefix)
+{
+    char msg[sizeof err->msg];
+    memcpy(msg, err->msg, sizeof msg);
+    return cdp_errorf(err, "%s%s", prefix, msg);
+}
+
 struct cdp_exporter *cdp_exporter_new(const struct cdp_exporter_options *o, struct cdp_error *err)
 {
+    struct cdp_exporter *e = cdp_xcalloc(1, sizeof *e);
+    e->o = *o;
+    e->rec = (struct cdp_record)CDP_RECORD_INIT;
     struct cdp_audience_options ao = o->audience;
     ao.channel = o->writer.channel;
     ao.want_mobile = o->writer.format->want_mobile;
     ao.want_tags = o->writer.format->want_tags;
-    struct cdp_audience *a = cdp_audience_new(&ao, err);
-    if (!a) {
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        cdp_errorf(err, "--region: %s", msg);
+    if (!(e->own = cdp_export_columns_new(o->writer.columns, o->column_exprs, o->writer.ncolumns, err)) ||
+        !(e->audience = cdp_audience_new(&ao, err))) {
+        if (e->own)
+            prefixed(err, "--region: ");
+        cdp_exporter_free(e);
         return NULL;
     }
-    struct cdp_exporter *e = cdp_xcalloc(1, sizeof *e);
-    e->o = *o;
-    e->audience = a;
-    e->rec = (struct cdp_record)CDP_RECORD_INIT;
     return e;
 }
 
@@ -58,6 +67,7 @@ void cdp_exporter_free(struct cdp_exporter *e)
         return;
     cdp_rejects_abort(e->rejects);
     cdp_export_writer_free(e->writer);
+    cdp_export_columns_free(e->own);
     cdp_audience_free(e->audience);
     cdp_forgetlist_free(e->forgotten);
     for (size_t i = 0; i < e->ninputs; i++)
@@ -74,20 +84,16 @@ void cdp_exporter_free(struct cdp_exporter *e)
     free(e);
 }
 
-/* err's message after prefix; returns -1. */
-static int prefixed(struct cdp_error *err, const char *prefix)
-{
-    char msg[sizeof err->msg];
-    memcpy(msg, err->msg, sizeof msg);
-    return cdp_errorf(err, "%s%s", prefix, msg);
-}
-
 /* The writer's extra cells: the caller's columns, then the recommendations. */
 static bool cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *cells)
 {
     struct cdp_exporter *e = ctx;
-    if (e->o.cells && !e->o.cells(e->o.ctx, rec, e->file, e->line, cells))
+    const char *failed;
+    struct cdp_error err;
+    if (!cdp_export_columns_cells(e->own, rec, cells, &failed, &err)) {
+        e->o.column_error(e->o.ctx, e->file, e->line, failed, err.msg);
         return false;
+    }
     if (e->recs)
         cdp_export_recs_cells(e->recs, rec, cells);
     return true;
@@ -318,6 +324,20 @@ static void count(void (*fn)(void *, const struct cdp_exporter_count *), void *c
                   const char *key, const char *label, uint64_t n)
 {
     fn(ctx, &(struct cdp_exporter_count){ group, key, label, n });
+}
+
+int cdp_exporter_join(const char *const *paths, size_t n, struct cdp_output *out,
+                      void (*fn)(void *ctx, const struct cdp_exporter_count *c), void *ctx,
+                      struct cdp_error *err)
+{
+    struct cdp_contacts_counts c;
+    if (cdp_contacts_join(paths, n, out, &c, err) < 0)
+        return -1;
+    count(fn, ctx, NULL, "read", "profiles read", c.profiles);
+    count(fn, ctx, NULL, "claims", "with a row", c.claims);
+    count(fn, ctx, NULL, "refused", "contacts refused", c.refused);
+    count(fn, ctx, NULL, "contested", "contacts held by one of several", c.contested);
+    return 0;
 }
 
 /* "skipped (3 no_email, 1 duplicate)" into label; returns the sum. */

@@ -3,8 +3,7 @@
  * (export/audience.h), or rejected; and the run's files replaced together.
  *
  * A run, one call a phase:
- *   1. cdp_exporter_new: the audience (whose only option that can be wrong
- *      is the region of suppressed phones).
+ *   1. cdp_exporter_new: the columns' jq programs, the audience.
  *   2. cdp_exporter_load: what must not be sent and what was sent before:
  *      the recommendations (export/recs.h), the files' writer
  *      (export/writer.h), the forget list, a sharded export's decisions
@@ -31,7 +30,8 @@
  *      run again. Stale parts go once all are named.
  *
  * Or, step 1 of a sharded export, after 1 and 2: cdp_exporter_summarize,
- * each profile's refusal and its claim on a contact to the summary.
+ * each profile's refusal and its claim on a contact to the summary; and
+ * step 2, with no exporter: cdp_exporter_join.
  *
  * Messages are the caller's: the library reports through the callbacks
  * and the counts (cdp_exporter_counts), and fills err. */
@@ -53,20 +53,15 @@
 #include "io/rejects.h"
 #include "io/record.h"
 
-/* Appends the cells of the caller's columns (the writer options' columns)
- * for one profile, read at file:line; false (column_error) when one cannot
- * be made. */
-typedef bool (*cdp_exporter_cells_fn)(void *ctx, const struct cdp_record *rec, const char *file,
-                                      uint64_t line, struct cdp_cells *cells);
-
 struct cdp_exporter_options {
     /* The segments, include_holdout, strict_consent and region; the channel
      * and what the format wants (a mobile, the tags) come from writer. */
     struct cdp_audience_options audience;
-    /* Everything but cells and ctx, which are the exporter's: it adds the
-     * recommendations' columns after the caller's (csv formats). */
+    /* Everything but cells and ctx, which are the exporter's: its columns
+     * are the caller's (jq programs, export/columns.h), then the
+     * recommendations' (csv formats). */
     struct cdp_export_writer_options writer;
-    cdp_exporter_cells_fn cells; /* the caller's columns; NULL: none */
+    const char *const *column_exprs; /* the jq of each of writer's columns */
     const char *const *suppress; /* suppression lists (export/suppress.h) */
     size_t nsuppress;
     const char *suppress_column; /* read them as CSV, this column; NULL: not */
@@ -85,6 +80,11 @@ struct cdp_exporter_options {
     /* Called for every line that is not a profile, before it goes to the
      * rejects file. */
     void (*reject)(void *ctx, const struct cdp_reject *r);
+    /* Called when a column's program fails on the profile read at
+     * file:line, which is then skipped as column_error: its header, and
+     * jq's message (which may quote the profile's values). */
+    void (*column_error)(void *ctx, const char *file, uint64_t line, const char *header,
+                         const char *message);
     /* Called for each entry of a suppression list that is not used. */
     cdp_suppress_bad_fn suppress_bad;
     void *ctx;
@@ -93,7 +93,8 @@ struct cdp_exporter_options {
 struct cdp_exporter;
 
 /* Copies o; its strings must outlive the exporter. NULL with err when the
- * audience's region is unknown (a usage error: err names --region). */
+ * options are wrong (a usage error): a column's program does not compile
+ * (err names -c HEADER), or the audience's region is unknown (--region). */
 struct cdp_exporter *cdp_exporter_new(const struct cdp_exporter_options *o, struct cdp_error *err);
 void cdp_exporter_free(struct cdp_exporter *e);
 
@@ -141,6 +142,13 @@ struct cdp_exporter_count {
  * read is exported, skipped for one reason, or rejected. */
 void cdp_exporter_counts(const struct cdp_exporter *e,
                          void (*fn)(void *ctx, const struct cdp_exporter_count *c), void *ctx);
+
+/* Step 2 of a sharded export (one host): joins the shards' summaries at
+ * paths[0..n) into out (export/contacts.h), then calls fn with its counts:
+ * "read", "claims", "refused", "contested". -1 with err (fn not called). */
+int cdp_exporter_join(const char *const *paths, size_t n, struct cdp_output *out,
+                      void (*fn)(void *ctx, const struct cdp_exporter_count *c), void *ctx,
+                      struct cdp_error *err);
 
 /* The run's members of --stats, each after a comma but the first:
  * "format", "channel", then the files written (cdp_export_writer_files). */
