@@ -257,7 +257,7 @@ struct run {
     struct prefs *p;
     struct cdp_report report;
     struct cdp_exporter *exporter;
-    bool counted; /* the exporter's counts are in the report (by --stats) */
+    bool counted; /* the counts are in the report (added once) */
 };
 
 static void column_error(void *ctx, const char *file, uint64_t line, const char *header, const char *message)

@@ -12,7 +12,7 @@
 
 struct cdp_exporter {
     struct cdp_exporter_options o;
-    struct cdp_export_columns *own; /* the caller's columns */
+    struct cdp_export_columns *jq_columns; /* the caller's columns */
     const char **columns; /* the writer's: the caller's, then the recommendations' */
     struct cdp_audience *audience;
     struct cdp_export_writer *writer;
@@ -51,10 +51,13 @@ struct cdp_exporter *cdp_exporter_new(const struct cdp_exporter_options *o, stru
     ao.channel = o->writer.channel;
     ao.want_mobile = o->writer.format->want_mobile;
     ao.want_tags = o->writer.format->want_tags;
-    if (!(e->own = cdp_export_columns_new(o->writer.columns, o->column_exprs, o->writer.ncolumns, err)) ||
-        !(e->audience = cdp_audience_new(&ao, err))) {
-        if (e->own)
-            prefixed(err, "--region: ");
+    e->jq_columns = cdp_export_columns_new(o->writer.columns, o->column_exprs, o->writer.ncolumns, err);
+    if (!e->jq_columns) {
+        cdp_exporter_free(e);
+        return NULL;
+    }
+    if (!(e->audience = cdp_audience_new(&ao, err))) {
+        prefixed(err, "--region: ");
         cdp_exporter_free(e);
         return NULL;
     }
@@ -67,7 +70,7 @@ void cdp_exporter_free(struct cdp_exporter *e)
         return;
     cdp_rejects_abort(e->rejects);
     cdp_export_writer_free(e->writer);
-    cdp_export_columns_free(e->own);
+    cdp_export_columns_free(e->jq_columns);
     cdp_audience_free(e->audience);
     cdp_forgetlist_free(e->forgotten);
     for (size_t i = 0; i < e->ninputs; i++)
@@ -85,12 +88,12 @@ void cdp_exporter_free(struct cdp_exporter *e)
 }
 
 /* The writer's extra cells: the caller's columns, then the recommendations. */
-static bool cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *cells)
+static bool writer_cells(void *ctx, const struct cdp_record *rec, struct cdp_cells *cells)
 {
     struct cdp_exporter *e = ctx;
     const char *failed;
     struct cdp_error err;
-    if (!cdp_export_columns_cells(e->own, rec, cells, &failed, &err)) {
+    if (!cdp_export_columns_cells(e->jq_columns, rec, cells, &failed, &err)) {
         e->o.column_error(e->o.ctx, e->file, e->line, failed, err.msg);
         return false;
     }
@@ -115,7 +118,7 @@ static int new_writer(struct cdp_exporter *e, struct cdp_error *err)
         e->columns[wo.ncolumns + i] = recs[i];
     wo.columns = e->columns;
     wo.ncolumns += nrecs;
-    wo.cells = cells;
+    wo.cells = writer_cells;
     wo.ctx = e;
     e->writer = cdp_export_writer_new(&wo, err);
     return e->writer ? 0 : -1;

@@ -1,5 +1,5 @@
-/* exporter.h: one cdp-export run, or the first step of a sharded one: each
- * profile read is exported, or counted under the one reason it is not
+/* exporter.h: one cdp-export run, or a step of a sharded one: each profile
+ * read is exported, or counted under the one reason it is not
  * (export/audience.h), or rejected; and the run's files replaced together.
  *
  * A run, one call a phase:
@@ -29,9 +29,10 @@
  *      export, its baseline and no mix of parts, and a retry is the same
  *      run again. Stale parts go once all are named.
  *
- * Or, step 1 of a sharded export, after 1 and 2: cdp_exporter_summarize,
- * each profile's refusal and its claim on a contact to the summary; and
- * step 2, with no exporter: cdp_exporter_join.
+ * Or the steps of a sharded export (export/contacts.h): step 1 after
+ * phases 1 and 2, cdp_exporter_summarize (each profile's refusal and its
+ * claim on a contact, to the summary); step 2, with no exporter,
+ * cdp_exporter_join. Step 3 is a run with the joined decisions.
  *
  * Messages are the caller's: the library reports through the callbacks
  * and the counts (cdp_exporter_counts), and fills err. */
@@ -72,7 +73,7 @@ struct cdp_exporter_options {
     const char *recommendations; /* cdp-recommend's lists (export/recs.h), or NULL */
     size_t rec_columns;          /* how many of them a profile (1 or more) */
     const char *rejects;         /* the rejects file (io/rejects.h), or NULL */
-    bool allow_empty;            /* see step 5 */
+    bool allow_empty;            /* see phase 5 */
     const struct cdp_reader_options *in; /* how the inputs are read */
     /* Called after every line read: lines read so far, bytes of this input
      * read. May be NULL. */
@@ -98,20 +99,20 @@ struct cdp_exporter;
 struct cdp_exporter *cdp_exporter_new(const struct cdp_exporter_options *o, struct cdp_error *err);
 void cdp_exporter_free(struct cdp_exporter *e);
 
-/* Step 2. -1 with err, which names the option of the file that could not
+/* Phase 2. -1 with err, which names the option of the file that could not
  * be read (the writer's own error when libcrypto has no SHA-256). */
 int cdp_exporter_load(struct cdp_exporter *e, struct cdp_error *err);
 
-/* Step 3: paths[0..n), n >= 1 ("-": standard input). -1 with err. */
+/* Phase 3: paths[0..n), n >= 1 ("-": standard input). -1 with err. */
 int cdp_exporter_open(struct cdp_exporter *e, const char *const *paths, size_t n,
                       struct cdp_error *err);
 
-/* Steps 4 and 5. -1 with err (a write or read error, an input changed
+/* Phases 4 and 5. -1 with err (a write or read error, an input changed
  * between the passes; a segment in no profile). */
 int cdp_exporter_read(struct cdp_exporter *e, struct cdp_error *err);
 int cdp_exporter_check(struct cdp_exporter *e, struct cdp_error *err);
 
-/* Step 6. stats, when not NULL, makes the --stats file once the counts are
+/* Phase 6. stats, when not NULL, makes the --stats file once the counts are
  * final (the removed rows are counted as they are written here), to be
  * replaced with the rest. 0, or -1 with err (nothing replaced). */
 int cdp_exporter_commit(struct cdp_exporter *e,
@@ -125,7 +126,7 @@ int cdp_exporter_summarize(struct cdp_exporter *e, struct cdp_output *out, const
                            size_t n, struct cdp_error *err);
 
 /* One count for the summary line (group NULL; label NULL: in --stats only)
- * or a breakdown in --stats (group "skipped", key the reason). */
+ * or a breakdown in --stats (group "skipped" or "suppression_list"). */
 struct cdp_exporter_count {
     const char *group, *key, *label;
     uint64_t n;
