@@ -3,16 +3,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/report.h"
+#include "identity/dedupe.h"
 #include "identity/graph.h"
-#include "identity/idstate.h"
-#include "identity/journal.h"
 #include "identity/keys.h"
-#include "identity/linker.h"
 #include "identity/model.h"
-#include "identity/modellink.h"
-#include "io/rejects.h"
-#include "io/replace.h"
-#include "io/reread.h"
 #include "io/shard.h"
 
 enum {
@@ -88,12 +83,9 @@ static const struct cdp_program program = {
     .same_file_ok = (const int[][2]){ { 'm', OPT_MODEL_OUT }, { 0, 0 } },
 };
 
-/* One cdp-dedupe, or one step of a sharded run (identity/edges.h). */
-enum mode { WHOLE, EDGES, RESOLVE, APPLY };
-
 struct prefs {
     struct cdp_io_prefs io;
-    enum mode mode;
+    enum cdp_dedupe_step step; /* one cdp-dedupe, or one step of a sharded run */
     const char *order, *ids, *order_out; /* --resolve, --apply, --order-out */
     struct cdp_keyset *keys;
     const char **limits, **extra_conflicts, **conflicts;
@@ -159,9 +151,11 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     case OPT_EDGES:
     case OPT_RESOLVE:
     case OPT_APPLY:
-        if (p->mode != WHOLE)
+        if (p->step != CDP_DEDUPE_WHOLE)
             return cdp_usage_error(program.name, "--edges, --resolve and --apply are three steps: give one");
-        p->mode = id == OPT_EDGES ? EDGES : id == OPT_RESOLVE ? RESOLVE : APPLY;
+        p->step = id == OPT_EDGES      ? CDP_DEDUPE_EDGES
+                  : id == OPT_RESOLVE ? CDP_DEDUPE_RESOLVE
+                                      : CDP_DEDUPE_APPLY;
         if (id == OPT_RESOLVE)
             p->order = arg;
         if (id == OPT_APPLY)
@@ -174,15 +168,15 @@ static int option(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
 /* Which options each step of a sharded run takes. */
 static int check_mode(const struct prefs *p, int nfiles)
 {
-    if (p->mode == WHOLE)
+    if (p->step == CDP_DEDUPE_WHOLE)
         return p->order_out ? cdp_usage_error(program.name, "--order-out goes with --resolve") : 0;
     if (p->model_path)
         return cdp_usage_error(program.name,
                                "--model cannot be split across shards (it compares person records of "
                                "all shards and is trained on all of them): run it on one host");
-    if (p->mode != RESOLVE && (p->state || p->journal || p->links || p->order_out))
+    if (p->step != CDP_DEDUPE_RESOLVE && (p->state || p->journal || p->links || p->order_out))
         return cdp_usage_error(program.name, "--state, --journal, --links and --order-out go with --resolve");
-    if (p->mode == RESOLVE) {
+    if (p->step == CDP_DEDUPE_RESOLVE) {
         if (p->io.rejects)
             return cdp_usage_error(program.name, "--resolve reads edges files: no --rejects");
         if (nfiles < 1)
@@ -237,23 +231,11 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
 
 /* Everything one run needs, so that one exit path can release it. */
 struct run {
-    struct prefs *p;
+    const struct prefs *p;
     struct cdp_report report;
-    struct cdp_reread *inputs;
-    size_t ninputs;
-    struct cdp_idstate *ids;
-    struct cdp_linker *linker;
-    struct cdp_output *out, *links;
-    char **files; /* --resolve: the edges files */
-    size_t nfiles;
-    struct cdp_output **ids_out; /* --resolve: each shard's ids file */
-    struct cdp_output *order_out; /* --resolve --order-out */
-    struct cdp_rejects *rejects;
-    struct cdp_forgetlist *forgotten;
-    struct cdp_buf journal; /* this run's journal lines */
-    uint64_t refused;       /* the refused lines of the links file */
 };
 
+/* What the run counts and says (identity/dedupe.h), into the report. */
 static void progress(void *ctx, uint64_t rows, uint64_t bytes)
 {
     cdp_report_tick(&((struct run *)ctx)->report, rows, bytes);
@@ -261,297 +243,59 @@ static void progress(void *ctx, uint64_t rows, uint64_t bytes)
 
 static void reject(void *ctx, const struct cdp_reject *r)
 {
-    struct run *run = ctx;
-    cdp_report_add(&run->report, "rejected", "rejected", 1);
-    cdp_report_detail(&run->report, "rejected_by_reason", r->code ? r->code : "bad", 1);
-    cdp_report_data(&run->report, r->file, r->line, "%s; line rejected", r->reason);
-    if (run->rejects)
-        cdp_rejects_add(run->rejects, r);
+    cdp_report_data(&((struct run *)ctx)->report, r->file, r->line, "%s; line rejected", r->reason);
 }
 
-static void on_link(void *ctx, const struct cdp_link *l)
+static void count(void *ctx, const char *key, const char *label, uint64_t n)
+{
+    cdp_report_add(&((struct run *)ctx)->report, key, label, n);
+}
+
+static void detail(void *ctx, const char *group, const char *key, uint64_t n)
+{
+    cdp_report_detail(&((struct run *)ctx)->report, group, key, n);
+}
+
+static void phase(void *ctx, const char *name)
+{
+    cdp_report_phase(&((struct run *)ctx)->report, name);
+}
+
+static struct cdp_output *stats(void *ctx, const char *extra, struct cdp_error *err)
 {
     struct run *run = ctx;
-    static const char *const kinds[] = { "used", "blocked", "over_limit", "conflict", "shared_device", "ambiguous" };
-    if (l->kind != CDP_LINK_USED) {
-        run->refused++;
-        cdp_report_detail(&run->report, "refused", kinds[l->kind], 1);
-    }
-    if (l->kind == CDP_LINK_OVER_LIMIT) {
-        /* The values that would have glued people together, for --stats. */
-        struct cdp_buf k = CDP_BUF_INIT;
-        cdp_buf_printf(&k, "%s ", l->key);
-        cdp_report_value(&run->report, &k, l->value, l->value_len, cdp_show_kind_of(l->key));
-        cdp_report_detail(&run->report, "over_limit_values", k.data, l->people);
-        cdp_buf_release(&k);
-    }
-    if (run->links) {
-        cdp_linker_format_link(run->linker, l, cdp_output_buffer(run->links));
-        cdp_output_flush_some(run->links);
-    }
-}
-
-static void on_journal(void *ctx, const struct cdp_journal_entry *e)
-{
-    struct run *run = ctx;
-    cdp_journal_format_shown(&run->journal, cdp_idstate_run(run->ids), e, run->p->io.show_values);
-    cdp_report_detail(&run->report, "ids", e->reason, 1);
-}
-
-/* Inputs spooled to be read twice (--resolve: the edges files named), the
- * state locked, the linker (--edges: writing to the output). */
-static int start(struct run *run, int nfiles, char **files, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    if (p->mode == RESOLVE) {
-        run->files = files;
-        run->nfiles = (size_t)nfiles;
-    } else {
-        run->ninputs = nfiles ? (size_t)nfiles : 1;
-        run->inputs = cdp_xcalloc(run->ninputs, sizeof *run->inputs);
-    }
-    for (size_t i = 0; i < run->ninputs; i++) {
-        cdp_reread_init(&run->inputs[i], nfiles ? files[i] : "-");
-        if (p->mode != EDGES && cdp_reread_spool(&run->inputs[i], err) < 0)
-            return -1;
-    }
-    if (p->mode == EDGES && !(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
-        return -1;
-    run->ids = cdp_idstate_new();
-    if (p->state && cdp_idstate_lock(run->ids, p->state, err) < 0)
-        return -1;
-    if (p->forgotten && !(run->forgotten = cdp_forgetlist_open(p->forgotten, err)))
-        return -1;
-    cdp_idstate_forget(run->ids, run->forgotten);
-    struct cdp_linker_options lo = { p->keys, p->conflicts, p->nconflicts, p->model, cdp_cli_threads(&p->io),
-                                     progress, reject, run, run->forgotten, p->io.show_values,
-                                     p->mode == EDGES ? run->out : NULL };
-    run->linker = cdp_linker_new(&lo);
-    return 0;
-}
-
-static void count_detail(void *ctx, const char *group, const char *key, uint64_t n)
-{
-    cdp_report_detail(ctx, group, key, n);
-}
-
-/* --model: fit (train, --labels), save (--model-out), link. */
-static int link_by_model(struct run *run, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    struct cdp_modellink *ml = cdp_linker_model(run->linker);
-    struct cdp_graph *g = cdp_linker_graph(run->linker);
-    struct cdp_modellink_report rep = { 0 };
-    struct cdp_modellink_fit_options fo = { p->train ? CDP_TRAIN_ALWAYS : p->no_train ? CDP_TRAIN_NEVER : CDP_TRAIN_AUTO,
-                                            (uint64_t)p->seed, p->labels };
-    if (cdp_modellink_fit(ml, g, &fo, &rep, err) < 0 ||
-        (p->model_out && cdp_fsmodel_save(p->model, p->model_out, err) < 0))
-        return -1;
-    cdp_modellink_link(ml, g, cdp_cli_threads(&p->io), &rep);
-    cdp_modellink_counts(&rep, p->model, count_detail, &run->report);
-    return 0;
-}
-
-/* Pass 1 (--resolve: the shards' edges joined), then the graph resolved
- * and ids given; --edges stops after pass 1. */
-static int link_records(struct run *run, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    struct cdp_graph *g = cdp_linker_graph(run->linker);
-    int status = p->mode == RESOLVE
-                     ? cdp_linker_join(run->linker, p->order, (const char *const *)run->files, run->nfiles, err)
-                     : cdp_linker_read(run->linker, run->inputs, run->ninputs, &p->io.in, err);
-    cdp_report_add(&run->report, "read", "records read", cdp_linker_rows(run->linker));
-    if (status < 0)
-        return -1;
-    cdp_report_phase(&run->report, "read");
-    if (p->mode == EDGES)
-        return 0;
-    if (p->state && cdp_idstate_load(run->ids, p->state, g, p->conflicts, p->nconflicts, err) < 0)
-        return -1;
-    cdp_report_phase(&run->report, "state loaded");
-    if (p->model) {
-        if (link_by_model(run, err) < 0)
-            return -1;
-        cdp_report_phase(&run->report, "model");
-    }
-    if (p->links && !(run->links = cdp_output_open(p->links, NULL, err)))
-        return -1;
-    cdp_graph_resolve(g, on_link, run);
-    struct cdp_linker_attribution by_time;
-    cdp_linker_attribute(run->linker, &by_time);
-    if (by_time.attributed || by_time.unattributed) {
-        cdp_report_detail(&run->report, "shared_devices", "events_attributed", by_time.attributed);
-        cdp_report_detail(&run->report, "shared_devices", "events_unattributed", by_time.unattributed);
-    }
-    cdp_report_phase(&run->report, "resolved");
-    cdp_idstate_assign(run->ids, g, on_journal, run);
-    cdp_report_phase(&run->report, "ids");
-    return 0;
-}
-
-/* --resolve: each shard's ids file, named by the template. */
-static int write_ids(struct run *run, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    run->ids_out = cdp_xcalloc(run->nfiles, sizeof *run->ids_out);
-    struct cdp_buf name = CDP_BUF_INIT;
-    int status = 0;
-    for (size_t i = 0; i < run->nfiles && status == 0; i++) {
-        cdp_shard_name(p->io.output, (uint32_t)i, &name);
-        if (!(run->ids_out[i] = cdp_output_open(name.data, &p->io.out, err)))
-            status = -1;
-    }
-    cdp_buf_release(&name);
-    struct cdp_output_options plain = { 0 };
-    if (status == 0 && p->order_out && !(run->order_out = cdp_output_open(p->order_out, &plain, err)))
-        status = -1;
-    uint64_t written = 0, rejected = 0;
-    if (status == 0)
-        cdp_linker_write_ids(run->linker, run->ids, run->ids_out, run->order_out, &written, &rejected);
-    /* The counts of one run, the shards' --apply to come. */
-    cdp_report_add(&run->report, "persons", "persons", cdp_graph_groups(cdp_linker_graph(run->linker)));
-    cdp_report_add(&run->report, "written", "written", written);
-    cdp_report_add(&run->report, "rejected", "rejected", rejected);
-    if (p->forgotten)
-        cdp_report_add(&run->report, "forgotten", "forgotten", cdp_linker_forgotten(run->linker));
-    return status;
-}
-
-/* Pass 2: every record again, with its id (--apply: the ids of the ids
- * file); --resolve writes the ids files instead, --edges nothing. */
-static int write_records(struct run *run, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    if (p->mode == EDGES)
-        return 0;
-    if (p->mode == RESOLVE)
-        return write_ids(run, err);
-    if (!(run->out = cdp_output_open(p->io.output, &p->io.out, err)))
-        return -1;
-    if (p->io.rejects && !(run->rejects = cdp_rejects_open(p->io.rejects, err)))
-        return -1;
-    if (p->mode == WHOLE)
-        cdp_report_add(&run->report, "persons", "persons", cdp_graph_groups(cdp_linker_graph(run->linker)));
-    cdp_report_add(&run->report, "written", "written", 0);
-    cdp_report_add(&run->report, "rejected", "rejected", 0);
-    uint64_t written = 0;
-    /* the inputs as pass 1 read them, before and after pass 2 (--apply: no
-     * pass 1 here, the ids file counts the rows) */
-    if (p->mode != APPLY && cdp_reread_check(run->inputs, run->ninputs, err) < 0)
-        return -1;
-    int status = p->mode == APPLY ? cdp_linker_apply(run->linker, run->inputs, run->ninputs, &p->io.in, p->ids,
-                                                     run->out, &written, err)
-                                  : cdp_linker_write(run->linker, run->inputs, run->ninputs, &p->io.in,
-                                                     run->ids, run->out, &written, err);
-    if (status == 0 && p->mode != APPLY)
-        status = cdp_reread_check(run->inputs, run->ninputs, err);
-    cdp_report_add(&run->report, "written", "written", written);
-    if (p->forgotten)
-        cdp_report_add(&run->report, "forgotten", "forgotten", cdp_linker_forgotten(run->linker));
-    if (status == 0)
-        cdp_report_phase(&run->report, "written");
-    return status;
-}
-
-/* Every file of the run replaced together, all or none (io/replace.h), so
- * that a retry after any failure is the same run again: never the journal
- * with this run's lines while the state is yesterday's. Standard output
- * first (it cannot be taken back), the journal before the state (a run
- * killed between the two renames repeats journal lines rather than lose
- * them). --resolve's ids files and order file are among them; --edges and --apply have
- * no graph, journal, state or links. */
-static int commit(struct run *run, struct cdp_error *err)
-{
-    struct prefs *p = run->p;
-    struct cdp_graph *g = cdp_linker_graph(run->linker);
-    bool linked = p->mode == WHOLE || p->mode == RESOLVE;
-    if (linked) {
-        struct cdp_graph_counts c;
-        cdp_graph_counts(g, &c);
-        cdp_report_add(&run->report, "links", "links", c.links_used);
-        cdp_report_add(&run->report, "refused", "refused", run->refused);
-    }
-    struct cdp_replace *files = cdp_replace_new();
-    struct cdp_output *out = run->out, *links = run->links, *stats = NULL;
-    struct cdp_output *rejects = run->rejects ? cdp_rejects_output(run->rejects) : NULL;
-    run->out = run->links = NULL;
-    run->rejects = NULL;
-    int rc = out ? cdp_replace_add(files, out, err) : 0;
-    for (size_t i = 0; run->ids_out && i < run->nfiles; i++) {
-        struct cdp_output *ids = run->ids_out[i];
-        run->ids_out[i] = NULL;
-        if (rc == 0)
-            rc = cdp_replace_add(files, ids, err);
-        else
-            cdp_output_abort(ids);
-    }
-    struct cdp_output *order = run->order_out;
-    run->order_out = NULL;
-    if (order && rc == 0)
-        rc = cdp_replace_add(files, order, err);
-    else
-        cdp_output_abort(order);
-    if (rc == 0 && links)
-        rc = cdp_replace_add(files, links, err), links = NULL;
-    if (rc == 0 && rejects)
-        rc = cdp_replace_add(files, rejects, err), rejects = NULL;
-    if (rc == 0 && p->io.stats) {
-        struct cdp_buf extra = CDP_BUF_INIT;
-        if (linked)
-            cdp_linker_format_stats(run->linker, &extra);
-        stats = cdp_report_stats_output(&run->report, p->io.stats, linked ? extra.data : NULL, err);
-        cdp_buf_release(&extra);
-        rc = stats ? cdp_replace_add(files, stats, err) : -1;
-    }
-    struct cdp_output *journal = NULL, *state = NULL;
-    if (rc == 0 && p->journal)
-        rc = (journal = cdp_journal_append_output(p->journal, run->journal.data, run->journal.len, err))
-                 ? cdp_replace_add(files, journal, err) : -1;
-    if (rc == 0 && p->state)
-        rc = (state = cdp_idstate_save_output(run->ids, p->state, g, p->conflicts, p->nconflicts, err))
-                 ? cdp_replace_add(files, state, err) : -1;
-    if (rc == 0)
-        rc = cdp_replace_commit(files, err);
-    cdp_output_abort(links);
-    cdp_output_abort(rejects);
-    cdp_replace_free(files);
-    if (rc == 0)
-        cdp_report_phase(&run->report, "committed");
-    return rc;
+    return cdp_report_stats_output(&run->report, run->p->io.stats, extra, err);
 }
 
 static int dedupe(struct prefs *p, int nfiles, char **files)
 {
-    struct run run;
-    memset(&run, 0, sizeof run);
-    run.p = p;
+    struct run run = { .p = p };
     cdp_report_init(&run.report, program.name);
     cdp_io_apply_report(&p->io, &run.report);
-    cdp_report_add(&run.report, "read", "records read", 0);
+    struct cdp_dedupe_options o = {
+        .step = p->step, .files = (const char *const *)files, .nfiles = (size_t)nfiles,
+        .order = p->order, .ids = p->ids, .output = p->io.output, .out = &p->io.out, .in = &p->io.in,
+        .order_out = p->order_out, .links = p->links, .rejects = p->io.rejects, .state = p->state,
+        .journal = p->journal, .forgotten = p->forgotten,
+        .keys = p->keys, .conflicts = p->conflicts, .nconflicts = p->nconflicts,
+        .model = p->model, .model_out = p->model_out,
+        .fit = { p->train ? CDP_TRAIN_ALWAYS : p->no_train ? CDP_TRAIN_NEVER : CDP_TRAIN_AUTO,
+                 (uint64_t)p->seed, p->labels },
+        .nworkers = cdp_cli_threads(&p->io), .show_values = p->io.show_values,
+        .progress = progress, .reject = reject, .count = count, .detail = detail, .phase = phase,
+        .stats = p->io.stats ? stats : NULL, .ctx = &run,
+    };
     struct cdp_error err;
     int status = 0;
-    if (start(&run, nfiles, files, &err) < 0 || link_records(&run, &err) < 0 ||
-        write_records(&run, &err) < 0 || commit(&run, &err) < 0) {
+    struct cdp_dedupe *d = cdp_dedupe_open(&o, &err);
+    if (!d || cdp_dedupe_read(d, &err) < 0 || cdp_dedupe_link(d, &err) < 0 || cdp_dedupe_write(d, &err) < 0 ||
+        cdp_dedupe_commit(d, &err) < 0) {
         cdp_report_error(&run.report, "%s", err.msg);
         cdp_report_unwritten(&run.report, p->io.output, "written");
         status = 1;
     }
     cdp_report_summary(&run.report);
-    cdp_output_abort(run.out);
-    for (size_t i = 0; run.ids_out && i < run.nfiles; i++)
-        cdp_output_abort(run.ids_out[i]);
-    free(run.ids_out);
-    cdp_output_abort(run.order_out);
-    cdp_output_abort(run.links);
-    cdp_rejects_abort(run.rejects);
-    for (size_t i = 0; i < run.ninputs; i++)
-        cdp_reread_release(&run.inputs[i]);
-    free(run.inputs);
-    cdp_linker_free(run.linker);
-    cdp_idstate_free(run.ids);
-    cdp_forgetlist_free(run.forgotten);
-    cdp_buf_release(&run.journal);
+    cdp_dedupe_free(d);
     cdp_report_release(&run.report);
     return status;
 }
