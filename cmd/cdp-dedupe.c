@@ -229,7 +229,7 @@ static int parse_args(int argc, char **argv, struct prefs *p, int *first)
     return -1;
 }
 
-/* Everything one run needs, so that one exit path can release it. */
+/* What the run's callbacks reach: the prefs (--stats) and the report. */
 struct run {
     const struct prefs *p;
     struct cdp_report report;
