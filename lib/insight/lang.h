@@ -1,7 +1,7 @@
 /* lang.h: numbers, money, shares and dates as a reader of the page's
  * language writes them.
  *
- *   en: 1,234,567   1,234,567.50 ₽   12.5%   +3.2 pp   20 Nov 2026   20 Nov
+ *   en: 1,234,567   ₽1,234,567.50    12.5%   +3.2 pp   20 Nov 2026   20 Nov
  *   ru: 1 234 567   1 234 567,50 ₽   12,5 %  +3,2 п. п. 20 ноября 2026   20.11
  *
  * Russian groups digits with a no-break space (U+00A0, so that a number
