@@ -132,6 +132,80 @@ nights() {
     [ "$(jq '[.identity.records_per_person[]] | add' "$r")" = "$(jq .identity.persons "$r")" ]
 }
 
+@test "cdp-report: the examples' run, identity, overlap, RFM grid and rooms as jq computes them" {
+    nights
+    r=$out/report.json
+    # The run: each stats file as it is, tonight's and each night's kept
+    # copy; the rejects files' lines.
+    for f in "$out"/stats-*.json "$out"/nights/*/stats-*.json; do
+        label=$(basename "$f" .json)
+        label=${label#stats-}
+        case $f in
+        */nights/*) day=$(basename "$(dirname "$f")")
+            got=$(jq -cS --arg d "$day" --arg l "$label" '.run.nights[] | select(.date == $d) | .stats[$l] | del(.source)' "$r") ;;
+        *) got=$(jq -cS --arg l "$label" '.run.tonight[$l] | del(.source, .rejects_file, .rejects_lines)' "$r") ;;
+        esac
+        [ "$got" = "$(jq -cS . "$f")" ] || { echo "$f: $got" >&2; return 1; }
+    done
+    [ "$(jq -c '[.run.nights[].date]' "$r")" = '["2026-11-20","2026-11-21","2026-11-22"]' ]
+    want=$(for s in crm pos shop web; do printf '%s %s\n' "$s" "$(wc -l < "$out/rejects-$s.ndjson")"; done)
+    [ "$(jq -r '.run.tonight[] | select(.source) | "\(.source) \(.rejects_lines)"' "$r")" = "$want" ]
+    [ "$want" = $'crm 1\npos 0\nshop 1\nweb 1' ]
+    # Identity: persons, records, cross-source persons and the histogram
+    # from the profiles' records and sources; the largest clusters.
+    zstd -dc "$out/segments.ndjson.zst" > "$BATS_TEST_TMPDIR/profiles.ndjson"
+    p=$BATS_TEST_TMPDIR/profiles.ndjson
+    want=$(jq -sc '{persons: length, records: (map(.records // 1) | add),
+        cross_source: map(select((.sources // {}) | length > 1)) | length,
+        records_per_person: (map(.records // 1 | if . <= 5 then tostring elif . <= 10 then "6-10"
+            elif . <= 20 then "11-20" else "21+" end) | group_by(.) | map({key: .[0], value: length}) | from_entries)}' "$p" | jq -cS .)
+    got=$(jq -cS '.identity | {persons, records, cross_source,
+        records_per_person: (.records_per_person | with_entries(select(.value > 0)))}' "$r")
+    [ "$got" = "$want" ]
+    [ "$(jq -c '.identity | [.persons, .records, .cross_source]' "$r")" = '[49,295,38]' ]
+    want=$(jq -sc 'sort_by(-(.records // 1), .cdp_id) | .[:10] | map({cdp_id, records,
+        sources: (.sources | to_entries | map("\(.key) \(.value | length)") | join(", ")),
+        emails: (.emails // [] | length), phones: (.phones // [] | length), cards: (.cards // [] | length)})' "$p")
+    [ "$(jq -c '.identity.largest | map(del(.name))' "$r")" = "$want" ]
+    # Links used by key, refused by reason and by key, from --links.
+    want=$(jq -sc 'def count(f): group_by(f) | map({key: (.[0] | f), value: length}) | from_entries;
+        {used_by_key: (map(select(.link == "used")) | count(.key)),
+         refused_by_reason: (map(select(.link != "used")) | count(.reason)),
+         refused_by_key: (map(select(.link != "used")) | count(.key)),
+         model_links: map(select(.link == "used" and .key == "model")) | length}' "$out/links.ndjson" | jq -cS .)
+    [ "$(jq -cS '.identity.links' "$r")" = "$want" ]
+    # Audiences: the held out per night and revenue from the history, the
+    # overlap of every two segments and the RFM grid from the profiles.
+    want=$(jq -sc 'map(.segments | map_values(.holdout))' "$out/segments-history.ndjson")
+    [ "$(jq -c '[range(0; 3) as $i | .audiences.segments | map_values(.holdout[$i])]' "$r")" = "$want" ]
+    want=$(jq -sc 'last | .segments | map_values(.revenue)' "$out/segments-history.ndjson")
+    [ "$(jq -c '.audiences.segments | map_values(.revenue)' "$r")" = "$want" ]
+    want=$(jq -sc '[.[] | .segments as $s | $s[] as $a | $s[] as $b | "\($a) \($b)"] | group_by(.) |
+        map({key: .[0], value: length}) | from_entries' "$p" | jq -cS .)
+    got=$(jq -c '[.audiences.segments | to_entries[] | .key as $a | .value.overlap // {} | to_entries[] |
+        {key: "\($a) \(.key)", value}] | from_entries' "$r" | jq -cS .)
+    [ "$got" = "$want" ]
+    want=$(jq -sc '[.[] | select(.rfm.r and .rfm.f)] | {rfm_profiles: length, rfm: (group_by([.rfm.r, .rfm.f]) |
+        map({r: .[0].rfm.r, f: .[0].rfm.f, count: length, revenue: (map(.revenue // 0) | add)}))}' "$p")
+    [ "$(jq -c '{rfm_profiles: .audiences.rfm_profiles, rfm: [.audiences.rfm[] | select(.count > 0)]}' "$r")" = "$want" ]
+    [ "$(jq -c '[(.audiences.rfm | length), .audiences.rfm_profiles, (.audiences.rfm | map(.count) | add)]' "$r")" = '[25,26,26]' ]
+    # Categories: buyers, orders, revenue and viewers from the profiles'
+    # categories; the room each person is furnishing is the category they
+    # bought or viewed in last (the larger name on a tie), within 90 days
+    # of 2026-11-22. One person's living room (bought 2026-11-21) after a
+    # kitchen (2026-10-03) is the case that was once counted as a kitchen.
+    want=$(jq -sc --arg cut 2026-08-25 '[.[] | .categories // {} | to_entries[]] as $all |
+        [.[] | .categories // {} | to_entries | map({key, at: ([.value.last_at, .value.last_view_at] | map(values) | max)} |
+            select(.at and .at[:10] >= $cut)) | max_by([.at, .key]) | .key | values] as $rooms |
+        {furnishing: ($rooms | length), categories: ($all | group_by(.key) | map(.[0].key as $k | {name: $k,
+            buyers: map(select(.value.orders > 0)) | length, orders: (map(.value.orders | select(. > 0)) | add // 0),
+            revenue: (map(.value.revenue // 0) | add), viewers: map(select(.value.views > 0)) | length,
+            furnishing: ($rooms | map(select(. == $k)) | length)}) | sort_by(-.revenue, .name))}' "$p")
+    [ "$(jq -c '{furnishing: .carts.furnishing, categories: .carts.categories}' "$r")" = "$want" ]
+    [ "$(jq -r '.carts.categories | map("\(.name) \(.furnishing)") | join(", ")' "$r")" = \
+        "Кухня 4, Спальня 4, Гостиная 6, Детская 4, Текстиль 8, Прихожая 2" ]
+}
+
 @test "cdp-report: the examples' campaign, merges and recovered carts as jq computes them" {
     nights
     r=$out/report.json

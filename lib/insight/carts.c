@@ -111,7 +111,11 @@ void cdp_carts_add_profile(struct cdp_carts_run *r, const struct cdp_record *pro
     }
     if (!cdp_nested_parse(nested, cdp_record_gets(profile, "categories")))
         return;
-    const char *room = NULL, *room_at = NULL;
+    /* The time is copied: it lives in inner's text, which the next
+     * category's parse overwrites (fields.h). An ISO time is under 40 bytes;
+     * a longer text is no time to compare. */
+    const char *room = NULL;
+    char room_at[64];
     size_t room_len = 0, room_at_len = 0;
     for (size_t i = 0; i < nested->rec.n; i++) {
         const struct cdp_field *f = &nested->rec.f[i];
@@ -129,14 +133,15 @@ void cdp_carts_add_profile(struct cdp_carts_run *r, const struct cdp_record *pro
         size_t al;
         const char *at = latest(&inner->rec, &al);
         int64_t day;
-        if (!at || !day_of(at, al, &day) || r->tonight - day >= CDP_INTEREST_DAYS)
+        if (!at || al >= sizeof room_at || !day_of(at, al, &day) || r->tonight - day >= CDP_INTEREST_DAYS)
             continue;
-        int cmp = room_at ? lexcmp(at, al, room_at, room_at_len) : 1;
+        int cmp = room ? lexcmp(at, al, room_at, room_at_len) : 1;
         if (cmp == 0)
             cmp = lexcmp(f->key, f->klen, room, room_len);
         if (cmp > 0) {
             room = f->key, room_len = f->klen;
-            room_at = at, room_at_len = al;
+            memcpy(room_at, at, al);
+            room_at_len = al;
         }
     }
     if (room) {
