@@ -46,17 +46,20 @@ campaign_folder() {
         awk '{ printf "%.6f %.6f %.6f\n", $1, $2, $3 }')
     [ "$got" = "$want" ]
     [ "$(jq '.campaigns[0].conversion.relative_uplift' "$d/r.json")" = 1 ]
-    # The arms, the z-test's p-value and Welch's interval for revenue per
-    # person, from the segment output and the events by python3 (erfc, and
-    # Student's t by integrating its density: not cdp-report's method).
+    # The arms, the z-test's p-value and Welch's intervals for revenue and
+    # orders per person, from the segment output and the events by python3
+    # (erfc, and Student's t by integrating its density: not cdp-report's
+    # method).
     want=$(python3 "$BATS_TEST_DIRNAME/tools/campaign-stats.py" "$d/nights/2026-11-20/segments.ndjson" \
         "$d/identified.ndjson" promo 2026-11-20 14)
     got=$(jq -r '.campaigns[0] | "\(.sent.converted) \(.sent.people) \(.held_out.converted) \(.held_out.people) " +
-        "\(.conversion.p) \(.revenue_per_person | "\(.difference) \(.ci_low) \(.ci_high) \(.df) \(.p)")"' "$d/r.json" |
-        awk '{ printf "%s %s %s %s %.6f %.4f %.4f %.4f %.4f %.6f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }')
+        "\(.conversion.p) " + ([.revenue_per_person, .orders_per_person] |
+            map("\(.difference) \(.ci_low) \(.ci_high) \(.df) \(.p)") | join(" "))' "$d/r.json" |
+        awk '{ printf "%s %s %s %s %.6f %.4f %.4f %.4f %.4f %.6f %.4f %.4f %.4f %.4f %.6f\n",
+            $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 }')
     [ "$got" = "$want" ]
     # The case itself, so that a broken helper cannot pass unseen.
-    [[ $want == "40 200 10 100 0.028460 100.5475 18.8943 182.2007 "* ]]
+    [[ $want == "40 200 10 100 0.028460 100.5475 18.8943 182.2007 "*" 0.1000 0.0185 0.1815 "* ]]
     grep -q 'v-up' "$d/r.html"
 }
 

@@ -5,11 +5,13 @@ figures computed from the files themselves, independently of cdp-report
 with its --json. Prints one line:
 
   sent converted held converted p_z revenue_diff ci_low ci_high df p_welch
+      orders_diff ci_low ci_high df p_welch
 
 SEGMENTS is the segment output of DATE (NDJSON: cdp_id, segments,
 holdout), EVENTS the linked events (cdp_id, ts, event, amount or price
 and qty); a purchase counts from the midnight after DATE (UTC) for WINDOW
-days. The z-test's p-value comes from math.erfc; Welch's interval and
+days; a person's orders are their distinct order_ids, a purchase line
+without one an order of its own. The z-test's p-value comes from math.erfc; Welch's interval and
 p-value from Student's t by numerical integration of its density
 (Simpson's rule) and bisection, not from the incomplete beta function
 cdp-report uses. Ids are taken as they are (no merges followed)."""
@@ -62,6 +64,8 @@ def main():
         elif segment in p.get("holdout", []):
             arm[p["cdp_id"]] = "held"
     revenue = {i: 0.0 for i in arm}
+    order_ids = {i: set() for i in arm}
+    lone_orders = {i: 0 for i in arm}
     bought = set()
     for line in open(events, encoding="utf-8"):
         e = json.loads(line)
@@ -71,24 +75,32 @@ def main():
             continue
         amount = e["amount"] if "amount" in e else e["price"] * e.get("qty", 1)
         revenue[e["cdp_id"]] += amount
+        if "order_id" in e:
+            order_ids[e["cdp_id"]].add(e["order_id"])
+        else:
+            lone_orders[e["cdp_id"]] += 1
         bought.add(e["cdp_id"])
     n = {a: sum(1 for i in arm if arm[i] == a) for a in ("sent", "held")}
     x = {a: sum(1 for i in bought if arm[i] == a) for a in ("sent", "held")}
     p1, p0, pool = x["sent"] / n["sent"], x["held"] / n["held"], (x["sent"] + x["held"]) / (n["sent"] + n["held"])
     z = (p1 - p0) / math.sqrt(pool * (1 - pool) * (1 / n["sent"] + 1 / n["held"]))
     p_z = math.erfc(abs(z) / math.sqrt(2))
-    mean, var = {}, {}
-    for a in ("sent", "held"):
-        v = [revenue[i] for i in arm if arm[i] == a]
-        mean[a] = sum(v) / len(v)
-        var[a] = sum((r - mean[a]) ** 2 for r in v) / (len(v) - 1)
-    se2 = {a: var[a] / n[a] for a in ("sent", "held")}
-    se = math.sqrt(se2["sent"] + se2["held"])
-    df = (se2["sent"] + se2["held"]) ** 2 / (se2["sent"] ** 2 / (n["sent"] - 1) + se2["held"] ** 2 / (n["held"] - 1))
-    diff = mean["sent"] - mean["held"]
-    q = t_quantile_975(df)
-    print(x["sent"], n["sent"], x["held"], n["held"], "%.6f" % p_z, "%.4f" % diff, "%.4f" % (diff - q * se),
-          "%.4f" % (diff + q * se), "%.4f" % df, "%.6f" % t_two_sided(diff / se, df))
+    orders = {i: len(order_ids[i]) + lone_orders[i] for i in arm}
+    out = [x["sent"], n["sent"], x["held"], n["held"], "%.6f" % p_z]
+    for per_person in (revenue, orders):
+        mean, var = {}, {}
+        for a in ("sent", "held"):
+            v = [per_person[i] for i in arm if arm[i] == a]
+            mean[a] = sum(v) / len(v)
+            var[a] = sum((r - mean[a]) ** 2 for r in v) / (len(v) - 1)
+        se2 = {a: var[a] / n[a] for a in ("sent", "held")}
+        se = math.sqrt(se2["sent"] + se2["held"])
+        df = (se2["sent"] + se2["held"]) ** 2 / (se2["sent"] ** 2 / (n["sent"] - 1) + se2["held"] ** 2 / (n["held"] - 1))
+        diff = mean["sent"] - mean["held"]
+        q = t_quantile_975(df)
+        out += ["%.4f" % diff, "%.4f" % (diff - q * se), "%.4f" % (diff + q * se), "%.4f" % df,
+                "%.6f" % t_two_sided(diff / se, df)]
+    print(*out)
 
 
 main()
