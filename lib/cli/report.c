@@ -117,9 +117,9 @@ void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, cons
     r->shown++;
     end_progress_line(r);
     struct cdp_buf where = CDP_BUF_INIT;
-    if (line)
+    if (file && line)
         cdp_buf_printf(&where, "%s:%llu: ", file, (unsigned long long)line);
-    else
+    else if (file)
         cdp_buf_printf(&where, "%s: ", file);
     va_list ap;
     va_start(ap, fmt);

@@ -56,8 +56,9 @@ struct cdp_report {
 void cdp_report_init(struct cdp_report *r, const char *prog);
 void cdp_report_release(struct cdp_report *r);
 
-/* A message about the data at file:line (line 0: no line). Shown while
- * fewer than max_messages were, else counted. */
+/* A message about the data at file:line (line 0: no line; file NULL: the
+ * message names its place itself). Shown while fewer than max_messages
+ * were, else counted. */
 void cdp_report_data(struct cdp_report *r, const char *file, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
