@@ -98,14 +98,49 @@ OUT
     [ "$(jq -r '.campaigns[0] | "\(.found) \(.verdict)"' "$d/r.json")" = "false no_data" ]
 }
 
-@test "cdp-report: usage errors" {
-    run cdp-report --lang de
-    [ "$status" -eq 2 ]
-    [[ $output == *"--lang takes en or ru, not 'de'"* ]]
-    run cdp-report --campaign promo
-    [ "$status" -eq 2 ]
-    run cdp-report --window 0
-    [ "$status" -eq 2 ]
+@test "cdp-report: model links and their match weights, as jq computes them from --links" {
+    d=$BATS_TEST_TMPDIR/run
+    campaign_folder "$d"
+    cdp-report -q --lang en --json "$d/r.json" -o "$d/r.html" "$d"
+    # Without a links file: no figures, and the page says why.
+    [ "$(jq -c '.identity.links' "$d/r.json")" = null ]
+    grep -qF 'no links file (cdp-dedupe --links): links used and refused not shown' "$d/r.html"
+    # cdp-dedupe --model on the people of the model tests: three links
+    # used (weights 22.2, 22.2, 13.4) and one refused.
+    cdp-dedupe -q --model "$CDP_SHARE/models/person.json" --no-train --links "$d/links.ndjson" \
+        "$FIX/model/people.ndjson" > /dev/null
+    cdp-report -q --lang en --json "$d/r.json" -o "$d/r.html" "$d"
+    want=$(jq -sc '[.[] | select(.link == "used" and .key == "model") | .match.weight] |
+        {model_links: length, model_weight: {min: min, max: max, mean: (add / length),
+         bins: (reduce .[] as $w ({"<5": 0, "5-10": 0, "10-15": 0, "15-20": 0, "20-25": 0, "25-30": 0, "30-35": 0, "35+": 0};
+            .[if $w < 5 then "<5" elif $w >= 35 then "35+" else "\(($w / 5 | floor) * 5)-\(($w / 5 | floor) * 5 + 5)" end] += 1))}}' \
+        "$d/links.ndjson")
+    got=$(jq -c '.identity.links | {model_links, model_weight} | .model_weight.mean |= (. * 1e6 | round / 1e6)' "$d/r.json")
+    [ "$got" = "$(jq -c '.model_weight.mean |= (. * 1e6 | round / 1e6)' <<< "$want")" ]
+    [ "$(jq -c '.identity.links | [.model_links, .refused_by_key.model]' "$d/r.json")" = '[3,1]' ]
+    grep -qF 'Model links by match weight' "$d/r.html"
+    ! grep -qF 'No model links' "$d/r.html"
+}
+
+@test "cdp-report: usage errors exit 2 with one line, and write nothing" {
+    cd "$BATS_TEST_TMPDIR"
+    run cdp-report --help
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "Usage: cdp-report [OPTION]... [DIR]" ]
+    bad() {
+        local want=$1
+        shift
+        run --separate-stderr cdp-report --json r.json -o r.html "$@"
+        [ "$status" -eq 2 ] || { echo "status $status for $*" >&2; return 1; }
+        [ "${stderr_lines[0]}" = "cdp-report: $want" ] || { echo "got: ${stderr_lines[0]}" >&2; return 1; }
+        [ "${stderr_lines[1]}" = "Try 'cdp-report --help' for more information." ]
+        [ -z "$output" ] && [ ! -e r.json ] && [ ! -e r.html ]
+    }
+    bad "--lang takes en or ru, not 'de'" --lang de
+    bad "--campaign takes SEGMENT@YYYY-MM-DD, not 'promo'" --campaign promo
+    bad "--campaign takes SEGMENT@YYYY-MM-DD, not 'promo@2026-13-01'" --campaign promo@2026-13-01
+    bad "--window takes days, 1 to 3650, not '0'" --window 0
+    bad "one run folder only, not 2" a b
 }
 
 # The three nights of examples/nights.sh, once for the file.
@@ -255,6 +290,16 @@ nights() {
     want="$(wc -l <"$BATS_TEST_TMPDIR/open") $(comm -12 "$BATS_TEST_TMPDIR/open" "$BATS_TEST_TMPDIR/buyers" | wc -l)"
     [ "$(jq -r '.carts | "\(.previous_abandoned) \(.recovered)"' "$r")" = "$want" ]
     [ "$want" = "7 2" ]
+    # What the recovered carts held on 2026-11-21, and the recovery rate.
+    want=$(zstd -dc "$out/nights/2026-11-21/segments.ndjson.zst" | jq -s --slurpfile m "$BATS_TEST_TMPDIR/merged.json" \
+        --rawfile b "$BATS_TEST_TMPDIR/buyers" '($b | split("\n")) as $buyers |
+        [.[] | select(.abandoned_cart) | select(($m[0][.cdp_id] // .cdp_id) as $i | $buyers | index($i)) |
+            .abandoned_cart.value] | add')
+    [ "$(jq '.carts.recovered_value' "$r")" = "$want" ]
+    [ "$(jq '.carts.recovery_rate * 1e9 | round' "$r")" = "$(jq -n '2 / 7 * 1e9 | round')" ]
+    # The page links the rejects files of the sources that have some.
+    [ "$(grep -o 'href="rejects-[a-z]*\.ndjson"' "$out/report.html" | sort -u | paste -sd' ')" = \
+        'href="rejects-crm.ndjson" href="rejects-shop.ndjson" href="rejects-web.ndjson"' ]
 }
 
 @test "cdp-report: names and link values masked unless --show-values; the page and JSON readable by their owner only" {
