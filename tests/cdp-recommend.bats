@@ -114,6 +114,15 @@ OUT
     # Person baskets: everything one person bought (without cdp_id, nobody).
     run cdp-recommend -q --similar --basket person baskets.ndjson
     [ -z "$output" ]
+    # The same orders bought by u1 (1 and 2), u2 (3) and u3 (4 and 5): the
+    # baskets A B C / A C / B D, whose figures the Python script computes.
+    jq -c '.cdp_id = {"1": "u1", "2": "u1", "3": "u2", "4": "u3", "5": "u3"}[.order_id]' baskets.ndjson > people.ndjson
+    jq -r 'select(.cdp_id) | [.cdp_id, .sku] | @tsv' people.ndjson | sort -u |
+        awk -F'\t' '$1 != p { if (NR > 1) print b; p = $1; b = $2; next } { b = b "," $2 } END { print b }' > people.csv
+    [ "$(paste -sd' ' people.csv)" = "A,B,C A,C B,D" ]
+    cdp-recommend -q --similar --basket person people.ndjson > cdp.ndjson
+    python3 "$BATS_TEST_DIRNAME/tools/pair-stats.py" people.csv | diff - cdp.ndjson
+    [ "$(sed -n 1p cdp.ndjson)" = '{"sku":"A","baskets":2,"similar":[{"sku":"C","support":0.666667,"confidence":1,"lift":1.5,"count":2},{"sku":"B","support":0.333333,"confidence":0.5,"lift":0.75,"count":1}]}' ]
 }
 
 @test "pairs: every pair of arules' Groceries equals an independent computation, and the published rules" {
@@ -165,6 +174,14 @@ OUT
     assert_output <<'OUT'
 {"cdp_id":"p7","recommendations":[{"sku":"T1","score":0.833333,"reason":"viewed","because":"G2","category":"Текстиль"},{"sku":"G3","score":0.5,"reason":"viewed","because":"G1","category":"Гостиная"}]}
 OUT
+    # The view weight and SAR's half-life as given: views weigh 2, halved
+    # every 30 days back from the end of 11-20 (G1 viewed 2 days 14 hours
+    # before it, G2 five minutes later), computed here.
+    want=$(python3 -c 'g1 = 2 * 2 ** (-(2 + 14 / 24) / 30); g2 = 2 * 2 ** (-(2 + 14 / 24 - 5 / 1440) / 30)
+print("T1 %.6g G2, G3 %.6g G1" % (g1 / 3 + g2 / 2, g1 / 2))')
+    run person p7 --top 2 --half-life 30 --weight view=2
+    [ "$(jq -r '[.recommendations[] | "\(.sku) \(.score) \(.because)"] | join(", ")' <<< "$output")" = "$want" ]
+    [ "$want" = "T1 1.57017 G2, G3 0.942059 G1" ]
     # With them: G1, G2 and G3 tie at 1/2 and come in sku order.
     run person p7 --top 4 --mix-viewed
     assert_output <<'OUT'
