@@ -330,6 +330,19 @@ nights() {
     grep -q '<html lang="ru">' "$BATS_TEST_TMPDIR/ru.html"
     grep -q 'Ночной отчёт' "$BATS_TEST_TMPDIR/ru.html"
     grep -q 'Nightly report' "$BATS_TEST_TMPDIR/en.html"
+    # The value of the abandoned carts and the abandonment rate as each
+    # language writes them (digits grouped by commas, or by no-break spaces
+    # with a comma for the decimals), formatted here from the JSON.
+    read -r en_value ru_value en_rate ru_rate < <(jq -r '.carts | [.abandoned_value, .abandonment_rate] | @tsv' \
+        "$BATS_TEST_TMPDIR/en.json" | python3 -c 'import sys
+v, r = map(float, sys.stdin.read().split())
+print("%s %s %s %s" % ("\u20bd{:,.0f}".format(v), "{:,.0f}".format(v).replace(",", "\u00a0") + "\u00a0\u20bd",
+    "%.1f%%" % (r * 100), ("%.1f" % (r * 100)).replace(".", ",") + "\u00a0%"))')
+    [ "$en_value $ru_value $en_rate" = $'\xe2\x82\xbd238,920 238\xc2\xa0920\xc2\xa0\xe2\x82\xbd 37.5%' ]
+    grep -qF "<b>$en_value</b><span>value in them" "$BATS_TEST_TMPDIR/en.html"
+    grep -qF "<b>$ru_value</b>" "$BATS_TEST_TMPDIR/ru.html"
+    grep -qF "<b>$en_rate</b>" "$BATS_TEST_TMPDIR/en.html"
+    grep -qF "<b>$ru_rate</b>" "$BATS_TEST_TMPDIR/ru.html"
 }
 
 # Chromium, headless, with no way out: every host name resolves to
