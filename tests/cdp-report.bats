@@ -61,6 +61,13 @@ campaign_folder() {
     # The case itself, so that a broken helper cannot pass unseen.
     [[ $want == "40 200 10 100 0.028460 100.5475 18.8943 182.2007 "*" 0.1000 0.0185 0.1815 "* ]]
     grep -q 'v-up' "$d/r.html"
+    # --window 2: purchases on 21 and 22 November only, so the control
+    # group's (on the 23rd) fall outside it.
+    cdp-report -q --window 2 --campaign promo@2026-11-20 --json "$d/w.json" -o "$d/w.html" "$d"
+    want=$(python3 "$BATS_TEST_DIRNAME/tools/campaign-stats.py" "$d/nights/2026-11-20/segments.ndjson" \
+        "$d/identified.ndjson" promo 2026-11-20 2 | cut -d' ' -f1-4)
+    [ "$(jq -r '.campaigns[0] | "\(.sent.converted) \(.sent.people) \(.held_out.converted) \(.held_out.people) \(.window_days) \(.observed_days)"' "$d/w.json")" = "$want 2 2" ]
+    [ "$want" = "40 200 0 100" ]
 }
 
 @test "cdp-report: a segment without a control group gets no lift, and the page says so" {
