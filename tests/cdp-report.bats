@@ -289,6 +289,9 @@ nights() {
     [ "$got" = "$want" ]
     [ "$got" = "6 3 2 0" ]
     [ "$(jq -r .campaigns[0].verdict "$r")" = not_enough_people ]
+    # In plain words on the page, as the interval crosses zero.
+    [ "$(jq -r '.campaigns[0].conversion | .ci_low < 0 and .ci_high > 0' "$r")" = true ]
+    grep -qF 'Not enough people to tell: the interval crosses zero.' "$out/report.html"
     # Carts recovered: open on 2026-11-21 (ids followed), bought since.
     zstd -dc "$out/nights/2026-11-21/segments.ndjson.zst" | jq -r --slurpfile m "$BATS_TEST_TMPDIR/merged.json" '
         select(.abandoned_cart) | $m[0][.cdp_id] // .cdp_id' | sort -u >"$BATS_TEST_TMPDIR/open"
