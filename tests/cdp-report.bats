@@ -112,6 +112,12 @@ OUT
     # Without a links file: no figures, and the page says why.
     [ "$(jq -c '.identity.links' "$d/r.json")" = null ]
     grep -qF 'no links file (cdp-dedupe --links): links used and refused not shown' "$d/r.html"
+    ! grep -qF 'Model links by match weight' "$d/r.html"
+    # A links file without model links: the page says --model was not used.
+    cdp-dedupe -q --links "$d/links.ndjson" "$FIX/model/people.ndjson" > /dev/null
+    cdp-report -q --lang en --json "$d/r.json" -o "$d/r.html" "$d"
+    [ "$(jq -c '.identity.links.model_links' "$d/r.json")" = 0 ]
+    grep -qF 'No model links (cdp-dedupe ran without --model).' "$d/r.html"
     # cdp-dedupe --model on the people of the model tests: three links
     # used (weights 22.2, 22.2, 13.4) and one refused.
     cdp-dedupe -q --model "$CDP_SHARE/models/person.json" --no-train --links "$d/links.ndjson" \

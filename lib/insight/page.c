@@ -644,7 +644,9 @@ static void identity_charts(struct page *p)
     raw(p, "</div><div>");
     if (id->model_links) {
         columns(p, CDP_T_MODEL, wbins, id->weight_bins, CDP_WEIGHT_BINS);
-    } else {
+    } else if (id->links_read) {
+        /* Without a links file nothing says whether --model was used: the
+         * section's problem note says the file is missing. */
         h3(p, T(p, CDP_T_MODEL));
         note(p, T(p, CDP_T_NO_MODEL));
     }
