@@ -409,10 +409,12 @@ cdp-segment: segment 'a' stopped: memory ran out on one profile" ]
         rm -f in.fifo
         mkfifo in.fifo
         echo previous > out.ndjson
-        # env: a background job of a script starts with SIGINT ignored
+        # env: a background job of a script starts with SIGINT ignored, and
+        # a suite run under nohup with SIGHUP ignored (the program keeps an
+        # ignored signal ignored, and the wait below would never end)
         CDP_FAULT_NO_TMPFILE=1 LD_PRELOAD=$FAULT_LIB \
             ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-            env --default-signal=INT cdp-segment -s all=true -o out.ndjson in.fifo 2> err &
+            env --default-signal=INT,HUP cdp-segment -s all=true -o out.ndjson in.fifo 2> err &
         local pid=$! status=0 i fd
         exec {fd}> in.fifo # not 3: Bats writes there
         echo '{"cdp_id":"p1"}' >&"$fd"
