@@ -60,10 +60,8 @@ script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 usage() {
     echo "Usage: $prog [-S SSHLOGINS] [-n SHARDS] [EXAMPLES_DIR [OUT_DIR]]"
 }
-die() {
-    echo "$prog: $*" >&2
-    exit 1
-}
+# shellcheck source=examples/args.sh
+. "$script_dir/args.sh"
 
 hosts=:
 shards=4
@@ -74,12 +72,12 @@ while [ $# -gt 0 ]; do
         exit 0
         ;;
     -S)
-        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        need_value $#
         hosts=$2
         shift 2
         ;;
     -n)
-        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        need_value $#
         shards=$2
         shift 2
         ;;
@@ -87,20 +85,14 @@ while [ $# -gt 0 ]; do
         shift
         break
         ;;
-    -*)
-        usage >&2
-        exit 2
-        ;;
+    -*) usage_error ;;
     *) break ;;
     esac
 done
 case $shards in
 '' | *[!0-9]* | 0*) echo "$prog: -n takes a number of shards from 1, not '$shards'" >&2; exit 2 ;;
 esac
-if [ $# -gt 2 ]; then
-    usage >&2
-    exit 2
-fi
+[ $# -le 2 ] || usage_error
 
 # As given: nightly.sh names the exports in its logs and rejects files.
 in_dir=${1:-$script_dir}

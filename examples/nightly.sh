@@ -63,31 +63,15 @@ script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 usage() {
     echo "Usage: $prog [EXAMPLES_DIR [OUT_DIR]]"
 }
-case ${1-} in
--h | --help)
-    usage
-    exit 0
-    ;;
--*)
-    usage >&2
-    exit 2
-    ;;
-esac
-if [ $# -gt 2 ]; then
-    usage >&2
-    exit 2
-fi
+# shellcheck source=examples/args.sh
+. "$script_dir/args.sh"
+dirs_only "$@"
 
 in_dir=${1:-$script_dir}
 out_dir=${2:-./nightly-out}
 share=${CDP_SHARE:-$script_dir/../share/cdp}
 maps=$share/maps
 as_of=${CDP_AS_OF:-2026-11-20}
-
-die() {
-    echo "$prog: $*" >&2
-    exit 1
-}
 
 for tool in cdp-ingest cdp-dedupe cdp-merge cdp-segment cdp-recommend cdp-export cdp-report jq zstd; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"

@@ -41,29 +41,13 @@ script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 usage() {
     echo "Usage: $prog [EXAMPLES_DIR [OUT_DIR]]"
 }
-case ${1-} in
--h | --help)
-    usage
-    exit 0
-    ;;
--*)
-    usage >&2
-    exit 2
-    ;;
-esac
-if [ $# -gt 2 ]; then
-    usage >&2
-    exit 2
-fi
+# shellcheck source=examples/args.sh
+. "$script_dir/args.sh"
+dirs_only "$@"
 
 in_dir=$(CDPATH='' cd -- "${1:-$script_dir}" && pwd)
 out_dir=${2:-./nightly-out}
 first=2026-11-20
-
-die() {
-    echo "$prog: $*" >&2
-    exit 1
-}
 
 command -v zstd >/dev/null 2>&1 || die "zstd not found on PATH"
 mkdir -p "$out_dir"

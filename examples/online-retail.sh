@@ -75,10 +75,8 @@ script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 usage() {
     echo "Usage: $prog [--days N] [--full-merge] [--recommend-every N] [--data DIR] [OUT_DIR]"
 }
-die() {
-    echo "$prog: $*" >&2
-    exit 1
-}
+# shellcheck source=examples/args.sh
+. "$script_dir/args.sh"
 
 days=0 full_merge=0 recommend_every=7
 data=${CDP_SHARED_DATA:-$script_dir/../../shared/data}/online-retail/by-day
@@ -86,19 +84,19 @@ while [ $# -gt 0 ]; do
     case $1 in
     -h | --help) usage; exit 0 ;;
     --days)
-        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        need_value $#
         case $2 in '' | *[!0-9]*) echo "$prog: --days takes a number, not '$2'" >&2; exit 2 ;; esac
         days=$2
         shift 2
         ;;
     --recommend-every)
-        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        need_value $#
         case $2 in '' | *[!0-9]* | 0) echo "$prog: --recommend-every takes a number of nights, not '$2'" >&2; exit 2 ;; esac
         recommend_every=$2
         shift 2
         ;;
     --data)
-        [ $# -ge 2 ] || { usage >&2; exit 2; }
+        need_value $#
         data=$2
         shift 2
         ;;
@@ -106,14 +104,11 @@ while [ $# -gt 0 ]; do
         full_merge=1
         shift
         ;;
-    -*) usage >&2; exit 2 ;;
+    -*) usage_error ;;
     *) break ;;
     esac
 done
-if [ $# -gt 1 ]; then
-    usage >&2
-    exit 2
-fi
+[ $# -le 1 ] || usage_error
 out=${1:-./online-retail-out}
 share=${CDP_SHARE:-$script_dir/../share/cdp}
 maps=$share/maps

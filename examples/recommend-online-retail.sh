@@ -40,10 +40,8 @@ data=${1:-$script_dir/../../shared/data/online-retail/by-day}
 out=${2:-./online-retail-out}
 map=$script_dir/../bench/online-retail.map
 
-die() {
-    echo "$prog: $*" >&2
-    exit 1
-}
+# shellcheck source=examples/args.sh
+. "$script_dir/args.sh"
 for tool in cdp-ingest cdp-dedupe cdp-recommend jq zstd; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found on PATH"
 done
