@@ -556,6 +556,21 @@ static void give_up(struct an *a)
     a->tok = TK_BAD;
 }
 
+/* One more level of nesting (the parser recurses, so depth is C stack): past
+ * MAX_DEPTH the analysis gives up instead. False when the caller must return
+ * at once; true obliges it to a->depth-- on the way out. */
+static bool enter(struct an *a)
+{
+    if (a->fail)
+        return false;
+    if (a->depth >= MAX_DEPTH) {
+        give_up(a);
+        return false;
+    }
+    a->depth++;
+    return true;
+}
+
 static void skip_space(struct an *a)
 {
     while (a->pos < a->len) {
@@ -956,13 +971,8 @@ static void parse_call(struct an *a, enum ctx ctx)
 
 static void parse_pattern(struct an *a, enum ctx ctx)
 {
-    if (a->fail)
+    if (!enter(a))
         return;
-    if (a->depth + 1 > MAX_DEPTH) {
-        give_up(a);
-        return;
-    }
-    a->depth++;
     parse_pattern_inner(a, ctx);
     a->depth--;
 }
@@ -1253,12 +1263,8 @@ static void parse_suffixes(struct an *a, enum ctx ctx)
  * form or call), then its suffixes. */
 static void parse_postfix(struct an *a, enum ctx ctx)
 {
-    if (a->fail)
+    if (!enter(a))
         return;
-    if (++a->depth > MAX_DEPTH) {
-        give_up(a);
-        return;
-    }
     switch (a->tok) {
     case TK_DOT:
         parse_dot(a, ctx);
@@ -1378,12 +1384,8 @@ static void parse_seq(struct an *a, enum ctx ctx)
 
 static void parse_pipe(struct an *a, enum ctx ctx)
 {
-    if (a->fail)
+    if (!enter(a))
         return;
-    if (++a->depth > MAX_DEPTH) {
-        give_up(a);
-        return;
-    }
     parse_seq(a, ctx);
     if (!a->fail && a->tok == TK_PIPE) {
         next(a);
