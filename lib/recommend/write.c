@@ -77,24 +77,54 @@ static void recs_json(const struct cdp_activity *h, const struct cdp_recs *r, bo
     cdp_buf_adds(out, "}\n");
 }
 
+/* The neighbours of item a that its similar-items rows show, best first:
+ * those the eligible set keeps (all without one), at most top of them. */
+struct shown_neighbours {
+    const struct cdp_pairs *p;
+    const uint8_t *eligible;
+    const struct cdp_pair *nb;
+    size_t n, next, left;
+    uint32_t a;
+};
+
+static void shown_begin(struct shown_neighbours *s, const struct cdp_pairs *p, uint32_t a,
+                        const uint8_t *eligible, size_t top)
+{
+    *s = (struct shown_neighbours){ .p = p, .eligible = eligible, .left = top, .a = a };
+    s->nb = cdp_pairs_of(p, a, &s->n);
+}
+
+/* The next neighbour shown, its figures in *st; NULL after the last. */
+static const struct cdp_pair *shown_next(struct shown_neighbours *s, struct cdp_pair_stats *st)
+{
+    while (s->left && s->next < s->n) {
+        const struct cdp_pair *b = &s->nb[s->next++];
+        if (s->eligible && !s->eligible[b->item])
+            continue;
+        s->left--;
+        cdp_pairs_stats(s->p, s->a, b, st);
+        return b;
+    }
+    return NULL;
+}
+
 static void similar_json(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
                          uint32_t na, const uint8_t *eligible, size_t top, struct cdp_buf *out)
 {
-    size_t len, n, shown = 0;
+    size_t len;
     const char *s = cdp_activity_sku(h, a, &len);
     add_name(out, "{\"sku\":", s, len);
     cdp_buf_adds(out, ",\"baskets\":");
     cdp_buf_add_u64(out, na);
     cdp_buf_adds(out, ",\"similar\":[");
-    const struct cdp_pair *nb = cdp_pairs_of(p, a, &n);
-    for (size_t i = 0; i < n && shown < top; i++) {
-        if (eligible && !eligible[nb[i].item])
-            continue;
-        struct cdp_pair_stats st;
-        cdp_pairs_stats(p, a, &nb[i], &st);
-        if (shown++)
+    struct shown_neighbours shown;
+    shown_begin(&shown, p, a, eligible, top);
+    struct cdp_pair_stats st;
+    const struct cdp_pair *nb;
+    for (size_t i = 0; (nb = shown_next(&shown, &st)); i++) {
+        if (i)
             cdp_buf_addc(out, ',');
-        s = cdp_activity_sku(h, nb[i].item, &len);
+        s = cdp_activity_sku(h, nb->item, &len);
         add_name(out, "{\"sku\":", s, len);
         cdp_buf_adds(out, ",\"support\":");
         add_figure(out, st.support);
@@ -103,7 +133,7 @@ static void similar_json(const struct cdp_activity *h, const struct cdp_pairs *p
         cdp_buf_adds(out, ",\"lift\":");
         add_figure(out, st.lift);
         cdp_buf_adds(out, ",\"count\":");
-        cdp_buf_add_u64(out, nb[i].count);
+        cdp_buf_add_u64(out, nb->count);
         cdp_buf_addc(out, '}');
     }
     cdp_buf_adds(out, "]}\n");
@@ -205,21 +235,20 @@ static void recs_csv(const struct cdp_activity *h, const struct cdp_recs *r, boo
 static void similar_csv(const struct cdp_activity *h, const struct cdp_pairs *p, uint32_t a,
                         uint32_t na, const uint8_t *eligible, size_t top, struct cdp_buf *out)
 {
-    size_t alen, len, n, shown = 0;
+    size_t alen, len;
     const char *as = cdp_activity_sku(h, a, &alen);
-    const struct cdp_pair *nb = cdp_pairs_of(p, a, &n);
-    for (size_t i = 0; i < n && shown < top; i++) {
-        if (eligible && !eligible[nb[i].item])
-            continue;
-        struct cdp_pair_stats st;
-        cdp_pairs_stats(p, a, &nb[i], &st);
+    struct shown_neighbours shown;
+    shown_begin(&shown, p, a, eligible, top);
+    struct cdp_pair_stats st;
+    const struct cdp_pair *nb;
+    for (size_t rank = 1; (nb = shown_next(&shown, &st)); rank++) {
         cell(out, as, alen);
         cdp_buf_addc(out, ',');
         cdp_buf_add_u64(out, na);
         cdp_buf_addc(out, ',');
-        cdp_buf_add_u64(out, ++shown);
+        cdp_buf_add_u64(out, rank);
         cdp_buf_addc(out, ',');
-        const char *s = cdp_activity_sku(h, nb[i].item, &len);
+        const char *s = cdp_activity_sku(h, nb->item, &len);
         cell(out, s, len);
         cdp_buf_addc(out, ',');
         add_figure(out, st.support);
@@ -228,7 +257,7 @@ static void similar_csv(const struct cdp_activity *h, const struct cdp_pairs *p,
         cdp_buf_addc(out, ',');
         add_figure(out, st.lift);
         cdp_buf_addc(out, ',');
-        cdp_buf_add_u64(out, nb[i].count);
+        cdp_buf_add_u64(out, nb->count);
         cdp_buf_addc(out, '\n');
     }
 }
@@ -289,7 +318,7 @@ void cdp_write_evaluation(const struct cdp_evaluation *e, const char *split, siz
 #define BATCH_PEOPLE 512
 
 struct rec_batch {
-    uint32_t lo, hi;
+    struct cdp_range range; /* people, or items */
     uint64_t n; /* lines written (similar items) */
     struct cdp_buf out;
 };
@@ -312,7 +341,7 @@ static void rec_work(void *worker, void *batch)
     struct rec_worker *w = worker;
     struct rec_batch *b = batch;
     const struct cdp_activity *h = cdp_recommender_activity(w->run->r);
-    for (uint32_t p = b->lo; p < b->hi; p++)
+    for (uint32_t p = b->range.lo; p < b->range.hi; p++)
         cdp_write_recs(h, cdp_scorer_run(w->scorer, p, 0), w->run->w, &b->out);
 }
 
@@ -322,7 +351,7 @@ static void rec_consume(void *owner, void *batch)
     struct rec_batch *b = batch;
     if (!run->failed && cdp_output_write(run->out, b->out.data, b->out.len) < 0)
         run->failed = true;
-    run->people += b->hi - b->lo;
+    run->people += b->range.hi - b->range.lo;
     cdp_buf_reset(&b->out);
 }
 
@@ -359,12 +388,7 @@ int cdp_write_all_recs(const struct cdp_recommender *r, const struct cdp_rec_wri
     struct cdp_pipeline *pl = cdp_pipeline_new(&rec_ops, &run, nworkers, ctx, err);
     if (pl) {
         size_t n = cdp_activity_people(cdp_recommender_activity(r));
-        for (size_t p = 0; p < n && !run.failed; p += BATCH_PEOPLE) {
-            struct rec_batch *b = cdp_pipeline_batch(pl);
-            b->lo = (uint32_t)p;
-            b->hi = (uint32_t)(p + BATCH_PEOPLE < n ? p + BATCH_PEOPLE : n);
-            cdp_pipeline_submit(pl, b);
-        }
+        cdp_pipeline_submit_range(pl, n, BATCH_PEOPLE, &run.failed);
         cdp_pipeline_drain(pl);
         cdp_pipeline_free(pl);
     }
@@ -394,7 +418,7 @@ static void similar_work(void *worker, void *batch)
 {
     const struct similar_run *run = worker;
     struct rec_batch *b = batch;
-    for (uint32_t a = b->lo; a < b->hi; a++) {
+    for (uint32_t a = b->range.lo; a < b->range.hi; a++) {
         size_t len = b->out.len;
         cdp_write_similar(run->h, run->p, a, run->eligible, run->top, run->w, &b->out);
         b->n += b->out.len > len;
@@ -428,13 +452,7 @@ int cdp_write_all_similar(const struct cdp_activity *h, const struct cdp_pairs *
         ctx[i] = &run; /* read only on the workers */
     struct cdp_pipeline *pl = cdp_pipeline_new(&similar_ops, &run, nworkers, ctx, err);
     if (pl) {
-        size_t n = cdp_activity_items(h);
-        for (size_t a = 0; a < n && !run.failed; a += BATCH_ITEMS) {
-            struct rec_batch *b = cdp_pipeline_batch(pl);
-            b->lo = (uint32_t)a;
-            b->hi = (uint32_t)(a + BATCH_ITEMS < n ? a + BATCH_ITEMS : n);
-            cdp_pipeline_submit(pl, b);
-        }
+        cdp_pipeline_submit_range(pl, cdp_activity_items(h), BATCH_ITEMS, &run.failed);
         cdp_pipeline_drain(pl);
         cdp_pipeline_free(pl);
     }
