@@ -54,6 +54,16 @@ void cdp_pipeline_submit(struct cdp_pipeline *pl, void *batch)
     cdp_pmap_submit(pl->pmap, batch);
 }
 
+void cdp_pipeline_submit_range(struct cdp_pipeline *pl, size_t n, size_t step, const bool *stop)
+{
+    for (size_t lo = 0; lo < n && !(stop && *stop); lo += step) {
+        struct cdp_range *r = cdp_pipeline_batch(pl);
+        r->lo = (uint32_t)lo;
+        r->hi = (uint32_t)(lo + step < n ? lo + step : n);
+        cdp_pipeline_submit(pl, r);
+    }
+}
+
 void cdp_pipeline_unused(struct cdp_pipeline *pl, void *batch)
 {
     pl->spare[pl->nspare++] = batch;

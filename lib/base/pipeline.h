@@ -15,7 +15,9 @@
 #ifndef CDP_BASE_PIPELINE_H
 #define CDP_BASE_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 
@@ -40,6 +42,17 @@ void *cdp_pipeline_batch(struct cdp_pipeline *pl);
 
 /* Hands a filled batch to the workers. */
 void cdp_pipeline_submit(struct cdp_pipeline *pl, void *batch);
+
+/* The numbers [lo, hi) (people, items) one batch covers, where the work is
+ * a range cut into batches: such batches begin with one. */
+struct cdp_range {
+    uint32_t lo, hi;
+};
+
+/* Submits [0, n) cut into batches of step numbers, in order; with stop,
+ * no further batch once *stop is true (consume may set it, on this
+ * thread). Every batch of pl must begin with a struct cdp_range. */
+void cdp_pipeline_submit_range(struct cdp_pipeline *pl, size_t n, size_t step, const bool *stop);
 
 /* Gives back a batch from cdp_pipeline_batch that was not submitted. */
 void cdp_pipeline_unused(struct cdp_pipeline *pl, void *batch);

@@ -47,7 +47,7 @@ struct worker {
 };
 
 struct batch {
-    uint32_t lo, hi;
+    struct cdp_range range; /* people */
     uint64_t people, evaluated, truth;
     struct cdp_metrics sum[2];
 };
@@ -96,7 +96,7 @@ static void score_person(struct worker *w, struct batch *b, uint32_t p)
 static void work(void *worker, void *batch)
 {
     struct batch *b = batch;
-    for (uint32_t p = b->lo; p < b->hi; p++)
+    for (uint32_t p = b->range.lo; p < b->range.hi; p++)
         score_person(worker, b, p);
 }
 
@@ -158,12 +158,7 @@ int cdp_evaluate(const struct cdp_recommender *r, size_t k, size_t nworkers,
     }
     struct cdp_pipeline *pl = cdp_pipeline_new(&ops, out, nworkers, ctx, err);
     if (pl) {
-        for (size_t p = 0; p < npeople; p += BATCH_PEOPLE) {
-            struct batch *b = cdp_pipeline_batch(pl);
-            b->lo = (uint32_t)p;
-            b->hi = (uint32_t)(p + BATCH_PEOPLE < npeople ? p + BATCH_PEOPLE : npeople);
-            cdp_pipeline_submit(pl, b);
-        }
+        cdp_pipeline_submit_range(pl, npeople, BATCH_PEOPLE, NULL);
         cdp_pipeline_drain(pl);
         cdp_pipeline_free(pl);
         mean(&out->recommender, out->evaluated);
