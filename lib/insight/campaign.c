@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/intern.h"
+#include "insight/runfolder.h"
 #include "io/reader.h"
 
 #define DAY_MS INT64_C(86400000)
@@ -63,42 +64,45 @@ static void add_person(struct cdp_campaign_run *r, const char *id, size_t len, u
         r->people[k] = (struct person){ arm, 0, 0, false };
 }
 
+struct arms_reading {
+    struct cdp_campaign_run *r;
+    struct cdp_json_parser *p;
+    const struct cdp_idmap *ids;
+};
+
+/* A profile of the kept segment output: in an arm if it is in the
+ * campaign's segment or its holdout. */
+static void add_arm(void *ctx, struct cdp_record *rec)
+{
+    struct arms_reading *a = ctx;
+    size_t len, tl;
+    const char *id = cdp_field_string(rec, "cdp_id", &len);
+    if (!id)
+        return;
+    const char *segment = a->r->c->segment;
+    uint8_t arm = names(a->p, cdp_record_gets(rec, "segments"), segment) ? 1
+                : names(a->p, cdp_record_gets(rec, "holdout"), segment) ? 2 : 0;
+    if (arm) {
+        const char *now = id;
+        tl = len;
+        cdp_idmap_follow(a->ids, id, len, &now, &tl);
+        add_person(a->r, now, tl, arm);
+    }
+}
+
 struct cdp_campaign_run *cdp_campaign_start(struct cdp_campaign *c, const char *path,
                                             const struct cdp_idmap *ids, struct cdp_error *err)
 {
-    struct cdp_reader_options ro = { 0 };
-    ro.format = CDP_FORMAT_NDJSON;
-    struct cdp_reader *rd = cdp_reader_open(path, &ro, err);
-    if (!rd)
-        return NULL;
     struct cdp_campaign_run *r = cdp_xcalloc(1, sizeof *r);
     r->c = c;
     r->ids = cdp_intern_new();
     r->orders = cdp_intern_new();
     r->from_ms = (c->day + 1) * DAY_MS;
     r->to_ms = (c->day + 1 + c->window) * DAY_MS;
-    struct cdp_json_parser *p = cdp_json_parser_new();
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    enum cdp_read k;
-    while ((k = cdp_reader_next(rd, &rec, &row, err)) != CDP_READ_END && k != CDP_READ_ERROR) {
-        size_t len, tl;
-        const char *id = cdp_field_string(&rec, "cdp_id", &len);
-        if (k != CDP_READ_ROW || !id)
-            continue;
-        uint8_t arm = names(p, cdp_record_gets(&rec, "segments"), c->segment) ? 1
-                    : names(p, cdp_record_gets(&rec, "holdout"), c->segment) ? 2 : 0;
-        if (arm) {
-            const char *now = id;
-            tl = len;
-            cdp_idmap_follow(ids, id, len, &now, &tl);
-            add_person(r, now, tl, arm);
-        }
-    }
-    cdp_record_release(&rec);
-    cdp_json_parser_free(p);
-    cdp_reader_close(rd);
-    if (k == CDP_READ_ERROR) {
+    struct arms_reading a = { r, cdp_json_parser_new(), ids };
+    int rc = cdp_runfolder_read_rows(path, add_arm, &a, NULL, err);
+    cdp_json_parser_free(a.p);
+    if (rc < 0) {
         cdp_intern_free(r->ids);
         cdp_intern_free(r->orders);
         free(r->people);

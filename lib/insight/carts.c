@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/intern.h"
+#include "insight/runfolder.h"
 #include "io/reader.h"
 #include "norm/date.h"
 
@@ -150,39 +151,41 @@ void cdp_carts_add_profile(struct cdp_carts_run *r, const struct cdp_record *pro
     }
 }
 
+struct previous_reading {
+    struct cdp_carts_run *r;
+    const struct cdp_idmap *ids;
+    struct cdp_nested n;
+};
+
+/* A profile of the night before: its open cart, under tonight's id. */
+static void add_previous(void *ctx, struct cdp_record *rec)
+{
+    struct previous_reading *pr = ctx;
+    struct cdp_carts_run *r = pr->r;
+    size_t len, tl;
+    const char *id = cdp_field_string(rec, "cdp_id", &len);
+    double v = 0;
+    if (!id || !cdp_nested_parse(&pr->n, cdp_record_gets(rec, "abandoned_cart")))
+        return;
+    cdp_field_number(&pr->n.rec, "value", &v);
+    const char *now = id;
+    tl = len;
+    cdp_idmap_follow(pr->ids, id, len, &now, &tl);
+    uint32_t p = person(r, now, tl);
+    if (!(r->flags[p] & OPEN_BEFORE))
+        r->carts->previous_abandoned++;
+    r->flags[p] |= OPEN_BEFORE;
+    r->value_before[p] += v;
+}
+
 int cdp_carts_read_previous(struct cdp_carts_run *r, const char *path, int64_t day,
                             const struct cdp_idmap *ids, struct cdp_error *err)
 {
-    struct cdp_reader_options ro = { 0 };
-    ro.format = CDP_FORMAT_NDJSON;
-    struct cdp_reader *rd = cdp_reader_open(path, &ro, err);
-    if (!rd)
-        return -1;
-    struct cdp_nested n;
-    cdp_nested_init(&n);
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    enum cdp_read k;
-    while ((k = cdp_reader_next(rd, &rec, &row, err)) != CDP_READ_END && k != CDP_READ_ERROR) {
-        size_t len, tl;
-        const char *id = cdp_field_string(&rec, "cdp_id", &len);
-        double v = 0;
-        if (k != CDP_READ_ROW || !id || !cdp_nested_parse(&n, cdp_record_gets(&rec, "abandoned_cart")))
-            continue;
-        cdp_field_number(&n.rec, "value", &v);
-        const char *now = id;
-        tl = len;
-        cdp_idmap_follow(ids, id, len, &now, &tl);
-        uint32_t p = person(r, now, tl);
-        if (!(r->flags[p] & OPEN_BEFORE))
-            r->carts->previous_abandoned++;
-        r->flags[p] |= OPEN_BEFORE;
-        r->value_before[p] += v;
-    }
-    cdp_record_release(&rec);
-    cdp_nested_release(&n);
-    cdp_reader_close(rd);
-    if (k == CDP_READ_ERROR)
+    struct previous_reading pr = { .r = r, .ids = ids };
+    cdp_nested_init(&pr.n);
+    int rc = cdp_runfolder_read_rows(path, add_previous, &pr, NULL, err);
+    cdp_nested_release(&pr.n);
+    if (rc < 0)
         return -1;
     r->carts->previous_read = true;
     r->carts->previous_day = day;

@@ -173,6 +173,14 @@ static void read_identity_files(struct reading *g)
     }
 }
 
+static void add_profile(void *ctx, struct cdp_record *rec)
+{
+    struct reading *g = ctx;
+    cdp_persons_add_profile(&g->fig->identity, rec, &g->nested);
+    cdp_audiences_add_profile(&g->fig->audiences, rec, &g->nested);
+    cdp_carts_add_profile(g->carts, rec, &g->nested, &g->inner);
+}
+
 /* Tonight's segment output: identity, audiences, carts and categories. */
 static void read_profiles(struct reading *g)
 {
@@ -184,33 +192,13 @@ static void read_profiles(struct reading *g)
                             g->path.data);
         return;
     }
-    struct cdp_reader_options ro = { 0 };
-    ro.format = CDP_FORMAT_NDJSON;
-    struct cdp_reader *rd = cdp_reader_open(g->path.data, &ro, &err);
-    if (!rd) {
+    struct cdp_runfolder_skipped bad = { 0, 0 };
+    if (cdp_runfolder_read_rows(g->path.data, add_profile, g, &bad, &err) < 0)
         cdp_insight_problem(fig, CDP_SEC_IDENTITY, true, "%s", err.msg);
-        return;
-    }
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    enum cdp_read k;
-    uint64_t bad = 0, first_bad = 0;
-    while ((k = cdp_reader_next(rd, &rec, &row, &err)) != CDP_READ_END && k != CDP_READ_ERROR) {
-        if (k != CDP_READ_ROW) {
-            first_bad = bad++ ? first_bad : row.line;
-            continue;
-        }
-        cdp_persons_add_profile(&fig->identity, &rec, &g->nested);
-        cdp_audiences_add_profile(&fig->audiences, &rec, &g->nested);
-        cdp_carts_add_profile(g->carts, &rec, &g->nested, &g->inner);
-    }
-    if (k == CDP_READ_ERROR)
-        cdp_insight_problem(fig, CDP_SEC_IDENTITY, true, "%s", err.msg);
-    if (bad)
+    if (bad.lines)
         cdp_insight_problem(fig, CDP_SEC_IDENTITY, true, "%s:%llu: %llu lines are not JSON objects, left out",
-                            g->path.data, (unsigned long long)first_bad, (unsigned long long)bad);
-    cdp_record_release(&rec);
-    cdp_reader_close(rd);
+                            g->path.data, (unsigned long long)bad.first_line,
+                            (unsigned long long)bad.lines);
 }
 
 /* The campaigns' arms and last night's carts, from the kept outputs. */
@@ -250,6 +238,27 @@ static void read_kept_outputs(struct reading *g)
     }
 }
 
+/* A linked event: to the campaigns' arms and the carts. */
+static void add_event(void *ctx, struct cdp_record *rec)
+{
+    struct reading *g = ctx;
+    size_t len, tl, ol = 0;
+    const char *id = cdp_field_string(rec, "cdp_id", &len);
+    const char *ts = cdp_field_string(rec, "ts", &tl);
+    int64_t ms;
+    double amount = 0;
+    if (!id || !ts || !cdp_time_parse(ts, tl, &ms))
+        return;
+    enum cdp_event_kind kind = cdp_event_classify(rec, &amount);
+    if (kind == CDP_EVENT_OTHER)
+        return;
+    const char *order = cdp_field_string(rec, "order_id", &ol);
+    for (size_t i = 0; i < g->fig->ncampaigns; i++)
+        if (g->campaigns[i])
+            cdp_campaign_event(g->campaigns[i], id, len, kind, amount, ms, order, ol);
+    cdp_carts_event(g->carts, id, len, kind, ms);
+}
+
 static void read_events(struct reading *g)
 {
     struct cdp_insight *fig = g->fig;
@@ -260,37 +269,8 @@ static void read_events(struct reading *g)
                             g->path.data);
         return;
     }
-    struct cdp_reader_options ro = { 0 };
-    ro.format = CDP_FORMAT_NDJSON;
-    struct cdp_reader *rd = cdp_reader_open(g->path.data, &ro, &err);
-    if (!rd) {
+    if (cdp_runfolder_read_rows(g->path.data, add_event, g, NULL, &err) < 0)
         cdp_insight_problem(fig, CDP_SEC_CARTS, true, "%s", err.msg);
-        return;
-    }
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    enum cdp_read k;
-    while ((k = cdp_reader_next(rd, &rec, &row, &err)) != CDP_READ_END && k != CDP_READ_ERROR) {
-        size_t len, tl, ol = 0;
-        const char *id = cdp_field_string(&rec, "cdp_id", &len);
-        const char *ts = cdp_field_string(&rec, "ts", &tl);
-        int64_t ms;
-        double amount = 0;
-        if (k != CDP_READ_ROW || !id || !ts || !cdp_time_parse(ts, tl, &ms))
-            continue;
-        enum cdp_event_kind kind = cdp_event_classify(&rec, &amount);
-        if (kind == CDP_EVENT_OTHER)
-            continue;
-        const char *order = cdp_field_string(&rec, "order_id", &ol);
-        for (size_t i = 0; i < fig->ncampaigns; i++)
-            if (g->campaigns[i])
-                cdp_campaign_event(g->campaigns[i], id, len, kind, amount, ms, order, ol);
-        cdp_carts_event(g->carts, id, len, kind, ms);
-    }
-    if (k == CDP_READ_ERROR)
-        cdp_insight_problem(fig, CDP_SEC_CARTS, true, "%s", err.msg);
-    cdp_record_release(&rec);
-    cdp_reader_close(rd);
 }
 
 size_t cdp_insight_read(const struct cdp_insight_options *opt, struct cdp_insight *fig)

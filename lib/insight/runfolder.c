@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "insight/lang.h"
+#include "io/reader.h"
 #include "norm/date.h"
 
 bool cdp_runfolder_find(const char *dir, const char *name, struct cdp_buf *path)
@@ -81,4 +82,26 @@ void cdp_runfolder_free_names(char **names, size_t n)
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+}
+
+int cdp_runfolder_read_rows(const char *path, cdp_runfolder_row_fn row, void *ctx,
+                            struct cdp_runfolder_skipped *skipped, struct cdp_error *err)
+{
+    struct cdp_reader_options ro = { 0 };
+    ro.format = CDP_FORMAT_NDJSON;
+    struct cdp_reader *rd = cdp_reader_open(path, &ro, err);
+    if (!rd)
+        return -1;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_row line;
+    enum cdp_read k;
+    while ((k = cdp_reader_next(rd, &rec, &line, err)) != CDP_READ_END && k != CDP_READ_ERROR) {
+        if (k == CDP_READ_ROW)
+            row(ctx, &rec);
+        else if (skipped && !skipped->lines++)
+            skipped->first_line = line.line;
+    }
+    cdp_record_release(&rec);
+    cdp_reader_close(rd);
+    return k == CDP_READ_ERROR ? -1 : 0;
 }

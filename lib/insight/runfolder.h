@@ -9,6 +9,9 @@
 
 #include "base/buf.h"
 
+struct cdp_error;
+struct cdp_record;
+
 /* DIR/NAME, DIR/NAME.zst or DIR/NAME.gz, the first that exists, into path;
  * false (path holding DIR/NAME) when none does. */
 bool cdp_runfolder_find(const char *dir, const char *name, struct cdp_buf *path);
@@ -26,5 +29,20 @@ size_t cdp_runfolder_nights(const char *dir, int64_t **days);
 void cdp_runfolder_night(const char *dir, int64_t day, struct cdp_buf *path);
 
 void cdp_runfolder_free_names(char **names, size_t n);
+
+/* The lines of a program's NDJSON output that are not JSON objects: how
+ * many, and the first one's line number. */
+struct cdp_runfolder_skipped {
+    uint64_t lines, first_line;
+};
+
+typedef void (*cdp_runfolder_row_fn)(void *ctx, struct cdp_record *rec);
+
+/* Reads the NDJSON file path, giving each line that is a JSON object to
+ * row(ctx, rec), in order; the other lines are left out, counted in
+ * skipped (unless NULL). Returns 0, or -1 with err set when the file
+ * cannot be opened or read to its end. */
+int cdp_runfolder_read_rows(const char *path, cdp_runfolder_row_fn row, void *ctx,
+                            struct cdp_runfolder_skipped *skipped, struct cdp_error *err);
 
 #endif
