@@ -181,9 +181,50 @@ struct loading {
     bool header, end;
 };
 
-static int damaged_line(const struct loading *l, uint64_t line, struct cdp_error *err)
+static int damaged_line(const char *path, uint64_t line, struct cdp_error *err)
 {
-    return cdp_errorf(err, "state file '%s' is damaged (line %llu)", l->path, (unsigned long long)line);
+    return cdp_errorf(err, "state file '%s' is damaged (line %llu)", path, (unsigned long long)line);
+}
+
+typedef int (*state_row_fn)(void *ctx, const struct cdp_record *rec, const struct cdp_row *row,
+                            struct cdp_error *err);
+
+/* Reads the state file at path, each JSON line to fn, with the one policy
+ * of loading and of the erasure passes for the rest: a line that is not
+ * JSON, or any line after the end line, damages the file (before the
+ * header, it is not a state file at all), and so does a file whose header
+ * or end line never came. fn sets *header and *end when it reads them. */
+static int read_state(const char *path, const bool *header, const bool *end, state_row_fn fn,
+                      void *ctx, struct cdp_error *err)
+{
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
+    struct cdp_reader *r = cdp_reader_open(path, &opt, err);
+    if (!r)
+        return -1;
+    struct cdp_record rec = CDP_RECORD_INIT;
+    struct cdp_row row;
+    int rc = 0;
+    for (;;) {
+        struct cdp_error why;
+        enum cdp_read k = cdp_reader_next(r, &rec, &row, &why);
+        if (k == CDP_READ_END)
+            break;
+        if (k == CDP_READ_ERROR)
+            rc = cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
+        else if (k == CDP_READ_BAD && !*header)
+            rc = cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
+        else if (k == CDP_READ_BAD || *end)
+            rc = damaged_line(path, row.line, err);
+        else
+            rc = fn(ctx, &rec, &row, err);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && (!*header || !*end))
+        rc = cdp_errorf(err, "state file '%s' is damaged (%s)", path, *header ? "cut short" : "empty");
+    cdp_record_release(&rec);
+    cdp_reader_close(r);
+    return rc;
 }
 
 /* {"format":"cdp-dedupe-state","version":1,"run":N,"conflicts":"A\x1EB"} */
@@ -239,7 +280,7 @@ static int load_node(struct loading *l, const struct cdp_record *rec, uint32_t i
     const struct cdp_field *v = get(rec, "v", CDP_STRING), *c = get(rec, "c", CDP_STRING);
     uint64_t w = get_u64(rec, "w", &ok);
     if (!s || !rid || !v || !ok)
-        return damaged_line(l, line, err);
+        return damaged_line(l->path, line, err);
     char *scopy = cdp_xstrndup(s->val, s->vlen), *rcopy = cdp_xstrndup(rid->val, rid->vlen);
     char *vcopy, *ccopy;
     size_t nv, nc;
@@ -280,7 +321,7 @@ static int load_line(struct loading *l, const struct cdp_record *rec, uint64_t l
         return load_end(l, rec, err);
     const struct cdp_field *id = get(rec, "id", CDP_STRING);
     if (!id)
-        return damaged_line(l, line, err);
+        return damaged_line(l->path, line, err);
     bool node = get(rec, "n", CDP_STRING) != NULL;
     if (l->st->forget && cdp_forget_check_value(l->st->forget, "cdp_id", id->val, id->vlen)) {
         /* A forgotten person's id, and its nodes: not kept (counted for
@@ -295,17 +336,22 @@ static int load_line(struct loading *l, const struct cdp_record *rec, uint64_t l
     bool ok = true;
     uint64_t born = get_u64(rec, "born", &ok);
     if (!ok || born == 0)
-        return damaged_line(l, line, err);
+        return damaged_line(l->path, line, err);
     l->st->born[idx] = born;
     l->ids++;
     return 0;
 }
 
-/* After the last line: whole, and every id has its entry. */
+static int load_row(void *ctx, const struct cdp_record *rec, const struct cdp_row *row,
+                    struct cdp_error *err)
+{
+    struct loading *l = ctx;
+    return l->header ? load_line(l, rec, row->line, err) : load_header(l, rec, err);
+}
+
+/* After the last line of a whole file: every id has its entry. */
 static int load_finish(struct loading *l, struct cdp_error *err)
 {
-    if (!l->header || !l->end)
-        return cdp_errorf(err, "state file '%s' is damaged (%s)", l->path, l->header ? "cut short" : "empty");
     for (size_t i = 0; i < cdp_intern_count(l->st->ids); i++)
         if (!l->st->born[i])
             return cdp_errorf(err, "state file '%s' is damaged (id %s has no entry)", l->path,
@@ -318,37 +364,13 @@ int cdp_idstate_load(struct cdp_idstate *st, const char *path, struct cdp_graph 
 {
     if (access(path, F_OK) != 0 && errno == ENOENT)
         return 0; /* the first run */
-    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
-    struct cdp_reader *r = cdp_reader_open(path, &opt, err);
-    if (!r)
-        return -1;
     struct loading l = { st, g, path, conflicts, nconflicts, NULL, 0, NULL, 0, 0, false, false };
     l.conf = cdp_xcalloc(nconflicts + 1, sizeof *l.conf);
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    int rc = 0;
-    for (;;) {
-        struct cdp_error why;
-        enum cdp_read k = cdp_reader_next(r, &rec, &row, &why);
-        if (k == CDP_READ_END)
-            break;
-        if (k == CDP_READ_ERROR)
-            rc = cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
-        else if (k == CDP_READ_BAD && !l.header)
-            rc = cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
-        else if (k == CDP_READ_BAD || l.end)
-            rc = damaged_line(&l, row.line, err);
-        else
-            rc = l.header ? load_line(&l, &rec, row.line, err) : load_header(&l, &rec, err);
-        if (rc < 0)
-            break;
-    }
+    int rc = read_state(path, &l.header, &l.end, load_row, &l, err);
     if (rc == 0)
         rc = load_finish(&l, err);
     free(l.conf_map);
     free(l.conf);
-    cdp_record_release(&rec);
-    cdp_reader_close(r);
     return rc;
 }
 
@@ -598,14 +620,16 @@ struct scanning {
     const char *path;
     uint64_t nodes, ids;
     bool header, end;
+    state_line_fn fn;
+    void *ctx;
 };
 
 /* Checks one line of the state and hands nodes and ids to fn: the same
  * checks as cdp_idstate_load, so that a damaged state is never rewritten. */
-static int scan_line(struct scanning *sc, const struct cdp_record *rec, const struct cdp_row *row,
-                     state_line_fn fn, void *ctx, struct cdp_error *err)
+static int scan_line(void *scanning, const struct cdp_record *rec, const struct cdp_row *row,
+                     struct cdp_error *err)
 {
-    struct loading l = { .path = sc->path };
+    struct scanning *sc = scanning;
     bool ok = true;
     if (!sc->header) {
         const struct cdp_field *f = get(rec, "format", CDP_STRING);
@@ -614,10 +638,8 @@ static int scan_line(struct scanning *sc, const struct cdp_record *rec, const st
         if (get_u64(rec, "version", &ok) != STATE_VERSION || !ok)
             return cdp_errorf(err, "state file '%s' has another version than %d", sc->path, STATE_VERSION);
         sc->header = true;
-        return fn(ctx, &(struct state_line){ rec, row->raw, row->rawlen, NULL, false, false }, err);
+        return sc->fn(sc->ctx, &(struct state_line){ rec, row->raw, row->rawlen, NULL, false, false }, err);
     }
-    if (sc->end)
-        return damaged_line(&l, row->line, err);
     if (get(rec, "end", CDP_TRUE)) {
         if (get_u64(rec, "nodes", &ok) != sc->nodes || get_u64(rec, "ids", &ok) != sc->ids || !ok)
             return cdp_errorf(err, "state file '%s' is damaged (counts do not match)", sc->path);
@@ -629,14 +651,14 @@ static int scan_line(struct scanning *sc, const struct cdp_record *rec, const st
     if (!sl.id || (kind && (!get(rec, "s", CDP_STRING) || !get(rec, "r", CDP_STRING) ||
                             !get(rec, "v", CDP_STRING))) ||
         (!kind && (get_u64(rec, "born", &ok) == 0 || !ok)))
-        return damaged_line(&l, row->line, err);
+        return damaged_line(sc->path, row->line, err);
     sl.node = kind != NULL;
     sl.person = kind && kind->vlen == 1 && kind->val[0] == 'p';
     if (sl.node)
         sc->nodes++;
     else
         sc->ids++;
-    return fn(ctx, &sl, err);
+    return sc->fn(sc->ctx, &sl, err);
 }
 
 /* Reads the whole state at path, line by line, through fn. */
@@ -644,35 +666,8 @@ static int scan_state(const char *path, state_line_fn fn, void *ctx, struct cdp_
 {
     if (access(path, F_OK) != 0)
         return cdp_errorf_errno(err, errno, "cannot open state file '%s'", path);
-    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
-    struct cdp_reader *r = cdp_reader_open(path, &opt, err);
-    if (!r)
-        return -1;
-    struct scanning sc = { path, 0, 0, false, false };
-    struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_row row;
-    int rc = 0;
-    for (;;) {
-        struct cdp_error why;
-        enum cdp_read k = cdp_reader_next(r, &rec, &row, &why);
-        if (k == CDP_READ_END)
-            break;
-        if (k == CDP_READ_ERROR)
-            rc = cdp_errorf(err, "state file '%s' is damaged: %s", path, why.msg);
-        else if (k == CDP_READ_BAD)
-            rc = sc.header ? cdp_errorf(err, "state file '%s' is damaged (line %llu)", path,
-                                        (unsigned long long)row.line)
-                           : cdp_errorf(err, "'%s' is not a cdp-dedupe state file", path);
-        else
-            rc = scan_line(&sc, &rec, &row, fn, ctx, err);
-        if (rc < 0)
-            break;
-    }
-    if (rc == 0 && (!sc.header || !sc.end))
-        rc = cdp_errorf(err, "state file '%s' is damaged (%s)", path, sc.header ? "cut short" : "empty");
-    cdp_record_release(&rec);
-    cdp_reader_close(r);
-    return rc;
+    struct scanning sc = { path, 0, 0, false, false, fn, ctx };
+    return read_state(path, &sc.header, &sc.end, scan_line, &sc, err);
 }
 
 /* Calls fn for each "KEY\x1FVALUE" of a node's "v", composite parts joined
