@@ -786,6 +786,19 @@ int cdp_phone_normalize_reference(struct cdp_phone_normalizer *pn, const char *t
     return deliver(res, out, type);
 }
 
+// A libphonenumber region id as cdp_phone_region gives it: two capital
+// letters; 0 for "ZZ" (unknown) and "001" (a number of no country: +800,
+// +882...).
+static int region_code(const std::string &id, char region[3])
+{
+    if (id.size() != 2 || id == "ZZ" || id[0] < 'A' || id[0] > 'Z')
+        return 0;
+    region[0] = id[0];
+    region[1] = id[1];
+    region[2] = '\0';
+    return 1;
+}
+
 // GetRegionCodeForNumber on a number cdp_phone_normalize called valid: the
 // region list of its country code, tried as the fast path tries it.
 int cdp_phone_region(struct cdp_phone_normalizer *pn, const char *e164, char region[3])
@@ -814,13 +827,7 @@ int cdp_phone_region(struct cdp_phone_normalizer *pn, const char *e164, char reg
             found = &r;
             break;
         }
-        const std::string &id = found ? found->md->id() : std::string();
-        if (id.size() != 2 || id == "ZZ" || id[0] < 'A' || id[0] > 'Z')
-            return 0; // "001": a number of no country (+800, +882...)
-        region[0] = id[0];
-        region[1] = id[1];
-        region[2] = '\0';
-        return 1;
+        return region_code(found ? found->md->id() : std::string(), region);
     } catch (...) {
         region[0] = '\0';
         return 0;
@@ -837,12 +844,7 @@ int cdp_phone_region_reference(struct cdp_phone_normalizer *pn, const char *e164
             pn->util->Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
             return 0;
         pn->util->GetRegionCodeForNumber(number, &id);
-        if (id.size() != 2 || id == "ZZ" || id[0] < 'A' || id[0] > 'Z')
-            return 0;
-        region[0] = id[0];
-        region[1] = id[1];
-        region[2] = '\0';
-        return 1;
+        return region_code(id, region);
     } catch (...) {
         region[0] = '\0';
         return 0;
