@@ -898,14 +898,8 @@ static bool day_month_swapped(const struct vinfo *a, const struct vinfo *b)
  * neighbours counting one (Damerau distance <= 1), in one pass. */
 static bool within_one_edit(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
 {
-    if (na < nb) {
-        const uint32_t *t = a;
-        a = b;
-        b = t;
-        size_t tn = na;
-        na = nb;
-        nb = tn;
-    }
+    if (na < nb)
+        return within_one_edit(b, nb, a, na);
     if (na - nb > 1)
         return false;
     size_t i = 0;

@@ -273,14 +273,8 @@ unsigned cdp_levenshtein_cp(const uint32_t *a, size_t na, const uint32_t *b, siz
     if (nb == 0)
         return (unsigned)na;
 
-    if (na > 64 && nb <= 64) { /* the distance is symmetric: the shorter is the pattern */
-        const uint32_t *t = a;
-        a = b;
-        b = t;
-        size_t tn = na;
-        na = nb;
-        nb = tn;
-    }
+    if (na > 64 && nb <= 64) /* the distance is symmetric: the shorter is the pattern */
+        return cdp_levenshtein_cp(b, nb, a, na);
     if (na <= 64) {
         /* Myers' bit-parallel algorithm as Hyyrö states it for edit
          * distance: a is the pattern, one column of the DP per code point
