@@ -17,7 +17,6 @@
 #include "io/json.h"
 #include "io/reader.h"
 
-static const char *const encodings[] = { NULL, "cp1251", "utf-16", "utf-8" };
 static const char delimiters[] = { 0, ',', ';', '\t', '|', 0, 0, 0 };
 
 /* Every row read, as text, into dump. */
@@ -73,14 +72,14 @@ static void read_all(const char *path, const struct cdp_reader_options *opt, str
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config = fuzz_take_byte(&data, &size);
+    uint8_t config;
     char path[64];
-    int fd = fuzz_file(data, size, path);
+    int fd = fuzz_config_file(data, size, &config, path);
     if (fd < 0)
         return 0;
     struct cdp_reader_options opt = {
         .format = CDP_FORMAT_CSV,
-        .encoding = encodings[config & 3],
+        .encoding = fuzz_encoding(config),
         .delimiter = delimiters[(config >> 2) & 7],
     };
     struct cdp_buf whole = CDP_BUF_INIT, deferred = CDP_BUF_INIT;

@@ -18,7 +18,11 @@ static const size_t mailchimp_keys[] = { 0, 4 }, brevo_keys[] = { 0, 3 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config = fuzz_take_byte(&data, &size);
+    uint8_t config;
+    char path[64];
+    int fd = fuzz_config_file(data, size, &config, path);
+    if (fd < 0)
+        return 0;
     struct cdp_delta_format f;
     switch (config & 3) {
     case 0:
@@ -34,10 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f = (struct cdp_delta_format){ CDP_DELTA_NDJSON, 0, NULL, 0, NULL, 0 };
         break;
     }
-    char path[64];
-    int fd = fuzz_file(data, size, path);
-    if (fd < 0)
-        return 0;
     struct cdp_delta *d = cdp_delta_new(&f);
     struct cdp_error err;
     if (cdp_delta_load(d, path, &err) == 0) {

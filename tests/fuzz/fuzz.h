@@ -80,6 +80,23 @@ static inline uint8_t fuzz_take_byte(const uint8_t **data, size_t *size)
     return b;
 }
 
+/* The input of a harness that varies options: its first byte into *config
+ * (fuzz_take_byte), the rest as a file (fuzz_file). */
+static inline int fuzz_config_file(const uint8_t *data, size_t size, uint8_t *config, char path[64])
+{
+    *config = fuzz_take_byte(&data, &size);
+    return fuzz_file(data, size, path);
+}
+
+/* The encoding a reader harness reads its file in, from the config byte's
+ * low two bits: none given (UTF-8), the two that exports come in, and
+ * UTF-8 named. */
+static inline const char *fuzz_encoding(uint8_t config)
+{
+    static const char *const encodings[] = { NULL, "cp1251", "utf-16", "utf-8" };
+    return encodings[config & 3];
+}
+
 /* A NUL-terminated copy with `pad` readable zero bytes after the text (for
  * parsers that read ahead, io/lines.h's CDP_LINE_PADDING). Free with free(). */
 static inline char *fuzz_padded(const uint8_t *data, size_t size, size_t pad)

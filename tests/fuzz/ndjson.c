@@ -14,7 +14,6 @@
 #include "io/lines.h"
 #include "io/reader.h"
 
-static const char *const encodings[] = { NULL, "cp1251", "utf-16", "utf-8" };
 
 static void same_record(struct cdp_json_parser *p, const struct cdp_record *rec)
 {
@@ -40,14 +39,14 @@ static void same_record(struct cdp_json_parser *p, const struct cdp_record *rec)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config = fuzz_take_byte(&data, &size);
+    uint8_t config;
     char path[64];
-    int fd = fuzz_file(data, size, path);
+    int fd = fuzz_config_file(data, size, &config, path);
     if (fd < 0)
         return 0;
     struct cdp_reader_options opt = {
         .format = config & 4 ? CDP_FORMAT_AUTO : CDP_FORMAT_NDJSON,
-        .encoding = encodings[config & 3],
+        .encoding = fuzz_encoding(config),
     };
     struct cdp_error err;
     struct cdp_reader *r = cdp_reader_open(path, &opt, &err);

@@ -20,9 +20,9 @@ static void bad(void *ctx, const char *file, uint64_t line, const char *text, si
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config = fuzz_take_byte(&data, &size);
+    uint8_t config;
     char path[64];
-    int fd = fuzz_file(data, size, path);
+    int fd = fuzz_config_file(data, size, &config, path);
     if (fd < 0)
         return 0;
     struct cdp_error err;
