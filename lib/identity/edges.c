@@ -336,30 +336,14 @@ void cdp_ids_close(struct cdp_ids_reader *r)
 
 struct cdp_ids_reader *cdp_ids_open(const char *path, struct cdp_error *err)
 {
-    struct cdp_source *src = cdp_source_open(path, NULL, err);
-    if (!src)
+    uint64_t rows;
+    struct cdp_lines *lines = cdp_lines_open_headed(path, "cdp-dedupe ids", 0, UINT64_MAX, &rows, err);
+    if (!lines)
         return NULL;
     struct cdp_ids_reader *r = cdp_xcalloc(1, sizeof *r);
-    r->lines = cdp_lines_new(src);
+    r->lines = lines;
     r->path = cdp_xstrdup(path);
-    const char *line;
-    size_t len;
-    uint64_t number;
-    bool nl;
-    static const char head[] = "cdp-dedupe ids ";
-    int k = cdp_lines_next(r->lines, &line, &len, &number, &nl, err);
-    char *end = NULL, num[40];
-    if (k == 1 && len > sizeof head - 1 && len < 40 && memcmp(line, head, sizeof head - 1) == 0) {
-        memcpy(num, line + sizeof head - 1, len - (sizeof head - 1));
-        num[len - (sizeof head - 1)] = '\0';
-        r->rows = strtoull(num, &end, 10);
-    }
-    if (k < 0 || !end || *end || end == num) {
-        if (k >= 0)
-            cdp_errorf(err, "%s: not a cdp-dedupe ids file", path);
-        cdp_ids_close(r);
-        return NULL;
-    }
+    r->rows = rows;
     return r;
 }
 

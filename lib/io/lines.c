@@ -118,3 +118,38 @@ void cdp_buf_add_padded(struct cdp_buf *b, const char *s, size_t n)
     cdp_buf_grow(b, CDP_LINE_PADDING);
     memset(b->data + b->len, ' ', CDP_LINE_PADDING);
 }
+
+static bool parse_count(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+struct cdp_lines *cdp_lines_open_headed(const char *path, const char *what, uint64_t min, uint64_t max,
+                                        uint64_t *n, struct cdp_error *err)
+{
+    struct cdp_source *src = cdp_source_open(path, NULL, err);
+    if (!src)
+        return NULL;
+    struct cdp_lines *lr = cdp_lines_new(src);
+    const char *line;
+    size_t len, wlen = strlen(what);
+    uint64_t number;
+    bool nl;
+    int k = cdp_lines_next(lr, &line, &len, &number, &nl, err);
+    if (k == 1 && len > wlen + 1 && memcmp(line, what, wlen) == 0 && line[wlen] == ' ' &&
+        parse_count(line + wlen + 1, len - wlen - 1, n) && *n >= min && *n <= max)
+        return lr;
+    if (k >= 0)
+        cdp_errorf(err, "%s: not a %s file", path, what);
+    cdp_lines_free(lr);
+    return NULL;
+}

@@ -43,4 +43,12 @@ int cdp_lines_peek(struct cdp_lines *lr, const char **p, size_t *len, struct cdp
 
 struct cdp_source *cdp_lines_source(struct cdp_lines *lr);
 
+/* Opens a headed file, one whose first line is "WHAT N" (the ids and order
+ * files of cdp-dedupe and cdp-shard): N, a whole number from min to max
+ * written in digits, into *n, and the lines after it to read. NULL with err
+ * set when path cannot be read or its first line is not that ("PATH: not a
+ * WHAT file"). */
+struct cdp_lines *cdp_lines_open_headed(const char *path, const char *what, uint64_t min, uint64_t max,
+                                        uint64_t *n, struct cdp_error *err);
+
 #endif

@@ -183,27 +183,14 @@ static bool parse_u32(const char *s, size_t len, uint32_t max, uint32_t *out)
 
 struct cdp_shard_order *cdp_shard_order_open(const char *path, struct cdp_error *err)
 {
-    struct cdp_source *src = cdp_source_open(path, NULL, err);
-    if (!src)
+    uint64_t n;
+    struct cdp_lines *lines = cdp_lines_open_headed(path, "cdp-shard order", 1, CDP_SHARD_MAX, &n, err);
+    if (!lines)
         return NULL;
     struct cdp_shard_order *o = cdp_xcalloc(1, sizeof *o);
-    o->lines = cdp_lines_new(src);
+    o->lines = lines;
     o->path = cdp_xstrdup(path);
-    const char *line;
-    size_t len;
-    uint64_t number;
-    bool nl;
-    static const char head[] = "cdp-shard order ";
-    int k = cdp_lines_next(o->lines, &line, &len, &number, &nl, err);
-    if (k < 0 || (k == 1 && (len <= sizeof head - 1 || memcmp(line, head, sizeof head - 1) != 0 ||
-                             !parse_u32(line + sizeof head - 1, len - (sizeof head - 1), CDP_SHARD_MAX,
-                                        &o->n) || o->n == 0))
-        || k == 0) {
-        if (k >= 0)
-            cdp_errorf(err, "%s: not a cdp-shard order file", path);
-        cdp_shard_order_close(o);
-        return NULL;
-    }
+    o->n = (uint32_t)n;
     return o;
 }
 

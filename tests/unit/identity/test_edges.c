@@ -164,6 +164,17 @@ static void test_ids(void)
     cdp_ids_close(r);
     write_file(path, "0123\n", 5);
     CHECK(cdp_ids_open(path, &err) == NULL && strstr(err.msg, "not a cdp-dedupe ids file"));
+    /* The count in digits only, and within 64 bits. */
+    static const char *const heads[] = { "cdp-dedupe ids -1\n", "cdp-dedupe ids +1\n", "cdp-dedupe ids  1\n",
+                                         "cdp-dedupe ids 18446744073709551616\n", "cdp-dedupe ids\n" };
+    for (size_t i = 0; i < sizeof heads / sizeof *heads; i++) {
+        write_file(path, heads[i], strlen(heads[i]));
+        CHECK(cdp_ids_open(path, &err) == NULL && strstr(err.msg, "not a cdp-dedupe ids file"));
+    }
+    write_file(path, "cdp-dedupe ids 18446744073709551615\n", 36);
+    r = cdp_ids_open(path, &err);
+    CHECK(r && cdp_ids_rows(r) == UINT64_MAX);
+    cdp_ids_close(r);
     unlink(path);
     cdp_buf_release(&b);
 }

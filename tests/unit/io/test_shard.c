@@ -96,6 +96,15 @@ static void test_set_and_order(void)
     write_file(order, "0\n1\n");
     CHECK(cdp_shard_order_open(order, &err) == NULL);
     CHECK(strstr(err.msg, "not a cdp-shard order file") != NULL);
+    write_file(order, "cdp-shard order 4097\n"); /* CDP_SHARD_MAX + 1 */
+    CHECK(cdp_shard_order_open(order, &err) == NULL);
+    CHECK(strstr(err.msg, "not a cdp-shard order file") != NULL);
+    write_file(order, "cdp-shard order 0\n");
+    CHECK(cdp_shard_order_open(order, &err) == NULL);
+    CHECK(strstr(err.msg, "not a cdp-shard order file") != NULL);
+    write_file(order, "");
+    CHECK(cdp_shard_order_open(order, &err) == NULL);
+    CHECK(strstr(err.msg, "not a cdp-shard order file") != NULL);
 
     /* A shard that cannot be created: nothing is left. */
     char bad[300];
