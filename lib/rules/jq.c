@@ -609,6 +609,15 @@ static void lex_number(struct an *a)
     a->tok = TK_NUMBER;
 }
 
+/* An operator of one character at p, or of two (`paired`: the second is
+ * the one that makes it two, as in |= or <=). */
+static void lex_pair(struct an *a, size_t p, bool paired, enum tok two, enum tok one)
+{
+    if (paired)
+        a->pos = p + 2;
+    a->tok = paired ? two : one;
+}
+
 /* The next token. One switch over its first character, kept whole: it
  * reads as the table of jq's tokens, each case a few lines. */
 static void next(struct an *a)
@@ -686,12 +695,7 @@ static void next(struct an *a)
     case ';': a->tok = TK_SEMI; return;
     case ':': a->tok = TK_COLON; return;
     case '|':
-        if (c1 == '=') {
-            a->pos = p + 2;
-            a->tok = TK_ASSIGN;
-        } else {
-            a->tok = TK_PIPE;
-        }
+        lex_pair(a, p, c1 == '=', TK_ASSIGN, TK_PIPE);
         return;
     case '?':
         if (c1 == '/' && c2 == '/') {
@@ -702,12 +706,7 @@ static void next(struct an *a)
         }
         return;
     case '=':
-        if (c1 == '=') {
-            a->pos = p + 2;
-            a->tok = TK_BINOP;
-        } else {
-            a->tok = TK_ASSIGN;
-        }
+        lex_pair(a, p, c1 == '=', TK_BINOP, TK_ASSIGN);
         return;
     case '!':
         if (c1 == '=') {
@@ -719,9 +718,7 @@ static void next(struct an *a)
         return;
     case '<':
     case '>':
-        if (c1 == '=')
-            a->pos = p + 2;
-        a->tok = TK_BINOP;
+        lex_pair(a, p, c1 == '=', TK_BINOP, TK_BINOP);
         return;
     case '/':
         if (c1 == '/') {
@@ -739,12 +736,7 @@ static void next(struct an *a)
     case '*':
     case '%':
     case '-':
-        if (c1 == '=') {
-            a->pos = p + 2;
-            a->tok = TK_ASSIGN;
-        } else {
-            a->tok = c == '-' ? TK_MINUS : TK_BINOP;
-        }
+        lex_pair(a, p, c1 == '=', TK_ASSIGN, c == '-' ? TK_MINUS : TK_BINOP);
         return;
     default:
         break;
