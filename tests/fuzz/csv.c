@@ -72,24 +72,22 @@ static void read_all(const char *path, const struct cdp_reader_options *opt, str
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config;
-    char path[64];
-    int fd = fuzz_config_file(data, size, &config, path);
-    if (fd < 0)
+    struct fuzz_input in;
+    if (!fuzz_input_open(&in, data, size))
         return 0;
     struct cdp_reader_options opt = {
         .format = CDP_FORMAT_CSV,
-        .encoding = fuzz_encoding(config),
-        .delimiter = delimiters[(config >> 2) & 7],
+        .encoding = fuzz_encoding(in.config),
+        .delimiter = delimiters[(in.config >> 2) & 7],
     };
     struct cdp_buf whole = CDP_BUF_INIT, deferred = CDP_BUF_INIT;
-    read_all(path, &opt, &whole);
+    read_all(in.path, &opt, &whole);
     opt.defer_csv = true;
-    read_all(path, &opt, &deferred);
+    read_all(in.path, &opt, &deferred);
     FUZZ_CHECK(fuzz_same(whole.data, whole.len, deferred.data, deferred.len),
                "deferred split differs:\n%s---\n%s", whole.data, deferred.data);
     cdp_buf_release(&whole);
     cdp_buf_release(&deferred);
-    fuzz_file_close(fd);
+    fuzz_input_close(&in);
     return 0;
 }

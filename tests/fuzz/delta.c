@@ -18,13 +18,11 @@ static const size_t mailchimp_keys[] = { 0, 4 }, brevo_keys[] = { 0, 3 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config;
-    char path[64];
-    int fd = fuzz_config_file(data, size, &config, path);
-    if (fd < 0)
+    struct fuzz_input in;
+    if (!fuzz_input_open(&in, data, size))
         return 0;
     struct cdp_delta_format f;
-    switch (config & 3) {
+    switch (in.config & 3) {
     case 0:
         f = (struct cdp_delta_format){ CDP_DELTA_CSV, ',', mailchimp, 6, mailchimp_keys, 2 };
         break;
@@ -40,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct cdp_delta *d = cdp_delta_new(&f);
     struct cdp_error err;
-    if (cdp_delta_load(d, path, &err) == 0) {
+    if (cdp_delta_load(d, in.path, &err) == 0) {
         uint64_t n = cdp_delta_previous_rows(d);
         /* Every previous row, removed before any check. */
         size_t pos = 0, removed = 0;
@@ -72,6 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(err.msg[0], "failed without a message");
     }
     cdp_delta_free(d);
-    fuzz_file_close(fd);
+    fuzz_input_close(&in);
     return 0;
 }

@@ -80,12 +80,25 @@ static inline uint8_t fuzz_take_byte(const uint8_t **data, size_t *size)
     return b;
 }
 
-/* The input of a harness that varies options: its first byte into *config
- * (fuzz_take_byte), the rest as a file (fuzz_file). */
-static inline int fuzz_config_file(const uint8_t *data, size_t size, uint8_t *config, char path[64])
+/* The input of a harness that varies options: its first byte (fuzz_take_byte),
+ * and the rest as a file (fuzz_file). */
+struct fuzz_input {
+    uint8_t config;
+    int fd;
+    char path[64];
+};
+
+/* False when the file cannot be made (the harness then returns 0). */
+static inline bool fuzz_input_open(struct fuzz_input *in, const uint8_t *data, size_t size)
 {
-    *config = fuzz_take_byte(&data, &size);
-    return fuzz_file(data, size, path);
+    in->config = fuzz_take_byte(&data, &size);
+    in->fd = fuzz_file(data, size, in->path);
+    return in->fd >= 0;
+}
+
+static inline void fuzz_input_close(struct fuzz_input *in)
+{
+    fuzz_file_close(in->fd);
 }
 
 /* The encoding a reader harness reads its file in, from the config byte's

@@ -39,19 +39,17 @@ static void same_record(struct cdp_json_parser *p, const struct cdp_record *rec)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config;
-    char path[64];
-    int fd = fuzz_config_file(data, size, &config, path);
-    if (fd < 0)
+    struct fuzz_input in;
+    if (!fuzz_input_open(&in, data, size))
         return 0;
     struct cdp_reader_options opt = {
-        .format = config & 4 ? CDP_FORMAT_AUTO : CDP_FORMAT_NDJSON,
-        .encoding = fuzz_encoding(config),
+        .format = in.config & 4 ? CDP_FORMAT_AUTO : CDP_FORMAT_NDJSON,
+        .encoding = fuzz_encoding(in.config),
     };
     struct cdp_error err;
-    struct cdp_reader *r = cdp_reader_open(path, &opt, &err);
+    struct cdp_reader *r = cdp_reader_open(in.path, &opt, &err);
     if (!r) {
-        fuzz_file_close(fd);
+        fuzz_input_close(&in);
         return 0;
     }
     bool ndjson = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
@@ -77,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ndjson && !failed) {
         opt.lines_only = true;
         opt.format = CDP_FORMAT_NDJSON;
-        r = cdp_reader_open(path, &opt, &err);
+        r = cdp_reader_open(in.path, &opt, &err);
         FUZZ_CHECK(r, "second open failed: %s", err.msg);
         struct cdp_buf again = CDP_BUF_INIT;
         while ((k = cdp_reader_next(r, &rec, &row, &err)) == CDP_READ_ROW) {
@@ -94,6 +92,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cdp_buf_release(&lines);
     cdp_record_release(&rec);
     cdp_json_parser_free(p);
-    fuzz_file_close(fd);
+    fuzz_input_close(&in);
     return 0;
 }

@@ -20,16 +20,14 @@ static void bad(void *ctx, const char *file, uint64_t line, const char *text, si
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t config;
-    char path[64];
-    int fd = fuzz_config_file(data, size, &config, path);
-    if (fd < 0)
+    struct fuzz_input in;
+    if (!fuzz_input_open(&in, data, size))
         return 0;
     struct cdp_error err;
-    struct cdp_suppress *s = cdp_suppress_new(config & 2 ? "US" : "RU", &err);
+    struct cdp_suppress *s = cdp_suppress_new(in.config & 2 ? "US" : "RU", &err);
     FUZZ_CHECK(s, "%s", err.msg);
     size_t reported = 0;
-    if (cdp_suppress_load(s, path, config & 1 ? "email" : NULL, bad, &reported, &err) == 0) {
+    if (cdp_suppress_load(s, in.path, in.config & 1 ? "email" : NULL, bad, &reported, &err) == 0) {
         size_t emails, phones, hashes, unused;
         cdp_suppress_counts(s, &emails, &phones, &hashes, &unused);
         FUZZ_CHECK(unused == reported, "%zu entries not used, %zu reported", unused, reported);
@@ -42,6 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(err.msg[0], "failed without a message");
     }
     cdp_suppress_free(s);
-    fuzz_file_close(fd);
+    fuzz_input_close(&in);
     return 0;
 }
