@@ -1,7 +1,7 @@
 # shellcheck shell=sh disable=SC2154 # prog and usage are the sourcing script's
 # args.sh: the start the example scripts share, sourced by each once it has
-# set prog and script_dir (and defined usage(), for the usage helpers). Not a
-# script of its own.
+# set prog and script_dir (and defined usage(), for usage_error and
+# need_value). Not a script of its own.
 
 # die MESSAGE...: the script cannot go on (exit 1).
 die() {
@@ -21,9 +21,13 @@ need_value() {
     [ "$1" -ge 2 ] || usage_error
 }
 
-# dirs_only "$@": a script that takes only [EXAMPLES_DIR [OUT_DIR]] stops on
-# --help (the usage, exit 0), on any option or on more than two words.
+# dirs_only "$@": for a script that takes only [EXAMPLES_DIR [OUT_DIR]] (it
+# defines no usage of its own): the usage, and a stop on --help (exit 0), on
+# any option or on more than two words.
 dirs_only() {
+    usage() {
+        echo "Usage: $prog [EXAMPLES_DIR [OUT_DIR]]"
+    }
     case ${1-} in
     -h | --help)
         usage

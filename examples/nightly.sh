@@ -60,9 +60,6 @@ umask 077
 prog=nightly.sh
 script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
-usage() {
-    echo "Usage: $prog [EXAMPLES_DIR [OUT_DIR]]"
-}
 # shellcheck source=examples/args.sh
 . "$script_dir/args.sh"
 dirs_only "$@"

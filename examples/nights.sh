@@ -38,9 +38,6 @@ set -eu
 prog=nights.sh
 script_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 
-usage() {
-    echo "Usage: $prog [EXAMPLES_DIR [OUT_DIR]]"
-}
 # shellcheck source=examples/args.sh
 . "$script_dir/args.sh"
 dirs_only "$@"
