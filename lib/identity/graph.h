@@ -23,6 +23,11 @@
  *    one e-mail stay two people, whichever order the evidence comes in. A
  *    group keeps every distinct value it holds (typos of one date), so
  *    that each is checked.
+ *  - a model link (cdp_graph_add_pair) never joins two groups holding
+ *    person records of one source whose phones are more than one typo
+ *    apart: two customers of one CRM, each with a phone, are namesakes
+ *    when only the model finds them alike (graph.c: accounts). Checked
+ *    whenever any conflict field is (not with --no-conflict).
  *
  * A device (anon_id: a browser or an app install) links the events on it
  * to the one person who logs in on it. When several people log in on one
