@@ -408,7 +408,10 @@ OUT
     zstd -dc good.zst | sed '$d' | zstd -q > noend.zst
     zstd -dc good.zst | sed 's/"version":1/"version":9/' | zstd -q > v9.zst
     printf 'garbage' > garbage.zst
-    for f in cut foreign noend v9 garbage; do
+    # an id that no run gives (16 hex digits), here with control characters:
+    # it would be written back unescaped (found by tests/fuzz/state.c)
+    zstd -dc good.zst | sed 's/"id":"[0-9a-f]*","born"/"id":"ab\\u001fcd","born"/' | zstd -q > badid.zst
+    for f in cut foreign noend v9 garbage badid; do
         cp "$f.zst" "$f.before"
         run cdp-dedupe --state "$f.zst" -o out.ndjson in.ndjson
         [ "$status" -eq 1 ]
@@ -422,6 +425,7 @@ cdp-dedupe: 'foreign.zst' is not a cdp-dedupe state file
 cdp-dedupe: state file 'noend.zst' is damaged (cut short)
 cdp-dedupe: state file 'v9.zst' has version 9; this cdp-dedupe reads version 1
 cdp-dedupe: 'garbage.zst' is not a cdp-dedupe state file
+cdp-dedupe: state file 'badid.zst' is damaged (line 3)
 OUT
 }
 

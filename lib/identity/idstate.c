@@ -313,6 +313,19 @@ static int load_node(struct loading *l, const struct cdp_record *rec, uint32_t i
     return 0;
 }
 
+/* An id as this module gives them: 16 lowercase hex digits. Anything else
+ * in a state was not written by it (the file is damaged or forged), and
+ * would be written back unescaped (found by tests/fuzz/state.c). */
+static bool is_cdp_id(const char *s, size_t len)
+{
+    if (len != 16)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
 /* One line after the header: the end, an id ({"id":ID,"born":RUN}) or a
  * node. */
 static int load_line(struct loading *l, const struct cdp_record *rec, uint64_t line, struct cdp_error *err)
@@ -320,7 +333,7 @@ static int load_line(struct loading *l, const struct cdp_record *rec, uint64_t l
     if (get(rec, "end", CDP_TRUE))
         return load_end(l, rec, err);
     const struct cdp_field *id = get(rec, "id", CDP_STRING);
-    if (!id)
+    if (!id || !is_cdp_id(id->val, id->vlen))
         return damaged_line(l->path, line, err);
     bool node = get(rec, "n", CDP_STRING) != NULL;
     if (l->st->forget && cdp_forget_check_value(l->st->forget, "cdp_id", id->val, id->vlen)) {
