@@ -819,21 +819,27 @@ static int differ_on(struct cdp_graph *g, uint32_t ra, uint32_t rb, int only, ui
     return -1;
 }
 
+/* Fills a conflict link's field and the two values shown, and counts it. */
+static void refused_link(struct cdp_graph *g, struct cdp_link *l, const char *field, const char *a,
+                         size_t alen, const char *b, size_t blen)
+{
+    cdp_buf_reset(&g->shown_a);
+    cdp_buf_add(&g->shown_a, a, alen);
+    cdp_buf_reset(&g->shown_b);
+    cdp_buf_add(&g->shown_b, b, blen);
+    l->field = field;
+    l->value_a = g->shown_a.data;
+    l->value_b = g->shown_b.data;
+    g->counts.links_conflict++;
+}
+
 /* Fills a conflict link's field and values (as shown: a given name without
  * the last name it carries), and counts it. */
 static void conflict_link(struct cdp_graph *g, struct cdp_link *l, size_t c, uint32_t xa, uint32_t xb)
 {
-    size_t len;
-    const char *s = cdp_intern_str(g->conf_values, xa, &len);
-    cdp_buf_reset(&g->shown_a);
-    cdp_buf_add(&g->shown_a, s, cdp_conflict_shown_len(s, len));
-    s = cdp_intern_str(g->conf_values, xb, &len);
-    cdp_buf_reset(&g->shown_b);
-    cdp_buf_add(&g->shown_b, s, cdp_conflict_shown_len(s, len));
-    l->field = g->conflicts[c];
-    l->value_a = g->shown_a.data;
-    l->value_b = g->shown_b.data;
-    g->counts.links_conflict++;
+    size_t la, lb;
+    const char *a = cdp_intern_str(g->conf_values, xa, &la), *b = cdp_intern_str(g->conf_values, xb, &lb);
+    refused_link(g, l, g->conflicts[c], a, cdp_conflict_shown_len(a, la), b, cdp_conflict_shown_len(b, lb));
 }
 
 /* ---- accounts: two customers of one source -------------------------------- */
@@ -930,17 +936,11 @@ static bool accounts_differ(struct cdp_graph *g, uint32_t ra, uint32_t rb, uint3
  * values those of nodes xa and xb. */
 static void account_link(struct cdp_graph *g, struct cdp_link *l, uint32_t xa, uint32_t xb)
 {
-    size_t len;
-    const char *s = cdp_intern_str(g->strings, g->acct_phone[xa], &len);
-    cdp_buf_reset(&g->shown_a);
-    cdp_buf_add(&g->shown_a, s + 1, len - 1);
-    s = cdp_intern_str(g->strings, g->acct_phone[xb], &len);
-    cdp_buf_reset(&g->shown_b);
-    cdp_buf_add(&g->shown_b, s + 1, len - 1);
-    l->field = "phone";
-    l->value_a = g->shown_a.data;
-    l->value_b = g->shown_b.data;
-    g->counts.links_conflict++;
+    /* a key value's text starts with its key's index + 1 */
+    size_t la, lb;
+    const char *a = cdp_intern_str(g->strings, g->acct_phone[xa], &la);
+    const char *b = cdp_intern_str(g->strings, g->acct_phone[xb], &lb);
+    refused_link(g, l, "phone", a + 1, la - 1, b + 1, lb - 1);
 }
 
 /* Joins the groups of a and b unless they disagree on a stable attribute.
