@@ -263,6 +263,25 @@ fi
 # text stays in the rejects file.
 clear=false
 [ "${CDP_SHOW_VALUES:-0}" = 1 ] && clear=true
+# It shows examples, not the data: each is picked from the first $limit lines
+# of its file (CDP_PRINT_RECORDS, default 100000: all of the example exports)
+# and a list stops after $list_max lines (CDP_PRINT_LINES, default 20).
+# Measured at a million persons: jq slurping every identified record took
+# 14 GB, and the lists ran to 170,000 lines.
+limit=${CDP_PRINT_RECORDS:-100000}
+list_max=${CDP_PRINT_LINES:-20}
+head_of() { zstd -dc "$1" | head -n "$limit"; }
+# among COUNT WHAT: ", among the first N WHAT" when there were more
+among() { [ "$1" -gt "$limit" ] && echo ", among the first $limit $2" || true; }
+# capped: stdin up to $list_max lines, then how many more there were
+capped() { awk -v max="$list_max" 'NR <= max { print } END { if (NR > max) printf "    ... and %d more\n", NR - max }'; }
+# log_of FILE: a program's messages, indented, up to $list_max lines and the
+# summary (the last line)
+log_of() {
+    awk -v max="$list_max" -v file="$1" '{ last = $0 } NR <= max { print "  " $0 }
+        END { if (NR > max + 1) printf "  ... and %d more messages in %s\n", NR - max - 1, file
+              if (NR > max) print "  " last }' "$1"
+}
 # shellcheck disable=SC2016 # jq's $variables, not the shell's
 masks='
 def text_mask: if length >= 8 then .[:2] + "***" + .[-2:] elif length >= 3 then .[:1] + "***" else "***" end;
@@ -295,23 +314,23 @@ for src in $sources; do
     echo "---- $src"
     # cdp-ingest's own words: invalid values it kept aside, rejected rows, and
     # its summary line (the last line).
-    sed 's/^/  /' "$out_dir/ingest-$src.log"
+    log_of "$out_dir/ingest-$src.log"
     records=$(zstd -dc "$out" | wc -l | tr -d ' ')
     echo "  records: $records in $out"
     jq -r '.counts | "  totals: read \(.read) = written \(.written) + rejected \(.rejected)" +
         (if .read == .written + .rejected then " (ok)" else " (MISMATCH)" end)' \
         "$out_dir/stats-ingest-$src.json"
-    invalid=$(zstd -dc "$out" | jq -r --argjson clear "$clear" "$masks"'select(._invalid) | ._rid as $rid |
+    invalid=$(head_of "$out" | jq -r --argjson clear "$clear" "$masks"'select(._invalid) | ._rid as $rid |
         ._invalid | to_entries[] | "    record \($rid): \(.key) \(.key as $k | .value | shown($k) | tojson)"')
     if [ -n "$invalid" ]; then
-        echo "  invalid values (left out of the records, kept under _invalid):"
-        echo "$invalid"
+        echo "  invalid values (left out of the records, kept under _invalid)$(among "$records" records):"
+        echo "$invalid" | capped
     fi
     rejects=$out_dir/rejects-$src.ndjson
     if [ -s "$rejects" ]; then
         echo "  rejected rows ($rejects):"
         jq -r --argjson clear "$clear" '"    line \(.line): \(.code): \(.reason)" +
-            (if $clear then "\n      \(.raw)" else "" end)' "$rejects"
+            (if $clear then "\n      \(.raw | gsub("\n"; "\\n"))" else "" end)' "$rejects" | capped
     else
         echo "  rejected rows: none"
     fi
@@ -322,8 +341,10 @@ done
 echo
 echo "---- dedupe"
 sed 's/^/  /' "$out_dir/dedupe.log"
-echo "  persons seen in more than one source (cdp_id: sources, names, e-mails, phones):"
-zstd -dc "$out_dir/identified.ndjson.zst" | jq -rs --argjson clear "$clear" "$masks"'
+identified=$(jq '.counts.written' "$out_dir/stats-dedupe.json")
+profiles=$(jq '.counts.profiles' "$out_dir/stats-merge.json")
+echo "  persons seen in more than one source$(among "$identified" records) (cdp_id: sources, names, e-mails, phones):"
+head_of "$out_dir/identified.ndjson.zst" | jq -rs --argjson clear "$clear" "$masks"'
     map(select(.cdp_id) | masked) | group_by(.cdp_id) |
     map(select(map(._source) | unique | length > 1)) |
     sort_by(-length) | .[:8][] |
@@ -334,25 +355,25 @@ echo "  links refused ($out_dir/links.ndjson):"
 jq -r 'select(.link == "refused") | "    \(.key) \(.value): \(.reason)" +
     (if .reason == "conflict" then " (\(.field) \(.values | join(" vs ")); \(.a._source)/\(.a._rid) and \(.b._source)/\(.b._rid) stay apart)"
      elif .reason == "over_limit" then " (\(.people) people, limit \(.limit))"
-     elif .reason == "blocked" then " (on \(.records) records)" else "" end)' "$out_dir/links.ndjson"
+     elif .reason == "blocked" then " (on \(.records) records)" else "" end)' "$out_dir/links.ndjson" | capped
 
 echo
 echo "---- merge"
 sed 's/^/  /' "$out_dir/merge.log"
-echo "  profiles with purchases, by revenue (cdp_id: name; orders, revenue; top category; consent e-mail/SMS):"
-zstd -dc "$out_dir/profiles.ndjson.zst" | jq -rs --argjson clear "$clear" "$masks"'
+echo "  profiles with purchases, by revenue$(among "$profiles" profiles) (cdp_id: name; orders, revenue; top category; consent e-mail/SMS):"
+head_of "$out_dir/profiles.ndjson.zst" | jq -rs --argjson clear "$clear" "$masks"'
     map(select(.orders > 0)) | sort_by(-.revenue, .cdp_id) | .[:5][] | masked |
     "    \(.cdp_id): \(.first_name // "") \(.last_name // ""); orders \(.orders), revenue \(.revenue); " +
     "\(.top_category // "-"); e-mail \(.consent_email // "unknown"), SMS \(.consent_sms // "unknown")"'
-echo "  open carts as of $as_of:"
-zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r --argjson clear "$clear" "$masks"'select(.abandoned_cart) | masked |
+echo "  open carts as of $as_of$(among "$profiles" profiles):"
+head_of "$out_dir/profiles.ndjson.zst" | jq -r --argjson clear "$clear" "$masks"'select(.abandoned_cart) | masked |
     "    \(.cdp_id): \([.first_name, .last_name] | map(values) | join(" ") | if . == "" then "(no name)" else . end), since \(.abandoned_cart.since): " +
-    "\(.abandoned_cart.items | map("\(.sku) x\(.qty)") | join(", ")) = \(.abandoned_cart.value)"'
+    "\(.abandoned_cart.items | map("\(.sku) x\(.qty)") | join(", ")) = \(.abandoned_cart.value)"' | capped
 echo "  a profile:"
 # Printed as written with CDP_SHOW_VALUES=1 (jq would reformat amounts such as
 # 74960.00), else masked.
-id=$(zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0 and (.sources | length) > 2) | .cdp_id' | head -n 1)
-zstd -dc "$out_dir/profiles.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | as_written | sed 's/^/    /'
+id=$(head_of "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0 and (.sources | length) > 2) | .cdp_id' | head -n 1)
+head_of "$out_dir/profiles.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | as_written | sed 's/^/    /'
 
 echo
 echo "---- segment"
@@ -366,10 +387,10 @@ echo "  (one file per audience in $out_dir/audiences; run again to see entered a
 echo
 echo "---- recommend"
 sed 's/^/  /' "$out_dir/recommend.log"
-echo "  for the buyers with the most revenue (cdp_id: sku (why), ...):"
-zstd -dc "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0) | [.revenue, .cdp_id] | @tsv' |
+echo "  for the buyers with the most revenue$(among "$profiles" profiles) (cdp_id: sku (why), ...):"
+head_of "$out_dir/profiles.ndjson.zst" | jq -r 'select(.orders > 0) | [.revenue, .cdp_id] | @tsv' |
     sort -k1,1nr -k2,2 | head -n 3 | cut -f2 | while read -r id; do
-    zstd -dc "$out_dir/recommendations.ndjson.zst" | grep -F "{\"cdp_id\":\"$id\"," | jq -r '
+    zstd -dc "$out_dir/recommendations.ndjson.zst" | grep -m 1 -F "{\"cdp_id\":\"$id\"," | jq -r '
         "    \(.cdp_id): " + ([.recommendations[:5][] | "\(.sku) (\(.reason)\(if .because then " " + .because else "" end))"] | join(", "))'
 done
 
