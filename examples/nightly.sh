@@ -275,13 +275,6 @@ head_of() { zstd -dc "$1" | head -n "$limit"; }
 among() { [ "$1" -gt "$limit" ] && echo ", among the first $limit $2" || true; }
 # capped: stdin up to $list_max lines, then how many more there were
 capped() { awk -v max="$list_max" 'NR <= max { print } END { if (NR > max) printf "    ... and %d more\n", NR - max }'; }
-# log_of FILE: a program's messages, indented, up to $list_max lines and the
-# summary (the last line)
-log_of() {
-    awk -v max="$list_max" -v file="$1" '{ last = $0 } NR <= max { print "  " $0 }
-        END { if (NR > max + 1) printf "  ... and %d more messages in %s\n", NR - max - 1, file
-              if (NR > max) print "  " last }' "$1"
-}
 # shellcheck disable=SC2016 # jq's $variables, not the shell's
 masks='
 def text_mask: if length >= 8 then .[:2] + "***" + .[-2:] elif length >= 3 then .[:1] + "***" else "***" end;
@@ -314,7 +307,7 @@ for src in $sources; do
     echo "---- $src"
     # cdp-ingest's own words: invalid values it kept aside, rejected rows, and
     # its summary line (the last line).
-    log_of "$out_dir/ingest-$src.log"
+    sed 's/^/  /' "$out_dir/ingest-$src.log"
     records=$(zstd -dc "$out" | wc -l | tr -d ' ')
     echo "  records: $records in $out"
     jq -r '.counts | "  totals: read \(.read) = written \(.written) + rejected \(.rejected)" +
