@@ -91,6 +91,11 @@ int cdp_phone_region_reference(struct cdp_phone_normalizer *pn, const char *e164
 void cdp_phone_normalizer_stats(const struct cdp_phone_normalizer *pn, size_t *fast, size_t *slow,
                                 size_t *cached);
 
+/* For tests: the i-th whole-string number pattern of libphonenumber's
+ * metadata (a national_number_pattern of any desc of any region, in the
+ * metadata's order), NUL-terminated; NULL when i is past the last. */
+const char *cdp_phone_pattern(const struct cdp_phone_normalizer *pn, size_t i);
+
 /* A stable lower-case name for a type ("mobile", "fixed_line", ...). */
 const char *cdp_phone_type_name(enum cdp_phone_type type);
 
