@@ -7,8 +7,12 @@
  * spellings (digits with spaces, dashes, dots, slashes, brackets, an optional
  * leading '+') with a port of libphonenumber's parsing rules; anything else
  * (letters, extensions, unusual punctuation) goes to libphonenumber itself.
- * Results are cached by their input. tests/unit/test_phone.c checks that both
- * paths agree with libphonenumber on real spellings and random numbers.
+ * Results are cached by their input: libphonenumber's always, the fast
+ * path's while inputs are found again (where each number is new, as in a CRM
+ * export, keeping them cost more than it saved; a sample of inputs is still
+ * looked up, to see when they come again). Answers never depend on the
+ * cache. tests/unit/test_phone.c checks that both paths agree with
+ * libphonenumber on real spellings and random numbers.
  *
  * One addition: a number libphonenumber rejects is read again without a
  * trailing note (cdp_phone_note_at), as 1C exports write them and newer
@@ -60,8 +64,8 @@ int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_
                         char out[CDP_PHONE_E164_MAX], enum cdp_phone_type *type);
 
 /* Starts loading the part of the cache where text's answer would be, so
- * that a cdp_phone_normalize call a little later does not wait for memory
- * (for numbers mostly seen once, the cache look-up was most of its time). */
+ * that a cdp_phone_normalize call a little later does not wait for memory;
+ * nothing while the cache is not used for every input. */
 void cdp_phone_prefetch(const struct cdp_phone_normalizer *pn, const char *text, size_t len);
 
 /* Where a note begins in text, or len when it has none: at the first comma,
