@@ -206,6 +206,23 @@ OUT
     [ "${lines[0]}" = "cdp-ingest: unknown encoding 'no-such-thing' (see 'iconv -l')" ]
 }
 
+@test "encoding: a line known valid from decoding is not checked again, until a byte undefined in the encoding" {
+    # 4 MB of Windows-1251 rows, a byte undefined in it (0x98) on line
+    # 150001: the rows before it were decoded from defined bytes only and are
+    # split without a UTF-8 check (cdp_source_valid_utf8); that row and the
+    # ones after must be checked again, as without deferral.
+    awk 'BEGIN { printf "id;name\r\n"; for (i = 1; i <= 200000; i++) printf "%d;\310\342\340\355%s\r\n", i, (i == 150000 ? "\230" : "") }' > big.csv
+    read-records -e cp1251 big.csv > plain.txt
+    read-records -D -e cp1251 big.csv > deferred.txt
+    diff -u plain.txt deferred.txt
+    run grep -c '^BAD' deferred.txt
+    [ "$output" = 1 ]
+    run grep '^BAD' deferred.txt
+    [ "$output" = 'BAD line 150001 row 150000 invalid_utf8: invalid UTF-8 in column "name" "150000;Иван�"' ]
+    run sed -n 2p deferred.txt
+    [ "$output" = 'line 3 row 2: {"id":"2","name":"Иван"}' ]
+}
+
 @test "ndjson: values keep their text; bad lines are bad rows; reading goes on" {
     printf '%s\n' '{"card":"0012345","id":123456789012345678901234,"n":-0.50e+3,"x":[1,{"y":null}],"b":true}' \
         '' '[1]' '{"a":tru}' '{"a":1} x' '{"a":[1,,2]}' '{"a":1,"a":2}' > t.ndjson

@@ -48,6 +48,7 @@ void cdp_batch_add(struct cdp_batch *b, enum cdp_read kind, const struct cdp_rec
     r->reason = kind == CDP_READ_BAD ? cdp_arena_strdup(&b->arena, row->reason, strlen(row->reason))
                                      : NULL;
     r->deferred = row->deferred;
+    r->utf8_valid = row->deferred && row->utf8_valid;
     if (kind != CDP_READ_ROW)
         return;
     if (b->nfields + rec->n > b->fields_cap) {
@@ -91,8 +92,8 @@ enum cdp_read cdp_batch_split(const struct cdp_batch *b, size_t i, struct cdp_re
         return CDP_READ_ROW;
     }
     *rec = scratch;
-    return cdp_csv_split(br->raw, br->rawlen, b->delimiter, b->columns, b->column_lens,
-                         b->ncolumns, scratch, row);
+    return cdp_csv_split(br->raw, br->rawlen, br->utf8_valid, b->delimiter, b->columns,
+                         b->column_lens, b->ncolumns, scratch, row);
 }
 
 void cdp_batch_set_header(struct cdp_batch *b, const struct cdp_reader *r)

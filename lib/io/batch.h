@@ -24,6 +24,7 @@ struct cdp_batch_row {
     size_t rawlen;
     size_t first_field, nfields;
     bool deferred; /* CSV: fields not split yet (cdp_batch_split) */
+    bool utf8_valid; /* deferred: known to be valid UTF-8 (struct cdp_row) */
 };
 
 struct cdp_batch {

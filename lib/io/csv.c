@@ -502,6 +502,8 @@ enum cdp_read cdp_csv_next(struct cdp_csv_reader *r, struct cdp_record *rec,
     if (k == 3) {
         cdp_record_clear(rec);
         row->deferred = true;
+        /* Read already, so the source's word covers it. */
+        row->utf8_valid = cdp_source_valid_utf8(cdp_lines_source(r->lines));
         return CDP_READ_ROW;
     }
     if (r->nfields != r->ncols) {
@@ -578,9 +580,9 @@ static inline void split_field(struct cdp_record *rec, const char *f, const char
             (uint32_t)(fe - f), CDP_STRING };
 }
 
-enum cdp_read cdp_csv_split(const char *line, size_t len, char delim, const char *const *names,
-                            const size_t *name_lens, size_t ncols, struct cdp_record *rec,
-                            struct cdp_row *row)
+enum cdp_read cdp_csv_split(const char *line, size_t len, bool utf8_valid, char delim,
+                            const char *const *names, const size_t *name_lens, size_t ncols,
+                            struct cdp_record *rec, struct cdp_row *row)
 {
     cdp_record_clear(rec);
     cdp_record_reserve(rec, ncols);
@@ -615,7 +617,7 @@ enum cdp_read cdp_csv_split(const char *line, size_t len, char delim, const char
         row->code = "field_count";
         return CDP_READ_BAD;
     }
-    if (!cdp_utf8_valid(line, len)) {
+    if (!utf8_valid && !cdp_utf8_valid(line, len)) {
         for (size_t i = 0; i < rec->n; i++)
             if (!cdp_utf8_valid(rec->f[i].val, rec->f[i].vlen)) {
                 snprintf(row->reason, sizeof row->reason, "invalid UTF-8 in column \"%s\"",

@@ -42,10 +42,11 @@ void cdp_csv_defer_simple(struct cdp_csv_reader *r, bool on);
 /* Splits a deferred line into rec (values point into line), with the
  * header's names and their lengths (NULL: strlen); a wrong number of fields or invalid
  * UTF-8 makes it a bad row (row->reason, row->code), as the reader itself
- * would. */
-enum cdp_read cdp_csv_split(const char *line, size_t len, char delim, const char *const *names,
-                            const size_t *name_lens, size_t ncols, struct cdp_record *rec,
-                            struct cdp_row *row);
+ * would. utf8_valid: the line is known to be valid UTF-8 (the row's
+ * utf8_valid), and is not checked again. */
+enum cdp_read cdp_csv_split(const char *line, size_t len, bool utf8_valid, char delim,
+                            const char *const *names, const size_t *name_lens, size_t ncols,
+                            struct cdp_record *rec, struct cdp_row *row);
 
 size_t cdp_csv_columns(const struct cdp_csv_reader *r, const char *const **names);
 char cdp_csv_delimiter(const struct cdp_csv_reader *r);

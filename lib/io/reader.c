@@ -165,6 +165,7 @@ enum cdp_read cdp_reader_next(struct cdp_reader *r, struct cdp_record *rec,
     row->reason[0] = '\0';
     row->code = NULL;
     row->deferred = false;
+    row->utf8_valid = false;
     if (r->csv)
         return cdp_csv_next(r->csv, rec, row, err);
     return ndjson_next(r, rec, row, err);

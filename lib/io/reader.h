@@ -46,6 +46,8 @@ struct cdp_row {
     char reason[256]; /* for CDP_READ_BAD: what is wrong, for people */
     const char *code; /* for CDP_READ_BAD: a stable key for counting */
     bool deferred;    /* CSV: a line to split with cdp_reader_split */
+    bool utf8_valid;  /* deferred: raw is valid UTF-8, known from decoding
+                         (cdp_source_valid_utf8), for cdp_csv_split */
 };
 
 struct cdp_reader;

@@ -1,5 +1,7 @@
 #include "io/source.h"
 
+#include "io/json.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
@@ -46,6 +48,9 @@ struct cdp_source {
      * define), utf8_len[b] how many. */
     unsigned char (*utf8)[4];
     unsigned char *utf8_len;
+    /* Every byte returned so far came through that table and none was an
+     * undefined one: valid UTF-8 by construction (cdp_source_valid_utf8). */
+    bool utf8_clean;
 
     /* Compressed input: decompressed ahead in a thread (see decompressor). */
     struct bg_chunk {
@@ -121,6 +126,7 @@ static void learn_single_byte(struct cdp_source *s)
 {
     unsigned char (*table)[4] = cdp_xcalloc(256, sizeof *table);
     unsigned char *lengths = cdp_xcalloc(256, 1);
+    bool clean = true;
     for (int b = 0; b < 256; b++) {
         char in = (char)b, out[8];
         char *ip = &in, *op = out;
@@ -141,10 +147,12 @@ static void learn_single_byte(struct cdp_source *s)
         }
         lengths[b] = (unsigned char)n;
         memcpy(table[b], out, n);
+        clean = clean && cdp_utf8_valid(out, n);
     }
     iconv(s->cd, NULL, NULL, NULL, NULL);
     s->utf8 = table;
     s->utf8_len = lengths;
+    s->utf8_clean = clean;
 }
 
 /* read_table for a buffer too small for its four-byte stores: one byte. */
@@ -449,8 +457,13 @@ static ssize_t read_transcoded(struct cdp_source *s, char *buf, size_t n, struct
 
 static ssize_t read_decoded(struct cdp_source *s, char *buf, size_t n, struct cdp_error *err)
 {
-    if (s->utf8)
-        return read_table(s, buf, n, err);
+    if (s->utf8) {
+        ssize_t k = read_table(s, buf, n, err);
+        /* An undefined byte became 0xFF: from now on lines are checked. */
+        if (k > 0 && s->utf8_clean && memchr(buf, 0xFF, (size_t)k))
+            s->utf8_clean = false;
+        return k;
+    }
     if (s->cd != (iconv_t)-1)
         return read_transcoded(s, buf, n, err);
     return read_plain(s, buf, n, err);
@@ -489,6 +502,11 @@ ssize_t cdp_source_read(struct cdp_source *s, char *buf, size_t n, struct cdp_er
 bool cdp_source_dropped_bom(const struct cdp_source *s)
 {
     return !s->at_start && s->head_len >= 3 && memcmp(s->head, "\xEF\xBB\xBF", 3) == 0;
+}
+
+bool cdp_source_valid_utf8(const struct cdp_source *s)
+{
+    return s->utf8_clean;
 }
 
 const char *cdp_source_name(const struct cdp_source *s)

@@ -33,6 +33,13 @@ struct cdp_source *cdp_source_open(const char *path, const char *encoding,
  * (err says which file and what went wrong). */
 ssize_t cdp_source_read(struct cdp_source *s, char *buf, size_t n, struct cdp_error *err);
 
+/* Whether every byte read so far is valid UTF-8 by construction: decoded
+ * from a single-byte encoding (cp1251, koi8-r...) in which each byte was a
+ * defined one. False for UTF-8 input (not checked here) and from the first
+ * undefined byte on. A reader may then skip its own UTF-8 check of what it
+ * has read: on a 1C export that check was 3% of cdp-ingest's CPU time. */
+bool cdp_source_valid_utf8(const struct cdp_source *s);
+
 /* The name used in messages: the path, or "(stdin)". */
 const char *cdp_source_name(const struct cdp_source *s);
 enum cdp_compression cdp_source_compression(const struct cdp_source *s);

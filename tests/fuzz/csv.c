@@ -44,8 +44,8 @@ static void read_all(const char *path, const struct cdp_reader_options *opt, str
             break;
         }
         if (k == CDP_READ_ROW && row.deferred)
-            k = cdp_csv_split(row.raw, row.rawlen, cdp_reader_delimiter(r), names, name_lens,
-                              ncols, &rec, &row);
+            k = cdp_csv_split(row.raw, row.rawlen, row.utf8_valid, cdp_reader_delimiter(r), names,
+                              name_lens, ncols, &rec, &row);
         if (k == CDP_READ_BAD) {
             FUZZ_CHECK(row.code && *row.code && row.reason[0], "bad row without a reason");
             cdp_buf_printf(dump, "bad %llu %llu %s %s: ", (unsigned long long)row.line,

@@ -49,8 +49,8 @@ int main(int argc, char **argv)
             if (k == CDP_READ_ROW && row.deferred) {
                 const char *const *names;
                 size_t ncols = cdp_reader_columns(r, &names);
-                k = cdp_csv_split(row.raw, row.rawlen, cdp_reader_delimiter(r), names, NULL, ncols,
-                                  &rec, &row);
+                k = cdp_csv_split(row.raw, row.rawlen, row.utf8_valid, cdp_reader_delimiter(r),
+                                  names, NULL, ncols, &rec, &row);
             }
             if (plain) {
                 if (k == CDP_READ_ROW) {
