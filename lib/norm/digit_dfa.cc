@@ -7,15 +7,11 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <new>
 #include <vector>
 
 #include "norm/digit_dfa.h"
-
-struct cdp_digit_dfa {
-    std::vector<uint32_t> next; // 10 per state; state 0 is dead, 1 the start
-    std::vector<uint8_t> accept;
-};
 
 namespace {
 
@@ -361,13 +357,12 @@ cdp_digit_dfa *build(const char *pattern, size_t len, size_t max_states)
     for (int p : top.last)
         is_last[size_t(p)] = true;
 
-    auto *dfa = new cdp_digit_dfa;
+    std::vector<uint32_t> next(20, 0); // 10 per state; 0 is dead, 1 the start
+    std::vector<uint8_t> accept = {0, uint8_t(top.nullable)};
     std::map<std::vector<int>, uint32_t> ids;
     std::vector<std::vector<int>> sets = {{}, {0}}; // dead, start
     ids[sets[0]] = 0;
     ids[sets[1]] = 1;
-    dfa->next.assign(20, 0);
-    dfa->accept = {0, uint8_t(top.nullable)};
     for (size_t s = 1; s < sets.size(); s++) {
         for (int d = 0; d < 10; d++) {
             std::vector<int> to;
@@ -381,22 +376,28 @@ cdp_digit_dfa *build(const char *pattern, size_t len, size_t max_states)
             if (it != ids.end()) {
                 id = it->second;
             } else {
-                if (sets.size() >= max_states) {
-                    delete dfa;
+                if (sets.size() >= max_states)
                     return nullptr;
-                }
                 id = uint32_t(sets.size());
-                bool accept = false;
+                bool accepting = false;
                 for (int q : to)
-                    accept = accept || is_last[size_t(q)];
+                    accepting = accepting || is_last[size_t(q)];
                 ids.emplace(to, id);
                 sets.push_back(std::move(to));
-                dfa->accept.push_back(accept);
-                dfa->next.resize(dfa->next.size() + 10, 0);
+                accept.push_back(accepting);
+                next.resize(next.size() + 10, 0);
             }
-            dfa->next[s * 10 + size_t(d)] = id;
+            next[s * 10 + size_t(d)] = id;
         }
     }
+    std::unique_ptr<uint32_t[]> next_out(new uint32_t[next.size()]);
+    std::unique_ptr<uint8_t[]> accept_out(new uint8_t[accept.size()]);
+    std::copy(next.begin(), next.end(), next_out.get());
+    std::copy(accept.begin(), accept.end(), accept_out.get());
+    auto *dfa = new cdp_digit_dfa;
+    dfa->nstates = sets.size();
+    dfa->next = next_out.release();
+    dfa->accept = accept_out.release();
     return dfa;
 }
 
@@ -417,42 +418,11 @@ struct cdp_digit_dfa *cdp_digit_dfa_new(const char *pattern, size_t len, size_t 
 
 void cdp_digit_dfa_free(struct cdp_digit_dfa *dfa)
 {
+    if (!dfa)
+        return;
+    delete[] dfa->next;
+    delete[] dfa->accept;
     delete dfa;
-}
-
-bool cdp_digit_dfa_match(const struct cdp_digit_dfa *dfa, const char *s, size_t n)
-{
-    const uint32_t *next = dfa->next.data();
-    uint32_t state = 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = unsigned((unsigned char)s[i]) - '0';
-        if (d > 9)
-            return false;
-        state = next[state * 10 + d];
-        if (!state)
-            return false;
-    }
-    return dfa->accept[state];
-}
-
-bool cdp_digit_dfa_match_prefix(const struct cdp_digit_dfa *dfa, const char *s, size_t n)
-{
-    const uint32_t *next = dfa->next.data();
-    uint32_t state = 1;
-    for (size_t i = 0; i < n && !dfa->accept[state]; i++) {
-        unsigned d = unsigned((unsigned char)s[i]) - '0';
-        if (d > 9)
-            return false;
-        state = next[state * 10 + d];
-        if (!state)
-            return false;
-    }
-    return dfa->accept[state];
-}
-
-size_t cdp_digit_dfa_states(const struct cdp_digit_dfa *dfa)
-{
-    return dfa->accept.size();
 }
 
 } // extern "C"

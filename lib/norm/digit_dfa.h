@@ -30,12 +30,21 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-struct cdp_digit_dfa;
+/* The automaton: read-only to callers. The matching is inline below: a
+ * phone number asks some six automata, and the calls were 65 of a phone's
+ * 1,494 instructions (callgrind, 1M CRM slice). */
+struct cdp_digit_dfa {
+    uint32_t *next;   /* 10 per state: the state after each digit; 0 is the
+                         dead state (all 0), 1 the start */
+    uint8_t *accept;  /* one per state */
+    size_t nstates;
+};
 
 /* Compiles pattern (len bytes, not necessarily NUL-terminated). NULL when
  * the syntax is not understood or the automaton would exceed max_states. */
@@ -43,14 +52,42 @@ struct cdp_digit_dfa *cdp_digit_dfa_new(const char *pattern, size_t len, size_t 
 void cdp_digit_dfa_free(struct cdp_digit_dfa *dfa);
 
 /* Whether the whole of s (n bytes) is in the pattern's language. */
-bool cdp_digit_dfa_match(const struct cdp_digit_dfa *dfa, const char *s, size_t n);
+static inline bool cdp_digit_dfa_match(const struct cdp_digit_dfa *dfa, const char *s, size_t n)
+{
+    uint32_t state = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return false;
+        state = dfa->next[state * 10 + d];
+        if (!state)
+            return false;
+    }
+    return dfa->accept[state];
+}
 
 /* Whether some beginning of s (the empty one included) is in the language:
  * PCRE2 with PCRE2_ANCHORED alone finds a match. */
-bool cdp_digit_dfa_match_prefix(const struct cdp_digit_dfa *dfa, const char *s, size_t n);
+static inline bool cdp_digit_dfa_match_prefix(const struct cdp_digit_dfa *dfa, const char *s,
+                                              size_t n)
+{
+    uint32_t state = 1;
+    for (size_t i = 0; i < n && !dfa->accept[state]; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return false;
+        state = dfa->next[state * 10 + d];
+        if (!state)
+            return false;
+    }
+    return dfa->accept[state];
+}
 
 /* How many states the automaton has (the dead state included). */
-size_t cdp_digit_dfa_states(const struct cdp_digit_dfa *dfa);
+static inline size_t cdp_digit_dfa_states(const struct cdp_digit_dfa *dfa)
+{
+    return dfa->nstates;
+}
 
 #ifdef __cplusplus
 }
