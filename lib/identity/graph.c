@@ -502,14 +502,12 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         items_text(out, src->val, src->vlen, &it->source_off), it->source_len = src->vlen;
     else
         items_text(out, source, strlen(source), &it->source_off), it->source_len = (uint32_t)strlen(source);
-    if (rid && rid->type != CDP_NULL) {
+    it->numbered = !rid || rid->type == CDP_NULL;
+    if (it->numbered) {
+        cdp_graph_items_renumber(out, out->n - 1, row_number);
+    } else {
         items_text(out, rid->val, rid->vlen, &it->rid_off);
         it->rid_len = rid->vlen;
-    } else {
-        char num[24];
-        int k = snprintf(num, sizeof num, "%llu", (unsigned long long)row_number);
-        items_text(out, num, (size_t)k, &it->rid_off);
-        it->rid_len = (uint32_t)k;
     }
     it->first_value = (uint32_t)out->nvalues;
     it->nvalues = 0;
@@ -557,6 +555,17 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         }
         out->nconf++;
     }
+}
+
+void cdp_graph_items_renumber(struct cdp_graph_items *items, size_t i, uint64_t row_number)
+{
+    struct cdp_graph_item *it = &items->v[i];
+    if (!it->numbered)
+        return;
+    char num[24];
+    int k = snprintf(num, sizeof num, "%llu", (unsigned long long)row_number);
+    items_text(items, num, (size_t)k, &it->rid_off);
+    it->rid_len = (uint32_t)k;
 }
 
 void cdp_graph_items_clear(struct cdp_graph_items *items)

@@ -102,6 +102,39 @@ int cdp_lines_next(struct cdp_lines *lr, const char **line, size_t *len, uint64_
     }
 }
 
+long cdp_lines_take(struct cdp_lines *lr, struct cdp_buf *out, struct cdp_error *err)
+{
+    /* Half a chunk at least, or a block could hold only what is left of
+     * the source's last read (a line). */
+    while (!lr->eof && lr->len < CHUNK / 2)
+        if (refill(lr, err) < 0)
+            return -1;
+    for (;;) {
+        char *p = lr->buf + lr->start;
+        char *last = lr->eof || lr->len <= lr->scanned ? NULL
+                     : memrchr(p + lr->scanned, '\n', lr->len - lr->scanned);
+        size_t n = lr->eof ? lr->len : last ? (size_t)(last - p) + 1 : 0;
+        if (n) {
+            long lines = 0;
+            for (const char *q = p, *end = p + n; q < end; lines++) {
+                const char *nl = memchr(q, '\n', (size_t)(end - q));
+                q = nl ? nl + 1 : end;
+            }
+            cdp_buf_add_padded(out, p, n);
+            lr->start += n;
+            lr->len -= n;
+            lr->scanned = 0;
+            lr->number += (uint64_t)lines;
+            return lines;
+        }
+        lr->scanned = lr->len;
+        if (lr->eof)
+            return 0;
+        if (refill(lr, err) < 0)
+            return -1;
+    }
+}
+
 int cdp_lines_peek(struct cdp_lines *lr, const char **p, size_t *len, struct cdp_error *err)
 {
     while (lr->len < 256 && !lr->eof)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "io/record.h"
 
@@ -56,6 +57,18 @@ void cdp_reader_close(struct cdp_reader *r);
 
 enum cdp_read cdp_reader_next(struct cdp_reader *r, struct cdp_record *rec,
                               struct cdp_row *row, struct cdp_error *err);
+
+/* NDJSON read in blocks, for a program that parses on other threads
+ * without a call per row here: cdp_reader_take_lines appends to out the
+ * lines read next, whole, as cdp_lines_take does (an NDJSON reader only;
+ * not mixed with cdp_reader_next). Returns the number of lines, 0 at the
+ * end, -1 with err set. */
+long cdp_reader_take_lines(struct cdp_reader *r, struct cdp_buf *out, struct cdp_error *err);
+
+/* The next row of such a block, from *pos up to end: the rows
+ * cdp_reader_next returns with lines_only, in the same order (a '\r' before
+ * the '\n' left out, lines of only blanks skipped). false at the end. */
+bool cdp_reader_block_row(const char **pos, const char *end, const char **row, size_t *len);
 
 const char *cdp_reader_name(const struct cdp_reader *r);
 enum cdp_format cdp_reader_format(const struct cdp_reader *r);
