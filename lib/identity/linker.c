@@ -187,7 +187,7 @@ static void read_block(struct read_worker *w, struct read_batch *b)
     const char *pos = b->block.data, *end = pos + b->block.len, *line;
     size_t len;
     b->nrows = 0;
-    while (cdp_reader_block_row(&pos, end, &line, &len)) {
+    while (cdp_reader_block_row(&pos, end, &line, &len, NULL)) {
         size_t i = b->nrows++;
         grow_rows(b, b->nrows);
         b->item_of_row[i] = ITEM_BAD;
@@ -678,6 +678,77 @@ static int next_plan(struct cdp_linker *lk, const struct cdp_idstate *ids, struc
     return 1;
 }
 
+/* Where pass 2 writes, and what it writes with. */
+struct write_to {
+    const struct cdp_reread *in;
+    const struct cdp_idstate *ids;
+    struct cdp_ids_reader *file; /* --apply: the ids file, else NULL */
+    struct cdp_output *out;
+    uint64_t *written;
+    bool ndjson;
+};
+
+/* One row read (k: CDP_READ_ROW or CDP_READ_BAD) written as its plan says:
+ * 1 to go on, 0 when the output failed (reported at commit), -1 with err. */
+static int write_row(struct cdp_linker *lk, const struct write_to *w, enum cdp_read k, struct cdp_row *row,
+                     struct cdp_error *err)
+{
+    struct row_plan plan;
+    int more = next_plan(lk, w->ids, w->file, &plan, err);
+    if (more <= 0) {
+        if (more == 0 && w->file)
+            cdp_errorf(err, "%s: more rows than its ids file gives", w->in->label);
+        else if (more == 0)
+            cdp_errorf(err, "'%s' changed between the two passes (replaced or written to)", w->in->label);
+        return -1;
+    }
+    if (plan.kind == CDP_EDGES_FORGOTTEN)
+        return 1;
+    bool bad = plan.kind == CDP_EDGES_BAD;
+    bool parse = w->ndjson && (bad || plan.had_id);
+    if (parse)
+        k = reparse(lk, row);
+    if (k == CDP_READ_BAD || bad) {
+        reject(lk, w->in->label, row);
+        return 1;
+    }
+    if (w->ndjson && !parse)
+        cdp_linked_append(cdp_output_buffer(w->out), row->raw, row->rawlen, plan.id);
+    else
+        cdp_linked_write(cdp_output_buffer(w->out), &lk->rec, plan.id);
+    ++*w->written;
+    return cdp_output_flush_some(w->out) < 0 ? 0 : 1;
+}
+
+/* NDJSON a block of lines at a time, its rows split here: a call per row
+ * to the reader was 0.62 G of pass 2's 1.6 G instructions on the reading
+ * thread at 100k persons (callgrind). */
+static int write_blocks(struct cdp_linker *lk, struct cdp_reader *r, const struct write_to *w,
+                        struct cdp_error *err)
+{
+    struct cdp_row row;
+    row.number = 0;
+    uint64_t line = 0;
+    const char *block;
+    size_t len;
+    long lines;
+    while ((lines = cdp_reader_lines_block(r, &block, &len, err)) > 0) {
+        uint64_t first = line;
+        const char *pos = block, *end = block + len;
+        while (cdp_reader_block_row(&pos, end, &row.raw, &row.rawlen, &line)) {
+            row.line = line;
+            row.number++;
+            row.reason[0] = '\0';
+            row.code = NULL;
+            int more = write_row(lk, w, CDP_READ_ROW, &row, err);
+            if (more <= 0)
+                return more;
+        }
+        line = first + (uint64_t)lines;
+    }
+    return lines < 0 ? -1 : 1;
+}
+
 static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
                        const struct cdp_reader_options *opt, const struct cdp_idstate *ids,
                        struct cdp_ids_reader *file, struct cdp_output *out, uint64_t *written,
@@ -688,41 +759,18 @@ static int write_input(struct cdp_linker *lk, const struct cdp_reread *in,
     struct cdp_reader *r = cdp_reader_open(in->path, &o, err);
     if (!r)
         return -1;
-    bool ndjson = cdp_reader_format(r) == CDP_FORMAT_NDJSON;
-    struct cdp_row row;
-    int status = 0;
-    enum cdp_read k;
-    while ((k = cdp_reader_next(r, &lk->rec, &row, err)) != CDP_READ_END) {
-        struct row_plan plan;
-        int more = k == CDP_READ_ERROR ? -1 : next_plan(lk, ids, file, &plan, err);
-        if (more <= 0) {
-            if (more == 0 && file)
-                cdp_errorf(err, "%s: more rows than its ids file gives", in->label);
-            else if (more == 0)
-                cdp_errorf(err, "'%s' changed between the two passes (replaced or written to)", in->label);
-            status = -1;
-            break;
-        }
-        if (plan.kind == CDP_EDGES_FORGOTTEN)
-            continue;
-        bool bad = plan.kind == CDP_EDGES_BAD;
-        bool parse = ndjson && (bad || plan.had_id);
-        if (parse)
-            k = reparse(lk, &row);
-        if (k == CDP_READ_BAD || bad) {
-            reject(lk, in->label, &row);
-            continue;
-        }
-        if (ndjson && !parse)
-            cdp_linked_append(cdp_output_buffer(out), row.raw, row.rawlen, plan.id);
-        else
-            cdp_linked_write(cdp_output_buffer(out), &lk->rec, plan.id);
-        ++*written;
-        if (cdp_output_flush_some(out) < 0)
-            break; /* the error is reported at commit */
+    struct write_to w = { in, ids, file, out, written, cdp_reader_format(r) == CDP_FORMAT_NDJSON };
+    int more = 1;
+    if (w.ndjson) {
+        more = write_blocks(lk, r, &w, err);
+    } else {
+        struct cdp_row row;
+        enum cdp_read k;
+        while (more > 0 && (k = cdp_reader_next(r, &lk->rec, &row, err)) != CDP_READ_END)
+            more = k == CDP_READ_ERROR ? -1 : write_row(lk, &w, k, &row, err);
     }
     cdp_reader_close(r);
-    return status;
+    return more < 0 ? -1 : 0;
 }
 
 int cdp_linker_write(struct cdp_linker *lk, const struct cdp_reread *inputs, size_t n,

@@ -104,6 +104,16 @@ int cdp_lines_next(struct cdp_lines *lr, const char **line, size_t *len, uint64_
 
 long cdp_lines_take(struct cdp_lines *lr, struct cdp_buf *out, struct cdp_error *err)
 {
+    const char *block;
+    size_t len;
+    long lines = cdp_lines_block(lr, &block, &len, err);
+    if (lines > 0)
+        cdp_buf_add_padded(out, block, len);
+    return lines;
+}
+
+long cdp_lines_block(struct cdp_lines *lr, const char **block, size_t *len, struct cdp_error *err)
+{
     /* Half a chunk at least, or a block could hold only what is left of
      * the source's last read (a line). */
     while (!lr->eof && lr->len < CHUNK / 2)
@@ -120,7 +130,8 @@ long cdp_lines_take(struct cdp_lines *lr, struct cdp_buf *out, struct cdp_error 
                 const char *nl = memchr(q, '\n', (size_t)(end - q));
                 q = nl ? nl + 1 : end;
             }
-            cdp_buf_add_padded(out, p, n);
+            *block = p;
+            *len = n;
             lr->start += n;
             lr->len -= n;
             lr->scanned = 0;

@@ -139,12 +139,21 @@ long cdp_reader_take_lines(struct cdp_reader *r, struct cdp_buf *out, struct cdp
     return cdp_lines_take(r->lines, out, err);
 }
 
-bool cdp_reader_block_row(const char **pos, const char *end, const char **row, size_t *len)
+long cdp_reader_lines_block(struct cdp_reader *r, const char **block, size_t *len, struct cdp_error *err)
+{
+    if (!r->lines)
+        return cdp_errorf(err, "%s: internal error: lines taken from a CSV reader", cdp_reader_name(r));
+    return cdp_lines_block(r->lines, block, len, err);
+}
+
+bool cdp_reader_block_row(const char **pos, const char *end, const char **row, size_t *len, uint64_t *line)
 {
     while (*pos < end) {
         const char *p = *pos, *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         *pos = nl ? nl + 1 : end;
+        if (line)
+            ++*line;
         if (ndjson_row(p, &n)) {
             *row = p;
             *len = n;

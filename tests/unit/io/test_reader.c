@@ -58,7 +58,7 @@ static long read_rows(const char *path, bool blocks, struct cdp_buf *rows)
                 CHECK(block.data[block.len + i] == ' ');
             const char *pos = block.data, *end = block.data + block.len, *row;
             size_t len;
-            while (cdp_reader_block_row(&pos, end, &row, &len)) {
+            while (cdp_reader_block_row(&pos, end, &row, &len, NULL)) {
                 cdp_buf_add(rows, row, len);
                 cdp_buf_addc(rows, '\n');
             }
