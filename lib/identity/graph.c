@@ -457,9 +457,8 @@ static void items_text(struct cdp_graph_items *out, const char *s, size_t n, uin
     cdp_buf_addc(&out->text, '\0');
 }
 
-static bool field_is(const struct cdp_record *r, const char *key, const char *want)
+static bool field_is(const struct cdp_field *f, const char *want)
 {
-    const struct cdp_field *f = cdp_record_gets(r, key);
     return f && f->type == CDP_STRING && f->vlen == strlen(want) &&
            memcmp(f->val, want, f->vlen) == 0;
 }
@@ -493,8 +492,8 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         out->v = cdp_xrealloc(out->v, out->cap * sizeof *out->v);
     }
     struct cdp_graph_item *it = &out->v[out->n++];
-    it->person = cdp_record_gets(r, "_kind") ? field_is(r, "_kind", "person")
-                                             : !cdp_record_gets(r, "event");
+    const struct cdp_field *kind = cdp_record_gets(r, "_kind");
+    it->person = kind ? field_is(kind, "person") : !cdp_record_gets(r, "event");
     it->had_id = cdp_record_gets(r, "cdp_id") != NULL;
     const struct cdp_field *src = cdp_record_gets(r, "_source");
     const struct cdp_field *rid = cdp_record_gets(r, "_rid");
