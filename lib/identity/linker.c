@@ -281,7 +281,7 @@ static void renumber(struct cdp_linker *lk, struct read_batch *b)
 {
     uint64_t before = lk->nrows - lk->input_first_row;
     for (size_t i = 0; i < b->nrows; i++)
-        if (b->item_of_row[i] < ITEM_FORGOTTEN)
+        if (b->item_of_row[i] < ITEM_FORGOTTEN && b->items.v[b->item_of_row[i]].numbered)
             cdp_graph_items_renumber(&b->items, b->item_of_row[i], before + i + 1);
 }
 
