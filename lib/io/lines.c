@@ -107,8 +107,29 @@ long cdp_lines_take(struct cdp_lines *lr, struct cdp_buf *out, struct cdp_error 
     const char *block;
     size_t len;
     long lines = cdp_lines_block(lr, &block, &len, err);
-    if (lines > 0)
+    if (lines <= 0)
+        return lines;
+    if (out->len || block != lr->buf || lr->cap < len + CDP_LINE_PADDING + 1) {
         cdp_buf_add_padded(out, block, len);
+        return lines;
+    }
+    /* An empty out takes the buffer itself, and gives its memory to read
+     * on into, with the bytes after the block (a line begun): no copy of
+     * the block (a copy of every byte on the reading thread). */
+    char *next = out->data;
+    size_t next_cap = out->cap;
+    if (next_cap < lr->cap) {
+        next = cdp_xrealloc(next, lr->cap);
+        next_cap = lr->cap;
+    }
+    memcpy(next, lr->buf + lr->start, lr->len + CDP_LINE_PADDING);
+    out->data = lr->buf;
+    out->cap = lr->cap;
+    out->len = len;
+    memset(out->data + len, ' ', CDP_LINE_PADDING);
+    lr->buf = next;
+    lr->cap = next_cap;
+    lr->start = 0;
     return lines;
 }
 
