@@ -463,3 +463,24 @@ OUT
     run cdp-dedupe $(for i in $(seq 15); do printf -- '--conflict f%d ' "$i"; done) n.ndjson
     [ "$status" -eq 2 ]
 }
+
+@test "records without _rid are named by their row in the file, over blocks of lines read on other threads" {
+    # some 2.4 MB, read as several blocks; a blank line after every 1000th
+    # row (no row: rows and lines part), CRLF on every other line, a bad
+    # row 12001 (line 12013), and row 12002 sharing the e-mail of row 9500
+    awk 'BEGIN { pad = sprintf("%150s", ""); gsub(/ /, "x", pad)
+                 for (i = 1; i <= 12000; i++) {
+                     printf "{\"_source\":\"s\",\"_kind\":\"person\",\"email\":\"p%d@x.ru\",\"pad\":\"%s\"}%s\n", i, pad, i % 2 ? "\r" : ""
+                     if (i % 1000 == 0) print "  " }
+                 print "not json"
+                 printf "{\"_source\":\"s\",\"_kind\":\"person\",\"email\":\"p9500@x.ru\"}" }' > big.ndjson
+    [ "$(wc -l < big.ndjson)" -eq 12013 ]
+    for threads in 0 2; do
+        cdp-dedupe -q --threads "$threads" --links l.ndjson --rejects rej.ndjson -o out.ndjson big.ndjson
+        [ "$(jq -c 'select(.link == "used") | [.a._rid, .b._rid] | sort' l.ndjson)" = '["12002","9500"]' ]
+        [ "$(jq -c '[.line, .row, .raw]' rej.ndjson)" = '[12013,12001,"not json"]' ]
+        [ "$(wc -l < out.ndjson)" -eq 12001 ]
+        [ "$(jq -r 'select(.email == "p9500@x.ru") | .cdp_id' out.ndjson | sort -u | wc -l)" -eq 1 ]
+        [ "$(jq -r .cdp_id out.ndjson | sort -u | wc -l)" -eq 12000 ]
+    done
+}

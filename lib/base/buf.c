@@ -59,11 +59,6 @@ void cdp_buf_grow_slow(struct cdp_buf *b, size_t extra)
     b->cap = cap;
 }
 
-void cdp_buf_adds(struct cdp_buf *b, const char *s)
-{
-    cdp_buf_add(b, s, strlen(s));
-}
-
 void cdp_buf_vprintf(struct cdp_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

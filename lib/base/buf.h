@@ -45,7 +45,13 @@ static inline void cdp_buf_addc(struct cdp_buf *b, char c)
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
-void cdp_buf_adds(struct cdp_buf *b, const char *s);
+/* Inline too, so that a literal's length is known when compiling (the
+ * strlen calls of cdp-dedupe's pass 2, three per record, were a share of
+ * its reading thread's 2.6% of CPU samples in strlen at 100k persons). */
+static inline void cdp_buf_adds(struct cdp_buf *b, const char *s)
+{
+    cdp_buf_add(b, s, __builtin_strlen(s));
+}
 void cdp_buf_printf(struct cdp_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cdp_buf_vprintf(struct cdp_buf *b, const char *fmt, va_list ap);

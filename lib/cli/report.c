@@ -174,9 +174,11 @@ void cdp_report_detail(struct cdp_report *r, const char *group, const char *key,
 
 void cdp_report_tick(struct cdp_report *r, uint64_t rows, uint64_t bytes)
 {
+    /* Every 4096 rows passed: callers tick per row or per block of rows. */
+    bool passed = rows >> 12 != r->progress_rows >> 12;
     r->progress_rows = rows;
     r->progress_bytes = bytes;
-    if (!r->progress || (rows & 4095) != 0)
+    if (!r->progress || !passed)
         return;
     double t = now();
     if (t - r->last_shown < r->progress_interval)

@@ -83,7 +83,8 @@ uint64_t cdp_report_get(const struct cdp_report *r, const char *key);
 /* Adds n to a breakdown count, e.g. group "rejected", key "field_count". */
 void cdp_report_detail(struct cdp_report *r, const char *group, const char *key, uint64_t n);
 
-/* Called once per record: shows progress at most twice a second. */
+/* Called once per record, or per block of records (rows: read so far):
+ * shows progress every 4096 rows, at most twice a second. */
 void cdp_report_tick(struct cdp_report *r, uint64_t rows, uint64_t bytes);
 
 /* With CDP_TIMING set, prints how long the phase that ends now took

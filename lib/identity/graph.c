@@ -457,9 +457,8 @@ static void items_text(struct cdp_graph_items *out, const char *s, size_t n, uin
     cdp_buf_addc(&out->text, '\0');
 }
 
-static bool field_is(const struct cdp_record *r, const char *key, const char *want)
+static bool field_is(const struct cdp_field *f, const char *want)
 {
-    const struct cdp_field *f = cdp_record_gets(r, key);
     return f && f->type == CDP_STRING && f->vlen == strlen(want) &&
            memcmp(f->val, want, f->vlen) == 0;
 }
@@ -493,8 +492,8 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         out->v = cdp_xrealloc(out->v, out->cap * sizeof *out->v);
     }
     struct cdp_graph_item *it = &out->v[out->n++];
-    it->person = cdp_record_gets(r, "_kind") ? field_is(r, "_kind", "person")
-                                             : !cdp_record_gets(r, "event");
+    const struct cdp_field *kind = cdp_record_gets(r, "_kind");
+    it->person = kind ? field_is(kind, "person") : !cdp_record_gets(r, "event");
     it->had_id = cdp_record_gets(r, "cdp_id") != NULL;
     const struct cdp_field *src = cdp_record_gets(r, "_source");
     const struct cdp_field *rid = cdp_record_gets(r, "_rid");
@@ -502,14 +501,12 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         items_text(out, src->val, src->vlen, &it->source_off), it->source_len = src->vlen;
     else
         items_text(out, source, strlen(source), &it->source_off), it->source_len = (uint32_t)strlen(source);
-    if (rid && rid->type != CDP_NULL) {
+    it->numbered = !rid || rid->type == CDP_NULL;
+    if (it->numbered) {
+        cdp_graph_items_renumber(out, out->n - 1, row_number);
+    } else {
         items_text(out, rid->val, rid->vlen, &it->rid_off);
         it->rid_len = rid->vlen;
-    } else {
-        char num[24];
-        int k = snprintf(num, sizeof num, "%llu", (unsigned long long)row_number);
-        items_text(out, num, (size_t)k, &it->rid_off);
-        it->rid_len = (uint32_t)k;
     }
     it->first_value = (uint32_t)out->nvalues;
     it->nvalues = 0;
@@ -557,6 +554,17 @@ void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflic
         }
         out->nconf++;
     }
+}
+
+void cdp_graph_items_renumber(struct cdp_graph_items *items, size_t i, uint64_t row_number)
+{
+    struct cdp_graph_item *it = &items->v[i];
+    if (!it->numbered)
+        return;
+    char num[24];
+    int k = snprintf(num, sizeof num, "%llu", (unsigned long long)row_number);
+    items_text(items, num, (size_t)k, &it->rid_off);
+    it->rid_len = (uint32_t)k;
 }
 
 void cdp_graph_items_clear(struct cdp_graph_items *items)

@@ -110,6 +110,7 @@ struct cdp_graph_item {
     uint8_t person; /* a person record, else an event */
     uint8_t had_id; /* the record already carries a cdp_id */
     uint8_t device; /* it has a value of a device key (anon_id) */
+    uint8_t numbered; /* no _rid: the row number stands in (cdp_graph_items_renumber) */
     int64_t ts;     /* with one: its "ts", ms since 1970, or CDP_NO_TIME */
     uint32_t first_value, nvalues;
     uint32_t first_conf;
@@ -152,6 +153,10 @@ void cdp_graph_extract_fields(const struct cdp_keyset *keys, const char *const *
 void cdp_graph_extract(const struct cdp_keyset *keys, const char *const *conflicts,
                           size_t nconflicts, const struct cdp_record *r, const char *source,
                           uint64_t row_number, struct cdp_graph_items *out);
+/* Gives item i, if its record had no _rid, row_number in place of the one
+ * it was extracted with: for a thread that extracts rows before their
+ * numbers in the file are known. */
+void cdp_graph_items_renumber(struct cdp_graph_items *items, size_t i, uint64_t row_number);
 void cdp_graph_items_clear(struct cdp_graph_items *items);
 void cdp_graph_items_release(struct cdp_graph_items *items);
 

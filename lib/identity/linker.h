@@ -1,10 +1,11 @@
 /* linker.h: cdp-dedupe's two passes over its records.
  *
  * Pass 1 (cdp_linker_read) reads every input once, on every CPU
- * (base/pipeline.h): the reading thread splits lines (or parses CSV) in
- * order; workers parse the JSON and extract each record's identifiers and
- * conflict values, hashed (graph.h), and with a model its model fields;
- * the reading thread adds them to the graph in input order. For every input
+ * (base/pipeline.h): the reading thread cuts NDJSON into blocks of whole
+ * lines (or parses CSV rows) in order; workers split the blocks into rows,
+ * parse the JSON and extract each record's identifiers and conflict
+ * values, hashed (graph.h), and with a model its model fields; the reading
+ * thread adds them to the graph in input order. For every input
  * row the linker remembers its node (none for an event without a usable
  * identifier), or that it is not a record, and whether it carried a cdp_id.
  * The graph is the same for any number of workers.

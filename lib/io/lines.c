@@ -102,6 +102,71 @@ int cdp_lines_next(struct cdp_lines *lr, const char **line, size_t *len, uint64_
     }
 }
 
+long cdp_lines_take(struct cdp_lines *lr, struct cdp_buf *out, struct cdp_error *err)
+{
+    const char *block;
+    size_t len;
+    long lines = cdp_lines_block(lr, &block, &len, err);
+    if (lines <= 0)
+        return lines;
+    if (out->len || block != lr->buf || lr->cap < len + CDP_LINE_PADDING + 1) {
+        cdp_buf_add_padded(out, block, len);
+        return lines;
+    }
+    /* An empty out takes the buffer itself, and gives its memory to read
+     * on into, with the bytes after the block (a line begun): no copy of
+     * the block (a copy of every byte on the reading thread). */
+    char *next = out->data;
+    size_t next_cap = out->cap;
+    if (next_cap < lr->cap) {
+        next = cdp_xrealloc(next, lr->cap);
+        next_cap = lr->cap;
+    }
+    memcpy(next, lr->buf + lr->start, lr->len + CDP_LINE_PADDING);
+    out->data = lr->buf;
+    out->cap = lr->cap;
+    out->len = len;
+    memset(out->data + len, ' ', CDP_LINE_PADDING);
+    lr->buf = next;
+    lr->cap = next_cap;
+    lr->start = 0;
+    return lines;
+}
+
+long cdp_lines_block(struct cdp_lines *lr, const char **block, size_t *len, struct cdp_error *err)
+{
+    /* Half a chunk at least, or a block could hold only what is left of
+     * the source's last read (a line). */
+    while (!lr->eof && lr->len < CHUNK / 2)
+        if (refill(lr, err) < 0)
+            return -1;
+    for (;;) {
+        char *p = lr->buf + lr->start;
+        char *last = lr->eof || lr->len <= lr->scanned ? NULL
+                     : memrchr(p + lr->scanned, '\n', lr->len - lr->scanned);
+        size_t n = lr->eof ? lr->len : last ? (size_t)(last - p) + 1 : 0;
+        if (n) {
+            long lines = 0;
+            for (const char *q = p, *end = p + n; q < end; lines++) {
+                const char *nl = memchr(q, '\n', (size_t)(end - q));
+                q = nl ? nl + 1 : end;
+            }
+            *block = p;
+            *len = n;
+            lr->start += n;
+            lr->len -= n;
+            lr->scanned = 0;
+            lr->number += (uint64_t)lines;
+            return lines;
+        }
+        lr->scanned = lr->len;
+        if (lr->eof)
+            return 0;
+        if (refill(lr, err) < 0)
+            return -1;
+    }
+}
+
 int cdp_lines_peek(struct cdp_lines *lr, const char **p, size_t *len, struct cdp_error *err)
 {
     while (lr->len < 256 && !lr->eof)

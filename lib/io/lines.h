@@ -39,6 +39,19 @@ int cdp_lines_next(struct cdp_lines *lr, const char **line, size_t *len, uint64_
 
 /* Shows the bytes not yet returned (at least the first few of the file,
  * unless it is empty) without consuming them. Returns -1 on error. */
+/* Appends to out every whole line buffered (at least one, reading more as
+ * needed), each with its '\n' (the last line of a file may have none), and
+ * leaves CDP_LINE_PADDING spaces after them, not counted in out->len: a
+ * block of lines to be split elsewhere (another thread), without a call per
+ * line. The lines count as read (their numbers as cdp_lines_next's). Returns
+ * the number of lines, 0 at the end, -1 on error (as cdp_lines_next). */
+long cdp_lines_take(struct cdp_lines *lr, struct cdp_buf *out, struct cdp_error *err);
+
+/* cdp_lines_take without the copy: *block points at the lines in lr's
+ * buffer, valid (and readable CDP_LINE_PADDING bytes past *len) until the
+ * next call. */
+long cdp_lines_block(struct cdp_lines *lr, const char **block, size_t *len, struct cdp_error *err);
+
 int cdp_lines_peek(struct cdp_lines *lr, const char **p, size_t *len, struct cdp_error *err);
 
 struct cdp_source *cdp_lines_source(struct cdp_lines *lr);

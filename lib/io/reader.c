@@ -120,6 +120,49 @@ void cdp_reader_close(struct cdp_reader *r)
     free(r);
 }
 
+/* Whether the line p[0..*len) is a row, its length without a '\r' at the
+ * end: a blank line is no row. */
+static inline bool ndjson_row(const char *p, size_t *len)
+{
+    if (*len && p[*len - 1] == '\r')
+        --*len;
+    size_t i = 0;
+    while (i < *len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    return i < *len;
+}
+
+long cdp_reader_take_lines(struct cdp_reader *r, struct cdp_buf *out, struct cdp_error *err)
+{
+    if (!r->lines)
+        return cdp_errorf(err, "%s: internal error: lines taken from a CSV reader", cdp_reader_name(r));
+    return cdp_lines_take(r->lines, out, err);
+}
+
+long cdp_reader_lines_block(struct cdp_reader *r, const char **block, size_t *len, struct cdp_error *err)
+{
+    if (!r->lines)
+        return cdp_errorf(err, "%s: internal error: lines taken from a CSV reader", cdp_reader_name(r));
+    return cdp_lines_block(r->lines, block, len, err);
+}
+
+bool cdp_reader_block_row(const char **pos, const char *end, const char **row, size_t *len, uint64_t *line)
+{
+    while (*pos < end) {
+        const char *p = *pos, *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        *pos = nl ? nl + 1 : end;
+        if (line)
+            ++*line;
+        if (ndjson_row(p, &n)) {
+            *row = p;
+            *len = n;
+            return true;
+        }
+    }
+    return false;
+}
+
 static enum cdp_read ndjson_next(struct cdp_reader *r, struct cdp_record *rec,
                                  struct cdp_row *row, struct cdp_error *err)
 {
@@ -134,13 +177,8 @@ static enum cdp_read ndjson_next(struct cdp_reader *r, struct cdp_record *rec,
         if (k == 0)
             return CDP_READ_END;
         size_t len = n;
-        if (len && p[len - 1] == '\r')
-            len--;
-        size_t i = 0;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        if (i == len)
-            continue; /* a blank line is no row */
+        if (!ndjson_row(p, &len))
+            continue;
         row->line = number;
         row->number = ++r->rows;
         row->raw = p;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/error.h"
 #include "io/record.h"
 
@@ -58,6 +59,24 @@ void cdp_reader_close(struct cdp_reader *r);
 
 enum cdp_read cdp_reader_next(struct cdp_reader *r, struct cdp_record *rec,
                               struct cdp_row *row, struct cdp_error *err);
+
+/* NDJSON read in blocks, for a program that parses on other threads
+ * without a call per row here: cdp_reader_take_lines appends to out the
+ * lines read next, whole, as cdp_lines_take does (an NDJSON reader only;
+ * not mixed with cdp_reader_next). Returns the number of lines, 0 at the
+ * end, -1 with err set. */
+long cdp_reader_take_lines(struct cdp_reader *r, struct cdp_buf *out, struct cdp_error *err);
+
+/* The same without the copy (cdp_lines_block): *block is valid until the
+ * next call, for a program that reads its rows here. */
+long cdp_reader_lines_block(struct cdp_reader *r, const char **block, size_t *len, struct cdp_error *err);
+
+/* The next row of such a block, from *pos up to end: the rows
+ * cdp_reader_next returns with lines_only, in the same order (a '\r' before
+ * the '\n' left out, lines of only blanks skipped). *line counts the lines
+ * passed: with the number of the line before the block, it is the row's
+ * line number (NULL: not counted). false at the end. */
+bool cdp_reader_block_row(const char **pos, const char *end, const char **row, size_t *len, uint64_t *line);
 
 const char *cdp_reader_name(const struct cdp_reader *r);
 enum cdp_format cdp_reader_format(const struct cdp_reader *r);

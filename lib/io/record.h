@@ -72,12 +72,10 @@ static inline void cdp_record_append(struct cdp_record *r, const char *key, size
 void cdp_record_set(struct cdp_record *r, const char *key, size_t klen, const char *val,
                     size_t vlen, enum cdp_type type);
 
-/* The field with this key, or NULL. */
+/* The field with this key, or NULL (the last one, should there be two). */
 const struct cdp_field *cdp_record_get(const struct cdp_record *r, const char *key, size_t klen);
-static inline const struct cdp_field *cdp_record_gets(const struct cdp_record *r, const char *key)
-{
-    return cdp_record_get(r, key, strlen(key));
-}
+/* The same with a NUL-terminated key. */
+const struct cdp_field *cdp_record_gets(const struct cdp_record *r, const char *key);
 
 /* The number at key; false when absent, not a number, or written with 64
  * characters or more. */

@@ -1,0 +1,145 @@
+/* Unit tests of lib/io/reader.h's NDJSON blocks: the rows of
+ * cdp_reader_take_lines and cdp_reader_block_row are those cdp_reader_next
+ * returns line by line (lines_only), blank and CRLF lines, a last line
+ * without '\n', over many blocks, plain and zstd-compressed; a block
+ * takes up after the lines read one by one. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "io/lines.h"
+#include "io/output.h"
+#include "io/reader.h"
+
+static char dir[] = "/tmp/cdp-test-reader-XXXXXX";
+
+/* Some 3 MB of lines of every shape, the last without a newline. */
+static void make_text(struct cdp_buf *t)
+{
+    for (int i = 0; i < 30000; i++) {
+        switch (i % 7) {
+        case 0: cdp_buf_printf(t, "\n"); break;
+        case 1: cdp_buf_printf(t, " \t \r\n"); break;
+        case 2: cdp_buf_printf(t, "{\"_rid\":%d}\r\n", i); break;
+        case 3: cdp_buf_printf(t, "  {\"a\":\"%0*d\"}\n", 200 + i % 300, i); break;
+        default: cdp_buf_printf(t, "{\"n\":%d,\"pad\":\"%0*d\"}\n", i, i % 40, 0); break;
+        }
+    }
+    cdp_buf_printf(t, "{\"last\":true}");
+}
+
+static void write_file(const char *path, const struct cdp_buf *t)
+{
+    struct cdp_error err;
+    struct cdp_output *o = cdp_output_open(path, NULL, &err);
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    cdp_output_write(o, t->data, t->len);
+    CHECK(cdp_output_commit(o, &err) == 0);
+}
+
+/* Every row of path, each followed by '\n', into rows; by line or in blocks. */
+static long read_rows(const char *path, bool blocks, struct cdp_buf *rows)
+{
+    struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON, .lines_only = true };
+    struct cdp_error err;
+    struct cdp_reader *r = cdp_reader_open(path, &opt, &err);
+    CHECK(r != NULL);
+    if (!r)
+        return -1;
+    long nblocks = 0;
+    if (blocks) {
+        struct cdp_buf block = CDP_BUF_INIT;
+        long got;
+        while ((got = cdp_reader_take_lines(r, &block, &err)) > 0) {
+            CHECK(block.len > 0);
+            for (size_t i = 0; i < CDP_LINE_PADDING; i++)
+                CHECK(block.data[block.len + i] == ' ');
+            const char *pos = block.data, *end = block.data + block.len, *row;
+            size_t len;
+            while (cdp_reader_block_row(&pos, end, &row, &len, NULL)) {
+                cdp_buf_add(rows, row, len);
+                cdp_buf_addc(rows, '\n');
+            }
+            cdp_buf_reset(&block);
+            nblocks++;
+        }
+        CHECK(got == 0);
+        cdp_buf_release(&block);
+    } else {
+        struct cdp_record rec = CDP_RECORD_INIT;
+        struct cdp_row row;
+        enum cdp_read k;
+        while ((k = cdp_reader_next(r, &rec, &row, &err)) == CDP_READ_ROW) {
+            cdp_buf_add(rows, row.raw, row.rawlen);
+            cdp_buf_addc(rows, '\n');
+        }
+        CHECK(k == CDP_READ_END);
+        cdp_record_release(&rec);
+    }
+    cdp_reader_close(r);
+    return nblocks;
+}
+
+static void test_blocks(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct cdp_buf text = CDP_BUF_INIT, by_line = CDP_BUF_INIT, by_block = CDP_BUF_INIT;
+    make_text(&text);
+    write_file(path, &text);
+    read_rows(path, false, &by_line);
+    long nblocks = read_rows(path, true, &by_block);
+    CHECK(nblocks >= 3); /* the text is some 3 MB: blocks of at least half a MB */
+    CHECK(by_line.len > 2000000);
+    CHECK(by_line.len == by_block.len && memcmp(by_line.data, by_block.data, by_line.len) == 0);
+    CHECK(strstr(by_block.data, "{\"last\":true}\n") != NULL);
+    CHECK(strstr(by_block.data, "\r") == NULL);
+    cdp_buf_release(&text);
+    cdp_buf_release(&by_line);
+    cdp_buf_release(&by_block);
+    unlink(path);
+}
+
+/* The lines a block holds, and a block after a line read by itself. */
+static void test_numbers(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/numbers.txt", dir);
+    struct cdp_buf text = CDP_BUF_INIT;
+    cdp_buf_printf(&text, "a\n\nb\r\nc");
+    write_file(path, &text);
+    struct cdp_error err;
+    struct cdp_lines *lr = cdp_lines_new(cdp_source_open(path, NULL, &err));
+    struct cdp_buf block = CDP_BUF_INIT;
+    CHECK(cdp_lines_take(lr, &block, &err) == 4);
+    CHECK(block.len == 7 && memcmp(block.data, "a\n\nb\r\nc", 7) == 0);
+    CHECK(cdp_lines_take(lr, &block, &err) == 0);
+    cdp_lines_free(lr);
+    /* one line by itself, then a block: the numbers go on */
+    lr = cdp_lines_new(cdp_source_open(path, NULL, &err));
+    const char *line;
+    size_t len;
+    uint64_t number;
+    bool nl;
+    CHECK(cdp_lines_next(lr, &line, &len, &number, &nl, &err) == 1 && number == 1);
+    cdp_buf_reset(&block);
+    CHECK(cdp_lines_take(lr, &block, &err) == 3);
+    CHECK(block.len == 5 && memcmp(block.data, "\nb\r\nc", 5) == 0);
+    cdp_lines_free(lr);
+    cdp_buf_release(&block);
+    cdp_buf_release(&text);
+    unlink(path);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    test_blocks("lines.ndjson");
+    test_blocks("lines.ndjson.zst");
+    test_numbers();
+    rmdir(dir);
+    return check_report("test_reader");
+}
