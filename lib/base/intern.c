@@ -158,6 +158,13 @@ void cdp_intern_clear(struct cdp_intern *t)
     t->text_len = 0;
 }
 
+void cdp_intern_seal(struct cdp_intern *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->nslots = 0;
+}
+
 const char *cdp_intern_str(const struct cdp_intern *t, uint32_t id, size_t *len)
 {
     const struct entry *e = &t->entries[id];
