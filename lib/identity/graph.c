@@ -297,6 +297,8 @@ static void index_person(struct cdp_graph *g, uint32_t node)
 
 uint32_t cdp_graph_find_person(const struct cdp_graph *g, const char *source, const char *rid)
 {
+    if (!g->persons)
+        return CDP_NO_NODE; /* resolved: no longer found */
     size_t i = (size_t)person_hash(source, rid) & (g->persons_size - 1);
     for (; g->persons[i] != CDP_NO_NODE; i = (i + 1) & (g->persons_size - 1)) {
         uint32_t n = g->persons[i];

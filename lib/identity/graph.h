@@ -174,7 +174,7 @@ void cdp_graph_set_old(struct cdp_graph *g, uint32_t node, uint32_t old);
 uint32_t cdp_graph_old(const struct cdp_graph *g, uint32_t node);
 
 /* The node of a person record already added, by (_source, _rid), or
- * CDP_NO_NODE. */
+ * CDP_NO_NODE (always, once resolved). */
 uint32_t cdp_graph_find_person(const struct cdp_graph *g, const char *source,
                                   const char *rid);
 
