@@ -250,6 +250,29 @@ OUT
     ! same c.out crm/p pos/2
 }
 
+@test "each blocked value counts its own records, today's and the state's" {
+    for r in 1:1 2:2 3:3 4:1 5:5 6:3 7:1; do
+        echo "{\"_source\":\"crm\",\"_rid\":\"p${r%:*}\",\"card\":\"00${r%:*}\",\"phone\":\"+7999000000${r#*:}\"}"
+    done > in.ndjson
+    cdp-dedupe -q --block-value '\+7999000000[135]' --links links.ndjson in.ndjson > /dev/null
+    run jq -c 'select(.reason == "blocked") | [.value, .records]' links.ndjson
+    assert_output <<'OUT'
+["+79990000001",3]
+["+79990000003",2]
+["+79990000005",1]
+OUT
+    # the next night blocks them: the state's nodes count with their records
+    cdp-dedupe -q --state st.zst in.ndjson > /dev/null
+    echo '{"_source":"crm","_rid":"p8","card":"008","phone":"+79990000003"}' > in2.ndjson
+    cdp-dedupe -q --state st.zst --block-value '\+7999000000[135]' --links links2.ndjson in2.ndjson > /dev/null
+    run jq -c 'select(.reason == "blocked") | [.value, .records]' links2.ndjson
+    assert_output <<'OUT'
+["+79990000003",3]
+["+79990000001",3]
+["+79990000005",1]
+OUT
+}
+
 @test "the limit per key: --max-per-key" {
     printf '%s\n' '{"_source":"a","_rid":"1","email":"shared@x.ru"}' '{"_source":"a","_rid":"2","email":"shared@x.ru"}' > in.ndjson
     cdp-dedupe -q in.ndjson > out1.ndjson

@@ -6,14 +6,17 @@
 
 #include "base/buf.h"
 
-struct entry {
-    uint64_t offset; /* of the string in the text buffer */
-    uint32_t len;
-    uint32_t hash32; /* low bits of the hash, to skip most string compares */
-};
+/* An entry is 8 bytes: the string's offset in the text (the low 40 bits:
+ * a terabyte) and the top 24 bits of its hash, which skip most string
+ * compares. Its length is where the next string starts, less its NUL (an
+ * entry past the last holds the end). cdp-dedupe holds 4.27M key values at
+ * 1M persons: a 16-byte entry with its own length and hash bits was 34 MB
+ * more of its peak. */
+#define OFFSET_BITS 40
+#define OFFSET_MASK ((UINT64_C(1) << OFFSET_BITS) - 1)
 
 struct cdp_intern {
-    struct entry *entries; /* by id */
+    uint64_t *entries; /* by id, and one more */
     size_t n, cap;
     uint32_t *slots; /* id + 1, 0 = empty; open addressing, power of two */
     size_t nslots;
@@ -44,13 +47,22 @@ static uint64_t hash_of(const char *s, size_t len)
     return XXH3_64bits(s, len);
 }
 
+static uint64_t offset_of(const struct cdp_intern *t, size_t id)
+{
+    return t->entries[id] & OFFSET_MASK;
+}
+
+static size_t len_of(const struct cdp_intern *t, size_t id)
+{
+    return (size_t)(offset_of(t, id + 1) - offset_of(t, id) - 1);
+}
+
 static void rehash(struct cdp_intern *t)
 {
     size_t nslots = t->nslots * 2;
     uint32_t *slots = cdp_xcalloc(nslots, sizeof *slots);
     for (size_t id = 0; id < t->n; id++) {
-        const struct entry *e = &t->entries[id];
-        uint64_t h = hash_of(t->text + e->offset, e->len);
+        uint64_t h = hash_of(t->text + offset_of(t, id), len_of(t, id));
         size_t i = (size_t)h & (nslots - 1);
         while (slots[i])
             i = (i + 1) & (nslots - 1);
@@ -68,8 +80,8 @@ static size_t probe(const struct cdp_intern *t, const char *s, size_t len, uint6
         uint32_t v = t->slots[i];
         if (!v)
             return i;
-        const struct entry *e = &t->entries[v - 1];
-        if (e->hash32 == (uint32_t)h && e->len == len && memcmp(t->text + e->offset, s, len) == 0)
+        if ((t->entries[v - 1] & ~OFFSET_MASK) == (h & ~OFFSET_MASK) && len_of(t, v - 1) == len &&
+            memcmp(t->text + offset_of(t, v - 1), s, len) == 0)
             return i;
         i = (i + 1) & (t->nslots - 1);
     }
@@ -95,11 +107,10 @@ void cdp_intern_prefetch(const struct cdp_intern *t, uint64_t hash, int step)
     }
     if (!*slot)
         return;
-    const struct entry *e = &t->entries[*slot - 1];
     if (step == 1)
-        __builtin_prefetch(e);
+        __builtin_prefetch(&t->entries[*slot - 1]);
     else
-        __builtin_prefetch(t->text + e->offset);
+        __builtin_prefetch(t->text + offset_of(t, *slot - 1));
 }
 
 uint32_t cdp_intern_add(struct cdp_intern *t, const char *s, size_t len, int *added)
@@ -116,7 +127,7 @@ uint32_t cdp_intern_add_hashed(struct cdp_intern *t, const char *s, size_t len, 
             *added = 0;
         return t->slots[i] - 1;
     }
-    if (t->n == t->cap) {
+    if (t->n + 2 > t->cap) {
         t->cap = t->cap ? t->cap * 2 : 1024;
         t->entries = cdp_xrealloc(t->entries, t->cap * sizeof *t->entries);
     }
@@ -128,8 +139,9 @@ uint32_t cdp_intern_add_hashed(struct cdp_intern *t, const char *s, size_t len, 
     memcpy(t->text + t->text_len, s, len);
     t->text[t->text_len + len] = '\0';
     uint32_t id = (uint32_t)t->n++;
-    t->entries[id] = (struct entry){ t->text_len, (uint32_t)len, (uint32_t)h };
+    t->entries[id] = (h & ~OFFSET_MASK) | t->text_len;
     t->text_len += len + 1;
+    t->entries[id + 1] = t->text_len;
     t->slots[i] = id + 1;
     if (t->n * 2 > t->nslots)
         rehash(t);
@@ -145,10 +157,9 @@ void cdp_intern_clear(struct cdp_intern *t)
         t->nslots = 1024;
         t->slots = cdp_xcalloc(t->nslots, sizeof *t->slots);
     } else {
-        /* Each id from its home slot: hash32 holds every bit of the hash a
-         * table this small uses. */
+        /* Each id from its home slot. */
         for (size_t id = 0; id < t->n; id++) {
-            size_t i = t->entries[id].hash32 & (t->nslots - 1);
+            size_t i = (size_t)hash_of(t->text + offset_of(t, id), len_of(t, id)) & (t->nslots - 1);
             while (t->slots[i] != id + 1)
                 i = (i + 1) & (t->nslots - 1);
             t->slots[i] = 0;
@@ -158,12 +169,18 @@ void cdp_intern_clear(struct cdp_intern *t)
     t->text_len = 0;
 }
 
+void cdp_intern_seal(struct cdp_intern *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->nslots = 0;
+}
+
 const char *cdp_intern_str(const struct cdp_intern *t, uint32_t id, size_t *len)
 {
-    const struct entry *e = &t->entries[id];
     if (len)
-        *len = e->len;
-    return t->text + e->offset;
+        *len = len_of(t, id);
+    return t->text + offset_of(t, id);
 }
 
 size_t cdp_intern_count(const struct cdp_intern *t)

@@ -13,11 +13,15 @@
 
 enum value_state { PENDING, APPLIED, BLOCKED, OVER_LIMIT, CONFLICTED, SHARED_DEVICE };
 
+/* Two bytes a value: at 1M persons there were 4.27M values, and the 24
+ * bytes they had (with their nodes' place and their records) were 100 MB
+ * of cdp-dedupe's peak. Their nodes are found through value_first while
+ * resolving; only a blocked value's records are reported, so only those
+ * are counted (blocked_ids). */
 struct value {
-    uint32_t key;   /* index in the key set */
+    uint8_t key; /* index in the key set: fewer than 255 keys, as the byte
+                    before each interned value (key index + 1) says */
     uint8_t state;
-    uint32_t first, count; /* its nodes in value_nodes */
-    uint64_t records;
 };
 
 struct node {
@@ -65,6 +69,11 @@ struct cdp_graph {
     struct cdp_intern *strings; /* key values, prefixed by key index + 1 */
     struct value *values;
     size_t nvalues_cap;
+    /* The blocked values, in increasing id order (the order they were
+     * first seen), and the records holding each. */
+    uint32_t *blocked_ids;
+    uint64_t *blocked_records;
+    size_t nblocked, blocked_cap;
     struct cdp_intern *conf_values; /* conflict attribute values */
     struct cdp_intern *sources;
 
@@ -95,6 +104,7 @@ struct cdp_graph {
     size_t conf_roots_cap;
     struct cdp_buf shown_a, shown_b; /* conflicting values as reported */
     uint32_t *value_nodes;
+    uint32_t *value_first; /* per value: its first node in value_nodes; then the total */
     uint32_t *groups; /* node -> group, after resolve (CDP_NO_NODE: none) */
     uint8_t *fate;    /* node -> enum cdp_node_fate, after resolve */
     uint32_t *waiting; /* device values shared by several people so far */
@@ -185,6 +195,8 @@ void cdp_graph_free(struct cdp_graph *g)
     cdp_intern_free(g->conf_values);
     cdp_intern_free(g->sources);
     free(g->values);
+    free(g->blocked_ids);
+    free(g->blocked_records);
     free(g->nodes);
     free(g->node_values);
     free(g->node_conf);
@@ -200,6 +212,7 @@ void cdp_graph_free(struct cdp_graph *g)
     cdp_buf_release(&g->shown_b);
     cdp_conflict_cache_free(g->conflict_cache);
     free(g->value_nodes);
+    free(g->value_first);
     free(g->groups);
     free(g->fate);
     free(g->waiting);
@@ -284,6 +297,8 @@ static void index_person(struct cdp_graph *g, uint32_t node)
 
 uint32_t cdp_graph_find_person(const struct cdp_graph *g, const char *source, const char *rid)
 {
+    if (!g->persons)
+        return CDP_NO_NODE; /* resolved: no longer found */
     size_t i = (size_t)person_hash(source, rid) & (g->persons_size - 1);
     for (; g->persons[i] != CDP_NO_NODE; i = (i + 1) & (g->persons_size - 1)) {
         uint32_t n = g->persons[i];
@@ -422,8 +437,7 @@ static uint32_t value_id_hashed(struct cdp_graph *g, size_t key, const char *kv,
             g->values = cdp_xrealloc(g->values, g->nvalues_cap * sizeof *g->values);
         }
         struct value *val = &g->values[id];
-        memset(val, 0, sizeof *val);
-        val->key = (uint32_t)key;
+        val->key = (uint8_t)key;
         /* Block lists see composite parts joined by '+', as people write them. */
         const char *shown = v;
         char *joined = NULL;
@@ -436,8 +450,32 @@ static uint32_t value_id_hashed(struct cdp_graph *g, size_t key, const char *kv,
         }
         val->state = cdp_keyset_blocked(g->keys, shown, n) ? BLOCKED : PENDING;
         free(joined);
+        if (val->state == BLOCKED) {
+            if (g->nblocked == g->blocked_cap) {
+                g->blocked_cap = g->blocked_cap ? g->blocked_cap * 2 : 16;
+                g->blocked_ids = cdp_xrealloc(g->blocked_ids, g->blocked_cap * sizeof *g->blocked_ids);
+                g->blocked_records =
+                    cdp_xrealloc(g->blocked_records, g->blocked_cap * sizeof *g->blocked_records);
+            }
+            g->blocked_ids[g->nblocked] = id;
+            g->blocked_records[g->nblocked++] = 0;
+        }
     }
     return id;
+}
+
+/* The records counted for blocked value id. */
+static uint64_t *blocked_records(struct cdp_graph *g, uint32_t id)
+{
+    size_t lo = 0, hi = g->nblocked;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->blocked_ids[mid] <= id)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &g->blocked_records[lo];
 }
 
 static uint32_t value_id(struct cdp_graph *g, size_t key, const char *v, size_t n)
@@ -607,9 +645,10 @@ uint32_t cdp_graph_add_item(struct cdp_graph *g, const struct cdp_graph_items *i
     for (uint32_t j = 0; j < it->nvalues; j++) {
         const struct cdp_graph_value *v = &items->values[it->first_value + j];
         uint32_t id = value_id_hashed(g, v->key, text + v->off, v->len, v->hash);
-        g->values[id].records++;
         if (g->values[id].state != BLOCKED)
             usable = true;
+        else
+            ++*blocked_records(g, id);
         g->scratch_ids[nids++] = id;
     }
     for (size_t c = 0; c < g->nconf; c++) {
@@ -655,9 +694,10 @@ uint32_t cdp_graph_add_saved(struct cdp_graph *g, bool person, const char *sourc
             const char *name = cdp_keyset_get(g->keys, k)->name;
             if (strlen(name) == klen && memcmp(name, values[i], klen) == 0) {
                 uint32_t id = value_id(g, k, sep + 1, strlen(sep + 1));
-                g->values[id].records += weight;
                 if (g->values[id].state != BLOCKED)
                     g->scratch_ids[nids++] = id;
+                else
+                    *blocked_records(g, id) += weight;
                 break;
             }
         }
@@ -1035,13 +1075,14 @@ static bool join(struct cdp_graph *g, uint32_t v, const struct pair *pr, uint32_
  * differs from the group of an earlier node. */
 static bool conflicted(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *ctx)
 {
-    const struct value *val = &g->values[v];
+    const uint32_t *nodes = g->value_nodes + g->value_first[v];
+    uint32_t count = g->value_first[v + 1] - g->value_first[v];
     for (size_t c = 0; c < g->nconf; c++) {
         if (g->relaxed[c])
             continue;
         size_t nroots = 0; /* pairs (root, its first node) with values for c */
-        for (uint32_t i = 0; i < val->count; i++) {
-            uint32_t n = g->value_nodes[val->first + i];
+        for (uint32_t i = 0; i < count; i++) {
+            uint32_t n = nodes[i];
             uint32_t r = find(g->parent, n);
             if (g->conf[(size_t)r * g->nconf + c] == CDP_NO_NODE)
                 continue;
@@ -1075,10 +1116,11 @@ static bool conflicted(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *ct
 static uint64_t people(struct cdp_graph *g, uint32_t v, uint32_t *stamp, uint32_t mark,
                        uint64_t stop)
 {
-    const struct value *val = &g->values[v];
+    const uint32_t *nodes = g->value_nodes + g->value_first[v];
+    uint32_t n = g->value_first[v + 1] - g->value_first[v];
     uint64_t count = 0;
-    for (uint32_t i = 0; i < val->count; i++) {
-        uint32_t r = find(g->parent, g->value_nodes[val->first + i]);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = find(g->parent, nodes[i]);
         if (stamp[r] == mark || !is_identity(g, r, v))
             continue;
         stamp[r] = mark;
@@ -1119,28 +1161,29 @@ static void init_roots(struct cdp_graph *g)
     }
 }
 
-/* Each value's nodes, in node order. */
+/* Each value's nodes, in node order: value v's are value_nodes from
+ * value_first[v] to value_first[v + 1]. */
 static void index_value_nodes(struct cdp_graph *g)
 {
     size_t nn = g->nnodes, nv = cdp_intern_count(g->strings);
-    for (size_t v = 0; v < nv; v++)
-        g->values[v].count = 0;
+    uint32_t *first = g->value_first = cdp_xcalloc(nv + 1, sizeof *g->value_first);
     for (size_t i = 0; i < g->nnv; i++)
-        g->values[g->node_values[i]].count++;
+        first[g->node_values[i]]++;
     uint32_t off = 0;
-    for (size_t v = 0; v < nv; v++) {
-        g->values[v].first = off;
-        off += g->values[v].count;
-        g->values[v].count = 0;
+    for (size_t v = 0; v <= nv; v++) {
+        uint32_t count = first[v];
+        first[v] = off;
+        off += count;
     }
+    /* first[v] moves on as v's nodes are placed, ending where v + 1's start */
     g->value_nodes = cdp_xmalloc((g->nnv + 1) * sizeof *g->value_nodes);
     for (uint32_t n = 0; n < nn; n++) {
         const uint32_t *ids = g->node_values + g->nodes[n].values;
-        for (uint16_t i = 0; i < g->nodes[n].nvalues; i++) {
-            struct value *val = &g->values[ids[i]];
-            g->value_nodes[val->first + val->count++] = n;
-        }
+        for (uint16_t i = 0; i < g->nodes[n].nvalues; i++)
+            g->value_nodes[first[ids[i]]++] = n;
     }
+    memmove(first + 1, first, nv * sizeof *first);
+    first[0] = 0;
 }
 
 /* The values to apply, in the order evidence is applied: the strongest key
@@ -1159,7 +1202,7 @@ static uint32_t *pending_values(struct cdp_graph *g, size_t *npending, cdp_link_
         if (g->values[v].state == BLOCKED) {
             g->counts.blocked_values++;
             struct cdp_link l = { .kind = CDP_LINK_BLOCKED, .a = CDP_NO_NODE, .b = CDP_NO_NODE };
-            l.people = g->values[v].records;
+            l.people = *blocked_records(g, (uint32_t)v);
             report(g, fn, ctx, &l, (uint32_t)v);
         }
     return pending;
@@ -1181,9 +1224,11 @@ static bool apply_value(struct cdp_graph *g, uint32_t v, cdp_link_fn fn, void *c
     }
     val->state = APPLIED;
     bool joined = false;
-    uint32_t first = g->value_nodes[val->first];
-    for (uint32_t j = 1; j < val->count; j++) {
-        uint32_t n = g->value_nodes[val->first + j];
+    const uint32_t *nodes = g->value_nodes + g->value_first[v];
+    uint32_t count = g->value_first[v + 1] - g->value_first[v];
+    uint32_t first = nodes[0];
+    for (uint32_t j = 1; j < count; j++) {
+        uint32_t n = nodes[j];
         uint32_t before = g->counts.links_used;
         join(g, v, NULL, first, n, fn, ctx);
         joined |= g->counts.links_used != before;
@@ -1288,12 +1333,11 @@ static void mark_fates(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
     }
     size_t nv = cdp_intern_count(g->strings);
     for (uint32_t v = 0; v < nv && any_ambiguous; v++) {
-        const struct value *val = &g->values[v];
-        if (val->state != CONFLICTED)
+        if (g->values[v].state != CONFLICTED)
             continue;
         uint64_t records = 0;
-        for (uint32_t i = 0; i < val->count; i++) {
-            uint32_t n = g->value_nodes[val->first + i];
+        for (uint32_t i = g->value_first[v]; i < g->value_first[v + 1]; i++) {
+            uint32_t n = g->value_nodes[i];
             if (g->fate[n] == CDP_NODE_AMBIGUOUS)
                 records += g->nodes[n].weight;
         }
@@ -1344,8 +1388,53 @@ static void number_groups(struct cdp_graph *g)
     free(group_of_root);
 }
 
+/* What only adding records needed: the indexes that find a value, a
+ * conflict value, a source, a person record or an event tuple. Freed before
+ * resolving allocates its own arrays: at 1M persons they were 100 MB of the
+ * 1 GB peak, which came in resolving and after. */
+static void free_indexes(struct cdp_graph *g)
+{
+    cdp_intern_seal(g->strings);
+    cdp_intern_seal(g->conf_values);
+    cdp_intern_seal(g->sources);
+    free(g->persons);
+    g->persons = NULL;
+    g->persons_size = 0;
+    free(g->tuples);
+    g->tuples = NULL;
+    g->tuples_size = 0;
+}
+
+/* What only linking needed (the groups, their conflict values, each
+ * value's nodes, the model's pairs), freed before the ids, pass 2 and the
+ * state are made. */
+static void free_linking(struct cdp_graph *g)
+{
+    free(g->parent);
+    free(g->size);
+    free(g->roots);
+    free(g->conf);
+    free(g->conf_list);
+    free(g->conf_roots);
+    free(g->value_nodes);
+    free(g->value_first);
+    free(g->waiting);
+    free(g->pairs);
+    free(g->acct_phone);
+    free(g->acct_next);
+    free(g->acct_head);
+    free(g->acct_tail);
+    g->parent = g->size = g->conf = g->conf_roots = g->value_nodes = g->value_first = g->waiting = NULL;
+    g->roots = NULL;
+    g->conf_list = NULL;
+    g->pairs = NULL;
+    g->acct_phone = g->acct_next = g->acct_head = g->acct_tail = NULL;
+    g->nconf_list = g->conf_list_cap = g->conf_roots_cap = g->nwaiting = g->npairs = g->pairs_cap = 0;
+}
+
 void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
 {
+    free_indexes(g);
     init_roots(g);
     index_value_nodes(g);
     size_t npending;
@@ -1358,6 +1447,7 @@ void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn fn, void *ctx)
     number_groups(g);
     g->counts.nodes = g->nnodes;
     g->counts.values = cdp_intern_count(g->strings);
+    free_linking(g);
 }
 
 enum cdp_node_fate cdp_graph_node_fate(const struct cdp_graph *g, uint32_t node)

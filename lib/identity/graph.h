@@ -179,7 +179,7 @@ void cdp_graph_set_old(struct cdp_graph *g, uint32_t node, uint32_t old);
 uint32_t cdp_graph_old(const struct cdp_graph *g, uint32_t node);
 
 /* The node of a person record already added, by (_source, _rid), or
- * CDP_NO_NODE. */
+ * CDP_NO_NODE (always, once resolved). */
 uint32_t cdp_graph_find_person(const struct cdp_graph *g, const char *source,
                                   const char *rid);
 
@@ -199,7 +199,9 @@ bool cdp_graph_conflict_relaxed(const struct cdp_graph *g, size_t c);
 void cdp_graph_add_pair(struct cdp_graph *g, uint32_t a, uint32_t b, double weight,
                            uint32_t tag);
 
-/* Links the nodes. Call once, after all records are added. */
+/* Links the nodes. Call once, after all records are added: it frees what
+ * only adding and linking need, so that records can no longer be added or
+ * found (cdp_graph_add_*, cdp_graph_find_person), nor pairs added. */
 void cdp_graph_resolve(struct cdp_graph *g, cdp_link_fn on_link, void *ctx);
 
 /* After resolve: what becomes of a node's records. */

@@ -88,6 +88,9 @@ int cdp_keyset_add(struct cdp_keyset *ks, const char *spec, struct cdp_error *er
     for (size_t i = 0; i < ks->n; i++)
         if (strcmp(ks->keys[i].name, spec) == 0)
             return cdp_errorf(err, "'%s' given twice", spec);
+    /* the graph marks each value with its key's index + 1 in one byte */
+    if (ks->n >= CDP_KEYS_MAX)
+        return cdp_errorf(err, "'%s': at most %d keys", spec, CDP_KEYS_MAX);
     struct cdp_key k = { 0 };
     k.name = cdp_xstrdup(spec);
     for (const char *p = spec;;) {

@@ -39,7 +39,9 @@ void cdp_keyset_free(struct cdp_keyset *ks);
 
 /* Adds a key (in order of decreasing strength). Each field must be one of
  * cdp-schema(5) (norm/schema.h): a misspelt key would link nothing, in
- * silence. */
+ * silence. At most CDP_KEYS_MAX keys (graph.h marks a value with its key in
+ * one byte). */
+#define CDP_KEYS_MAX 254
 int cdp_keyset_add(struct cdp_keyset *ks, const char *spec, struct cdp_error *err);
 void cdp_keyset_defaults(struct cdp_keyset *ks);
 /* "email=3" sets a key's limit; the key must exist. */

@@ -71,15 +71,18 @@ static int run(struct cdp_keyset *keys, const char *path, const char *out, uint6
     struct cdp_error err;
     int rc = cdp_idstate_load(st, path, g, conflicts, NCONFLICTS, &err);
     if (rc == 0) {
+        /* found before resolving, which frees what finds them */
+        uint32_t node[2];
+        for (int i = 0; i < 2; i++) {
+            node[i] = cdp_graph_find_person(g, "crm", i ? "2" : "1");
+            FUZZ_CHECK(node[i] != CDP_NO_NODE, "today's record %d is not in the graph", i);
+        }
         cdp_graph_resolve(g, nothing, NULL);
         size_t entries = 0;
         cdp_idstate_assign(st, g, journal, &entries);
         *run_no = cdp_idstate_run(st);
-        for (int i = 0; i < 2; i++) {
-            uint32_t node = cdp_graph_find_person(g, "crm", i ? "2" : "1");
-            FUZZ_CHECK(node != CDP_NO_NODE, "today's record %d is not in the graph", i);
-            snprintf(ids[i], 17, "%s", cdp_idstate_group_id(st, cdp_graph_group(g, node)));
-        }
+        for (int i = 0; i < 2; i++)
+            snprintf(ids[i], 17, "%s", cdp_idstate_group_id(st, cdp_graph_group(g, node[i])));
         if (out) {
             rc = cdp_idstate_save(st, out, g, conflicts, NCONFLICTS, &err);
             FUZZ_CHECK(rc == 0, "save failed: %s", err.msg);
