@@ -60,8 +60,12 @@ for name in "${names[@]}"; do
     [ -d "$seeds" ] || seeds=$here/corpus/$name
     dict=()
     [ -f "$here/$name.dict" ] && dict=("-dict=$here/$name.dict")
-    # Its own session, so that the interrupt reaches the jobs too.
-    setsid nice -n 19 "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    # Its own session, so that the interrupt reaches the jobs too. A new
+    # session is a new scheduling autogroup (Linux, sched_autogroup_enabled),
+    # which shares the CPUs with the others as an equal whatever its nice
+    # value: measured, six campaigns at nice 19 took a quarter of a CPU each
+    # from the builds beside them. Its autogroup gets nice 19 too.
+    setsid sh -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec "$@"' sh nice -n 19 "$bin" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -timeout=10 -rss_limit_mb=2048 -max_total_time=$((minutes * 60 * 20)) \
         -artifact_prefix="$crashes/" "${dict[@]}" "$corpus" "$seeds" >"$log" 2>&1 &
     pid=$!
