@@ -184,6 +184,8 @@ struct cdp_graph *cdp_graph_new(struct cdp_keyset *keys, const char *const *conf
     return g;
 }
 
+static void free_linking(struct cdp_graph *g);
+
 void cdp_graph_free(struct cdp_graph *g)
 {
     if (!g)
@@ -202,31 +204,18 @@ void cdp_graph_free(struct cdp_graph *g)
     free(g->node_conf);
     free(g->rids);
     free(g->tuples);
-    free(g->parent);
-    free(g->size);
-    free(g->roots);
-    free(g->conf);
-    free(g->conf_list);
-    free(g->conf_roots);
+    free_linking(g);
     cdp_buf_release(&g->shown_a);
     cdp_buf_release(&g->shown_b);
     cdp_conflict_cache_free(g->conflict_cache);
-    free(g->value_nodes);
-    free(g->value_first);
     free(g->groups);
     free(g->fate);
-    free(g->waiting);
     free(g->group_min);
     free(g->old);
     free(g->persons);
     for (size_t i = 0; i < g->nmerges; i++)
         free(g->merges[i].value);
     free(g->merges);
-    free(g->pairs);
-    free(g->acct_phone);
-    free(g->acct_next);
-    free(g->acct_head);
-    free(g->acct_tail);
     cdp_buf_release(&g->tmp);
     free(g);
 }
