@@ -318,7 +318,7 @@ static struct cdp_output *open_like(const char *path, struct cdp_error *err)
     struct cdp_source *s = cdp_source_open(path, NULL, err);
     if (!s)
         return NULL;
-    struct cdp_output_options opt = { cdp_source_compression(s) == CDP_COMPRESS_ZSTD, 0, 0600 };
+    struct cdp_output_options opt = { .zstd = cdp_source_compression(s) == CDP_COMPRESS_ZSTD, .mode = 0600 };
     cdp_source_close(s);
     return cdp_output_open(path, &opt, err);
 }

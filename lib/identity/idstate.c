@@ -553,7 +553,7 @@ struct cdp_output *cdp_idstate_save_output(struct cdp_idstate *st, const char *p
                                            const struct cdp_graph *g, const char *const *conflicts,
                                            size_t nconflicts, struct cdp_error *err)
 {
-    struct cdp_output_options opt = { true, 3, 0600 };
+    struct cdp_output_options opt = { .zstd = true, .zstd_level = 3, .mode = 0600 };
     struct cdp_output *o = cdp_output_open(path, &opt, err);
     if (!o)
         return NULL;
@@ -615,7 +615,7 @@ struct cdp_output *cdp_idstate_save_output(struct cdp_idstate *st, const char *p
 
 /* ---- erasure (cdp-forget) ------------------------------------------------ */
 
-const struct cdp_output_options cdp_idstate_output_options = { true, 3, 0600 };
+const struct cdp_output_options cdp_idstate_output_options = { .zstd = true, .zstd_level = 3, .mode = 0600 };
 
 /* One line of a state, as the erasure passes see it. */
 struct state_line {

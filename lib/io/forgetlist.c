@@ -375,7 +375,7 @@ int cdp_forgetlist_stage(struct cdp_forgetlist *l, const char *path, struct cdp_
                          struct cdp_error *err)
 {
     ensure_secret(l);
-    struct cdp_output_options opt = { false, 0, 0600 };
+    struct cdp_output_options opt = { .mode = 0600 };
     char text[2 * SECRET_SIZE + 2];
     struct cdp_buf sp = CDP_BUF_INIT;
     struct cdp_output *o = NULL;

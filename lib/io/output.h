@@ -32,6 +32,10 @@ struct cdp_output_options {
     bool zstd;      /* compress with zstd whatever the name */
     int zstd_level; /* 0 = level 1: fast (nightly intermediates are read once) */
     mode_t mode;    /* permissions of the file, whatever the umask; 0 = 0600 */
+    int zstd_workers; /* compression threads; 0 = one per CPU, at most 4. The
+                       * bytes written are the same for any count of 1 or more
+                       * (zstd cuts the input into jobs by size, not by
+                       * thread; test_output checks it) */
 };
 
 struct cdp_output;

@@ -78,7 +78,7 @@ int cdp_reread_spool(struct cdp_reread *in, struct cdp_error *err)
     ssize_t n = read_some(fd, buf, CHUNK);
     /* zstd and gzip magic: already compressed, copy as is */
     bool compressed = n >= 4 && ((unsigned char)buf[0] == 0x28 || (unsigned char)buf[0] == 0x1F);
-    struct cdp_output_options so = { !compressed, 1, 0 };
+    struct cdp_output_options so = { .zstd = !compressed, .zstd_level = 1 };
     struct cdp_output *spool = cdp_output_open_spool(&so, err);
     int rc = -1;
     if (!spool)

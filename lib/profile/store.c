@@ -453,7 +453,7 @@ static struct cdp_store_writer *writer_on(struct cdp_output *out, const struct c
 }
 
 /* Uncompressed: its frames are. */
-const struct cdp_output_options cdp_store_output_options = { false, 0, 0600 };
+const struct cdp_output_options cdp_store_output_options = { .mode = 0600 };
 
 struct cdp_store_writer *cdp_store_create(const char *path, const struct cdp_store_header *h,
                                           struct cdp_error *err)
