@@ -149,17 +149,27 @@ changed_between() {
     [ "$(stat -c %s other.ndjson)" = "$(stat -c %s p.ndjson)" ]
     changed_between 'cp other.ndjson new.ndjson && mv new.ndjson p.ndjson' cdp-dedupe -q p.ndjson
     [ "$rc" -eq 1 ]
-    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (replaced or written to)" ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (replaced by another file)" ]
     [ ! -s out ]
     # the same bytes written over it in place: same size, same inode
     cp p0.ndjson p.ndjson
     changed_between 'dd if=p0.ndjson of=p.ndjson conv=notrunc status=none' cdp-dedupe -q p0.ndjson p.ndjson
     [ "$rc" -eq 1 ]
-    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (replaced or written to)" ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (written to: its size or modification time changed)" ]
+    # the same bytes written back with the old modification time (as rsync -t
+    # does): only the status-change time tells; chmod and a new hard link
+    # move it as well, and say so
+    changed_between 'cp -p p.ndjson kept && dd if=p0.ndjson of=p.ndjson conv=notrunc status=none && touch -r kept p.ndjson' cdp-dedupe -q p.ndjson
+    [ "$rc" -eq 1 ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (its status-change time moved: written to, or its permissions or links changed)" ]
+    changed_between 'ln p.ndjson p.link' cdp-dedupe -q p.ndjson
+    [ "$rc" -eq 1 ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (its status-change time moved: written to, or its permissions or links changed)" ]
+    rm p.link
     # a line appended (the count of records alone told before, without the file)
     changed_between 'echo "{\"_source\":\"x\",\"_rid\":\"9\",\"_kind\":\"person\"}" >> p.ndjson' cdp-dedupe -q p.ndjson
     [ "$rc" -eq 1 ]
-    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (replaced or written to)" ]
+    [ "$(cat err)" = "cdp-dedupe: 'p.ndjson' changed between the two passes (written to: its size or modification time changed)" ]
     # untouched: the run goes through
     cp p0.ndjson p.ndjson
     changed_between 'true' cdp-dedupe -q p.ndjson
@@ -172,12 +182,12 @@ changed_between() {
     head -n 2 prof.ndjson > fewer.ndjson
     changed_between 'mv fewer.ndjson prof.ndjson' cdp-segment -q --use rfm --as-of 2026-01-01 prof.ndjson
     [ "$rc" -eq 1 ]
-    [ "$(cat err)" = "cdp-segment: 'prof.ndjson' changed between the two passes (replaced or written to)" ]
+    [ "$(cat err)" = "cdp-segment: 'prof.ndjson' changed between the two passes (replaced by another file)" ]
     [ ! -s out ]
     cp "$FIX/export/profiles.ndjson" prof.ndjson
     changed_between 'touch -d "2020-01-01 00:00" prof.ndjson' cdp-export -q -f mailchimp prof.ndjson
     [ "$rc" -eq 1 ]
-    [ "$(cat err)" = "cdp-export: 'prof.ndjson' changed between the two passes (replaced or written to)" ]
+    [ "$(cat err)" = "cdp-export: 'prof.ndjson' changed between the two passes (written to: its size or modification time changed)" ]
     [ ! -s out ]
     changed_between 'true' cdp-export -q -f mailchimp prof.ndjson
     [ "$rc" -eq 0 ]

@@ -46,10 +46,19 @@ int cdp_reread_check(const struct cdp_reread *in, size_t n, struct cdp_error *er
             continue;
         if (stat(in[i].path, &st) < 0)
             return cdp_errorf_errno(err, errno, "'%s' changed between the two passes", in[i].label);
-        if (st.st_dev != was->dev || st.st_ino != was->ino || st.st_size != was->size ||
-            !same_time(st.st_mtim, was->mtime) || !same_time(st.st_ctim, was->ctime))
-            return cdp_errorf(err, "'%s' changed between the two passes (replaced or written to)",
-                              in[i].label);
+        /* Which change, so that a user who only ran chmod or made a hard
+         * link learns why: the status-change time is checked as well because
+         * a write can put the modification time back (touch -d, rsync -t),
+         * and it moves with permissions and links too. */
+        const char *how = NULL;
+        if (st.st_dev != was->dev || st.st_ino != was->ino)
+            how = "replaced by another file";
+        else if (st.st_size != was->size || !same_time(st.st_mtim, was->mtime))
+            how = "written to: its size or modification time changed";
+        else if (!same_time(st.st_ctim, was->ctime))
+            how = "its status-change time moved: written to, or its permissions or links changed";
+        if (how)
+            return cdp_errorf(err, "'%s' changed between the two passes (%s)", in[i].label, how);
     }
     return 0;
 }

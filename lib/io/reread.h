@@ -50,8 +50,10 @@ void cdp_reread_init(struct cdp_reread *in, const char *arg);
 int cdp_reread_spool(struct cdp_reread *in, struct cdp_error *err);
 
 /* After a pass over n inputs: -1 with err set ("'x' changed between the
- * two passes (replaced or written to)") when a regular file is no longer
- * as it was when spooled; 0 otherwise (and for spools). */
+ * two passes (HOW)", HOW saying whether it was replaced, written to, or
+ * only its status-change time moved) when a regular file is no longer as it
+ * was when spooled: device, inode, size, modification and status-change
+ * time; 0 otherwise (and for spools). */
 int cdp_reread_check(const struct cdp_reread *in, size_t n, struct cdp_error *err);
 
 /* Closes the spool, if any. */
