@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "gen/gen_rng.h"
 #include "norm/digit_dfa.h"
 #include "norm/phone.h"
 
@@ -113,19 +114,11 @@ static void test_written_out(void)
 
 /* ---- 2. libphonenumber's patterns ---- */
 
-static uint64_t rng_state = 20261205;
-
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
+static uint64_t rng_state = 20261205; /* splitmix64's (gen/gen_rng.h): the same inputs every run */
 
 static unsigned below(unsigned n)
 {
-    return (unsigned)(rnd() % n);
+    return (unsigned)(gen_splitmix(&rng_state) % n);
 }
 
 struct engines {

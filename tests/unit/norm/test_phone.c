@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "../files.h"
+#include "gen/gen_rng.h"
 #include "norm/phone.h"
 
 static unsigned long checks;
@@ -165,20 +166,11 @@ static void test_interface(void)
 
 /* ---- 2. the differential test ---- */
 
-static uint64_t rng_state;
-
-/* splitmix64: a fixed seed gives the same inputs on every run. */
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
+static uint64_t rng_state; /* splitmix64's (gen/gen_rng.h): the same inputs every run */
 
 static unsigned below(unsigned n)
 {
-    return (unsigned)(rnd() % n);
+    return (unsigned)(gen_splitmix(&rng_state) % n);
 }
 
 struct region {
