@@ -709,7 +709,7 @@ static int write_row(struct cdp_linker *lk, const struct write_to *w, enum cdp_r
         if (more == 0 && w->file)
             cdp_errorf(err, "%s: more rows than its ids file gives", w->in->label);
         else if (more == 0)
-            cdp_errorf(err, "'%s' changed between the two passes (replaced or written to)", w->in->label);
+            cdp_errorf(err, "'%s' changed between the two passes (it has more rows than in the first pass)", w->in->label);
         return -1;
     }
     if (plan.kind == CDP_EDGES_FORGOTTEN)
