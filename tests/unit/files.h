@@ -73,21 +73,33 @@ static inline const char *write_file(const char *name, const char *text)
     return path;
 }
 
-/* The bytes of the file at PATH, NUL-terminated, or "(missing)" when there
- * is none; the caller frees it. */
-static inline char *read_file(const char *path)
+/* The bytes of the file at PATH, NUL-terminated, their count (binary files
+ * may hold NULs) in *len when len is not NULL; "(missing)" when there is no
+ * file. The caller frees it. */
+static inline char *read_file_bytes(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!f) {
+        if (len)
+            *len = 0;
         return cdp_xstrdup("(missing)");
+    }
     struct cdp_buf b = CDP_BUF_INIT;
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         cdp_buf_add(&b, chunk, n);
     fclose(f);
+    if (len)
+        *len = b.len;
     cdp_buf_addc(&b, '\0');
     return cdp_buf_detach(&b, NULL);
+}
+
+/* The text of the file at PATH, or "(missing)"; the caller frees it. */
+static inline char *read_file(const char *path)
+{
+    return read_file_bytes(path, NULL);
 }
 
 /* read_file of NAME in the scratch folder, kept until four more calls. */

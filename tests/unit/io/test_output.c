@@ -25,23 +25,6 @@ static struct cdp_buf sample(void)
     return b;
 }
 
-/* The whole file at path, raw; its length in *len. */
-static char *raw_bytes(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    if (!f)
-        exit(1);
-    struct cdp_buf b = CDP_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cdp_buf_add(&b, chunk, n);
-    fclose(f);
-    *len = b.len;
-    return b.data;
-}
-
 static void write_with(const char *name, int workers, const struct cdp_buf *text)
 {
     struct cdp_output_options opt = { .zstd = true, .zstd_workers = workers };
@@ -61,8 +44,8 @@ static void test_same_bytes_for_any_workers(void)
     write_with("four.zst", 4, &text);
     write_with("cpus.zst", 0, &text);
     size_t n1, n2, n4, n0;
-    char *one = raw_bytes(path_of("one.zst"), &n1), *two = raw_bytes(path_of("two.zst"), &n2);
-    char *four = raw_bytes(path_of("four.zst"), &n4), *cpus = raw_bytes(path_of("cpus.zst"), &n0);
+    char *one = read_file_bytes(path_of("one.zst"), &n1), *two = read_file_bytes(path_of("two.zst"), &n2);
+    char *four = read_file_bytes(path_of("four.zst"), &n4), *cpus = read_file_bytes(path_of("cpus.zst"), &n0);
     CHECK(n1 > 0 && n1 < text.len / 2);
     CHECK(n2 == n1 && memcmp(one, two, n1) == 0);
     CHECK(n4 == n1 && memcmp(one, four, n1) == 0);
