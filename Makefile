@@ -188,7 +188,7 @@ demo: deps
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
-	PATH="$(abspath $(BUILD))/bin:$$PATH" bench/run $(if $(SCALE),--scale $(SCALE))
+	PATH="$(abspath $(BUILD))/bin:$$PATH" bench/run $(if $(SCALE),--scale $(SCALE)) $(if $(RUNS),--runs $(RUNS))
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
