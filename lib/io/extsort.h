@@ -18,8 +18,8 @@
  *
  * Runs are nameless temporary files (O_TMPFILE in tmpdir, else $TMPDIR, else
  * /tmp): they vanish when closed, so none is left behind on any exit path,
- * a crash included. They are written through lib/io/output.h (zstd level 1, one
- * compression thread) and read back through lib/io/source.h, as /proc/self/fd/N.
+ * a crash included. They are written through lib/io/output.h (zstd level -3,
+ * its compression threads) and read back through lib/io/source.h, as /proc/self/fd/N.
  * A run being read costs about 5 MiB (source.h decompresses up to 4 MiB
  * ahead in a thread of its own), so a merge reads at most F runs at once,
  * F = memory / 5 MiB kept within 8..64 (so merging takes about the budget,
