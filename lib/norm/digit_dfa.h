@@ -51,19 +51,28 @@ struct cdp_digit_dfa {
 struct cdp_digit_dfa *cdp_digit_dfa_new(const char *pattern, size_t len, size_t max_states);
 void cdp_digit_dfa_free(struct cdp_digit_dfa *dfa);
 
+/* The state after the digits of s (n bytes): 0, the dead state, which never
+ * accepts, at a non-digit or where the language stops; with stop_at_accept,
+ * the first accepting state met on the way (the empty beginning included). */
+static inline uint32_t cdp_digit_dfa_walk(const struct cdp_digit_dfa *dfa, const char *s, size_t n,
+                                          bool stop_at_accept)
+{
+    uint32_t state = 1;
+    for (size_t i = 0; i < n && !(stop_at_accept && dfa->accept[state]); i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return 0;
+        state = dfa->next[state * 10 + d];
+        if (!state)
+            return 0;
+    }
+    return state;
+}
+
 /* Whether the whole of s (n bytes) is in the pattern's language. */
 static inline bool cdp_digit_dfa_match(const struct cdp_digit_dfa *dfa, const char *s, size_t n)
 {
-    uint32_t state = 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned)(unsigned char)s[i] - '0';
-        if (d > 9)
-            return false;
-        state = dfa->next[state * 10 + d];
-        if (!state)
-            return false;
-    }
-    return dfa->accept[state];
+    return dfa->accept[cdp_digit_dfa_walk(dfa, s, n, false)];
 }
 
 /* Whether some beginning of s (the empty one included) is in the language:
@@ -71,16 +80,7 @@ static inline bool cdp_digit_dfa_match(const struct cdp_digit_dfa *dfa, const ch
 static inline bool cdp_digit_dfa_match_prefix(const struct cdp_digit_dfa *dfa, const char *s,
                                               size_t n)
 {
-    uint32_t state = 1;
-    for (size_t i = 0; i < n && !dfa->accept[state]; i++) {
-        unsigned d = (unsigned)(unsigned char)s[i] - '0';
-        if (d > 9)
-            return false;
-        state = dfa->next[state * 10 + d];
-        if (!state)
-            return false;
-    }
-    return dfa->accept[state];
+    return dfa->accept[cdp_digit_dfa_walk(dfa, s, n, true)];
 }
 
 /* How many states the automaton has (the dead state included). */

@@ -765,6 +765,21 @@ void count_call(cdp_phone_normalizer *pn, bool seen, bool found)
     pn->window_calls = pn->window_seen = pn->window_found = 0;
 }
 
+// Looks the input up: true with its answer in *res when it is cached (the
+// hit counted in the cache's window when window, a look-up of the fast
+// path's inputs), else false with the empty slot for it in *sl.
+bool cache_hit(cdp_phone_normalizer *pn, uint64_t h, const char *text, size_t len, bool window,
+               Slot **sl, Result *res)
+{
+    *sl = cache_find(pn, h, text, len);
+    if (!**sl)
+        return false;
+    pn->n_cached++;
+    count_call(pn, window, window);
+    cache_get(pn, *sl, res);
+    return true;
+}
+
 } // namespace
 
 extern "C" {
@@ -837,15 +852,8 @@ int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_
         bool seen = cacheable && (pn->keep_fast || sampled(text, len));
         uint64_t h = seen ? hash_bytes(text, len) : 0;
         Slot *sl = nullptr;
-        if (seen) {
-            sl = cache_find(pn, h, text, len);
-            if (*sl) {
-                pn->n_cached++;
-                count_call(pn, true, true);
-                cache_get(pn, sl, &res);
-                return deliver(res, out, type);
-            }
-        }
+        if (seen && cache_hit(pn, h, text, len, true, &sl, &res))
+            return deliver(res, out, type);
         bool keep = seen;
         Outcome o = fast_path(pn, text, len, &res);
         if (o == kSlow) {
@@ -853,13 +861,8 @@ int cdp_phone_normalize(struct cdp_phone_normalizer *pn, const char *text, size_
             if (cacheable && !seen) {
                 // libphonenumber's answers are always kept.
                 h = hash_bytes(text, len);
-                sl = cache_find(pn, h, text, len);
-                if (*sl) {
-                    pn->n_cached++;
-                    count_call(pn, false, false);
-                    cache_get(pn, sl, &res);
+                if (cache_hit(pn, h, text, len, false, &sl, &res))
                     return deliver(res, out, type);
-                }
                 keep = true;
             }
             pn->n_slow++;
