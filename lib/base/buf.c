@@ -26,6 +26,19 @@ void *cdp_xcalloc(size_t n, size_t size)
     return p;
 }
 
+void *cdp_xcalloc_written(size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &bytes))
+        out_of_memory(SIZE_MAX);
+    void *p = cdp_xmalloc(bytes);
+    /* The barrier keeps the compiler from making malloc and memset one
+     * calloc, which is what this function is not. */
+    __asm__ volatile("" : : "r"(p) : "memory");
+    memset(p, 0, bytes);
+    return p;
+}
+
 void *cdp_xrealloc(void *p, size_t n)
 {
     p = realloc(p, n ? n : 1);

@@ -95,6 +95,9 @@ bool cdp_json_string_decode(struct cdp_buf *out, const char *lit, size_t len);
 
 /* Appends s as a JSON string literal, quotes included. s must be UTF-8. */
 void cdp_json_add_string(struct cdp_buf *out, const char *s, size_t len);
+/* Whether s needs no escape inside a JSON string: no '"', '\\' or control
+ * byte. Such a string can be copied between quotes as it is. */
+bool cdp_json_plain(const char *s, size_t len);
 /* Appends a field's value as JSON (strings quoted, the rest as written). */
 void cdp_json_add_value(struct cdp_buf *out, const char *val, size_t vlen, enum cdp_type type);
 /* Appends a whole record as one JSON object (no newline). */

@@ -114,6 +114,21 @@ void cdp_json_add_string(struct cdp_buf *out, const char *s, size_t len)
     out->data[out->len] = '\0';
 }
 
+bool cdp_json_plain(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    for (; end - p >= 8; p += 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        if (word_needs_escape(x))
+            return false;
+    }
+    for (; p < end; p++)
+        if (needs_escape(*p))
+            return false;
+    return true;
+}
+
 void cdp_json_add_value(struct cdp_buf *out, const char *val, size_t vlen, enum cdp_type type)
 {
     if (type == CDP_STRING)
