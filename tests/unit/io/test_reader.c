@@ -2,7 +2,10 @@
  * cdp_reader_take_lines and cdp_reader_block_row are those cdp_reader_next
  * returns line by line (lines_only), blank and CRLF lines, a last line
  * without '\n', over many blocks, plain and zstd-compressed; a block
- * takes up after the lines read one by one. */
+ * takes up after the lines read one by one. A single-byte encoding
+ * (cp1251) is decoded as iconv decodes each byte alone, whatever the mix
+ * of ASCII and other bytes and the size of the reads. */
+#include <iconv.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -133,6 +136,70 @@ static void test_numbers(void)
     unlink(path);
 }
 
+/* Windows-1251 text read through cdp_source equals iconv's decoding of
+ * each byte alone (an undefined byte, 0x98, is 0xFF): runs of ASCII and of
+ * other bytes of every length, at every offset of the decoder's words, read
+ * by buffers of several sizes. */
+static void test_single_byte(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/cp1251.csv", dir);
+    struct cdp_buf in = CDP_BUF_INIT, want = CDP_BUF_INIT;
+    uint64_t x = 42;
+    while (in.len < 200000) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        size_t run = (x >> 33) % 19;
+        bool high = (x >> 20) & 1;
+        for (size_t i = 0; i < run; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned char c = (unsigned char)(x >> 40);
+            c = high ? (unsigned char)(c | 0x80) : (unsigned char)(c & 0x7F);
+            if (c == 0)
+                c = '0';
+            cdp_buf_addc(&in, (char)c);
+        }
+    }
+    iconv_t cd = iconv_open("UTF-8", "CP1251");
+    CHECK(cd != (iconv_t)-1);
+    for (size_t i = 0; i < in.len && cd != (iconv_t)-1; i++) {
+        char one = in.data[i], out[8], *ip = &one, *op = out;
+        size_t il = 1, ol = sizeof out;
+        if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+            cdp_buf_addc(&want, (char)0xFF);
+        else
+            cdp_buf_add(&want, out, sizeof out - ol);
+    }
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        fwrite(in.data, 1, in.len, f);
+        fclose(f);
+    }
+    static const size_t sizes[] = { 7, 64, 4099, 65536 };
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        struct cdp_error err;
+        struct cdp_source *s = cdp_source_open(path, "cp1251", &err);
+        CHECK(s != NULL);
+        if (!s)
+            continue;
+        struct cdp_buf got = CDP_BUF_INIT;
+        char *buf = cdp_xmalloc(sizes[k]);
+        ssize_t n;
+        while ((n = cdp_source_read(s, buf, sizes[k], &err)) > 0)
+            cdp_buf_add(&got, buf, (size_t)n);
+        CHECK(n == 0);
+        CHECK(got.len == want.len && memcmp(got.data, want.data, want.len) == 0);
+        free(buf);
+        cdp_buf_release(&got);
+        cdp_source_close(s);
+    }
+    unlink(path);
+    cdp_buf_release(&in);
+    cdp_buf_release(&want);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -140,6 +207,7 @@ int main(void)
     test_blocks("lines.ndjson");
     test_blocks("lines.ndjson.zst");
     test_numbers();
+    test_single_byte();
     rmdir(dir);
     return check_report("test_reader");
 }
