@@ -248,6 +248,13 @@ bool set_desc(const PhoneNumberDesc &pd, Desc *d)
            compile(pd.national_number_pattern(), true, &d->re);
 }
 
+// Whether d's possible lengths allow a national number of n digits (without
+// a list, the general desc decides): what IsNumberMatchingDesc tests first.
+bool length_allowed(const Desc &d, size_t n)
+{
+    return !(d.has_lengths && (n > 31 || !(d.lengths >> n & 1)));
+}
+
 // The descs number_type asks, in the order of Region::type_accepts' bits.
 constexpr int kTypeDescs = 11; // general, others[0..7], fixed_line, mobile
 constexpr size_t kMaxTypeStates = 20000;
@@ -313,11 +320,9 @@ void build_type_dfa(Region &r)
     r.type_next = std::move(next);
     r.type_accepts = std::move(accepts);
     for (size_t n = 0; n <= 32; n++)
-        for (int i = 0; i < kTypeDescs; i++) {
-            const Desc &d = type_desc(r, i);
-            if (!(d.has_lengths && (n > 31 || !(d.lengths >> n & 1))))
+        for (int i = 0; i < kTypeDescs; i++)
+            if (length_allowed(type_desc(r, i), n))
                 r.type_lengths[n] = uint16_t(r.type_lengths[n] | 1u << i);
-        }
 }
 
 bool prepare(Region &r)
@@ -403,9 +408,7 @@ bool is_match(cdp_phone_normalizer *pn, const Desc &d, std::string_view s)
 // IsNumberMatchingDesc.
 bool matches(cdp_phone_normalizer *pn, const Desc &d, std::string_view nsn)
 {
-    if (d.has_lengths && (nsn.size() > 31 || !(d.lengths >> nsn.size() & 1)))
-        return false;
-    return is_match(pn, d, nsn);
+    return length_allowed(d, nsn.size()) && is_match(pn, d, nsn);
 }
 
 // TestNumberLength for PhoneNumberUtil::UNKNOWN.
@@ -424,37 +427,37 @@ LengthResult test_length(const Region &r, size_t n)
     return n < 32 && (r.general.lengths >> n & 1) ? kPossible : kInvalidLength;
 }
 
-// GetNumberTypeHelper.
-enum cdp_phone_type number_type(cdp_phone_normalizer *pn, const Region &r, std::string_view nsn)
+// GetNumberTypeHelper's decision, given match(i): whether the number
+// matches type_desc(i). Asked in libphonenumber's order and only as far as
+// needed, so that a match run by PCRE2 is not run for nothing.
+template <class Match>
+enum cdp_phone_type type_decision(const Region &r, Match match)
 {
-    if (!r.type_next.empty()) {
-        // The same questions as below, answered by one walk.
-        uint32_t state = 1;
-        for (size_t i = 0; i < nsn.size() && state; i++) {
-            unsigned d = unsigned(static_cast<unsigned char>(nsn[i])) - '0';
-            state = d > 9 ? 0 : r.type_next[size_t(state) * 10 + d];
-        }
-        // Bit i: matches(type_desc(i)) would say yes.
-        unsigned m = r.type_accepts[state] & r.type_lengths[nsn.size() < 32 ? nsn.size() : 32];
-        if (!(m & 1))
-            return CDP_PHONE_UNKNOWN;
-        if (m & 0x1FE)
-            return kOtherTypes[__builtin_ctz(m >> 1)];
-        bool same = r.md->same_mobile_and_fixed_line_pattern();
-        if (m & 1u << 9)
-            return same || (m & 1u << 10) ? CDP_PHONE_FIXED_LINE_OR_MOBILE : CDP_PHONE_FIXED_LINE;
-        return !same && (m & 1u << 10) ? CDP_PHONE_MOBILE : CDP_PHONE_UNKNOWN;
-    }
-    if (!matches(pn, r.general, nsn))
+    if (!match(0))
         return CDP_PHONE_UNKNOWN;
     for (int i = 0; i < 8; i++)
-        if (matches(pn, r.others[i], nsn))
+        if (match(i + 1))
             return kOtherTypes[i];
     bool same = r.md->same_mobile_and_fixed_line_pattern();
-    if (matches(pn, r.fixed_line, nsn))
-        return same || matches(pn, r.mobile, nsn) ? CDP_PHONE_FIXED_LINE_OR_MOBILE
-                                                  : CDP_PHONE_FIXED_LINE;
-    return !same && matches(pn, r.mobile, nsn) ? CDP_PHONE_MOBILE : CDP_PHONE_UNKNOWN;
+    if (match(9))
+        return same || match(10) ? CDP_PHONE_FIXED_LINE_OR_MOBILE : CDP_PHONE_FIXED_LINE;
+    return !same && match(10) ? CDP_PHONE_MOBILE : CDP_PHONE_UNKNOWN;
+}
+
+// GetNumberTypeHelper: by the type automaton's one walk when the region has
+// one, else by matching the descs in turn.
+enum cdp_phone_type number_type(cdp_phone_normalizer *pn, const Region &r, std::string_view nsn)
+{
+    if (r.type_next.empty())
+        return type_decision(r, [&](int i) { return matches(pn, type_desc(r, i), nsn); });
+    uint32_t state = 1;
+    for (size_t i = 0; i < nsn.size() && state; i++) {
+        unsigned d = unsigned(static_cast<unsigned char>(nsn[i])) - '0';
+        state = d > 9 ? 0 : r.type_next[size_t(state) * 10 + d];
+    }
+    // Bit i: matches(type_desc(i)) would say yes.
+    unsigned m = r.type_accepts[state] & r.type_lengths[nsn.size() < 32 ? nsn.size() : 32];
+    return type_decision(r, [m](int i) { return (m >> i & 1) != 0; });
 }
 
 // MaybeStripNationalPrefixAndCarrierCode without the transform rule: when the

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "gen/gen_rng.h"
 #include "io/lines.h"
 #include "io/output.h"
 #include "io/reader.h"
@@ -145,14 +146,13 @@ static void test_single_byte(void)
     char path[128];
     snprintf(path, sizeof path, "%s/cp1251.csv", dir);
     struct cdp_buf in = CDP_BUF_INIT, want = CDP_BUF_INIT;
-    uint64_t x = 42;
+    uint64_t rng = 42;
     while (in.len < 200000) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t x = gen_splitmix(&rng);
         size_t run = (x >> 33) % 19;
         bool high = (x >> 20) & 1;
         for (size_t i = 0; i < run; i++) {
-            x = x * 6364136223846793005ull + 1442695040888963407ull;
-            unsigned char c = (unsigned char)(x >> 40);
+            unsigned char c = (unsigned char)(gen_splitmix(&rng) >> 40);
             c = high ? (unsigned char)(c | 0x80) : (unsigned char)(c & 0x7F);
             if (c == 0)
                 c = '0';
@@ -171,12 +171,7 @@ static void test_single_byte(void)
     }
     if (cd != (iconv_t)-1)
         iconv_close(cd);
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (f) {
-        fwrite(in.data, 1, in.len, f);
-        fclose(f);
-    }
+    write_file(path, &in);
     static const size_t sizes[] = { 7, 64, 4099, 65536 };
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         struct cdp_error err;
