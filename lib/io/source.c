@@ -16,7 +16,13 @@
 
 #include "base/buf.h"
 
-#define RAW_CHUNK (256 * 1024)
+/* At most this much per read(2), into a buffer used again and again: the
+ * kernel's copy then lands in cache, and the decoder reads it from there.
+ * On the 1M-row 1C CSV, 256 KiB reads put the copy (_copy_to_iter) at
+ * 4.1-5.0% of cdp-ingest's samples, 64 KiB at 1.0-1.2%: CPU 1.435 -> 1.310 s,
+ * system 0.090 -> 0.060 s (medians of 20 alternated runs). A UTF-8 CSV
+ * (POS, 961 MB) and cdp-dedupe's zstd inputs took the same time. */
+#define RAW_CHUNK (64 * 1024)
 #define BG_CHUNKS 4
 #define BG_CHUNK_SIZE (1 << 20)
 
@@ -288,7 +294,7 @@ static ssize_t decompress(struct cdp_source *s, char *buf, size_t n, struct cdp_
             /* Past the bytes read at open: straight into the caller's
              * buffer, not through s->raw (a copy of every byte saved). */
             for (;;) {
-                ssize_t k = read(s->fd, buf, n);
+                ssize_t k = read(s->fd, buf, n < RAW_CHUNK ? n : RAW_CHUNK);
                 if (k < 0 && errno == EINTR)
                     continue;
                 if (k < 0)
