@@ -136,6 +136,13 @@ OUT
     cdp-ingest -q -s shop -m full_name=name --threads 3 many.ndjson > t3.ndjson
     [ "$(wc -l < t0.ndjson)" -eq 30000 ]
     cmp t0.ndjson t3.ndjson
+    # compressed by as many threads (one for --threads 0): the same bytes
+    cdp-ingest -q -s shop -m full_name=name --threads 0 -o t0.ndjson.zst many.ndjson
+    cdp-ingest -q -s shop -m full_name=name --threads 3 -o t3.ndjson.zst many.ndjson
+    cdp-ingest -q -s shop -m full_name=name -o cpus.ndjson.zst many.ndjson
+    cmp t0.ndjson.zst t3.ndjson.zst
+    cmp t0.ndjson.zst cpus.ndjson.zst
+    zstd -dc t0.ndjson.zst | cmp - t0.ndjson
     run sed -n 30000p t0.ndjson
     [ "$output" = '{"_source":"shop","_rid":"30000","_kind":"person","email":"user30000@mail.ru","phone":"+79121030000","full_name":"Иванов Иван","last_name":"Иванов","first_name":"Иван","attrs":{"id":30000}}' ]
 }

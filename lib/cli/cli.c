@@ -198,6 +198,7 @@ static int shared_option(struct cdp_io_prefs *p, const char *prog, int opt, cons
     case CDP_OPT_THREADS:
         if (!cdp_parse_long(arg, 0, 64, &p->threads))
             return cdp_usage_error(prog, "--threads takes a number 0 to 64, not '%s'", arg);
+        p->out.zstd_workers = cdp_cli_zstd_workers(p->threads);
         break;
     case 'q':
         p->quiet = true;
@@ -388,6 +389,11 @@ void cdp_io_apply_report(const struct cdp_io_prefs *p, struct cdp_report *r)
     const char *interval = getenv("CDP_PROGRESS_INTERVAL");
     if (interval)
         r->progress_interval = atof(interval);
+}
+
+int cdp_cli_zstd_workers(long threads)
+{
+    return threads < 1 ? 1 : threads > 4 ? 4 : (int)threads;
 }
 
 size_t cdp_cli_threads(const struct cdp_io_prefs *p)

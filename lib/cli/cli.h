@@ -193,6 +193,11 @@ void cdp_io_apply_report(const struct cdp_io_prefs *p, struct cdp_report *r);
 /* The worker threads for --threads: the option's value (0: none, the work
  * is done by the reading thread), or one per CPU when it was not given. */
 size_t cdp_cli_threads(const struct cdp_io_prefs *p);
+/* The compression threads of the outputs for --threads N: N, but one at least
+ * (zstd writes the same bytes with any count of one or more, other bytes
+ * with none) and four at most, as the default is. Without --threads,
+ * out.zstd_workers stays 0: one per CPU, at most four. */
+int cdp_cli_zstd_workers(long threads);
 
 /* ---- option values ------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* Unit tests of lib/io/output.h: zstd output compressed by any number of
  * worker threads is the same bytes (the promise that lets the count follow
  * the CPUs without breaking byte-identical runs), and reads back as written. */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -68,10 +69,42 @@ static void test_same_bytes_for_any_workers(void)
     cdp_buf_release(&text);
 }
 
+/* This process's threads, from /proc/self/task. */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* zstd_workers is the count of compression threads, no more (--threads N
+ * is passed down as it): zstd starts its pool at the first compression. */
+static void test_workers_are_threads(void)
+{
+    struct cdp_buf text = sample();
+    int before = thread_count();
+    CHECK(before == 1);
+    for (int workers = 1; workers <= 3; workers += 2) {
+        struct cdp_output_options opt = { .zstd = true, .zstd_workers = workers };
+        struct cdp_output *o = cdp_output_open(path_of("threads.zst"), &opt, &err);
+        CHECK(o != NULL);
+        CHECK(cdp_output_write(o, text.data, text.len) == 0);
+        CHECK(thread_count() == before + workers);
+        CHECK(cdp_output_commit(o, &err) == 0);
+    }
+    cdp_buf_release(&text);
+}
+
 int main(void)
 {
     files_setup("output");
     test_same_bytes_for_any_workers();
+    test_workers_are_threads();
     files_cleanup();
     return check_report("test_output");
 }
