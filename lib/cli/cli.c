@@ -393,7 +393,7 @@ void cdp_io_apply_report(const struct cdp_io_prefs *p, struct cdp_report *r)
 
 int cdp_cli_zstd_workers(long threads)
 {
-    return threads < 1 ? 1 : threads > 4 ? 4 : (int)threads;
+    return threads < 1 ? 1 : threads > CDP_OUTPUT_ZSTD_WORKERS_MAX ? CDP_OUTPUT_ZSTD_WORKERS_MAX : (int)threads;
 }
 
 size_t cdp_cli_threads(const struct cdp_io_prefs *p)

@@ -195,8 +195,8 @@ void cdp_io_apply_report(const struct cdp_io_prefs *p, struct cdp_report *r);
 size_t cdp_cli_threads(const struct cdp_io_prefs *p);
 /* The compression threads of the outputs for --threads N: N, but one at least
  * (zstd writes the same bytes with any count of one or more, other bytes
- * with none) and four at most, as the default is. Without --threads,
- * out.zstd_workers stays 0: one per CPU, at most four. */
+ * with none) and CDP_OUTPUT_ZSTD_WORKERS_MAX at most, as the default is.
+ * Without --threads, out.zstd_workers stays 0: one per CPU up to that. */
 int cdp_cli_zstd_workers(long threads);
 
 /* ---- option values ------------------------------------------------------ */

@@ -36,14 +36,15 @@ struct cdp_output {
     size_t zcap;
 };
 
-/* The compression threads: opt's count, or one per CPU up to 4 (past that
- * the program itself, not compression, is the bottleneck). */
+/* The compression threads: opt's count, or one per CPU up to
+ * CDP_OUTPUT_ZSTD_WORKERS_MAX (past that the program itself, not
+ * compression, is the bottleneck). */
 static int zstd_workers(const struct cdp_output_options *opt)
 {
     if (opt->zstd_workers > 0)
         return opt->zstd_workers;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+    return cpus < 1 ? 1 : cpus > CDP_OUTPUT_ZSTD_WORKERS_MAX ? CDP_OUTPUT_ZSTD_WORKERS_MAX : (int)cpus;
 }
 
 static bool ends_with(const char *s, const char *suffix)

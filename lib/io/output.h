@@ -28,11 +28,16 @@
 #include "base/buf.h"
 #include "base/error.h"
 
+/* The most compression threads an output takes by itself (one per CPU up
+ * to this); programs cap the count their users give at it too. */
+#define CDP_OUTPUT_ZSTD_WORKERS_MAX 4
+
 struct cdp_output_options {
     bool zstd;      /* compress with zstd whatever the name */
     int zstd_level; /* 0 = level 1: fast (nightly intermediates are read once) */
     mode_t mode;    /* permissions of the file, whatever the umask; 0 = 0600 */
-    int zstd_workers; /* compression threads; 0 = one per CPU, at most 4. The
+    int zstd_workers; /* compression threads; 0 = one per CPU, at most
+                       * CDP_OUTPUT_ZSTD_WORKERS_MAX. The
                        * bytes written are the same for any count of 1 or more
                        * (zstd cuts the input into jobs by size, not by
                        * thread; test_output checks it) */

@@ -17,8 +17,8 @@ static int no_own(void *prefs, int id, const char *arg, struct cdp_cli_rest *res
     return 0;
 }
 
-/* The zstd_workers that cdp_cli_parse leaves after ARGS (NULL ended), or
- * -100 when it did not accept them. */
+/* The zstd_workers that cdp_cli_parse leaves after the arguments a and b
+ * (either NULL: fewer), or -100 when it did not accept them. */
 static int workers_after(const char *a, const char *b)
 {
     char *argv[] = { "cdp-test", (char *)a, (char *)b, NULL };
