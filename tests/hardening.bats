@@ -293,6 +293,17 @@ c@b.ru,'-Анна,,,," ]
     [ "$(cat out.csv)" = $'Email Address,First Name,Last Name,Birthday,Phone Number,Tags\na@b.ru,,,,,' ]
 }
 
+@test "#13.9: a NUL byte is found in a quoted field and in a plain one between clean rows (the reader's per-row look)" {
+    printf 'email,first_name\na@b.ru,Anna\nb@b.ru,"Ma\0ria"\nc@b.ru,Ol\0ga\nd@b.ru,Olga\n' > nul.csv
+    run --separate-stderr cdp-ingest -s x -m email=email -m first_name=first_name nul.csv
+    [ "$status" -eq 0 ]
+    [ "$output" = '{"_source":"x","_rid":"1","_kind":"person","email":"a@b.ru","first_name":"Anna"}
+{"_source":"x","_rid":"2","_kind":"person","email":"b@b.ru","_invalid":{"first_name":"Ma\u0000ria"}}
+{"_source":"x","_rid":"3","_kind":"person","email":"c@b.ru","_invalid":{"first_name":"Ol\u0000ga"}}
+{"_source":"x","_rid":"4","_kind":"person","email":"d@b.ru","first_name":"Olga"}' ]
+    [ "${stderr_lines[2]}" = "cdp-ingest: 4 rows read, 4 written, 0 rejected, 2 invalid values" ]
+}
+
 @test "#13.14: misspelt key and --rule fields are usage errors; -o X.NDJSON.ZST is zstd; -z with a .gz name is refused" {
     persons p.ndjson
     run --separate-stderr cdp-dedupe -k nosuch p.ndjson

@@ -145,6 +145,7 @@ struct cdp_ingest {
     struct slot *role_values; /* the row's value of each role's column */
     uint64_t *role_stamps;
     uint64_t row_stamp;
+    bool row_no_nul; /* the reader found no NUL byte in the row */
     struct value_span *values;
     struct cdp_buf norm;
     struct cdp_buf scratch;
@@ -678,8 +679,9 @@ static bool normalize(struct cdp_ingest *ing, const struct target *t, const stru
     if (sl->type == CDP_ARRAY || sl->type == CDP_OBJECT)
         return false;
     /* A NUL byte (a raw one in CSV, \u0000 in JSON) is in no value of the
-     * schema: written raw into an export, it cuts the cell for C readers. */
-    if (memchr(s, '\0', n))
+     * schema: written raw into an export, it cuts the cell for C readers.
+     * (A rule's value or a constant is a C string: none there either.) */
+    if (!ing->row_no_nul && memchr(s, '\0', n))
         return false;
     if (sl->type == CDP_TRUE || sl->type == CDP_FALSE) {
         if (t->type != CDP_FT_BOOL)
@@ -1206,6 +1208,7 @@ void cdp_ingest_row(struct cdp_ingest *ing, const struct cdp_record *in, const c
     oc->country_from_phone = false;
     oc->forgotten = false;
     ing->row_stamp++;
+    ing->row_no_nul = in->no_nul;
     for (size_t k = 0; k < ing->nwritable; k++) /* the only values set */
         ing->values[ing->writable[k]] = (struct value_span){ 0 };
     cdp_buf_reset(&ing->norm);

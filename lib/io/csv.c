@@ -617,6 +617,10 @@ enum cdp_read cdp_csv_split(const char *line, size_t len, bool utf8_valid, char 
         row->code = "field_count";
         return CDP_READ_BAD;
     }
+    /* One look at the line spares the consumer one per value: a NUL byte
+     * is in no value of the schema, and cdp-ingest's look for it in each
+     * value was 1.5% of its instructions on a 1C export (callgrind). */
+    rec->no_nul = memchr(line, '\0', len) == NULL;
     if (!utf8_valid && !cdp_utf8_valid(line, len)) {
         for (size_t i = 0; i < rec->n; i++)
             if (!cdp_utf8_valid(rec->f[i].val, rec->f[i].vlen)) {

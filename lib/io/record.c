@@ -8,6 +8,7 @@
 void cdp_record_clear(struct cdp_record *r)
 {
     r->n = 0;
+    r->no_nul = false;
     cdp_arena_reset(&r->arena);
 }
 

@@ -43,11 +43,13 @@ struct cdp_record {
     struct cdp_field *f;
     size_t n, cap;
     struct cdp_arena arena;
+    bool no_nul; /* no value holds a NUL byte (a reader that checked says so) */
 };
 
-#define CDP_RECORD_INIT { NULL, 0, 0, CDP_ARENA_INIT }
+#define CDP_RECORD_INIT { NULL, 0, 0, CDP_ARENA_INIT, false }
 
-/* Forgets all fields and arena strings, keeping memory for reuse. */
+/* Forgets all fields and arena strings, keeping memory for reuse; no_nul
+ * becomes false. */
 void cdp_record_clear(struct cdp_record *r);
 void cdp_record_release(struct cdp_record *r);
 

@@ -233,15 +233,18 @@ enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date
     cdp_text_trim(&s, &len);
     if (len == 0)
         return CDP_DATE_EMPTY;
-    if (parse_utc(s, len, dt)) {
-        if (dt->year == 1 && dt->month == 1 && dt->day == 1)
-            return CDP_DATE_EMPTY;
-        return valid_ymd(dt->year, dt->month, dt->day) ? CDP_DATE_OK : CDP_DATE_INVALID;
-    }
-    memset(dt, 0, sizeof *dt);
+    /* The two fixed shapes never both match (a '.' at 2 against a '-' at 4):
+     * 1C's first when the order is day first, so that its dates skip a
+     * failed look at the other shape and a second memset. */
     if (order == CDP_ORDER_DMY && parse_1c(s, len, dt)) {
         if (dt->year == 1 && dt->month == 1 && dt->day == 1)
             return CDP_DATE_EMPTY; /* 1C writes its empty date as 01.01.0001 */
+        return valid_ymd(dt->year, dt->month, dt->day) ? CDP_DATE_OK : CDP_DATE_INVALID;
+    }
+    memset(dt, 0, sizeof *dt);
+    if (parse_utc(s, len, dt)) {
+        if (dt->year == 1 && dt->month == 1 && dt->day == 1)
+            return CDP_DATE_EMPTY;
         return valid_ymd(dt->year, dt->month, dt->day) ? CDP_DATE_OK : CDP_DATE_INVALID;
     }
     memset(dt, 0, sizeof *dt);
@@ -318,25 +321,30 @@ enum cdp_date_result cdp_datetime_parse(const char *s, size_t len, enum cdp_date
     return CDP_DATE_OK;
 }
 
-/* Writes v as exactly width digits (the low ones) at p; returns the end.
+/* Writes v's two low digits at p; returns the end.
  * Dates are built in a small array and appended once: appending each part
- * to the buffer was most of the cost of writing a time. */
-static inline char *put_digits(char *p, unsigned v, int width)
+ * to the buffer was most of the cost of writing a time. Two digits at a
+ * time from a table: a division per digit was 2% of cdp-ingest's
+ * instructions on a 1C export (callgrind), two dates a row. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static inline char *put_two(char *p, unsigned v)
 {
-    for (int i = width - 1; i >= 0; i--) {
-        p[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return p + width;
+    memcpy(p, digit_pairs + 2 * (v % 100), 2);
+    return p + 2;
 }
 
 static char *put_date(char *p, int year, int month, int day)
 {
-    p = put_digits(p, (unsigned)year, 4);
+    p = put_two(p, (unsigned)year / 100); /* the four low digits */
+    p = put_two(p, (unsigned)year);
     *p++ = '-';
-    p = put_digits(p, (unsigned)month, 2);
+    p = put_two(p, (unsigned)month);
     *p++ = '-';
-    return put_digits(p, (unsigned)day, 2);
+    return put_two(p, (unsigned)day);
 }
 
 void cdp_date_format(struct cdp_buf *out, const struct cdp_datetime *dt)
@@ -372,11 +380,11 @@ void cdp_datetime_format_utc(struct cdp_buf *out, const struct cdp_datetime *dt,
     char text[32 + sizeof dt->frac];
     char *p = put_date(text, y, m, d);
     *p++ = 'T';
-    p = put_digits(p, (unsigned)(rem / 60), 2);
+    p = put_two(p, (unsigned)(rem / 60));
     *p++ = ':';
-    p = put_digits(p, (unsigned)(rem % 60), 2);
+    p = put_two(p, (unsigned)(rem % 60));
     *p++ = ':';
-    p = put_digits(p, (unsigned)(dt->has_time ? dt->second : 0), 2);
+    p = put_two(p, (unsigned)(dt->has_time ? dt->second : 0));
     if (dt->frac[0]) {
         size_t n = strnlen(dt->frac, sizeof dt->frac);
         *p++ = '.';
