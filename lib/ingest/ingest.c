@@ -230,9 +230,11 @@ static void add_target(struct cdp_ingest *ing, const char *name, enum cdp_field_
     t->constant = NULL;
     t->explicit_column = false;
     t->birth_date = strcmp(name, "birth_date") == 0;
-    /* Written by the normalisers from digits, signs and ISO codes only. */
+    /* Written by the normalisers from digits, signs and ISO codes only, or
+     * (an e-mail address) checked to hold nothing to escape (email.h). */
     t->plain_json = type == CDP_FT_DATE || type == CDP_FT_DATETIME || type == CDP_FT_PHONE ||
-                    type == CDP_FT_GENDER || type == CDP_FT_COUNTRY || type == CDP_FT_REGION;
+                    type == CDP_FT_GENDER || type == CDP_FT_COUNTRY || type == CDP_FT_REGION ||
+                    type == CDP_FT_EMAIL;
     t->modifiers = e ? e->modifiers : 0;
     t->first_rule = t->nrules = 0;
     if (e && e->constant) {
@@ -918,6 +920,7 @@ static bool normalize_memo(struct cdp_ingest *ing, size_t t, const struct slot *
         e->in_len = (uint8_t)sl->len;
         e->out_len = (uint8_t)out_len;
         bool clean = ok && !*raw && cdp_json_plain(result, out_len);
+        *plain = clean; /* known now: writing it is a copy, as on a hit */
         e->flags = (uint8_t)((ok ? MEMO_OK : 0) | (*raw ? MEMO_RAW : 0) | (same ? MEMO_SAME : 0) |
                              (clean ? MEMO_PLAIN : 0));
         e->omitted = *omitted;

@@ -8,7 +8,8 @@
  * two dot-separated labels of letters, digits and inner hyphens, the last
  * at least two letters (or an xn-- label); at most 254 bytes in all, as
  * written (lower-cased). Letters may be non-ASCII
- * (internationalised addresses such as почта@пример.рф). */
+ * (internationalised addresses such as почта@пример.рф). So a valid address
+ * holds no byte a JSON string escapes ('"', '\\', controls). */
 #ifndef CDP_NORM_EMAIL_H
 #define CDP_NORM_EMAIL_H
 
