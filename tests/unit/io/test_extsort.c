@@ -2,6 +2,7 @@
  * sequence in memory and spilled to hundreds of runs, counts, and a clean
  * error when the temporary folder does not exist. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -440,10 +441,59 @@ static void test_write_error(void)
     signal(SIGXFSZ, SIG_DFL);
 }
 
+/* The last region read in place: two runs of a 16 MiB budget spilled, a
+ * small remainder left in memory (its entries and the two readers' 10 MiB
+ * fit in what it leaves), and the same sequence as a sort in memory, equal
+ * keys in input order across the runs and the region. */
+static void test_region_kept(void)
+{
+    enum { N = 300000, PLEN = 100 };
+    struct item *items = malloc(N * sizeof *items);
+    char (*keys)[8] = malloc(N * sizeof *keys);
+    char (*payloads)[PLEN] = malloc(N * sizeof *payloads);
+    for (size_t i = 0; i < N; i++) {
+        /* 997 keys: each one's items lie in both runs and in the region. */
+        snprintf(keys[i], sizeof keys[i], "k%03zu", (i * 7919) % 997);
+        memset(payloads[i], 'a' + (int)(i % 26), PLEN);
+        snprintf(payloads[i], PLEN, "%zu", i); /* the input order, to check */
+        items[i] = (struct item){ keys[i], 4, payloads[i], PLEN };
+    }
+    /* An item takes 1 + 4 + 1 + 100 bytes and a 24-byte entry: 129,055 to
+     * a 16 MiB region, so runs of 129,055 and 129,055 and 41,890 left. */
+    struct cdp_buf mem = CDP_BUF_INIT, kept = CDP_BUF_INIT;
+    uint64_t mem_runs = 99, kept_runs = 99;
+    sort_to(items, N, 0, &mem, &mem_runs);
+    sort_to(items, N, (size_t)16 << 20, &kept, &kept_runs);
+    CHECK(mem_runs == 0);
+    CHECK(kept_runs == 2);
+    CHECK(mem.len == kept.len && memcmp(mem.data, kept.data, mem.len) == 0);
+    /* Stable: within a key, payloads (input positions) increase. */
+    const char *line = kept.data, *end = kept.data + kept.len;
+    char last_key[8] = "";
+    long last = -1;
+    bool ordered = true;
+    while (line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        long at = strtol(line + 5, NULL, 10);
+        if (memcmp(line, last_key, 4) == 0)
+            ordered = ordered && at > last;
+        memcpy(last_key, line, 4);
+        last = at;
+        line = nl + 1;
+    }
+    CHECK(ordered);
+    cdp_buf_release(&mem);
+    cdp_buf_release(&kept);
+    free(items);
+    free(keys);
+    free(payloads);
+}
+
 int main(void)
 {
     test_small();
     test_counts();
+    test_region_kept();
     test_bad_tmpdir();
     test_write_error();
     test_big();
