@@ -228,7 +228,8 @@ static int start(struct run *run, struct cdp_error *err)
 {
     struct prefs *p = run->p;
     struct cdp_merger_options mo = { &p->profile, p->traits, p->ntraits, p->memory, cdp_cli_threads(&p->io),
-                                     p->state, p->journal, progress, reject, consume, run };
+                                     p->io.out.zstd_workers, p->state, p->journal, progress, reject,
+                                     consume, run };
     size_t bad;
     if (!(run->merger = cdp_merger_new(&mo, &bad, err)))
         return bad == SIZE_MAX ? 1

@@ -308,7 +308,8 @@ static int stage_stats_journal_state(struct cdp_dedupe *d, struct cdp_replace *f
         rc = (journal = cdp_journal_append_output(o->journal, d->journal.data, d->journal.len, err))
                  ? cdp_replace_add(files, journal, err) : -1;
     if (rc == 0 && o->state)
-        rc = (state = cdp_idstate_save_output(d->ids, o->state, g, o->conflicts, o->nconflicts, err))
+        rc = (state = cdp_idstate_save_output(d->ids, o->state, g, o->conflicts, o->nconflicts,
+                                                 o->out ? o->out->zstd_workers : 0, err))
                  ? cdp_replace_add(files, state, err) : -1;
     return rc;
 }

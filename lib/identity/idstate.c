@@ -543,17 +543,21 @@ static void add_value(void *ctx, const char *kv, size_t len)
 }
 
 int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_graph *g,
-                     const char *const *conflicts, size_t nconflicts, struct cdp_error *err)
+                     const char *const *conflicts, size_t nconflicts, int zstd_workers,
+                     struct cdp_error *err)
 {
-    struct cdp_output *o = cdp_idstate_save_output(st, path, g, conflicts, nconflicts, err);
+    struct cdp_output *o =
+        cdp_idstate_save_output(st, path, g, conflicts, nconflicts, zstd_workers, err);
     return o ? cdp_output_commit(o, err) : -1;
 }
 
 struct cdp_output *cdp_idstate_save_output(struct cdp_idstate *st, const char *path,
                                            const struct cdp_graph *g, const char *const *conflicts,
-                                           size_t nconflicts, struct cdp_error *err)
+                                           size_t nconflicts, int zstd_workers,
+                                           struct cdp_error *err)
 {
-    struct cdp_output_options opt = { .zstd = true, .zstd_level = 3, .mode = 0600 };
+    struct cdp_output_options opt = cdp_idstate_output_options;
+    opt.zstd_workers = zstd_workers;
     struct cdp_output *o = cdp_output_open(path, &opt, err);
     if (!o)
         return NULL;

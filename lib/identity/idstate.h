@@ -68,13 +68,16 @@ const char *cdp_idstate_group_id(const struct cdp_idstate *st, uint32_t group);
 /* This run's number (1 for the first). */
 uint64_t cdp_idstate_run(const struct cdp_idstate *st);
 
-/* Writes the graph and its ids to path, atomically. */
+/* Writes the graph and its ids to path, atomically, compressed by
+ * zstd_workers threads (output.h's option; 0: its default). */
 int cdp_idstate_save(struct cdp_idstate *st, const char *path, const struct cdp_graph *g,
-                     const char *const *conflicts, size_t nconflicts, struct cdp_error *err);
+                     const char *const *conflicts, size_t nconflicts, int zstd_workers,
+                     struct cdp_error *err);
 /* The same, not yet committed (for io/replace.h). NULL with err. */
 struct cdp_output *cdp_idstate_save_output(struct cdp_idstate *st, const char *path,
                                            const struct cdp_graph *g, const char *const *conflicts,
-                                           size_t nconflicts, struct cdp_error *err);
+                                           size_t nconflicts, int zstd_workers,
+                                           struct cdp_error *err);
 
 /* ---- erasure (cdp-forget) ------------------------------------------------
  *

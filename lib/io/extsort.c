@@ -69,6 +69,7 @@ enum state { ADDING, IN_MEMORY, MERGING, FAILED };
 struct cdp_extsort {
     size_t memory; /* region size, a multiple of 8 */
     char *tmpdir;
+    int zstd_workers;
     size_t fanin;     /* runs read at once */
     size_t run_limit; /* runs kept (open files) before merging some */
     size_t fanin_add; /* runs merged at once then */
@@ -483,7 +484,8 @@ static struct cdp_output *run_create(const struct cdp_extsort *s, int *fd, struc
     snprintf(path, sizeof path, "/proc/self/fd/%d", *fd);
     /* Runs are read back once, soon: a fast negative level halves the
      * compression time for some 1.5x the bytes (measured on 1M-person runs). */
-    struct cdp_output_options oo = { .zstd = true, .zstd_level = -3, .mode = 0 };
+    struct cdp_output_options oo = { .zstd = true, .zstd_level = -3, .mode = 0,
+                                     .zstd_workers = s->zstd_workers };
     struct cdp_output *o = cdp_output_open(path, &oo, err);
     if (!o) {
         close(*fd);
@@ -843,6 +845,7 @@ struct cdp_extsort *cdp_extsort_new(const struct cdp_extsort_options *opt)
     s->memory = memory & ~(size_t)7;
     if (opt && opt->tmpdir)
         s->tmpdir = cdp_xstrdup(opt->tmpdir);
+    s->zstd_workers = opt ? opt->zstd_workers : 0;
     size_t f = s->memory / READER_COST;
     s->fanin = f < FANIN_MIN ? FANIN_MIN : f > FANIN_MAX ? FANIN_MAX : f;
     /* A quarter of the open files allowed, the rest is the program's. */

@@ -59,6 +59,8 @@ struct cdp_extsort_options {
     size_t memory;      /* bytes of items (with 24 bytes each of overhead) held
                            before spilling a sorted run; 0: 256 MiB */
     const char *tmpdir; /* NULL: $TMPDIR or /tmp */
+    int zstd_workers;   /* threads compressing a run: output.h's option
+                           (0: its default) */
 };
 
 /* opt may be NULL (the defaults). The options are copied. */

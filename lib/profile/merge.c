@@ -584,7 +584,7 @@ struct cdp_merger *cdp_merger_new(const struct cdp_merger_options *o, size_t *ba
     m->ctx = cdp_xcalloc(m->nctx, sizeof *m->ctx);
     m->json = cdp_json_parser_new();
     m->rec = (struct cdp_record)CDP_RECORD_INIT;
-    struct cdp_extsort_options so = { o->memory, NULL };
+    struct cdp_extsort_options so = { o->memory, NULL, o->zstd_workers };
     m->sort = cdp_extsort_new(&so);
     *bad_trait = SIZE_MAX;
     for (size_t i = 0; i < m->nctx; i++) {

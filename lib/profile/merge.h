@@ -69,6 +69,7 @@ struct cdp_merger_options {
     size_t ntraits;
     size_t memory;   /* for grouping before spilling to $TMPDIR */
     size_t nworkers; /* 0: the calling thread builds the profiles */
+    int zstd_workers; /* threads compressing a spilled run (extsort.h) */
     const char *state;   /* --state FILE (store.h), or NULL */
     const char *journal; /* --journal FILE (idmap.h), or NULL */
     /* Called after every line read: lines read of this input, its bytes

@@ -84,7 +84,7 @@ static int run(struct cdp_keyset *keys, const char *path, const char *out, uint6
         for (int i = 0; i < 2; i++)
             snprintf(ids[i], 17, "%s", cdp_idstate_group_id(st, cdp_graph_group(g, node[i])));
         if (out) {
-            rc = cdp_idstate_save(st, out, g, conflicts, NCONFLICTS, &err);
+            rc = cdp_idstate_save(st, out, g, conflicts, NCONFLICTS, 0, &err);
             FUZZ_CHECK(rc == 0, "save failed: %s", err.msg);
         }
     } else {

@@ -62,7 +62,7 @@ static int run(const char *path, const char *const *records, struct cdp_buf *ids
     cdp_idstate_assign(st, g, on_journal, &jc);
     for (size_t i = 0; i < n; i++)
         cdp_buf_printf(ids, "%s\n", cdp_idstate_group_id(st, cdp_graph_group(g, node[i])));
-    rc = path ? cdp_idstate_save(st, path, g, conflicts, 2, &err) : 0;
+    rc = path ? cdp_idstate_save(st, path, g, conflicts, 2, 0, &err) : 0;
 done:
     cdp_buf_release(&pad);
     cdp_graph_items_release(&items);

@@ -31,7 +31,7 @@ static double now(void)
 static void sort_to(const struct item *items, size_t n, size_t memory, struct cdp_buf *out,
                     uint64_t *runs)
 {
-    struct cdp_extsort_options opt = { memory, NULL };
+    struct cdp_extsort_options opt = { memory, NULL, 0 };
     struct cdp_extsort *s = cdp_extsort_new(&opt);
     struct cdp_error err = { "" };
     for (size_t i = 0; i < n; i++)
@@ -210,7 +210,7 @@ struct big_run {
 static void run_big(const struct key *keys, size_t memory, struct big_run *out)
 {
     rng_state = 42;
-    struct cdp_extsort_options opt = { memory, NULL };
+    struct cdp_extsort_options opt = { memory, NULL, 0 };
     struct cdp_extsort *s = cdp_extsort_new(&opt);
     struct cdp_error err = { "" };
     char payload[256];
@@ -314,7 +314,7 @@ static void test_big(void)
 
 static void test_counts(void)
 {
-    struct cdp_extsort_options opt = { 4096, NULL };
+    struct cdp_extsort_options opt = { 4096, NULL, 0 };
     struct cdp_extsort *s = cdp_extsort_new(&opt);
     struct cdp_error err = { "" };
     char payload[100];
@@ -360,7 +360,7 @@ static void test_bad_tmpdir(void)
     memset(payload, 'p', sizeof payload);
 
     /* Through the option. */
-    struct cdp_extsort_options opt = { 1024, "/nonexistent/cdp-test" };
+    struct cdp_extsort_options opt = { 1024, "/nonexistent/cdp-test", 0 };
     struct cdp_extsort *s = cdp_extsort_new(&opt);
     int r = 0;
     for (int i = 0; i < 10 && r == 0; i++)
@@ -413,7 +413,7 @@ static void test_write_error(void)
      * spill does not fit. */
     static const size_t budgets[] = { 4096, 65536 };
     for (size_t b = 0; b < 2; b++) {
-        struct cdp_extsort_options opt = { budgets[b], NULL };
+        struct cdp_extsort_options opt = { budgets[b], NULL, 0 };
         struct cdp_extsort *s = cdp_extsort_new(&opt);
         struct cdp_error err = { "" };
         char payload[200];

@@ -265,7 +265,7 @@ static void merge(const char *path, size_t nworkers, struct merged *m)
 {
     struct cdp_profile_options po = options();
     static const struct cdp_trait traits[] = { { "n", ".events | length" } };
-    struct cdp_merger_options o = { &po, traits, 1, 65536, nworkers, NULL, NULL, NULL, on_reject, on_consume, m };
+    struct cdp_merger_options o = { &po, traits, 1, 65536, nworkers, 0, NULL, NULL, NULL, on_reject, on_consume, m };
     size_t bad;
     struct cdp_error err;
     memset(m, 0, sizeof *m);
