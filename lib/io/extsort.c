@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -900,6 +901,19 @@ int cdp_extsort_add(struct cdp_extsort *s, const char *key, size_t klen, const c
     return 0;
 }
 
+/* Gives back the whole pages between the region's items and its entries. */
+static void release_gap(struct cdp_extsort *s)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return;
+    uintptr_t p = (uintptr_t)page;
+    uintptr_t from = ((uintptr_t)(s->region + s->used) + p - 1) & ~(p - 1);
+    uintptr_t to = (uintptr_t)ents(s) & ~(p - 1);
+    if (to > from)
+        (void)madvise((void *)from, to - from, MADV_DONTNEED); /* advice: may do nothing */
+}
+
 int cdp_extsort_finish(struct cdp_extsort *s, struct cdp_error *err)
 {
     if (s->state == FAILED)
@@ -916,11 +930,14 @@ int cdp_extsort_finish(struct cdp_extsort *s, struct cdp_error *err)
      * the runs fit in what the region leaves of the budget and no run needs
      * merging first: at 1M persons cdp-merge's last region was 0.99 GB of
      * its 1 GiB beside three runs, and writing it as a fourth run was a
-     * quarter of its compression and decompression. Else it becomes the
-     * last run, so that the merge has the whole budget for its readers. */
+     * quarter of its compression and decompression. The pages between the
+     * items and their entries, touched by the regions spilled before, go
+     * back first: the readers take their place. Else what is in memory
+     * becomes the last run, so that the merge has the whole budget for its
+     * readers. */
     size_t held = s->used + s->n * sizeof(struct ent);
-    if (s->n > 0 && s->nruns < s->fanin && held <= s->memory &&
-        s->nruns * READER_COST <= s->memory - held) {
+    if (s->n > 0 && s->nruns < s->fanin && s->nruns * READER_COST <= s->memory - held) {
+        release_gap(s);
         sort_region(s);
         if (merge_open(s, &s->final, 0, s->nruns, true, &s->failure) < 0)
             return fail(s, err);

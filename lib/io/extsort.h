@@ -27,10 +27,11 @@
  * most 1024); then, during cdp_extsort_add, some are merged into one.
  * cdp_extsort_finish sorts what is still in memory and, when fewer than F
  * runs exist and their readers fit in what the region leaves of the budget
- * (its items and entries plus 5 MiB a run at most `memory`), reads it in
- * place as the last of the merge's inputs; otherwise it spills it as the
- * last run and merges runs until at most F are left. cdp_extsort_next
- * merges them with a binary heap.
+ * (its items and entries plus 5 MiB a run at most `memory`), gives back
+ * the pages between its items and entries (earlier regions touched them)
+ * and reads it in place as the last of the merge's inputs; otherwise it
+ * spills it as the last run and merges runs until at most F are left.
+ * cdp_extsort_next merges them with a binary heap.
  * Every merge takes adjacent runs (those with the fewest bytes, so that items
  * are rewritten as seldom as possible) and breaks a tie by run order: as runs
  * hold consecutive stretches of the input, the sort stays stable.
