@@ -437,6 +437,24 @@ static inline void prefetch_record(const char *p)
     __builtin_prefetch(p + 192);
 }
 
+/* Item `at` of the n sorted entries of a region, asking for a later one
+ * ahead: its key and payload, pointers into the region. */
+static inline void region_item(const char *region, const struct ent *e, size_t at, size_t n,
+                               const char **key, size_t *klen, const char **payload,
+                               size_t *plen)
+{
+    if (at + PREFETCH < n)
+        prefetch_record(region + (e[at + PREFETCH].meta >> 8));
+    const char *rec = region + (e[at].meta >> 8);
+    uint64_t v;
+    rec = read_varint(rec, &v);
+    *key = rec;
+    *klen = (size_t)v;
+    rec = read_varint(rec + v, &v);
+    *payload = rec;
+    *plen = (size_t)v;
+}
+
 /* --- failures --------------------------------------------------------------- */
 
 /* The internal functions report into s->failure; this makes it final and
@@ -582,16 +600,7 @@ static int reader_next(struct reader *r, struct cdp_error *err)
     if (!r->src) {
         if (r->at == r->n)
             return 0;
-        if (r->at + PREFETCH < r->n)
-            prefetch_record(r->region + (r->ents[r->at + PREFETCH].meta >> 8));
-        const char *rec = r->region + (r->ents[r->at++].meta >> 8);
-        uint64_t v;
-        rec = read_varint(rec, &v);
-        r->key = rec;
-        r->klen = (size_t)v;
-        rec = read_varint(rec + v, &v);
-        r->payload = rec;
-        r->plen = (size_t)v;
+        region_item(r->region, r->ents, r->at++, r->n, &r->key, &r->klen, &r->payload, &r->plen);
         r->p0 = key_prefix8(r->key, r->klen);
         return 1;
     }
@@ -965,17 +974,7 @@ int cdp_extsort_next(struct cdp_extsort *s, const char **key, size_t *klen,
     if (s->state == IN_MEMORY) {
         if (s->cursor == s->n)
             return 0;
-        const struct ent *e = ents(s);
-        if (s->cursor + PREFETCH < s->n)
-            prefetch_record(s->region + (e[s->cursor + PREFETCH].meta >> 8));
-        const char *rec = s->region + (e[s->cursor++].meta >> 8);
-        uint64_t v;
-        rec = read_varint(rec, &v);
-        *key = rec;
-        *klen = (size_t)v;
-        rec = read_varint(rec + v, &v);
-        *payload = rec;
-        *plen = (size_t)v;
+        region_item(s->region, ents(s), s->cursor++, s->n, key, klen, payload, plen);
         return 1;
     }
     if (s->state != MERGING)
