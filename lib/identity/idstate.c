@@ -408,19 +408,30 @@ static bool older(const struct cdp_idstate *st, uint32_t a, uint32_t b)
     return strcmp(cdp_intern_str(st->ids, a, NULL), cdp_intern_str(st->ids, b, NULL)) < 0;
 }
 
-static uint32_t new_id(struct cdp_idstate *st, const struct cdp_graph *g, uint32_t group)
+/* h as 16 lower-case hex digits, as "%016llx" writes it (snprintf was the
+ * larger part of giving a new id). */
+static void hex16(uint64_t h, char hex[17])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        hex[i] = digits[h & 15];
+    hex[16] = '\0';
+}
+
+/* key: scratch for the group's smallest record, kept between calls. */
+static uint32_t new_id(struct cdp_idstate *st, const struct cdp_graph *g, uint32_t group,
+                       struct cdp_buf *key)
 {
     const char *s, *r;
     cdp_graph_group_min(g, group, &s, &r);
-    struct cdp_buf key = CDP_BUF_INIT;
-    cdp_buf_adds(&key, s);
-    cdp_buf_addc(&key, '\x1F');
-    cdp_buf_adds(&key, r);
+    cdp_buf_reset(key);
+    cdp_buf_adds(key, s);
+    cdp_buf_addc(key, '\x1F');
+    cdp_buf_adds(key, r);
     char hex[17];
     uint32_t idx;
     for (uint64_t seed = 0;; seed++) {
-        snprintf(hex, sizeof hex, "%016llx",
-                 (unsigned long long)XXH3_64bits_withSeed(key.data, key.len, seed));
+        hex16(XXH3_64bits_withSeed(key->data, key->len, seed), hex);
         int added;
         idx = cdp_intern_add(st->ids, hex, 16, &added);
         if (added)
@@ -428,7 +439,6 @@ static uint32_t new_id(struct cdp_idstate *st, const struct cdp_graph *g, uint32
     }
     id_index(st, hex, 16);
     st->born[idx] = st->run;
-    cdp_buf_release(&key);
     return idx;
 }
 
@@ -507,10 +517,11 @@ void cdp_idstate_assign(struct cdp_idstate *st, const struct cdp_graph *g,
         }
         i = j;
     }
+    struct cdp_buf key = CDP_BUF_INIT;
     for (uint32_t gr = 0; gr < ngroups; gr++) {
         if (st->group_id[gr] != CDP_NO_NODE)
             continue;
-        st->group_id[gr] = new_id(st, g, gr);
+        st->group_id[gr] = new_id(st, g, gr, &key);
         if (split_from[gr] != CDP_NO_NODE && journal) {
             struct cdp_journal_entry e = { cdp_intern_str(st->ids, split_from[gr], NULL),
                                            cdp_intern_str(st->ids, st->group_id[gr], NULL),
@@ -518,6 +529,7 @@ void cdp_idstate_assign(struct cdp_idstate *st, const struct cdp_graph *g,
             journal(ctx, &e);
         }
     }
+    cdp_buf_release(&key);
     free(split_from);
     free(split_w);
     free(owner);
