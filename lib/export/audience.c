@@ -297,12 +297,26 @@ static void contact_reset(struct cdp_contact *c)
 static const char *const consent_keys[] = { NULL, "consent_email", "consent_sms",
                                             "consent_ads" };
 
+/* Whether "\u" occurs in the line, as memmem would say: found by memchr's
+ * vector scan for the backslash, which a profile line rarely holds. memmem
+ * for the two bytes was 16% of cdp-export's samples at 100k persons (it
+ * reads every byte of a line that has none). */
+static bool has_u_escape(const char *p, size_t len)
+{
+    const char *end = p + len;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (++p < end && *p == 'u')
+            return true;
+    }
+    return false;
+}
+
 bool cdp_audience_may_refuse(const struct cdp_audience *a, const char *line, size_t len)
 {
     enum cdp_channel ch = a->opt.channel;
     if (ch == CDP_CHANNEL_NONE)
         return false;
-    if (memmem(line, len, "\\u", 2))
+    if (has_u_escape(line, len))
         return true;
     const char *key = consent_keys[ch];
     size_t klen = strlen(key);

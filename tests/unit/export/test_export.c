@@ -268,17 +268,21 @@ static void test_may_refuse(void)
         "{\"consent_email\" : \n false}",
         "{\"x\":\"consent_email\",\"consent_email\":false}",
         "{\"consent\\u005femail\":true}",
+        "{\"name\":\"O\\\"Brien\",\"x\":\"\\u0041\"}",
+        "{\"path\":\"C:\\\\users\"}", /* \\ then u: parsed, to be safe */
     };
     const char *no[] = {
         "{\"consent_email\":true}",
         "{\"consent_sms\":false}",
         "{\"my_consent_email\":false}",
         "{}",
+        "{\"name\":\"O\\\"Brien\",\"consent_email\":true}",
+        "{\"name\":\"\\",
     };
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
         CHECK(cdp_audience_may_refuse(a, yes[i], strlen(yes[i])));
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
         CHECK(!cdp_audience_may_refuse(a, no[i], strlen(no[i])));
-    }
     cdp_audience_free(a);
 }
 
