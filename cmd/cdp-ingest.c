@@ -262,7 +262,7 @@ static void batch_free(void *owner, void *batch)
     free(batch);
 }
 
-static const struct cdp_pipeline_ops pipeline_ops = { batch_new, batch_free, work, consume };
+static const struct cdp_pipeline_ops pipeline_ops = { batch_new, batch_free, work, consume, 0 };
 
 /* What a batch needs from the file its rows come from. The CSV header lives
  * as long as the reader, and every batch is done before the reader closes:

@@ -21,7 +21,7 @@ struct cdp_pipeline *cdp_pipeline_new(const struct cdp_pipeline_ops *ops, void *
     struct cdp_pipeline *pl = cdp_xcalloc(1, sizeof *pl);
     pl->ops = ops;
     pl->owner = owner;
-    pl->pmap = cdp_pmap_new(nworkers, workers, ops->work);
+    pl->pmap = cdp_pmap_new(nworkers, workers, ops->work, ops->worker_nicer);
     if (!pl->pmap) {
         free(pl);
         cdp_errorf(err, "cannot start %zu worker threads (try --threads 0)", nworkers);

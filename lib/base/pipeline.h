@@ -26,6 +26,9 @@ struct cdp_pipeline_ops {
     void (*batch_free)(void *owner, void *batch);
     void (*work)(void *worker, void *batch);   /* on a worker thread */
     void (*consume)(void *owner, void *batch); /* on the calling thread */
+    /* > 0 where consume is the slow stage: the workers run this much nicer
+     * than the calling thread (see cdp_pmap_new); 0 for most pipelines. */
+    int worker_nicer;
 };
 
 struct cdp_pipeline;

@@ -1,8 +1,10 @@
 #include "base/pmap.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -30,6 +32,7 @@ struct cdp_pmap {
 struct worker_arg {
     struct cdp_pmap *p;
     void *ctx;
+    int nicer;
 };
 
 static void *worker(void *arg)
@@ -37,6 +40,14 @@ static void *worker(void *arg)
     struct worker_arg *wa = arg;
     struct cdp_pmap *p = wa->p;
     void *ctx = wa->ctx;
+    if (wa->nicer > 0) {
+        /* A new thread has its creator's nice; a failure only costs the gain. */
+        pid_t self = gettid();
+        errno = 0;
+        int now = getpriority(PRIO_PROCESS, (id_t)self);
+        if (errno == 0)
+            (void)setpriority(PRIO_PROCESS, (id_t)self, now + wa->nicer > 19 ? 19 : now + wa->nicer);
+    }
     free(wa);
     pthread_mutex_lock(&p->lock);
     for (;;) {
@@ -61,7 +72,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-struct cdp_pmap *cdp_pmap_new(size_t nworkers, void **ctx, cdp_pmap_fn fn)
+struct cdp_pmap *cdp_pmap_new(size_t nworkers, void **ctx, cdp_pmap_fn fn, int nicer)
 {
     struct cdp_pmap *p = cdp_xcalloc(1, sizeof *p);
     p->nworkers = nworkers;
@@ -77,6 +88,7 @@ struct cdp_pmap *cdp_pmap_new(size_t nworkers, void **ctx, cdp_pmap_fn fn)
         struct worker_arg *wa = cdp_xmalloc(sizeof *wa);
         wa->p = p;
         wa->ctx = ctx[i];
+        wa->nicer = nicer;
         if (pthread_create(&p->threads[i], NULL, worker, wa) != 0) {
             free(wa);
             p->nworkers = i;

@@ -22,8 +22,12 @@ typedef void (*cdp_pmap_fn)(void *ctx, void *batch);
 struct cdp_pmap;
 
 /* nworkers 0 runs everything in the calling thread, with ctx[0]; otherwise
- * ctx holds one context per worker. Returns NULL if threads cannot start. */
-struct cdp_pmap *cdp_pmap_new(size_t nworkers, void **ctx, cdp_pmap_fn fn);
+ * ctx holds one context per worker. nicer > 0: the workers run that much
+ * nicer than the calling thread (nice is per thread on Linux; at most 19),
+ * so that on busy CPUs the caller, when it is the slow stage, is not kept
+ * waiting behind the workers it feeds. Returns NULL if threads cannot
+ * start. */
+struct cdp_pmap *cdp_pmap_new(size_t nworkers, void **ctx, cdp_pmap_fn fn, int nicer);
 
 /* Hands a filled batch to the workers. */
 void cdp_pmap_submit(struct cdp_pmap *p, void *batch);

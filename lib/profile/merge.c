@@ -539,7 +539,7 @@ static void start_person(struct batch *b, const char *id, size_t len)
     cdp_buf_addc(&b->blob, '\0');
 }
 
-static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume };
+static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume, 0 };
 
 /* ---- the merger ---------------------------------------------------------- */
 

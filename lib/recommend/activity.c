@@ -310,7 +310,7 @@ static void batch_free(void *owner, void *batch)
     free(b);
 }
 
-static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume };
+static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume, 0 };
 
 struct cdp_activity *cdp_activity_new(size_t nworkers)
 {

@@ -124,7 +124,7 @@ static void batch_free(void *owner, void *batch)
     free(batch);
 }
 
-static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume };
+static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume, 0 };
 
 static void mean(struct cdp_metrics *m, uint64_t n)
 {

@@ -156,7 +156,7 @@ static void batch_free(void *owner, void *batch)
     free(bt);
 }
 
-static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume };
+static const struct cdp_pipeline_ops ops = { batch_new, batch_free, work, consume, 0 };
 
 /* Work (counter increments) per batch: small enough to spread over the
  * threads and keep memory low, large enough to make handing over cheap.

@@ -370,7 +370,7 @@ static void rec_batch_free(void *owner, void *batch)
 }
 
 static const struct cdp_pipeline_ops rec_ops = { rec_batch_new, rec_batch_free, rec_work,
-                                                 rec_consume };
+                                                 rec_consume, 0 };
 
 int cdp_write_all_recs(const struct cdp_recommender *r, const struct cdp_rec_writing *w, size_t nworkers,
                        struct cdp_output *out, uint64_t *people, struct cdp_error *err)
@@ -437,7 +437,7 @@ static void similar_consume(void *owner, void *batch)
 }
 
 static const struct cdp_pipeline_ops similar_ops = { rec_batch_new, rec_batch_free, similar_work,
-                                                     similar_consume };
+                                                     similar_consume, 0 };
 
 int cdp_write_all_similar(const struct cdp_activity *h, const struct cdp_pairs *p,
                           const uint8_t *eligible, size_t top, const struct cdp_rec_writing *w,

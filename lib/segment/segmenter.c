@@ -105,7 +105,7 @@ static void batch_free(void *owner, void *batch)
     cdp_segment_batch_free(batch);
 }
 
-static const struct cdp_pipeline_ops pipeline_ops = { batch_new, batch_free, work, consume };
+static const struct cdp_pipeline_ops pipeline_ops = { batch_new, batch_free, work, consume, 0 };
 
 /* The inputs (spooled when they are read twice and cannot be reread), the
  * first pass, and the last run's memberships. */
