@@ -34,10 +34,20 @@ void cdp_sha256_free(struct cdp_sha256 *h)
     free(h);
 }
 
+void cdp_hex(const void *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 void cdp_sha256_hex(struct cdp_sha256 *h, const void *data, size_t len,
                     char hex[CDP_SHA256_HEX_SIZE])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 || EVP_DigestUpdate(h->ctx, data, len) != 1 ||
@@ -47,11 +57,7 @@ void cdp_sha256_hex(struct cdp_sha256 *h, const void *data, size_t len,
         fputs("cdp: SHA-256 failed in libcrypto\n", stderr);
         abort();
     }
-    for (unsigned i = 0; i < 32; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
+    cdp_hex(md, 32, hex);
 }
 
 void cdp_sha256_add_hex(struct cdp_sha256 *h, struct cdp_buf *out, const void *data, size_t len)

@@ -15,6 +15,9 @@
 
 #include "base/buf.h"
 
+/* The n bytes at p as 2n lower-case hex digits into out, then a NUL. */
+void cdp_hex(const void *p, size_t n, char *out);
+
 /* 64 hex digits and a NUL. */
 #define CDP_SHA256_HEX_SIZE 65
 

@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "base/buf.h"
+#include "base/hash.h"
 #include "base/intern.h"
 #include "io/json.h"
 #include "io/output.h"
@@ -413,10 +414,10 @@ static bool older(const struct cdp_idstate *st, uint32_t a, uint32_t b)
  * persons (250.3M -> 120.5M, callgrind). */
 static void hex16(uint64_t h, char hex[17])
 {
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--, h >>= 4)
-        hex[i] = digits[h & 15];
-    hex[16] = '\0';
+    unsigned char bytes[8];
+    for (int i = 7; i >= 0; i--, h >>= 8)
+        bytes[i] = (unsigned char)h;
+    cdp_hex(bytes, 8, hex);
 }
 
 /* key: scratch for the group's smallest record, kept between calls. */

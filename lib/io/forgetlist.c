@@ -139,16 +139,6 @@ static void digest(struct cdp_hmac *h, const char *field, const char *a, size_t 
     cdp_hmac_end(h, out);
 }
 
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int unhex_digit(char c)
 {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
@@ -175,7 +165,7 @@ static void fingerprint(struct cdp_forgetlist *l, char out[KEY_DIGITS + 1])
     cdp_hmac_begin(l->hmac);
     cdp_hmac_update(l->hmac, KEY_LABEL, strlen(KEY_LABEL));
     cdp_hmac_end(l->hmac, h);
-    hex(h, KEY_DIGITS / 2, out);
+    cdp_hex(h, KEY_DIGITS / 2, out);
 }
 
 /* ---- the files ---------------------------------------------------------- */
@@ -381,7 +371,7 @@ int cdp_forgetlist_stage(struct cdp_forgetlist *l, const char *path, struct cdp_
     struct cdp_output *o = NULL;
     if (l->secret_new) {
         secret_path(&sp, path);
-        hex(l->secret, SECRET_SIZE, text);
+        cdp_hex(l->secret, SECRET_SIZE, text);
         strcat(text, "\n");
         o = cdp_output_open(sp.data, &opt, err);
         cdp_buf_release(&sp);
@@ -399,7 +389,7 @@ int cdp_forgetlist_stage(struct cdp_forgetlist *l, const char *path, struct cdp_
     struct cdp_buf *b = cdp_output_buffer(o);
     cdp_buf_printf(b, "{\"format\":\"%s\",\"version\":%d,\"key\":\"%s\"}\n", LIST_FORMAT, LIST_VERSION, key);
     for (size_t i = 0; i < l->n; i++) {
-        hex(sorted[i].h, CDP_HMAC_SIZE, h);
+        cdp_hex(sorted[i].h, CDP_HMAC_SIZE, h);
         cdp_buf_printf(b, "{\"h\":\"%s\"}\n", h);
         cdp_output_flush_some(o);
     }
