@@ -740,7 +740,7 @@ uint32_t cdp_graph_add_saved(struct cdp_graph *g, bool person, const char *sourc
                                                               strlen(conf[c]), NULL)
                                              : CDP_NO_NODE;
     nids = sort_unique(g->scratch_ids, nids);
-    uint32_t src = cdp_intern_add(g->sources, source, strlen(source), NULL);
+    uint32_t src = source_id(g, source, strlen(source));
     uint32_t n;
     if (person) {
         n = new_node(g, g->scratch_ids, nids, g->scratch_conf, true, src, rid, strlen(rid));
