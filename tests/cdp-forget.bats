@@ -332,6 +332,11 @@ OUT
         -o all.ndjson yesterday/segments.ndjson.zst 2> export.log
     [ "$(cat export.log)" = "cdp-export: 48 profiles read, 47 exported, 1 skipped (1 forgotten), 0 rejected" ]
     [ "$(jq -c .skipped.forgotten export.json)" = 1 ]
+    # with a segment asked that nobody is in, the person still counts as
+    # forgotten (that reason comes first), not as outside the segment
+    cdp-export --format ndjson --channel none --segment no_such_segment --forgotten out/forgotten.list \
+        -o /dev/null yesterday/segments.ndjson.zst 2> export.log
+    [ "$(cat export.log)" = "cdp-export: 48 profiles read, 0 exported, 48 skipped (47 not_in_segment, 1 forgotten), 0 rejected" ]
     run grep -c -F -f traces all.ndjson
     [ "$output" = 0 ]
     # without the option, no "forgotten" in --stats (the files of earlier runs stay the same)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/find.h"
 #include "export/json_peek.h"
 #include "export/platform_ids.h"
 #include "io/json.h"
@@ -15,6 +16,7 @@ struct cdp_audience {
     bool *carried;   /* per asked segment: some profile has it (segments or holdout) */
     size_t uncarried; /* asked segments no profile had so far */
     size_t *seglen;
+    char **quoted; /* per asked segment: its name in quotes, as a line writes it */
     struct cdp_phone_normalizer *pn;
     struct cdp_buf scratch;
     struct cdp_buf value;
@@ -76,10 +78,15 @@ struct cdp_audience *cdp_audience_new(const struct cdp_audience_options *opt,
     a->segments = cdp_xcalloc(opt->nsegments + 1, sizeof *a->segments);
     a->seglen = cdp_xcalloc(opt->nsegments + 1, sizeof *a->seglen);
     a->carried = cdp_xcalloc(opt->nsegments + 1, sizeof *a->carried);
+    a->quoted = cdp_xcalloc(opt->nsegments + 1, sizeof *a->quoted);
     a->uncarried = opt->nsegments;
     for (size_t i = 0; i < opt->nsegments; i++) {
         a->segments[i] = cdp_xstrdup(opt->segments[i]);
         a->seglen[i] = strlen(opt->segments[i]);
+        a->quoted[i] = cdp_xmalloc(a->seglen[i] + 3);
+        a->quoted[i][0] = '"';
+        memcpy(a->quoted[i] + 1, opt->segments[i], a->seglen[i]);
+        memcpy(a->quoted[i] + 1 + a->seglen[i], "\"", 2);
     }
     a->opt.segments = (const char *const *)a->segments;
     a->region = opt->region ? cdp_xstrdup(opt->region) : NULL;
@@ -91,9 +98,12 @@ void cdp_audience_free(struct cdp_audience *a)
 {
     if (!a)
         return;
-    for (size_t i = 0; i < a->opt.nsegments; i++)
+    for (size_t i = 0; i < a->opt.nsegments; i++) {
         free(a->segments[i]);
+        free(a->quoted[i]);
+    }
     free(a->segments);
+    free(a->quoted);
     free(a->seglen);
     free(a->carried);
     cdp_phone_normalizer_free(a->pn);
@@ -321,7 +331,7 @@ bool cdp_audience_may_refuse(const struct cdp_audience *a, const char *line, siz
     const char *key = consent_keys[ch];
     size_t klen = strlen(key);
     for (const char *p = line, *end = line + len;;) {
-        const char *k = memmem(p, (size_t)(end - p), key, klen);
+        const char *k = cdp_find(p, (size_t)(end - p), key, klen);
         if (!k)
             return false;
         p = k + klen;
@@ -333,6 +343,22 @@ bool cdp_audience_may_refuse(const struct cdp_audience *a, const char *line, siz
         if (p < end && *p == 'f')
             return true;
     }
+}
+
+bool cdp_audience_outside_line(const struct cdp_audience *a, const char *line, size_t len)
+{
+    /* A forgotten profile is counted as forgotten before anything else, and
+     * telling needs its identifiers parsed. */
+    if (a->opt.nsegments == 0 || a->forget)
+        return false;
+    /* With no backslash every string is written as its bytes: an asked
+     * name in "segments" or "holdout", or "gone", would be found as such. */
+    if (memchr(line, '\\', len) || cdp_find(line, len, "\"gone\"", 6))
+        return false;
+    for (size_t i = 0; i < a->opt.nsegments; i++)
+        if (cdp_find(line, len, a->quoted[i], a->seglen[i] + 2))
+            return false;
+    return true;
 }
 
 bool cdp_audience_refused(struct cdp_audience *a, const struct cdp_record *rec,

@@ -210,6 +210,10 @@ static int summary_line(struct cdp_exporter *e, const struct cdp_row *row, struc
 static int line(struct cdp_exporter *e, enum cdp_read k, const struct cdp_row *row, struct cdp_error *err)
 {
     e->line = row->line;
+    if (k == CDP_READ_SKIPPED) {
+        e->skipped[CDP_SKIP_NOT_IN_SEGMENT]++;
+        return 0;
+    }
     if (k == CDP_READ_BAD) {
         struct cdp_reject r = { NULL, e->file, row->line, row->number, row->code, row->reason, row->raw,
                                 row->rawlen };
@@ -242,10 +246,23 @@ static int line(struct cdp_exporter *e, enum cdp_read k, const struct cdp_row *r
     return rc;
 }
 
+static bool outside(void *audience, const char *line, size_t len)
+{
+    return cdp_audience_outside_line(audience, line, len);
+}
+
 /* Every line of one input: path is what is read, label how messages name it. */
 static int read_input(struct cdp_exporter *e, const char *path, const char *label, struct cdp_error *err)
 {
-    struct cdp_reader *r = cdp_reader_open(path, e->o.in, err);
+    /* Lines of no asked segment are checked, not parsed: most of an
+     * audience's input, and parsing them was most of the export's work.
+     * A summary reads every profile's refusal, so it parses them all. */
+    struct cdp_reader_options o = *e->o.in;
+    if (!e->summary) {
+        o.skip = outside;
+        o.skip_ctx = e->audience;
+    }
+    struct cdp_reader *r = cdp_reader_open(path, &o, err);
     if (!r)
         return -1;
     e->file = label;
