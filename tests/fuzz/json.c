@@ -2,7 +2,8 @@
  *
  * Checks, besides memory safety: cdp_json_parse_object and cdp_json_valid
  * agree (an object read as OK and a line "not an object" are valid JSON, a
- * line refused as invalid is not); an object's keys and string values are
+ * line refused as invalid is not, a valid line starting with '{' is read
+ * as OK); an object's keys and string values are
  * valid UTF-8, its numbers pass cdp_json_number_valid and its arrays and
  * objects are valid JSON by themselves; a line that is not valid UTF-8 is
  * never OK; text written by cdp_json_add_string_lossy is always one valid
@@ -62,6 +63,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else
             FUZZ_CHECK(!cdp_json_valid(p, text, size), "valid JSON object refused: %s", err.msg);
     }
+    /* What cdp_reader's skip option counts on: a valid line that starts
+     * with '{' is one cdp_json_parse_object reads as an object. */
+    if (size && text[0] == '{' && cdp_json_valid(p, text, size))
+        FUZZ_CHECK(st == CDP_JSON_OK, "a valid object line read as %d: %s", (int)st, err.msg);
 
     struct cdp_buf out = CDP_BUF_INIT;
     cdp_json_add_string_lossy(&out, text, size);
