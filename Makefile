@@ -29,7 +29,7 @@ endif
 
 CC        ?= cc
 CXX       ?= c++
-PKGS      := libzstd zlib simdjson libutf8proc libpcre2-8 protobuf libcrypto libxxhash
+PKGS      := libzstd zlib simdjson libutf8proc libpcre2-8 protobuf nettle libxxhash
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN      := -Wall -Wextra -Werror

@@ -250,8 +250,6 @@ struct cdp_delta_forget {
 struct cdp_delta_forget *cdp_delta_forget_new(void)
 {
     struct cdp_sha256 *sha = cdp_sha256_new();
-    if (!sha)
-        return NULL;
     struct cdp_delta_forget *f = cdp_xcalloc(1, sizeof *f);
     f->forms = cdp_intern_new();
     f->ids = cdp_intern_new();

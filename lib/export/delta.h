@@ -99,7 +99,6 @@ void cdp_delta_baseline_free(struct cdp_delta_baseline *b);
  * E.164, as digits only, and SHA-256 of both), and in NDJSON by cdp_id. */
 struct cdp_delta_forget;
 
-/* NULL only when libcrypto fails. */
 struct cdp_delta_forget *cdp_delta_forget_new(void);
 void cdp_delta_forget_free(struct cdp_delta_forget *f);
 

@@ -100,7 +100,7 @@ struct cdp_exporter *cdp_exporter_new(const struct cdp_exporter_options *o, stru
 void cdp_exporter_free(struct cdp_exporter *e);
 
 /* Phase 2. -1 with err, which names the option of the file that could not
- * be read (the writer's own error when libcrypto has no SHA-256). */
+ * be read. */
 int cdp_exporter_load(struct cdp_exporter *e, struct cdp_error *err);
 
 /* Phase 3: paths[0..n), n >= 1 ("-": standard input). -1 with err. */

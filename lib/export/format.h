@@ -84,8 +84,7 @@ void cdp_cells_add_json(struct cdp_cells *c, const char *json, size_t len);
 
 struct cdp_export_rows;
 
-/* plus: the sms format writes "+" before the digits. NULL only when
- * libcrypto fails. */
+/* plus: the sms format writes "+" before the digits. */
 struct cdp_export_rows *cdp_export_rows_new(const struct cdp_export_format *f,
                                             enum cdp_channel channel, bool plus);
 void cdp_export_rows_free(struct cdp_export_rows *m);

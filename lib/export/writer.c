@@ -51,17 +51,11 @@ static void make_head(struct cdp_export_writer *w)
     cdp_buf_adds(h, w->eol);
 }
 
-struct cdp_export_writer *cdp_export_writer_new(const struct cdp_export_writer_options *opt,
-                                                struct cdp_error *err)
+struct cdp_export_writer *cdp_export_writer_new(const struct cdp_export_writer_options *opt)
 {
-    struct cdp_export_rows *rows = cdp_export_rows_new(opt->format, opt->channel, opt->plus);
-    if (!rows) {
-        cdp_errorf(err, "libcrypto has no SHA-256");
-        return NULL;
-    }
     struct cdp_export_writer *w = cdp_xcalloc(1, sizeof *w);
     w->opt = *opt;
-    w->rows = rows;
+    w->rows = cdp_export_rows_new(opt->format, opt->channel, opt->plus);
     w->eol = opt->crlf ? "\r\n" : "\n";
     w->contacts = cdp_intern_new();
     w->nkeys = cdp_export_key_columns(opt->format, opt->channel, w->key_columns);

@@ -57,10 +57,8 @@ struct cdp_export_writer_options {
 
 struct cdp_export_writer;
 
-/* Copies nothing: opt's strings must outlive the writer. NULL with err
- * when libcrypto has no SHA-256. */
-struct cdp_export_writer *cdp_export_writer_new(const struct cdp_export_writer_options *opt,
-                                                struct cdp_error *err);
+/* Copies nothing: opt's strings must outlive the writer. */
+struct cdp_export_writer *cdp_export_writer_new(const struct cdp_export_writer_options *opt);
 void cdp_export_writer_free(struct cdp_export_writer *w);
 
 /* Reads one file of the previous export (export/delta.h): from now on

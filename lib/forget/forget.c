@@ -351,11 +351,10 @@ static void add_entry(struct cdp_forget *f, const char *field, const char *value
         cdp_delta_forget_id(f->rows, value, len);
 }
 
-static int build_matchers(struct cdp_forget *f, struct cdp_error *err)
+static void build_matchers(struct cdp_forget *f)
 {
     f->match = cdp_forgetlist_new();
-    if (!(f->rows = cdp_delta_forget_new()))
-        return cdp_errorf(err, "libcrypto cannot compute SHA-256");
+    f->rows = cdp_delta_forget_new();
     for (uint32_t i = 0; i < cdp_intern_count(f->p.ids); i++) {
         size_t len;
         const char *id = cdp_intern_str(f->p.ids, i, &len);
@@ -388,7 +387,6 @@ static int build_matchers(struct cdp_forget *f, struct cdp_error *err)
     for (size_t i = 0; i < f->nreq; i++)
         add_entry(f, f->req[i].field, f->req[i].value, strlen(f->req[i].value));
     f->res.list_size = f->list ? cdp_forgetlist_count(f->list) : 0;
-    return 0;
 }
 
 /* The kinds of file, each through the module that owns its format. */
@@ -423,9 +421,9 @@ int cdp_forget_stage(struct cdp_forget *f, struct cdp_error *err)
 {
     /* The state first: it says which of their identifiers others hold. */
     if (!(f->state_out = cdp_output_open(f->o.state, &cdp_idstate_output_options, err)) ||
-        cdp_idstate_stage_without(f->o.state, &f->p, f->state_out, err) < 0 ||
-        build_matchers(f, err) < 0)
+        cdp_idstate_stage_without(f->o.state, &f->p, f->state_out, err) < 0)
         return -1;
+    build_matchers(f);
     if (f->list && f->res.listed) {
         struct cdp_forget_file *e = file_entry(f, f->o.forgotten, "forget list");
         e->kept = cdp_forgetlist_count(f->list) - f->res.listed;
