@@ -507,3 +507,22 @@ OUT
         [ "$(jq -r .cdp_id out.ndjson | sort -u | wc -l)" -eq 12000 ]
     done
 }
+
+@test "--forgotten drops records by identifiers that are not keys, by array, and person records by _source and _rid" {
+    printf '%s\n' '{"_source":"crm","_rid":"1","_kind":"person","email":"gone@mail.ru","phone":"+79161234567","card":"7001"}' \
+        '{"_source":"crm","_rid":"2","_kind":"person","email":"stay@mail.ru"}' > rec.ndjson
+    cdp-dedupe -q --state st.zst -o ided.ndjson rec.ndjson
+    cdp-forget -q --state st.zst --forgotten fl.list --email gone@mail.ru ided.ndjson
+    # Only customer_id is a key: pass 1 must still read the phone, card,
+    # emails, _source, _rid and _kind the forget list looks at.
+    printf '%s\n' '{"_source":"pos","_rid":"a","_kind":"person","phone":"+79161234567","customer_id":"5"}' \
+        '{"_source":"pos","_rid":"b","_kind":"person","card":"7001"}' \
+        '{"_source":"crm","_rid":"1","_kind":"person","customer_id":"9"}' \
+        '{"_source":"crm","_rid":"1","_kind":"event","event":"order","customer_id":"9"}' \
+        '{"_source":"pos","_rid":"c","_kind":"person","customer_id":"5","email":"x@mail.ru"}' \
+        '{"_source":"shop","_rid":"d","_kind":"person","emails":["gone@mail.ru"],"customer_id":"7"}' > in.ndjson
+    run --separate-stderr cdp-dedupe --key customer_id --forgotten fl.list in.ndjson
+    [ "$status" -eq 0 ]
+    [ "$stderr" = "cdp-dedupe: 6 records read, 2 persons, 2 written, 0 rejected, 4 forgotten, 0 links, 0 refused" ]
+    [ "$(jq -r '"\(._source)/\(._rid)"' <<< "$output" | paste -sd ' ')" = "crm/1 pos/c" ]
+}

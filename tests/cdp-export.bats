@@ -480,6 +480,41 @@ cdp-export: 12 profiles read, 2 exported, 6 skipped (1 gone, 4 not_in_segment, 1
     [ "$(jq -c '[.line, .code, .raw == null]' rejects.ndjson | paste -sd ' ')" = '[3,"invalid_json",false] [4,"not_object",false] [11,"invalid_json",false] [12,"invalid_utf8",false]' ]
 }
 
+@test "with a forget list, lines of no asked segment are parsed for its identifiers alone: the same answers" {
+    # The forget list holds one person: their cdp_id, e-mail, phone and crm/1.
+    printf '%s\n' '{"_source":"crm","_rid":"1","_kind":"person","email":"gone@mail.ru","phone":"+79161234567"}' \
+        '{"_source":"crm","_rid":"2","_kind":"person","email":"stay@mail.ru"}' > rec.ndjson
+    cdp-dedupe -q --state st.zst -o ided.ndjson rec.ndjson
+    id=$(jq -r 'select(._rid == "1") | .cdp_id' ided.ndjson)
+    cdp-forget -q --state st.zst --forgotten fl.list --email gone@mail.ru ided.ndjson
+    # Outside "cart" and theirs: by cdp_id (1), in an array (2, 3), a person
+    # record (4, 14), a number simdjson's checker might refuse (10); outside
+    # and not theirs: an event by "event" or _kind (5, 13), someone else (6),
+    # an array field that is a string (11); bad (9, 12); in "cart" (7, 8).
+    printf '%s\n' \
+        '{"cdp_id":"'"$id"'","segments":["vip"]}' \
+        '{"cdp_id":"x1","emails":["a@b.ru","gone@mail.ru"],"segments":[]}' \
+        '{"cdp_id":"x2","phones":["+79161234567"],"segments":["vip"]}' \
+        '{"_source":"crm","_rid":"1","segments":[]}' \
+        '{"_source":"crm","_rid":"1","event":"order","segments":[]}' \
+        '{"cdp_id":"x3","email":"stay@mail.ru","segments":["vip"]}' \
+        '{"cdp_id":"x4","email":"gone@mail.ru","consent_email":true,"segments":["cart"]}' \
+        '{"cdp_id":"x5","email":"c@mail.ru","consent_email":true,"segments":["cart"]}' \
+        '{"cdp_id":"'"$id"'","segments":["vip"],}' \
+        '{"cdp_id":"x6","email":"gone@mail.ru","segments":["vip"],"n":1e999999}' \
+        '{"cdp_id":"x7","emails":"gone@mail.ru","segments":[]}' \
+        '{"cdp_id":"x8","email":"gone@mail.ru","segments":["vip"]} {}' \
+        '{"_kind":"event","_source":"crm","_rid":"1","segments":[]}' \
+        '{"_kind":"person","_source":"crm","_rid":"1","event":"x","segments":[]}' > in.ndjson
+    run --separate-stderr cdp-export -f sendpulse -s cart --forgotten fl.list --rejects rejects.ndjson in.ndjson
+    [ "$status" -eq 0 ]
+    [ "$output" = $'email,phone,name\nc@mail.ru,,' ]
+    [ "$stderr" = "cdp-export: in.ndjson:9: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.; line rejected
+cdp-export: in.ndjson:12: invalid JSON: text after the object; line rejected
+cdp-export: 14 profiles read, 1 exported, 11 skipped (4 not_in_segment, 7 forgotten), 2 rejected" ]
+    [ "$(jq -c '[.line, .code]' rejects.ndjson | paste -sd ' ')" = '[9,"invalid_json"] [12,"invalid_json"]' ]
+}
+
 @test "completions: bash offers the formats, channels and options" {
     comp=$BATS_TEST_DIRNAME/../completions
     run bash -c 'source "$1"; COMP_WORDS=(cdp-export --format g); COMP_CWORD=2; _cdp_export

@@ -347,9 +347,7 @@ bool cdp_audience_may_refuse(const struct cdp_audience *a, const char *line, siz
 
 bool cdp_audience_outside_line(const struct cdp_audience *a, const char *line, size_t len)
 {
-    /* A forgotten profile is counted as forgotten before anything else, and
-     * telling needs its identifiers parsed. */
-    if (a->opt.nsegments == 0 || a->forget)
+    if (a->opt.nsegments == 0)
         return false;
     /* With no backslash every string is written as its bytes: an asked
      * name in "segments" or "holdout", or "gone", would be found as such. */
@@ -359,6 +357,11 @@ bool cdp_audience_outside_line(const struct cdp_audience *a, const char *line, s
         if (cdp_find(line, len, a->quoted[i], a->seglen[i] + 2))
             return false;
     return true;
+}
+
+enum cdp_skip cdp_audience_outside(const struct cdp_audience *a, const struct cdp_record *rec)
+{
+    return a->forget && cdp_forget_check_record(a->forget, rec) ? CDP_SKIP_FORGOTTEN : CDP_SKIP_NOT_IN_SEGMENT;
 }
 
 bool cdp_audience_refused(struct cdp_audience *a, const struct cdp_record *rec,

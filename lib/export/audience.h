@@ -146,14 +146,18 @@ enum cdp_skip cdp_audience_check(struct cdp_audience *a, const struct cdp_record
 const char *cdp_audience_uncarried(const struct cdp_audience *a);
 
 /* A quick look at an NDJSON line: true when the line, if it is a valid
- * JSON object, is a profile cdp_audience_check would skip as
+ * JSON object, is a profile cdp_audience_check would skip as forgotten or
  * not_in_segment; false when that takes a parse. True only when segments
- * are asked, there is no forget list (forgotten comes first), and the
- * line holds no asked name and no "gone" in quotes, and no backslash (with
- * which a string could spell them otherwise). Measured on 130,876 segment
- * lines (182 MB): checking that lines are valid took 0.24-0.30 s, parsing
- * them 0.57-0.70 s. */
+ * are asked and the line holds no asked name and no "gone" in quotes, and
+ * no backslash (with which a string could spell them otherwise). Measured
+ * on 130,876 segment lines (182 MB): checking that lines are valid took
+ * 0.24-0.30 s, parsing them 0.57-0.70 s. */
 bool cdp_audience_outside_line(const struct cdp_audience *a, const char *line, size_t len);
+
+/* Which of the two such a profile is: CDP_SKIP_FORGOTTEN (which comes
+ * first) or CDP_SKIP_NOT_IN_SEGMENT. rec needs only the members
+ * cdp_forget_check_names names, and none without a forget list. */
+enum cdp_skip cdp_audience_outside(const struct cdp_audience *a, const struct cdp_record *rec);
 
 /* Whether the profile refused the channel: consent_email (email),
  * consent_sms (sms) or consent_ads (ads) is false. Then c holds its valid

@@ -135,9 +135,9 @@ struct read_worker {
     struct cdp_record scratch; /* a record's attrs, for the model */
     struct cdp_buf pad;
     struct cdp_forget_check *forget; /* --forgotten, or NULL */
-    /* The fields pass 1 reads, or NULL for all (the model's and the forget
-     * list's too): cdp_graph_extract's dozen lookups in the whole record
-     * were a tenth of cdp-dedupe's instructions at 100k persons. */
+    /* The fields pass 1 reads (the keys' and the forget list's), or NULL
+     * for all (the model's): cdp_graph_extract's dozen lookups in the whole
+     * record were a tenth of cdp-dedupe's instructions at 100k persons. */
     const struct cdp_json_names *fields;
 };
 
@@ -422,14 +422,17 @@ int cdp_linker_read(struct cdp_linker *lk, const struct cdp_reread *inputs, size
     void **ctx = cdp_xcalloc(nctx, sizeof *ctx);
     struct cdp_json_names fields = { { 0 } };
     cdp_graph_extract_fields(lk->o.keys, lk->o.conflicts, lk->o.nconflicts, &fields);
-    bool all_fields = lk->o.model || (lk->o.forgotten && cdp_forgetlist_count(lk->o.forgotten));
+    bool forget = lk->o.forgotten && cdp_forgetlist_count(lk->o.forgotten);
+    if (forget)
+        cdp_forget_check_names(&fields);
+    bool all_fields = lk->o.model != NULL;
     for (size_t i = 0; i < nctx; i++) {
         workers[i].o = &lk->o;
         workers[i].fields = all_fields ? NULL : &fields;
         workers[i].json = cdp_json_parser_new();
         workers[i].rec = (struct cdp_record)CDP_RECORD_INIT;
         workers[i].scratch = (struct cdp_record)CDP_RECORD_INIT;
-        if (lk->o.forgotten && cdp_forgetlist_count(lk->o.forgotten))
+        if (forget)
             workers[i].forget = cdp_forget_check_new(lk->o.forgotten);
         ctx[i] = &workers[i];
     }

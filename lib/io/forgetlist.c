@@ -41,15 +41,19 @@ struct cdp_forgetlist {
 /* The identifier fields and where a profile collects them. */
 static const struct {
     const char *member; /* the record's member */
+    size_t member_len;  /* its length: strlen for each member of every
+                           record was a tenth of cdp-dedupe --forgotten */
     const char *field;  /* whose value it holds */
     bool array;
 } members[] = {
-    { "cdp_id", "cdp_id", false },           { "customer_id", "customer_id", false },
-    { "email", "email", false },             { "phone", "phone", false },
-    { "card", "card", false },               { "anon_id", "anon_id", false },
-    { "customer_ids", "customer_id", true }, { "emails", "email", true },
-    { "phones", "phone", true },             { "cards", "card", true },
-    { "anon_ids", "anon_id", true },
+#define MEMBER(m, f, a) { m, sizeof m - 1, f, a }
+    MEMBER("cdp_id", "cdp_id", false),           MEMBER("customer_id", "customer_id", false),
+    MEMBER("email", "email", false),             MEMBER("phone", "phone", false),
+    MEMBER("card", "card", false),               MEMBER("anon_id", "anon_id", false),
+    MEMBER("customer_ids", "customer_id", true), MEMBER("emails", "email", true),
+    MEMBER("phones", "phone", true),             MEMBER("cards", "card", true),
+    MEMBER("anon_ids", "anon_id", true),
+#undef MEMBER
 };
 #define NMEMBERS (sizeof members / sizeof *members)
 
@@ -119,10 +123,7 @@ static bool insert(struct cdp_forgetlist *l, const unsigned char *h)
 
 static struct cdp_hmac *hmac_of(const struct cdp_forgetlist *l)
 {
-    struct cdp_hmac *h = cdp_hmac_new(l->secret, sizeof l->secret);
-    if (!h)
-        abort(); /* libcrypto without HMAC-SHA-256: nothing can be checked */
-    return h;
+    return cdp_hmac_new(l->secret, sizeof l->secret);
 }
 
 static void digest(struct cdp_hmac *h, const char *field, const char *a, size_t alen, const char *b,
@@ -477,7 +478,7 @@ bool cdp_forget_check_record(struct cdp_forget_check *c, const struct cdp_record
         else if (f->klen == 4 && memcmp(f->key, "_rid", 4) == 0)
             rid = f;
         for (size_t m = 0; m < NMEMBERS; m++) {
-            if (strlen(members[m].member) != f->klen || memcmp(members[m].member, f->key, f->klen))
+            if (members[m].member_len != f->klen || memcmp(members[m].member, f->key, f->klen))
                 continue;
             if (!members[m].array && f->type == CDP_STRING &&
                 cdp_forget_check_value(c, members[m].field, f->val, f->vlen))
@@ -494,6 +495,15 @@ bool cdp_forget_check_record(struct cdp_forget_check *c, const struct cdp_record
     }
     return source && rid && source->type == CDP_STRING && rid->type == CDP_STRING && is_person(rec) &&
            cdp_forget_check_record_id(c, source->val, source->vlen, rid->val, rid->vlen);
+}
+
+void cdp_forget_check_names(struct cdp_json_names *set)
+{
+    for (size_t m = 0; m < NMEMBERS; m++)
+        cdp_json_names_add(set, members[m].member, members[m].member_len);
+    static const char *const person[] = { "_source", "_rid", "_kind", "event" };
+    for (size_t i = 0; i < sizeof person / sizeof *person; i++)
+        cdp_json_names_add(set, person[i], strlen(person[i]));
 }
 
 static int record_drop(void *c, const struct cdp_runfile *rf, struct cdp_record *rec,

@@ -100,6 +100,12 @@ bool cdp_forget_check_record_id(struct cdp_forget_check *c, const char *source, 
  * identity/graph.h), by _source and _rid. */
 bool cdp_forget_check_record(struct cdp_forget_check *c, const struct cdp_record *rec);
 
+/* Adds to set the members cdp_forget_check_record reads: a record parsed
+ * with only these (cdp_json_parse_object_some) gets the same answer as the
+ * whole record. */
+struct cdp_json_names;
+void cdp_forget_check_names(struct cdp_json_names *set);
+
 /* Copies the NDJSON records of path to out but those the list matches,
  * line by line as written; counts both. -1 with err when path cannot be
  * read or has a line that is not a JSON object (io/runfile.h). */

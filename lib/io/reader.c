@@ -20,6 +20,7 @@ struct cdp_reader {
     bool lines_only;
     bool (*skip)(void *, const char *, size_t);
     void *skip_ctx;
+    const struct cdp_json_names *skip_keep;
 };
 
 static bool ends_with(const char *s, size_t n, const char *suffix)
@@ -94,6 +95,7 @@ struct cdp_reader *cdp_reader_open(const char *path, const struct cdp_reader_opt
     r->lines_only = opt->lines_only;
     r->skip = opt->skip;
     r->skip_ctx = opt->skip_ctx;
+    r->skip_keep = opt->skip_keep;
     if (format == CDP_FORMAT_CSV) {
         r->csv = cdp_csv_reader_new(lines, delimiter, err);
         if (!r->csv) {
@@ -192,9 +194,15 @@ static enum cdp_read ndjson_next(struct cdp_reader *r, struct cdp_record *rec,
             return CDP_READ_ROW;
         /* A valid line whose root is an object is what cdp_json_parse_object
          * reads as CDP_JSON_OK (tests/fuzz/json.c checks that they agree). */
-        if (r->skip && p[0] == '{' && r->skip(r->skip_ctx, p, len) && cdp_json_valid(r->json, p, len))
-            return CDP_READ_SKIPPED;
         struct cdp_error why;
+        if (r->skip && p[0] == '{' && r->skip(r->skip_ctx, p, len)) {
+            /* A line that fails either is parsed in full below, for the
+             * same reason as without skip (they fail when it fails). */
+            if (r->skip_keep ? cdp_json_parse_object_some(r->json, p, len, r->skip_keep, rec, &why) == CDP_JSON_OK
+                             : cdp_json_valid(r->json, p, len))
+                return CDP_READ_SKIPPED;
+            cdp_record_clear(rec);
+        }
         enum cdp_json_status st = cdp_json_parse_object(r->json, p, len, rec, &why);
         if (st != CDP_JSON_OK) {
             snprintf(row->reason, sizeof row->reason, "%.200s", why.msg);

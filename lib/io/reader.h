@@ -26,8 +26,11 @@ enum cdp_read {
     CDP_READ_END = 0,
     CDP_READ_ROW = 1,
     CDP_READ_BAD = 2, /* a row that cannot be parsed; see struct cdp_row */
-    CDP_READ_SKIPPED = 3, /* a valid row left unparsed (options.skip): row set, rec empty */
+    CDP_READ_SKIPPED = 3, /* a valid row left unparsed (options.skip): row set, rec
+                             empty, or holding options.skip_keep's members */
 };
+
+struct cdp_json_names;
 
 struct cdp_reader_options {
     enum cdp_format format;
@@ -46,6 +49,10 @@ struct cdp_reader_options {
      * the same reason). */
     bool (*skip)(void *skip_ctx, const char *line, size_t len);
     void *skip_ctx;
+    /* With skip: such a line is parsed for these members only (and maybe
+     * a few others, cdp_json_parse_object_some) instead of checked, for a
+     * reader that still needs them; NULL: checked only. */
+    const struct cdp_json_names *skip_keep;
 };
 
 /* Where a row came from, valid until the next call. */

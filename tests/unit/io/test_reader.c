@@ -4,13 +4,16 @@
  * without '\n', over many blocks, plain and zstd-compressed; a block
  * takes up after the lines read one by one. A single-byte encoding
  * (cp1251) is decoded as iconv decodes each byte alone, whatever the mix
- * of ASCII and other bytes and the size of the reads. */
+ * of ASCII and other bytes and the size of the reads. The skip option
+ * leaves the lines it is told unparsed (or parsed for skip_keep's members)
+ * and rejects bad ones as without it, for the same reason. */
 #include <iconv.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../check.h"
 #include "gen/gen_rng.h"
+#include "io/json.h"
 #include "io/lines.h"
 #include "io/output.h"
 #include "io/reader.h"
@@ -195,6 +198,80 @@ static void test_single_byte(void)
     cdp_buf_release(&want);
 }
 
+static bool skip_unless_keepme(void *ctx, const char *line, size_t len)
+{
+    (void)ctx;
+    return !memmem(line, len, "keepme", 6);
+}
+
+/* Each line read without skip, with it, and with it and skip_keep. */
+static void test_skip(void)
+{
+    static const char text[] = "{\"a\":1,\"cdp_id\":\"x\",\"b\":[1]}\n"
+                               "{\"a\":1,\"keepme\":true}\n"
+                               "{\"a\":1,}\n"
+                               "[\"x\"]\n"
+                               "{\"a\":\"\xff\"}\n"
+                               "{\"cdp_id\":\"y\"} {}\n"
+                               "{\"cdp_id\":1e999999}\n";
+    enum { NLINES = 7 };
+    static const enum cdp_read plain[NLINES] = { CDP_READ_ROW, CDP_READ_ROW, CDP_READ_BAD, CDP_READ_BAD,
+                                                 CDP_READ_BAD, CDP_READ_BAD, CDP_READ_ROW };
+    char path[64];
+    snprintf(path, sizeof path, "%s/skip.ndjson", dir);
+    struct cdp_buf t = CDP_BUF_INIT;
+    cdp_buf_add(&t, text, sizeof text - 1);
+    write_file(path, &t);
+    cdp_buf_release(&t);
+    struct cdp_json_names keep = { { 0 } };
+    cdp_json_names_add(&keep, "cdp_id", 6);
+    char reasons[NLINES][256] = { { 0 } };
+    for (int mode = 0; mode < 3; mode++) {
+        struct cdp_reader_options opt = { .format = CDP_FORMAT_NDJSON };
+        if (mode > 0)
+            opt.skip = skip_unless_keepme;
+        if (mode == 2)
+            opt.skip_keep = &keep;
+        struct cdp_error err;
+        struct cdp_reader *r = cdp_reader_open(path, &opt, &err);
+        CHECK(r != NULL);
+        if (!r)
+            return;
+        struct cdp_record rec = CDP_RECORD_INIT;
+        struct cdp_row row;
+        enum cdp_read k;
+        int i = 0;
+        while ((k = cdp_reader_next(r, &rec, &row, &err)) != CDP_READ_END && i < NLINES) {
+            enum cdp_read want = plain[i];
+            if (mode > 0 && want == CDP_READ_ROW && i != 1)
+                want = CDP_READ_SKIPPED;
+            CHECK(k == want);
+            CHECK(row.line == (uint64_t)i + 1);
+            if (k == CDP_READ_BAD && mode == 0)
+                snprintf(reasons[i], sizeof reasons[i], "%s", row.reason);
+            if (k == CDP_READ_BAD)
+                CHECK(reasons[i][0] && strcmp(row.reason, reasons[i]) == 0);
+            if (k == CDP_READ_ROW)
+                CHECK(rec.n == (i == 1 ? 2u : i == 6 ? 1u : 3u));
+            if (k == CDP_READ_SKIPPED && mode == 1)
+                CHECK(rec.n == 0);
+            if (k == CDP_READ_SKIPPED && mode == 2) {
+                const struct cdp_field *id = cdp_record_gets(&rec, "cdp_id");
+                CHECK(id != NULL);
+                if (id && i == 0)
+                    CHECK(id->type == CDP_STRING && id->vlen == 1 && id->val[0] == 'x');
+                if (id && i == 6)
+                    CHECK(id->type == CDP_NUMBER);
+            }
+            i++;
+        }
+        CHECK(k == CDP_READ_END && i == NLINES);
+        cdp_record_release(&rec);
+        cdp_reader_close(r);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -203,6 +280,7 @@ int main(void)
     test_blocks("lines.ndjson.zst");
     test_numbers();
     test_single_byte();
+    test_skip();
     rmdir(dir);
     return check_report("test_reader");
 }
