@@ -520,9 +520,13 @@ OUT
         '{"_source":"crm","_rid":"1","_kind":"person","customer_id":"9"}' \
         '{"_source":"crm","_rid":"1","_kind":"event","event":"order","customer_id":"9"}' \
         '{"_source":"pos","_rid":"c","_kind":"person","customer_id":"5","email":"x@mail.ru"}' \
-        '{"_source":"shop","_rid":"d","_kind":"person","emails":["gone@mail.ru"],"customer_id":"7"}' > in.ndjson
+        '{"_source":"shop","_rid":"d","_kind":"person","emails":["gone@mail.ru"],"customer_id":"7"}' \
+        '{"_source":"pos","_rid":"e","_kind":"person","customer_id":"5","o":"k":1}}' > in.ndjson
     run --separate-stderr cdp-dedupe --key customer_id --forgotten fl.list in.ndjson
     [ "$status" -eq 0 ]
-    [ "$stderr" = "cdp-dedupe: 6 records read, 2 persons, 2 written, 0 rejected, 4 forgotten, 0 links, 0 refused" ]
+    # the last line is bad though pass 1 reads nothing of "o" (a string left
+    # unread was skipped by counting brackets, which let it through)
+    [ "$stderr" = "cdp-dedupe: in.ndjson:7: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.; line rejected
+cdp-dedupe: 7 records read, 2 persons, 2 written, 1 rejected, 4 forgotten, 0 links, 0 refused" ]
     [ "$(jq -r '"\(._source)/\(._rid)"' <<< "$output" | paste -sd ' ')" = "crm/1 pos/c" ]
 }

@@ -490,7 +490,8 @@ cdp-export: 12 profiles read, 2 exported, 6 skipped (1 gone, 4 not_in_segment, 1
     # Outside "cart" and theirs: by cdp_id (1), in an array (2, 3), a person
     # record (4, 14), a number simdjson's checker might refuse (10); outside
     # and not theirs: an event by "event" or _kind (5, 13), someone else (6),
-    # an array field that is a string (11); bad (9, 12); in "cart" (7, 8).
+    # an array field that is a string (11); bad (9, 12, and 15, where a
+    # member the list does not read is followed by ":1}"); in "cart" (7, 8).
     printf '%s\n' \
         '{"cdp_id":"'"$id"'","segments":["vip"]}' \
         '{"cdp_id":"x1","emails":["a@b.ru","gone@mail.ru"],"segments":[]}' \
@@ -505,14 +506,16 @@ cdp-export: 12 profiles read, 2 exported, 6 skipped (1 gone, 4 not_in_segment, 1
         '{"cdp_id":"x7","emails":"gone@mail.ru","segments":[]}' \
         '{"cdp_id":"x8","email":"gone@mail.ru","segments":["vip"]} {}' \
         '{"_kind":"event","_source":"crm","_rid":"1","segments":[]}' \
-        '{"_kind":"person","_source":"crm","_rid":"1","event":"x","segments":[]}' > in.ndjson
+        '{"_kind":"person","_source":"crm","_rid":"1","event":"x","segments":[]}' \
+        '{"cdp_id":"x9","email":"gone@mail.ru","segments":["vip"],"o":"k":1}}' > in.ndjson
     run --separate-stderr cdp-export -f sendpulse -s cart --forgotten fl.list --rejects rejects.ndjson in.ndjson
     [ "$status" -eq 0 ]
     [ "$output" = $'email,phone,name\nc@mail.ru,,' ]
     [ "$stderr" = "cdp-export: in.ndjson:9: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.; line rejected
 cdp-export: in.ndjson:12: invalid JSON: text after the object; line rejected
-cdp-export: 14 profiles read, 1 exported, 11 skipped (4 not_in_segment, 7 forgotten), 2 rejected" ]
-    [ "$(jq -c '[.line, .code]' rejects.ndjson | paste -sd ' ')" = '[9,"invalid_json"] [12,"invalid_json"]' ]
+cdp-export: in.ndjson:15: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.; line rejected
+cdp-export: 15 profiles read, 1 exported, 11 skipped (4 not_in_segment, 7 forgotten), 3 rejected" ]
+    [ "$(jq -c '[.line, .code]' rejects.ndjson | paste -sd ' ')" = '[9,"invalid_json"] [12,"invalid_json"] [15,"invalid_json"]' ]
 }
 
 @test "completions: bash offers the formats, channels and options" {

@@ -299,11 +299,17 @@ static cdp_json_status parse_object(struct cdp_json_parser *p, const char *text,
         case ondemand::json_type::string:
             // A string not kept needs no copy: without a backslash there is
             // nothing get_string could refuse that stage 1 (unescaped
-            // characters) and the UTF-8 check above have not.
+            // characters) and the UTF-8 check above have not. It is still
+            // consumed: a value left unread is skipped by counting brackets,
+            // which let {"o":"k":1}} through (a hostile review found it).
             if (!kept) {
                 std::string_view raw = v.raw_json_token();
-                if (!memchr(raw.data(), '\\', raw.size()))
+                if (!memchr(raw.data(), '\\', raw.size())) {
+                    ondemand::raw_json_string unread;
+                    if ((e = v.get_raw_json_string().get(unread)))
+                        return fail(p, text, len, err, e);
                     continue;
+                }
             }
             e = v.get_string().get(s);
             type = CDP_STRING;
