@@ -40,3 +40,47 @@ setup() {
     done
     diff -r out/export cut/export
 }
+
+# A shim in front of a program: PROGRAM BODY (sh).
+shim() {
+    mkdir -p shim
+    printf '#!/bin/sh\n%s\n' "$2" > "shim/$1"
+    chmod 755 "shim/$1"
+}
+
+@test "nightly.sh: a program that fails beside another stops the night with its log, and the other is stopped" {
+    # cdp-recommend runs beside cdp-merge: merge fails while it still runs
+    shim cdp-recommend 'echo $$ > recommend.pid; exec sleep 60'
+    shim cdp-merge 'echo "cdp-merge: out of disk" >&2; exit 1'
+    SECONDS=0
+    run env PATH="$PWD/shim:$PATH" "$EX/nightly.sh" "$EX" out
+    [ "$status" -eq 1 ]
+    [ "$SECONDS" -lt 30 ]
+    [ "${lines[-2]}" = "cdp-merge: out of disk" ]
+    [ "${lines[-1]}" = "nightly.sh: cdp-merge failed" ]
+    pid=$(cat recommend.pid)
+    sleep 0.2
+    # gone, or dead and not yet reaped by whoever inherited it
+    state=$(ps -o stat= -p "$pid" || true)
+    [ -z "$state" ] || [ "${state#Z}" != "$state" ]
+
+    # cdp-recommend fails: the night stops when it is needed, after segment
+    rm -rf shim out
+    shim cdp-recommend 'echo "cdp-recommend: bad catalog" >&2; exit 1'
+    run env PATH="$PWD/shim:$PATH" "$EX/nightly.sh" "$EX" out
+    [ "$status" -eq 1 ]
+    [ "${lines[-3]}" = "== segment" ]
+    [ "${lines[-2]}" = "cdp-recommend: bad catalog" ]
+    [ "${lines[-1]}" = "nightly.sh: cdp-recommend failed" ]
+
+    # one of the exports made two at a time fails
+    rm -rf shim out
+    real=$(command -v cdp-export)
+    shim cdp-export 'case " $* " in *" sms "*) echo "cdp-export: no gateway" >&2; exit 1 ;; esac; exec '"$real"' "$@"'
+    run env PATH="$PWD/shim:$PATH" "$EX/nightly.sh" "$EX" out
+    [ "$status" -eq 1 ]
+    [ "${lines[-2]}" = "cdp-export: no gateway" ]
+    [ "${lines[-1]}" = "nightly.sh: cdp-export failed on carts-sms.txt" ]
+    [ ! -e out/export/carts-sms.txt ]
+    [ ! -e out/report.html ]
+}
