@@ -19,6 +19,33 @@ setup() {
     # the CRM export's four invalid values
     run grep -c '^    record 0000001[0-9][0-9]: ' whole
     [ "$output" = 4 ]
+    # the buyers by revenue (their profiles read alone, after one pass for the
+    # order), the open carts (names masked) and the first three buyers' offers
+    sed -n -e '/^  profiles with purchases/,/^  a profile:/p' \
+        -e '/^  for the buyers with the most revenue/,/^$/s/:.*//p' whole >got
+    cat >want <<'EOF'
+  profiles with purchases, by revenue (cdp_id: name; orders, revenue; top category; consent e-mail/SMS):
+    c614b43a63043781: О*** См***ва; orders 2, revenue 149930; Кухня; e-mail true, SMS true
+    3023ab3ceb65f332: Р*** А***; orders 1, revenue 120960; Кухня; e-mail true, SMS true
+    47825f1746425139: Е*** П***; orders 1, revenue 91940; Спальня; e-mail true, SMS true
+    b12679f6fcc547ca: В*** Ки***ва; orders 2, revenue 89950; Спальня; e-mail true, SMS unknown
+    03b51b52f5926daa: М*** Л***; orders 2, revenue 75910; Кухня; e-mail unknown, SMS unknown
+  open carts as of 2026-11-20:
+    3f9c2336c900ccd8: М*** Ку***ев, since 2026-11-14T19:01:38Z: 100101 x1, 100340 x1 = 102980
+    41dc43245a103688: Е*** Жу***ев, since 2026-10-30T12:49:06Z: 200233 x1 = 42990
+    4500712f9aeab3a1: П*** За***ва, since 2026-11-19T20:43:26Z: 300120 x1 = 27990
+    7518a9b6d45268c6: И*** Р***, since 2026-11-17T17:02:20Z: 200125 x1 = 19990
+    ab52e6612710b855: (no name), since 2026-11-06T09:15:28Z: 100518 x2 = 12980
+    c433b077c269fd49: К*** П***, since 2026-11-13T19:46:30Z: 300312 x1 = 16990
+    de40e8f4ad8e3a49: А*** Б***, since 2026-11-12T20:05:49.377Z: 400101 x1 = 34990
+    f587e20f866204e4: Ан***ия Но***ва, since 2026-11-17T09:05:36.113Z: 600115 x2 = 5980
+  a profile:
+  for the buyers with the most revenue (cdp_id
+    c614b43a63043781
+    3023ab3ceb65f332
+    47825f1746425139
+EOF
+    diff -u want got
 
     CDP_PRINT_RECORDS=30 CDP_PRINT_LINES=2 "$EX/nightly.sh" "$EX" cut >short 2>&1
     # the CRM export's first two invalid values among its first 30 records
