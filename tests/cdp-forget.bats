@@ -375,6 +375,33 @@ OUT
     [ -z "$(find out -name '.*')" ]
 }
 
+@test "files are written several at a time, yet the error is the first damaged file's in the order named" {
+    # a long file first (the glob's order), damaged in its last line, and a
+    # short one named later, damaged at once: written one after another,
+    # the long one's error comes first, and so it must when the short one
+    # fails on another thread long before
+    zstd -dc out/identified.ndjson.zst > one
+    for i in $(seq 500); do cat one; done > long
+    echo '{"cdp_id":"x"' >> long
+    zstd -q --rm long -o out/aaa.ndjson.zst
+    echo '{"cdp_id":"x"' >> out/audiences/vip.ndjson
+    sums > before
+    run forget --email "$WHO"
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: out/aaa.ndjson.zst:$((500 * $(wc -l < one) + 1)): damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc." ]
+    sums | diff before -
+    [ -z "$(find out -name '.*')" ]
+    # the long file mended: the short one's error, still nothing changed
+    zstd -dc out/aaa.ndjson.zst 2>/dev/null | head -n -1 | zstd -q -o mended.zst || true
+    mv mended.zst out/aaa.ndjson.zst
+    sums > before
+    run forget --email "$WHO"
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: out/audiences/vip.ndjson:3: damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc." ]
+    sums | diff before -
+    [ -z "$(find out -name '.*')" ]
+}
+
 @test "an identifier two persons hold stops the run; the one who asked is named by cdp_id" {
     # a mother and her son share the family's e-mail (cdp-dedupe keeps them apart)
     sums > before

@@ -302,11 +302,12 @@ void cdp_delta_forget_id(struct cdp_delta_forget *f, const char *s, size_t len)
 /* Whether a CSV row (one or more lines) has a cell that is one of the
  * forms. Cells are split at any of the delimiters a format uses, outside
  * quotes: no form holds one. */
-static bool row_matches(struct cdp_delta_forget *f, const char *row, size_t len)
+static bool row_matches(const struct cdp_delta_forget *f, struct cdp_buf *cell, const char *row,
+                        size_t len)
 {
     size_t i = 0;
     while (i <= len) {
-        cdp_buf_reset(&f->tmp);
+        cdp_buf_reset(cell);
         bool quoted = i < len && row[i] == '"';
         if (quoted)
             i++;
@@ -314,7 +315,7 @@ static bool row_matches(struct cdp_delta_forget *f, const char *row, size_t len)
             char c = row[i];
             if (quoted && c == '"') {
                 if (i + 1 < len && row[i + 1] == '"') {
-                    cdp_buf_addc(&f->tmp, '"');
+                    cdp_buf_addc(cell, '"');
                     i++;
                     continue;
                 }
@@ -323,12 +324,12 @@ static bool row_matches(struct cdp_delta_forget *f, const char *row, size_t len)
             }
             if (!quoted && (c == ',' || c == ';' || c == '\t' || c == '|'))
                 break;
-            cdp_buf_addc(&f->tmp, c);
+            cdp_buf_addc(cell, c);
         }
-        size_t n = f->tmp.len;
-        while (n && (f->tmp.data[n - 1] == '\r' || f->tmp.data[n - 1] == ' '))
+        size_t n = cell->len;
+        while (n && (cell->data[n - 1] == '\r' || cell->data[n - 1] == ' '))
             n--;
-        if (n && cdp_intern_find(f->forms, f->tmp.data, n) != UINT32_MAX)
+        if (n && cdp_intern_find(f->forms, cell->data, n) != UINT32_MAX)
             return true;
         i++; /* past the delimiter */
     }
@@ -336,15 +337,15 @@ static bool row_matches(struct cdp_delta_forget *f, const char *row, size_t len)
 }
 
 /* Whether an NDJSON line's cdp_id is one of the ids. */
-static int line_matches(struct cdp_delta_forget *f, struct cdp_json_parser *json, struct cdp_record *rec,
-                        const char *line, size_t len, uint64_t number, const char *path,
-                        struct cdp_error *err)
+static int line_matches(const struct cdp_delta_forget *f, struct cdp_json_parser *json,
+                        struct cdp_record *rec, struct cdp_buf *padded, const char *line, size_t len,
+                        uint64_t number, const char *path, struct cdp_error *err)
 {
     struct cdp_error why;
     cdp_record_clear(rec);
-    cdp_buf_reset(&f->tmp);
-    cdp_buf_add_padded(&f->tmp, line, len);
-    if (cdp_json_parse_object(json, f->tmp.data, len, rec, &why) != CDP_JSON_OK)
+    cdp_buf_reset(padded);
+    cdp_buf_add_padded(padded, line, len);
+    if (cdp_json_parse_object(json, padded->data, len, rec, &why) != CDP_JSON_OK)
         return cdp_errorf(err, "%s:%llu: %s", path, (unsigned long long)number, why.msg);
     const struct cdp_field *id = cdp_record_gets(rec, "cdp_id");
     return id && id->type == CDP_STRING && cdp_intern_find(f->ids, id->val, id->vlen) != UINT32_MAX;
@@ -359,7 +360,7 @@ static size_t quotes(const char *s, size_t len)
     return n;
 }
 
-int cdp_delta_forget_file(struct cdp_delta_forget *f, const char *path, struct cdp_output *out,
+int cdp_delta_forget_file(const struct cdp_delta_forget *f, const char *path, struct cdp_output *out,
                           uint64_t *kept, uint64_t *removed, struct cdp_error *err)
 {
     struct cdp_source *src = cdp_source_open(path, NULL, err);
@@ -368,7 +369,7 @@ int cdp_delta_forget_file(struct cdp_delta_forget *f, const char *path, struct c
     struct cdp_lines *lines = cdp_lines_new(src);
     struct cdp_json_parser *json = cdp_json_parser_new();
     struct cdp_record rec = CDP_RECORD_INIT;
-    struct cdp_buf row = CDP_BUF_INIT;
+    struct cdp_buf row = CDP_BUF_INIT, scratch = CDP_BUF_INIT; /* f is shared: see delta.h */
     const char *line;
     size_t len;
     uint64_t number;
@@ -390,8 +391,8 @@ int cdp_delta_forget_file(struct cdp_delta_forget *f, const char *path, struct c
             continue; /* a quoted cell holds a line break */
         size_t text = row.len - (nl ? 1 : 0);
         int m = text == 0 ? 0
-                : ndjson  ? line_matches(f, json, &rec, row.data, text, number, path, err)
-                          : row_matches(f, row.data, text);
+                : ndjson  ? line_matches(f, json, &rec, &scratch, row.data, text, number, path, err)
+                          : row_matches(f, &scratch, row.data, text);
         if (m < 0)
             rc = -1;
         else if (m)
@@ -408,6 +409,7 @@ int cdp_delta_forget_file(struct cdp_delta_forget *f, const char *path, struct c
     if (rc == 0 && row.len)
         cdp_output_write(out, row.data, row.len); /* an unclosed quote at the end: as it was */
     cdp_buf_release(&row);
+    cdp_buf_release(&scratch);
     cdp_record_release(&rec);
     cdp_json_parser_free(json);
     cdp_lines_free(lines);

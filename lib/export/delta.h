@@ -114,8 +114,9 @@ void cdp_delta_forget_id(struct cdp_delta_forget *f, const char *s, size_t len);
  * is one of their forms (a header row never is); an NDJSON line whose
  * cdp_id is one of theirs. Counts rows kept (the header row among them)
  * and removed. -1 with err when
- * path cannot be read, or an NDJSON line is not a JSON object. */
-int cdp_delta_forget_file(struct cdp_delta_forget *f, const char *path, struct cdp_output *out,
+ * path cannot be read, or an NDJSON line is not a JSON object. Reads f
+ * only: several files may be copied at once, on different threads. */
+int cdp_delta_forget_file(const struct cdp_delta_forget *f, const char *path, struct cdp_output *out,
                           uint64_t *kept, uint64_t *removed, struct cdp_error *err);
 
 #endif
