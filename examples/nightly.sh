@@ -365,8 +365,8 @@ for src in $sources; do
     jq -r '.counts | "  totals: read \(.read) = written \(.written) + rejected \(.rejected)" +
         (if .read == .written + .rejected then " (ok)" else " (MISMATCH)" end)' \
         "$out_dir/stats-ingest-$src.json"
-    # grep passes every line with an _invalid member and more (a value that
-    # holds the text), jq then picks exactly: jq alone parsed every record
+    # grep passes every line with an _invalid member (and any with such a
+    # key nested), jq then picks exactly: jq alone parsed every record
     invalid=$(head_of "$out" | grep -F '"_invalid":' | jq -r --argjson clear "$clear" "$masks"'select(._invalid) | ._rid as $rid |
         ._invalid | to_entries[] | "    record \($rid): \(.key) \(.key as $k | .value | shown($k) | tojson)"')
     if [ -n "$invalid" ]; then
@@ -401,7 +401,7 @@ head_of "$out_dir/identified.ndjson.zst" | jq -rs --argjson clear "$clear" "$mas
     "\(map(select(.last_name) | "\(.last_name) \(.first_name // "")") | unique | join(", ")); " +
     "\(map(.email // empty) | unique | join(", ")); \(map(.phone // empty) | unique | join(", "))"'
 echo "  links refused ($out_dir/links.ndjson):"
-# grep first: the file holds every link used too (19M lines at 10M persons)
+# grep first: the file holds every link used too (189,472 lines at 100k persons)
 grep -F '"link":"refused"' "$out_dir/links.ndjson" | jq -r 'select(.link == "refused") | "    \(.key) \(.value): \(.reason)" +
     (if .reason == "conflict" then " (\(.field) \(.values | join(" vs ")); \(.a._source)/\(.a._rid) and \(.b._source)/\(.b._rid) stay apart)"
      elif .reason == "over_limit" then " (\(.people) people, limit \(.limit))"
