@@ -400,6 +400,20 @@ OUT
     fails_unchanged "out/audiences/vip.ndjson:3: damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc."
 }
 
+@test "many files, few descriptors: no more files are open at once than the workers write" {
+    # 120 copies of a record file under a limit of 64 open files, on one CPU
+    # and on all: a run that opened every file before finishing the first
+    # ran out of descriptors
+    mkdir many
+    for i in $(seq -w 1 120); do cp out/crm.ndjson.zst "many/r$i.ndjson.zst"; done
+    for cpus in 0 all; do
+        run bash -c 'ulimit -n 64; if [ "$1" = all ]; then shift; exec "$@"; fi; shift; exec taskset -c 0 "$@"' _ "$cpus" \
+            cdp-forget --dry-run --email "$WHO" --state out/identity.state.zst many/*.ndjson.zst
+        [ "$status" -eq 0 ]
+        [ "${lines[-1]}" = "cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 247 lines to remove, 121 files to change, 0 unchanged, 0 added to the forget list" ]
+    done
+}
+
 @test "an identifier two persons hold stops the run; the one who asked is named by cdp_id" {
     # a mother and her son share the family's e-mail (cdp-dedupe keeps them apart)
     sums > before

@@ -401,23 +401,21 @@ enum kind { RECORDS, EXPORT, LINKS, JOURNAL, MERGE_STATE };
  * records, with the second CPU idle half of the time. */
 struct stage_job {
     const struct cdp_forget *f;
-    atomic_bool *failed;       /* some job failed: start no more */
+    atomic_bool *failed;       /* some job failed: workers start no more */
     const char *path;
     enum kind kind;
     struct cdp_forget_file *e; /* its counts */
     struct cdp_output *o;      /* the new version; NULL when not made */
+    bool skipped;              /* not started: a job failed meanwhile */
     int rc;                    /* -1: failed, with err */
     struct cdp_error err;
 };
 
-static void stage_file(void *unused, void *arg)
+static void stage_one(struct stage_job *j)
 {
-    struct stage_job *j = arg;
     const struct cdp_forget *f = j->f;
     struct cdp_forget_file *e = j->e;
-    (void)unused;
-    if (atomic_load(j->failed))
-        return; /* a job before it failed (jobs start in order): never reported */
+    j->skipped = false;
     j->o = j->kind == MERGE_STATE ? cdp_output_open(j->path, &cdp_store_output_options, &j->err)
                                   : open_like(j->path, &j->err);
     int rc = j->o ? 0 : -1;
@@ -440,15 +438,30 @@ static void stage_file(void *unused, void *arg)
     }
 }
 
-/* At most this many files at once: each has its reading thread and zstd's
- * workers besides, and its buffers. */
-#define STAGE_JOBS_MAX 4
+/* On a worker: a job that finds another failed is left for the caller,
+ * which runs it only if no file before it failed. */
+static void stage_file(void *unused, void *arg)
+{
+    struct stage_job *j = arg;
+    (void)unused;
+    if (atomic_load(j->failed))
+        j->skipped = true;
+    else
+        stage_one(j);
+}
+
+/* Files written at once, per worker: each has its reading thread and zstd's
+ * workers besides, its buffers and its new version on disk, so no more are
+ * in flight than this (a finished one waits for those before it). */
+#define STAGE_WORKERS_MAX 4
+#define STAGE_IN_FLIGHT_PER_WORKER 2
 
 /* Writes the files in the order named, several at a time, and stages the
  * changed ones in that order. The error is that of the first file in that
- * order that failed, as if they were written one after another: a job
- * starts only while none has failed, and they start in order, so every
- * file before a failed one was written. */
+ * order that fails, as if they were written one after another: they are
+ * taken back in that order, a file a worker skipped (another had failed)
+ * is written then by the caller, and none is submitted after an error is
+ * taken. */
 static int stage_files(struct cdp_forget *f, struct cdp_error *err)
 {
     static const char *const names[] = { "records", "export", "links", "journal", "merge state" };
@@ -478,18 +491,23 @@ static int stage_files(struct cdp_forget *f, struct cdp_error *err)
         jobs[i].e = &f->res.files[first + i];
 
     size_t nworkers = cdp_cpu_count();
-    nworkers = nworkers < 2 ? 0 : nworkers > STAGE_JOBS_MAX ? STAGE_JOBS_MAX : nworkers;
+    nworkers = nworkers < 2 ? 0 : nworkers > STAGE_WORKERS_MAX ? STAGE_WORKERS_MAX : nworkers;
     if (nworkers > njobs)
         nworkers = njobs;
-    void *ctx[STAGE_JOBS_MAX] = { 0 };
+    void *ctx[STAGE_WORKERS_MAX] = { 0 };
     struct cdp_pmap *pm = cdp_pmap_new(nworkers, ctx, stage_file, 0);
-    if (!pm && nworkers)
-        pm = cdp_pmap_new(0, ctx, stage_file, 0); /* no threads: one after another */
+    if (!pm && nworkers) {
+        nworkers = 0; /* no threads: one after another */
+        pm = cdp_pmap_new(0, ctx, stage_file, 0);
+    }
     int rc = pm ? 0 : cdp_errorf(err, "cannot start the threads that write the files");
-    for (size_t i = 0; rc == 0 && i < njobs; i++)
-        cdp_pmap_submit(pm, &jobs[i]);
+    size_t in_flight_max = nworkers ? nworkers * STAGE_IN_FLIGHT_PER_WORKER : 1, next = 0;
+    while (rc == 0 && next < njobs && cdp_pmap_in_flight(pm) < in_flight_max)
+        cdp_pmap_submit(pm, &jobs[next++]);
     struct stage_job *j;
     while (pm && (j = cdp_pmap_take(pm, true))) {
+        if (rc == 0 && j->skipped)
+            stage_one(j); /* every file before it was written: its turn */
         if (rc == 0 && j->rc < 0) {
             *err = j->err;
             rc = -1;
@@ -501,6 +519,8 @@ static int stage_files(struct cdp_forget *f, struct cdp_error *err)
             cdp_output_abort(j->o);
         }
         j->o = NULL;
+        if (rc == 0 && next < njobs)
+            cdp_pmap_submit(pm, &jobs[next++]);
     }
     cdp_pmap_free(pm);
     free(jobs);
