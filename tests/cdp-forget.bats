@@ -383,21 +383,21 @@ OUT
 
 @test "files are written several at a time, yet the error is the first damaged file's in the order named" {
     # a long file first (the glob's order), damaged in its last line, and a
-    # short one named later, damaged at once: written one after another,
-    # the long one's error comes first, and so it must when the short one
-    # fails on another thread long before
+    # short one named next, damaged at once: written one after another, the
+    # long one's error comes first, and so it must when the short one fails
+    # on the other worker long before
     zstd -dc out/identified.ndjson.zst > one
     for i in $(seq 500); do cat one; done > long
     echo '{"cdp_id":"x"' >> long
     zstd -q --rm long -o out/aaa.ndjson.zst
-    echo '{"cdp_id":"x"' >> out/audiences/vip.ndjson
+    echo '{"cdp_id":"x"' | zstd -q -o out/aab.ndjson.zst
     sums > before
     fails_unchanged "out/aaa.ndjson.zst:$((500 * $(wc -l < one) + 1)): damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc."
     # the long file mended: the short one's error, still nothing changed
     zstd -dc out/aaa.ndjson.zst | head -n -1 | zstd -q -o mended.zst
     mv mended.zst out/aaa.ndjson.zst
     sums > before
-    fails_unchanged "out/audiences/vip.ndjson:3: damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc."
+    fails_unchanged "out/aab.ndjson.zst:1: damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc."
 }
 
 @test "many files, few descriptors: no more files are open at once than the workers write" {
@@ -406,8 +406,8 @@ OUT
     # ran out of descriptors
     mkdir many
     for i in $(seq -w 1 120); do cp out/crm.ndjson.zst "many/r$i.ndjson.zst"; done
-    for cpus in 0 all; do
-        run bash -c 'ulimit -n 64; if [ "$1" = all ]; then shift; exec "$@"; fi; shift; exec taskset -c 0 "$@"' _ "$cpus" \
+    for on_one_cpu in "taskset -c 0" ""; do
+        run bash -c "ulimit -n 64; exec $on_one_cpu \"\$@\"" _ \
             cdp-forget --dry-run --email "$WHO" --state out/identity.state.zst many/*.ndjson.zst
         [ "$status" -eq 0 ]
         [ "${lines[-1]}" = "cdp-forget: 1 identifiers, 0 unknown, 1 persons found, 247 lines to remove, 121 files to change, 0 unchanged, 0 added to the forget list" ]

@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/intern.h"
+#include "base/pipeline.h"
 #include "base/pmap.h"
 #include "export/delta.h"
 #include "identity/idstate.h"
@@ -450,11 +451,54 @@ static void stage_file(void *unused, void *arg)
         stage_one(j);
 }
 
-/* Files written at once, per worker: each has its reading thread and zstd's
- * workers besides, its buffers and its new version on disk, so no more are
- * in flight than this (a finished one waits for those before it). */
+/* Writing the files: base/pipeline.h keeps at most 2 * workers + 2 of them in
+ * flight (each has its reading thread and zstd's workers besides, its
+ * buffers and its new version on disk) and hands them back in the order
+ * submitted. */
 #define STAGE_WORKERS_MAX 4
-#define STAGE_IN_FLIGHT_PER_WORKER 2
+
+struct staging {
+    struct cdp_forget *f;
+    atomic_bool failed; /* some file failed: workers start no more */
+    int rc;             /* -1 once a failure is taken back, with err */
+    struct cdp_error err;
+};
+
+static void *job_new(void *owner)
+{
+    (void)owner;
+    return cdp_xcalloc(1, sizeof(struct stage_job));
+}
+
+static void job_free(void *owner, void *job)
+{
+    (void)owner;
+    free(job);
+}
+
+/* On the calling thread, in the order named: a file a worker skipped is
+ * written now if every file before it was; the first failure is kept;
+ * changed files are staged. */
+static void job_done(void *owner, void *arg)
+{
+    struct staging *s = owner;
+    struct stage_job *j = arg;
+    if (s->rc == 0 && j->skipped)
+        stage_one(j);
+    if (s->rc == 0 && j->rc < 0) {
+        s->err = j->err;
+        s->rc = -1;
+    } else if (s->rc == 0 && j->o) {
+        s->rc = keep_if_changed(s->f, j->o, j->e, &s->err); /* takes j->o */
+        if (s->rc < 0)
+            atomic_store(&s->failed, true);
+    } else {
+        cdp_output_abort(j->o);
+    }
+    j->o = NULL;
+}
+
+static const struct cdp_pipeline_ops stage_ops = { job_new, job_free, stage_file, job_done, 0 };
 
 /* Writes the files in the order named, several at a time, and stages the
  * changed ones in that order. The error is that of the first file in that
@@ -469,10 +513,10 @@ static int stage_files(struct cdp_forget *f, struct cdp_error *err)
                    f->o.njournals;
     if (njobs == 0)
         return 0;
+    struct staging s = { .f = f };
     struct stage_job *jobs = cdp_xcalloc(njobs, sizeof *jobs);
-    atomic_bool failed = false;
     size_t n = 0;
-#define JOB(p, k) (jobs[n++] = (struct stage_job){ .f = f, .failed = &failed, .path = (p), .kind = (k) })
+#define JOB(p, k) (jobs[n++] = (struct stage_job){ .f = f, .failed = &s.failed, .path = (p), .kind = (k) })
     for (size_t i = 0; i < f->o.nrecords; i++)
         JOB(f->o.records[i], RECORDS);
     for (size_t i = 0; i < f->o.nexports; i++)
@@ -495,36 +539,28 @@ static int stage_files(struct cdp_forget *f, struct cdp_error *err)
     if (nworkers > njobs)
         nworkers = njobs;
     void *ctx[STAGE_WORKERS_MAX] = { 0 };
-    struct cdp_pmap *pm = cdp_pmap_new(nworkers, ctx, stage_file, 0);
-    if (!pm && nworkers) {
-        nworkers = 0; /* no threads: one after another */
-        pm = cdp_pmap_new(0, ctx, stage_file, 0);
+    struct cdp_pipeline *pl = cdp_pipeline_new(&stage_ops, &s, nworkers, ctx, err);
+    if (!pl && nworkers)
+        pl = cdp_pipeline_new(&stage_ops, &s, 0, ctx, err); /* no threads: one after another */
+    if (!pl) {
+        free(jobs);
+        return -1;
     }
-    int rc = pm ? 0 : cdp_errorf(err, "cannot start the threads that write the files");
-    size_t in_flight_max = nworkers ? nworkers * STAGE_IN_FLIGHT_PER_WORKER : 1, next = 0;
-    while (rc == 0 && next < njobs && cdp_pmap_in_flight(pm) < in_flight_max)
-        cdp_pmap_submit(pm, &jobs[next++]);
-    struct stage_job *j;
-    while (pm && (j = cdp_pmap_take(pm, true))) {
-        if (rc == 0 && j->skipped)
-            stage_one(j); /* every file before it was written: its turn */
-        if (rc == 0 && j->rc < 0) {
-            *err = j->err;
-            rc = -1;
-        } else if (rc == 0 && j->o) {
-            rc = keep_if_changed(f, j->o, j->e, err); /* takes j->o */
-            if (rc < 0)
-                atomic_store(&failed, true);
-        } else {
-            cdp_output_abort(j->o);
+    for (size_t i = 0; i < njobs && s.rc == 0; i++) {
+        struct stage_job *j = cdp_pipeline_batch(pl); /* may take back a failure */
+        if (s.rc < 0) {
+            cdp_pipeline_unused(pl, j);
+            break;
         }
-        j->o = NULL;
-        if (rc == 0 && next < njobs)
-            cdp_pmap_submit(pm, &jobs[next++]);
+        *j = jobs[i];
+        cdp_pipeline_submit(pl, j);
     }
-    cdp_pmap_free(pm);
+    cdp_pipeline_drain(pl);
+    cdp_pipeline_free(pl);
     free(jobs);
-    return rc;
+    if (s.rc < 0)
+        *err = s.err;
+    return s.rc;
 }
 
 int cdp_forget_stage(struct cdp_forget *f, struct cdp_error *err)
