@@ -354,6 +354,18 @@ OUT
     [ "$(jq -c '.skipped | has("forgotten")' plain.json)" = false ]
 }
 
+# cdp-forget on the files given refuses with "cdp-forget: $1", before
+# reading any (a pipe would be waited on), and changes nothing.
+refused() {
+    local message=$1
+    shift
+    run timeout 20 cdp-forget --email "$WHO" --state out/identity.state.zst "$@"
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: $message" ]
+    sums | diff before -
+    [ -z "$(find out -name '.*')" ]
+}
+
 @test "a damaged or missing state: exit 1, no file changed" {
     sums > before
     zstd -dc out/identity.state.zst | head -n 20 | zstd -q -o cut.zst
@@ -379,6 +391,21 @@ OUT
     echo '{"cdp_id":"x"' >> out/audiences/vip.ndjson
     sums > before
     fails_unchanged "out/audiences/vip.ndjson:3: damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc."
+}
+
+@test "a missing file, a folder or a pipe among the files named: exit 1 before any is read, none changed" {
+    # named last, after files that would each be read whole first; a pipe
+    # was opened and waited on (each file is read twice: no writer the
+    # second time), and after a missing file named before it, too
+    mkfifo out/pipe.ndjson
+    sums > before
+    refused "cannot open 'out/missing.ndjson.zst': No such file or directory" out/*.ndjson.zst out/missing.ndjson.zst
+    refused "cannot open 'out/missing.ndjson.zst': No such file or directory" out/missing.ndjson.zst out/pipe.ndjson
+    refused "'out/pipe.ndjson' is not a regular file: each file named is replaced by a new version" out/*.ndjson.zst out/pipe.ndjson
+    refused "'out/pipe.ndjson' is not a regular file: each file named is replaced by a new version" --journal out/pipe.ndjson out/crm.ndjson.zst
+    refused "'out/audiences' is not a regular file: each file named is replaced by a new version" out/crm.ndjson.zst out/audiences
+    refused "cannot open merge state 'out/missing.zst': No such file or directory" --merge-state out/missing.zst out/crm.ndjson.zst
+    refused "cannot open 'out/missing.csv': No such file or directory" --export out/missing.csv out/crm.ndjson.zst
 }
 
 @test "files are written several at a time, yet the error is the first damaged file's in the order named" {

@@ -1,10 +1,12 @@
 #include "forget/forget.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -248,16 +250,58 @@ static int check_limit(struct cdp_forget *f, const struct request *r, struct cdp
     return -1;
 }
 
+/* A file to be written anew (what: "" or "merge state "): 0 when it is a
+ * regular file that opens for reading. Opened without blocking, so that a
+ * pipe named by mistake is refused rather than waited on. */
+static int check_named(const char *path, const char *what, struct cdp_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return cdp_errorf_errno(err, errno, "cannot open %s'%s'", what, path);
+    struct stat st;
+    int rc = fstat(fd, &st);
+    int e = errno;
+    close(fd);
+    if (rc < 0)
+        return cdp_errorf_errno(err, e, "cannot open %s'%s'", what, path);
+    if (!S_ISREG(st.st_mode))
+        return cdp_errorf(err, "%s'%s' is not a regular file: each file named is replaced by a new version",
+                          what, path);
+    return 0;
+}
+
+/* Every file to be written anew, before any is read: a name mistyped, a
+ * folder or a pipe among the last files named fails the run at once, not
+ * after the state and the earlier files were read (and a pipe would not be
+ * read twice, as each file is: it hung). */
+static int check_files(const struct cdp_forget_options *o, struct cdp_error *err)
+{
+    for (size_t i = 0; i < o->nrecords; i++)
+        if (check_named(o->records[i], "", err) < 0)
+            return -1;
+    for (size_t i = 0; i < o->nexports; i++)
+        if (check_named(o->exports[i], "", err) < 0)
+            return -1;
+    if (o->links && check_named(o->links, "", err) < 0)
+        return -1;
+    if (o->merge_state && check_named(o->merge_state, "merge state ", err) < 0)
+        return -1;
+    for (size_t i = 0; i < o->njournals; i++)
+        if (check_named(o->journals[i], "", err) < 0)
+            return -1;
+    return 0;
+}
+
 int cdp_forget_find(struct cdp_forget *f, struct cdp_error *err)
 {
     /* Before the lock, which would leave a lock file beside a missing state. */
     if (access(f->o.state, F_OK) != 0)
         return cdp_errorf_errno(err, errno, "cannot open state file '%s'", f->o.state);
+    if (check_files(&f->o, err) < 0)
+        return -1;
     f->lock = cdp_idstate_new();
     if (cdp_idstate_lock(f->lock, f->o.state, err) < 0)
         return -1;
-    if (f->o.merge_state && access(f->o.merge_state, F_OK) != 0)
-        return cdp_errorf_errno(err, errno, "cannot open merge state '%s'", f->o.merge_state);
     if (f->o.merge_state && cdp_store_lock(f->o.merge_state, &f->merge_lock, err) < 0)
         return -1;
     if (f->o.forgotten && !(f->list = cdp_forgetlist_open(f->o.forgotten, err)))
