@@ -423,6 +423,20 @@ OUT
     [ ! -e out.ndjson ]
 }
 
+@test "state: a pipe or a folder named as the state is refused at once, exit 1, no lock file made" {
+    # a pipe was read and waited on for ever; a folder left a lock file
+    printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru"}' > in.ndjson
+    mkfifo pipe
+    mkdir folder
+    for state in pipe folder; do
+        run timeout 20 cdp-dedupe --state "$state" -o out.ndjson in.ndjson
+        [ "$status" -eq 1 ]
+        [ "${lines[0]}" = "cdp-dedupe: state file '$state' is not a regular file" ]
+        [ ! -e "$state.lock" ]
+        [ ! -e out.ndjson ]
+    done
+}
+
 @test "state: a damaged, foreign or cut state file is refused, exit 1, and left as it is" {
     printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru"}' > in.ndjson
     cdp-dedupe -q --state good.zst in.ndjson > /dev/null

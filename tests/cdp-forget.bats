@@ -393,7 +393,7 @@ refused() {
     fails_unchanged "out/audiences/vip.ndjson:3: damaged record line: invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc."
 }
 
-@test "a missing file, a folder or a pipe among the files named: exit 1 before any is read, none changed" {
+@test "a missing file, a folder or a pipe among the files named, or as the state: exit 1 before any is read, none changed" {
     # named last, after files that would each be read whole first; a pipe
     # was opened and waited on (each file is read twice: no writer the
     # second time), and after a missing file named before it, too
@@ -406,6 +406,12 @@ refused() {
     refused "'out/audiences' is not a regular file: each file named is replaced by a new version" out/crm.ndjson.zst out/audiences
     refused "cannot open merge state 'out/missing.zst': No such file or directory" --merge-state out/missing.zst out/crm.ndjson.zst
     refused "cannot open 'out/missing.csv': No such file or directory" --export out/missing.csv out/crm.ndjson.zst
+    # the state a pipe: refused before its lock file is made
+    run timeout 20 cdp-forget --email "$WHO" --state out/pipe.ndjson out/crm.ndjson.zst
+    [ "$status" -eq 1 ]
+    [ "$output" = "cdp-forget: state file 'out/pipe.ndjson' is not a regular file" ]
+    [ ! -e out/pipe.ndjson.lock ]
+    sums | diff before -
 }
 
 @test "files are written several at a time, yet the error is the first damaged file's in the order named" {

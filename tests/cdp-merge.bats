@@ -375,4 +375,14 @@ IN
     run cdp-merge -q --state merge.state.zst linked2.ndjson
     [ "$status" -eq 2 ]
     [ "${lines[0]}" = "cdp-merge: --state takes a file name without .zst or .gz (it is compressed inside), not 'merge.state.zst'" ]
+    # a pipe was read and waited on for ever; a folder left a lock file
+    mkfifo pipe.state
+    mkdir folder.state
+    for state in pipe.state folder.state; do
+        run timeout 20 cdp-merge -q --as-of 2026-01-22 --state "$state" -o out3.ndjson linked2.ndjson
+        [ "$status" -eq 1 ]
+        [ "$output" = "cdp-merge: state file '$state' is not a regular file" ]
+        [ ! -e "$state.lock" ]
+        [ ! -e out3.ndjson ]
+    done
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -15,6 +14,7 @@
 #include "io/json.h"
 #include "io/output.h"
 #include "io/reader.h"
+#include "io/statelock.h"
 
 #define STATE_FORMAT "cdp-dedupe-state"
 #define STATE_VERSION 1
@@ -91,26 +91,8 @@ static bool node_forgotten(struct cdp_forget_check *c, const char *id, size_t id
 
 int cdp_idstate_lock(struct cdp_idstate *st, const char *path, struct cdp_error *err)
 {
-    struct cdp_buf lock = CDP_BUF_INIT;
-    cdp_buf_printf(&lock, "%s.lock", path);
-    st->lock_fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (st->lock_fd < 0) {
-        cdp_errorf_errno(err, errno, "cannot create lock file '%s'", lock.data);
-        cdp_buf_release(&lock);
-        return -1;
-    }
-    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        int e = errno;
-        if (e == EWOULDBLOCK)
-            cdp_errorf(err, "state file '%s' is in use by another run (locked: %s)", path,
-                       lock.data);
-        else
-            cdp_errorf_errno(err, e, "cannot lock '%s'", lock.data);
-        cdp_buf_release(&lock);
-        return -1;
-    }
-    cdp_buf_release(&lock);
-    return 0;
+    st->lock_fd = cdp_state_lock(path, err);
+    return st->lock_fd < 0 ? -1 : 0;
 }
 
 static uint32_t id_index(struct cdp_idstate *st, const char *id, size_t len)

@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -15,6 +14,7 @@
 #include "io/lines.h"
 #include "io/output.h"
 #include "io/record.h"
+#include "io/statelock.h"
 
 #define MAGIC_HEADER 0x184D2A50u
 #define MAGIC_PERSON 0x184D2A51u
@@ -515,24 +515,8 @@ void cdp_store_abort(struct cdp_store_writer *w)
 
 int cdp_store_lock(const char *path, int *fd, struct cdp_error *err)
 {
-    struct cdp_buf lock = CDP_BUF_INIT;
-    cdp_buf_printf(&lock, "%s.lock", path);
-    int status = 0;
-    *fd = open(lock.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (*fd < 0) {
-        status = cdp_errorf_errno(err, errno, "cannot create lock file '%s'", lock.data);
-    } else if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-        int e = errno;
-        if (e == EWOULDBLOCK)
-            status = cdp_errorf(err, "state file '%s' is in use by another run (locked: %s)", path,
-                                lock.data);
-        else
-            status = cdp_errorf_errno(err, e, "cannot lock '%s'", lock.data);
-        close(*fd);
-        *fd = -1;
-    }
-    cdp_buf_release(&lock);
-    return status;
+    *fd = cdp_state_lock(path, err);
+    return *fd < 0 ? -1 : 0;
 }
 
 /* ---- forgetting ---------------------------------------------------------- */
