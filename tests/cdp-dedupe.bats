@@ -423,7 +423,7 @@ OUT
     [ ! -e out.ndjson ]
 }
 
-@test "state: a pipe or a folder named as the state is refused at once, exit 1, no lock file made" {
+@test "state: a pipe or a folder named as the state or the journal is refused at once, exit 1, no lock file made" {
     # a pipe was read and waited on for ever; a folder left a lock file
     printf '%s\n' '{"_source":"a","_rid":"1","email":"x@y.ru"}' > in.ndjson
     mkfifo pipe
@@ -433,6 +433,15 @@ OUT
         [ "$status" -eq 1 ]
         [ "${lines[0]}" = "cdp-dedupe: state file '$state' is not a regular file" ]
         [ ! -e "$state.lock" ]
+        [ ! -e out.ndjson ]
+    done
+    # the journal too (read, then replaced with the run's lines added)
+    for journal in pipe folder; do
+        run timeout 20 cdp-dedupe --state state.zst --journal "$journal" -o out.ndjson in.ndjson
+        [ "$status" -eq 1 ]
+        [ "${lines[0]}" = "cdp-dedupe: '$journal' is not a regular file: it is read, then replaced with its new lines added" ]
+        [ ! -e state.zst ]
+        [ ! -e state.zst.lock ]
         [ ! -e out.ndjson ]
     done
 }

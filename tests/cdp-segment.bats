@@ -231,6 +231,17 @@ OUT
     cdp-segment -q -s 'all=true' --holdout 50 --salt x --report r.json --split s "$SEG/profiles.ndjson" > held.ndjson
     [ "$(jq -c '.segments.all | [.members, .holdout]' r.json)" = "[$(jq -s 'map(select(.segments == ["all"])) | length' held.ndjson),$(jq -s 'map(select(.holdout == ["all"])) | length' held.ndjson)]" ]
     [ "$(wc -l < s/all.ndjson)" -eq "$(jq -s 'map(select(.segments == ["all"])) | length' held.ndjson)" ]
+    # a pipe or a folder as the history: refused before any profile is read
+    # (a pipe was opened to be written at the end, and waited on for ever)
+    mkfifo pipe
+    mkdir folder
+    for h in pipe folder; do
+        run timeout 20 cdp-segment -s 'all=true' --history "$h" -o out3.ndjson "$SEG/profiles.ndjson"
+        [ "$status" -eq 1 ]
+        [ "${lines[0]}" = "cdp-segment: '$h' is not a regular file: it is read, then replaced with its new lines added" ]
+        [ "${lines[1]}" = "cdp-segment: 0 profiles read, 0 written, 0 rejected, 0 memberships, 0 rule errors" ]
+        [ ! -e out3.ndjson ]
+    done
 }
 
 @test "lines that are not profiles are rejected with their line number; -o is atomic" {

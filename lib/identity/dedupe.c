@@ -9,6 +9,7 @@
 #include "identity/journal.h"
 #include "identity/linker.h"
 #include "io/forgetlist.h"
+#include "io/output.h"
 #include "io/replace.h"
 #include "io/reread.h"
 #include "io/shard.h"
@@ -109,6 +110,8 @@ static int start(struct cdp_dedupe *d, struct cdp_error *err)
     if (o->step == CDP_DEDUPE_EDGES && !(d->out = cdp_output_open(o->output, o->out, err)))
         return -1;
     d->ids = cdp_idstate_new();
+    if (o->journal && cdp_output_check_rewrite(o->journal, err) < 0)
+        return -1;
     if (o->state && cdp_idstate_lock(d->ids, o->state, err) < 0)
         return -1;
     if (o->forgotten && !(d->forgotten = cdp_forgetlist_open(o->forgotten, err)))

@@ -434,9 +434,22 @@ void cdp_output_abort(struct cdp_output *o)
     free(o);
 }
 
+int cdp_output_check_rewrite(const char *path, struct cdp_error *err)
+{
+    /* A pipe would be opened to be written, and waited on for a reader,
+     * for ever (cdp-segment --history did so). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return cdp_errorf(err, "'%s' is not a regular file: it is read, then replaced with its new lines added",
+                          path);
+    return 0;
+}
+
 struct cdp_output *cdp_output_open_rewrite(const char *path, const struct cdp_output_options *opt,
                                            struct cdp_error *err)
 {
+    if (cdp_output_check_rewrite(path, err) < 0)
+        return NULL;
     struct cdp_output *o = cdp_output_open(path, opt, err);
     if (!o || access(path, F_OK) != 0)
         return o;

@@ -54,9 +54,14 @@ struct cdp_output *cdp_output_open(const char *path, const struct cdp_output_opt
  * written (read back decompressed; the output compresses by its name): a
  * file that grows by whole rewrites, so that a failed run leaves it as it
  * was and a retry adds its lines once. NULL with err when path cannot be
- * created or its present lines cannot be read. */
+ * created or its present lines cannot be read, or when it exists and is not
+ * a regular file (a pipe, a folder). */
 struct cdp_output *cdp_output_open_rewrite(const char *path, const struct cdp_output_options *opt,
                                            struct cdp_error *err);
+/* Whether cdp_output_open_rewrite can take path, for a program to ask at
+ * its start rather than after its work: 0 when path is absent or a regular
+ * file, else -1 with err. */
+int cdp_output_check_rewrite(const char *path, struct cdp_error *err);
 
 /* A nameless temporary file in $TMPDIR (default /tmp) for a program to
  * read back: a spool of stdin for a second pass. It vanishes when closed. */

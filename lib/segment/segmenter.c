@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/pipeline.h"
+#include "io/output.h"
 #include "io/rejects.h"
 #include "io/replace.h"
 #include "io/reread.h"
@@ -158,7 +159,8 @@ struct cdp_segmenter *cdp_segmenter_new(const struct cdp_segmenter_options *o, b
     s->o = *o;
     s->engine = o->engine;
     *bad_rule = false;
-    if (prepare(s, err) < 0 || start(s, bad_rule, err) < 0) {
+    if ((o->history && cdp_output_check_rewrite(o->history, err) < 0) || prepare(s, err) < 0 ||
+        start(s, bad_rule, err) < 0) {
         cdp_segmenter_free(s);
         return NULL;
     }
