@@ -414,6 +414,34 @@ refused() {
     sums | diff before -
 }
 
+@test "a file another program writes while cdp-forget reads: nothing replaced, that program's lines kept" {
+    # on one CPU the files are read one after another: once the long file
+    # named second is open, the short one named first has been read, and
+    # the line appended to it then would be lost by renaming over it
+    zstd -dc out/identified.ndjson.zst > one
+    for i in $(seq 20000); do echo "{\"_source\":\"pad\",\"_rid\":\"$i\"}"; done > pad
+    for i in $(seq 80); do cat one pad; done | zstd -q -o out/zz-long.ndjson.zst
+    cp out/identified.ndjson.zst out/a-short.ndjson.zst
+    sums | grep -v a-short > before
+    taskset -c 0 cdp-forget --email "$WHO" --state out/identity.state.zst \
+        out/a-short.ndjson.zst out/zz-long.ndjson.zst > log 2>&1 &
+    local pid=$! k
+    for k in $(seq 2000); do
+        ls -l "/proc/$pid/fd" 2>/dev/null | grep -q zz-long && break
+        sleep 0.005
+    done
+    echo '{"_source":"late","_rid":"1"}' | zstd -q >> out/a-short.ndjson.zst
+    local rc=0
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 1 ]
+    [ "$(cat log)" = "cdp-forget: 'out/a-short.ndjson.zst' changed while it was read (written to: its size or modification time changed); no file replaced" ]
+    sums | grep -v a-short | diff before -
+    zstd -dc out/a-short.ndjson.zst > short
+    [ "$(tail -n 1 short)" = '{"_source":"late","_rid":"1"}' ]
+    head -n -1 short | cmp - one
+    [ -z "$(find out -name '.*')" ]
+}
+
 @test "files are written several at a time, yet the error is the first damaged file's in the order named" {
     # a long file first (the glob's order), damaged in its last line, and a
     # short one named next, damaged at once: written one after another, the

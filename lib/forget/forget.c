@@ -20,6 +20,7 @@
 #include "io/forgetlist.h"
 #include "io/lines.h"
 #include "io/replace.h"
+#include "io/reread.h"
 #include "io/source.h"
 #include "norm/email.h"
 #include "norm/phone.h"
@@ -373,13 +374,13 @@ static struct cdp_output *open_like(const char *path, struct cdp_error *err)
 /* Adds a staged file to those replaced, or drops it when nothing of the
  * persons was in it (the file stays as it is). */
 static int keep_if_changed(struct cdp_forget *f, struct cdp_output *o, const struct cdp_forget_file *e,
-                           struct cdp_error *err)
+                           const struct cdp_reread_seen *was, struct cdp_error *err)
 {
     if (e->removed == 0) {
         cdp_output_abort(o);
         return 0;
     }
-    return cdp_replace_add(f->replace, o, err);
+    return cdp_replace_add_unless_changed(f->replace, o, was, err);
 }
 
 /* What removes them: the entries of the forget list (their ids, their
@@ -451,6 +452,7 @@ struct stage_job {
     enum kind kind;
     struct cdp_forget_file *e; /* its counts */
     struct cdp_output *o;      /* the new version; NULL when not made */
+    struct cdp_reread_seen was; /* the file as it was before it was read */
     bool skipped;              /* not started: a job failed meanwhile */
     int rc;                    /* -1: failed, with err */
     struct cdp_error err;
@@ -461,6 +463,12 @@ static void stage_one(struct stage_job *j)
     const struct cdp_forget *f = j->f;
     struct cdp_forget_file *e = j->e;
     j->skipped = false;
+    /* Noted before it is read: a program writing it meanwhile (by hand,
+     * beside the night) makes the commit replace nothing, not lose what
+     * that program wrote. */
+    struct stat st;
+    if (stat(j->path, &st) == 0)
+        cdp_reread_note(&j->was, &st);
     j->o = j->kind == MERGE_STATE ? cdp_output_open(j->path, &cdp_store_output_options, &j->err)
                                   : open_like(j->path, &j->err);
     int rc = j->o ? 0 : -1;
@@ -533,7 +541,7 @@ static void job_done(void *owner, void *arg)
         s->err = j->err;
         s->rc = -1;
     } else if (s->rc == 0 && j->o) {
-        s->rc = keep_if_changed(s->f, j->o, j->e, &s->err); /* takes j->o */
+        s->rc = keep_if_changed(s->f, j->o, j->e, &j->was, &s->err); /* takes j->o */
         if (s->rc < 0)
             atomic_store(&s->failed, true);
     } else {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -14,6 +15,7 @@ struct staged {
     struct cdp_output *out; /* NULL once published */
     char *target;
     char *backup;           /* .NAME.cdp-old, or NULL when the target did not exist */
+    struct cdp_reread_seen was; /* the target as read; was.set false: not checked */
 };
 
 struct cdp_replace {
@@ -55,6 +57,12 @@ size_t cdp_replace_count(const struct cdp_replace *r)
 
 int cdp_replace_add(struct cdp_replace *r, struct cdp_output *o, struct cdp_error *err)
 {
+    return cdp_replace_add_unless_changed(r, o, NULL, err);
+}
+
+int cdp_replace_add_unless_changed(struct cdp_replace *r, struct cdp_output *o,
+                                   const struct cdp_reread_seen *was, struct cdp_error *err)
+{
     const char *target = cdp_output_target(o);
     for (size_t i = 0; target && i < r->n; i++)
         if (r->v[i].target && strcmp(r->v[i].target, target) == 0) {
@@ -72,7 +80,7 @@ int cdp_replace_add(struct cdp_replace *r, struct cdp_output *o, struct cdp_erro
         r->cap = r->cap ? r->cap * 2 : 8;
         r->v = cdp_xrealloc(r->v, r->cap * sizeof *r->v);
     }
-    r->v[r->n++] = (struct staged){ o, copy, NULL };
+    r->v[r->n++] = (struct staged){ o, copy, NULL, was ? *was : (struct cdp_reread_seen){ 0 } };
     return 0;
 }
 
@@ -126,9 +134,27 @@ static void roll_back(struct cdp_replace *r, size_t n, struct cdp_error *err)
         snprintf(err->msg + len, sizeof err->msg - len, " (the files already replaced were put back)");
 }
 
+/* Whether every target added with what it was read as is still so; before
+ * keep_old, whose second name moves the targets' status-change times. */
+static int unchanged(const struct cdp_replace *r, struct cdp_error *err)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct staged *s = &r->v[i];
+        struct stat st;
+        if (!s->was.set || !s->target)
+            continue;
+        if (stat(s->target, &st) < 0)
+            return cdp_errorf_errno(err, errno, "'%s' changed while it was read; no file replaced", s->target);
+        const char *how = cdp_reread_how_changed(&s->was, &st);
+        if (how)
+            return cdp_errorf(err, "'%s' changed while it was read (%s); no file replaced", s->target, how);
+    }
+    return 0;
+}
+
 int cdp_replace_commit(struct cdp_replace *r, struct cdp_error *err)
 {
-    int rc = 0;
+    int rc = unchanged(r, err);
     for (size_t i = 0; i < r->n && rc == 0; i++)
         rc = keep_old(&r->v[i], err);
     size_t i = 0;

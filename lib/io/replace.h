@@ -26,6 +26,7 @@
 
 #include "base/error.h"
 #include "io/output.h"
+#include "io/reread.h"
 
 struct cdp_replace;
 
@@ -43,10 +44,18 @@ void cdp_replace_free(struct cdp_replace *r);
  * (o is freed). */
 int cdp_replace_add(struct cdp_replace *r, struct cdp_output *o, struct cdp_error *err);
 
+/* cdp_replace_add for a new version of a file read as it was when noted in
+ * was (io/reread.h): the commit then replaces nothing if that file has
+ * changed since (another program wrote it meanwhile: renaming over it would
+ * lose what was written), and says which and how. */
+int cdp_replace_add_unless_changed(struct cdp_replace *r, struct cdp_output *o,
+                                   const struct cdp_reread_seen *was, struct cdp_error *err);
+
 /* How many files were added. */
 size_t cdp_replace_count(const struct cdp_replace *r);
 
-/* Renames every file into place, in the order added, as said above.
+/* Renames every file into place, in the order added, as said above, once
+ * every file added with cdp_replace_add_unless_changed is found unchanged.
  * Returns 0, or -1 with err and no file changed. Either way r is left
  * empty. */
 int cdp_replace_commit(struct cdp_replace *r, struct cdp_error *err);

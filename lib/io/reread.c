@@ -22,7 +22,7 @@ void cdp_reread_init(struct cdp_reread *in, const char *arg)
     memset(&in->seen, 0, sizeof in->seen);
 }
 
-static void note(struct cdp_reread_seen *seen, const struct stat *st)
+void cdp_reread_note(struct cdp_reread_seen *seen, const struct stat *st)
 {
     seen->set = true;
     seen->dev = st->st_dev;
@@ -37,6 +37,21 @@ static bool same_time(struct timespec a, struct timespec b)
     return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
 
+const char *cdp_reread_how_changed(const struct cdp_reread_seen *was, const struct stat *now)
+{
+    /* Which change, so that a user who only ran chmod or made a hard
+     * link learns why: the status-change time is checked as well because
+     * a write can put the modification time back (touch -d, rsync -t),
+     * and it moves with permissions and links too. */
+    if (now->st_dev != was->dev || now->st_ino != was->ino)
+        return "replaced by another file";
+    if (now->st_size != was->size || !same_time(now->st_mtim, was->mtime))
+        return "written to: its size or modification time changed";
+    if (!same_time(now->st_ctim, was->ctime))
+        return "its status-change time moved: written to, or its permissions or links changed";
+    return NULL;
+}
+
 int cdp_reread_check(const struct cdp_reread *in, size_t n, struct cdp_error *err)
 {
     for (size_t i = 0; i < n; i++) {
@@ -46,17 +61,7 @@ int cdp_reread_check(const struct cdp_reread *in, size_t n, struct cdp_error *er
             continue;
         if (stat(in[i].path, &st) < 0)
             return cdp_errorf_errno(err, errno, "'%s' changed between the two passes", in[i].label);
-        /* Which change, so that a user who only ran chmod or made a hard
-         * link learns why: the status-change time is checked as well because
-         * a write can put the modification time back (touch -d, rsync -t),
-         * and it moves with permissions and links too. */
-        const char *how = NULL;
-        if (st.st_dev != was->dev || st.st_ino != was->ino)
-            how = "replaced by another file";
-        else if (st.st_size != was->size || !same_time(st.st_mtim, was->mtime))
-            how = "written to: its size or modification time changed";
-        else if (!same_time(st.st_ctim, was->ctime))
-            how = "its status-change time moved: written to, or its permissions or links changed";
+        const char *how = cdp_reread_how_changed(was, &st);
         if (how)
             return cdp_errorf(err, "'%s' changed between the two passes (%s)", in[i].label, how);
     }
@@ -76,7 +81,7 @@ int cdp_reread_spool(struct cdp_reread *in, struct cdp_error *err)
     struct stat st;
     bool is_stdin = strcmp(in->path, "-") == 0;
     if (!is_stdin && stat(in->path, &st) == 0 && S_ISREG(st.st_mode)) {
-        note(&in->seen, &st);
+        cdp_reread_note(&in->seen, &st);
         return 0;
     }
     int fd = is_stdin ? STDIN_FILENO : open(in->path, O_RDONLY | O_CLOEXEC);

@@ -19,6 +19,7 @@
 #define CDP_IO_REREAD_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -55,6 +56,14 @@ int cdp_reread_spool(struct cdp_reread *in, struct cdp_error *err);
  * was when spooled: device, inode, size, modification and status-change
  * time; 0 otherwise (and for spools). */
 int cdp_reread_check(const struct cdp_reread *in, size_t n, struct cdp_error *err);
+
+/* Takes a regular file as it is now (st, from stat) into seen. */
+void cdp_reread_note(struct cdp_reread_seen *seen, const struct stat *st);
+
+/* How the file was changed since seen, as cdp_reread_check says it ("replaced
+ * by another file", "written to: ...", "its status-change time moved: ..."),
+ * or NULL when it was not. */
+const char *cdp_reread_how_changed(const struct cdp_reread_seen *was, const struct stat *now);
 
 /* Closes the spool, if any. */
 void cdp_reread_release(struct cdp_reread *in);
